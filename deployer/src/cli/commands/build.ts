@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { bundleCli } from '../../build/cli-bundle.js';
+import { buildFilters, writeBuildManifest, type BuildProfile, type BuiltFilter } from '../../build/filters.js';
+import { findProjectRoot } from '../project-root.js';
+import { formatTable, printStructured, type OutputFormat } from '../output.js';
+
+export interface BuildCommandOptions {
+  readonly debug: boolean;
+  readonly outDir?: string;
+  readonly cli: boolean;
+  readonly output: OutputFormat;
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('Compile filters under filters/ to build/filters/<name>.wasm (and bundle the CLI with --cli)')
+    .argument('[filters...]', 'filter names (default: every folder under filters/)')
+    .option('--debug', 'debug build with names and a .wat next to the .wasm (<name>.debug.wasm)', process.env.DEPLOYER_BUILD_DEBUG === '1')
+    .option('--out-dir <dir>', 'output folder (env DEPLOYER_BUILD_OUT_DIR)', process.env.DEPLOYER_BUILD_OUT_DIR)
+    .option('--cli', 'also bundle the deployer CLI to build/deployer.mjs', false)
+    .option('-o, --output <format>', 'table | json | yaml', 'table')
+    .addHelpText('after', `
+Examples:
+  $ deployer build                 # every filter, optimized
+  $ deployer build jwt-auth rbac   # just these
+  $ deployer build --debug -o json`)
+    .action(async (filters: string[], options: { debug: boolean; outDir?: string; cli: boolean; output: string }) => {
+      const root = findProjectRoot();
+      const profile: BuildProfile = options.debug ? 'debug' : 'release';
+      const built = await buildFilters({ root, filters, profile, outDir: options.outDir });
+      if (options.outDir === undefined && profile === 'release') await writeBuildManifest(`${root}/build/filters`, built);
+      if (options.cli) await bundleCli(root);
+      printBuilt(built, options.output);
+    });
+}
+
+function printBuilt(built: readonly BuiltFilter[], output: string): void {
+  if (output === 'json' || output === 'yaml') {
+    printStructured(built, output);
+    return;
+  }
+  if (output !== 'table') throw new Error(`unknown output format "${output}": expected table, json or yaml`);
+  process.stdout.write(formatTable(['NAME', 'SIZE', 'SHA256', 'ABI', 'PATH'],
+    built.map((f) => [f.name, `${f.size}`, f.sha256, f.abiVersion, f.path])));
+}

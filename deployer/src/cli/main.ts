@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { register as registerBuild } from './commands/build.js';
+
+/**
+ * The deployer CLI. Each command lives in ./commands/<name>.ts, exports `register(program)`,
+ * parses flags (with DEPLOYER_* env fallbacks) and calls one core function.
+ */
+export function createProgram(): Command {
+  const program = new Command('deployer')
+    .description('Build, run, push and wire wasmesh proxy-wasm filters into Envoy and Istio sidecars')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(add --help for usage and examples)');
+  registerBuild(program);
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const program = createProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`deployer: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,16 @@
+// `npm run build`: every filter (release), then the CLI bundle. Same core functions as `deployer build --cli`.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleCli } from '../deployer/src/build/cli-bundle.js';
+import { buildFilters, writeBuildManifest } from '../deployer/src/build/filters.js';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const debug = process.argv.includes('--debug');
+const built = await buildFilters({
+  root,
+  profile: debug ? 'debug' : 'release',
+  onFilterBuilt: (f) => process.stdout.write(`built ${f.name.padEnd(14)} ${String(f.size).padStart(7)} bytes  sha256:${f.sha256.slice(0, 12)}  abi ${f.abiVersion}\n`),
+});
+if (!debug) await writeBuildManifest(path.join(root, 'build', 'filters'), built);
+const cli = await bundleCli(root);
+process.stdout.write(`bundled CLI ${path.relative(root, cli)}\n`);
