@@ -1,0 +1,163 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { evaluateRule } from './cel.js';
+import { findCrdSchema, istioCrdsPath } from './crds.js';
+import { metadataProblems } from './metadata.js';
+import { toAjvSchema, type JsonSchema } from './schema-convert.js';
+
+/**
+ * Validates Istio resources (EnvoyFilter, WasmPlugin, RequestAuthentication, AuthorizationPolicy,
+ * …) against the `openAPIV3Schema` of the matching CRD version, plus ObjectMeta rules and the
+ * CRD's CEL `x-kubernetes-validations` — what the API server checks on create/apply.
+ */
+export interface IstioValidationProblem {
+  /** Dotted path into the resource, e.g. `spec.configPatches[0].applyTo`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class IstioValidationError extends Error {
+  constructor(readonly kind: string, readonly resourceName: string, readonly problems: readonly IstioValidationProblem[]) {
+    super(`${kind} "${resourceName}" is invalid: ${problems.map((p) => `${p.path || '<root>'}: ${p.message}`).join('; ')}`);
+    this.name = 'IstioValidationError';
+  }
+}
+
+// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+interface CelRule { readonly rule: string; readonly message?: string; readonly messageExpression?: string }
+
+function createAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true, verbose: true });
+  addFormats(ajv);
+  // Kubernetes OpenAPI numeric/byte formats (k8s.io/kube-openapi/pkg/validation/strfmt).
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n <= 2 ** 31 - 1 });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+  ajv.addFormat('uint32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 && n <= 2 ** 32 - 1 });
+  ajv.addFormat('double', { type: 'number', validate: () => true });
+  ajv.addFormat('float', { type: 'number', validate: () => true });
+  ajv.addFormat('byte', /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
+  ajv.addKeyword({
+    keyword: 'x-wasmesh-cel',
+    errors: true,
+    validate: function celRules(rules: readonly CelRule[], data: unknown): boolean {
+      const errors: Partial<ErrorObject>[] = [];
+      for (const { rule, message } of rules) {
+        const outcome = evaluateRule(rule, data);
+        if (!outcome.ok) errors.push({ keyword: 'x-wasmesh-cel', message: `${message ?? `failed rule: ${rule}`} (CEL: ${rule.replace(/\s+/g, ' ')}; ${outcome.reason})`, params: { rule } });
+      }
+      (celRules as { errors?: Partial<ErrorObject>[] }).errors = errors;
+      return errors.length === 0;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'x-wasmesh-unique-by',
+    errors: true,
+    validate: function uniqueBy(keys: readonly string[], data: unknown): boolean {
+      if (!Array.isArray(data)) return true;
+      const seen = new Set<string>();
+      for (const item of data) {
+        const id = JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k]));
+        if (seen.has(id)) {
+          (uniqueBy as { errors?: Partial<ErrorObject>[] }).errors = [{ keyword: 'x-wasmesh-unique-by', message: `duplicate entry for list-map keys ${keys.join(', ')} = ${id}`, params: { keys } }];
+          return false;
+        }
+        seen.add(id);
+      }
+      return true;
+    },
+  });
+  return ajv;
+}
+
+let ajvInstance: Ajv | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(apiVersion: string, kind: string): { validate: ValidateFunction; namespaced: boolean } {
+  const crd = findCrdSchema(apiVersion, kind);
+  const key = `${istioCrdsPath()}|${apiVersion}|${kind}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    ajvInstance ??= createAjv();
+    const schema = toAjvSchema(crd.openAPIV3Schema as JsonSchema);
+    // apiVersion/kind/metadata are checked separately; the CRD schema may or may not list them.
+    const properties = { ...(schema.properties as JsonSchema | undefined), apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
+    validate = ajvInstance.compile({ ...schema, type: 'object', properties, additionalProperties: false });
+    validators.set(key, validate);
+  }
+  return { validate, namespaced: crd.namespaced };
+}
+
+/** `/spec/configPatches/0/applyTo` → `spec.configPatches[0].applyTo` */
+function toDottedPath(pointer: string): string {
+  return pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+function describeAjvError(error: ErrorObject): IstioValidationProblem {
+  let path = toDottedPath(error.instancePath);
+  let message = error.message ?? 'is invalid';
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const field = (error.params as { additionalProperty: string }).additionalProperty;
+      path = path ? `${path}.${field}` : field;
+      message = 'unknown field: expected only fields declared by the CRD schema';
+      break;
+    }
+    case 'enum':
+      message = `expected one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(error.data)}`;
+      break;
+    case 'required': {
+      const field = (error.params as { missingProperty: string }).missingProperty;
+      path = path ? `${path}.${field}` : field;
+      message = 'required field is missing';
+      break;
+    }
+    case 'type':
+      message = `expected ${(error.params as { type: string }).type}, got ${JSON.stringify(error.data)}`;
+      break;
+    default:
+      if (error.data !== undefined && typeof error.data !== 'object') message = `${message}, got ${JSON.stringify(error.data)}`;
+  }
+  return { path, message };
+}
+
+/** Throws IstioValidationError (naming kind, name, JSON path and what was expected) unless `resource` is valid. */
+export function validateIstioResource(resource: unknown): void {
+  const problems = istioResourceProblems(resource);
+  if (problems.length > 0) {
+    const r = resource as { kind?: unknown; metadata?: { name?: unknown } } | null;
+    throw new IstioValidationError(String(r?.kind ?? '<no kind>'), String(r?.metadata?.name ?? '<no name>'), problems);
+  }
+}
+
+export function istioResourceProblems(resource: unknown): IstioValidationProblem[] {
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    return [{ path: '', message: `expected a Kubernetes object, got ${JSON.stringify(resource)}` }];
+  }
+  const { apiVersion, kind, metadata } = resource as Record<string, unknown>;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
+    return [{ path: typeof apiVersion !== 'string' ? 'apiVersion' : 'kind', message: 'required string field is missing' }];
+  }
+  let checker: { validate: ValidateFunction; namespaced: boolean };
+  try {
+    checker = validatorFor(apiVersion, kind);
+  } catch (error) {
+    return [{ path: 'apiVersion', message: error instanceof Error ? error.message : String(error) }];
+  }
+  const problems: IstioValidationProblem[] = metadataProblems(metadata, checker.namespaced)
+    .map((p) => ({ path: p.path, message: `expected ${p.expected}, got ${JSON.stringify(p.actual)}` }));
+  if (!checker.validate(resource)) {
+    const seen = new Set<string>();
+    for (const error of checker.validate.errors ?? []) {
+      // anyOf/oneOf failures repeat their branch errors; keep the first of each path+message.
+      if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
+      const problem = describeAjvError(error);
+      const key = `${problem.path}|${problem.message}`;
+      if (!seen.has(key)) { seen.add(key); problems.push(problem); }
+    }
+    if (problems.length === 0) problems.push({ path: '', message: 'does not match the CRD schema' });
+  }
+  return problems;
+}
