@@ -3,10 +3,10 @@
  * (test/fixtures/filters/<name>/index.ts → build/test-filters/<name>.wasm) once per run, so
  * filter tests always load the *built* module. Skipped when no AssemblyScript source is newer.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFilters, compileEntry, discoverFilters } from '../../deployer/src/build/filters.js';
+import { compileEntry, discoverFilters, filterOutputPath } from '../../deployer/src/build/filters.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const testFilterDir = path.join(root, 'test', 'fixtures', 'filters');
@@ -34,18 +34,45 @@ export function testFilterNames(): string[] {
     .sort();
 }
 
+/** Where compile failures are recorded; test/build/built-filters.test.ts reports them. */
+export const buildErrorsFile = path.join(root, 'build', 'build-errors.json');
+
+interface Target { readonly name: string; readonly entry: string; readonly outFile: string; readonly sourceDir: string }
+
 export default async function setup(): Promise<void> {
   const shared = Math.max(
     newestMtime(path.join(root, 'filters', 'lib')),
     newestMtime(path.join(root, 'patches')),
     statSync(path.join(root, 'asconfig.json')).mtimeMs,
   );
-  const staleFilters = discoverFilters(root).filter((name) =>
-    isStale(path.join(root, 'build', 'filters', `${name}.wasm`), Math.max(shared, newestMtime(path.join(root, 'filters', name)))));
-  if (staleFilters.length > 0) await buildFilters({ root, filters: staleFilters });
-  for (const name of testFilterNames()) {
-    const outFile = path.join(testOutDir, `${name}.wasm`);
-    if (!isStale(outFile, Math.max(shared, newestMtime(path.join(testFilterDir, name))))) continue;
-    await compileEntry({ root, name, entry: path.join('test', 'fixtures', 'filters', name, 'index.ts'), outFile, profile: 'release' });
+  const targets: Target[] = [
+    ...discoverFilters(root).map((name) => ({
+      name,
+      entry: path.join('filters', name, 'assembly', 'index.ts'),
+      outFile: filterOutputPath(path.join(root, 'build', 'filters'), name, 'release'),
+      sourceDir: path.join(root, 'filters', name),
+    })),
+    ...testFilterNames().map((name) => ({
+      name: `test-filters/${name}`,
+      entry: path.join('test', 'fixtures', 'filters', name, 'index.ts'),
+      outFile: path.join(testOutDir, `${name}.wasm`),
+      sourceDir: path.join(testFilterDir, name),
+    })),
+  ];
+  mkdirSync(path.join(root, 'build', 'filters'), { recursive: true });
+  mkdirSync(testOutDir, { recursive: true });
+  // One broken filter must not stop the rest of the suite: record the error, remove the stale
+  // output (so its own tests fail loudly instead of testing old code) and go on.
+  const errors: Record<string, string> = {};
+  for (const target of targets) {
+    if (!isStale(target.outFile, Math.max(shared, newestMtime(target.sourceDir)))) continue;
+    try {
+      await compileEntry({ root, name: target.name, entry: target.entry, outFile: target.outFile, profile: 'release' });
+    } catch (error) {
+      rmSync(target.outFile, { force: true });
+      errors[target.name] = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`[build-wasm] ${errors[target.name]}\n`);
+    }
   }
+  writeFileSync(buildErrorsFile, JSON.stringify(errors, null, 2) + '\n');
 }
