@@ -1,15 +1,49 @@
+/**
+ * example: the smallest useful wasmesh filter, and the template the others follow.
+ * Adds configured headers to requests and responses and counts the streams it saw.
+ */
 export * from "@solo-io/proxy-runtime/assembly/proxy";
-import { RootContext, Context, registerRootContext, FilterHeadersStatusValues, stream_context } from "@solo-io/proxy-runtime/assembly";
+import {
+  Context, Counter, FilterHeadersStatusValues, LogLevelValues, RootContext,
+  get_buffer_bytes, BufferTypeValues, log, registerRootContext, stream_context,
+} from "@solo-io/proxy-runtime/assembly";
+import { ExampleConfig, configError, parseExampleConfig } from "./config";
 
 class ExampleRoot extends RootContext {
+  config: ExampleConfig = ExampleConfig.defaults();
+  requests: Counter | null = null;
+
+  onConfigure(configuration_size: u32): bool {
+    const bytes = get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size);
+    const parsed = parseExampleConfig(String.UTF8.decode(bytes));
+    if (parsed === null) {
+      // Returning false makes the host refuse this configuration and keep the last good one.
+      log(LogLevelValues.error, "example: configuration refused: " + configError);
+      return false;
+    }
+    this.config = parsed;
+    if (this.requests === null) this.requests = new Counter("wasmesh_example_requests_total");
+    return true;
+  }
+
   createContext(context_id: u32): Context {
     return new ExampleStream(context_id, this);
   }
 }
 
 class ExampleStream extends Context {
-  onResponseHeaders(a: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    stream_context.headers.response.add("x-wasmesh-example", "hello");
+  onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const root = this.root_context as ExampleRoot;
+    const add = root.config.requestHeaders;
+    for (let i = 0; i < add.length; i++) stream_context.headers.request.add(add[i].name, add[i].value);
+    const counter = root.requests;
+    if (counter !== null) counter.increment(1);
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const add = (this.root_context as ExampleRoot).config.responseHeaders;
+    for (let i = 0; i < add.length; i++) stream_context.headers.response.add(add[i].name, add[i].value);
     return FilterHeadersStatusValues.Continue;
   }
 }
