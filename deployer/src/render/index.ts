@@ -1,0 +1,40 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { renderEnvoyFilter } from './envoyfilter.js';
+import type { KubernetesManifest, RenderOptions } from './types.js';
+import { validateManifests } from './validate.js';
+import { renderWasmPlugin } from './wasmplugin.js';
+
+export { renderEnvoyFilter } from './envoyfilter.js';
+export { renderWasmPlugin } from './wasmplugin.js';
+export { validateManifest, validateManifests } from './validate.js';
+export * from './types.js';
+
+/** Renders the wiring for one filter by the chosen `via`, and validates it (CRD schema + Envoy protos). */
+export function renderFilter(options: RenderOptions): KubernetesManifest[] {
+  const manifest = options.via === 'wasmplugin' ? renderWasmPlugin(options) : renderEnvoyFilter(options);
+  validateManifests([manifest]);
+  return [manifest];
+}
+
+export function manifestsToYaml(manifests: readonly KubernetesManifest[]): string {
+  return manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
+}
+
+export function manifestsToJson(manifests: readonly KubernetesManifest[]): string {
+  const body = manifests.length === 1 ? manifests[0] : { apiVersion: 'v1', kind: 'List', items: manifests };
+  return JSON.stringify(body, null, 2) + '\n';
+}
+
+/** GitOps output: one file per object, `<kind>-<name>.yaml`, in `dir`. Returns the paths written. */
+export async function writeManifests(dir: string, manifests: readonly KubernetesManifest[], format: 'yaml' | 'json' = 'yaml'): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  for (const manifest of manifests) {
+    const file = path.join(dir, `${manifest.kind.toLowerCase()}-${manifest.metadata.name}.${format}`);
+    await writeFile(file, format === 'yaml' ? manifestsToYaml([manifest]) : manifestsToJson([manifest]));
+    written.push(file);
+  }
+  return written;
+}

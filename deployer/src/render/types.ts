@@ -1,0 +1,65 @@
+import type { SuitePlacement } from '../suite.js';
+
+export type ListenerContext = 'inbound' | 'outbound' | 'gateway';
+export type Via = 'envoyfilter' | 'wasmplugin';
+export type FailStrategy = 'close' | 'open' | 'reload';
+export type ImagePullPolicy = 'IfNotPresent' | 'Always';
+
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/** An OCI image pinned by digest, as pushed by deployer/src/oci. */
+export interface PinnedImage {
+  /** `oci://host[:port]/repo@sha256:<manifest digest>` */
+  readonly url: string;
+  /** `sha256:<hex>` of the image manifest. */
+  readonly manifestDigest: string;
+  /** hex sha256 of the .wasm module itself. */
+  readonly wasmSha256: string;
+}
+
+/** One earlier deployment of a filter, newest first in `RenderOptions.history`. */
+export interface DeploymentRecord {
+  readonly url: string;
+  readonly manifestDigest: string;
+  readonly wasmSha256: string;
+  readonly appliedAt: string;
+}
+
+export interface RenderOptions {
+  /** Filter name (filters/<name>); also the proxy-wasm root context id. */
+  readonly filter: string;
+  readonly namespace: string;
+  /** Workload labels; empty selects every workload in the namespace. */
+  readonly selector: Readonly<Record<string, string>>;
+  readonly context: ListenerContext;
+  readonly via: Via;
+  readonly failStrategy: FailStrategy;
+  readonly image: PinnedImage;
+  /** The filter's JSON configuration, handed to the plugin's on_configure. */
+  readonly pluginConfig?: JsonObject;
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /** RFC 3339 time recorded in the annotations (passed in so rendering stays pure). */
+  readonly appliedAt: string;
+  /** Earlier deployments of this filter, newest first (read from the live object's annotations). */
+  readonly history?: readonly DeploymentRecord[];
+  /** Only for filters outside the suite: their EnvoyFilter/WasmPlugin priority. */
+  readonly priority?: number;
+}
+
+export interface KubernetesManifest {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+  };
+  readonly spec: JsonObject;
+}
+
+export interface ResolvedRender {
+  readonly options: RenderOptions;
+  readonly placement: SuitePlacement;
+}
