@@ -1,0 +1,129 @@
+/**
+ * Strict Base64 / Base64url (RFC 4648 §4 and §5) for AssemblyScript filters.
+ *
+ * JWS (RFC 7515 §2, "Base64url Encoding") uses the URL-safe alphabet with all trailing '='
+ * omitted and no line breaks, whitespace or other characters. We also reject non-canonical
+ * encodings (RFC 4648 §3.5: the unused low bits of the last character must be zero), so that a
+ * token has exactly one spelling: otherwise `...Q` and `...R` decode to the same signature and
+ * caches/replay checks keyed by the token text can be bypassed.
+ * Decoders return null on any violation (no exceptions in AssemblyScript).
+ */
+
+const ALPHABET_STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const ALPHABET_URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** Reverse table for both alphabets: value 0..63, or -1. Built once. */
+const STD_VALUES = buildReverse(ALPHABET_STD);
+const URL_VALUES = buildReverse(ALPHABET_URL);
+
+function buildReverse(alphabet: string): StaticArray<i8> {
+  const table = new StaticArray<i8>(128);
+  for (let i = 0; i < 128; i++) table[i] = -1;
+  for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = <i8>i;
+  return table;
+}
+
+/** Why the last decode returned null, e.g. `invalid base64url character '=' at offset 12`. */
+export let base64Error: string = "";
+
+/** Decodes unpadded base64url (RFC 7515 §2). Null on padding, foreign characters, bad length or non-zero trailing bits. */
+export function base64UrlDecode(s: string): Uint8Array | null {
+  return decodeBody(s, s.length, URL_VALUES, "base64url");
+}
+
+/** Decodes padded standard base64 (RFC 4648 §4): length a multiple of 4, '=' only as final padding, canonical trailing bits. */
+export function base64Decode(s: string): Uint8Array | null {
+  const n = s.length;
+  if (n % 4 != 0) {
+    base64Error = "base64 length " + n.toString() + " is not a multiple of 4";
+    return null;
+  }
+  let body = n;
+  if (body > 0 && s.charCodeAt(body - 1) == 0x3d) body--;
+  if (body > 0 && s.charCodeAt(body - 1) == 0x3d) body--;
+  return decodeBody(s, body, STD_VALUES, "base64");
+}
+
+function decodeBody(s: string, n: i32, table: StaticArray<i8>, name: string): Uint8Array | null {
+  const rem = n & 3;
+  if (rem == 1) {
+    base64Error = name + " length " + n.toString() + " is impossible (one character left over)";
+    return null;
+  }
+  const out = new Uint8Array((n >> 2) * 3 + (rem == 0 ? 0 : rem - 1));
+  let acc: u32 = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const v: i32 = c < 128 ? <i32>unchecked(table[c]) : -1;
+    if (v < 0) {
+      base64Error = "invalid " + name + " character " + describe(c) + " at offset " + i.toString();
+      return null;
+    }
+    acc = (acc << 6) | <u32>v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      unchecked(out[o++] = <u8>(acc >> <u32>bits));
+      acc &= (1 << <u32>bits) - 1;
+    }
+  }
+  if (acc != 0) {
+    base64Error = "non-canonical " + name + ": unused trailing bits are not zero";
+    return null;
+  }
+  base64Error = "";
+  return out;
+}
+
+function describe(c: i32): string {
+  if (c < 0x21 || c > 0x7e) return "U+" + c.toString(16).padStart(4, "0");
+  return "'" + String.fromCharCode(c) + "'";
+}
+
+function encodeWith(b: Uint8Array, alphabet: string, pad: bool): string {
+  const n = b.length;
+  const full = n / 3 * 3;
+  // Build through a UTF-16 buffer: one code unit per output character.
+  const outLen = pad ? ((n + 2) / 3) * 4 : (n * 4 + 2) / 3;
+  const buffer = new Uint16Array(outLen);
+  let o = 0;
+  let i = 0;
+  for (; i < full; i += 3) {
+    const v = (<u32>unchecked(b[i]) << 16) | (<u32>unchecked(b[i + 1]) << 8) | <u32>unchecked(b[i + 2]);
+    unchecked(buffer[o++] = <u16>alphabet.charCodeAt((v >> 18) & 63));
+    unchecked(buffer[o++] = <u16>alphabet.charCodeAt((v >> 12) & 63));
+    unchecked(buffer[o++] = <u16>alphabet.charCodeAt((v >> 6) & 63));
+    unchecked(buffer[o++] = <u16>alphabet.charCodeAt(v & 63));
+  }
+  const rest = n - full;
+  if (rest == 1) {
+    const v = <u32>b[i] << 16;
+    buffer[o++] = <u16>alphabet.charCodeAt((v >> 18) & 63);
+    buffer[o++] = <u16>alphabet.charCodeAt((v >> 12) & 63);
+    if (pad) { buffer[o++] = 0x3d; buffer[o++] = 0x3d; }
+  } else if (rest == 2) {
+    const v = (<u32>b[i] << 16) | (<u32>b[i + 1] << 8);
+    buffer[o++] = <u16>alphabet.charCodeAt((v >> 18) & 63);
+    buffer[o++] = <u16>alphabet.charCodeAt((v >> 12) & 63);
+    buffer[o++] = <u16>alphabet.charCodeAt((v >> 6) & 63);
+    if (pad) buffer[o++] = 0x3d;
+  }
+  return String.UTF16.decode(buffer.buffer);
+}
+
+/** Unpadded base64url (RFC 7515 §2). */
+export function base64UrlEncode(b: Uint8Array): string {
+  return encodeWith(b, ALPHABET_URL, false);
+}
+
+/** Padded standard base64 (RFC 4648 §4). */
+export function base64Encode(b: Uint8Array): string {
+  return encodeWith(b, ALPHABET_STD, true);
+}
+
+/** base64url of a string's UTF-8 bytes. */
+export function base64UrlEncodeString(s: string): string {
+  return base64UrlEncode(Uint8Array.wrap(String.UTF8.encode(s)));
+}
