@@ -7,7 +7,7 @@ import { loadLibHarness, type LibHarness } from './harness.js';
 
 interface Decoded { readonly name: string; readonly input: string; readonly hex: string }
 interface Rejected { readonly name: string; readonly input: string; readonly error: string }
-const cases = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/lib/base64-cases.json'), 'utf8')) as {
+const cases = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/jwt/lib/base64-cases.json'), 'utf8')) as {
   readonly urlDecode: readonly Decoded[]; readonly urlRejected: readonly Rejected[];
   readonly stdDecode: readonly Decoded[]; readonly stdRejected: readonly Rejected[];
 };

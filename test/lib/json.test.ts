@@ -6,7 +6,7 @@ import { loadLibHarness, type LibHarness } from './harness.js';
 
 interface Accepted { readonly name: string; readonly input: string; readonly canonical: string; readonly kind: string }
 interface Rejected { readonly name: string; readonly input: string; readonly error: string }
-const cases = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/lib/json-cases.json'), 'utf8')) as {
+const cases = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/jwt/lib/json-cases.json'), 'utf8')) as {
   readonly accepted: readonly Accepted[];
   readonly rejected: readonly Rejected[];
 };
