@@ -5,8 +5,9 @@ export type Via = 'envoyfilter' | 'wasmplugin';
 export type FailStrategy = 'close' | 'open' | 'reload';
 export type ImagePullPolicy = 'IfNotPresent' | 'Always';
 
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-export type JsonObject = { readonly [key: string]: JsonValue };
+/** JSON; object members may be `undefined` (absent), which serializers drop, so optional fields can be spread in. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue | undefined };
+export type JsonObject = { readonly [key: string]: JsonValue | undefined };
 
 /** An OCI image pinned by digest, as pushed by deployer/src/oci. */
 export interface PinnedImage {
