@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullWasmImage } from '../../deployer/src/oci/pull.js';
+import { pushWasmImage } from '../../deployer/src/oci/push.js';
+import { type RunningRegistry, freePort, startRegistry } from '../support/registry.js';
+import { type DroppingProxy, startDroppingProxy } from './support/dropping-proxy.js';
+import { builtExampleFilter, rawGet } from './support/fixtures.js';
+
+const wasm = builtExampleFilter();
+
+describe('oci push failures', () => {
+  let registry: RunningRegistry;
+  let proxy: DroppingProxy;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    proxy = await startDroppingProxy(registry.port, 6000);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await registry?.stop();
+  });
+
+  it.each([
+    { reference: 'oci://', message: 'invalid image reference "oci://": repository name is missing' },
+    { reference: 'ftp://127.0.0.1:5000/repo:v1', message: 'scheme "ftp://" is not supported' },
+    { reference: '127.0.0.1:99999/repo:v1', message: 'registry port 99999 is outside 1-65535' },
+    { reference: '127.0.0.1:5000/Repo:v1', message: 'repository component "Repo" must be lowercase' },
+    { reference: '127.0.0.1:5000/repo:bad tag', message: 'tag "bad tag" must match' },
+  ])('rejects the malformed reference $reference before any network call', async ({ reference, message }) => {
+    await expect(pushWasmImage({ wasm, reference, format: 'compat' })).rejects.toThrow(message);
+  });
+
+  it('names the blob, the reference and the network error when nothing listens at the registry address', async () => {
+    const port = await freePort();
+    const push = pushWasmImage({ wasm, reference: `127.0.0.1:${port}/nothing/here:v1`, format: 'compat' });
+    await expect(push).rejects.toThrow(
+      new RegExp(`^could not push blob sha256:[0-9a-f]{64} to 127\\.0\\.0\\.1:${port}/nothing/here:v1: HEAD http://127\\.0\\.0\\.1:${port}/v2/nothing/here/blobs/sha256:[0-9a-f]{64} failed: network error: .*ECONNREFUSED`),
+    );
+  });
+
+  it('names the manifest and the reference when pulling a tag that does not exist', async () => {
+    await expect(pullWasmImage(`${registry.host}/missing/image:v1`)).rejects.toThrow(
+      `could not fetch manifest for ${registry.host}/missing/image:v1: GET ${registry.url}/v2/missing/image/manifests/v1 returned 404: MANIFEST_UNKNOWN manifest unknown`,
+    );
+  });
+
+  it.each([
+    { format: 'compat' as const, chunkSize: undefined },
+    { format: 'oci' as const, chunkSize: 4096 },
+  ])('a connection dropped mid-upload ($format, chunk $chunkSize) gives a clear error and writes no manifest', async ({ format, chunkSize }) => {
+    const repository = `dropped/${format}`;
+    const push = pushWasmImage({ wasm, reference: `${proxy.host}/${repository}:v1`, format, chunkSize });
+    await expect(push).rejects.toThrow(new RegExp(`^could not push blob sha256:[0-9a-f]{64} to ${proxy.host.replace(/\./g, '\\.')}/${repository}:v1: (PUT|PATCH) \\S+ failed: network error`));
+    expect(proxy.drops()).toBeGreaterThan(0);
+
+    const manifest = await rawGet(registry.url, `/v2/${repository}/manifests/v1`);
+    expect(manifest.status).toBe(404);
+  });
+});
