@@ -1,0 +1,91 @@
+import { parseAllDocuments } from 'yaml';
+import { validateIstioResource } from '../istio/validate.js';
+import type { JsonObject } from '../render/types.js';
+
+/**
+ * `deployer translate`: Istio policy resources → each wasmesh filter's JSON config.
+ *
+ * Each Istio kind has one translator in `deployer/src/translate/<kind>.ts` (written with the
+ * filter it configures) exporting a `TranslateFn`. To add one: create the file and add one line
+ * to TRANSLATORS below. Every input resource is first validated against its Istio CRD schema, so
+ * translators only ever see well-formed resources; anything not understood must throw (a policy
+ * we cannot translate exactly must never turn into a config that allows more).
+ */
+export interface IstioResource {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
+  readonly spec: JsonObject;
+}
+
+/** All resources of one kind found in the input, in file order. Returns the filter's config. */
+export type TranslateFn = (resources: readonly IstioResource[]) => JsonObject;
+
+export interface TranslatorEntry {
+  readonly kind: string;
+  /** The wasmesh filter whose config this kind becomes. */
+  readonly filter: string;
+  readonly translate: TranslateFn;
+}
+
+export const TRANSLATORS: readonly TranslatorEntry[] = [
+  // { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication },
+  // { kind: 'AuthorizationPolicy', filter: 'rbac', translate: translateAuthorizationPolicy },
+  // { kind: 'VirtualService', filter: 'header-router', translate: translateVirtualService },
+  // { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
+];
+
+export interface FilterTranslation {
+  readonly filter: string;
+  readonly kind: string;
+  /** `namespace/name` of the resources it came from. */
+  readonly sources: readonly string[];
+  readonly config: JsonObject;
+}
+
+export function parseIstioResources(yamlText: string, source = 'input'): IstioResource[] {
+  const resources: IstioResource[] = [];
+  parseAllDocuments(yamlText).forEach((doc, index) => {
+    if (doc.errors.length > 0) throw new Error(`${source}: document ${index + 1}: YAML error: ${doc.errors[0]!.message}`);
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) return;
+    const items = typeof value === 'object' && (value as { kind?: unknown }).kind === 'List' ? ((value as { items?: unknown[] }).items ?? []) : [value];
+    for (const item of items) {
+      validateIstioResource(item);
+      resources.push(item as IstioResource);
+    }
+  });
+  if (resources.length === 0) throw new Error(`${source}: no Istio resources found: expected YAML documents with apiVersion/kind/metadata/spec`);
+  return resources;
+}
+
+export function translateResources(resources: readonly IstioResource[], registry: readonly TranslatorEntry[] = TRANSLATORS): FilterTranslation[] {
+  const byKind = new Map<string, IstioResource[]>();
+  for (const resource of resources) {
+    const entry = registry.find((t) => t.kind === resource.kind);
+    if (!entry) {
+      const supported = registry.map((t) => `${t.kind} (→ ${t.filter})`).join(', ') || 'none registered yet';
+      throw new Error(`${resource.kind} "${resource.metadata.name}": no translator for this kind: expected one of ${supported}`);
+    }
+    byKind.set(resource.kind, [...(byKind.get(resource.kind) ?? []), resource]);
+  }
+  const results: FilterTranslation[] = [];
+  for (const [kind, group] of byKind) {
+    const entry = registry.find((t) => t.kind === kind)!;
+    if (results.some((r) => r.filter === entry.filter)) {
+      throw new Error(`${kind}: filter "${entry.filter}" already configured from another kind in the same input: expected one kind per filter`);
+    }
+    results.push({ filter: entry.filter, kind, sources: group.map((r) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`), config: entry.translate(group) });
+  }
+  return results;
+}
+
+/** Config for one filter from an Istio policy file (for `push --istio`). */
+export function configFromIstio(yamlText: string, filter: string, source = 'policy', registry: readonly TranslatorEntry[] = TRANSLATORS): JsonObject {
+  const translations = translateResources(parseIstioResources(yamlText, source), registry);
+  const match = translations.find((t) => t.filter === filter);
+  if (!match) {
+    throw new Error(`${source}: nothing in it configures filter "${filter}" (it configures ${translations.map((t) => `${t.filter} from ${t.kind}`).join(', ')}): expected resources of kind ${registry.filter((t) => t.filter === filter).map((t) => t.kind).join(' or ') || '(no translator for this filter)'}`);
+  }
+  return match.config;
+}
