@@ -1,0 +1,77 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { manifestsToYaml, renderFilter } from '../../deployer/src/render/index.js';
+import { placementFor, SUITE } from '../../deployer/src/suite.js';
+import type { KubernetesManifest, ListenerContext, Via } from '../../deployer/src/render/types.js';
+import { PREVIOUS_DIGEST, renderInput } from './support.js';
+
+const goldenDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'render', 'golden');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+/** Compares with test/fixtures/render/golden/<name>.yaml (UPDATE_GOLDEN=1 rewrites them). */
+function expectGolden(name: string, manifests: readonly KubernetesManifest[]): void {
+  const file = path.join(goldenDir, `${name}.yaml`);
+  const actual = manifestsToYaml(manifests);
+  if (UPDATE) writeFileSync(file, actual);
+  if (!existsSync(file)) throw new Error(`golden file ${file} missing: run with UPDATE_GOLDEN=1 and review it`);
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+const combos: [Via, ListenerContext][] = (['envoyfilter', 'wasmplugin'] as const).flatMap((via) => (['inbound', 'outbound', 'gateway'] as const).map((context): [Via, ListenerContext] => [via, context]));
+
+describe('render', () => {
+  it.each(combos)('render: %s at %s matches its golden file', (via, context) => {
+    expectGolden(`${via}-${context}`, renderFilter(renderInput('jwt-auth', { via, context })));
+  });
+
+  it.each(SUITE.map((s) => s.filter))('render: suite filter %s renders with its suite priority (both vias)', (filter) => {
+    const ef = renderFilter(renderInput(filter, { via: 'envoyfilter' }))[0]!;
+    const wp = renderFilter(renderInput(filter, { via: 'wasmplugin' }))[0]!;
+    expectGolden(`suite-${filter}`, [ef, wp]);
+    expect(ef.spec.priority).toBe(placementFor(filter).envoyFilterPriority);
+    expect(wp.spec.phase).toBe(placementFor(filter).wasmPluginPhase);
+  });
+
+  it('render: EnvoyFilter priorities ascend in suite order, so INSERT_BEFORE router keeps jwt-auth → rbac → header-router → metrics', () => {
+    // Istio applies EnvoyFilters by ascending priority; each insert lands right before the router.
+    const pushedOrder = ['metrics', 'header-router', 'jwt-auth', 'rbac'];
+    const applied = pushedOrder.map((f) => renderFilter(renderInput(f))[0]!)
+      .sort((a, b) => (a.spec.priority as number) - (b.spec.priority as number));
+    const chain: string[] = ['envoy.filters.http.router'];
+    for (const ef of applied) chain.splice(chain.length - 1, 0, ef.metadata.labels['wasmesh.io/filter']!);
+    expect(chain).toEqual(['jwt-auth', 'rbac', 'header-router', 'metrics', 'envoy.filters.http.router']);
+  });
+
+  it('render: WasmPlugin phases then descending priorities give the suite order', () => {
+    const phaseRank = { AUTHN: 0, AUTHZ: 1, STATS: 2, UNSPECIFIED_PHASE: 3 } as const;
+    const plugins = ['metrics', 'rbac', 'header-router', 'jwt-auth'].map((f) => renderFilter(renderInput(f, { via: 'wasmplugin' }))[0]!);
+    const ordered = plugins.sort((a, b) => phaseRank[a.spec.phase as keyof typeof phaseRank] - phaseRank[b.spec.phase as keyof typeof phaseRank] || (b.spec.priority as number) - (a.spec.priority as number));
+    expect(ordered.map((p) => p.spec.pluginName)).toEqual(['jwt-auth', 'rbac', 'header-router', 'metrics']);
+  });
+
+  it('render: history annotation keeps the previous digest for rollback', () => {
+    const [m] = renderFilter(renderInput('rbac', { history: [{ url: `oci://registry.example:5000/wasmesh/rbac@${PREVIOUS_DIGEST}`, manifestDigest: PREVIOUS_DIGEST, wasmSha256: 'b'.repeat(64), appliedAt: '2026-01-01T00:00:00.000Z' }] }));
+    expect(m!.metadata.annotations['wasmesh.io/previous-digest']).toBe(PREVIOUS_DIGEST);
+    expect(JSON.parse(m!.metadata.annotations['wasmesh.io/history']!)).toHaveLength(2);
+  });
+
+  it.each([
+    [{ filter: 'Bad_Name' }, 'filter name "Bad_Name"'],
+    [{ namespace: 'Shop' }, 'namespace "Shop"'],
+    [{ context: 'sideways' as ListenerContext }, 'context "sideways"'],
+    [{ via: 'envoyfilter' as Via, failStrategy: 'reload' as const }, 'fail strategy "reload" with --via envoyfilter'],
+    [{ image: { url: 'oci://registry.example/wasmesh/x:latest', manifestDigest: `sha256:${'1'.repeat(64)}`, wasmSha256: 'a'.repeat(64) } }, 'pinned by manifest digest'],
+    [{ filter: 'jwt-auth', priority: 5 }, 'suite filters have fixed priorities'],
+  ])('render: rejects bad input %o naming the value', (override, message) => {
+    expect(() => renderFilter(renderInput('jwt-auth', override))).toThrow(message);
+  });
+
+  it('render: filter outside the suite goes after it (EnvoyFilter priority 100, UNSPECIFIED_PHASE)', () => {
+    const [ef] = renderFilter(renderInput('example'));
+    const [wp] = renderFilter(renderInput('example', { via: 'wasmplugin', failStrategy: 'reload' }));
+    expect(ef!.spec.priority).toBe(100);
+    expect(wp!.spec).toMatchObject({ phase: 'UNSPECIFIED_PHASE', failStrategy: 'FAIL_RELOAD' });
+  });
+});
