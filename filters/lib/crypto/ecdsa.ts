@@ -1,0 +1,208 @@
+/**
+ * ECDSA verification on NIST P-256 (ES256) and P-384 (ES384) for JWS (RFC 7518 section 3.4).
+ *
+ * Verification follows SEC 1 v2 section 4.1.4 / FIPS 186-4 section 6.4:
+ *   reject unless 0 < r, s < n; e = leftmost bits of Hash(M) (SHA-256 for P-256, SHA-384 for
+ *   P-384: the digest is exactly as long as n, so no truncation is needed); w = s^-1 mod n;
+ *   u1 = e w, u2 = r w; R = u1 G + u2 Q; accept iff R != O and x(R) mod n == r.
+ * u1 G + u2 Q is one interleaved double-and-add over width-w NAFs (Shamir's trick): a
+ * per-curve table of G's odd multiples (built lazily at first use) and a per-key table of Q's.
+ * x(R) mod n == r is tested without an inversion: X == r Z^2 (or (r + n) Z^2 when r + n < p).
+ * Everything here is public data, so variable-time code is fine.
+ */
+import { HashAlg } from "./hash";
+import { digestRawInto } from "./sha2";
+import {
+  CURVE_P256, selectCurve, elemBytes, limbs, curveElemBytes, fMul, fSqr, fSub,
+  nMul, nInv, pModulus, pR2, nModulus, nR2, bMont, gxMont, gyMont, pMinusN,
+} from "./ec-field";
+import { pointDouble, pointAddMixed, pointFromAffine, buildOddMultiples, isOnCurve, INV_SCRATCH, px, py, pz } from "./ec-point";
+import { limbsFromBytesBE, limbsLessThan, limbsIsZero, limbsEqual, limbsSub, limbsAdd, wnaf } from "./field";
+
+export enum Curve {
+  P256 = 0,
+  P384 = 1,
+}
+
+/** Window of the per-key NAF: 2^(W_Q-2) = 16 precomputed odd multiples of Q. */
+const W_Q: i32 = 6;
+const Q_COUNT: i32 = 1 << (W_Q - 2);
+/** Window of the fixed-base NAF: 64 odd multiples of G, computed once per curve. */
+const W_G: i32 = 8;
+const G_COUNT: i32 = 1 << (W_G - 2);
+
+/** Why the last EcPublicKey.fromCoordinates returned null. */
+export let ecKeyError: string = "";
+
+export class EcPublicKey {
+  /** Affine odd multiples Q, 3Q, ..., (2*Q_COUNT-1)Q, Montgomery form. */
+  private constructor(readonly curve: Curve, readonly table: StaticArray<u8>) {}
+
+  /**
+   * Public key from JWK coordinates (RFC 7518 section 6.2.1.2/6.2.1.3: big-endian, exactly the
+   * field length). Validates it as SEC 1 v2 section 3.2.2.1 asks: coordinates in [0, p), point
+   * on the curve (then it is not the point at infinity, which has no affine coordinates), and
+   * since both curves have cofactor 1, n Q = O holds for every point on the curve.
+   */
+  static fromCoordinates(curve: Curve, x: Uint8Array, y: Uint8Array): EcPublicKey | null {
+    if (curve != Curve.P256 && curve != Curve.P384) {
+      ecKeyError = "unsupported curve " + (<i32>curve).toString() + ", expected P-256 (0) or P-384 (1)";
+      return null;
+    }
+    const len = curveElemBytes(curve);
+    const name = curve == Curve.P256 ? "P-256" : "P-384";
+    if (x.length != len || y.length != len) {
+      ecKeyError = name + " public key coordinates must be " + len.toString() + " bytes each, got x " +
+        x.length.toString() + " and y " + y.length.toString();
+      return null;
+    }
+    selectCurve(curve);
+    const xs = KEY_SCRATCH, ys = KEY_SCRATCH + 48;
+    limbsFromBytesBE(xs, x.dataStart, limbs);
+    limbsFromBytesBE(ys, y.dataStart, limbs);
+    if (!limbsLessThan(xs, pModulus(), limbs) || !limbsLessThan(ys, pModulus(), limbs)) {
+      ecKeyError = name + " public key coordinate is not below the field prime p";
+      return null;
+    }
+    fMul(xs, xs, pR2());
+    fMul(ys, ys, pR2());
+    if (!isOnCurve(xs, ys, bMont())) {
+      ecKeyError = name + " public key point is not on the curve";
+      return null;
+    }
+    const table = new StaticArray<u8>(Q_COUNT * 2 * len);
+    buildOddMultiples(changetype<usize>(table), xs, ys, Q_COUNT, KEY_WORK);
+    ecKeyError = "";
+    return new EcPublicKey(curve, table);
+  }
+}
+
+// ---- scratch, allocated once per module
+const SCRATCH_ELEMS = 16;
+const scratchArray = new StaticArray<u8>(48 * SCRATCH_ELEMS);
+const S0 = changetype<usize>(scratchArray);
+const KEY_SCRATCH = S0; // 2 elements (fromCoordinates only)
+const R_ = S0 + 2 * 48;
+const S_ = S0 + 3 * 48;
+const E_ = S0 + 4 * 48;
+const W_ = S0 + 5 * 48;
+const U1 = S0 + 6 * 48;
+const U2 = S0 + 7 * 48;
+const NEG_Y = S0 + 8 * 48;
+const ACC = S0 + 9 * 48; // Jacobian accumulator, 3 elements
+const CHK = S0 + 12 * 48; // 2 elements for the final comparison
+const DIGEST = S0 + 14 * 48; // 48 bytes
+// buildOddMultiples work area: 3*count + 3 elements.
+const keyWorkArray = new StaticArray<u8>(48 * (3 * G_COUNT + 3));
+const KEY_WORK = changetype<usize>(keyWorkArray);
+// NAF digits of u1 and u2 (384 + W + 1 bytes each).
+const nafArray = new StaticArray<i8>(2 * 400);
+const NAF1 = changetype<usize>(nafArray);
+const NAF2 = NAF1 + 400;
+
+// Fixed-base tables for G, built at first use of each curve.
+let gTable256: StaticArray<u8> | null = null;
+let gTable384: StaticArray<u8> | null = null;
+
+function generatorTable(curve: Curve): usize {
+  let t = curve == Curve.P256 ? gTable256 : gTable384;
+  if (t == null) {
+    t = new StaticArray<u8>(G_COUNT * 2 * curveElemBytes(curve));
+    buildOddMultiples(changetype<usize>(t), gxMont(), gyMont(), G_COUNT, KEY_WORK);
+    if (curve == Curve.P256) gTable256 = t;
+    else gTable384 = t;
+  }
+  return changetype<usize>(t);
+}
+
+/**
+ * Verifies a JWS ECDSA signature (r || s, each exactly the field length: 64 bytes for ES256,
+ * 96 for ES384) over `message`, hashing it with SHA-256 / SHA-384 according to the key's curve.
+ */
+export function ecdsaVerify(key: EcPublicKey, message: Uint8Array, signature: Uint8Array): bool {
+  const len = curveElemBytes(key.curve);
+  selectCurve(key.curve);
+  digestRawInto(key.curve == Curve.P256 ? HashAlg.SHA256 : HashAlg.SHA384, message.dataStart, message.length, DIGEST);
+  return verifyDigestRaw(key, DIGEST, len, signature.dataStart, signature.length);
+}
+
+/**
+ * Same as ecdsaVerify with the message digest already computed (`digest` of `digestLength`
+ * bytes at a linear-memory address). The leftmost bits of the digest are used, as SEC 1 4.1.4
+ * step 5 says; callers pairing a curve with its own hash always pass exactly the length of n.
+ */
+export function ecdsaVerifyDigest(key: EcPublicKey, digest: Uint8Array, signature: Uint8Array): bool {
+  selectCurve(key.curve);
+  return verifyDigestRaw(key, digest.dataStart, digest.length, signature.dataStart, signature.length);
+}
+
+function verifyDigestRaw(key: EcPublicKey, digest: usize, digestLength: i32, sig: usize, sigLength: i32): bool {
+  const curve = key.curve;
+  selectCurve(curve);
+  const len = <i32>elemBytes;
+  if (sigLength != 2 * len) return false;
+  if (digestLength < len) return false; // a shorter hash than n is never paired with these curves
+  const n = nModulus();
+  // 0 < r < n, 0 < s < n (SEC 1 4.1.4 step 1)
+  limbsFromBytesBE(R_, sig, limbs);
+  limbsFromBytesBE(S_, sig + <usize>len, limbs);
+  if (limbsIsZero(R_, limbs) || !limbsLessThan(R_, n, limbs)) return false;
+  if (limbsIsZero(S_, limbs) || !limbsLessThan(S_, n, limbs)) return false;
+  // e: the leftmost bitlen(n) bits of the digest; both n have a whole number of bytes (256, 384 bits)
+  limbsFromBytesBE(E_, digest, limbs);
+  if (!limbsLessThan(E_, n, limbs)) limbsSub(E_, E_, n, limbs); // e < 2^bits < 2n
+  // w = s^-1 mod n (Montgomery form), u1 = e w, u2 = r w (plain form, since mont(x) * w / R = x s^-1)
+  nMul(W_, S_, nR2());
+  nInv(W_, W_, INV_SCRATCH_N);
+  nMul(U1, E_, W_);
+  nMul(U2, R_, W_);
+
+  const gTable = generatorTable(curve);
+  const qTable = changetype<usize>(key.table);
+  const top1 = wnaf(NAF1, U1, limbs, W_G);
+  const top2 = wnaf(NAF2, U2, limbs, W_Q);
+  let top = max(top1, top2);
+  let infinity = true;
+  const eb = elemBytes;
+  for (let i = top - 1; i >= 0; i--) {
+    if (!infinity) pointDouble(ACC);
+    const d1 = <i32>load<i8>(NAF1 + <usize>i);
+    if (d1 != 0) infinity = addTableEntry(infinity, gTable, d1, eb);
+    const d2 = <i32>load<i8>(NAF2 + <usize>i);
+    if (d2 != 0) infinity = addTableEntry(infinity, qTable, d2, eb);
+  }
+  if (infinity) return false; // SEC 1 4.1.4 step 5: R = O is rejected
+  // x(R) = X / Z^2; accept iff x(R) mod n == r, i.e. X == r Z^2 or (r < p - n and X == (r + n) Z^2)
+  const z2 = CHK, rz = CHK + 48;
+  fSqr(z2, pz(ACC));
+  fMul(rz, R_, pR2()); // r < n < p, into Montgomery form
+  fMul(rz, rz, z2);
+  if (limbsEqual(rz, px(ACC), limbs)) return true;
+  if (!limbsLessThan(R_, pMinusN(), limbs)) return false;
+  limbsAdd(R_, R_, n, limbs); // r + n < p
+  fMul(rz, R_, pR2());
+  fMul(rz, rz, z2);
+  return limbsEqual(rz, px(ACC), limbs);
+}
+
+/** ACC += sign(d) * table[|d| >> 1]; returns whether ACC is now the point at infinity. */
+@inline
+function addTableEntry(infinity: bool, table: usize, digit: i32, eb: usize): bool {
+  const entry = table + <usize>((digit < 0 ? -digit : digit) >> 1) * 2 * eb;
+  let y = entry + eb;
+  if (digit < 0) {
+    fSub(NEG_Y, ZERO, y);
+    y = NEG_Y;
+  }
+  if (infinity) {
+    pointFromAffine(ACC, entry, y);
+    return false;
+  }
+  return !pointAddMixed(ACC, entry, y);
+}
+
+const zeroArray = new StaticArray<u32>(12);
+const ZERO = changetype<usize>(zeroArray);
+// 17 elements for the Fermat inversion mod n.
+const invScratchArray = new StaticArray<u8>(48 * 17);
+const INV_SCRATCH_N = changetype<usize>(invScratchArray);
