@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyManifests } from '../../deployer/src/apply/apply.js';
+import { ClusterClient } from '../../deployer/src/apply/client.js';
+import { rollbackFilter } from '../../deployer/src/apply/rollback.js';
+import { filterStatus } from '../../deployer/src/apply/status.js';
+import { undeployFilter } from '../../deployer/src/apply/undeploy.js';
+import { renderFilter } from '../../deployer/src/render/index.js';
+import { renderInput } from '../render/support.js';
+import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const imageFor = (filter: string, c: string) => ({ url: `oci://registry.example:5000/wasmesh/${filter}@${digest(c)}`, manifestDigest: digest(c), wasmSha256: c.repeat(64) });
+
+let server: StandinApiServer;
+let kubeconfig: string;
+let client: ClusterClient;
+
+beforeAll(async () => {
+  server = await startStandinApiServer();
+  kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'wasmesh-kube-')), 'config');
+  writeFileSync(kubeconfig, server.kubeconfigYaml());
+  client = new ClusterClient({ kubeconfig, context: 'standin' });
+});
+afterAll(() => server.close());
+
+describe('apply against the stand-in API server', () => {
+  it('apply: creates with server-side apply as field manager wasmesh, then re-apply is unchanged', async () => {
+    const manifests = renderFilter(renderInput('jwt-auth', { image: imageFor('jwt-auth', 'a') }));
+    const first = await applyManifests(client, manifests, { dryRun: 'none', force: false });
+    expect(first).toEqual([expect.objectContaining({ kind: 'EnvoyFilter', name: 'wasmesh-jwt-auth', namespace: 'shop', action: 'created' })]);
+    const patch = server.requests.find((r) => r.method === 'PATCH' && r.query.dryRun === undefined)!;
+    expect(patch).toMatchObject({ contentType: 'application/apply-patch+yaml', query: { fieldManager: 'wasmesh' } });
+    const again = await applyManifests(client, manifests, { dryRun: 'none', force: false });
+    expect(again[0]!.action).toBe('unchanged');
+    const live = await client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-jwt-auth', namespace: 'shop' });
+    expect(live?.metadata?.managedFields?.map((m) => m.manager)).toEqual(['wasmesh']);
+  });
+
+  it('apply: --dry-run=server runs every stage on the server without persisting', async () => {
+    const manifests = renderFilter(renderInput('metrics', { image: imageFor('metrics', 'c') }));
+    const result = await applyManifests(client, manifests, { dryRun: 'server', force: false });
+    expect(result[0]!.action).toBe('would apply');
+    expect(server.requests.some((r) => r.method === 'PATCH' && r.query.dryRun === 'All')).toBe(true);
+    expect(await client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-metrics', namespace: 'shop' })).toBeUndefined();
+  });
+
+  it('apply: --dry-run=client sends nothing', async () => {
+    const before = server.requests.length;
+    const result = await applyManifests(undefined, renderFilter(renderInput('rbac')), { dryRun: 'client', force: false });
+    expect(result[0]!.action).toBe('would apply');
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('apply: a field owned by another manager gives a clear 409 conflict; --force takes it over', async () => {
+    const [manifest] = renderFilter(renderInput('rbac', { image: imageFor('rbac', 'b') }));
+    // Another team's applier owns spec.priority with a different value.
+    const theirs = { apiVersion: manifest!.apiVersion, kind: manifest!.kind, metadata: { name: manifest!.metadata.name, namespace: 'shop' }, spec: { priority: 99 } };
+    const res = await fetch(`${server.url}/apis/networking.istio.io/v1alpha3/namespaces/shop/envoyfilters/${manifest!.metadata.name}?fieldManager=platform-team`, {
+      method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(theirs),
+    });
+    expect(res.status).toBe(201);
+    await expect(applyManifests(client, [manifest!], { dryRun: 'none', force: false }))
+      .rejects.toThrow(/conflict with "platform-team".*\.spec\.priority.*--force/s);
+    const forced = await applyManifests(client, [manifest!], { dryRun: 'none', force: true });
+    expect(forced[0]!.action).toBe('configured');
+    const live = await client.get({ apiVersion: manifest!.apiVersion, kind: 'EnvoyFilter', name: manifest!.metadata.name, namespace: 'shop' });
+    expect(live?.spec?.priority).toBe(20);
+    expect(live?.metadata?.managedFields?.map((m) => m.manager)).toEqual(['wasmesh']);
+  });
+
+  it('apply: the server rejecting a schema-invalid object (422) surfaces its message', async () => {
+    const [manifest] = renderFilter(renderInput('header-router'));
+    const broken = { ...manifest!, spec: { ...manifest!.spec, priority: 'high' } };
+    await expect(applyManifests(client, [broken], { dryRun: 'none', force: false })).rejects.toThrow(/spec\.priority/);
+  });
+
+  it('status: lists what wasmesh applied with digest, context, order and last applied', async () => {
+    const status = await filterStatus({ kubeconfig, namespace: 'shop' });
+    expect(status.map((s) => [s.filter, s.digest, s.context, s.order])).toEqual([
+      ['jwt-auth', digest('a'), 'inbound', 1],
+      ['rbac', digest('b'), 'inbound', 2],
+    ]);
+    expect(status[0]!.lastApplied).toBe('2026-01-02T03:04:05.000Z');
+  });
+
+  it('rollback: returns a filter to the previous digest recorded in its history', async () => {
+    const previous = (await filterStatus({ kubeconfig, namespace: 'shop' })).find((s) => s.filter === 'jwt-auth')!;
+    const history = [{ url: previous.image, manifestDigest: previous.digest, wasmSha256: 'a'.repeat(64), appliedAt: previous.lastApplied }];
+    await applyManifests(client, renderFilter(renderInput('jwt-auth', { image: imageFor('jwt-auth', 'd'), history, appliedAt: '2026-01-03T00:00:00.000Z' })), { dryRun: 'none', force: false });
+    expect((await filterStatus({ kubeconfig, namespace: 'shop' })).find((s) => s.filter === 'jwt-auth')).toMatchObject({ digest: digest('d'), previousDigest: digest('a') });
+
+    const result = await rollbackFilter({ kubeconfig, filter: 'jwt-auth', namespace: 'shop', dryRun: 'none', force: false, now: () => new Date('2026-01-04T00:00:00Z') });
+    expect(result).toMatchObject({ from: digest('d'), to: { manifestDigest: digest('a') } });
+    const live = await client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-jwt-auth', namespace: 'shop' });
+    const remote = JSON.stringify(live?.spec);
+    expect(remote).toContain(`"sha256":"${'a'.repeat(64)}"`);
+    expect(remote).toContain(`@${digest('a')}`);
+    expect((await filterStatus({ kubeconfig, namespace: 'shop' })).find((s) => s.filter === 'jwt-auth')).toMatchObject({ digest: digest('a'), previousDigest: digest('d') });
+  });
+
+  it('rollback: a filter with no earlier digest is refused with the reason', async () => {
+    await expect(rollbackFilter({ kubeconfig, filter: 'rbac', namespace: 'shop', dryRun: 'none', force: false })).rejects.toThrow(/no previous digest recorded/);
+    await expect(rollbackFilter({ kubeconfig, filter: 'nope', namespace: 'shop', dryRun: 'none', force: false })).rejects.toThrow(/not deployed by wasmesh/);
+  });
+
+  it('undeploy: deletes the filter objects and status no longer lists them', async () => {
+    const removed = await undeployFilter({ kubeconfig, filter: 'rbac', namespace: 'shop', dryRun: 'none' });
+    expect(removed).toEqual([expect.objectContaining({ kind: 'EnvoyFilter', name: 'wasmesh-rbac' })]);
+    expect((await filterStatus({ kubeconfig, namespace: 'shop' })).map((s) => s.filter)).toEqual(['jwt-auth']);
+    await expect(undeployFilter({ kubeconfig, filter: 'rbac', namespace: 'shop', dryRun: 'none' })).rejects.toThrow(/not deployed/);
+  });
+
+  it('apply: an unreachable API server gives a clear error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wasmesh-kube-'));
+    const file = path.join(dir, 'config');
+    writeFileSync(file, server.kubeconfigYaml().replace(server.url, 'http://127.0.0.1:1'));
+    await expect(filterStatus({ kubeconfig: file })).rejects.toThrow(/cannot reach the Kubernetes API server|ECONNREFUSED/);
+  });
+
+  it('kubeconfig: an unknown --kube-context names the contexts that exist', () => {
+    expect(() => new ClusterClient({ kubeconfig, context: 'prod' })).toThrow(/kube context "prod" not found: expected one of standin/);
+  });
+});
