@@ -1,0 +1,37 @@
+import type { ClusterDispatcher, HeaderList, HttpCallResponse } from '../host/api.js';
+import { responseHeaderList, trailerList } from './headers.js';
+import type { ClusterPool } from './upstream.js';
+
+/**
+ * proxy_dispatch_http_call over the sidecar's own clusters, so a filter reaches the same named
+ * clusters the route table does (Envoy: the cluster manager's async client). The whole response
+ * is buffered, as Envoy's AsyncClient does for wasm http calls.
+ */
+export class SidecarClusterDispatcher implements ClusterDispatcher {
+  constructor(private readonly pools: ReadonlyMap<string, ClusterPool>) {}
+
+  hasCluster(name: string): boolean {
+    return this.pools.has(name);
+  }
+
+  async dispatch(cluster: string, headers: HeaderList, body: Uint8Array, trailers: HeaderList, timeoutMs: number): Promise<HttpCallResponse> {
+    const pool = this.pools.get(cluster);
+    if (!pool) throw new Error(`unknown cluster "${cluster}"`);
+    const { request, response } = pool.request(headers);
+    const timer = timeoutMs > 0 ? setTimeout(() => request.destroy(new Error(`http call to ${cluster} timed out after ${timeoutMs} ms`)), timeoutMs) : undefined;
+    try {
+      if (trailers.length > 0) request.addTrailers(Object.fromEntries(trailers));
+      request.end(body.byteLength > 0 ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined);
+      const res = await response;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      return {
+        headers: responseHeaderList(res.statusCode ?? 0, res.rawHeaders),
+        body: Buffer.concat(chunks),
+        trailers: trailerList(res.rawTrailers),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { PathMatch, SidecarConfig, StringMatch } from './config/types.js';
+
+/** `/config_dump`: the running config as JSON, in the YAML's own field names. */
+export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<string, string>): unknown {
+  return {
+    listen: `${config.listen.host}:${config.listen.port}`,
+    admin: `${config.admin.host}:${config.admin.port}`,
+    workers: config.workers,
+    tls: config.tls && { cert: config.tls.certFile, key: config.tls.keyFile, client_ca: config.tls.clientCaFile, require_client_certificate: true },
+    filters: config.filters.map((filter) => ({
+      name: filter.name,
+      root_id: filter.rootId,
+      vm_config: { vm_id: filter.vmId, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: filter.wasmFile } }, sha256: wasmDigests.get(filter.name) },
+      configuration: parseMaybeJson(filter.configuration),
+      fail_open: filter.failOpen,
+    })),
+    clusters: Object.fromEntries([...config.clusters.values()].map((c) => [c.name, { url: c.url.origin, connect_timeout: `${c.connectTimeoutMs / 1000}s` }])),
+    routes: config.routes.map((route) => ({
+      name: route.name,
+      match: { ...pathMatch(route.path), headers: route.headers.length ? route.headers.map((h) => ({ name: h.name, ...(h.match ? { string_match: stringMatch(h.match) } : { present_match: true }), invert_match: h.invert })) : undefined },
+      cluster: route.cluster,
+      timeout: `${route.timeoutMs / 1000}s`,
+    })),
+  };
+}
+
+function pathMatch(match: PathMatch): Record<string, unknown> {
+  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) } } : { [match.kind]: match.value };
+}
+
+function stringMatch(match: StringMatch): Record<string, unknown> {
+  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) }, ignore_case: match.value.flags.includes('i') || undefined } : { [match.kind]: match.value };
+}
+
+function unanchor(regex: RegExp): string {
+  const source = regex.source;
+  return source.startsWith('^(?:') && source.endsWith(')$') ? source.slice(4, -2) : source;
+}
+
+function parseMaybeJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

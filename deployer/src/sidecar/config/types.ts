@@ -1,0 +1,78 @@
+/**
+ * The validated, resolved form of a sidecar.yaml (`deployer run --config`). Field names of the
+ * YAML follow envoy.extensions.filters.http.wasm.v3 / envoy.config.route.v3 where they overlap;
+ * these types are what the rest of the sidecar works with (paths resolved, durations in ms).
+ */
+
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 asks the OS for a free port (tests, demo). */
+  readonly port: number;
+}
+
+export interface TlsListenerConfig {
+  /** PEM server certificate chain (absolute path). */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** PEM CA bundle that client certificates must chain to; clients must present one (mTLS). */
+  readonly clientCaFile: string;
+}
+
+export interface WasmFilterConfig {
+  readonly name: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  /** Absolute path of the .wasm module. */
+  readonly wasmFile: string;
+  /** JSON text (or the raw string) handed to proxy_on_configure. */
+  readonly configuration: string;
+  /** Handed to proxy_on_vm_start. */
+  readonly vmConfiguration: string;
+  readonly failOpen: boolean;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly url: URL;
+  /** Envoy's cluster connect_timeout (default 5 s). */
+  readonly connectTimeoutMs: number;
+}
+
+export type StringMatch =
+  | { readonly kind: 'exact'; readonly value: string }
+  | { readonly kind: 'prefix'; readonly value: string }
+  | { readonly kind: 'suffix'; readonly value: string }
+  | { readonly kind: 'contains'; readonly value: string }
+  | { readonly kind: 'regex'; readonly value: RegExp };
+
+/** envoy.config.route.v3.HeaderMatcher, the commonly used subset. */
+export interface HeaderMatcher {
+  readonly name: string;
+  /** Absent: the header must be present (present_match). */
+  readonly match?: StringMatch;
+  readonly invert: boolean;
+}
+
+export type PathMatch =
+  | { readonly kind: 'prefix'; readonly value: string }
+  | { readonly kind: 'path'; readonly value: string }
+  | { readonly kind: 'regex'; readonly value: RegExp };
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly path: PathMatch;
+  readonly headers: readonly HeaderMatcher[];
+  readonly cluster: string;
+  /** Envoy's route timeout (default 15 s); 0 disables it. */
+  readonly timeoutMs: number;
+}
+
+export interface SidecarConfig {
+  readonly listen: ListenAddress;
+  readonly admin: ListenAddress;
+  readonly workers: number;
+  readonly tls?: TlsListenerConfig;
+  readonly filters: readonly WasmFilterConfig[];
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  readonly routes: readonly RouteConfig[];
+}
