@@ -75,7 +75,7 @@ describe('envoy proto validation', () => {
 
   it('envoy: a rendered EnvoyFilter with a misspelt patch field fails validateManifest naming the Envoy message', () => {
     const [m] = renderFilter(renderInput('jwt-auth'));
-    const broken = structuredClone(m!) as { spec: { configPatches: { patch: { value: Record<string, unknown> } }[] } };
+    const broken = structuredClone(m!) as unknown as { spec: { configPatches: { patch: { value: Record<string, unknown> } }[] } };
     broken.spec.configPatches[1]!.patch.value.config_discovry = {};
     expect(() => validateManifest(broken as unknown as typeof m & object)).toThrow(/config_discovry.*HttpFilter/);
   });

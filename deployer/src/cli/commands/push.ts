@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { manifestsToJson, manifestsToYaml } from '../../render/index.js';
+import { addKubeOptions, addWiringOptions, loadPluginConfig, parseDryRunFlag, parseWiring, type WiringFlags } from '../../push/cli-options.js';
+import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
+
+interface PushFlags extends WiringFlags {
+  readonly kubeconfig?: string;
+  readonly kubeContext?: string;
+  readonly dryRun?: string | boolean;
+  readonly force: boolean;
+  readonly dockerConfig?: string;
+  readonly chunkSize?: string;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('push')
+    .description('Inspect a filter module, push it as an OCI image, render its Istio wiring pinned by digest, validate and apply it')
+    .argument('<wasm>', 'the filter module, e.g. build/filters/jwt-auth.wasm');
+  addWiringOptions(command);
+  addKubeOptions(command)
+    .option('--docker-config <file>', 'Docker config.json with registry credentials (env DEPLOYER_DOCKER_CONFIG)', process.env.DEPLOYER_DOCKER_CONFIG)
+    .option('--chunk-size <bytes>', 'chunked upload size (env DEPLOYER_CHUNK_SIZE)', process.env.DEPLOYER_CHUNK_SIZE)
+    .addHelpText('after', `
+Examples:
+  $ deployer push build/filters/jwt-auth.wasm --image oci://registry.local:5000/wasmesh/jwt-auth:v1 \\
+      --config jwt.json --namespace shop --selector app=reviews
+  $ deployer push build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --istio authz.yaml --via wasmplugin
+  $ deployer push build/filters/metrics.wasm --image oci://registry.local:5000/wasmesh/metrics:v1 --dry-run=client -o json`)
+    .action(async (wasmPath: string, flags: PushFlags) => {
+      if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      const wiring = parseWiring(flags);
+      const filter = flags.filter ?? filterNameFromPath(wasmPath);
+      const chunkSize = flags.chunkSize !== undefined ? Number(flags.chunkSize) : undefined;
+      if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize <= 0)) throw new Error(`--chunk-size "${flags.chunkSize}": expected a positive number of bytes`);
+      const result = await runPush({
+        wasm: await readWasmFile(wasmPath), filter, image: flags.image, format: wiring.format,
+        pluginConfig: await loadPluginConfig(flags, filter), namespace: wiring.namespace, selector: wiring.selector, context: wiring.context,
+        via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, priority: wiring.priority,
+        dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: flags.kubeContext },
+        dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
+      });
+      process.stderr.write(`pushed ${result.image.url}${result.pushed ? '' : ' (dry run: not pushed)'}\n`);
+      process.stdout.write(wiring.output === 'json' ? manifestsToJson(result.manifests) : manifestsToYaml(result.manifests));
+    });
+}
+
+/** Progress on stderr so stdout stays the manifests (pipe-able). */
+function printProgress(event: PushProgress): void {
+  if (event.state === 'done') process.stderr.write(`  ✓ ${event.step} (${event.ms.toFixed(0)} ms)${event.detail ? `: ${event.detail}` : ''}\n`);
+  else if (event.state === 'progress' && event.oci.step === 'blob' && event.oci.state === 'done') process.stderr.write(`    blob ${event.oci.digest.slice(0, 19)}… ${event.oci.bytesTotal} bytes\n`);
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { buildWasmImage } from '../../oci/image-builder.js';
+import { inspectModule } from '../../inspect/inspect.js';
+import { parseImageReference } from '../../oci/reference.js';
+import { manifestsToJson, manifestsToYaml, renderFilter, writeManifests } from '../../render/index.js';
+import { addWiringOptions, loadPluginConfig, parseWiring, type WiringFlags } from '../../push/cli-options.js';
+import { filterNameFromPath, readWasmFile } from '../../push/push.js';
+
+interface RenderFlags extends WiringFlags {
+  readonly out?: string;
+  readonly digest?: string;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('render')
+    .description('Render the EnvoyFilter/WasmPlugin for a filter (pinned by the image digest) to stdout or a folder, for GitOps')
+    .argument('<wasm>', 'the filter module; its image digest is computed locally (same bytes as deployer push)');
+  addWiringOptions(command)
+    .option('--out <dir>', 'write one file per object into this folder instead of stdout (env DEPLOYER_RENDER_OUT)', process.env.DEPLOYER_RENDER_OUT)
+    .addHelpText('after', `
+Examples:
+  $ deployer render build/filters/jwt-auth.wasm --image oci://registry.local:5000/wasmesh/jwt-auth:v1 --config jwt.json
+  $ deployer render build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --via wasmplugin --out gitops/shop`)
+    .action(async (wasmPath: string, flags: RenderFlags) => {
+      if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      const wiring = parseWiring(flags);
+      const filter = flags.filter ?? filterNameFromPath(wasmPath);
+      const wasm = await readWasmFile(wasmPath);
+      const report = inspectModule(wasm);
+      if (!report.ok) throw new Error(`module "${wasmPath}" would not load in Envoy: ${report.problems.join('; ')}`);
+      const ref = parseImageReference(flags.image);
+      const image = await buildWasmImage({ wasm, format: wiring.format, abiVersion: report.abiVersion });
+      const manifests = renderFilter({
+        filter, namespace: wiring.namespace, selector: wiring.selector, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy,
+        image: { url: `oci://${ref.registry}/${ref.repository}@${image.manifestDigest}`, manifestDigest: image.manifestDigest, wasmSha256: report.sha256 },
+        pluginConfig: await loadPluginConfig(flags, filter), imagePullPolicy: wiring.imagePullPolicy, priority: wiring.priority, appliedAt: new Date().toISOString(),
+      });
+      if (flags.out) {
+        for (const file of await writeManifests(flags.out, manifests, wiring.output)) process.stderr.write(`wrote ${file}\n`);
+        return;
+      }
+      process.stdout.write(wiring.output === 'json' ? manifestsToJson(manifests) : manifestsToYaml(manifests));
+    });
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { rollbackFilter } from '../../apply/rollback.js';
+import { parseDryRun } from '../../apply/apply.js';
+import { parseOutputFormat, printStructured } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('rollback')
+    .description('Point a filter back at its previous image digest (recorded in the wasmesh history annotation)')
+    .argument('<filter>', 'filter name, e.g. jwt-auth')
+    .option('-n, --namespace <ns>', 'namespace (env DEPLOYER_NAMESPACE)', process.env.DEPLOYER_NAMESPACE ?? 'default')
+    .option('--to <digest>', 'a specific earlier sha256:… digest from the history')
+    .option('--kubeconfig <file>', 'kubeconfig file (env DEPLOYER_KUBECONFIG)', process.env.DEPLOYER_KUBECONFIG)
+    .option('--kube-context <name>', 'kubeconfig context (env DEPLOYER_KUBE_CONTEXT)', process.env.DEPLOYER_KUBE_CONTEXT)
+    .option('--dry-run [mode]', 'client | server', process.env.DEPLOYER_DRY_RUN)
+    .option('--force', 'take over fields owned by another field manager', false)
+    .option('-o, --output <format>', 'table | json | yaml', process.env.DEPLOYER_OUTPUT ?? 'table')
+    .addHelpText('after', `
+Examples:
+  $ deployer rollback jwt-auth -n shop
+  $ deployer rollback rbac -n shop --to sha256:0f3c… --dry-run=server`)
+    .action(async (filter: string, flags: { namespace: string; to?: string; kubeconfig?: string; kubeContext?: string; dryRun?: string | boolean; force: boolean; output: string }) => {
+      const output = parseOutputFormat(flags.output);
+      const result = await rollbackFilter({ filter, namespace: flags.namespace, toDigest: flags.to, kubeconfig: flags.kubeconfig, context: flags.kubeContext, dryRun: parseDryRun(flags.dryRun), force: flags.force });
+      if (output !== 'table') return printStructured({ filter: result.filter, from: result.from, to: result.to, applied: result.applied }, output);
+      process.stdout.write(`${filter}: ${result.from} → ${result.to.manifestDigest} (${result.applied.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`).join(', ')})\n`);
+    });
+}

@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseDryRun, type DryRun } from '../apply/apply.js';
+import { parseContext, parseFailStrategy, parsePullPolicy, parseSelector, parseVia } from '../render/options.js';
+import type { FailStrategy, ImagePullPolicy, JsonObject, ListenerContext, Via } from '../render/types.js';
+import { configFromIstio } from '../translate/index.js';
+
+/** Flags shared by `deployer push` and `deployer render`, with DEPLOYER_* env fallbacks. */
+export interface WiringFlags {
+  readonly image?: string;
+  readonly format: string;
+  readonly config?: string;
+  readonly istio?: string;
+  readonly namespace: string;
+  readonly selector?: string;
+  readonly context: string;
+  readonly via: string;
+  readonly failStrategy: string;
+  readonly pullPolicy?: string;
+  readonly priority?: string;
+  readonly filter?: string;
+  readonly output: string;
+}
+
+export function addWiringOptions(command: Command): Command {
+  const env = process.env;
+  return command
+    .option('--image <ref>', 'image to push, oci://host/repo[:tag] (env DEPLOYER_IMAGE)', env.DEPLOYER_IMAGE)
+    .option('--format <format>', 'Wasm image format: compat | oci (env DEPLOYER_FORMAT)', env.DEPLOYER_FORMAT ?? 'compat')
+    .option('--config <file>', 'filter config JSON (env DEPLOYER_CONFIG)', env.DEPLOYER_CONFIG)
+    .option('--istio <file>', 'Istio policy YAML translated to the filter config (env DEPLOYER_ISTIO)', env.DEPLOYER_ISTIO)
+    .option('-n, --namespace <ns>', 'namespace of the workloads (env DEPLOYER_NAMESPACE)', env.DEPLOYER_NAMESPACE ?? 'default')
+    .option('--selector <labels>', 'workload labels, e.g. app=reviews,version=v1 (env DEPLOYER_SELECTOR)', env.DEPLOYER_SELECTOR)
+    .option('--context <ctx>', 'inbound | outbound | gateway (env DEPLOYER_CONTEXT)', env.DEPLOYER_CONTEXT ?? 'inbound')
+    .option('--via <kind>', 'envoyfilter | wasmplugin (env DEPLOYER_VIA)', env.DEPLOYER_VIA ?? 'envoyfilter')
+    .option('--fail-strategy <s>', 'close | open | reload (reload: wasmplugin only) (env DEPLOYER_FAIL_STRATEGY)', env.DEPLOYER_FAIL_STRATEGY ?? 'close')
+    .option('--pull-policy <p>', 'IfNotPresent | Always (env DEPLOYER_PULL_POLICY)', env.DEPLOYER_PULL_POLICY)
+    .option('--priority <n>', 'priority for filters outside the suite (env DEPLOYER_PRIORITY)', env.DEPLOYER_PRIORITY)
+    .option('--filter <name>', 'filter name (default: the .wasm file name)')
+    .option('-o, --output <format>', 'yaml | json', env.DEPLOYER_OUTPUT ?? 'yaml');
+}
+
+export function addKubeOptions(command: Command): Command {
+  const env = process.env;
+  return command
+    .option('--kubeconfig <file>', 'kubeconfig file (env DEPLOYER_KUBECONFIG, else KUBECONFIG / ~/.kube/config)', env.DEPLOYER_KUBECONFIG)
+    .option('--kube-context <name>', 'kubeconfig context (env DEPLOYER_KUBE_CONTEXT)', env.DEPLOYER_KUBE_CONTEXT)
+    .option('--dry-run [mode]', 'client (nothing leaves this machine) | server (API server dry run)', env.DEPLOYER_DRY_RUN)
+    .option('--force', 'take over fields owned by another field manager', env.DEPLOYER_FORCE === '1');
+}
+
+export interface ParsedWiring {
+  readonly format: 'compat' | 'oci';
+  readonly namespace: string;
+  readonly selector: Record<string, string>;
+  readonly context: ListenerContext;
+  readonly via: Via;
+  readonly failStrategy: FailStrategy;
+  readonly imagePullPolicy?: ImagePullPolicy;
+  readonly priority?: number;
+  readonly output: 'yaml' | 'json';
+}
+
+export function parseWiring(flags: WiringFlags): ParsedWiring {
+  if (flags.format !== 'compat' && flags.format !== 'oci') throw new Error(`--format "${flags.format}": expected compat or oci`);
+  if (flags.output !== 'yaml' && flags.output !== 'json') throw new Error(`-o "${flags.output}": expected yaml or json`);
+  let priority: number | undefined;
+  if (flags.priority !== undefined) {
+    priority = Number(flags.priority);
+    if (!Number.isInteger(priority)) throw new Error(`--priority "${flags.priority}": expected an integer`);
+  }
+  return {
+    format: flags.format,
+    namespace: flags.namespace,
+    selector: parseSelector(flags.selector),
+    context: parseContext(flags.context),
+    via: parseVia(flags.via),
+    failStrategy: parseFailStrategy(flags.failStrategy),
+    ...(flags.pullPolicy ? { imagePullPolicy: parsePullPolicy(flags.pullPolicy) } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    output: flags.output,
+  };
+}
+
+/** The filter config from --config (JSON object) or --istio (translated policy); never both. */
+export async function loadPluginConfig(flags: WiringFlags, filter: string): Promise<JsonObject | undefined> {
+  if (flags.config && flags.istio) throw new Error('--config and --istio both given: expected one source for the filter config');
+  if (flags.config) {
+    const text = await readFile(flags.config, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--config "${flags.config}": ${e.code ?? e.message}: expected a readable JSON file`); });
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`--config "${flags.config}": not JSON (${(error as Error).message}): expected a JSON object`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--config "${flags.config}": expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    return value as JsonObject;
+  }
+  if (flags.istio) {
+    const text = await readFile(flags.istio, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${flags.istio}": ${e.code ?? e.message}: expected a readable YAML file`); });
+    return configFromIstio(text, filter, flags.istio);
+  }
+  return undefined;
+}
+
+export function parseDryRunFlag(value: string | boolean | undefined): DryRun {
+  return parseDryRun(value);
+}
