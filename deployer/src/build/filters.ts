@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import asc from 'assemblyscript/asc';
+
+export type BuildProfile = 'release' | 'debug';
+
+export interface BuildFiltersOptions {
+  /** Repository root holding `filters/` and `asconfig.json`. */
+  readonly root: string;
+  /** Filter names to build; all folders under filters/ with assembly/index.ts when empty. */
+  readonly filters?: readonly string[];
+  readonly profile?: BuildProfile;
+  /** Output folder; default `<root>/build/filters`. */
+  readonly outDir?: string;
+  readonly onFilterBuilt?: (filter: BuiltFilter) => void;
+}
+
+export interface BuiltFilter {
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** The proxy_abi_version_* export, e.g. `0_2_1`. */
+  readonly abiVersion: string;
+}
+
+export class FilterBuildError extends Error {
+  constructor(readonly filter: string, readonly diagnostics: string) {
+    super(`could not compile filter ${filter}:\n${diagnostics.trim()}`);
+    this.name = 'FilterBuildError';
+  }
+}
+
+const ENTRY = path.join('assembly', 'index.ts');
+
+/** Names of the folders under filters/ that hold a filter (an assembly/index.ts entry). */
+export function discoverFilters(root: string): string[] {
+  const dir = path.join(root, 'filters');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(dir, entry.name, ENTRY)))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/** Output file of a filter: `<name>.wasm` (release) or `<name>.debug.wasm` (debug, with names). */
+export function filterOutputPath(outDir: string, name: string, profile: BuildProfile): string {
+  return path.join(outDir, profile === 'debug' ? `${name}.debug.wasm` : `${name}.wasm`);
+}
+
+/**
+ * Compiles filters with the AssemblyScript compiler API (in-process: no child process per
+ * filter), using the top-level asconfig.json so `deployer build` and `npm run build` agree.
+ */
+export async function buildFilters(options: BuildFiltersOptions): Promise<BuiltFilter[]> {
+  const profile = options.profile ?? 'release';
+  const outDir = options.outDir ?? path.join(options.root, 'build', 'filters');
+  const available = discoverFilters(options.root);
+  const wanted = options.filters && options.filters.length > 0 ? options.filters : available;
+  for (const name of wanted) {
+    if (!available.includes(name)) {
+      throw new Error(`unknown filter "${name}": expected one of ${available.join(', ') || '(none found under filters/)'}`);
+    }
+  }
+  await mkdir(outDir, { recursive: true });
+  const built: BuiltFilter[] = [];
+  for (const name of wanted) {
+    const filter = await compileEntry({
+      root: options.root,
+      name,
+      entry: path.join('filters', name, ENTRY),
+      outFile: filterOutputPath(outDir, name, profile),
+      profile,
+    });
+    options.onFilterBuilt?.(filter);
+    built.push(filter);
+  }
+  return built;
+}
+
+export interface CompileEntryOptions {
+  readonly root: string;
+  readonly name: string;
+  /** Entry file, relative to root. */
+  readonly entry: string;
+  readonly outFile: string;
+  readonly profile: BuildProfile;
+  readonly extraArgs?: readonly string[];
+}
+
+/** Compiles one AssemblyScript entry with the project's asconfig.json; used for filters and test filters. */
+export async function compileEntry(options: CompileEntryOptions): Promise<BuiltFilter> {
+  const args = [
+    options.entry,
+    '--config', 'asconfig.json',
+    '--target', options.profile,
+    '--outFile', options.outFile,
+    ...(options.profile === 'debug' ? ['--textFile', options.outFile.replace(/\.wasm$/, '.wat')] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  let diagnostics = '';
+  const sink = { write: (chunk: string | Uint8Array) => { diagnostics += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(); return true; } };
+  const cwd = process.cwd();
+  // asc resolves the entry, asconfig.json and node_modules relative to the working directory.
+  process.chdir(options.root);
+  try {
+    const { error } = await asc.main(args, { stdout: sink, stderr: sink });
+    if (error) throw new FilterBuildError(options.name, diagnostics || error.message);
+  } finally {
+    process.chdir(cwd);
+  }
+  const bytes = await readFile(options.outFile);
+  return describeModule(options.name, options.outFile, bytes);
+}
+
+export function describeModule(name: string, file: string, bytes: Uint8Array): BuiltFilter {
+  const module = new WebAssembly.Module(bytes);
+  const abi = WebAssembly.Module.exports(module)
+    .map((e) => /^proxy_abi_version_(\d+_\d+_\d+)$/.exec(e.name)?.[1])
+    .find((v): v is string => v !== undefined);
+  return {
+    name,
+    path: file,
+    size: bytes.byteLength,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    abiVersion: abi ?? 'none',
+  };
+}
+
+export async function writeBuildManifest(outDir: string, filters: readonly BuiltFilter[]): Promise<void> {
+  await writeFile(path.join(outDir, 'manifest.json'), JSON.stringify(filters, null, 2) + '\n');
+}
