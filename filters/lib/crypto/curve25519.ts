@@ -130,11 +130,18 @@ export function isCanonicalFieldBytes(src: usize): bool {
   return limbsLessThan(BYTES_A, changetype<usize>(FE_P_U32), 8);
 }
 
-function feIsZero(a: usize): bool {
+export function feIsZero(a: usize): bool {
   feToBytes(BYTES_B, a);
   let acc: u64 = 0;
   for (let i: usize = 0; i < 32; i += 8) acc |= load<u64>(BYTES_B + i);
   return acc == 0;
+}
+
+/** a == b as field elements (compares canonical encodings). */
+export function feEqual(a: usize, b: usize): bool {
+  const d = tmp(18);
+  feSub(d, a, b);
+  return feIsZero(d);
 }
 
 function feIsNegative(a: usize): bool {

@@ -17,7 +17,7 @@ import { FE_BX, FE_BY } from "./field-25519";
 import { limbsLessThan, wnaf } from "./field";
 import {
   POINT, NIELS, FE, cst, pointDecode, pointEncode, pointDouble, pointAddNiels,
-  buildOddMultiplesNiels, pointSetIdentity, pointNegate,
+  buildOddMultiplesNiels, pointSetIdentity, pointNegate, feIsZero, feEqual,
 } from "./curve25519";
 import { feMul } from "./field-25519";
 
@@ -47,6 +47,12 @@ export class Ed25519PublicKey {
     }
     if (!pointDecode(DECODED, a.dataStart)) {
       ed25519KeyError = "Ed25519 public key is not a canonical encoding of a curve point (RFC 8032 section 5.1.3)";
+      return null;
+    }
+    if (hasSmallOrder(DECODED)) {
+      // [8]A = O: such a key (the identity or a torsion point) lets anyone forge signatures with
+      // R = -[k]A style tricks; no honest key is small-order, so refuse it like libsodium does.
+      ed25519KeyError = "Ed25519 public key is a point of small order (8A is the identity)";
       return null;
     }
     pointNegate(DECODED);
@@ -134,6 +140,15 @@ export function ed25519Verify(key: Ed25519PublicKey, message: Uint8Array, signat
   let diff: u64 = 0;
   for (let i: usize = 0; i < 32; i += 8) diff |= load<u64>(ENCODED + i) ^ load<u64>(sig + i);
   return diff == 0;
+}
+
+/** True when [8]P is the identity (X = 0 and Y = Z), i.e. P is in the torsion subgroup. */
+function hasSmallOrder(p: usize): bool {
+  memory.copy(ACC, p, POINT);
+  pointDouble(ACC, false);
+  pointDouble(ACC, false);
+  pointDouble(ACC, false);
+  return feIsZero(ACC) && feEqual(ACC + FE, ACC + 2 * FE);
 }
 
 @inline
