@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { register as registerBuild } from './commands/build.js';
+import { register as registerInspect } from './commands/inspect.js';
+import { register as registerPush } from './commands/push.js';
+import { register as registerRender } from './commands/render.js';
+import { register as registerTranslate } from './commands/translate.js';
+import { register as registerStatus } from './commands/status.js';
+import { register as registerRollback } from './commands/rollback.js';
+import { register as registerUndeploy } from './commands/undeploy.js';
 
 /**
  * The deployer CLI. Each command lives in ./commands/<name>.ts, exports `register(program)`,
@@ -12,6 +19,13 @@ export function createProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(add --help for usage and examples)');
   registerBuild(program);
+  registerInspect(program);
+  registerPush(program);
+  registerRender(program);
+  registerTranslate(program);
+  registerStatus(program);
+  registerRollback(program);
+  registerUndeploy(program);
   return program;
 }
 

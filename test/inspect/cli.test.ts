@@ -1,0 +1,75 @@
+// Runs the real `inspect` command through commander in-process (spawning the full CLI would also
+// load the AssemblyScript compiler the `build` command imports, which is slow on shared machines).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { register } from '../../deployer/src/cli/commands/inspect.js';
+import { loadWasmFixture, wasmFixtureDir } from './support.js';
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Same error handling as deployer/src/cli/main.ts: thrown errors become `deployer: <message>` and exit 1. */
+async function deployer(args: readonly string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  process.exitCode = 0;
+  const program = new Command('deployer').exitOverride();
+  register(program);
+  try {
+    await program.parseAsync(['node', 'deployer', ...args]);
+  } catch (error) {
+    stderr += `deployer: ${(error as Error).message}\n`;
+    process.exitCode = 1;
+  } finally {
+    vi.restoreAllMocks();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stdout, stderr };
+}
+
+describe('deployer inspect', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wasmesh-inspect-cli-'));
+    await writeFile(join(dir, 'abort.wasm'), loadWasmFixture('foreign-import-abort.wat'));
+    await writeFile(join(dir, 'valid.wasm'), loadWasmFixture('valid-filter.wat'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    delete process.env.DEPLOYER_INSPECT_MAX_BYTES;
+  });
+
+  it.each([
+    { name: 'a valid module prints the report and exits 0', args: () => [join(dir, 'valid.wasm')], code: 0, stdout: 'status:     OK', stderr: '' },
+    { name: 'bad magic exits 1 naming the reason', args: () => [join(wasmFixtureDir, 'bad-magic.bin')], code: 1, stdout: 'status:     INVALID', stderr: 'would not load in Envoy: not a Wasm module: magic is 74 68 69 73' },
+    { name: 'a foreign import exits 1 naming it', args: () => [join(dir, 'abort.wasm'), '-o', 'yaml'], code: 1, stdout: 'ok: false', stderr: 'import env.abort is not provided by Envoy' },
+    { name: '--max-bytes applies the size limit', args: () => [join(dir, 'valid.wasm'), '--max-bytes', '100'], code: 1, stdout: '', stderr: 'over the 100-byte limit' },
+    { name: 'a bad --max-bytes is named', args: () => [join(dir, 'valid.wasm'), '--max-bytes', '1e3x'], code: 1, stdout: '', stderr: '--max-bytes "1e3x" is invalid: expected a positive whole number of bytes' },
+    { name: 'a missing file is named', args: () => [join(dir, 'missing.wasm')], code: 1, stdout: '', stderr: 'missing.wasm: ENOENT' },
+    { name: 'an unknown output format is named', args: () => [join(dir, 'valid.wasm'), '-o', 'xml'], code: 1, stdout: '', stderr: 'unknown output format "xml"' },
+  ])('$name', async ({ args, code, stdout, stderr }) => {
+    const result = await deployer(['inspect', ...args()]);
+    expect(result.stderr).toContain(stderr);
+    expect(result.stdout).toContain(stdout);
+    expect(result.code).toBe(code);
+  });
+
+  it('-o json prints the full report', async () => {
+    const result = await deployer(['inspect', join(dir, 'valid.wasm'), '-o', 'json']);
+    const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ ok: true, abiVersion: 'proxy_abi_version_0_2_1', problems: [] });
+    expect(parse(result.stdout)).toEqual(report);
+  });
+});
