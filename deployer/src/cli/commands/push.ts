@@ -40,7 +40,7 @@ Examples:
         dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: flags.kubeContext },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
       });
-      process.stderr.write(`pushed ${result.image.url}${result.pushed ? '' : ' (dry run: not pushed)'}\n`);
+      process.stderr.write(`${result.pushed ? 'pushed' : 'image (dry run, not pushed)'} ${result.image.url}\n`);
       process.stdout.write(wiring.output === 'json' ? manifestsToJson(result.manifests) : manifestsToYaml(result.manifests));
     });
 }

@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterClient } from '../../deployer/src/apply/client.js';
+import { filterStatus } from '../../deployer/src/apply/status.js';
+import { PushStepError, runPush, type PushPipelineOptions, type PushProgress } from '../../deployer/src/push/push.js';
+import { builtFilter } from '../setup/paths.js';
+import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
+import { REGISTRY_BINARY, startRegistry, type RunningRegistry } from '../support/registry.js';
+
+let apiServer: StandinApiServer;
+let kubeconfig: string;
+const wasm = () => new Uint8Array(readFileSync(builtFilter('example')));
+
+beforeAll(async () => {
+  apiServer = await startStandinApiServer();
+  kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'wasmesh-push-')), 'config');
+  writeFileSync(kubeconfig, apiServer.kubeconfigYaml());
+});
+afterAll(() => apiServer.close());
+
+const base = (overrides: Partial<PushPipelineOptions> = {}): PushPipelineOptions => ({
+  wasm: wasm(), filter: 'example', image: 'oci://127.0.0.1:1/wasmesh/example:v1', format: 'compat', namespace: 'shop', selector: { app: 'reviews' },
+  context: 'inbound', via: 'envoyfilter', failStrategy: 'close', dryRun: 'client', force: false, kube: { kubeconfig }, pluginConfig: { greeting: 'hi' },
+  ...overrides,
+});
+
+describe('push pipeline', () => {
+  it('push: --dry-run=client runs every step without the registry or the cluster, pinning the locally computed digest', async () => {
+    const events: PushProgress[] = [];
+    const before = apiServer.requests.length;
+    const result = await runPush(base({ onProgress: (e) => events.push(e) }));
+    expect(events.filter((e) => e.state === 'done').map((e) => e.step)).toEqual(['inspect', 'push', 'render', 'validate', 'apply']);
+    expect(result.pushed).toBe(false);
+    expect(result.image.url).toMatch(/^oci:\/\/127\.0\.0\.1:1\/wasmesh\/example@sha256:[a-f0-9]{64}$/);
+    expect(result.manifests[0]!.kind).toBe('EnvoyFilter');
+    expect(apiServer.requests.length).toBe(before);
+  });
+
+  it('push: a bad module is refused at inspect, before anything is pushed or applied', async () => {
+    const before = apiServer.requests.length;
+    const bad = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x02, 0, 0, 0]);
+    await expect(runPush(base({ wasm: bad, dryRun: 'none' }))).rejects.toThrow(/push failed at inspect: .*nothing was applied/);
+    expect(apiServer.requests.length).toBe(before);
+  });
+
+  it('push: an unreachable registry fails at push and leaves the cluster untouched', async () => {
+    const before = apiServer.requests.length;
+    const error = await runPush(base({ dryRun: 'none' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PushStepError);
+    expect((error as PushStepError).step).toBe('push');
+    expect(apiServer.requests.length).toBe(before);
+  });
+
+  it('push: --dry-run=server renders and server-dry-runs against the API server without persisting', async () => {
+    const result = await runPush(base({ dryRun: 'server', via: 'wasmplugin' }));
+    expect(result.applied[0]!.action).toBe('would apply');
+    expect(apiServer.objects()).toHaveLength(0);
+  });
+
+  describe.skipIf(!existsSync(REGISTRY_BINARY))('against a real registry', () => {
+    let registry: RunningRegistry;
+    beforeAll(async () => { registry = await startRegistry(); });
+    afterAll(() => registry?.stop());
+
+    it.each(['compat', 'oci'] as const)('push: %s image is pushed, pinned by its digest and applied; a second push records the previous digest', async (format) => {
+      const image = `oci://${registry.host}/wasmesh/example-${format}:v1`;
+      const first = await runPush(base({ image, format, dryRun: 'none', namespace: `push-${format}` }));
+      expect(first.pushed).toBe(true);
+      expect(first.image.url).toBe(`oci://${registry.host}/wasmesh/example-${format}@${first.image.manifestDigest}`);
+      const dry = await runPush(base({ image, format, dryRun: 'client' }));
+      expect(dry.image.manifestDigest).toBe(first.image.manifestDigest); // local digest == pushed digest
+
+      const changed = new Uint8Array([...wasm(), 0x00, 0x05, 0x04, 0x6e, 0x6f, 0x74, 0x65]); // extra empty custom section "note"
+      const second = await runPush(base({ wasm: changed, image, format, dryRun: 'none', namespace: `push-${format}` }));
+      expect(second.image.manifestDigest).not.toBe(first.image.manifestDigest);
+      const [status] = await filterStatus({ kubeconfig, namespace: `push-${format}` });
+      expect(status).toMatchObject({ filter: 'example', digest: second.image.manifestDigest, previousDigest: first.image.manifestDigest });
+      expect(Object.keys(second.timings)).toEqual(expect.arrayContaining(['inspect', 'push', 'render', 'validate', 'apply', 'total']));
+    });
+
+    it('push: switching via while the other kind is deployed is refused (the filter would run twice)', async () => {
+      const image = `oci://${registry.host}/wasmesh/example-compat:v1`;
+      await expect(runPush(base({ image, dryRun: 'none', namespace: 'push-compat', via: 'wasmplugin' }))).rejects.toThrow(/already deployed .* as EnvoyFilter/);
+      expect(new ClusterClient({ kubeconfig })).toBeDefined();
+    });
+  });
+});
