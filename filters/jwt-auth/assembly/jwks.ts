@@ -1,0 +1,147 @@
+/**
+ * JWKS parsing (RFC 7517 §5, key parameters RFC 7518 §6 and RFC 8037 §2). Every usable key is
+ * turned, once per JWKS load, into the verifier object of its type (and, for the host crypto
+ * path, its DER SubjectPublicKeyInfo). Keys that cannot be used are skipped with a reason; a JWKS
+ * with no usable key is an error (Envoy: "Jwks doesn't have any valid public key").
+ */
+import { JsonValue, parseJson, jsonError } from "../../lib/json";
+import { base64UrlDecode } from "../../lib/base64";
+import { RsaPublicKey, rsaKeyError } from "../../lib/crypto/rsa";
+import { Curve, EcPublicKey, ecKeyError } from "../../lib/crypto/ecdsa";
+import { Ed25519PublicKey, ed25519KeyError } from "../../lib/crypto/ed25519";
+import { rsaSpki, ecSpki, ed25519Spki } from "./der";
+
+export enum KeyType { RSA, EC, OKP, Oct }
+
+export class Jwk {
+  kid: string | null = null;
+  kty: KeyType = KeyType.RSA;
+  /** `alg` member of the JWK, "" when absent (then any algorithm of the key type is allowed). */
+  alg: string = "";
+  curve: Curve = Curve.P256;
+  rsa: RsaPublicKey | null = null;
+  ec: EcPublicKey | null = null;
+  ed: Ed25519PublicKey | null = null;
+  secret: Uint8Array | null = null;
+  /** SubjectPublicKeyInfo DER for the host `verify_signature` path (asymmetric keys). */
+  spki: Uint8Array | null = null;
+}
+
+export class Jwks {
+  keys: Array<Jwk> = new Array<Jwk>();
+  /** One line per skipped key, for the log. */
+  skipped: Array<string> = new Array<string>();
+}
+
+export let jwksError: string = "";
+
+function member(obj: JsonValue, name: string): string | null {
+  const v = obj.get(name);
+  if (v === null || !v.isString()) return null;
+  return v.stringValue;
+}
+
+function decodeMember(obj: JsonValue, name: string, skipped: Array<string>, where: string): Uint8Array | null {
+  const text = member(obj, name);
+  if (text === null) { skipped.push(where + ": [" + name + "] is missing or not a string"); return null; }
+  const bytes = base64UrlDecode(text);
+  if (bytes === null || bytes.length == 0) { skipped.push(where + ": [" + name + "] is not valid base64url"); return null; }
+  return bytes;
+}
+
+function parseKey(obj: JsonValue, where: string, skipped: Array<string>): Jwk | null {
+  if (!obj.isObject()) { skipped.push(where + ": not an object"); return null; }
+  const jwk = new Jwk();
+  const kidValue = obj.get("kid");
+  if (kidValue !== null) {
+    if (!kidValue.isString()) { skipped.push(where + ": [kid] is not a string"); return null; }
+    jwk.kid = kidValue.stringValue;
+  }
+  const use = obj.get("use");
+  if (use !== null && (!use.isString() || use.stringValue != "sig")) {
+    skipped.push(where + ": [use] is not \"sig\""); // RFC 7517 §4.2: encryption keys must not verify signatures
+    return null;
+  }
+  const alg = obj.get("alg");
+  if (alg !== null) {
+    if (!alg.isString()) { skipped.push(where + ": [alg] is not a string"); return null; }
+    jwk.alg = alg.stringValue;
+  }
+  const kty = member(obj, "kty");
+  if (kty === null) { skipped.push(where + ": [kty] is missing in [keys]"); return null; }
+  if (kty == "RSA") {
+    jwk.kty = KeyType.RSA;
+    if (jwk.alg.length > 0 && !(jwk.alg.startsWith("RS") || jwk.alg.startsWith("PS"))) {
+      skipped.push(where + ": [alg] is not started with [RS] or [PS] for an RSA key"); return null;
+    }
+    const n = decodeMember(obj, "n", skipped, where);
+    const e = decodeMember(obj, "e", skipped, where);
+    if (n === null || e === null) return null;
+    const key = RsaPublicKey.fromComponents(n, e);
+    if (key === null) { skipped.push(where + ": " + rsaKeyError); return null; }
+    jwk.rsa = key;
+    jwk.spki = rsaSpki(n, e);
+    return jwk;
+  }
+  if (kty == "EC") {
+    jwk.kty = KeyType.EC;
+    const crv = member(obj, "crv");
+    if (crv == "P-256") jwk.curve = Curve.P256;
+    else if (crv == "P-384") jwk.curve = Curve.P384;
+    else { skipped.push(where + ": [crv] field is not supported for an EC key (P-256, P-384)"); return null; }
+    if (jwk.alg.length > 0 && jwk.alg != (jwk.curve == Curve.P256 ? "ES256" : "ES384")) {
+      skipped.push(where + ": [crv] field specified is not compatible with [alg] for an EC key"); return null;
+    }
+    const x = decodeMember(obj, "x", skipped, where);
+    const y = decodeMember(obj, "y", skipped, where);
+    if (x === null || y === null) return null;
+    const key = EcPublicKey.fromCoordinates(jwk.curve, x, y);
+    if (key === null) { skipped.push(where + ": " + ecKeyError); return null; }
+    jwk.ec = key;
+    jwk.spki = ecSpki(jwk.curve == Curve.P384, x, y);
+    return jwk;
+  }
+  if (kty == "OKP") {
+    jwk.kty = KeyType.OKP;
+    if (member(obj, "crv") != "Ed25519") { skipped.push(where + ": [crv] field is not supported for an OKP key (Ed25519)"); return null; }
+    if (jwk.alg.length > 0 && jwk.alg != "EdDSA") { skipped.push(where + ": [alg] is not [EdDSA] for an OKP key"); return null; }
+    const x = decodeMember(obj, "x", skipped, where);
+    if (x === null) return null;
+    const key = Ed25519PublicKey.fromBytes(x);
+    if (key === null) { skipped.push(where + ": " + ed25519KeyError); return null; }
+    jwk.ed = key;
+    jwk.spki = ed25519Spki(x);
+    return jwk;
+  }
+  if (kty == "oct") {
+    jwk.kty = KeyType.Oct;
+    if (jwk.alg.length > 0 && !jwk.alg.startsWith("HS")) { skipped.push(where + ": [alg] does not start with [HS] for an HMAC key"); return null; }
+    const k = decodeMember(obj, "k", skipped, where);
+    if (k === null) return null;
+    jwk.secret = k;
+    return jwk;
+  }
+  skipped.push(where + ": [kty] \"" + kty + "\" is not supported in [keys]");
+  return null;
+}
+
+/** Parses JWKS text. Null on a document error or when no key is usable (jwksError says why). */
+export function parseJwks(text: string): Jwks | null {
+  const root = parseJson(text);
+  if (root === null) { jwksError = "Jwks is an invalid JSON: " + jsonError; return null; }
+  if (!root.isObject()) { jwksError = "Jwks is an invalid JSON: expected an object"; return null; }
+  const keys = root.get("keys");
+  if (keys === null) { jwksError = "Jwks does not have [keys] field"; return null; }
+  if (!keys.isArray()) { jwksError = "[keys] in Jwks is not an array"; return null; }
+  const out = new Jwks();
+  for (let i = 0; i < keys.items.length; i++) {
+    const key = parseKey(keys.items[i], "keys[" + i.toString() + "]", out.skipped);
+    if (key !== null) out.keys.push(key);
+  }
+  if (out.keys.length == 0) {
+    jwksError = "Jwks doesn't have any valid public key" + (out.skipped.length > 0 ? ": " + out.skipped.join("; ") : "");
+    return null;
+  }
+  jwksError = "";
+  return out;
+}

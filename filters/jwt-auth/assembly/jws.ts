@@ -1,0 +1,106 @@
+/**
+ * JWS Compact Serialization parsing (RFC 7515 §7.1, validation steps §5.2) for JWTs (RFC 7519 §7.2).
+ * Strict: three segments, canonical unpadded base64url, UTF-8 JSON objects without duplicate
+ * member names, `alg` from the supported list (never "none", RFC 8725 §3.1), `crit` rejected
+ * because we implement no extension (RFC 7515 §4.1.11), `b64: false` (RFC 7797) therefore too.
+ */
+import { JsonValue, parseJsonBytes } from "../../lib/json";
+import { base64UrlDecode } from "../../lib/base64";
+import { JwtStatus } from "./status";
+
+export enum Alg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, EdDSA }
+
+/** RFC 7518 §3.1 names of the algorithms we verify; anything else is "not supported". */
+export function algFromName(name: string): i32 {
+  if (name == "RS256") return Alg.RS256;
+  if (name == "RS384") return Alg.RS384;
+  if (name == "RS512") return Alg.RS512;
+  if (name == "PS256") return Alg.PS256;
+  if (name == "PS384") return Alg.PS384;
+  if (name == "PS512") return Alg.PS512;
+  if (name == "ES256") return Alg.ES256;
+  if (name == "ES384") return Alg.ES384;
+  if (name == "HS256") return Alg.HS256;
+  if (name == "HS384") return Alg.HS384;
+  if (name == "HS512") return Alg.HS512;
+  if (name == "EdDSA") return Alg.EdDSA;
+  return -1;
+}
+
+export class Jws {
+  alg: Alg = Alg.RS256;
+  algName: string = "";
+  kid: string | null = null;
+  header: JsonValue = JsonValue.makeNull();
+  payload: JsonValue = JsonValue.makeNull();
+  /** The payload segment as sent (base64url), for output_payload_to_header. */
+  payloadSegment: string = "";
+  /** Decoded payload JSON text (UTF-8 validated), handed to later filters. */
+  payloadText: string = "";
+  /** ASCII bytes of `header.payload`: the JWS Signing Input (RFC 7515 §5.1 step 7). */
+  signingInput: Uint8Array = new Uint8Array(0);
+  signature: Uint8Array = new Uint8Array(0);
+}
+
+export let jwsStatus: JwtStatus = JwtStatus.Ok;
+
+function failed(status: JwtStatus): Jws | null {
+  jwsStatus = status;
+  return null;
+}
+
+function isBase64UrlChar(c: i32): bool {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f;
+}
+
+export function parseJws(token: string): Jws | null {
+  const firstDot = token.indexOf(".");
+  const secondDot = firstDot < 0 ? -1 : token.indexOf(".", firstDot + 1);
+  if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return failed(JwtStatus.JwtBadFormat);
+  // The signing input is built from the raw text: it must be pure base64url ASCII so that
+  // the bytes we verify are exactly the bytes the issuer signed.
+  for (let i = 0; i < secondDot; i++) {
+    const c = token.charCodeAt(i);
+    if (i != firstDot && !isBase64UrlChar(c)) {
+      return failed(i < firstDot ? JwtStatus.JwtHeaderParseErrorBadBase64 : JwtStatus.JwtPayloadParseErrorBadBase64);
+    }
+  }
+  const headerSegment = token.substring(0, firstDot);
+  const payloadSegment = token.substring(firstDot + 1, secondDot);
+  const signatureSegment = token.substring(secondDot + 1);
+
+  const headerBytes = base64UrlDecode(headerSegment);
+  if (headerBytes === null) return failed(JwtStatus.JwtHeaderParseErrorBadBase64);
+  const header = parseJsonBytes(headerBytes, true, 16);
+  if (header === null || !header.isObject()) return failed(JwtStatus.JwtHeaderParseErrorBadJson);
+
+  const algValue = header.get("alg");
+  if (algValue === null || !algValue.isString()) return failed(JwtStatus.JwtHeaderBadAlg);
+  const alg = algFromName(algValue.stringValue);
+  if (alg < 0) return failed(JwtStatus.JwtHeaderNotImplementedAlg);
+  if (header.has("crit") || header.has("b64")) return failed(JwtStatus.JwtHeaderCritNotSupported);
+  const kidValue = header.get("kid");
+  if (kidValue !== null && !kidValue.isString()) return failed(JwtStatus.JwtHeaderBadKid);
+
+  const payloadBytes = base64UrlDecode(payloadSegment);
+  if (payloadBytes === null) return failed(JwtStatus.JwtPayloadParseErrorBadBase64);
+  const payload = parseJsonBytes(payloadBytes, true, 32);
+  if (payload === null || !payload.isObject()) return failed(JwtStatus.JwtPayloadParseErrorBadJson);
+
+  const signature = base64UrlDecode(signatureSegment);
+  if (signature === null || signature.length == 0) return failed(JwtStatus.JwtSignatureParseErrorBadBase64);
+  if (alg == Alg.EdDSA && signature.length != 64) return failed(JwtStatus.JwtEd25519SignatureWrongLength);
+
+  const jws = new Jws();
+  jws.alg = <Alg>alg;
+  jws.algName = algValue.stringValue;
+  jws.kid = kidValue === null ? null : kidValue.stringValue;
+  jws.header = header;
+  jws.payload = payload;
+  jws.payloadSegment = payloadSegment;
+  jws.payloadText = String.UTF8.decode(payloadBytes.buffer);
+  jws.signingInput = Uint8Array.wrap(String.UTF8.encode(token.substring(0, secondDot)));
+  jws.signature = signature;
+  jwsStatus = JwtStatus.Ok;
+  return jws;
+}

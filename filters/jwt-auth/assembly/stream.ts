@@ -1,0 +1,221 @@
+/**
+ * Per-request processing (Envoy jwt_authn Filter::decodeHeaders + Authenticator):
+ * strip spoofable headers → select the rule → extract the token → verified-token cache →
+ * parse (JWS) → claim types → issuer → time → audience → key lookup (may pause the request
+ * while a JWKS is fetched) → signature → outputs. Any failure answers 401 (403 for audience)
+ * with Envoy's text and `www-authenticate`; nothing here can trap the VM on bad input.
+ */
+import {
+  Context, FilterHeadersStatusValues, stream_context, send_local_response, continue_request,
+  HeaderPair, GrpcStatusValues, get_current_time_nanoseconds, log, LogLevelValues,
+} from "@solo-io/proxy-runtime/assembly/runtime";
+import { FilterConfig, ProviderConfig, RequirementKind, Rule } from "./config";
+import { JwtStatus, statusMessage, statusHttpCode } from "./status";
+import { extractToken, ExtractedToken, LocationKind } from "./extract";
+import { selectRule } from "./rules";
+import { Jws, parseJws, jwsStatus } from "./jws";
+import { TimeClaims, checkClaimTypes, checkTimes, audienceAllowed } from "./claims";
+import { keyAllowsAlg, verifySignature } from "./verify";
+import { KeyWaiter, ProviderKeys } from "./keystore";
+import { stripSpoofableHeaders, applyOutputs, claimHeaderValues, principalOf } from "./outputs";
+import { VerifiedToken } from "./token-cache";
+import { JwtRoot } from "./root";
+
+/** Envoy filter.cc: the realm is the original URI, path truncated to 256 characters. */
+const MAXIMUM_URI_LENGTH = 256;
+
+enum KeyOutcome { Verified, Failed, Waiting }
+
+class StreamWaiter extends KeyWaiter {
+  constructor(public stream: JwtStream) { super(); }
+  waiterContextId(): u32 { return this.stream.context_id; }
+  onKeysReady(): void { this.stream.resumeAfterKeys(); }
+  isFinished(): bool { return this.stream.finished; }
+}
+
+export class JwtStream extends Context {
+  finished: bool = false;
+  private realm: string = "";
+  // State kept while paused for a JWKS fetch.
+  private pendingToken: ExtractedToken | null = null;
+  private pendingJws: Jws | null = null;
+  private pendingProvider: ProviderConfig | null = null;
+  private pendingTimes: TimeClaims | null = null;
+
+  constructor(context_id: u32, root: JwtRoot) {
+    super(context_id, root);
+  }
+
+  private get jwtRoot(): JwtRoot { return changetype<JwtRoot>(this.root_context); }
+
+  onRequestHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
+    const root = this.jwtRoot;
+    const config = root.config;
+    if (config === null) {
+      // No valid configuration was ever accepted: fail closed.
+      log(LogLevelValues.error, "jwt-auth: no valid configuration; denying request");
+      this.deny(JwtStatus.JwtVerificationFail);
+      return FilterHeadersStatusValues.StopIteration;
+    }
+    stripSpoofableHeaders(config!);
+    const request = stream_context.headers.request;
+    const path = request.get(":path");
+    const rule = selectRule(config!, path, request.get(":method"));
+    if (rule === null || rule.kind == RequirementKind.Skip) return FilterHeadersStatusValues.Continue;
+    this.realm = request.get(":scheme") + "://" + request.get(":authority") +
+      (path.length > MAXIMUM_URI_LENGTH ? path.substring(0, MAXIMUM_URI_LENGTH) : path);
+
+    const extracted = extractToken(rule.providers, path);
+    if (extracted === null) {
+      if (rule.kind == RequirementKind.AllowMissing) return FilterHeadersStatusValues.Continue;
+      return this.deny(JwtStatus.JwtMissed);
+    }
+    if (extracted.token.length > config!.maxTokenBytes) return this.deny(JwtStatus.JwtTooLarge);
+
+    const nowSeconds = <i64>(get_current_time_nanoseconds() / 1000000000);
+    const generation = root.cacheGeneration();
+    const cached = root.cache.lookup(extracted.token, generation);
+    if (cached !== null) {
+      const provider = providerByIndex(extracted.providers, cached.providerIndex);
+      if (provider !== null) {
+        const times = new TimeClaims();
+        times.exp = cached.exp;
+        times.nbf = cached.nbf;
+        if (checkTimes(times, nowSeconds, provider.clockSkewSeconds) == JwtStatus.Ok) {
+          root.metrics!.cacheHit.inc();
+          this.allow(extracted, provider, cached);
+          return FilterHeadersStatusValues.Continue;
+        }
+      }
+    }
+    root.metrics!.cacheMiss.inc();
+
+    const jws = parseJws(extracted.token);
+    if (jws === null) return this.deny(jwsStatus);
+    const times = new TimeClaims();
+    const typeStatus = checkClaimTypes(jws.payload, times);
+    if (typeStatus != JwtStatus.Ok) return this.deny(typeStatus);
+    const provider = providerForIssuer(extracted.providers, jws);
+    if (provider === null) return this.deny(JwtStatus.JwtUnknownIssuer);
+    const timeStatus = checkTimes(times, nowSeconds, provider.clockSkewSeconds);
+    if (timeStatus != JwtStatus.Ok) return this.deny(timeStatus);
+    if (!audienceAllowed(jws.payload, provider.audiences)) return this.deny(JwtStatus.JwtAudienceNotAllowed);
+
+    const outcome = this.verifyWithKeys(extracted, jws, provider, times, true);
+    if (outcome == KeyOutcome.Waiting) return FilterHeadersStatusValues.StopIteration;
+    return outcome == KeyOutcome.Verified ? FilterHeadersStatusValues.Continue : FilterHeadersStatusValues.StopIteration;
+  }
+
+  /** Finds keys for the token and verifies; may register the stream as a JWKS waiter. */
+  private verifyWithKeys(extracted: ExtractedToken, jws: Jws, provider: ProviderConfig, times: TimeClaims, mayWait: bool): KeyOutcome {
+    const root = this.jwtRoot;
+    const keys: ProviderKeys = root.keys!.forProvider(provider);
+    const jwks = keys.jwks;
+    if (jwks === null) {
+      if (mayWait && this.pause(keys, extracted, jws, provider, times, false)) return KeyOutcome.Waiting;
+      this.deny(keys.isRemote ? JwtStatus.JwksFetchFail : JwtStatus.JwksNoValidKeys);
+      return KeyOutcome.Failed;
+    }
+    let candidates = 0;
+    for (let i = 0; i < jwks.keys.length; i++) {
+      const key = jwks.keys[i];
+      // RFC 7515 §4.1.4: with a kid, only the key with that kid; without, every compatible key (Envoy).
+      if (jws.kid !== null && (key.kid === null || key.kid != jws.kid)) continue;
+      if (!keyAllowsAlg(key, jws.alg)) continue;
+      candidates++;
+      if (verifySignature(root.crypto, jws.alg, key, jws.signingInput, jws.signature)) {
+        const entry = new VerifiedToken();
+        entry.providerIndex = provider.index;
+        entry.exp = times.exp;
+        entry.nbf = times.nbf;
+        entry.payloadSegment = jws.payloadSegment;
+        entry.payloadText = jws.payloadText;
+        entry.principal = principalOf(jws.payload);
+        entry.claimHeaders = claimHeaderValues(provider, jws.payload);
+        root.cache.insert(extracted.token, entry, root.cacheGeneration());
+        this.allow(extracted, provider, entry);
+        return KeyOutcome.Verified;
+      }
+    }
+    if (candidates == 0) {
+      if (mayWait && jws.kid !== null && this.pause(keys, extracted, jws, provider, times, true)) return KeyOutcome.Waiting;
+      this.deny(JwtStatus.JwksKidAlgMismatch);
+      return KeyOutcome.Failed;
+    }
+    this.deny(JwtStatus.JwtVerificationFail);
+    return KeyOutcome.Failed;
+  }
+
+  private pause(keys: ProviderKeys, extracted: ExtractedToken, jws: Jws, provider: ProviderConfig, times: TimeClaims, unknownKid: bool): bool {
+    this.pendingToken = extracted;
+    this.pendingJws = jws;
+    this.pendingProvider = provider;
+    this.pendingTimes = times;
+    if (this.jwtRoot.keys!.waitForKeys(keys, new StreamWaiter(this), unknownKid)) return true;
+    this.pendingToken = null;
+    this.pendingJws = null;
+    this.pendingProvider = null;
+    this.pendingTimes = null;
+    return false;
+  }
+
+  /** The JWKS fetch this stream waited for finished (this stream is the effective context). */
+  resumeAfterKeys(): void {
+    const extracted = this.pendingToken;
+    const jws = this.pendingJws;
+    const provider = this.pendingProvider;
+    const times = this.pendingTimes;
+    this.pendingToken = null;
+    this.pendingJws = null;
+    this.pendingProvider = null;
+    this.pendingTimes = null;
+    if (extracted === null || jws === null || provider === null || times === null) return;
+    if (this.jwtRoot.config === null) return;
+    const outcome = this.verifyWithKeys(extracted, jws, provider, times, false);
+    if (outcome == KeyOutcome.Verified) continue_request();
+  }
+
+  private allow(extracted: ExtractedToken, provider: ProviderConfig, verified: VerifiedToken): void {
+    if (!provider.forwardOriginalToken && extracted.kind == LocationKind.Header) {
+      stream_context.headers.request.remove(extracted.headerName);
+    }
+    applyOutputs(provider, verified.payloadSegment, verified.payloadText, verified.principal, verified.claimHeaders);
+    this.jwtRoot.metrics!.allowed.inc();
+  }
+
+  private deny(status: JwtStatus): FilterHeadersStatusValues {
+    const root = this.jwtRoot;
+    if (root.metrics !== null) root.metrics!.denied.inc();
+    const message = statusMessage(status);
+    // Envoy filter.cc onComplete: `Bearer realm="<uri>"`, plus `, error="invalid_token"` unless the token is missing.
+    let challenge = "Bearer realm=\"" + this.realm + "\"";
+    if (status != JwtStatus.JwtMissed) challenge += ", error=\"invalid_token\"";
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair(String.UTF8.encode("www-authenticate"), String.UTF8.encode(challenge)));
+    send_local_response(statusHttpCode(status), "jwt_authn_access_denied{" + message.replaceAll(" ", "_") + "}",
+      String.UTF8.encode(message), headers, GrpcStatusValues.InvalidCode);
+    return FilterHeadersStatusValues.StopIteration;
+  }
+
+  onDone(): bool {
+    this.finished = true;
+    return true;
+  }
+
+  onDelete(): void {
+    this.finished = true;
+  }
+}
+
+function providerByIndex(providers: Array<ProviderConfig>, index: i32): ProviderConfig | null {
+  for (let i = 0; i < providers.length; i++) if (providers[i].index == index) return providers[i];
+  return null;
+}
+
+/** The provider whose issuer equals the token's `iss` (Envoy: issuer must match when configured). */
+function providerForIssuer(providers: Array<ProviderConfig>, jws: Jws): ProviderConfig | null {
+  const iss = jws.payload.get("iss");
+  if (iss === null || !iss.isString()) return null;
+  for (let i = 0; i < providers.length; i++) if (providers[i].issuer == iss.stringValue) return providers[i];
+  return null;
+}
