@@ -55,6 +55,12 @@ export interface LocalReply {
   readonly headers: HeaderList;
   /** Set when the filter passed a gRPC status (not -1 / 0xFFFFFFFF). */
   readonly grpcStatus?: number;
+  /**
+   * Set when a filter reset the stream with proxy_close_stream (details `wasm_close_stream`):
+   * no response should be sent; reset the downstream stream (HTTP/1.1: close the connection).
+   * `status` is then 0.
+   */
+  readonly reset?: boolean;
 }
 
 /** What the chain did with one piece of the stream. `localReply`: the stream ends with that reply. */
@@ -111,11 +117,18 @@ export interface HttpCallResponse {
   readonly trailers: HeaderList;
 }
 
+/** Which filter made an http call (optional extra argument of ClusterDispatcher.dispatch). */
+export interface HttpCallInfo {
+  readonly plugin: string;
+  /** The token proxy_http_call returned to the filter. */
+  readonly token: number;
+}
+
 /** Named upstream clusters for proxy_dispatch_http_call (Envoy: a cluster from the cluster manager). */
 export interface ClusterDispatcher {
   hasCluster(name: string): boolean;
   /** Rejects on connection failure or timeout: the filter then gets on_http_call_response with no headers. */
-  dispatch(cluster: string, headers: HeaderList, body: Uint8Array, trailers: HeaderList, timeoutMs: number): Promise<HttpCallResponse>;
+  dispatch(cluster: string, headers: HeaderList, body: Uint8Array, trailers: HeaderList, timeoutMs: number, call?: HttpCallInfo): Promise<HttpCallResponse>;
 }
 
 export type ListenerDirection = 'INBOUND' | 'OUTBOUND' | 'UNSPECIFIED';

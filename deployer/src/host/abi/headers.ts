@@ -1,0 +1,143 @@
+/**
+ * Header map functions (envoy:context.cc getMap/getConstMap & co): keys are lower-cased
+ * (Http::LowerCaseString); a map not available in the current callback answers BadArgument;
+ * a missing key answers NotFound (0.2.x); get returns the first value; replace sets the first
+ * and drops the rest; remove drops all; get_header_map_size answers the map's *byte size*
+ * (Envoy: HeaderMap::byteSize, sum of key and value lengths), not the pair count.
+ */
+import type { HeaderList } from '../api.js';
+import type { PluginVm } from '../plugin-vm.js';
+import type { ImportModule } from '../vm.js';
+import { HeaderMapType, WasmResult } from './constants.js';
+import { readString, u32 } from './memory.js';
+import { parsePairs, PairsFormatError, serializePairs, type MutablePair } from './pairs.js';
+
+const encoder = new TextEncoder();
+
+type MapLookup = { map: MutablePair[] | readonly (readonly [string, string])[]; mutable: boolean } | { result: number };
+
+function lookup(h: PluginVm, type: number): MapLookup {
+  if (type > HeaderMapType.Max) return { result: WasmResult.BadArgument };
+  if (type === HeaderMapType.HttpCallResponseHeaders || type === HeaderMapType.HttpCallResponseTrailers) {
+    const response = h.httpCallResponse;
+    if (response === null) return { result: WasmResult.BadArgument };
+    return { map: type === HeaderMapType.HttpCallResponseHeaders ? response.headers : response.trailers, mutable: false };
+  }
+  if (type > HeaderMapType.ResponseTrailers) return { result: WasmResult.BadArgument };
+  const stream = h.context()?.stream;
+  if (stream === undefined) return { result: WasmResult.BadArgument };
+  const map = stream.headerMap(type);
+  if (map === null) return { result: stream.accessLogPhase ? WasmResult.NotFound : WasmResult.BadArgument };
+  return { map, mutable: stream.headersMutable(type) };
+}
+
+/** Inserts keeping pseudo-headers (`:name`) ahead of regular ones, as Envoy's header map does. */
+export function addHeader(map: MutablePair[], key: string, value: string): void {
+  if (key.startsWith(':')) {
+    let i = 0;
+    while (i < map.length && map[i]![0].startsWith(':')) i++;
+    map.splice(i, 0, [key, value]);
+  } else {
+    map.push([key, value]);
+  }
+}
+
+export function headerValue(map: HeaderList, key: string): string | undefined {
+  for (let i = 0; i < map.length; i++) if (map[i]![0] === key) return map[i]![1];
+  return undefined;
+}
+
+export function headerByteSize(map: HeaderList): number {
+  let size = 0;
+  for (const [k, v] of map) size += encoder.encode(k).length + encoder.encode(v).length;
+  return size;
+}
+
+function modified(h: PluginVm, type: number): void {
+  h.context()?.stream?.headersModified(type);
+}
+
+export function headerImports(h: PluginVm): ImportModule {
+  const mutableMap = (type: number): MutablePair[] | number => {
+    const found = lookup(h, type);
+    if ('result' in found) return found.result;
+    if (!found.mutable) return WasmResult.BadArgument;
+    return found.map as MutablePair[];
+  };
+  return {
+    proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
+      const found = lookup(h, u32(type));
+      if ('result' in found) return found.result;
+      const key = readString(h.vm, keyPtr, keySize);
+      if (key === undefined) return WasmResult.InvalidMemoryAccess;
+      const value = headerValue(found.map, key.toLowerCase());
+      if (value === undefined) return WasmResult.NotFound;
+      return h.vm.copyToPointerSize(encoder.encode(value), valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    },
+    proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const map = mutableMap(u32(type));
+      if (typeof map === 'number') return map;
+      const key = readString(h.vm, keyPtr, keySize);
+      const value = readString(h.vm, valuePtr, valueSize);
+      if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
+      addHeader(map, key.toLowerCase(), value);
+      modified(h, u32(type));
+      return WasmResult.Ok;
+    },
+    proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const map = mutableMap(u32(type));
+      if (typeof map === 'number') return map;
+      const key = readString(h.vm, keyPtr, keySize)?.toLowerCase();
+      const value = readString(h.vm, valuePtr, valueSize);
+      if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
+      const first = map.findIndex((p) => p[0] === key);
+      if (first < 0) {
+        addHeader(map, key, value);
+      } else {
+        map[first] = [key, value];
+        for (let i = map.length - 1; i > first; i--) if (map[i]![0] === key) map.splice(i, 1);
+      }
+      modified(h, u32(type));
+      return WasmResult.Ok;
+    },
+    proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
+      const map = mutableMap(u32(type));
+      if (typeof map === 'number') return map;
+      const key = readString(h.vm, keyPtr, keySize)?.toLowerCase();
+      if (key === undefined) return WasmResult.InvalidMemoryAccess;
+      for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+      modified(h, u32(type));
+      return WasmResult.Ok;
+    },
+    // envoy:context.cc getHeaderMapPairs: an unavailable map reads as empty (Ok).
+    proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
+      if (u32(type) > HeaderMapType.Max) return WasmResult.BadArgument;
+      const found = lookup(h, u32(type));
+      const pairs = 'result' in found ? [] : found.map;
+      const bytes = pairs.length === 0 ? new Uint8Array(0) : serializePairs(pairs);
+      return h.vm.copyToPointerSize(bytes, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    },
+    proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
+      const map = mutableMap(u32(type));
+      if (typeof map === 'number') return map;
+      const bytes = h.vm.bytes(ptr, size);
+      if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
+      let pairs: MutablePair[];
+      try {
+        pairs = parsePairs(bytes);
+      } catch (error) {
+        if (error instanceof PairsFormatError) return WasmResult.BadArgument;
+        throw error;
+      }
+      map.length = 0;
+      for (const [k, v] of pairs) addHeader(map, k.toLowerCase(), v);
+      modified(h, u32(type));
+      return WasmResult.Ok;
+    },
+    proxy_get_header_map_size(type: number, resultPtr: number): number {
+      const found = lookup(h, u32(type));
+      if ('result' in found) return found.result;
+      return h.vm.setU32(resultPtr, headerByteSize(found.map)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * What a stream context exposes to the ABI functions. The filter chain implements one
+ * StreamBinding per (stream, filter); root contexts have none.
+ */
+import type { LocalReply, StreamInfo, StreamCompletion } from './api.js';
+import type { MutablePair } from './abi/pairs.js';
+
+/** A body buffer with Envoy's get/set semantics (see abi/buffers.ts). */
+export interface BodyBuffer {
+  bytes: Uint8Array;
+}
+
+/** Filter state of one stream: `wasm.<path>` keys written by proxy_set_property. */
+export interface FilterStateEntry {
+  value: Uint8Array;
+  readOnly: boolean;
+}
+export type FilterState = Map<string, FilterStateEntry>;
+
+export interface StreamFacts {
+  readonly info: StreamInfo;
+  readonly requestHeaders: readonly MutablePair[] | undefined;
+  readonly responseHeaders: readonly MutablePair[] | undefined;
+  readonly responseTrailers: readonly MutablePair[] | undefined;
+  readonly requestBodyBytes: number;
+  readonly responseBodyBytes: number;
+  /** Local reply details when a filter ended the stream. */
+  readonly localReply: LocalReply | undefined;
+  readonly completion: StreamCompletion | undefined;
+  readonly completedAtNanos: bigint | undefined;
+}
+
+export interface StreamBinding {
+  /** Header map of the given type; null when not available in the current callback (→ BadArgument). */
+  headerMap(type: number): MutablePair[] | null;
+  /** Whether the map may be modified now (not in the access-log phase). */
+  headersMutable(type: number): boolean;
+  headersModified(type: number): void;
+  /** Request (0) / response (1) body buffer for the current callback; null when not available. */
+  body(type: number): BodyBuffer | null;
+  sendLocalResponse(reply: LocalReply): void;
+  continueStream(streamType: number): number;
+  closeStream(streamType: number): number;
+  clearRouteCache(): void;
+  readonly facts: StreamFacts;
+  readonly filterState: FilterState;
+  readonly accessLogPhase: boolean;
+}

@@ -1,0 +1,525 @@
+/**
+ * Envoy's HTTP filter manager over an ordered chain of wasm filters. Request callbacks run in
+ * chain order, response callbacks in reverse order (Envoy encoder filters). A Stop* status
+ * pauses the direction until the filter calls proxy_continue_stream (from any later callback,
+ * an http call response or a timer). Body: StopIterationAndBuffer/Watermark keep the data at
+ * the filter and hand the accumulated buffer to it on the next body callback (Envoy's
+ * buffering_request_body_); NoBuffer drops it. A local reply sent on the request path runs
+ * through the response callbacks of every filter (Envoy sends local replies through the
+ * encoder chain) and ends the stream. A trapped VM fails the stream with a 503
+ * `wasm_fail_stream` local reply (gRPC UNAVAILABLE), or passes when the plugin is fail-open
+ * (envoy:context.cc failStream).
+ *
+ * Contract simplifications (api.ts calls are sequential, each after the previous resolved):
+ * body data never reaches a filter while the headers are paused; a local reply sent on the
+ * response path replaces the response without another pass through the filters; buffered
+ * data released by continue_stream before end of stream is forwarded with the next chunk.
+ */
+import type {
+  DataOutcome, FilterChain, FilterChainStream, HeaderList, HeadersOutcome, LocalReply, StreamCompletion,
+  StreamInfo, TrailersOutcome, WasmPluginHandle,
+} from './api.js';
+import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMapType } from './abi/constants.js';
+import type { MutablePair } from './abi/pairs.js';
+import type { FilterState, StreamFacts } from './context.js';
+import type { WasmPlugin } from './plugin.js';
+import type { Clock } from './services.js';
+import { StreamSlot, type SlotHost } from './stream-slot.js';
+
+const REQ = 0;
+const RESP = 1;
+type Dir = 0 | 1;
+const EMPTY = new Uint8Array(0);
+const FAILED = -1;
+const HEADER_CALLBACK = ['proxy_on_request_headers', 'proxy_on_response_headers'] as const;
+const BODY_CALLBACK = ['proxy_on_request_body', 'proxy_on_response_body'] as const;
+const TRAILER_CALLBACK = ['proxy_on_request_trailers', 'proxy_on_response_trailers'] as const;
+const HEADERS_BIT = [1 << HeaderMapType.RequestHeaders, 1 << HeaderMapType.ResponseHeaders] as const;
+const TRAILERS_BIT = [1 << HeaderMapType.RequestTrailers, 1 << HeaderMapType.ResponseTrailers] as const;
+
+export type AnyOutcome = HeadersOutcome | DataOutcome | TrailersOutcome;
+type Phase = 'headers' | 'data' | 'trailers';
+interface Pause { readonly phase: Phase; readonly pos: number }
+
+function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
+  if (a === null || a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function toMutable(list: HeaderList): MutablePair[] {
+  const out: MutablePair[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = [list[i]![0], list[i]![1]];
+  return out;
+}
+
+export const FAIL_STREAM_DETAILS = 'wasm_fail_stream';
+export const CLOSE_STREAM_DETAILS = 'wasm_close_stream';
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * The synchronous core of one stream. Each entry point takes a callback invoked with the
+ * outcome, synchronously when no filter pauses, later when the pause ends. The emulator uses
+ * the core directly; FilterChainStream wraps it in promises.
+ */
+export class ChainStreamCore implements SlotHost, StreamFacts {
+  readonly slots: StreamSlot[];
+  readonly filterState: FilterState = new Map();
+  accessLog = false;
+  requestHeaders: MutablePair[] | undefined;
+  responseHeaders: MutablePair[] | undefined;
+  requestTrailers: MutablePair[] | undefined;
+  responseTrailers: MutablePair[] | undefined;
+  requestBodyBytes = 0;
+  responseBodyBytes = 0;
+  localReply: LocalReply | undefined;
+  completion: StreamCompletion | undefined;
+  completedAtNanos: bigint | undefined;
+  routeCacheCleared = false;
+  /** The stream ended (local reply or reset); later calls answer this reply. */
+  ended: LocalReply | undefined;
+
+  private readonly paused: [Pause | undefined, Pause | undefined] = [undefined, undefined];
+  private readonly waiting: [((o: AnyOutcome) => void) | undefined, ((o: AnyOutcome) => void) | undefined] = [undefined, undefined];
+  private readonly eos: [boolean, boolean] = [false, false];
+  private readonly trailerData: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  private inCallback = false;
+  private sendingLocalReply = false;
+  private pendingLocalReply: LocalReply | undefined;
+  private pendingReset = false;
+  private readonly continueRequested: [StreamSlot | undefined, StreamSlot | undefined] = [undefined, undefined];
+  private readonly failureListener = (): void => this.onAsyncFailure();
+
+  constructor(plugins: readonly WasmPlugin[], readonly info: StreamInfo, private readonly clock: Clock) {
+    this.slots = new Array(plugins.length);
+    for (let i = 0; i < plugins.length; i++) {
+      const slot = new StreamSlot(this, plugins[i]!, i);
+      this.slots[i] = slot;
+      slot.contextId = slot.vm.failed ? undefined : slot.vm.createStreamContext(slot);
+      if (slot.contextId === undefined) slot.dead = true;
+    }
+  }
+
+  get facts(): StreamFacts {
+    return this;
+  }
+
+  // ---- SlotHost -------------------------------------------------------------------------
+
+  map(type: number): MutablePair[] | null {
+    switch (type) {
+      case HeaderMapType.RequestHeaders: return this.requestHeaders ?? null;
+      case HeaderMapType.RequestTrailers: return this.requestTrailers ?? null;
+      case HeaderMapType.ResponseHeaders: return this.responseHeaders ?? null;
+      case HeaderMapType.ResponseTrailers: return this.responseTrailers ?? null;
+      default: return null;
+    }
+  }
+
+  requestHeadersModified(): void {
+    this.routeCacheCleared = true;
+  }
+
+  requestLocalReply(slot: StreamSlot, reply: LocalReply): void {
+    if (this.sendingLocalReply || this.ended !== undefined || this.pendingLocalReply !== undefined) return;
+    this.pendingLocalReply = reply;
+    // envoy:context.cc sendLocalResponse defers to after the VM call.
+    slot.vm.vm.afterVmCall(() => this.settleOutsideCallback());
+  }
+
+  requestContinue(slot: StreamSlot, dir: Dir): void {
+    slot.vm.vm.afterVmCall(() => {
+      if (this.inCallback) {
+        this.continueRequested[dir] = slot;
+        return;
+      }
+      this.resume(slot, dir);
+    });
+  }
+
+  requestReset(slot: StreamSlot): void {
+    if (this.ended !== undefined) return;
+    this.pendingReset = true;
+    slot.vm.vm.afterVmCall(() => this.settleOutsideCallback());
+  }
+
+  // ---- entry points ---------------------------------------------------------------------
+
+  decodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
+    if (this.answerIfEnded(done)) return;
+    this.requestHeaders = toMutable(headers);
+    this.eos[REQ] = endOfStream;
+    this.waiting[REQ] = done;
+    this.runHeaders(REQ, 0);
+  }
+
+  encodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
+    if (this.answerIfEnded(done)) return;
+    this.responseHeaders = toMutable(headers);
+    this.eos[RESP] = endOfStream;
+    this.waiting[RESP] = done;
+    this.runHeaders(RESP, 0);
+  }
+
+  decodeData(chunk: Uint8Array, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
+    this.data(REQ, chunk, endOfStream, done);
+  }
+
+  encodeData(chunk: Uint8Array, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
+    this.data(RESP, chunk, endOfStream, done);
+  }
+
+  decodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
+    if (this.answerIfEnded(done)) return;
+    this.requestTrailers = toMutable(trailers);
+    this.eos[REQ] = true;
+    this.waiting[REQ] = done;
+    this.runTrailers(REQ, 0);
+  }
+
+  encodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
+    if (this.answerIfEnded(done)) return;
+    this.responseTrailers = toMutable(trailers);
+    this.eos[RESP] = true;
+    this.waiting[RESP] = done;
+    this.runTrailers(RESP, 0);
+  }
+
+  /** proxy_on_done, proxy_on_log, proxy_on_delete in every filter; drops the stream's state. */
+  complete(info: StreamCompletion): void {
+    this.completion = info;
+    this.completedAtNanos = this.clock.nowNanos();
+    this.accessLog = true;
+    this.waiting[REQ] = this.waiting[RESP] = undefined;
+    for (const slot of this.slots) {
+      slot.vm.failureListeners.delete(this.failureListener);
+      if (slot.contextId === undefined || slot.dead || slot.vm.failed) continue;
+      slot.vm.callIn(slot.contextId, 'proxy_on_done', slot.contextId);
+    }
+    for (const slot of this.slots) {
+      if (slot.contextId === undefined || slot.dead || slot.vm.failed) continue;
+      slot.vm.callIn(slot.contextId, 'proxy_on_log', slot.contextId);
+    }
+    for (const slot of this.slots) {
+      if (slot.contextId === undefined) continue;
+      if (!slot.dead && !slot.vm.failed) slot.vm.callIn(slot.contextId, 'proxy_on_delete', slot.contextId);
+      slot.vm.contexts.delete(slot.contextId);
+      slot.contextId = undefined;
+    }
+    this.filterState.clear();
+  }
+
+  /** Whether a direction waits for a filter (emulator: getCurrentHttpStreamAction). */
+  isPaused(dir: Dir): boolean {
+    return this.paused[dir] !== undefined;
+  }
+
+  // ---- iteration ------------------------------------------------------------------------
+
+  private at(dir: Dir, pos: number): StreamSlot {
+    return this.slots[dir === REQ ? pos : this.slots.length - 1 - pos]!;
+  }
+
+  private answerIfEnded(done: (o: AnyOutcome) => void): boolean {
+    if (this.ended === undefined) return false;
+    done({ action: 'localReply', reply: this.ended });
+    return true;
+  }
+
+  private invoke(slot: StreamSlot, name: string, a: number, b?: number): number {
+    if (slot.dead || slot.contextId === undefined) return FAILED;
+    this.inCallback = true;
+    const result = b === undefined ? slot.vm.callIn(slot.contextId, name, slot.contextId, a) : slot.vm.callIn(slot.contextId, name, slot.contextId, a, b);
+    this.inCallback = false;
+    if (slot.vm.failed) {
+      slot.dead = true;
+      return FAILED;
+    }
+    return result ?? 0;
+  }
+
+  /**
+   * After a callback: applies a failure, reset or local reply. Returns true when the stream
+   * ended (the caller stops iterating); a fail-open failure answers false with status FAILED.
+   */
+  private interrupted(dir: Dir, slot: StreamSlot, status: number): boolean {
+    if (status === FAILED && !slot.failureHandled) {
+      slot.failureHandled = true;
+      if (!slot.plugin.spec.failOpen) {
+        this.pendingLocalReply = undefined;
+        this.endWithLocalReply(dir, { status: 503, details: FAIL_STREAM_DETAILS, body: EMPTY, headers: [], grpcStatus: GRPC_UNAVAILABLE });
+        return true;
+      }
+    }
+    if (this.pendingReset) {
+      this.endWithReset(dir);
+      return true;
+    }
+    if (this.pendingLocalReply !== undefined) {
+      const reply = this.pendingLocalReply;
+      this.pendingLocalReply = undefined;
+      this.endWithLocalReply(dir, reply);
+      return true;
+    }
+    return false;
+  }
+
+  private takeContinue(dir: Dir, slot: StreamSlot): boolean {
+    if (this.continueRequested[dir] !== slot) return false;
+    this.continueRequested[dir] = undefined;
+    return true;
+  }
+
+  private pause(dir: Dir, phase: Phase, pos: number, slot: StreamSlot): void {
+    this.paused[dir] = { phase, pos };
+    slot.vm.failureListeners.add(this.failureListener);
+  }
+
+  private runHeaders(dir: Dir, from: number): void {
+    const n = this.slots.length;
+    const headers = dir === REQ ? this.requestHeaders! : this.responseHeaders!;
+    for (let pos = from; pos < n; pos++) {
+      const slot = this.at(dir, pos);
+      if (slot.dead && slot.failureHandled) continue;
+      slot.open |= HEADERS_BIT[dir];
+      const status = this.invoke(slot, HEADER_CALLBACK[dir], headers.length, this.eos[dir] ? 1 : 0);
+      if (this.interrupted(dir, slot, status)) return;
+      const proceed = status === FAILED || status === FilterHeadersStatus.Continue || status === FilterHeadersStatus.ContinueAndEndStream
+        || status > FilterHeadersStatus.StopAllIterationAndWatermark || this.takeContinue(dir, slot);
+      if (!proceed) {
+        this.pause(dir, 'headers', pos, slot);
+        return;
+      }
+      slot.open &= ~HEADERS_BIT[dir];
+    }
+    this.settle(dir, { action: 'continue', headers, endOfStream: this.eos[dir], routeCacheCleared: dir === REQ && this.routeCacheCleared });
+  }
+
+  private data(dir: Dir, chunk: Uint8Array, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
+    if (this.answerIfEnded(done)) return;
+    if (dir === REQ) this.requestBodyBytes += chunk.length;
+    else this.responseBodyBytes += chunk.length;
+    this.eos[dir] = endOfStream;
+    this.waiting[dir] = done;
+    this.runData(dir, 0, chunk, endOfStream);
+  }
+
+  private runData(dir: Dir, from: number, data: Uint8Array, endOfStream: boolean): void {
+    const n = this.slots.length;
+    for (let pos = from; pos < n; pos++) {
+      const slot = this.at(dir, pos);
+      if (slot.dead && slot.failureHandled) continue;
+      const held = slot.buffered[dir];
+      slot.buffered[dir] = null;
+      const body = { bytes: concat(held, data) };
+      slot.bodies[dir] = body;
+      const status = this.invoke(slot, BODY_CALLBACK[dir], body.bytes.length, endOfStream ? 1 : 0);
+      slot.bodies[dir] = null;
+      data = body.bytes;
+      if (this.interrupted(dir, slot, status)) return;
+      const released = slot.released[dir];
+      slot.released[dir] = null;
+      if (status === FAILED || status === FilterDataStatus.Continue || status > FilterDataStatus.StopIterationNoBuffer || this.takeContinue(dir, slot)) {
+        data = concat(released, data);
+        continue;
+      }
+      if (status === FilterDataStatus.StopIterationNoBuffer) {
+        slot.buffered[dir] = released;
+      } else {
+        slot.buffered[dir] = concat(released, data);
+      }
+      if (endOfStream) {
+        this.pause(dir, 'data', pos, slot);
+        return;
+      }
+      this.settle(dir, { action: 'continue', data: EMPTY, endOfStream: false });
+      return;
+    }
+    this.settle(dir, { action: 'continue', data, endOfStream });
+  }
+
+  private runTrailers(dir: Dir, from: number): void {
+    const n = this.slots.length;
+    const trailers = dir === REQ ? this.requestTrailers! : this.responseTrailers!;
+    for (let pos = from; pos < n; pos++) {
+      const slot = this.at(dir, pos);
+      // Data a filter still holds joins the data flushed ahead of the trailers.
+      this.trailerData[dir] = concat(concat(this.trailerData[dir].length === 0 ? null : this.trailerData[dir], slot.released[dir] ?? EMPTY), slot.buffered[dir] ?? EMPTY);
+      slot.released[dir] = slot.buffered[dir] = null;
+      if (slot.dead && slot.failureHandled) continue;
+      slot.open |= TRAILERS_BIT[dir];
+      const status = this.invoke(slot, TRAILER_CALLBACK[dir], trailers.length);
+      if (this.interrupted(dir, slot, status)) return;
+      if (status === FilterTrailersStatus.StopIteration && !this.takeContinue(dir, slot)) {
+        this.pause(dir, 'trailers', pos, slot);
+        return;
+      }
+      slot.open &= ~TRAILERS_BIT[dir];
+    }
+    const bufferedData = this.trailerData[dir];
+    this.trailerData[dir] = EMPTY;
+    this.settle(dir, { action: 'continue', trailers, bufferedData });
+  }
+
+  private settle(dir: Dir, outcome: AnyOutcome): void {
+    const done = this.waiting[dir];
+    this.waiting[dir] = undefined;
+    done?.(outcome);
+  }
+
+  /** proxy_continue_stream: resumes a pause of this filter; releases data it buffered. */
+  private resume(slot: StreamSlot, dir: Dir): void {
+    if (this.ended !== undefined || this.accessLog) return;
+    const pause = this.paused[dir];
+    if (pause !== undefined && this.at(dir, pause.pos) === slot) {
+      this.paused[dir] = undefined;
+      slot.vm.failureListeners.delete(this.failureListener);
+      if (pause.phase === 'headers') {
+        slot.open &= ~HEADERS_BIT[dir];
+        this.runHeaders(dir, pause.pos + 1);
+      } else if (pause.phase === 'data') {
+        const data = slot.buffered[dir] ?? EMPTY;
+        slot.buffered[dir] = null;
+        this.runData(dir, pause.pos + 1, data, true);
+      } else {
+        slot.open &= ~TRAILERS_BIT[dir];
+        this.runTrailers(dir, pause.pos + 1);
+      }
+      return;
+    }
+    if (slot.buffered[dir] !== null) {
+      slot.released[dir] = concat(slot.released[dir], slot.buffered[dir]!);
+      slot.buffered[dir] = null;
+    }
+  }
+
+  /** A local reply or reset requested outside a stream callback (http call response, timer). */
+  private settleOutsideCallback(): void {
+    if (this.inCallback || this.ended !== undefined || this.accessLog) return;
+    const dir: Dir = this.waiting[RESP] !== undefined || this.responseHeaders !== undefined ? RESP : REQ;
+    if (this.pendingReset) {
+      this.endWithReset(dir);
+    } else if (this.pendingLocalReply !== undefined) {
+      const reply = this.pendingLocalReply;
+      this.pendingLocalReply = undefined;
+      this.endWithLocalReply(dir, reply);
+    }
+  }
+
+  /** A VM this stream waits on failed outside a stream callback (e.g. in an http call response). */
+  private onAsyncFailure(): void {
+    for (const dir of [REQ, RESP] as const) {
+      const pause = this.paused[dir];
+      if (pause === undefined) continue;
+      const slot = this.at(dir, pause.pos);
+      if (!slot.vm.failed) continue;
+      slot.dead = true;
+      this.paused[dir] = undefined;
+      slot.vm.failureListeners.delete(this.failureListener);
+      if (this.interrupted(dir, slot, FAILED)) return;
+      // fail-open: carry on as if the filter continued.
+      if (pause.phase === 'headers') this.runHeaders(dir, pause.pos + 1);
+      else if (pause.phase === 'data') this.runData(dir, pause.pos + 1, slot.buffered[dir] ?? EMPTY, true);
+      else this.runTrailers(dir, pause.pos + 1);
+    }
+  }
+
+  private endWithReset(dir: Dir): void {
+    this.pendingReset = false;
+    const reply: LocalReply = { status: 0, details: CLOSE_STREAM_DETAILS, body: EMPTY, headers: [], reset: true };
+    this.finishEnded(dir, reply);
+  }
+
+  private endWithLocalReply(dir: Dir, reply: LocalReply): void {
+    const final = dir === REQ ? this.encodeLocalReply(reply) : reply;
+    this.finishEnded(dir, final);
+  }
+
+  private finishEnded(dir: Dir, reply: LocalReply): void {
+    this.ended = reply;
+    this.localReply = reply;
+    this.paused[REQ] = this.paused[RESP] = undefined;
+    for (const slot of this.slots) slot.vm.failureListeners.delete(this.failureListener);
+    const outcome: AnyOutcome = { action: 'localReply', reply };
+    const other: Dir = dir === REQ ? RESP : REQ;
+    this.settle(dir, outcome);
+    this.settle(other, outcome);
+  }
+
+  /** Runs a request-path local reply through every filter's response callbacks (Envoy encoder chain). */
+  private encodeLocalReply(reply: LocalReply): LocalReply {
+    const headers: MutablePair[] = [[':status', String(reply.status)]];
+    for (const [k, v] of reply.headers) headers.push([k, v]);
+    if (reply.body.length > 0) {
+      if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain']);
+      headers.push(['content-length', String(reply.body.length)]);
+    }
+    if (reply.grpcStatus !== undefined && !headers.some(([k]) => k === 'grpc-status')) headers.push(['grpc-status', String(reply.grpcStatus)]);
+    this.responseHeaders = headers;
+    this.sendingLocalReply = true;
+    let body = reply.body;
+    try {
+      for (let pos = 0; pos < this.slots.length; pos++) {
+        const slot = this.at(RESP, pos);
+        if (slot.dead) continue;
+        slot.open |= HEADERS_BIT[RESP];
+        this.invoke(slot, HEADER_CALLBACK[RESP], headers.length, body.length === 0 ? 1 : 0);
+        slot.open &= ~HEADERS_BIT[RESP];
+        if (body.length > 0 && !slot.dead) {
+          const buffer = { bytes: body };
+          slot.bodies[RESP] = buffer;
+          this.invoke(slot, BODY_CALLBACK[RESP], body.length, 1);
+          slot.bodies[RESP] = null;
+          body = buffer.bytes;
+        }
+      }
+    } finally {
+      this.sendingLocalReply = false;
+      this.pendingLocalReply = undefined;
+      this.pendingReset = false;
+    }
+    const status = Number(headers.find(([k]) => k === ':status')?.[1] ?? reply.status);
+    return { ...reply, status, body, headers: headers.filter(([k]) => k !== ':status') };
+  }
+}
+
+class PromiseStream implements FilterChainStream {
+  constructor(readonly core: ChainStreamCore) {}
+
+  requestHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
+    return new Promise((resolve) => this.core.decodeHeaders(headers, endOfStream, resolve as (o: AnyOutcome) => void));
+  }
+  requestBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
+    return new Promise((resolve) => this.core.decodeData(chunk, endOfStream, resolve as (o: AnyOutcome) => void));
+  }
+  requestTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
+    return new Promise((resolve) => this.core.decodeTrailers(trailers, resolve as (o: AnyOutcome) => void));
+  }
+  responseHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
+    return new Promise((resolve) => this.core.encodeHeaders(headers, endOfStream, resolve as (o: AnyOutcome) => void));
+  }
+  responseBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
+    return new Promise((resolve) => this.core.encodeData(chunk, endOfStream, resolve as (o: AnyOutcome) => void));
+  }
+  responseTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
+    return new Promise((resolve) => this.core.encodeTrailers(trailers, resolve as (o: AnyOutcome) => void));
+  }
+  complete(info: StreamCompletion): void {
+    this.core.complete(info);
+  }
+}
+
+export class WasmFilterChain implements FilterChain {
+  constructor(readonly plugins: readonly WasmPluginHandle[], private readonly loaded: readonly WasmPlugin[], private readonly clock: Clock) {}
+
+  newStream(info: StreamInfo): FilterChainStream {
+    return new PromiseStream(this.newCore(info));
+  }
+
+  newCore(info: StreamInfo): ChainStreamCore {
+    return new ChainStreamCore(this.loaded, info, this.clock);
+  }
+}

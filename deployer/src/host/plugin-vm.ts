@@ -1,0 +1,208 @@
+/**
+ * One VM of a plugin (Envoy: one Wasm per worker thread) and the contexts living in it:
+ * the root context (proxy_on_context_create(root, 0), proxy_on_vm_start, proxy_on_configure)
+ * and stream contexts. Host functions act on the current context, or on the effective
+ * context set with proxy_set_effective_context for the rest of the call
+ * (cpp-host src/exports.cc contextOrEffectiveContext).
+ */
+import type { HttpCallResponse, PluginSpec } from './api.js';
+import type { AbiVersion } from './abi/constants.js';
+import { VmMetrics } from './abi/metrics.js';
+import type { QueueOwner } from './abi/shared-queue.js';
+import type { StreamBinding } from './context.js';
+import type { HostServices, TimerHandle } from './services.js';
+import { WasmVm, checkImports, type ImportObject } from './vm.js';
+import { buildImports } from './abi/imports.js';
+
+export interface ContextRecord {
+  readonly id: number;
+  /** 0 for a root context. */
+  readonly rootContextId: number;
+  readonly stream: StreamBinding | undefined;
+}
+
+export interface PendingHttpCall {
+  readonly rootContextId: number;
+  cancelled: boolean;
+}
+
+const encoder = new TextEncoder();
+
+export class PluginVm implements QueueOwner {
+  readonly vm: WasmVm;
+  readonly metrics: VmMetrics;
+  readonly rootContextId: number;
+  readonly contexts = new Map<number, ContextRecord>();
+  private nextContextId = 1;
+  currentContextId = 0;
+  effectiveContextId = 0;
+  /** Plugin configuration visible through the PluginConfiguration buffer (during on_configure). */
+  pluginConfiguration: Uint8Array | null = null;
+  readonly vmConfiguration: Uint8Array;
+  /** Set while proxy_on_http_call_response runs (HttpCallResponse* maps and buffer). */
+  httpCallResponse: HttpCallResponse | null = null;
+  /** CallData buffer (foreign function callbacks). */
+  callData: Uint8Array | null = null;
+  /** Properties declared read-only with the declare_property foreign function (root context state). */
+  readonly declaredReadOnly = new Set<string>();
+  readonly declaredProperties = new Set<string>();
+  readonly httpCalls = new Map<number, PendingHttpCall>();
+  nextHttpCallToken = 1;
+  /** get_status answer of the root context (envoy:context.cc onHttpCallFailure sets BrokenConnection/"reset"). */
+  status: { code: number; message: string } = { code: 0, message: '' };
+  tickTimer: TimerHandle | undefined;
+  /** Period set by proxy_set_tick_period_milliseconds (0: none). */
+  tickPeriodMs = 0;
+  /** Root contexts whose proxy_on_done answered false: proxy_done completes them. */
+  readonly pendingDone = new Set<number>();
+  /** Streams paused on this VM, told when it fails outside a stream callback. */
+  readonly failureListeners = new Set<() => void>();
+  /** Last warn/error/critical log line: added to refusal errors so they say why. */
+  lastProblem: string | undefined;
+  /** Last configuration proxy_on_configure accepted. */
+  lastGoodConfiguration: Uint8Array | undefined;
+
+  constructor(
+    readonly spec: PluginSpec,
+    readonly services: HostServices,
+    module: WebAssembly.Module,
+    readonly abiVersion: AbiVersion,
+  ) {
+    this.metrics = new VmMetrics(services.stats);
+    this.vmConfiguration = encoder.encode(spec.vmConfiguration ?? '');
+    const imports: ImportObject = buildImports(this);
+    checkImports(module, imports);
+    this.vm = new WasmVm(module, imports, abiVersion);
+    this.rootContextId = this.nextContextId++;
+    this.contexts.set(this.rootContextId, { id: this.rootContextId, rootContextId: 0, stream: undefined });
+  }
+
+  get vmId(): string {
+    return this.spec.vmId ?? '';
+  }
+
+  get failed(): boolean {
+    return this.vm.failed;
+  }
+
+  /** The context host functions act on now. */
+  context(): ContextRecord | undefined {
+    return this.contexts.get(this.effectiveContextId !== 0 ? this.effectiveContextId : this.currentContextId);
+  }
+
+  rootOf(record: ContextRecord): number {
+    return record.rootContextId === 0 ? record.id : record.rootContextId;
+  }
+
+  /** Calls a module export "in" a context, saving/restoring the current and effective context. */
+  callIn(contextId: number, name: string, ...args: number[]): number | undefined {
+    const savedCurrent = this.currentContextId;
+    const savedEffective = this.effectiveContextId;
+    this.currentContextId = contextId;
+    this.effectiveContextId = 0;
+    try {
+      return this.vm.call(name, ...args);
+    } finally {
+      this.currentContextId = savedCurrent;
+      this.effectiveContextId = savedEffective;
+    }
+  }
+
+  /** _initialize/_start, root context creation and proxy_on_vm_start. Returns an error text or undefined. */
+  start(): string | undefined {
+    if (!this.vm.start()) return `start function trapped: ${this.vm.failureReason?.message}`;
+    this.callIn(this.rootContextId, 'proxy_on_context_create', this.rootContextId, 0);
+    if (this.vm.failed) return `proxy_on_context_create trapped: ${this.vm.failureReason?.message}`;
+    const ok = this.callIn(this.rootContextId, 'proxy_on_vm_start', this.rootContextId, this.vmConfiguration.length);
+    if (this.vm.failed) return `proxy_on_vm_start trapped: ${this.vm.failureReason?.message}`;
+    // A module without proxy_on_vm_start is started (cpp-host ContextBase::onStart).
+    if (ok === 0) return 'proxy_on_vm_start returned false';
+    return undefined;
+  }
+
+  /** proxy_on_configure with the given plugin configuration; a false return refuses it. */
+  configure(configuration: Uint8Array): string | undefined {
+    this.pluginConfiguration = configuration;
+    this.lastProblem = undefined;
+    try {
+      const ok = this.callIn(this.rootContextId, 'proxy_on_configure', this.rootContextId, configuration.length);
+      if (this.vm.failed) return `proxy_on_configure trapped: ${this.vm.failureReason?.message}`;
+      if (ok === 0) return `proxy_on_configure returned false (configuration refused)${this.lastProblem !== undefined ? `: ${this.lastProblem}` : ''}`;
+      this.lastGoodConfiguration = configuration;
+      return undefined;
+    } finally {
+      this.pluginConfiguration = null;
+    }
+  }
+
+  /** Creates a stream context bound to a filter-chain stream; undefined when the VM failed. */
+  createStreamContext(binding: StreamBinding): number | undefined {
+    const id = this.nextContextId++;
+    this.contexts.set(id, { id, rootContextId: this.rootContextId, stream: binding });
+    this.callIn(id, 'proxy_on_context_create', id, this.rootContextId);
+    return this.vm.failed ? undefined : id;
+  }
+
+  /** proxy_on_done / proxy_on_log / proxy_on_delete for a stream context (Envoy onDestroy + log). */
+  finishStreamContext(id: number, log: boolean): void {
+    if (!this.contexts.has(id)) return;
+    if (!this.vm.failed) this.callIn(id, 'proxy_on_done', id);
+    if (log && !this.vm.failed) this.callIn(id, 'proxy_on_log', id);
+    if (!this.vm.failed) this.callIn(id, 'proxy_on_delete', id);
+    this.contexts.delete(id);
+  }
+
+  queueReady(rootContextId: number, token: number): void {
+    if (this.vm.failed || !this.contexts.has(rootContextId)) return;
+    this.callIn(rootContextId, 'proxy_on_queue_ready', rootContextId, token);
+    this.notifyIfFailed();
+  }
+
+  /** After a call outside any stream callback: paused streams apply the failure policy. */
+  notifyIfFailed(): void {
+    if (!this.vm.failed) return;
+    for (const listener of [...this.failureListeners]) listener();
+    this.failureListeners.clear();
+  }
+
+  /** Delivers an http call response (or failure: undefined) to the root context that made it. */
+  deliverHttpCallResponse(token: number, response: HttpCallResponse | undefined): void {
+    const call = this.httpCalls.get(token);
+    if (call === undefined || call.cancelled) return;
+    this.httpCalls.delete(token);
+    if (this.vm.failed || !this.contexts.has(call.rootContextId)) return;
+    if (response === undefined) {
+      this.status = { code: 11, message: 'reset' };
+      this.callIn(call.rootContextId, 'proxy_on_http_call_response', call.rootContextId, token, 0, 0, 0);
+      this.status = { code: 0, message: '' };
+      this.notifyIfFailed();
+      return;
+    }
+    this.httpCallResponse = response;
+    try {
+      this.callIn(call.rootContextId, 'proxy_on_http_call_response', call.rootContextId, token,
+        response.headers.length, response.body.length, response.trailers.length);
+    } finally {
+      this.httpCallResponse = null;
+    }
+    this.notifyIfFailed();
+  }
+
+  tick(): void {
+    if (this.vm.failed) return;
+    this.callIn(this.rootContextId, 'proxy_on_tick', this.rootContextId);
+    this.notifyIfFailed();
+  }
+
+  /** Stops timers and pending calls; runs proxy_on_done on the root context (VM shutdown). */
+  shutdown(): void {
+    this.tickTimer?.cancel();
+    this.tickTimer = undefined;
+    for (const call of this.httpCalls.values()) call.cancelled = true;
+    this.httpCalls.clear();
+    if (!this.vm.failed && this.contexts.has(this.rootContextId)) {
+      const done = this.callIn(this.rootContextId, 'proxy_on_done', this.rootContextId);
+      if (done === 0) this.pendingDone.add(this.rootContextId);
+    }
+  }
+}

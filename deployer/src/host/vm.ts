@@ -1,0 +1,222 @@
+/**
+ * One instance of a proxy-wasm module. Instantiation, start functions, memory helpers and
+ * guarded calls: every call into the module is wrapped so a trap (`WebAssembly.RuntimeError`)
+ * or an exception thrown by a host function never escapes; the VM is marked failed instead,
+ * as cpp-host marks the WasmBase failed (cpp-host src/wasm.cc, src/v8/v8.cc).
+ */
+import type { AbiVersion } from './abi/constants.js';
+
+export type ImportFunction = (...args: never[]) => number | bigint | void;
+export type ImportModule = Record<string, ImportFunction>;
+export type ImportObject = Record<string, ImportModule>;
+
+export class WasmLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WasmLoadError';
+  }
+}
+
+/** Thrown by wasi proc_exit and used to unwind the module; it fails the VM like a trap. */
+export class ProcExit extends Error {
+  constructor(readonly code: number) {
+    super(`module called proc_exit(${code})`);
+  }
+}
+
+type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
+
+/** Detects the ABI from the `proxy_abi_version_*` marker export (cpp-host src/bytecode_util.cc). */
+export function detectAbiVersion(module: WebAssembly.Module): AbiVersion {
+  const names = WebAssembly.Module.exports(module).map((e) => e.name);
+  if (names.includes('proxy_abi_version_0_2_1')) return '0_2_1';
+  if (names.includes('proxy_abi_version_0_2_0')) return '0_2_0';
+  const other = names.filter((n) => n.startsWith('proxy_abi_version_'));
+  throw new WasmLoadError(other.length > 0
+    ? `module declares ${other.join(', ')}; this host implements proxy_abi_version_0_2_0 and proxy_abi_version_0_2_1`
+    : 'module exports no proxy_abi_version_0_2_0 / proxy_abi_version_0_2_1 marker, so Envoy would refuse it');
+}
+
+/** Refuses a module that imports anything the host (like Envoy) does not provide, naming it. */
+export function checkImports(module: WebAssembly.Module, provided: ImportObject): void {
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const group = provided[imp.module];
+    if (imp.kind !== 'function' || group === undefined || !Object.prototype.hasOwnProperty.call(group, imp.name)) {
+      throw new WasmLoadError(`module imports ${imp.module}.${imp.name} (${imp.kind}), which Envoy does not provide`);
+    }
+  }
+}
+
+export class WasmVm {
+  readonly abiVersion: AbiVersion;
+  private readonly instance: WebAssembly.Instance;
+  private readonly memory: WebAssembly.Memory;
+  private u8: Uint8Array;
+  private view: DataView;
+  private readonly allocator: Export;
+  private readonly exportsByName: Record<string, Export | undefined>;
+  private failure: Error | undefined;
+  /** Nesting depth of calls into the module (host functions may re-enter). */
+  private depth = 0;
+  private readonly afterCall: Array<() => void> = [];
+
+  constructor(module: WebAssembly.Module, imports: ImportObject, abiVersion: AbiVersion) {
+    this.abiVersion = abiVersion;
+    this.instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
+    const exports = this.instance.exports as Record<string, unknown>;
+    const memory = exports['memory'];
+    if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('module does not export its memory as "memory"');
+    this.memory = memory;
+    this.u8 = new Uint8Array(memory.buffer);
+    this.view = new DataView(memory.buffer);
+    this.exportsByName = exports as Record<string, Export | undefined>;
+    // cpp-host src/wasm.cc getFunctions: `malloc`, else `proxy_on_memory_allocate`; neither is fatal.
+    const allocator = this.exportsByName['malloc'] ?? this.exportsByName['proxy_on_memory_allocate'];
+    if (typeof allocator !== 'function') throw new WasmLoadError('module exports neither malloc nor proxy_on_memory_allocate (cpp-host: "Wasm module is missing malloc function")');
+    this.allocator = allocator;
+  }
+
+  /** WASI reactor `_initialize` (+ `main`), else WASI command `_start`, as cpp-host WasmBase::startVm. */
+  start(): boolean {
+    if (this.has('_initialize')) {
+      if (!this.callVoid('_initialize')) return false;
+      if (this.has('main')) return this.callVoid('main', 0, 0);
+      if (this.has('__main_void')) return this.callVoid('__main_void');
+      return true;
+    }
+    if (this.has('_start')) return this.callVoid('_start');
+    return true;
+  }
+
+  has(name: string): boolean {
+    return typeof this.exportsByName[name] === 'function';
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  get failureReason(): Error | undefined {
+    return this.failure;
+  }
+
+  fail(reason: Error): void {
+    if (this.failure === undefined) this.failure = reason;
+  }
+
+  /** Wasm memory pages (64 KiB each). */
+  get pages(): number {
+    return this.memory.buffer.byteLength / 65536;
+  }
+
+  /** Calls an export; a trap or host exception fails the VM and yields undefined. Missing export → undefined. */
+  call(name: string, ...args: number[]): number | undefined {
+    const fn = this.exportsByName[name];
+    if (fn === undefined || this.failure !== undefined) return undefined;
+    this.depth++;
+    try {
+      const result = fn(...args);
+      return typeof result === 'bigint' ? Number(result) : (result ?? 0);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    } finally {
+      this.depth--;
+      if (this.depth === 0 && this.afterCall.length > 0) this.runAfterCall();
+    }
+  }
+
+  callVoid(name: string, ...args: number[]): boolean {
+    this.call(name, ...args);
+    return this.failure === undefined;
+  }
+
+  /** Defers an action until the outermost module call returns (Envoy's addAfterVmCallAction). */
+  afterVmCall(action: () => void): void {
+    if (this.depth === 0) action();
+    else this.afterCall.push(action);
+  }
+
+  private runAfterCall(): void {
+    while (this.afterCall.length > 0) {
+      const action = this.afterCall.shift()!;
+      try {
+        action();
+      } catch (error) {
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  private refresh(): void {
+    if (this.u8.buffer !== this.memory.buffer) {
+      this.u8 = new Uint8Array(this.memory.buffer);
+      this.view = new DataView(this.memory.buffer);
+    }
+  }
+
+  inBounds(ptr: number, size: number): boolean {
+    this.refresh();
+    return ptr >= 0 && size >= 0 && ptr + size <= this.u8.length;
+  }
+
+  /** A view (not a copy) of module memory; undefined when out of bounds. Copy before the next call. */
+  bytes(ptr: number, size: number): Uint8Array | undefined {
+    this.refresh();
+    ptr >>>= 0;
+    size >>>= 0;
+    if (ptr + size > this.u8.length) return undefined;
+    return this.u8.subarray(ptr, ptr + size);
+  }
+
+  copyBytes(ptr: number, size: number): Uint8Array | undefined {
+    const view = this.bytes(ptr, size);
+    return view === undefined ? undefined : view.slice();
+  }
+
+  setU32(ptr: number, value: number): boolean {
+    this.refresh();
+    ptr >>>= 0;
+    if (ptr + 4 > this.u8.length) return false;
+    this.view.setUint32(ptr, value >>> 0, true);
+    return true;
+  }
+
+  getU32(ptr: number): number {
+    this.refresh();
+    return this.view.getUint32(ptr >>> 0, true);
+  }
+
+  setU64(ptr: number, value: bigint): boolean {
+    this.refresh();
+    ptr >>>= 0;
+    if (ptr + 8 > this.u8.length) return false;
+    this.view.setBigUint64(ptr, BigInt.asUintN(64, value), true);
+    return true;
+  }
+
+  setBytes(ptr: number, data: Uint8Array): boolean {
+    this.refresh();
+    ptr >>>= 0;
+    if (ptr + data.length > this.u8.length) return false;
+    this.u8.set(data, ptr);
+    return true;
+  }
+
+  /** Allocates in the module (malloc / proxy_on_memory_allocate); 0 on failure. */
+  allocate(size: number): number {
+    const ptr = this.allocator(size);
+    return typeof ptr === 'bigint' ? Number(ptr) : (ptr ?? 0);
+  }
+
+  /**
+   * Writes `data` into freshly allocated module memory and (ptr, size) at the given pointers,
+   * as cpp-host WasmBase::copyToPointerSize: an empty value writes ptr 0, size 0 without allocating.
+   */
+  copyToPointerSize(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
+    if (data.length === 0) return this.setU32(ptrPtr, 0) && this.setU32(sizePtr, 0);
+    const ptr = this.allocate(data.length);
+    if (ptr === 0 || !this.setBytes(ptr, data)) return false;
+    return this.setU32(ptrPtr, ptr) && this.setU32(sizePtr, data.length);
+  }
+}
