@@ -16,7 +16,7 @@ async function tarOf(files: Readonly<Record<string, Uint8Array>>): Promise<Uint8
   const archive = pack();
   const chunks: Buffer[] = [];
   archive.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-  const done = new Promise((resolve) => archive.on('end', resolve));
+  const done = new Promise<void>((resolve) => archive.on('end', () => resolve()));
   for (const [name, content] of Object.entries(files)) archive.entry({ name, size: content.byteLength }, Buffer.from(content));
   archive.finalize();
   await done;
