@@ -1,0 +1,58 @@
+/**
+ * The set of predicates a request satisfied. Filled once per request by the attribute indexes,
+ * then read by the rule evaluator. Generation stamps instead of a cleared bitset: starting a new
+ * request is O(1) whatever the number of predicates.
+ */
+export class MatchSet {
+  private stamps: Uint32Array;
+  private generation: u32 = 1;
+
+  constructor(size: i32) {
+    this.stamps = new Uint32Array(max(size, 1));
+  }
+
+  /** Forget every mark (next request). */
+  reset(): void {
+    this.generation++;
+    if (this.generation == 0) {
+      // Wrapped after 2^32 requests: clear once so stale stamps cannot read as fresh.
+      this.stamps.fill(0);
+      this.generation = 1;
+    }
+  }
+
+  mark(id: i32): void {
+    unchecked(this.stamps[id] = this.generation);
+  }
+
+  markAll(ids: Array<i32>): void {
+    const generation = this.generation;
+    const stamps = this.stamps;
+    for (let i = 0, n = ids.length; i < n; i++) unchecked(stamps[unchecked(ids[i])] = generation);
+  }
+
+  has(id: i32): bool {
+    return unchecked(this.stamps[id]) == this.generation;
+  }
+}
+
+/** Appends `id` to the id list stored under `key`, creating it. */
+export function addToMap(map: Map<string, Array<i32>>, key: string, id: i32): void {
+  if (map.has(key)) {
+    map.get(key).push(id);
+  } else {
+    const ids = new Array<i32>();
+    ids.push(id);
+    map.set(key, ids);
+  }
+}
+
+/** Inserts `length` into the ascending, duplicate-free list `lengths`. */
+export function addLength(lengths: Array<i32>, length: i32): void {
+  let at = 0;
+  while (at < lengths.length && lengths[at] < length) at++;
+  if (at < lengths.length && lengths[at] == length) return;
+  lengths.push(0);
+  for (let i = lengths.length - 1; i > at; i--) lengths[i] = lengths[i - 1];
+  lengths[at] = length;
+}

@@ -1,0 +1,153 @@
+/**
+ * Request path normalization before matching — Istio's mesh setting
+ * `meshConfig.pathNormalization.normalization` (istio.io/latest/docs/reference/config/security/normalization/):
+ *   NONE                      match the path as received (query and fragment still stripped)
+ *   BASE (default)            Envoy `normalize_path`: RFC 3986 §6.2.2 normalization
+ *                             (percent-decoding of unreserved characters, §5.2.4 dot-segment
+ *                             removal) and `\` → `/`
+ *   MERGE_SLASHES             BASE, then `//` → `/` (Envoy `merge_slashes`)
+ *   DECODE_AND_MERGE_SLASHES  `%2F`/`%5C` decoded first (Envoy `path_with_escaped_slashes_action:
+ *                             UNESCAPE_AND_FORWARD`), then MERGE_SLASHES
+ * The normalized path is also what the filter forwards, as Envoy does, so the upstream never
+ * sees a different path from the one that was authorized (the root cause of CVE-2021-31920).
+ * Query (RFC 3986 §3.4) and fragment (§3.5, CVE-2021-39156) are cut before matching.
+ */
+
+export enum PathNormalization { None = 0, Base = 1, MergeSlashes = 2, DecodeAndMergeSlashes = 3 }
+
+export function parsePathNormalization(text: string): i32 {
+  if (text == "NONE") return PathNormalization.None;
+  if (text == "BASE" || text == "DEFAULT") return PathNormalization.Base;
+  if (text == "MERGE_SLASHES") return PathNormalization.MergeSlashes;
+  if (text == "DECODE_AND_MERGE_SLASHES") return PathNormalization.DecodeAndMergeSlashes;
+  return -1;
+}
+
+export class NormalizedPath {
+  constructor(
+    /** Path to match: normalized, without query and fragment. */
+    readonly path: string,
+    /** `:path` to forward: normalized path plus the original query, fragment dropped. */
+    readonly forward: string,
+  ) {}
+}
+
+/** Why the last normalizePath returned null. */
+export let pathError: string = "";
+
+function hexValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+/** RFC 3986 §2.3 unreserved characters: decoding them never changes the meaning of a URI. */
+function isUnreserved(c: i32): bool {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) ||
+    c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
+}
+
+/**
+ * Returns null (and sets pathError) for a path Envoy would refuse: not starting with `/`
+ * (except `*`), control characters or NUL, `%00`, or a `%` not followed by two hex digits.
+ */
+export function normalizePath(raw: string, mode: i32): NormalizedPath | null {
+  if (raw == "*") return new NormalizedPath(raw, raw); // OPTIONS * (RFC 9110 §7.1 asterisk-form)
+  if (raw.length == 0 || raw.charCodeAt(0) != 0x2f) return fail("path must start with \"/\": \"" + raw + "\"");
+  // Cut the fragment first: "/a#b?c" has no query, "/a?b#c" has query "b".
+  const hash = raw.indexOf("#");
+  const withoutFragment = hash < 0 ? raw : raw.substring(0, hash);
+  const question = withoutFragment.indexOf("?");
+  const pathPart = question < 0 ? withoutFragment : withoutFragment.substring(0, question);
+  const query = question < 0 ? "" : withoutFragment.substring(question);
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x20 || c == 0x7f) return fail("path contains control character 0x" + c.toString(16));
+  }
+  // Percent-encoding of the path is validated: "%00" and malformed escapes are refused (the
+  // query is the application's business; it never takes part in matching).
+  for (let i = 0; i < pathPart.length; i++) {
+    if (pathPart.charCodeAt(i) != 0x25) continue;
+    if (i + 2 >= pathPart.length) return fail("malformed percent-encoding at offset " + i.toString());
+    const hi = hexValue(pathPart.charCodeAt(i + 1));
+    const lo = hexValue(pathPart.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0) return fail("malformed percent-encoding at offset " + i.toString());
+    if (hi == 0 && lo == 0) return fail("path contains %00");
+    i += 2;
+  }
+  if (mode == PathNormalization.None) return new NormalizedPath(pathPart, pathPart + query);
+  let path = decodeEscapes(pathPart, mode == PathNormalization.DecodeAndMergeSlashes);
+  path = backslashesToSlashes(path);
+  path = removeDotSegments(path);
+  if (mode != PathNormalization.Base) path = mergeSlashes(path);
+  return new NormalizedPath(path, path + query);
+}
+
+function backslashesToSlashes(path: string): string {
+  if (path.indexOf("\\") < 0) return path;
+  const out = new Uint16Array(path.length);
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    out[i] = <u16>(c == 0x5c ? 0x2f : c);
+  }
+  return String.UTF16.decodeUnsafe(out.dataStart, path.length << 1);
+}
+
+function fail(message: string): NormalizedPath | null {
+  pathError = message;
+  return null;
+}
+
+/** Decodes %XX of unreserved characters (and of `/` and `\` when asked); other escapes stay. */
+function decodeEscapes(path: string, slashes: bool): string {
+  if (path.indexOf("%") < 0) return path;
+  let out = "";
+  let copied = 0;
+  for (let i = 0; i < path.length; i++) {
+    if (path.charCodeAt(i) != 0x25) continue;
+    const c = (hexValue(path.charCodeAt(i + 1)) << 4) | hexValue(path.charCodeAt(i + 2));
+    if (isUnreserved(c) || (slashes && (c == 0x2f || c == 0x5c))) {
+      out += path.substring(copied, i) + String.fromCharCode(c);
+      copied = i + 3;
+    }
+    i += 2;
+  }
+  return copied == 0 ? path : out + path.substring(copied);
+}
+
+/** RFC 3986 §5.2.4 on an absolute path; ".." above the root stays at the root. */
+export function removeDotSegments(path: string): string {
+  if (path.indexOf("/.") < 0) return path;
+  const segments = path.substring(1).split("/");
+  const out = new Array<string>();
+  const last = segments.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const segment = segments[i];
+    if (segment == ".") {
+      if (i == last) out.push("");
+    } else if (segment == "..") {
+      if (out.length > 0) out.pop();
+      if (i == last) out.push("");
+    } else {
+      out.push(segment);
+    }
+  }
+  return "/" + out.join("/");
+}
+
+function mergeSlashes(path: string): string {
+  if (path.indexOf("//") < 0) return path;
+  let out = "";
+  let previousSlash = false;
+  let copied = 0;
+  for (let i = 0; i < path.length; i++) {
+    const slash = path.charCodeAt(i) == 0x2f;
+    if (slash && previousSlash) {
+      out += path.substring(copied, i);
+      copied = i + 1;
+    }
+    previousSlash = slash;
+  }
+  return out + path.substring(copied);
+}

@@ -1,0 +1,206 @@
+/**
+ * Everything a policy can look at, read once per request (one header-map fetch, a handful of
+ * properties, only those some policy needs) and then matched against every index in one pass.
+ * Property paths and encodings: Envoy attributes (deployer/src/host/README.md, envoy
+ * source/extensions/common/wasm/context.cc): segments separated by NUL, ints as 8-byte LE.
+ */
+import {
+  HeaderMapTypeValues, get_header_map_pairs, get_property_or_null,
+} from "@solo-io/proxy-runtime/assembly";
+import { JsonValue, parseJson } from "../../lib/json";
+import { base64UrlDecode } from "../../lib/base64";
+import { CompiledPolicies } from "./compiler";
+import { IpAddress, addressPart, parseIp } from "./cidr";
+import { MatchSet } from "./match-set";
+import { StringIndex } from "./string-index";
+
+export const PROPERTY_SOURCE_ADDRESS = "source\0address";
+export const PROPERTY_DESTINATION_ADDRESS = "destination\0address";
+export const PROPERTY_DESTINATION_PORT = "destination\0port";
+export const PROPERTY_PEER_URI_SAN = "connection\0uri_san_peer_certificate";
+export const PROPERTY_SNI = "connection\0requested_server_name";
+/** Set by the jwt-auth filter earlier in the chain (a single path segment). */
+export const PROPERTY_JWT_PRINCIPAL = "wasmesh.jwt.principal";
+export const PROPERTY_JWT_PAYLOAD = "wasmesh.jwt.payload";
+/**
+ * Fallback when the property is unavailable: base64url JSON payload in an internal header.
+ * Only safe behind jwt-auth, which strips client-sent copies (see README).
+ */
+export const HEADER_JWT_PAYLOAD = "x-wasmesh-jwt-payload";
+
+export class RequestFacts {
+  names: Array<string> = new Array();
+  values: Array<string> = new Array();
+  method: string = "";
+  rawPath: string = "";
+  authority: string = "";
+  /** Normalized path without query or fragment (set after normalization). */
+  path: string = "";
+  uriSan: string | null = null;
+  sourceIp: IpAddress | null = null;
+  remoteIp: IpAddress | null = null;
+  destinationIp: IpAddress | null = null;
+  destinationPort: i32 = -1;
+  sni: string | null = null;
+  iss: string | null = null;
+  sub: string | null = null;
+  payload: JsonValue | null = null;
+
+  /** Values of header `name` joined with ",", as Envoy's header matcher sees them; null if absent. */
+  header(name: string): string | null {
+    let out: string | null = null;
+    for (let i = 0, n = this.names.length; i < n; i++) {
+      if (unchecked(this.names[i]) != name) continue;
+      out = out === null ? unchecked(this.values[i]) : out + "," + unchecked(this.values[i]);
+    }
+    return out;
+  }
+}
+
+function propertyString(path: string): string | null {
+  const bytes = get_property_or_null(path);
+  return bytes === null ? null : String.UTF8.decode(bytes);
+}
+
+/** Reads the request headers and the connection facts the compiled policies need. */
+export function readRequest(policies: CompiledPolicies, trustedHops: i32): RequestFacts {
+  const facts = new RequestFacts();
+  const pairs = get_header_map_pairs(HeaderMapTypeValues.RequestHeaders);
+  for (let i = 0; i < pairs.length; i++) {
+    const name = String.UTF8.decode(pairs[i].key);
+    const value = String.UTF8.decode(pairs[i].value);
+    if (name == ":method") facts.method = value;
+    else if (name == ":path") facts.rawPath = value;
+    else if (name == ":authority") facts.authority = value;
+    facts.names.push(name);
+    facts.values.push(value);
+  }
+  if (policies.needsPrincipal) facts.uriSan = propertyString(PROPERTY_PEER_URI_SAN);
+  const needsSource = !policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty;
+  if (needsSource) {
+    const source = propertyString(PROPERTY_SOURCE_ADDRESS);
+    if (source !== null) facts.sourceIp = parseIp(addressPart(source));
+    facts.remoteIp = remoteAddress(facts, trustedHops);
+  }
+  if (!policies.destinationIps.isEmpty) {
+    const destination = propertyString(PROPERTY_DESTINATION_ADDRESS);
+    if (destination !== null) facts.destinationIp = parseIp(addressPart(destination));
+  }
+  if (policies.ports.size > 0) {
+    const port = get_property_or_null(PROPERTY_DESTINATION_PORT);
+    if (port !== null && port.byteLength == 8) facts.destinationPort = <i32>load<i64>(changetype<usize>(port));
+  }
+  if (!policies.sni.isEmpty) facts.sni = propertyString(PROPERTY_SNI);
+  if (policies.needsJwt) readJwt(facts);
+  return facts;
+}
+
+/**
+ * Envoy's original client address with `xff_num_trusted_hops` = N: the N-th entry from the
+ * right of X-Forwarded-For (each trusted proxy appended one); with N = 0, or when the header
+ * has fewer entries or a bad address, the direct peer (Envoy falls back the same way).
+ */
+function remoteAddress(facts: RequestFacts, trustedHops: i32): IpAddress | null {
+  if (trustedHops == 0) return facts.sourceIp;
+  const xff = facts.header("x-forwarded-for");
+  if (xff === null) return facts.sourceIp;
+  const entries = xff.split(",");
+  if (entries.length < trustedHops) return facts.sourceIp;
+  const parsed = parseIp(addressPart(entries[entries.length - trustedHops]));
+  return parsed === null ? facts.sourceIp : parsed;
+}
+
+function readJwt(facts: RequestFacts): void {
+  const principal = propertyString(PROPERTY_JWT_PRINCIPAL);
+  let payloadText = propertyString(PROPERTY_JWT_PAYLOAD);
+  if (payloadText === null && principal === null) {
+    const header = facts.header(HEADER_JWT_PAYLOAD);
+    if (header !== null) {
+      const decoded = base64UrlDecode(header);
+      if (decoded !== null) payloadText = String.UTF8.decode(decoded.buffer);
+    }
+  }
+  if (payloadText !== null) {
+    const payload = parseJson(payloadText);
+    if (payload !== null && payload.isObject()) {
+      facts.payload = payload;
+      const iss = payload.get("iss");
+      const sub = payload.get("sub");
+      if (iss !== null && iss.isString() && sub !== null && sub.isString()) {
+        facts.iss = iss.stringValue;
+        facts.sub = sub.stringValue;
+      }
+    }
+  }
+  if (facts.iss === null && principal !== null) {
+    const slash = principal.lastIndexOf("/");
+    if (slash > 0) {
+      facts.iss = principal.substring(0, slash);
+      facts.sub = principal.substring(slash + 1);
+    }
+  }
+}
+
+/** Walks every index once with the request's facts, marking the predicates it satisfies. */
+export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, out: MatchSet): void {
+  out.reset();
+  policies.principals.match(facts.uriSan, out);
+  policies.namespaces.match(facts.uriSan, out);
+  policies.requestPrincipals.match(facts.iss, facts.sub, out);
+  policies.sourceIps.match(facts.sourceIp, out);
+  policies.remoteIps.match(facts.remoteIp, out);
+  policies.destinationIps.match(facts.destinationIp, out);
+  if (facts.destinationPort >= 0 && policies.ports.size > 0) {
+    const port = facts.destinationPort.toString();
+    if (policies.ports.has(port)) out.markAll(policies.ports.get(port));
+  }
+  if (!policies.hosts.isEmpty && facts.authority.length > 0) {
+    policies.hosts.match(facts.authority, out);
+    const host = hostWithoutPort(facts.authority);
+    if (host != facts.authority) policies.hosts.match(host, out);
+  }
+  policies.methods.match(facts.method, out);
+  policies.paths.match(facts.path, out);
+  for (let i = 0; i < policies.pathTemplates.length; i++) {
+    const entry = policies.pathTemplates[i];
+    if (entry.template.matches(facts.path)) out.mark(entry.id);
+  }
+  for (let i = 0; i < policies.headers.length; i++) {
+    const value = facts.header(policies.headers[i].name);
+    if (value !== null) policies.headers[i].index.match(value, out);
+  }
+  const sni = facts.sni;
+  if (sni !== null) policies.sni.match(sni, out);
+  const payload = facts.payload;
+  if (payload !== null) {
+    for (let i = 0; i < policies.claims.length; i++) matchClaim(payload, policies.claims[i].path, policies.claims[i].index, out);
+  }
+}
+
+/**
+ * `host:port` → `host`, `[v6]:port` → `[v6]`; a trailing dot is dropped too (`a.com.` is the
+ * same DNS name as `a.com`), so neither a port nor a root label slips past a hosts rule.
+ */
+export function hostWithoutPort(authority: string): string {
+  let host = authority;
+  const close = host.lastIndexOf("]");
+  const colon = host.lastIndexOf(":");
+  if (colon > close && (close >= 0 || host.indexOf(":") == colon)) host = host.substring(0, colon);
+  if (host.endsWith(".") && host.length > 1) host = host.substring(0, host.length - 1);
+  return host;
+}
+
+/** A string claim matches itself; a list claim matches if any string element does. */
+function matchClaim(payload: JsonValue, path: Array<string>, index: StringIndex, out: MatchSet): void {
+  let node: JsonValue | null = payload;
+  for (let i = 0; i < path.length && node !== null; i++) node = node.get(path[i]);
+  if (node === null) return;
+  if (node.isString()) {
+    index.match(node.stringValue, out);
+  } else if (node.isArray()) {
+    for (let i = 0; i < node.items.length; i++) {
+      if (node.items[i].isString()) index.match(node.items[i].stringValue, out);
+    }
+  }
+}
+
