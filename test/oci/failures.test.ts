@@ -29,6 +29,25 @@ describe('oci push failures', () => {
     await expect(pushWasmImage({ wasm, reference, format: 'compat' })).rejects.toThrow(message);
   });
 
+  it.each([
+    { name: 'a module that is not Wasm', options: { wasm: new TextEncoder().encode('not wasm at all'), format: 'compat' }, message: 'refusing to push 127.0.0.1:9/never/contacted:v1: the module would not load in Envoy: not a Wasm module: magic is 6e 6f 74 20' },
+    { name: 'an unknown format', options: { wasm, format: 'zip' }, message: 'format "zip" is not supported: expected "compat" or "oci"' },
+    { name: 'a zero chunk size', options: { wasm, format: 'oci', chunkSize: 0 }, message: 'chunkSize 0 is invalid: expected a positive integer number of bytes' },
+    { name: 'a digest as push target', options: { wasm, format: 'oci', reference: `127.0.0.1:9/never/contacted@sha256:${'0'.repeat(64)}` }, message: 'a push target is a tag (repo:tag), the digest is computed from the content' },
+  ])('refuses $name before contacting the registry', async ({ options, message }) => {
+    // Port 9 (discard) is never contacted: any network attempt would surface as a different error.
+    const push = pushWasmImage({ reference: '127.0.0.1:9/never/contacted:v1', ...options } as Parameters<typeof pushWasmImage>[0]);
+    await expect(push).rejects.toThrow(message);
+  });
+
+  it('stops when the caller aborts', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const push = pushWasmImage({ wasm, reference: `${registry.host}/aborted/image:v1`, format: 'oci', signal: controller.signal });
+    await expect(push).rejects.toThrow(/could not push blob sha256:[0-9a-f]{64} to .*\/aborted\/image:v1: HEAD \S+ failed: aborted/);
+    expect((await rawGet(registry.url, '/v2/aborted/image/manifests/v1')).status).toBe(404);
+  });
+
   it('names the blob, the reference and the network error when nothing listens at the registry address', async () => {
     const port = await freePort();
     const push = pushWasmImage({ wasm, reference: `127.0.0.1:${port}/nothing/here:v1`, format: 'compat' });

@@ -47,7 +47,7 @@ export function parseImageReference(ref: string): ImageReference {
     throw new ImageReferenceError(ref, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
   }
 
-  if (rest !== input && !name.includes('/')) {
+  if (rest !== input && name !== '' && !name.includes('/')) {
     // With a scheme the user names a registry explicitly; never fall back to Docker Hub silently.
     throw new ImageReferenceError(ref, `"${name}" has no repository: a reference with ${input.slice(0, input.indexOf("://"))}:// must name host/repository`);
   }
