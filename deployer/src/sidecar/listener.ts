@@ -88,7 +88,13 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
       track(socket);
       sniffPreface(socket, (isHttp2) => {
         events.onConnection({ http2: isHttp2, tls: false });
-        (isHttp2 ? h2 : h1).emit('connection', socket);
+        if (isHttp2) {
+          h2.emit('connection', socket);
+        } else {
+          h1.emit('connection', socket);
+          // The sniffer paused the socket; the HTTP/1 parser reads in flowing mode.
+          socket.resume();
+        }
       });
     });
   }
