@@ -103,6 +103,30 @@ describe('oci pull reads images the way Istio does', () => {
     await registry?.stop();
   });
 
+  it('follows an image index to its linux/amd64 manifest, as go-containerregistry does for Istio', async () => {
+    const config: RawBlob = { mediaType: 'application/vnd.oci.image.config.v1+json', bytes: json({ architecture: 'amd64', os: 'linux' }) };
+    const layer: RawBlob = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', bytes: gzipSync(await tarOf({ 'plugin.wasm': wasm })) };
+    const imageDigest = await rawPushImage(registry.url, 'reader/index', 'amd64', OCI_MANIFEST, config, [layer]);
+    const armConfig: RawBlob = { mediaType: 'application/vnd.oci.image.config.v1+json', bytes: json({ architecture: 'arm64', os: 'linux' }) };
+    const armDigest = await rawPushImage(registry.url, 'reader/index', 'arm64', OCI_MANIFEST, armConfig, [layer]);
+    const armSize = (await (await fetch(`${registry.url}/v2/reader/index/manifests/arm64`, { headers: { accept: OCI_MANIFEST } })).arrayBuffer()).byteLength;
+    const image = await fetch(`${registry.url}/v2/reader/index/manifests/amd64`, { headers: { accept: OCI_MANIFEST } });
+    const size = (await image.arrayBuffer()).byteLength;
+    const index = json({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: OCI_MANIFEST, digest: armDigest, size: armSize, platform: { os: 'linux', architecture: 'arm64' } },
+        { mediaType: OCI_MANIFEST, digest: imageDigest, size, platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    });
+    const put = await fetch(`${registry.url}/v2/reader/index/manifests/multi`, { method: 'PUT', body: index as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' } });
+    expect(put.status).toBe(201);
+    const pulled = await pullWasmImage(`${registry.host}/reader/index:multi`);
+    expect(pulled.manifestDigest).toBe(imageDigest);
+    expect(pulled.format).toBe('compat');
+  });
+
   it.each(cases.map((entry, index) => ({ ...entry, index })))('$name', async ({ manifestType, config, layers, expected, index }) => {
     const repository = `reader/case${index}`;
     const digest = await rawPushImage(registry.url, repository, 'v1', manifestType, config(), await layers());
