@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { register as registerBuild } from './commands/build.js';
+import { register as registerRun } from './commands/run.js';
 import { register as registerInspect } from './commands/inspect.js';
 import { register as registerPush } from './commands/push.js';
 import { register as registerRender } from './commands/render.js';
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(add --help for usage and examples)');
   registerBuild(program);
+  registerRun(program);
   registerInspect(program);
   registerPush(program);
   registerRender(program);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createProxyWasmHost } from '../host/host.js';
 import type { FilterChain, HostOptions, LogEntry, LogLevel, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { SidecarClusterDispatcher } from './cluster-dispatcher.js';
@@ -15,7 +16,7 @@ import { ClusterPool } from './upstream.js';
 export type HostFactory = (options: HostOptions) => ProxyWasmHost;
 
 export interface SidecarOptions {
-  /** Creates the proxy-wasm host; needed when the config lists filters. */
+  /** Creates the proxy-wasm host (default: the wasmesh host, deployer/src/host). */
   readonly createHost?: HostFactory;
   /** One Envoy-format line per request; default: stdout. */
   readonly accessLog?: (line: string) => void;
@@ -66,8 +67,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
   } else if (config.filters.length === 0) {
     chain = new PassthroughChain();
   } else {
-    if (!options.createHost) throw new SidecarStartError('the config lists filters but no proxy-wasm host was given (createHost)');
-    host = options.createHost({
+    host = (options.createHost ?? createProxyWasmHost)({
       clusters: new SidecarClusterDispatcher(pools),
       listenerDirection: 'INBOUND',
       node: { id: `sidecar~${config.listen.host}~wasmesh.local`, cluster: 'wasmesh-sidecar', metadata: {} },

@@ -1,0 +1,73 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseIstioResources, translateResources, TRANSLATORS, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import type { SidecarConfig, WasmFilterConfig } from './config/types.js';
+
+export interface IstioChainOptions {
+  /** A YAML file, or a folder whose *.yaml / *.yml files are read in name order. */
+  readonly source: string;
+  readonly namespace: string;
+  readonly workloadLabels: Readonly<Record<string, string>>;
+  /** Where the built filters are (`<name>.wasm`). */
+  readonly filtersDir: string;
+  /** Istio's root namespace: policies there apply to every workload (meshConfig.rootNamespace). */
+  readonly rootNamespace?: string;
+  readonly registry?: readonly TranslatorEntry[];
+}
+
+/** Filter order in the chain, as Istio's sidecar orders them: authentication, then authorization. */
+const CHAIN_ORDER = ['jwt-auth', 'rbac', 'header-router', 'metrics'];
+
+/** `app=cart,version=v1` → {app: "cart", version: "v1"}. */
+export function parseWorkloadLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--workload-labels: "${pair}" is not key=value; expected e.g. app=cart,version=v1`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** Istio's workload selection: namespace (or the root namespace) and spec.selector.matchLabels. */
+export function appliesToWorkload(resource: IstioResource, namespace: string, labels: Readonly<Record<string, string>>, rootNamespace: string): boolean {
+  const resourceNamespace = resource.metadata.namespace ?? namespace;
+  if (resourceNamespace !== namespace && resourceNamespace !== rootNamespace) return false;
+  const spec = resource.spec as { selector?: { matchLabels?: Record<string, string> }; targetRef?: unknown; targetRefs?: unknown };
+  // targetRef(s) bind a policy to gateways and waypoints, never to a sidecar.
+  if (spec.targetRef !== undefined || spec.targetRefs !== undefined) return false;
+  const wanted = spec.selector?.matchLabels ?? {};
+  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+}
+
+function readSources(source: string): { file: string; text: string }[] {
+  if (!existsSync(source)) throw new Error(`--istio: ${source} not found; expected a YAML file or a folder of them`);
+  const files = statSync(source).isDirectory()
+    ? readdirSync(source).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(source, n))
+    : [source];
+  if (files.length === 0) throw new Error(`--istio: no .yaml or .yml files in ${source}`);
+  return files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+}
+
+/**
+ * `deployer run --istio`: the filters translated from the Istio resources that apply to this
+ * workload come first (in CHAIN_ORDER), followed by the config's own filters not named alike.
+ */
+export function applyIstioChain(config: SidecarConfig, options: IstioChainOptions): SidecarConfig {
+  const rootNamespace = options.rootNamespace ?? 'istio-system';
+  const resources = readSources(options.source).flatMap(({ file, text }) => parseIstioResources(text, file));
+  const selected = resources.filter((r) => appliesToWorkload(r, options.namespace, options.workloadLabels, rootNamespace));
+  const translations = selected.length === 0 ? [] : translateResources(selected, options.registry ?? TRANSLATORS);
+  const rank = (name: string) => (CHAIN_ORDER.indexOf(name) === -1 ? CHAIN_ORDER.length : CHAIN_ORDER.indexOf(name));
+  const istioFilters = translations
+    .sort((a, b) => rank(a.filter) - rank(b.filter) || a.filter.localeCompare(b.filter))
+    .map((t): WasmFilterConfig => {
+      const wasmFile = path.join(options.filtersDir, `${t.filter}.wasm`);
+      if (!existsSync(wasmFile)) {
+        throw new Error(`--istio: ${t.kind} (${t.sources.join(', ')}) needs filter ${t.filter}, but ${wasmFile} is not built; run npm run build`);
+      }
+      return { name: t.filter, rootId: t.filter, vmId: '', wasmFile, configuration: JSON.stringify(t.config), vmConfiguration: '', failOpen: false };
+    });
+  const names = new Set(istioFilters.map((f) => f.name));
+  return { ...config, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
+}
