@@ -25,7 +25,6 @@ export class RsaPublicKey {
   private readonly base: StaticArray<u32>;
   private readonly baseMontgomery: StaticArray<u32>;
   private readonly accumulator: StaticArray<u32>;
-  private readonly product: StaticArray<u32>;
   /** Output of the last successful publicOperation: s^e mod n, big-endian, modulusLength bytes. */
   readonly encodedMessage: StaticArray<u8>;
   /** Scratch the EMSA encoders write their expected encoding into (modulusLength bytes). */
@@ -44,7 +43,6 @@ export class RsaPublicKey {
     this.base = newLimbs(limbs);
     this.baseMontgomery = newLimbs(limbs);
     this.accumulator = newLimbs(limbs);
-    this.product = newLimbs(limbs);
     this.encodedMessage = new StaticArray<u8>(modulusLength);
     this.expectedMessage = new StaticArray<u8>(modulusLength);
   }
@@ -101,26 +99,22 @@ export class RsaPublicKey {
     const limbs = mont.limbCount;
     const base = changetype<usize>(this.base);
     limbsFromBytesBE(base, limbs, signature, k);
-    let acc = changetype<usize>(this.accumulator);
-    let tmp = changetype<usize>(this.product);
+    const acc = changetype<usize>(this.accumulator);
     const baseMontgomery = changetype<usize>(this.baseMontgomery);
-    // acc = s·R mod n (Montgomery form of s).
-    mont.mul(acc, base, changetype<usize>(mont.rSquared));
+    // s·R mod n: the Montgomery form of s.
+    mont.mul(baseMontgomery, base, changetype<usize>(mont.rSquared));
+    memory.copy(acc, baseMontgomery, <usize>limbs << 2);
+    // Left-to-right binary exponentiation over the bits of e below the top bit
+    // (for e = 65537: 16 squarings and no multiply).
     const e = this.exponent;
-    memory.copy(baseMontgomery, acc, <usize>limbs << 2);
-    // Left-to-right binary exponentiation over the bits of e below the top bit.
     for (let bit = 30 - <i32>clz<u32>(e); bit >= 1; bit--) {
-      mont.sqr(tmp, acc);
-      let t = acc; acc = tmp; tmp = t;
-      if ((e >> bit) & 1) {
-        mont.mul(tmp, acc, baseMontgomery);
-        t = acc; acc = tmp; tmp = t;
-      }
+      mont.sqr(acc, acc);
+      if ((e >> bit) & 1) mont.mul(acc, acc, baseMontgomery);
     }
     // Bit 0 is always set (e is odd). Multiplying by plain s instead of s·R also leaves the
     // Montgomery domain: (s^(e-1)·R)·s·R^-1 = s^e.
-    mont.sqr(tmp, acc);
-    mont.mul(acc, tmp, base);
+    mont.sqr(acc, acc);
+    mont.mul(acc, acc, base);
     mont.reduce(acc);
     return bytesBEFromLimbs(changetype<usize>(this.encodedMessage), k, acc, limbs);
   }
