@@ -67,7 +67,7 @@ describe('oci bearer token auth against a real registry and an in-test token ser
   let workDir: string;
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'wasmesh-token-'));
-    tokens = await startTokenServer(workDir, user);
+    tokens = await startTokenServer(workDir, [user, { username: 'reader', password: 'r', allowedActions: ['pull'] }]);
     registry = await startRegistry({ token: tokens });
   });
   afterAll(async () => {
@@ -82,6 +82,11 @@ describe('oci bearer token auth against a real registry and an in-test token ser
     expect(pulled.manifestDigest).toBe(pushed.manifestDigest);
     expect(tokens.requestedScopes).toContain('repository:token/example:pull,push');
     expect(tokens.requestedScopes).toContain('repository:token/example:pull');
+  });
+
+  it('names the missing access when the token does not grant push', async () => {
+    const push = pushWasmImage({ wasm, reference: `${registry.host}/token/readonly:v1`, format: 'oci', credentials: { username: 'reader', password: 'r' } });
+    await expect(push).rejects.toThrow(`authentication to ${registry.host} failed (401): the token issued for user "reader" lacks repository:token/readonly:pull,push access (insufficient_scope)`);
   });
 
   it('reports a token endpoint refusal as an authentication failure', async () => {

@@ -49,20 +49,11 @@ export class RegistryClient {
     if (response.status === 401) {
       await response.body?.cancel();
       const challenge = parseAuthChallenge(response.headers.get('www-authenticate'));
-      const hadAuthorization = this.authorizer.current() !== undefined;
       const authorization = await this.authorizer.answer(challenge, 401);
       response = await this.fetchOnce(url, request, authorization);
       if (response.status === 401) {
         await response.body?.cancel();
-        throw new RegistryAuthError(
-          this.options.reference.registry,
-          401,
-          this.options.credentials
-            ? `the registry rejected the credentials of user "${this.options.credentials.username}"`
-            : hadAuthorization
-              ? 'the registry rejected the token it issued for this repository'
-              : 'the registry requires credentials and none were given',
-        );
+        throw new RegistryAuthError(this.options.reference.registry, 401, this.describeRejection(response));
       }
     }
     if (response.status === 403) {
@@ -74,6 +65,17 @@ export class RegistryClient {
       throw new RegistryResponseError(response.status, request.method, redact(url), detail);
     }
     return response;
+  }
+
+  /** Why a request still got 401 after we answered the challenge. */
+  private describeRejection(response: Response): string {
+    const challenge = parseAuthChallenge(response.headers.get('www-authenticate'));
+    const who = this.options.credentials ? `user "${this.options.credentials.username}"` : 'anonymous access';
+    // RFC 6750 section 3.1: a valid token without the needed access is answered with error="insufficient_scope".
+    if (challenge?.params.error === 'insufficient_scope') {
+      return `the token issued for ${who} lacks ${challenge.params.scope ?? this.options.actions} access (insufficient_scope)`;
+    }
+    return this.options.credentials ? `the registry rejected the credentials of ${who}` : 'the registry requires credentials and none were given';
   }
 
   private async fetchOnce(url: URL, request: RegistryRequest, authorization: string | undefined): Promise<Response> {

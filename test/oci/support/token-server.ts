@@ -18,7 +18,14 @@ export interface TokenServer {
   stop(): Promise<void>;
 }
 
-export async function startTokenServer(workDir: string, user: { readonly username: string; readonly password: string }): Promise<TokenServer> {
+export interface TokenUser {
+  readonly username: string;
+  readonly password: string;
+  /** Actions this user is granted whatever it asks for (default: all it asks for). */
+  readonly allowedActions?: readonly string[];
+}
+
+export async function startTokenServer(workDir: string, users: readonly TokenUser[]): Promise<TokenServer> {
   const keyPath = join(workDir, 'token-key.pem');
   const certPath = join(workDir, 'token-cert.pem');
   // openssl (Debian package openssl) makes the self-signed signing certificate.
@@ -28,19 +35,21 @@ export async function startTokenServer(workDir: string, user: { readonly usernam
   const service = 'wasmesh-test-registry';
   const issuer = 'wasmesh-test-issuer';
   const requestedScopes: string[] = [];
-  const expected = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+  const basic = (user: TokenUser): string => `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
 
   const server: Server = createServer((request, response) => {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      if (request.headers.authorization !== expected) {
+      const user = users.find((candidate) => basic(candidate) === request.headers.authorization);
+      if (!user) {
         response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
         return;
       }
       const scope = url.searchParams.get('scope') ?? '';
       requestedScopes.push(scope);
       const [type, name, actions] = scope.split(':');
-      const access = type && name && actions ? [{ type, name, actions: actions.split(',') }] : [];
+      const granted = (actions ?? '').split(',').filter((action) => action !== '' && (user.allowedActions ?? [action]).includes(action));
+      const access = type && name ? [{ type, name, actions: granted }] : [];
       const token = await new SignJWT({ access })
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', x5c: [certDer] })
         .setIssuer(issuer)
