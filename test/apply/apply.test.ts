@@ -113,6 +113,28 @@ describe('apply against the stand-in API server', () => {
     await expect(undeployFilter({ kubeconfig, filter: 'rbac', namespace: 'shop', dryRun: 'none' })).rejects.toThrow(/not deployed/);
   });
 
+  it('apply: when a later object fails, the earlier ones are put back (nothing half-applied)', async () => {
+    const ns = 'restore';
+    const [a1] = renderFilter(renderInput('jwt-auth', { namespace: ns, image: imageFor('jwt-auth', 'e') }));
+    await applyManifests(client, [a1!], { dryRun: 'none', force: false });
+    const [a2] = renderFilter(renderInput('jwt-auth', { namespace: ns, image: imageFor('jwt-auth', 'f') }));
+    const [b] = renderFilter(renderInput('rbac', { namespace: ns, image: imageFor('rbac', 'f') }));
+    server.failNext('PATCH', 500, 1, 3); // dry run A, dry run B, real A pass; real B fails
+    await expect(applyManifests(client, [a2!, b!], { dryRun: 'none', force: false })).rejects.toThrow(/Apply EnvoyFilter restore\/wasmesh-rbac/);
+    expect((await filterStatus({ kubeconfig, namespace: ns })).map((s) => [s.filter, s.digest])).toEqual([['jwt-auth', digest('e')]]);
+  });
+
+  it('rollback: works the same for a WasmPlugin', async () => {
+    const ns = 'plugins';
+    const first = renderFilter(renderInput('metrics', { namespace: ns, via: 'wasmplugin', image: imageFor('metrics', '1') }));
+    await applyManifests(client, first, { dryRun: 'none', force: false });
+    const history = [{ url: imageFor('metrics', '1').url, manifestDigest: digest('1'), wasmSha256: '1'.repeat(64), appliedAt: '2026-01-02T03:04:05.000Z' }];
+    await applyManifests(client, renderFilter(renderInput('metrics', { namespace: ns, via: 'wasmplugin', image: imageFor('metrics', '2'), history })), { dryRun: 'none', force: false });
+    await rollbackFilter({ kubeconfig, filter: 'metrics', namespace: ns, dryRun: 'none', force: false });
+    const live = await client.get({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', name: 'wasmesh-metrics', namespace: ns });
+    expect(live?.spec).toMatchObject({ url: imageFor('metrics', '1').url, sha256: '1'.repeat(64) });
+  });
+
   it('apply: an unreachable API server gives a clear error', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'wasmesh-kube-'));
     const file = path.join(dir, 'config');

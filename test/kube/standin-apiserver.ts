@@ -62,8 +62,8 @@ export interface StandinApiServer {
   objects(): JsonMap[];
   /** Write kubeconfig YAML pointing at this server (context name `standin`). */
   kubeconfigYaml(namespace?: string): string;
-  /** Make the next N requests matching method fail with `status` (simulates a flaky server). */
-  failNext(method: string, status: number, count?: number): void;
+  /** Make N requests with this method fail with `status`, after letting `skip` of them through (simulates a flaky server). */
+  failNext(method: string, status: number, count?: number, skip?: number): void;
   close(): Promise<void>;
 }
 
@@ -171,7 +171,7 @@ function status(code: number, reason: string, message: string, details?: JsonMap
 export async function startStandinApiServer(): Promise<StandinApiServer> {
   const store = new Map<string, JsonMap>();
   const requests: RecordedRequest[] = [];
-  const injected: { method: string; status: number; count: number }[] = [];
+  const injected: { method: string; status: number; count: number; skip: number }[] = [];
   let resourceVersion = 1000;
 
   const send = (res: http.ServerResponse, code: number, body: Json): void => {
@@ -306,7 +306,8 @@ export async function startStandinApiServer(): Promise<StandinApiServer> {
       const method = req.method ?? 'GET';
       requests.push({ method, path: url.pathname, query, contentType: req.headers['content-type'] });
       const fault = injected.find((f) => f.method === method && f.count > 0);
-      if (fault) {
+      if (fault && fault.skip > 0) fault.skip--;
+      else if (fault) {
         fault.count--;
         return send(res, fault.status, status(fault.status, 'InternalError', `stand-in: injected failure ${fault.status}`));
       }
@@ -364,7 +365,7 @@ export async function startStandinApiServer(): Promise<StandinApiServer> {
       'users:', '- name: standin-user', '  user:', '    token: standin-token',
       'contexts:', '- name: standin', '  context:', '    cluster: standin', '    user: standin-user', `    namespace: ${namespace}`, '',
     ].join('\n'),
-    failNext: (method, code, count = 1) => { injected.push({ method, status: code, count }); },
+    failNext: (method, code, count = 1, skip = 0) => { injected.push({ method, status: code, count, skip }); },
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }

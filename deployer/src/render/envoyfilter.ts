@@ -9,7 +9,11 @@ import { extensionConfigName, renderWasmFilterConfig, WASM_HTTP_FILTER_TYPE } fr
  * 1. `EXTENSION_CONFIG` / `ADD` — the Wasm filter config, served by istiod over ECDS.
  * 2. `HTTP_FILTER` / `INSERT_BEFORE envoy.filters.http.router` — an HTTP filter whose
  *    `config_discovery` names that extension config.
- * https://istio.io/latest/docs/reference/config/networking/envoy-filter/ (ApplyTo EXTENSION_CONFIG)
+ * https://istio.io/latest/docs/reference/config/networking/envoy-filter/ (ApplyTo EXTENSION_CONFIG).
+ * istiod serves an EXTENSION_CONFIG patch over ECDS when its operation is ADD and its value (a
+ * TypedExtensionConfig) is named by a config_discovery the proxy asks for; the match context is
+ * not consulted there (istio/istio pilot/pkg/networking/core/envoyfilter/extension_configuration_patch.go),
+ * so it is set to the same context as the HTTP_FILTER patch for readability.
  */
 export const ENVOY_FILTER_API_VERSION = 'networking.istio.io/v1alpha3';
 
