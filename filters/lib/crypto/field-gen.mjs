@@ -60,7 +60,11 @@ function staticU32(name, x, n, doc) {
 // Montgomery arithmetic, R = 2^(32n), CIOS (Koc, Acar, Kaliski 1996, "Analyzing and comparing
 // Montgomery multiplication algorithms", section 5) with the final conditional subtraction,
 // so every result is fully reduced (< m). Inputs: a < 2^(32n) and b < m gives t < 2m.
-function genMontgomery(prefix, m, n) {
+// style: "cios"   unrolled CIOS (any odd modulus)
+//        "sparse" unrolled, for primes whose base-2^32 signed digits are tiny (P-256, P-384):
+//                 product scanning, then a reduction made of additions only, and a squaring
+//        "loop"   thin wrapper over montMulLoop in field.ts (off the hot path; saves code size)
+function genMontgomery(prefix, m, n, style) {
   const mprime = Number(mod(-invMod(m, 1n << 32n), 1n << 32n));
   const ml = limbs32(m, n);
   const L = [];
@@ -71,6 +75,14 @@ function genMontgomery(prefix, m, n) {
   L.push(staticU32(`${prefix.toUpperCase()}_ONE`, mod(R, m), n, "R mod m, the Montgomery form of 1"));
   L.push(staticU32(`${prefix.toUpperCase()}_MINUS2`, m - 2n, n, "m - 2, the Fermat inversion exponent"));
 
+  if (style === "sparse") {
+    L.push(...genSparse(prefix, m, n));
+  } else if (style === "loop") {
+    L.push(`/** r = a * b / R mod m (loop CIOS, see montMulLoop). r may alias a or b. */`);
+    L.push(`export function ${prefix}Mul(r: usize, a: usize, b: usize): void {`);
+    L.push(`  montMulLoop(r, a, b, changetype<usize>(${prefix.toUpperCase()}_MODULUS), ${mprime}, ${n});`);
+    L.push(`}`);
+  } else {
   // multiply
   L.push(`/** r = a * b / R mod m. r may alias a or b. */`);
   L.push(`export function ${prefix}Mul(r: usize, a: usize, b: usize): void {`);
@@ -87,6 +99,7 @@ function genMontgomery(prefix, m, n) {
   }
   L.push(...finalSubtract(ml, n, "t"));
   L.push(`}`);
+  }
 
   // add / sub
   L.push(`/** r = a + b mod m (a, b < m). */`);
@@ -158,16 +171,113 @@ function reduceStep(ml, mprime, n) {
 
 // t (n+1 limbs, t < 2m) -> r = t >= m ? t - m : t, branch-free.
 function finalSubtract(ml, n, t) {
+  const name = (i) => (typeof t === "string" ? `${t}${i}` : t[i]);
   const L = [];
   L.push(`  let s: i64 = 0;`);
   for (let i = 0; i < n; i++) {
-    L.push(`  s += <i64>${t}${i} - ${hex32(ml[i])}; const d${i} = s & 0xffffffff; s >>= 32;`);
+    L.push(`  s += <i64>${name(i)} - ${hex32(ml[i])}; const d${i} = s & 0xffffffff; s >>= 32;`);
   }
-  L.push(`  s += <i64>${t}${n};`);
+  L.push(`  s += <i64>${name(n)};`);
   L.push(`  const keep = s < 0; // borrow: t < m`);
   for (let i = 0; i < n; i++) {
-    L.push(`  store<u32>(r, <u32>select<i64>(<i64>${t}${i}, d${i}, keep), ${4 * i});`);
+    L.push(`  store<u32>(r, <u32>select<i64>(<i64>${name(i)}, d${i}, keep), ${4 * i});`);
   }
+  return L;
+}
+
+// Signed base-2^32 digits of m: m = sum coef[k] 2^(32k), each digit in [-2^31, 2^31).
+function signedDigits(m, n) {
+  const coef = [];
+  let x = m;
+  for (let k = 0; k <= n; k++) {
+    let d = x & MASK32;
+    x >>= 32n;
+    if (d >= 1n << 31n) {
+      d -= 1n << 32n;
+      x += 1n;
+    }
+    coef.push(Number(d));
+  }
+  if (x !== 0n) throw new Error("signedDigits: leftover");
+  return coef;
+}
+
+// Montgomery reduction for m = -1 mod 2^32 (so q_i = t_i mod 2^32) with digits in {-2..2}:
+// adding q_i * m * 2^(32i) is a few additions of q_i; t_i becomes a pure carry into t_(i+1).
+// Limbs are i64 and may run negative or above 2^32 until the final carry chain.
+function genSparse(prefix, m, n) {
+  const coef = signedDigits(m, n);
+  if (coef[0] !== -1 || coef.some((c) => Math.abs(c) > 2)) throw new Error(`${prefix}: not a sparse prime`);
+  const ml = limbs32(m, n);
+  const L = [];
+  const reduce = () => {
+    const R = [];
+    R.push(`  let q: i64;`);
+    for (let i = 0; i < n; i++) {
+      R.push(`  q = t${i} & 0xffffffff; t${i + 1} += t${i} >> 32;`);
+      for (let k = 1; k <= n; k++) {
+        const c = coef[k];
+        if (c === 0) continue;
+        const term = Math.abs(c) === 1 ? "q" : `(q << 1)`;
+        R.push(`  t${i + k} ${c > 0 ? "+=" : "-="} ${term};`);
+      }
+    }
+    // carry chain over the upper half, top carry into t${2 * n}
+    R.push(`  let t${2 * n}: i64 = 0;`);
+    for (let k = n; k < 2 * n; k++) {
+      R.push(`  t${k + 1} += t${k} >> 32; t${k} &= 0xffffffff;`);
+    }
+    const names = Array.from({ length: n + 1 }, (_, i) => `t${n + i}`);
+    R.push(...finalSubtract(ml, n, names));
+    return R;
+  };
+  const loads = (v, ptr) => Array.from({ length: n }, (_, i) => `  const ${v}${i} = <i64>load<u32>(${ptr}, ${4 * i});`);
+  // multiplication: operand scanning, limbs kept normalised (products are u64: logical shifts)
+  L.push(`/** r = a * b / R mod m (product scanning + additions-only reduction). r may alias a or b. */`);
+  L.push(`export function ${prefix}Mul(r: usize, a: usize, b: usize): void {`);
+  L.push(...loads("a", "a"), ...loads("b", "b"));
+  L.push(`  let ${Array.from({ length: 2 * n }, (_, i) => `t${i}: i64 = 0`).join(", ")};`);
+  L.push(`  let c: i64;`);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const parts = [];
+      if (i > 0) parts.push(`t${i + j}`);
+      parts.push(`a${j} * b${i}`);
+      if (j > 0) parts.push("c");
+      L.push(`  c = ${parts.join(" + ")}; t${i + j} = c & 0xffffffff; c >>>= 32;`);
+    }
+    L.push(`  t${i + n} = c;`);
+  }
+  L.push(...reduce());
+  L.push(`}`);
+  // squaring: cross products once, doubled, plus the diagonal
+  L.push(`/** r = a^2 / R mod m (dedicated squaring: n(n-1)/2 + n products instead of n^2). */`);
+  L.push(`export function ${prefix}Sqr(r: usize, a: usize): void {`);
+  L.push(...loads("a", "a"));
+  L.push(`  let ${Array.from({ length: 2 * n }, (_, i) => `t${i}: i64 = 0`).join(", ")};`);
+  L.push(`  let c: i64;`);
+  for (let i = 0; i < n - 1; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const parts = [];
+      if (i > 0 && j < n - 1) parts.push(`t${i + j}`);
+      else if (i > 0) parts.push(`t${i + j}`);
+      parts.push(`a${i} * a${j}`);
+      if (j > i + 1) parts.push("c");
+      L.push(`  c = ${parts.join(" + ")}; t${i + j} = c & 0xffffffff; c >>>= 32;`);
+    }
+    L.push(`  t${i + n} = c;`);
+  }
+  // double: t = 2t (top bit of each limb moves up)
+  for (let k = 2 * n - 1; k >= 1; k--) L.push(`  t${k} = ((t${k} << 1) | (t${k - 1} >>> 31)) & 0xffffffff;`);
+  L.push(`  t0 = (t0 << 1) & 0xffffffff;`);
+  // add the squares a_i^2 at limb 2i
+  L.push(`  c = 0;`);
+  for (let i = 0; i < n; i++) {
+    L.push(`  c = t${2 * i} + a${i} * a${i} + c; t${2 * i} = c & 0xffffffff; c >>>= 32;`);
+    L.push(`  c = t${2 * i + 1} + c; t${2 * i + 1} = c & 0xffffffff; c >>>= 32;`);
+  }
+  L.push(...reduce());
+  L.push(`}`);
   return L;
 }
 
@@ -301,7 +411,7 @@ function genFe() {
   L.push(staticFe("FE_ONE", 1n, "1"));
   // the order of B
   const Lord = (1n << 252n) + 27742317777372353535851937790883648493n;
-  L.push(genMontgomery("scl", Lord, 8));
+  L.push(genMontgomery("scl", Lord, 8, "loop"));
   const R = 1n << 256n;
   L.push(staticU32("SCL_R3", mod(R * R * R, Lord), 8, "R^3 mod L: montMul(x, R^3) = x*R^2, the Montgomery form of x*2^256"));
   return L.join("\n") + "\n";
@@ -325,8 +435,10 @@ function nistCurve(name, opensslName, n32, p, n, gxHex, gyHex) {
   const R = 1n << BigInt(32 * n32);
   const L = [];
   L.push(`// ${name}: y^2 = x^3 - 3x + b over GF(p), order n (SEC 2 v2 section 2.4.2 / 2.5.1)`);
-  L.push(genMontgomery(`${name}p`, p, n32));
-  L.push(genMontgomery(`${name}n`, n, n32));
+  L.push(genMontgomery(`${name}p`, p, n32, "sparse"));
+  // mod n: only the inversion of s and two products per verify; P-256 keeps the unrolled CIOS
+  // (ES256 is the latency target), P-384 takes the loop (about 7 KB less code).
+  L.push(genMontgomery(`${name}n`, n, n32, name === "p256" ? "cios" : "loop"));
   L.push(staticU32(`${name.toUpperCase()}_B_MONT`, mod(b * R, p), n32, "b in Montgomery form"));
   L.push(staticU32(`${name.toUpperCase()}_GX_MONT`, mod(gx * R, p), n32, "G.x in Montgomery form"));
   L.push(staticU32(`${name.toUpperCase()}_GY_MONT`, mod(gy * R, p), n32, "G.y in Montgomery form"));
@@ -335,7 +447,7 @@ function nistCurve(name, opensslName, n32, p, n, gxHex, gyHex) {
 }
 
 const header = (what) =>
-  `// GENERATED by field-gen.mjs (node filters/lib/crypto/field-gen.mjs) - do not edit by hand.\n// ${what}\n// Field elements are little-endian limbs in linear memory; functions take raw pointers so the\n// callers can keep all temporaries in preallocated scratch (no allocation per operation).\n\n`;
+  `// GENERATED by field-gen.mjs (node filters/lib/crypto/field-gen.mjs) - do not edit by hand.\n// ${what}\n// Field elements are little-endian limbs in linear memory; functions take raw pointers so the\n// callers can keep all temporaries in preallocated scratch (no allocation per operation).\nimport { montMulLoop } from "./field";\n\n`;
 
 const p256 = (1n << 256n) - (1n << 224n) + (1n << 192n) + (1n << 96n) - 1n;
 const n256 = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");

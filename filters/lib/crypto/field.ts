@@ -103,3 +103,45 @@ function bitsAt(k: usize, limbs: i32, bit: i32, count: i32): u32 {
   if (limb + 1 < limbs) v |= <u64>load<u32>(k + <usize>(limb + 1) * 4) << 32;
   return <u32>(v >> <u64>(bit & 31)) & ((<u32>1 << count) - 1);
 }
+
+// CIOS work area for montMulLoop: up to 12 + 2 limbs.
+const montScratchArray = new StaticArray<u32>(16);
+const MONT_T = changetype<usize>(montScratchArray);
+
+/**
+ * r = a * b / 2^(32*limbs) mod m (CIOS Montgomery multiplication, Koc-Acar-Kaliski section 5),
+ * fully reduced. Loop version for the moduli that are off the hot path (group orders used by a
+ * handful of operations per verify); the field primes use the unrolled generated code.
+ * Requires a < 2^(32*limbs), b < m; `mprime` = -m^-1 mod 2^32. r may alias a or b.
+ */
+export function montMulLoop(r: usize, a: usize, b: usize, m: usize, mprime: u32, limbs: i32): void {
+  const t = MONT_T;
+  memory.fill(t, 0, <usize>(limbs + 2) * 4);
+  for (let i = 0; i < limbs; i++) {
+    const bi = <u64>load<u32>(b + <usize>i * 4);
+    let c: u64 = 0;
+    for (let j = 0; j < limbs; j++) {
+      c += <u64>load<u32>(t + <usize>j * 4) + <u64>load<u32>(a + <usize>j * 4) * bi;
+      store<u32>(t + <usize>j * 4, <u32>c);
+      c >>= 32;
+    }
+    c += <u64>load<u32>(t + <usize>limbs * 4);
+    store<u32>(t + <usize>limbs * 4, <u32>c);
+    store<u32>(t + <usize>(limbs + 1) * 4, <u32>(c >> 32));
+    // Written in u64 with an explicit mask: asc 0.28 compiles <u64>(u32 * u32) as a 64-bit
+    // multiply of the extended operands, i.e. without the wrap to 32 bits this step needs.
+    const q = (<u64>load<u32>(t) * <u64>mprime) & 0xffffffff;
+    c = (<u64>load<u32>(t) + q * <u64>load<u32>(m)) >> 32;
+    for (let j = 1; j < limbs; j++) {
+      c += <u64>load<u32>(t + <usize>j * 4) + q * <u64>load<u32>(m + <usize>j * 4);
+      store<u32>(t + <usize>(j - 1) * 4, <u32>c);
+      c >>= 32;
+    }
+    c += <u64>load<u32>(t + <usize>limbs * 4);
+    store<u32>(t + <usize>(limbs - 1) * 4, <u32>c);
+    store<u32>(t + <usize>limbs * 4, load<u32>(t + <usize>(limbs + 1) * 4) + <u32>(c >> 32));
+  }
+  // t < 2m: subtract m once if t >= m (t has limbs + 1 limbs)
+  if (load<u32>(t + <usize>limbs * 4) != 0 || !limbsLessThan(t, m, limbs)) limbsSub(t, t, m, limbs);
+  memory.copy(r, t, <usize>limbs * 4);
+}
