@@ -65,11 +65,31 @@ describe('oci push failures', () => {
   it.each([
     { format: 'compat' as const, chunkSize: undefined },
     { format: 'oci' as const, chunkSize: 4096 },
+  ])('a connection dropped once mid-upload ($format, chunk $chunkSize) is retried and the image is complete', async ({ format, chunkSize }) => {
+    const flaky = await startDroppingProxy(registry.port, 6000, 1);
+    try {
+      const reference = `${flaky.host}/flaky/${format}:v1`;
+      const pushed = await pushWasmImage({ wasm, reference, format, chunkSize });
+      expect(flaky.drops()).toBe(1);
+      const pulled = await pullWasmImage(reference);
+      expect(Buffer.from(pulled.wasm).equals(Buffer.from(wasm))).toBe(true);
+      expect(pulled.manifestDigest).toBe(pushed.manifestDigest);
+    } finally {
+      await flaky.stop();
+    }
+  });
+
+  it.each([
+    { format: 'compat' as const, chunkSize: undefined },
+    { format: 'oci' as const, chunkSize: 4096 },
   ])('a connection dropped mid-upload ($format, chunk $chunkSize) gives a clear error and writes no manifest', async ({ format, chunkSize }) => {
     const repository = `dropped/${format}`;
     const push = pushWasmImage({ wasm, reference: `${proxy.host}/${repository}:v1`, format, chunkSize });
-    await expect(push).rejects.toThrow(new RegExp(`^could not push blob sha256:[0-9a-f]{64} to ${proxy.host.replace(/\./g, '\\.')}/${repository}:v1: (PUT|PATCH) \\S+ failed: network error`));
-    expect(proxy.drops()).toBeGreaterThan(0);
+    const dropsBefore = proxy.drops();
+    await expect(push).rejects.toThrow(
+      new RegExp(`^could not push blob sha256:[0-9a-f]{64} to ${proxy.host.replace(/\./g, '\\.')}/${repository}:v1: (PUT|PATCH) \\S+ failed: network error: .* \\(gave up after 3 attempts\\)$`),
+    );
+    expect(proxy.drops() - dropsBefore).toBe(3);
 
     const manifest = await rawGet(registry.url, `/v2/${repository}/manifests/v1`);
     expect(manifest.status).toBe(404);

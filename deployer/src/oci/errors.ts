@@ -34,6 +34,17 @@ export class RegistryResponseError extends OciError {
   }
 }
 
+/** The request never got an HTTP answer (connection refused/reset/closed); retrying may help. */
+export class RegistryNetworkError extends OciError {
+  constructor(message: string, options: { readonly cause: unknown; readonly aborted: boolean }) {
+    super(message, { cause: options.cause });
+    this.name = 'RegistryNetworkError';
+    this.aborted = options.aborted;
+  }
+
+  readonly aborted: boolean;
+}
+
 /** Wrap any failure with the step it happened in, keeping the cause chain. */
 export function withContext(context: string, error: unknown): OciError {
   if (error instanceof RegistryAuthError) return error;

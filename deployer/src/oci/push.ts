@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { inspectModule } from '../inspect/inspect.js';
-import { DEFAULT_CHUNK_SIZE, uploadBlob } from './blob-upload.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_RETRIES, uploadBlob } from './blob-upload.js';
 import { type RegistryCredentials, resolveCredentials } from './credentials.js';
 import { sha256Hex } from './digest.js';
 import { OciError, withContext } from './errors.js';
@@ -24,6 +24,8 @@ export interface PushOptions {
   readonly dockerConfigPath?: string;
   /** PATCH size for chunked upload; blobs not larger than this are sent in one PUT. */
   readonly chunkSize?: number;
+  /** Extra attempts per blob after a dropped connection; chunked uploads resume where the registry left off (default 2). */
+  readonly retries?: number;
   readonly onProgress?: (event: ProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -77,6 +79,7 @@ export async function pushWasmImage(options: PushOptions): Promise<PushResult> {
       try {
         bytesUploaded += await uploadBlob(client, blob, {
           chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+          retries: options.retries ?? DEFAULT_RETRIES,
           onProgress: (progress) => options.onProgress?.({ step: 'blob', mediaType, ...progress }),
         });
       } catch (error) {
@@ -120,6 +123,9 @@ function validateOptions(options: PushOptions): void {
   }
   if (options.chunkSize !== undefined && (!Number.isInteger(options.chunkSize) || options.chunkSize < 1)) {
     throw new RangeError(`chunkSize ${String(options.chunkSize)} is invalid: expected a positive integer number of bytes`);
+  }
+  if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
+    throw new RangeError(`retries ${String(options.retries)} is invalid: expected a whole number >= 0`);
   }
   const digestInReference = parseImageReference(options.reference).digest;
   if (digestInReference !== undefined) {

@@ -1,7 +1,7 @@
 import { Authorizer } from './authorizer.js';
 import { parseAuthChallenge } from './challenge.js';
 import type { RegistryCredentials } from './credentials.js';
-import { OciError, RegistryAuthError, RegistryResponseError, describeError } from './errors.js';
+import { RegistryAuthError, RegistryNetworkError, RegistryResponseError, describeError } from './errors.js';
 import { type ImageReference, registryBaseUrl } from './reference.js';
 
 export interface RegistryClientOptions {
@@ -90,7 +90,8 @@ export class RegistryClient {
         redirect: 'follow',
       });
     } catch (error) {
-      throw new OciError(`${request.method} ${redact(url)} failed: ${describeError(error)}`, { cause: error });
+      const aborted = this.options.signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
+      throw new RegistryNetworkError(`${request.method} ${redact(url)} failed: ${describeError(error)}`, { cause: error, aborted });
     }
   }
 }

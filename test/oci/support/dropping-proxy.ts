@@ -1,5 +1,6 @@
 // A TCP proxy in front of the registry that cuts both sockets once a client has sent more than
-// `dropAfterBytes` bytes of blob upload data — a registry or network dying mid-upload.
+// `dropAfterBytes` bytes of blob upload data — a registry or network dying mid-upload. After
+// `maxDrops` cuts it forwards everything (a transient failure).
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export interface DroppingProxy {
@@ -9,7 +10,7 @@ export interface DroppingProxy {
   stop(): Promise<void>;
 }
 
-export async function startDroppingProxy(upstreamPort: number, dropAfterBytes: number): Promise<DroppingProxy> {
+export async function startDroppingProxy(upstreamPort: number, dropAfterBytes: number, maxDrops = Number.POSITIVE_INFINITY): Promise<DroppingProxy> {
   let dropped = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -22,7 +23,7 @@ export async function startDroppingProxy(upstreamPort: number, dropAfterBytes: n
       const text = chunk.subarray(0, 200).toString('latin1');
       if (/^(PATCH|PUT) \S*\/blobs\/uploads\//.test(text)) uploading = true;
       else if (/^[A-Z]+ \//.test(text)) uploading = false;
-      if (uploading) {
+      if (uploading && dropped < maxDrops) {
         forwarded += chunk.byteLength;
         if (forwarded > dropAfterBytes) {
           dropped += 1;
