@@ -128,7 +128,7 @@ export class HostEmulator {
     if (this.plugin !== undefined) return true;
     try {
       this.plugin = await this.host.loadPlugin({
-        name: this.options.name ?? this.options.rootId ?? 'plugin',
+        name: this.options.name ?? (this.options.rootId || 'plugin'),
         rootId: this.options.rootId ?? '',
         ...(this.options.vmId !== undefined ? { vmId: this.options.vmId } : {}),
         wasm: this.wasm,
@@ -237,16 +237,19 @@ export class HostEmulator {
 
   private drive(id: number, run: (core: ChainStreamCore, done: (o: AnyOutcome) => void) => void, onData?: (state: HttpContextState, data: Uint8Array) => void): HttpStreamAction {
     const state = this.state(id);
-    let outcome: AnyOutcome | undefined;
-    run(state.core, (o) => { outcome = o; });
-    if (outcome?.action === 'continue' && 'data' in outcome) onData?.(state, outcome.data);
-    state.action = this.actionOf(state, outcome);
+    let settled = false;
+    // The outcome may arrive later (proxy_continue_stream from a tick or an http call response).
+    run(state.core, (outcome) => {
+      settled = true;
+      if (outcome.action === 'continue' && 'data' in outcome) onData?.(state, outcome.data);
+      state.action = this.actionOf(state, outcome);
+    });
+    if (!settled) state.action = state.core.ended !== undefined ? 'EndWithLocalResponse' : 'Pause';
     return state.action;
   }
 
-  private actionOf(state: HttpContextState, outcome: AnyOutcome | undefined): HttpStreamAction {
+  private actionOf(state: HttpContextState, outcome: AnyOutcome): HttpStreamAction {
     if (state.core.ended !== undefined) return 'EndWithLocalResponse';
-    if (outcome === undefined) return 'Pause';
     if ('data' in outcome && state.core.slots.some((s) => s.buffered[0] !== null || s.buffered[1] !== null)) return 'Pause';
     return 'Continue';
   }
