@@ -64,8 +64,15 @@ describe('render', () => {
     [{ via: 'envoyfilter' as Via, failStrategy: 'reload' as const }, 'fail strategy "reload" with --via envoyfilter'],
     [{ image: { url: 'oci://registry.example/wasmesh/x:latest', manifestDigest: `sha256:${'1'.repeat(64)}`, wasmSha256: 'a'.repeat(64) } }, 'pinned by manifest digest'],
     [{ filter: 'jwt-auth', priority: 5 }, 'suite filters have fixed priorities'],
+    [{ via: 'envoyfilter' as Via, imagePullSecret: 'regcred' }, 'image pull secret "regcred" with --via envoyfilter'],
+    [{ via: 'wasmplugin' as Via, imagePullSecret: 'Reg_Cred' }, 'image pull secret "Reg_Cred": expected the name of a Secret'],
   ])('render: rejects bad input %o naming the value', (override, message) => {
     expect(() => renderFilter(renderInput('jwt-auth', override))).toThrow(message);
+  });
+
+  it('render: WasmPlugin carries the image pull secret for private registries', () => {
+    const [wp] = renderFilter(renderInput('rbac', { via: 'wasmplugin', imagePullSecret: 'regcred' }));
+    expect(wp!.spec.imagePullSecret).toBe('regcred');
   });
 
   it('render: filter outside the suite goes after it (EnvoyFilter priority 100, UNSPECIFIED_PHASE)', () => {

@@ -17,6 +17,7 @@ export interface WiringFlags {
   readonly via: string;
   readonly failStrategy: string;
   readonly pullPolicy?: string;
+  readonly pullSecret?: string;
   readonly priority?: string;
   readonly filter?: string;
   readonly output: string;
@@ -35,6 +36,7 @@ export function addWiringOptions(command: Command): Command {
     .option('--via <kind>', 'envoyfilter | wasmplugin (env DEPLOYER_VIA)', env.DEPLOYER_VIA ?? 'envoyfilter')
     .option('--fail-strategy <s>', 'close | open | reload (reload: wasmplugin only) (env DEPLOYER_FAIL_STRATEGY)', env.DEPLOYER_FAIL_STRATEGY ?? 'close')
     .option('--pull-policy <p>', 'IfNotPresent | Always (env DEPLOYER_PULL_POLICY)', env.DEPLOYER_PULL_POLICY)
+    .option('--pull-secret <name>', 'Secret with registry credentials for the proxies (wasmplugin only) (env DEPLOYER_PULL_SECRET)', env.DEPLOYER_PULL_SECRET)
     .option('--priority <n>', 'priority for filters outside the suite (env DEPLOYER_PRIORITY)', env.DEPLOYER_PRIORITY)
     .option('--filter <name>', 'filter name (default: the .wasm file name)')
     .option('-o, --output <format>', 'yaml | json', env.DEPLOYER_OUTPUT ?? 'yaml');
@@ -57,6 +59,7 @@ export interface ParsedWiring {
   readonly via: Via;
   readonly failStrategy: FailStrategy;
   readonly imagePullPolicy?: ImagePullPolicy;
+  readonly imagePullSecret?: string;
   readonly priority?: number;
   readonly output: 'yaml' | 'json';
 }
@@ -77,6 +80,7 @@ export function parseWiring(flags: WiringFlags): ParsedWiring {
     via: parseVia(flags.via),
     failStrategy: parseFailStrategy(flags.failStrategy),
     ...(flags.pullPolicy ? { imagePullPolicy: parsePullPolicy(flags.pullPolicy) } : {}),
+    ...(flags.pullSecret ? { imagePullSecret: flags.pullSecret } : {}),
     ...(priority !== undefined ? { priority } : {}),
     output: flags.output,
   };

@@ -43,6 +43,7 @@ export interface PushPipelineOptions {
   readonly via: Via;
   readonly failStrategy: FailStrategy;
   readonly imagePullPolicy?: ImagePullPolicy;
+  readonly imagePullSecret?: string;
   readonly priority?: number;
   /** client: nothing leaves this machine (image digest computed locally); server: push skipped too, apply is a server dry run. */
   readonly dryRun: DryRun;
@@ -128,7 +129,7 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
     const history = client ? await previousDeployments(client, options) : [];
     const renderOptions: RenderOptions = {
       filter: options.filter, namespace: options.namespace, selector: options.selector, context: options.context, via: options.via,
-      failStrategy: options.failStrategy, image: pinned, pluginConfig: options.pluginConfig, imagePullPolicy: options.imagePullPolicy,
+      failStrategy: options.failStrategy, image: pinned, pluginConfig: options.pluginConfig, imagePullPolicy: options.imagePullPolicy, imagePullSecret: options.imagePullSecret,
       appliedAt: (options.now ?? (() => new Date()))().toISOString(), history, priority: options.priority,
     };
     return [options.via === 'wasmplugin' ? renderWasmPlugin(renderOptions) : renderEnvoyFilter(renderOptions)];

@@ -57,6 +57,14 @@ export function checkRenderOptions(options: RenderOptions): void {
   if (options.via === 'envoyfilter' && options.failStrategy === 'reload') {
     throw new Error('fail strategy "reload" with --via envoyfilter: the Envoy Wasm API carried by our protos only has fail_open (close|open); expected --fail-strategy close|open, or --via wasmplugin for FAIL_RELOAD');
   }
+  if (options.imagePullSecret !== undefined) {
+    if (options.via !== 'wasmplugin') {
+      throw new Error(`image pull secret "${options.imagePullSecret}" with --via envoyfilter: istiod resolves pull secrets only for WasmPlugin (it injects them into the ECDS config for istio-agent); expected --via wasmplugin, or a registry the agent can pull from without credentials`);
+    }
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(options.imagePullSecret) || options.imagePullSecret.length > 253) {
+      throw new Error(`image pull secret "${options.imagePullSecret}": expected the name of a Secret in namespace ${options.namespace} (DNS-1123 subdomain)`);
+    }
+  }
   if (options.pluginConfig !== undefined && (typeof options.pluginConfig !== 'object' || options.pluginConfig === null || Array.isArray(options.pluginConfig))) {
     throw new Error(`plugin config: expected a JSON object, got ${JSON.stringify(options.pluginConfig)}`);
   }

@@ -40,6 +40,8 @@ export interface RenderOptions {
   /** The filter's JSON configuration, handed to the plugin's on_configure. */
   readonly pluginConfig?: JsonObject;
   readonly imagePullPolicy?: ImagePullPolicy;
+  /** Kubernetes Secret (same namespace) with registry credentials; WasmPlugin only. */
+  readonly imagePullSecret?: string;
   /** RFC 3339 time recorded in the annotations (passed in so rendering stays pure). */
   readonly appliedAt: string;
   /** Earlier deployments of this filter, newest first (read from the live object's annotations). */

@@ -36,6 +36,7 @@ export function renderWasmPlugin(options: RenderOptions): KubernetesManifest {
       url: opts.image.url,
       sha256: digestHex(opts.image.manifestDigest),
       ...(opts.imagePullPolicy ? { imagePullPolicy: opts.imagePullPolicy } : {}),
+      ...(opts.imagePullSecret ? { imagePullSecret: opts.imagePullSecret } : {}),
       pluginName: opts.filter,
       phase: placement.wasmPluginPhase,
       priority: placement.wasmPluginPriority,

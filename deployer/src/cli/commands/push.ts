@@ -36,7 +36,7 @@ Examples:
       const result = await runPush({
         wasm: await readWasmFile(wasmPath), filter, image: flags.image, format: wiring.format,
         pluginConfig: await loadPluginConfig(flags, filter), namespace: wiring.namespace, selector: wiring.selector, context: wiring.context,
-        via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, priority: wiring.priority,
+        via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
         dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: flags.kubeContext },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
       });

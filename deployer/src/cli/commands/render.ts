@@ -34,7 +34,7 @@ Examples:
       const manifests = renderFilter({
         filter, namespace: wiring.namespace, selector: wiring.selector, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy,
         image: { url: `oci://${ref.registry}/${ref.repository}@${image.manifestDigest}`, manifestDigest: image.manifestDigest, wasmSha256: report.sha256 },
-        pluginConfig: await loadPluginConfig(flags, filter), imagePullPolicy: wiring.imagePullPolicy, priority: wiring.priority, appliedAt: new Date().toISOString(),
+        pluginConfig: await loadPluginConfig(flags, filter), imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority, appliedAt: new Date().toISOString(),
       });
       if (flags.out) {
         for (const file of await writeManifests(flags.out, manifests, wiring.output)) process.stderr.write(`wrote ${file}\n`);
