@@ -2,6 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { validateIstioResource } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
 import { translateAuthorizationPolicy } from './authorization-policy.js';
+import { translateRequestAuthentication } from './request-authentication.js';
 
 /**
  * `deployer translate`: Istio policy resources → each wasmesh filter's JSON config.
@@ -30,7 +31,7 @@ export interface TranslatorEntry {
 }
 
 export const TRANSLATORS: readonly TranslatorEntry[] = [
-  // { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication },
+  { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication },
   { kind: 'AuthorizationPolicy', filter: 'rbac', translate: translateAuthorizationPolicy },
   // { kind: 'VirtualService', filter: 'header-router', translate: translateVirtualService },
   // { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
