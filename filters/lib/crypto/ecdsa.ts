@@ -14,18 +14,18 @@ import { HashAlg } from "./hash";
 import { digestRawInto } from "./sha2";
 import {
   CURVE_P256, selectCurve, elemBytes, limbs, curveElemBytes, fMul, fSqr, fSub,
-  nMul, nInv, pModulus, pR2, nModulus, nR2, bMont, gxMont, gyMont, pMinusN,
+  nMul, pModulus, pR2, nModulus, nR2, bMont, gxMont, gyMont, pMinusN,
 } from "./ec-field";
 import { pointDouble, pointAddMixed, pointFromAffine, buildOddMultiples, isOnCurve, INV_SCRATCH, px, py, pz } from "./ec-point";
-import { limbsFromBytesBE, limbsLessThan, limbsIsZero, limbsEqual, limbsSub, limbsAdd, wnaf } from "./field";
+import { limbsFromBytesBE, limbsLessThan, limbsIsZero, limbsEqual, limbsSub, limbsAdd, wnaf, invModBinary } from "./field";
 
 export enum Curve {
   P256 = 0,
   P384 = 1,
 }
 
-/** Window of the per-key NAF: 2^(W_Q-2) = 16 precomputed odd multiples of Q. */
-const W_Q: i32 = 6;
+/** Window of the per-key NAF: 2^(W_Q-2) = 32 precomputed odd multiples of Q (3 KB per P-256 key). */
+const W_Q: i32 = 7;
 const Q_COUNT: i32 = 1 << (W_Q - 2);
 /** Window of the fixed-base NAF: 64 odd multiples of G, computed once per curve. */
 const W_G: i32 = 8;
@@ -151,9 +151,10 @@ function verifyDigestRaw(key: EcPublicKey, digest: usize, digestLength: i32, sig
   // e: the leftmost bitlen(n) bits of the digest; both n have a whole number of bytes (256, 384 bits)
   limbsFromBytesBE(E_, digest, limbs);
   if (!limbsLessThan(E_, n, limbs)) limbsSub(E_, E_, n, limbs); // e < 2^bits < 2n
-  // w = s^-1 mod n (Montgomery form), u1 = e w, u2 = r w (plain form, since mont(x) * w / R = x s^-1)
-  nMul(W_, S_, nR2());
-  nInv(W_, W_, INV_SCRATCH_N);
+  // w = s^-1 mod n, taken into Montgomery form (w R); then u1 = mont(e, wR) = e w and u2 = r w
+  // come out in plain form. Binary inversion: s is public, so variable time is fine.
+  invModBinary(W_, S_, n, limbs);
+  nMul(W_, W_, nR2());
   nMul(U1, E_, W_);
   nMul(U2, R_, W_);
 
@@ -203,6 +204,3 @@ function addTableEntry(infinity: bool, table: usize, digit: i32, eb: usize): boo
 
 const zeroArray = new StaticArray<u32>(12);
 const ZERO = changetype<usize>(zeroArray);
-// 17 elements for the Fermat inversion mod n.
-const invScratchArray = new StaticArray<u8>(48 * 17);
-const INV_SCRATCH_N = changetype<usize>(invScratchArray);

@@ -436,9 +436,9 @@ function nistCurve(name, opensslName, n32, p, n, gxHex, gyHex) {
   const L = [];
   L.push(`// ${name}: y^2 = x^3 - 3x + b over GF(p), order n (SEC 2 v2 section 2.4.2 / 2.5.1)`);
   L.push(genMontgomery(`${name}p`, p, n32, "sparse"));
-  // mod n: only the inversion of s and two products per verify; P-256 keeps the unrolled CIOS
-  // (ES256 is the latency target), P-384 takes the loop (about 7 KB less code).
-  L.push(genMontgomery(`${name}n`, n, n32, name === "p256" ? "cios" : "loop"));
+  // mod n: three products per verify (s^-1 comes from the binary inversion in field.ts), so the
+  // compact loop version is enough (about 10 KB less code than unrolled).
+  L.push(genMontgomery(`${name}n`, n, n32, "loop"));
   L.push(staticU32(`${name.toUpperCase()}_B_MONT`, mod(b * R, p), n32, "b in Montgomery form"));
   L.push(staticU32(`${name.toUpperCase()}_GX_MONT`, mod(gx * R, p), n32, "G.x in Montgomery form"));
   L.push(staticU32(`${name.toUpperCase()}_GY_MONT`, mod(gy * R, p), n32, "G.y in Montgomery form"));

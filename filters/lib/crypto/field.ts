@@ -145,3 +145,119 @@ export function montMulLoop(r: usize, a: usize, b: usize, m: usize, mprime: u32,
   if (load<u32>(t + <usize>limbs * 4) != 0 || !limbsLessThan(t, m, limbs)) limbsSub(t, t, m, limbs);
   memory.copy(r, t, <usize>limbs * 4);
 }
+
+// ---- modular inversion by the binary extended Euclidean algorithm
+// 64-bit limbs: the algorithm needs only shifts, additions and subtractions, which wasm has
+// natively on i64, so the `limbs`/2 u64 view of the same little-endian memory halves the work.
+const binScratchArray = new StaticArray<u64>(4 * 8);
+const BIN_U = changetype<usize>(binScratchArray);
+const BIN_V = BIN_U + 64;
+const BIN_X1 = BIN_U + 128;
+const BIN_X2 = BIN_U + 192;
+
+/**
+ * r = a^-1 mod m for an odd prime m and 0 < a < m (plain, not Montgomery form); r = 0 when
+ * a = 0. Hankerson-Menezes-Vanstone, "Guide to Elliptic Curve Cryptography", algorithm 2.22.
+ * Variable time: only for public values (the signature's s). About 10x fewer operations than
+ * Fermat inversion with 32-bit Montgomery multiplications.
+ */
+export function invModBinary(r: usize, a: usize, m: usize, limbs: i32): void {
+  const n = limbs >> 1;
+  const bytes = <usize>n * 8;
+  if (limbsIsZero(a, limbs)) {
+    memory.fill(r, 0, bytes);
+    return;
+  }
+  memory.copy(BIN_U, a, bytes);
+  memory.copy(BIN_V, m, bytes);
+  memory.fill(BIN_X1, 0, bytes);
+  store<u64>(BIN_X1, 1);
+  memory.fill(BIN_X2, 0, bytes);
+  while (!isOne64(BIN_U, n) && !isOne64(BIN_V, n)) {
+    while ((load<u64>(BIN_U) & 1) == 0) {
+      shiftRight64(BIN_U, n, 0);
+      halveMod64(BIN_X1, m, n);
+    }
+    while ((load<u64>(BIN_V) & 1) == 0) {
+      shiftRight64(BIN_V, n, 0);
+      halveMod64(BIN_X2, m, n);
+    }
+    if (!lessThan64(BIN_U, BIN_V, n)) {
+      sub64(BIN_U, BIN_U, BIN_V, n);
+      subMod64(BIN_X1, BIN_X2, m, n);
+    } else {
+      sub64(BIN_V, BIN_V, BIN_U, n);
+      subMod64(BIN_X2, BIN_X1, m, n);
+    }
+  }
+  memory.copy(r, isOne64(BIN_U, n) ? BIN_X1 : BIN_X2, bytes);
+}
+
+function isOne64(a: usize, n: i32): bool {
+  let rest: u64 = load<u64>(a) ^ 1;
+  for (let i = 1; i < n; i++) rest |= load<u64>(a + <usize>i * 8);
+  return rest == 0;
+}
+
+function lessThan64(a: usize, b: usize, n: i32): bool {
+  for (let i = n - 1; i >= 0; i--) {
+    const x = load<u64>(a + <usize>i * 8);
+    const y = load<u64>(b + <usize>i * 8);
+    if (x != y) return x < y;
+  }
+  return false;
+}
+
+/** a >>= 1, shifting `topBit` (0 or 1) into the most significant position. */
+function shiftRight64(a: usize, n: i32, topBit: u64): void {
+  for (let i = 0; i < n - 1; i++) {
+    const at = a + <usize>i * 8;
+    store<u64>(at, (load<u64>(at) >> 1) | (load<u64>(at + 8) << 63));
+  }
+  const top = a + <usize>(n - 1) * 8;
+  store<u64>(top, (load<u64>(top) >> 1) | (topBit << 63));
+}
+
+/** r = a + b, returns the carry out. */
+function add64(r: usize, a: usize, b: usize, n: i32): u64 {
+  let carry: u64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = load<u64>(a + <usize>i * 8);
+    const s1 = x + load<u64>(b + <usize>i * 8);
+    const c1 = <u64>(s1 < x);
+    const s2 = s1 + carry;
+    carry = c1 | <u64>(s2 < s1);
+    store<u64>(r + <usize>i * 8, s2);
+  }
+  return carry;
+}
+
+/** r = a - b, returns the borrow out. */
+function sub64(r: usize, a: usize, b: usize, n: i32): u64 {
+  let borrow: u64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = load<u64>(a + <usize>i * 8);
+    const y = load<u64>(b + <usize>i * 8);
+    const d1 = x - y;
+    const b1 = <u64>(x < y);
+    const d2 = d1 - borrow;
+    borrow = b1 | <u64>(d1 < borrow);
+    store<u64>(r + <usize>i * 8, d2);
+  }
+  return borrow;
+}
+
+/** x = x / 2 mod m (x < m, m odd): (x + m) / 2 when x is odd, with the 257th/385th bit kept. */
+function halveMod64(x: usize, m: usize, n: i32): void {
+  if ((load<u64>(x) & 1) == 0) {
+    shiftRight64(x, n, 0);
+  } else {
+    const carry = add64(x, x, m, n);
+    shiftRight64(x, n, carry);
+  }
+}
+
+/** x = x - y mod m (x, y < m). */
+function subMod64(x: usize, y: usize, m: usize, n: i32): void {
+  if (sub64(x, x, y, n) != 0) add64(x, x, m, n);
+}
