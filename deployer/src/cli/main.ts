@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerBuild } from './commands/build.js';
 import { register as registerRun } from './commands/run.js';
+import { register as registerDemo } from './commands/demo.js';
 import { register as registerInspect } from './commands/inspect.js';
 import { register as registerPush } from './commands/push.js';
 import { register as registerRender } from './commands/render.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(add --help for usage and examples)');
   registerBuild(program);
   registerRun(program);
+  registerDemo(program);
   registerInspect(program);
   registerPush(program);
   registerRender(program);

@@ -130,6 +130,8 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     const address = data ? config.admin : config.listen;
     throw new SidecarStartError(`cannot listen on ${address.host}:${address.port}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  // Named after the bound port, as Istio names its inbound listener stats (inbound_0.0.0.0_15006).
+  stats.connManagerPrefix = `inbound_${data.address.host}_${data.address.port}`;
   state = 'LIVE';
   const scheme = config.tls ? 'https' : 'http';
   const hostForUrl = (a: ListenAddress) => (a.host.includes(':') ? `[${a.host}]` : a.host);

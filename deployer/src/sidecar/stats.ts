@@ -38,7 +38,7 @@ export class ProxyStats {
   private readonly downstreamRqByClass = new Map<string, number>(RESPONSE_CLASSES.map((c) => [c, 0]));
   private readonly clusters = new Map<string, ClusterStats>();
 
-  constructor(readonly connManagerPrefix: string, clusterNames: readonly string[]) {
+  constructor(public connManagerPrefix: string, clusterNames: readonly string[]) {
     for (const name of clusterNames) this.cluster(name);
   }
 
