@@ -142,7 +142,15 @@ describe('apply against the stand-in API server', () => {
     await expect(filterStatus({ kubeconfig: file })).rejects.toThrow(/cannot reach the Kubernetes API server|ECONNREFUSED/);
   });
 
-  it('kubeconfig: an unknown --kube-context names the contexts that exist', () => {
-    expect(() => new ClusterClient({ kubeconfig, context: 'prod' })).toThrow(/kube context "prod" not found: expected one of standin/);
+  it.each([
+    [{ context: 'prod' }, /kube context "prod" not found: expected one of standin/],
+    [{ kubeconfig: '/nonexistent/kubeconfig' }, /kubeconfig "\/nonexistent\/kubeconfig" does not exist/],
+  ])('kubeconfig: %o is refused naming what exists', (target, message) => {
+    expect(() => new ClusterClient({ kubeconfig, ...target })).toThrow(message);
+  });
+
+  it('apply: a 403 from the API server says which permission is missing', async () => {
+    server.failNext('GET', 403, 1, 1); // discovery passes, the LIST is refused
+    await expect(filterStatus({ kubeconfig, namespace: 'shop' })).rejects.toThrow(/List EnvoyFilter in shop: .*403.*expected credentials allowed to list EnvoyFilter resources/);
   });
 });

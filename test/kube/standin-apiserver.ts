@@ -309,7 +309,8 @@ export async function startStandinApiServer(): Promise<StandinApiServer> {
       if (fault && fault.skip > 0) fault.skip--;
       else if (fault) {
         fault.count--;
-        return send(res, fault.status, status(fault.status, 'InternalError', `stand-in: injected failure ${fault.status}`));
+        const reason = ({ 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests', 503: 'ServiceUnavailable' } as Record<number, string>)[fault.status] ?? 'InternalError';
+        return send(res, fault.status, status(fault.status, reason, `stand-in: injected failure ${fault.status}`));
       }
       if (method === 'GET') {
         const doc = discovery(url.pathname);

@@ -51,6 +51,22 @@ describe('render', () => {
     expect(ordered.map((p) => p.spec.pluginName)).toEqual(['jwt-auth', 'rbac', 'header-router', 'metrics']);
   });
 
+  it('render: the HTTP filter config_discovery names the EXTENSION_CONFIG resource it is served from', () => {
+    const [ef] = renderFilter(renderInput('header-router', { failStrategy: 'open', imagePullPolicy: 'Always' }));
+    interface PatchValue {
+      readonly name: string;
+      readonly config_discovery: { readonly type_urls: readonly string[] };
+      readonly typed_config: { readonly '@type': string; readonly config: { readonly configuration: { readonly value: string } } };
+    }
+    const [extension, http] = ef!.spec.configPatches as unknown as { applyTo: string; patch: { operation: string; value: PatchValue } }[];
+    expect([extension!.applyTo, extension!.patch.operation, http!.applyTo, http!.patch.operation]).toEqual(['EXTENSION_CONFIG', 'ADD', 'HTTP_FILTER', 'INSERT_BEFORE']);
+    expect(http!.patch.value.name).toBe(extension!.patch.value.name);
+    expect(http!.patch.value.config_discovery.type_urls).toEqual([extension!.patch.value.typed_config['@type']]);
+    const config = extension!.patch.value.typed_config.config;
+    expect(config).toMatchObject({ root_id: 'header-router', fail_open: true, vm_config: { environment_variables: { key_values: { ISTIO_META_WASM_IMAGE_PULL_POLICY: 'Always' } } } });
+    expect(JSON.parse(config.configuration.value)).toEqual({ example: true });
+  });
+
   it('render: history annotation keeps the previous digest for rollback', () => {
     const [m] = renderFilter(renderInput('rbac', { history: [{ url: `oci://registry.example:5000/wasmesh/rbac@${PREVIOUS_DIGEST}`, manifestDigest: PREVIOUS_DIGEST, wasmSha256: 'b'.repeat(64), appliedAt: '2026-01-01T00:00:00.000Z' }] }));
     expect(m!.metadata.annotations['wasmesh.io/previous-digest']).toBe(PREVIOUS_DIGEST);
