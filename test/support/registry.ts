@@ -1,12 +1,15 @@
 // Starts a real CNCF distribution registry (Debian package `docker-registry`, /usr/bin/docker-registry)
 // on a free loopback port with throw-away storage, optionally behind htpasswd (bcrypt) or token auth.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
+
+const INSTANCE_HEADER = 'X-Wasmesh-Registry-Instance';
 
 export const REGISTRY_BINARY = process.env.WASMESH_REGISTRY_BINARY ?? '/usr/bin/docker-registry';
 
@@ -40,41 +43,50 @@ export interface RunningRegistry {
 export async function startRegistry(options: RegistryOptions = {}): Promise<RunningRegistry> {
   const workDir = await mkdtemp(join(tmpdir(), 'wasmesh-registry-'));
   const storageDir = join(workDir, 'storage');
-  const port = await freePort();
   const auth = await authSection(workDir, options);
-  const config = {
-    version: 0.1,
-    log: { level: 'error', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: storageDir }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-    http: { addr: `127.0.0.1:${port}`, secret: 'wasmesh-test-only-secret' },
-    ...(auth ? { auth } : {}),
-  };
-  const configPath = join(workDir, 'config.yml');
-  await writeFile(configPath, stringify(config));
+  // freePort() can race with other test processes: another registry may grab the port between our
+  // probe and bind. Each instance stamps its responses with its own id, so readiness only counts
+  // when *our* process answers; if it lost the port it exits and we try another.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const port = await freePort();
+    const instanceId = randomUUID();
+    const config = {
+      version: 0.1,
+      log: { level: 'error', accesslog: { disabled: true } },
+      storage: { filesystem: { rootdirectory: storageDir }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
+      http: { addr: `127.0.0.1:${port}`, secret: 'wasmesh-test-only-secret', headers: { [INSTANCE_HEADER]: [instanceId] } },
+      ...(auth ? { auth } : {}),
+    };
+    const configPath = join(workDir, 'config.yml');
+    await writeFile(configPath, stringify(config));
 
-  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilReady(url, child, () => stderr);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await rm(workDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    host: `127.0.0.1:${port}`,
-    url,
-    port,
-    storageDir,
-    async stop() {
+    const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitUntilReady(url, instanceId, child, () => stderr);
+    } catch (error) {
+      lastError = error;
       await stopProcess(child);
-      await rm(workDir, { recursive: true, force: true });
-    },
-  };
+      continue;
+    }
+    return {
+      host: `127.0.0.1:${port}`,
+      url,
+      port,
+      storageDir,
+      async stop() {
+        await stopProcess(child);
+        await rm(workDir, { recursive: true, force: true });
+      },
+    };
+  }
+  await rm(workDir, { recursive: true, force: true });
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
 async function authSection(workDir: string, options: RegistryOptions): Promise<object | undefined> {
@@ -93,14 +105,15 @@ async function authSection(workDir: string, options: RegistryOptions): Promise<o
   return undefined;
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitUntilReady(url: string, instanceId: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr()}`);
     try {
       const response = await fetch(`${url}/v2/`);
       await response.body?.cancel();
-      if (response.status === 200 || response.status === 401) return;
+      const ours = response.headers.get(INSTANCE_HEADER) === instanceId;
+      if (ours && (response.status === 200 || response.status === 401)) return;
     } catch {
       // not listening yet
     }
