@@ -4,12 +4,12 @@
  * is predictable and far cheaper than an indirect call per field multiplication.
  */
 import {
-  p256pMul, p256pSqr, p256pAdd, p256pSub, p256pInv, p256nMul, p256nInv,
+  p256pMul, p256pSqr, p256pMulSmall, p256pAdd, p256pSub, p256pInv, p256nMul, p256nInv,
   P256P_MODULUS, P256P_R2, P256P_ONE, P256N_MODULUS, P256N_R2,
   P256_B_MONT, P256_GX_MONT, P256_GY_MONT, P256_P_MINUS_N,
 } from "./field-p256";
 import {
-  p384pMul, p384pSqr, p384pAdd, p384pSub, p384pInv, p384nMul, p384nInv,
+  p384pMul, p384pSqr, p384pMulSmall, p384pAdd, p384pSub, p384pInv, p384nMul, p384nInv,
   P384P_MODULUS, P384P_R2, P384P_ONE, P384N_MODULUS, P384N_R2,
   P384_B_MONT, P384_GX_MONT, P384_GY_MONT, P384_P_MINUS_N,
 } from "./field-p384";
@@ -48,6 +48,11 @@ export function curveElemBytes(curve: i32): i32 {
 @inline export function fSqr(r: usize, a: usize): void {
   if (current == CURVE_P256) p256pSqr(r, a);
   else p384pSqr(r, a);
+}
+/** r = k * a for a small constant 1 <= k <= 15. */
+@inline export function fMulSmall(r: usize, a: usize, k: u32): void {
+  if (current == CURVE_P256) p256pMulSmall(r, a, k);
+  else p384pMulSmall(r, a, k);
 }
 @inline export function fAdd(r: usize, a: usize, b: usize): void {
   if (current == CURVE_P256) p256pAdd(r, a, b);

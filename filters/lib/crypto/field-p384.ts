@@ -548,6 +548,69 @@ export function p384pSqr(r: usize, a: usize): void {
   store<u32>(r, <u32>select<i64>(<i64>t22, d10, keep), 40);
   store<u32>(r, <u32>select<i64>(<i64>t23, d11, keep), 44);
 }
+/** r = k * a mod m for 1 <= k <= 15 (a < m; works in Montgomery form too). */
+export function p384pMulSmall(r: usize, a: usize, k: u32): void {
+  const kk = <i64>k;
+  let c: i64 = 0;
+  c += <i64>load<u32>(a, 0) * kk; let t0 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 4) * kk; let t1 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 8) * kk; let t2 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 12) * kk; let t3 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 16) * kk; let t4 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 20) * kk; let t5 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 24) * kk; let t6 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 28) * kk; let t7 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 32) * kk; let t8 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 36) * kk; let t9 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 40) * kk; let t10 = c & 0xffffffff; c >>>= 32;
+  c += <i64>load<u32>(a, 44) * kk; let t11 = c & 0xffffffff; c >>>= 32;
+  const h = c;
+  let t12: i64 = h;
+  t0 += h;
+  t1 -= h;
+  t3 += h;
+  t4 += h;
+  t12 -= h;
+  t1 += t0 >> 32; t0 &= 0xffffffff;
+  t2 += t1 >> 32; t1 &= 0xffffffff;
+  t3 += t2 >> 32; t2 &= 0xffffffff;
+  t4 += t3 >> 32; t3 &= 0xffffffff;
+  t5 += t4 >> 32; t4 &= 0xffffffff;
+  t6 += t5 >> 32; t5 &= 0xffffffff;
+  t7 += t6 >> 32; t6 &= 0xffffffff;
+  t8 += t7 >> 32; t7 &= 0xffffffff;
+  t9 += t8 >> 32; t8 &= 0xffffffff;
+  t10 += t9 >> 32; t9 &= 0xffffffff;
+  t11 += t10 >> 32; t10 &= 0xffffffff;
+  t12 += t11 >> 32; t11 &= 0xffffffff;
+  let s: i64 = 0;
+  s += <i64>t0 - 0xffffffff; const d0 = s & 0xffffffff; s >>= 32;
+  s += <i64>t1 - 0x00000000; const d1 = s & 0xffffffff; s >>= 32;
+  s += <i64>t2 - 0x00000000; const d2 = s & 0xffffffff; s >>= 32;
+  s += <i64>t3 - 0xffffffff; const d3 = s & 0xffffffff; s >>= 32;
+  s += <i64>t4 - 0xfffffffe; const d4 = s & 0xffffffff; s >>= 32;
+  s += <i64>t5 - 0xffffffff; const d5 = s & 0xffffffff; s >>= 32;
+  s += <i64>t6 - 0xffffffff; const d6 = s & 0xffffffff; s >>= 32;
+  s += <i64>t7 - 0xffffffff; const d7 = s & 0xffffffff; s >>= 32;
+  s += <i64>t8 - 0xffffffff; const d8 = s & 0xffffffff; s >>= 32;
+  s += <i64>t9 - 0xffffffff; const d9 = s & 0xffffffff; s >>= 32;
+  s += <i64>t10 - 0xffffffff; const d10 = s & 0xffffffff; s >>= 32;
+  s += <i64>t11 - 0xffffffff; const d11 = s & 0xffffffff; s >>= 32;
+  s += <i64>t12;
+  const keep = s < 0; // borrow: t < m
+  store<u32>(r, <u32>select<i64>(<i64>t0, d0, keep), 0);
+  store<u32>(r, <u32>select<i64>(<i64>t1, d1, keep), 4);
+  store<u32>(r, <u32>select<i64>(<i64>t2, d2, keep), 8);
+  store<u32>(r, <u32>select<i64>(<i64>t3, d3, keep), 12);
+  store<u32>(r, <u32>select<i64>(<i64>t4, d4, keep), 16);
+  store<u32>(r, <u32>select<i64>(<i64>t5, d5, keep), 20);
+  store<u32>(r, <u32>select<i64>(<i64>t6, d6, keep), 24);
+  store<u32>(r, <u32>select<i64>(<i64>t7, d7, keep), 28);
+  store<u32>(r, <u32>select<i64>(<i64>t8, d8, keep), 32);
+  store<u32>(r, <u32>select<i64>(<i64>t9, d9, keep), 36);
+  store<u32>(r, <u32>select<i64>(<i64>t10, d10, keep), 40);
+  store<u32>(r, <u32>select<i64>(<i64>t11, d11, keep), 44);
+}
 /** r = a + b mod m (a, b < m). */
 export function p384pAdd(r: usize, a: usize, b: usize): void {
   let c: u64 = 0;
