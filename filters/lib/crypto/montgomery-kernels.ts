@@ -34,6 +34,13 @@ export function workspaceN(workspace: usize): usize {
   return workspace + REGION3;
 }
 
+/**
+ * From this many limbs on, SIMD squaring uses montSqrSimd instead of montMulSimd (bench/crypto-rsa.ts,
+ * V8 11.3 on AVX2: 2048-bit (74 limbs) 78 vs 83 µs per RS256 verify for montMulSimd; 4096-bit
+ * (147 limbs) 233 vs 259 µs for montSqrSimd).
+ */
+export const SQUARE_KERNEL_MIN_LIMBS: i32 = 110;
+
 let columnLow: u64 = 0;
 
 /**
@@ -160,55 +167,64 @@ export function montSqrScalar(out: usize, w: usize, n: i32, n0inv: u32): void {
 // ---------------------------------------------------------------------------------------------
 
 // @ts-ignore: decorator
+@inline function laneSum(v: v128): u64 {
+  return <u64>i64x2.extract_lane(v, 0) + <u64>i64x2.extract_lane(v, 1);
+}
+
+// @ts-ignore: decorator
 @inline function sumLanes(v0: v128, v1: v128): u64 {
   const v = i64x2.add(v0, v1);
   return <u64>i64x2.extract_lane(v, 0) + <u64>i64x2.extract_lane(v, 1);
 }
 
-/** out = X·b·R^-1 mod N (lazy, < 2N), with Y = reversed b and NN = reversed N. */
+/**
+ * out = X·b·R^-1 mod N (lazy, < 2N), with Y = reversed b and NN = reversed N. Also used for
+ * squaring (Y = reversed X) below SQUARE_KERNEL_MIN_LIMBS: for 2048-bit moduli it measured faster
+ * than montSqrSimd, whose uneven runs cost more in loop overhead and branch misses than the
+ * quarter of multiplies it saves.
+ *
+ * Columns are computed in pairs (i, i+1) over the union of their runs: both read the same X and
+ * M vectors, column i+1 reads Y and NN one limb lower. Terms outside a column's own run multiply
+ * zero padding. The one term column i+1 cannot see yet is m[i]·N[1] (m[i] is picked when column i
+ * ends); it is added afterwards.
+ */
 export function montMulSimd(out: usize, w: usize, n: i32, n0inv: u32): void {
   const m = w + REGION;
   const n0 = <u64>load<u32>(w + REGION3 + (<usize>(n - 1) << 2));
+  const n1 = <u64>load<u32>(w + REGION3 + (<usize>(n - 2) << 2));
   let carry: u64 = 0;
-  for (let i = 0; i < 2 * n - 1; i++) {
+  for (let i = 0; i < 2 * n - 1; i += 2) {
     const first = i < n ? 0 : i - n + 1;
-    const last = i < n ? i : n - 1;
+    const last = i + 1 < n ? i + 1 : n - 1;
     const count = last - first + 1;
     let p = w + (<usize>first << 2);
-    let q = w + REGION2 + (<usize>(n - 1 - i + first) << 2);
-    const end8 = p + (<usize>(count & ~7) << 2);
+    // Column i reads Y at q + 4, column i + 1 at q (no negative load offsets in wasm). In the
+    // second half q points one limb before Y/NN, at the zero padding of the region below.
+    let q = w + REGION2 + (<usize>(n - 1 - i + first) << 2) - 4;
     const end = p + (<usize>((count + 3) & ~3) << 2);
-    let ab0 = i64x2.splat(0), ab1 = i64x2.splat(0), mn0 = i64x2.splat(0), mn1 = i64x2.splat(0);
-    while (p < end8) {
-      let x = v128.load(p), y = v128.load(q);
-      ab0 = i64x2.add(ab0, i64x2.extmul_low_i32x4_u(x, y));
-      ab1 = i64x2.add(ab1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, REGION); y = v128.load(q, REGION);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, 16); y = v128.load(q, 16);
-      ab0 = i64x2.add(ab0, i64x2.extmul_low_i32x4_u(x, y));
-      ab1 = i64x2.add(ab1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, REGION + 16); y = v128.load(q, REGION + 16);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
-      p += 32; q += 32;
-    }
+    let ab0 = i64x2.splat(0), mn0 = i64x2.splat(0), ab1 = i64x2.splat(0), mn1 = i64x2.splat(0);
     while (p < end) {
-      let x = v128.load(p), y = v128.load(q);
-      ab0 = i64x2.add(ab0, i64x2.extmul_low_i32x4_u(x, y));
-      ab1 = i64x2.add(ab1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, REGION); y = v128.load(q, REGION);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
+      const x = v128.load(p), xm = v128.load(p, REGION);
+      let y = v128.load(q, 4), yn = v128.load(q, REGION + 4);
+      ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      mn0 = i64x2.add(mn0, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      y = v128.load(q); yn = v128.load(q, REGION);
+      ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      mn1 = i64x2.add(mn1, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
       p += 16; q += 16;
     }
-    carry = finishColumn(i, n, splitColumn(sumLanes(ab0, ab1), sumLanes(mn0, mn1), carry), out, m, n0, n0inv);
+    carry = finishColumn(i, n, splitColumn(laneSum(ab0), laneSum(mn0), carry), out, m, n0, n0inv);
+    let quotientSum = laneSum(mn1);
+    if (i < n) quotientSum += <u64>load<u32>(m + (<usize>i << 2)) * n1;
+    carry = finishColumn(i + 1, n, splitColumn(laneSum(ab1), quotientSum, carry), out, m, n0, n0inv);
   }
-  store<u32>(out + (<usize>(n - 1) << 2), <u32>carry);
 }
 
-/** out = X²·R^-1 mod N (lazy, < 2N), with Y = reversed X and NN = reversed N. */
+/**
+ * out = X²·R^-1 mod N (lazy, < 2N), with Y = reversed X and NN = reversed N: each cross product
+ * a[j]·a[i-j] once, doubled. A quarter fewer multiplies than montMulSimd, but uneven runs; it wins
+ * for large moduli only (see SQUARE_KERNEL_MIN_LIMBS).
+ */
 export function montSqrSimd(out: usize, w: usize, n: i32, n0inv: u32): void {
   const m = w + REGION;
   const n0 = <u64>load<u32>(w + REGION3 + (<usize>(n - 1) << 2));

@@ -20,7 +20,7 @@ import {
   LIMB_BITS, LIMB_MASK, newLimbs, limbsFromBytesBE, doubleModulo, reduceBelow, copyLimbs,
 } from "./bigint";
 import {
-  REGION_LIMBS, workspaceM, workspaceN, workspaceY, montMulScalar, montSqrScalar, montMulSimd, montSqrSimd,
+  REGION_LIMBS, workspaceM, workspaceN, workspaceY, montMulScalar, montSqrScalar, montMulSimd, montSqrSimd, SQUARE_KERNEL_MIN_LIMBS,
 } from "./montgomery-kernels";
 
 /** Largest limb count the kernel workspace holds (4096-bit modulus + 2 bits headroom = 147). */
@@ -82,7 +82,8 @@ export class MontgomeryModulus {
     memory.fill(workspaceM(w), 0, <usize>n << 2);
     if (ASC_FEATURE_SIMD) {
       reverseLimbs(workspaceY(w), a, n);
-      montSqrSimd(out, w, n, this.n0inv);
+      if (n >= SQUARE_KERNEL_MIN_LIMBS) montSqrSimd(out, w, n, this.n0inv);
+      else montMulSimd(out, w, n, this.n0inv);
     } else {
       montSqrScalar(out, w, n, this.n0inv);
     }
