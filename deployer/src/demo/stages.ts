@@ -35,7 +35,43 @@ export interface DemoStage {
   readonly requests: readonly DemoRequest[];
 }
 
+const bearer = (token: string): Readonly<Record<string, string>> => ({ authorization: `Bearer ${token}` });
+
 export const DEMO_STAGES: readonly DemoStage[] = [
+  {
+    filter: 'jwt-auth',
+    describe: 'verifies RS256 bearer tokens against an inline JWKS; copies sub to x-jwt-sub',
+    configuration: (keys) => ({
+      providers: {
+        demo: {
+          issuer: keys.issuer,
+          audiences: [keys.audience],
+          jwks: keys.jwks,
+          output_claim_to_headers: [{ header: 'x-jwt-sub', claim: 'sub' }],
+        },
+      },
+      rules: [{ match: { prefix: '/' }, requires: ['demo'] }],
+    }),
+    requests: [
+      { title: 'valid token for alice', method: 'GET', path: '/products/7', headers: (keys) => bearer(keys.signToken('alice')), expectStatus: 200 },
+      { title: 'no token', method: 'GET', path: '/products/7', expectStatus: 401 },
+      { title: 'token with a forged signature', method: 'GET', path: '/products/7', headers: (keys) => bearer(`${keys.signToken('mallory').slice(0, -8)}AAAAAAAA`), expectStatus: 401 },
+    ],
+  },
+  {
+    filter: 'rbac',
+    describe: 'Istio AuthorizationPolicy: DENY /admin/* for everyone',
+    configuration: () => ({
+      policies: [{
+        metadata: { name: 'deny-admin', namespace: 'demo' },
+        spec: { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin/*'] } }] }] },
+      }],
+    }),
+    requests: [
+      { title: 'alice reads a product', method: 'GET', path: '/products/9', headers: (keys) => bearer(keys.signToken('alice')), expectStatus: 200 },
+      { title: 'alice tries an admin path', method: 'GET', path: '/admin/users', headers: (keys) => bearer(keys.signToken('alice')), expectStatus: 403 },
+    ],
+  },
   {
     filter: 'example',
     describe: 'adds configured headers to requests and responses, counts streams',
@@ -44,8 +80,8 @@ export const DEMO_STAGES: readonly DemoStage[] = [
       response_headers: { 'x-wasmesh-example': 'hello' },
     }),
     requests: [
-      { title: 'plain GET through the chain', method: 'GET', path: '/products/42', expectStatus: 200, expectResponseHeaders: { 'x-wasmesh-example': 'hello' } },
-      { title: 'POST with a body', method: 'POST', path: '/orders', expectStatus: 200, expectResponseHeaders: { 'x-wasmesh-example': 'hello' } },
+      { title: 'GET through the whole chain', method: 'GET', path: '/products/42', headers: (keys) => bearer(keys.signToken('bob')), expectStatus: 200, expectResponseHeaders: { 'x-wasmesh-example': 'hello' } },
+      { title: 'POST with a body', method: 'POST', path: '/orders', headers: (keys) => bearer(keys.signToken('bob')), expectStatus: 200, expectResponseHeaders: { 'x-wasmesh-example': 'hello' } },
     ],
   },
 ];

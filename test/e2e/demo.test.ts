@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../../deployer/src/demo/run-demo.js';
+import { repoRoot } from '../setup/paths.js';
+
+describe('e2e: deployer demo', () => {
+  it('runs the demo chain on embedded defaults and every request behaves as expected', async () => {
+    let output = '';
+    const result = await runDemo({ root: repoRoot, listen: '127.0.0.1:0', admin: '127.0.0.1:0', keep: false, out: (t) => { output += t; } });
+    try {
+      expect(result.ok, output).toBe(true);
+      expect(output).toMatch(/^#\s+FILTER\s+REQUEST\s+STATUS\s+EXPECTED\s+WHAT THE CHAIN DID$/m);
+      expect(output).toMatch(/example .* 200\s+200 ok\s+.*response \+x-wasmesh-example: hello/);
+      expect(output).toContain('wasmesh_example_requests_total');
+      expect(output).toMatch(/demo: all \d+ requests behaved as expected/);
+    } finally {
+      await result.close();
+    }
+  });
+});
