@@ -40,6 +40,17 @@ describe('istio CRD validation', () => {
     }
   });
 
+  it('istio: DEPLOYER_ISTIO_CRDS overrides where the CRDs are read from, and a missing file is named', () => {
+    const saved = process.env.DEPLOYER_ISTIO_CRDS;
+    process.env.DEPLOYER_ISTIO_CRDS = '/nonexistent/crds.yaml';
+    try {
+      expect(() => validateIstioResource(invalidCases[0]![2])).toThrow(/Istio CRDs not found at \/nonexistent\/crds\.yaml: .*DEPLOYER_ISTIO_CRDS/);
+    } finally {
+      if (saved === undefined) delete process.env.DEPLOYER_ISTIO_CRDS;
+      else process.env.DEPLOYER_ISTIO_CRDS = saved;
+    }
+  });
+
   it('istio: a rendered RequestAuthentication-style resource of another group validates too (shared validator)', () => {
     expect(() => validateIstioResource({
       apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { name: 'jwt', namespace: 'shop' },

@@ -81,6 +81,21 @@ describe('push pipeline', () => {
       expect(Object.keys(second.timings)).toEqual(expect.arrayContaining(['inspect', 'push', 'render', 'validate', 'apply', 'total']));
     });
 
+    it('push: a registry refusing our credentials fails at push with the auth error, and nothing is applied', async () => {
+      const secured = await startRegistry({ htpasswd: [{ username: 'wasmesh', password: 'right-password' }] });
+      try {
+        const before = apiServer.objects().length;
+        const error = await runPush(base({ image: `oci://${secured.host}/wasmesh/example:v1`, dryRun: 'none', namespace: 'auth', credentials: { username: 'wasmesh', password: 'wrong' } })).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(PushStepError);
+        expect((error as PushStepError).step).toBe('push');
+        expect((error as Error).message).toMatch(/401|auth|credential|unauthori[sz]ed/i);
+        expect((error as Error).message).toContain('nothing was applied');
+        expect(apiServer.objects().length).toBe(before);
+      } finally {
+        await secured.stop();
+      }
+    });
+
     it('push: switching via while the other kind is deployed is refused (the filter would run twice)', async () => {
       const image = `oci://${registry.host}/wasmesh/example-compat:v1`;
       await expect(runPush(base({ image, dryRun: 'none', namespace: 'push-compat', via: 'wasmplugin' }))).rejects.toThrow(/already deployed .* as EnvoyFilter/);

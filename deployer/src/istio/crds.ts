@@ -26,6 +26,11 @@ export function istioCrdsPath(): string {
   return path.resolve(REPO_ROOT, '..', 'shared', 'testdata', 'istio', 'customresourcedefinitions.gen.yaml');
 }
 
+/** The CRD file itself is missing or unreadable: a setup problem, not an invalid resource. */
+export class IstioCrdsUnavailableError extends Error {
+  override name = 'IstioCrdsUnavailableError';
+}
+
 interface CrdDocument {
   readonly spec?: {
     readonly scope?: string;
@@ -52,7 +57,7 @@ function crdChunks(file: string): readonly CrdChunk[] {
   const hit = chunkCache.get(file);
   if (hit) return hit;
   if (!existsSync(file)) {
-    throw new Error(`Istio CRDs not found at ${file}: expected customresourcedefinitions.gen.yaml (set DEPLOYER_ISTIO_CRDS to its path)`);
+    throw new IstioCrdsUnavailableError(`Istio CRDs not found at ${file}: expected customresourcedefinitions.gen.yaml (set DEPLOYER_ISTIO_CRDS to its path)`);
   }
   const chunks: CrdChunk[] = [];
   for (const text of readFileSync(file, 'utf8').split(/^---[ \t]*$/m)) {
@@ -61,7 +66,7 @@ function crdChunks(file: string): readonly CrdChunk[] {
     const kind = /^ {4}kind: (\S+)[ \t]*$/m.exec(text)?.[1];
     if (group && kind) chunks.push({ group, kind, text });
   }
-  if (chunks.length === 0) throw new Error(`${file}: no CustomResourceDefinition found: expected Istio's customresourcedefinitions.gen.yaml`);
+  if (chunks.length === 0) throw new IstioCrdsUnavailableError(`${file}: no CustomResourceDefinition found: expected Istio's customresourcedefinitions.gen.yaml`);
   chunkCache.set(file, chunks);
   return chunks;
 }

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { evaluateRule } from './cel.js';
-import { findCrdSchema, istioCrdsPath } from './crds.js';
+import { findCrdSchema, istioCrdsPath, IstioCrdsUnavailableError } from './crds.js';
 import { metadataProblems } from './metadata.js';
 import { toAjvSchema, type JsonSchema } from './schema-convert.js';
 
@@ -144,6 +144,7 @@ export function istioResourceProblems(resource: unknown): IstioValidationProblem
   try {
     checker = validatorFor(apiVersion, kind);
   } catch (error) {
+    if (error instanceof IstioCrdsUnavailableError) throw error;
     return [{ path: 'apiVersion', message: error instanceof Error ? error.message : String(error) }];
   }
   const problems: IstioValidationProblem[] = metadataProblems(metadata, checker.namespaced)
