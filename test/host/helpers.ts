@@ -14,7 +14,7 @@ export function header(list: readonly (readonly [string, string])[], name: strin
   return list.find(([k]) => k === name)?.[1];
 }
 
-export function testFilter(name: string): Uint8Array {
+export function testFilter(name: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(readFileSync(builtTestFilter(name)));
 }
 

@@ -2,7 +2,7 @@
  * What a stream context exposes to the ABI functions. The filter chain implements one
  * StreamBinding per (stream, filter); root contexts have none.
  */
-import type { LocalReply, StreamInfo, StreamCompletion } from './api.js';
+import type { HeaderList, LocalReply, StreamInfo, StreamCompletion } from './api.js';
 import type { MutablePair } from './abi/pairs.js';
 
 /** A body buffer with Envoy's get/set semantics (see abi/buffers.ts). */
@@ -19,9 +19,9 @@ export type FilterState = Map<string, FilterStateEntry>;
 
 export interface StreamFacts {
   readonly info: StreamInfo;
-  readonly requestHeaders: readonly MutablePair[] | undefined;
-  readonly responseHeaders: readonly MutablePair[] | undefined;
-  readonly responseTrailers: readonly MutablePair[] | undefined;
+  readonly requestHeaders: HeaderList | undefined;
+  readonly responseHeaders: HeaderList | undefined;
+  readonly responseTrailers: HeaderList | undefined;
   readonly requestBodyBytes: number;
   readonly responseBodyBytes: number;
   /** Local reply details when a filter ended the stream. */
@@ -31,8 +31,10 @@ export interface StreamFacts {
 }
 
 export interface StreamBinding {
-  /** Header map of the given type; null when not available in the current callback (→ BadArgument). */
-  headerMap(type: number): MutablePair[] | null;
+  /** Header map of the given type for reading; null when not available in the current callback (→ BadArgument). */
+  headerMap(type: number): readonly (readonly [string, string])[] | null;
+  /** The same map for writing (copied on first write); null when not available or read-only. */
+  mutableHeaderMap(type: number): MutablePair[] | null;
   /** Whether the map may be modified now (not in the access-log phase). */
   headersMutable(type: number): boolean;
   headersModified(type: number): void;

@@ -69,15 +69,16 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   readonly slots: StreamSlot[];
   readonly filterState: FilterState = new Map();
   accessLog = false;
-  requestHeaders: MutablePair[] | undefined;
-  responseHeaders: MutablePair[] | undefined;
-  requestTrailers: MutablePair[] | undefined;
-  responseTrailers: MutablePair[] | undefined;
+  /** The stream's maps: the embedder's lists until a filter first writes (copy on write). */
+  requestHeaders: HeaderList | undefined;
+  responseHeaders: HeaderList | undefined;
+  requestTrailers: HeaderList | undefined;
+  responseTrailers: HeaderList | undefined;
+  private readonly owned = [false, false, false, false];
   requestBodyBytes = 0;
   responseBodyBytes = 0;
   localReply: LocalReply | undefined;
   completion: StreamCompletion | undefined;
-  completedAtNanos: bigint | undefined;
   routeCacheCleared = false;
   /** The stream ended (local reply or reset); later calls answer this reply. */
   ended: LocalReply | undefined;
@@ -91,7 +92,11 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   private pendingLocalReply: LocalReply | undefined;
   private pendingReset = false;
   private readonly continueRequested: [StreamSlot | undefined, StreamSlot | undefined] = [undefined, undefined];
-  private readonly failureListener = (): void => this.onAsyncFailure();
+  private listener: (() => void) | undefined;
+  /** Registered on a VM while this stream pauses on it (allocated only when a filter pauses). */
+  private get failureListener(): () => void {
+    return (this.listener ??= () => this.onAsyncFailure());
+  }
 
   constructor(plugins: readonly WasmPlugin[], readonly info: StreamInfo, private readonly clock: Clock) {
     this.slots = new Array(plugins.length);
@@ -109,7 +114,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   // ---- SlotHost -------------------------------------------------------------------------
 
-  map(type: number): MutablePair[] | null {
+  /** request.duration: Envoy computes it when asked; only known once the stream completed. */
+  get completedAtNanos(): bigint | undefined {
+    return this.completion === undefined ? undefined : this.clock.nowNanos();
+  }
+
+  map(type: number): HeaderList | null {
     switch (type) {
       case HeaderMapType.RequestHeaders: return this.requestHeaders ?? null;
       case HeaderMapType.RequestTrailers: return this.requestTrailers ?? null;
@@ -117,6 +127,21 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       case HeaderMapType.ResponseTrailers: return this.responseTrailers ?? null;
       default: return null;
     }
+  }
+
+  mutableMap(type: number): MutablePair[] | null {
+    const current = this.map(type);
+    if (current === null) return null;
+    if (this.owned[type]) return current as MutablePair[];
+    const copy = toMutable(current);
+    this.owned[type] = true;
+    switch (type) {
+      case HeaderMapType.RequestHeaders: this.requestHeaders = copy; break;
+      case HeaderMapType.RequestTrailers: this.requestTrailers = copy; break;
+      case HeaderMapType.ResponseHeaders: this.responseHeaders = copy; break;
+      default: this.responseTrailers = copy;
+    }
+    return copy;
   }
 
   requestHeadersModified(): void {
@@ -150,7 +175,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   decodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
-    this.requestHeaders = toMutable(headers);
+    this.requestHeaders = headers;
+    this.owned[HeaderMapType.RequestHeaders] = false;
     this.eos[REQ] = endOfStream;
     this.waiting[REQ] = done;
     this.runHeaders(REQ, 0);
@@ -158,7 +184,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   encodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
-    this.responseHeaders = toMutable(headers);
+    this.responseHeaders = headers;
+    this.owned[HeaderMapType.ResponseHeaders] = false;
     this.eos[RESP] = endOfStream;
     this.waiting[RESP] = done;
     this.runHeaders(RESP, 0);
@@ -174,7 +201,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   decodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
-    this.requestTrailers = toMutable(trailers);
+    this.requestTrailers = trailers;
+    this.owned[HeaderMapType.RequestTrailers] = false;
     this.eos[REQ] = true;
     this.waiting[REQ] = done;
     this.runTrailers(REQ, 0);
@@ -182,7 +210,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   encodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
-    this.responseTrailers = toMutable(trailers);
+    this.responseTrailers = trailers;
+    this.owned[HeaderMapType.ResponseTrailers] = false;
     this.eos[RESP] = true;
     this.waiting[RESP] = done;
     this.runTrailers(RESP, 0);
@@ -191,11 +220,10 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   /** proxy_on_done, proxy_on_log, proxy_on_delete in every filter; drops the stream's state. */
   complete(info: StreamCompletion): void {
     this.completion = info;
-    this.completedAtNanos = this.clock.nowNanos();
     this.accessLog = true;
     this.waiting[REQ] = this.waiting[RESP] = undefined;
     for (const slot of this.slots) {
-      slot.vm.failureListeners.delete(this.failureListener);
+      if (this.listener !== undefined) slot.vm.failureListeners.delete(this.listener);
       if (slot.contextId === undefined || slot.dead || slot.vm.failed) continue;
       slot.vm.callIn(slot.contextId, 'proxy_on_done', slot.contextId);
     }
@@ -232,7 +260,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   private invoke(slot: StreamSlot, name: string, a: number, b?: number): number {
     if (slot.dead || slot.contextId === undefined) return FAILED;
     this.inCallback = true;
-    const result = b === undefined ? slot.vm.callIn(slot.contextId, name, slot.contextId, a) : slot.vm.callIn(slot.contextId, name, slot.contextId, a, b);
+    const result = slot.vm.callIn(slot.contextId, name, slot.contextId, a, b);
     this.inCallback = false;
     if (slot.vm.failed) {
       slot.dead = true;
@@ -280,12 +308,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   private runHeaders(dir: Dir, from: number): void {
     const n = this.slots.length;
-    const headers = dir === REQ ? this.requestHeaders! : this.responseHeaders!;
     for (let pos = from; pos < n; pos++) {
       const slot = this.at(dir, pos);
       if (slot.dead && slot.failureHandled) continue;
       slot.open |= HEADERS_BIT[dir];
-      const status = this.invoke(slot, HEADER_CALLBACK[dir], headers.length, this.eos[dir] ? 1 : 0);
+      const count = (dir === REQ ? this.requestHeaders! : this.responseHeaders!).length;
+      const status = this.invoke(slot, HEADER_CALLBACK[dir], count, this.eos[dir] ? 1 : 0);
       if (this.interrupted(dir, slot, status)) return;
       const proceed = status === FAILED || status === FilterHeadersStatus.Continue || status === FilterHeadersStatus.ContinueAndEndStream
         || status > FilterHeadersStatus.StopAllIterationAndWatermark || this.takeContinue(dir, slot);
@@ -295,6 +323,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       }
       slot.open &= ~HEADERS_BIT[dir];
     }
+    const headers = dir === REQ ? this.requestHeaders! : this.responseHeaders!;
     this.settle(dir, { action: 'continue', headers, endOfStream: this.eos[dir], routeCacheCleared: dir === REQ && this.routeCacheCleared });
   }
 
@@ -343,7 +372,6 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   private runTrailers(dir: Dir, from: number): void {
     const n = this.slots.length;
-    const trailers = dir === REQ ? this.requestTrailers! : this.responseTrailers!;
     for (let pos = from; pos < n; pos++) {
       const slot = this.at(dir, pos);
       // Data a filter still holds joins the data flushed ahead of the trailers.
@@ -351,7 +379,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       slot.released[dir] = slot.buffered[dir] = null;
       if (slot.dead && slot.failureHandled) continue;
       slot.open |= TRAILERS_BIT[dir];
-      const status = this.invoke(slot, TRAILER_CALLBACK[dir], trailers.length);
+      const status = this.invoke(slot, TRAILER_CALLBACK[dir], (dir === REQ ? this.requestTrailers! : this.responseTrailers!).length);
       if (this.interrupted(dir, slot, status)) return;
       if (status === FilterTrailersStatus.StopIteration && !this.takeContinue(dir, slot)) {
         this.pause(dir, 'trailers', pos, slot);
@@ -361,6 +389,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     }
     const bufferedData = this.trailerData[dir];
     this.trailerData[dir] = EMPTY;
+    const trailers = dir === REQ ? this.requestTrailers! : this.responseTrailers!;
     this.settle(dir, { action: 'continue', trailers, bufferedData });
   }
 
@@ -442,7 +471,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     this.ended = reply;
     this.localReply = reply;
     this.paused[REQ] = this.paused[RESP] = undefined;
-    for (const slot of this.slots) slot.vm.failureListeners.delete(this.failureListener);
+    if (this.listener !== undefined) for (const slot of this.slots) slot.vm.failureListeners.delete(this.listener);
     const outcome: AnyOutcome = { action: 'localReply', reply };
     const other: Dir = dir === REQ ? RESP : REQ;
     this.settle(dir, outcome);
@@ -459,6 +488,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     }
     if (reply.grpcStatus !== undefined && !headers.some(([k]) => k === 'grpc-status')) headers.push(['grpc-status', String(reply.grpcStatus)]);
     this.responseHeaders = headers;
+    this.owned[HeaderMapType.ResponseHeaders] = true;
     this.sendingLocalReply = true;
     let body = reply.body;
     try {

@@ -11,7 +11,7 @@ import { VmMetrics } from './abi/metrics.js';
 import type { QueueOwner } from './abi/shared-queue.js';
 import type { StreamBinding } from './context.js';
 import type { HostServices, TimerHandle } from './services.js';
-import { WasmVm, checkImports, type ImportObject } from './vm.js';
+import { WasmVm, checkImports, type Export, type ImportObject } from './vm.js';
 import { buildImports } from './abi/imports.js';
 
 export interface ContextRecord {
@@ -33,6 +33,7 @@ export class PluginVm implements QueueOwner {
   readonly metrics: VmMetrics;
   readonly rootContextId: number;
   readonly contexts = new Map<number, ContextRecord>();
+  private readonly exportCache = new Map<string, Export | undefined>();
   private nextContextId = 1;
   currentContextId = 0;
   effectiveContextId = 0;
@@ -95,17 +96,20 @@ export class PluginVm implements QueueOwner {
   }
 
   /** Calls a module export "in" a context, saving/restoring the current and effective context. */
-  callIn(contextId: number, name: string, ...args: number[]): number | undefined {
+  callIn(contextId: number, name: string, a?: number, b?: number, c?: number, d?: number, e?: number): number | undefined {
+    let fn = this.exportCache.get(name);
+    if (fn === undefined && !this.exportCache.has(name)) {
+      fn = this.vm.exported(name);
+      this.exportCache.set(name, fn);
+    }
     const savedCurrent = this.currentContextId;
     const savedEffective = this.effectiveContextId;
     this.currentContextId = contextId;
     this.effectiveContextId = 0;
-    try {
-      return this.vm.call(name, ...args);
-    } finally {
-      this.currentContextId = savedCurrent;
-      this.effectiveContextId = savedEffective;
-    }
+    const result = this.vm.invoke(fn, a, b, c, d, e);
+    this.currentContextId = savedCurrent;
+    this.effectiveContextId = savedEffective;
+    return result;
   }
 
   /** _initialize/_start, root context creation and proxy_on_vm_start. Returns an error text or undefined. */

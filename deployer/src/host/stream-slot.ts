@@ -6,7 +6,7 @@
  * on Continue, so other callbacks get BadArgument. In proxy_on_log (access-log phase) request
  * and response headers and response trailers are readable, not writable.
  */
-import type { LocalReply } from './api.js';
+import type { HeaderList, LocalReply } from './api.js';
 import { HeaderMapType, StreamType, WasmResult } from './abi/constants.js';
 import type { MutablePair } from './abi/pairs.js';
 import type { BodyBuffer, FilterState, StreamBinding, StreamFacts } from './context.js';
@@ -17,7 +17,8 @@ export interface SlotHost {
   readonly facts: StreamFacts;
   readonly filterState: FilterState;
   readonly accessLog: boolean;
-  map(type: number): MutablePair[] | null;
+  map(type: number): HeaderList | null;
+  mutableMap(type: number): MutablePair[] | null;
   requestHeadersModified(): void;
   requestLocalReply(slot: StreamSlot, reply: LocalReply): void;
   requestContinue(slot: StreamSlot, direction: 0 | 1): void;
@@ -55,9 +56,14 @@ export class StreamSlot implements StreamBinding {
     return this.host.accessLog;
   }
 
-  headerMap(type: number): MutablePair[] | null {
+  headerMap(type: number): HeaderList | null {
     if (this.host.accessLog) return type === HeaderMapType.RequestTrailers ? null : this.host.map(type);
     return (this.open & (1 << type)) !== 0 ? this.host.map(type) : null;
+  }
+
+  mutableHeaderMap(type: number): MutablePair[] | null {
+    if (this.host.accessLog || (this.open & (1 << type)) === 0) return null;
+    return this.host.mutableMap(type);
   }
 
   headersMutable(): boolean {

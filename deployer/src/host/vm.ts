@@ -24,7 +24,7 @@ export class ProcExit extends Error {
   }
 }
 
-type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
+export type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
 
 /** Detects the ABI from the `proxy_abi_version_*` marker export (cpp-host src/bytecode_util.cc). */
 export function detectAbiVersion(module: WebAssembly.Module): AbiVersion {
@@ -109,25 +109,38 @@ export class WasmVm {
     return this.memory.buffer.byteLength / 65536;
   }
 
-  /** Calls an export; a trap or host exception fails the VM and yields undefined. Missing export → undefined. */
-  call(name: string, ...args: number[]): number | undefined {
-    const fn = this.exportsByName[name];
-    if (fn === undefined || this.failure !== undefined) return undefined;
-    this.depth++;
-    try {
-      const result = fn(...args);
-      return typeof result === 'bigint' ? Number(result) : (result ?? 0);
-    } catch (error) {
-      this.fail(error instanceof Error ? error : new Error(String(error)));
-      return undefined;
-    } finally {
-      this.depth--;
-      if (this.depth === 0 && this.afterCall.length > 0) this.runAfterCall();
-    }
+  /**
+   * Calls an export; a trap or host exception fails the VM and yields undefined. A missing
+   * export yields undefined too. Fixed arity (no rest arrays): this is the per-request path.
+   */
+  call(name: string, a?: number, b?: number, c?: number, d?: number, e?: number): number | undefined {
+    return this.invoke(this.exportsByName[name], a, b, c, d, e);
   }
 
-  callVoid(name: string, ...args: number[]): boolean {
-    this.call(name, ...args);
+  /** An export for repeated calls through invoke() (undefined when the module lacks it). */
+  exported(name: string): Export | undefined {
+    const fn = this.exportsByName[name];
+    return typeof fn === 'function' ? fn : undefined;
+  }
+
+  invoke(fn: Export | undefined, a?: number, b?: number, c?: number, d?: number, e?: number): number | undefined {
+    if (fn === undefined || this.failure !== undefined) return undefined;
+    this.depth++;
+    let result: number | bigint | undefined;
+    try {
+      result = fn(a ?? 0, b ?? 0, c ?? 0, d ?? 0, e ?? 0);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      result = undefined;
+    }
+    this.depth--;
+    if (this.depth === 0 && this.afterCall.length > 0) this.runAfterCall();
+    if (this.failure !== undefined) return undefined;
+    return typeof result === 'bigint' ? Number(result) : (result ?? 0);
+  }
+
+  callVoid(name: string, a?: number, b?: number): boolean {
+    this.call(name, a, b);
     return this.failure === undefined;
   }
 

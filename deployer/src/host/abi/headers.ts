@@ -14,7 +14,7 @@ import { parsePairs, PairsFormatError, serializePairs, type MutablePair } from '
 
 const encoder = new TextEncoder();
 
-type MapLookup = { map: MutablePair[] | readonly (readonly [string, string])[]; mutable: boolean } | { result: number };
+type MapLookup = { map: HeaderList; mutable: boolean } | { result: number };
 
 function lookup(h: PluginVm, type: number): MapLookup {
   if (type > HeaderMapType.Max) return { result: WasmResult.BadArgument };
@@ -62,7 +62,7 @@ export function headerImports(h: PluginVm): ImportModule {
     const found = lookup(h, type);
     if ('result' in found) return found.result;
     if (!found.mutable) return WasmResult.BadArgument;
-    return found.map as MutablePair[];
+    return h.context()?.stream?.mutableHeaderMap(type) ?? WasmResult.BadArgument;
   };
   return {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
