@@ -5,6 +5,7 @@
  * Every error names the field path and what was expected; a bad config is refused as a whole.
  */
 import { JsonValue, parseJson, jsonError } from "../../lib/json";
+import { asciiLower, asciiUpper } from "./text";
 
 export enum CryptoMode { Auto, Host, Wasm }
 
@@ -240,7 +241,7 @@ function parseProvider(name: string, obj: JsonValue, index: i32): ProviderConfig
       if (!h.isObject()) { configError = hw + ": expected an object {name, value_prefix}"; return null; }
       const u = unknownField(h, ["name", "value_prefix"], hw);
       if (u !== null) { configError = u; return null; }
-      const hname = getString(h, "name", hw, true, "").toLowerCase();
+      const hname = asciiLower(getString(h, "name", hw, true, ""));
       const prefix = getString(h, "value_prefix", hw, false, "");
       if (!field.ok) { configError = field.error; return null; }
       if (!isHeaderName(hname)) { configError = hw + ".name: \"" + hname + "\" is not a header name"; return null; }
@@ -261,7 +262,7 @@ function parseProvider(name: string, obj: JsonValue, index: i32): ProviderConfig
       if (!c.isObject()) { configError = cw + ": expected an object {header, claim}"; return null; }
       const u = unknownField(c, ["header", "claim"], cw);
       if (u !== null) { configError = u; return null; }
-      const header = getString(c, "header", cw, true, "").toLowerCase();
+      const header = asciiLower(getString(c, "header", cw, true, ""));
       const claim = getString(c, "claim", cw, true, "");
       if (!field.ok) { configError = field.error; return null; }
       if (!isHeaderName(header)) { configError = cw + ".header: \"" + header + "\" is not a header name"; return null; }
@@ -296,7 +297,7 @@ function parseRule(config: FilterConfig, obj: JsonValue, i: i32): Rule | null {
     if (rule.path.length > 0 && rule.prefix.length > 0) { configError = where + ".match: give path or prefix, not both"; return null; }
     if (rule.path.length > 0 && !rule.path.startsWith("/")) { configError = where + ".match.path: \"" + rule.path + "\" must start with /"; return null; }
     if (rule.prefix.length > 0 && !rule.prefix.startsWith("/")) { configError = where + ".match.prefix: \"" + rule.prefix + "\" must start with /"; return null; }
-    for (let m = 0; m < methods.length; m++) rule.methods.push(methods[m].toUpperCase());
+    for (let m = 0; m < methods.length; m++) rule.methods.push(asciiUpper(methods[m]));
   }
   if (rule.path.length == 0 && rule.prefix.length == 0) rule.prefix = "/";
   field.ok = true;

@@ -6,6 +6,7 @@
  */
 import { stream_context } from "@solo-io/proxy-runtime/assembly/runtime";
 import { ProviderConfig } from "./config";
+import { startsWithIgnoreAsciiCase } from "./text";
 
 export enum LocationKind { Header, Param, Cookie }
 
@@ -18,14 +19,10 @@ export class ExtractedToken {
   providers: Array<ProviderConfig> = new Array<ProviderConfig>();
 }
 
-function startsWithIgnoreCase(s: string, prefix: string): bool {
-  if (s.length < prefix.length) return false;
-  return s.substring(0, prefix.length).toLowerCase() == prefix.toLowerCase();
-}
 
 /** Value after `prefix`, trimmed; "" when the prefix does not match. */
 function afterPrefix(value: string, prefix: string): string {
-  if (prefix.length > 0 && !startsWithIgnoreCase(value, prefix)) return "";
+  if (prefix.length > 0 && !startsWithIgnoreAsciiCase(value, prefix)) return "";
   return value.substring(prefix.length).trim();
 }
 
@@ -69,21 +66,27 @@ function queryParam(path: string, name: string): string {
   let query = path.substring(q + 1);
   const hash = query.indexOf("#");
   if (hash >= 0) query = query.substring(0, hash);
-  const pairs = query.split("&");
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i];
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf("&", start);
+    if (end < 0) end = query.length;
+    const pair = query.substring(start, end);
     const eq = pair.indexOf("=");
     const key = eq < 0 ? pair : pair.substring(0, eq);
     if (percentDecode(key) == name) return eq < 0 ? "" : percentDecode(pair.substring(eq + 1));
+    start = end + 1;
   }
   return "";
 }
 
 /** Cookie value from a Cookie header (RFC 6265 §4.2.1: `name=value; name2=value2`). */
 function cookieValue(cookieHeader: string, name: string): string {
-  const parts = cookieHeader.split(";");
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i].trim();
+  let start = 0;
+  while (start < cookieHeader.length) {
+    let end = cookieHeader.indexOf(";", start);
+    if (end < 0) end = cookieHeader.length;
+    const part = cookieHeader.substring(start, end).trim();
+    start = end + 1;
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
     if (part.substring(0, eq) == name) {

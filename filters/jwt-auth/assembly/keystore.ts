@@ -13,6 +13,7 @@ import {
 } from "@solo-io/proxy-runtime/assembly/runtime";
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { ProviderConfig } from "./config";
+import { parseDecimal } from "./text";
 import { Jwks, parseJwks, jwksError } from "./jwks";
 import { Metrics } from "./metrics";
 
@@ -146,7 +147,7 @@ export class KeyStore {
     const text = String.UTF8.decode(shared.value);
     const newline = text.indexOf("\n");
     if (newline <= 0) return;
-    const fetchedAt = I64.parseInt(text.substring(0, newline));
+    const fetchedAt = parseDecimal(text.substring(0, newline));
     const jwks = parseJwks(text.substring(newline + 1));
     keys.sharedCas = shared.cas;
     if (jwks === null) return; // never stored by us; ignore a corrupt entry
@@ -182,7 +183,7 @@ export class KeyStore {
     const current = get_shared_data(keys.lockKey);
     let cas: u32 = 0;
     if (current.result == WasmResultValues.Ok) {
-      const deadline = I64.parseInt(String.UTF8.decode(current.value));
+      const deadline = parseDecimal(String.UTF8.decode(current.value));
       if (deadline > now) return false; // another VM is fetching
       cas = current.cas;
     }

@@ -20,6 +20,7 @@ import { KeyWaiter, ProviderKeys } from "./keystore";
 import { stripSpoofableHeaders, applyOutputs, claimHeaderValues, principalOf } from "./outputs";
 import { VerifiedToken } from "./token-cache";
 import { JwtRoot } from "./root";
+import { spacesToUnderscores } from "./text";
 
 /** Envoy filter.cc: the realm is the original URI, path truncated to 256 characters. */
 const MAXIMUM_URI_LENGTH = 256;
@@ -192,7 +193,7 @@ export class JwtStream extends Context {
     if (status != JwtStatus.JwtMissed) challenge += ", error=\"invalid_token\"";
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair(String.UTF8.encode("www-authenticate"), String.UTF8.encode(challenge)));
-    send_local_response(statusHttpCode(status), "jwt_authn_access_denied{" + message.replaceAll(" ", "_") + "}",
+    send_local_response(statusHttpCode(status), "jwt_authn_access_denied{" + spacesToUnderscores(message) + "}",
       String.UTF8.encode(message), headers, GrpcStatusValues.InvalidCode);
     return FilterHeadersStatusValues.StopIteration;
   }
