@@ -34,6 +34,8 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string 
 let apiServer: StandinApiServer;
 const dir = mkdtempSync(path.join(tmpdir(), 'wasmesh-cli-'));
 const kubeconfig = path.join(dir, 'kubeconfig');
+const badWasm = path.join(dir, 'bad.wasm');
+writeFileSync(badWasm, new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x02]));
 const wasm = builtFilter('example');
 const image = 'oci://127.0.0.1:5000/wasmesh/example:v1';
 
@@ -105,6 +107,8 @@ describe('deployer CLI commands', () => {
     [['rollback', 'example', '-n', 'cli', '--kubeconfig', kubeconfig], 'not deployed by wasmesh'],
     [['undeploy', 'example', '-n', 'cli', '--kubeconfig', kubeconfig], 'not deployed by wasmesh'],
     [['status', '--kubeconfig', kubeconfig, '-o', 'xml'], 'unknown output format "xml"'],
+    [['render', badWasm, '--image', image], `${badWasm}: module would not load in Envoy`],
+    [['render', wasm, '--image', 'oci://Registry/UPPER:v1'], 'invalid image reference'],
   ])('cli: %j fails naming the bad value', async (args, message) => {
     await expect(cli(...args)).rejects.toThrow(message);
   });

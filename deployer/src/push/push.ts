@@ -111,11 +111,7 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
 
   const remote = options.dryRun === 'none';
   const pinned = await step('push', async (): Promise<PinnedImage> => {
-    if (!remote) {
-      // Image builds are deterministic, so the digest a real push would produce is known locally.
-      const image = await buildWasmImage({ wasm: options.wasm, format: options.format, abiVersion: reference.report.abiVersion });
-      return pinnedImage(reference.ref.registry, reference.ref.repository, image.manifestDigest, reference.report.sha256);
-    }
+    if (!remote) return localPinnedImage(options.wasm, options.image, options.format);
     const pushed = await pushWasmImage({
       wasm: options.wasm, reference: options.image, format: options.format, credentials: options.credentials,
       dockerConfigPath: options.dockerConfigPath, chunkSize: options.chunkSize, signal: options.signal,
@@ -139,6 +135,19 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
     (objects) => objects.map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.action}`).join(', '));
   timings.total = performance.now() - started;
   return { filter: options.filter, image: pinned, pushed: remote, manifests, applied, timings };
+}
+
+/**
+ * The pinned image a push of `wasm` to `image` would produce, computed without a registry:
+ * image builds are deterministic (deployer/src/oci/image-builder.ts), so the manifest digest is
+ * known locally. Used by dry runs and `deployer render`.
+ */
+export async function localPinnedImage(wasm: Uint8Array, image: string, format: WasmImageFormat): Promise<PinnedImage> {
+  const ref = parseImageReference(image);
+  const report = inspectModule(wasm);
+  if (!report.ok) throw new Error(`module would not load in Envoy: ${report.problems.join('; ')}`);
+  const built = await buildWasmImage({ wasm, format, abiVersion: report.abiVersion });
+  return pinnedImage(ref.registry, ref.repository, built.manifestDigest, report.sha256);
 }
 
 function pinnedImage(registry: string, repository: string, manifestDigest: string, wasmSha256: string): PinnedImage {

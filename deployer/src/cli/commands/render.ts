@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { buildWasmImage } from '../../oci/image-builder.js';
-import { inspectModule } from '../../inspect/inspect.js';
-import { parseImageReference } from '../../oci/reference.js';
 import { manifestsToJson, manifestsToYaml, renderFilter, writeManifests } from '../../render/index.js';
 import { addWiringOptions, loadPluginConfig, parseWiring, type WiringFlags } from '../../push/cli-options.js';
-import { filterNameFromPath, readWasmFile } from '../../push/push.js';
+import { filterNameFromPath, localPinnedImage, readWasmFile } from '../../push/push.js';
 
 interface RenderFlags extends WiringFlags {
   readonly out?: string;
@@ -26,14 +23,11 @@ Examples:
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
       const wiring = parseWiring(flags);
       const filter = flags.filter ?? filterNameFromPath(wasmPath);
-      const wasm = await readWasmFile(wasmPath);
-      const report = inspectModule(wasm);
-      if (!report.ok) throw new Error(`module "${wasmPath}" would not load in Envoy: ${report.problems.join('; ')}`);
-      const ref = parseImageReference(flags.image);
-      const image = await buildWasmImage({ wasm, format: wiring.format, abiVersion: report.abiVersion });
+      const image = await localPinnedImage(await readWasmFile(wasmPath), flags.image, wiring.format)
+        .catch((error: unknown) => { throw new Error(`${wasmPath}: ${error instanceof Error ? error.message : String(error)}`); });
       const manifests = renderFilter({
         filter, namespace: wiring.namespace, selector: wiring.selector, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy,
-        image: { url: `oci://${ref.registry}/${ref.repository}@${image.manifestDigest}`, manifestDigest: image.manifestDigest, wasmSha256: report.sha256 },
+        image,
         pluginConfig: await loadPluginConfig(flags, filter), imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority, appliedAt: new Date().toISOString(),
       });
       if (flags.out) {
