@@ -85,7 +85,7 @@ function validateMessage(type: protobuf.Type, value: Json, path: string): void {
 
 function validateField(field: protobuf.Field, value: Json, path: string): void {
   if (field.map) {
-    if (!isPlainObject(value)) throw new EnvoyConfigError(path, `an object (map<${(field as protobuf.MapField).keyType}, ${field.type}>)`, value);
+    if (!isPlainObject(value)) throw new EnvoyConfigError(path, `an object (map<${(field as unknown as protobuf.MapField).keyType}, ${field.type}>)`, value);
     for (const [key, entry] of Object.entries(value)) validateSingle(field, entry, join(path, key));
     return;
   }
