@@ -135,7 +135,7 @@ export function buildOddMultiples(table: usize, x: usize, y: usize, count: i32, 
 }
 
 /** Converts the Jacobian point at p to affine in place (x at p, y at p + elemBytes; Z = 1). */
-function normalizeOne(p: usize): void {
+export function normalizeOne(p: usize): void {
   const zi = tmp(10), zi2 = tmp(11);
   fInv(zi, pz(p), INV_SCRATCH);
   fSqr(zi2, zi);

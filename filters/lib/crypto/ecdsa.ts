@@ -5,8 +5,11 @@
  *   reject unless 0 < r, s < n; e = leftmost bits of Hash(M) (SHA-256 for P-256, SHA-384 for
  *   P-384: the digest is exactly as long as n, so no truncation is needed); w = s^-1 mod n;
  *   u1 = e w, u2 = r w; R = u1 G + u2 Q; accept iff R != O and x(R) mod n == r.
- * u1 G + u2 Q is one interleaved double-and-add over width-w NAFs (Shamir's trick): a
- * per-curve table of G's odd multiples (built lazily at first use) and a per-key table of Q's.
+ * u1 G + u2 Q is one interleaved double-and-add over width-w NAFs (Shamir's trick), with each
+ * scalar split into SPLIT parts of bitlen/SPLIT bits: u = sum u_k 2^(k L), so
+ * u G = sum u_k (2^(k L) G). With tables of odd multiples of every 2^(k L) G (per curve, built at
+ * first use) and 2^(k L) Q (per key, built when the key is loaded) the loop needs only L
+ * doublings instead of bitlen (64 instead of 256 for P-256), for the same number of additions.
  * x(R) mod n == r is tested without an inversion: X == r Z^2 (or (r + n) Z^2 when r + n < p).
  * Everything here is public data, so variable-time code is fine.
  */
@@ -16,7 +19,7 @@ import {
   CURVE_P256, selectCurve, elemBytes, limbs, curveElemBytes, fMul, fSqr, fSub,
   nMul, pModulus, pR2, nModulus, nR2, bMont, gxMont, gyMont, pMinusN,
 } from "./ec-field";
-import { pointDouble, pointAddMixed, pointFromAffine, buildOddMultiples, isOnCurve, INV_SCRATCH, px, py, pz } from "./ec-point";
+import { pointDouble, pointAddMixed, pointFromAffine, buildOddMultiples, normalizeOne, isOnCurve, px, py, pz } from "./ec-point";
 import { limbsFromBytesBE, limbsLessThan, limbsIsZero, limbsEqual, limbsSub, limbsAdd, wnaf, invModBinary } from "./field";
 
 export enum Curve {
@@ -24,18 +27,22 @@ export enum Curve {
   P384 = 1,
 }
 
-/** Window of the per-key NAF: 2^(W_Q-2) = 32 precomputed odd multiples of Q (3 KB per P-256 key). */
-const W_Q: i32 = 7;
+/** Parts each scalar is split into (see above); divides the limb count of both curves (8, 12). */
+const SPLIT: i32 = 4;
+/** Window of the per-key NAF: 2^(W_Q-2) = 16 odd multiples of each 2^(kL) Q (4 KB per P-256 key, 6 KB per P-384 key). */
+const W_Q: i32 = 6;
 const Q_COUNT: i32 = 1 << (W_Q - 2);
-/** Window of the fixed-base NAF: 64 odd multiples of G, computed once per curve. */
+/** Window of the fixed-base NAF: 64 odd multiples of each 2^(kL) G, computed once per curve. */
 const W_G: i32 = 8;
 const G_COUNT: i32 = 1 << (W_G - 2);
+/** Bytes between the NAFs of two scalar parts (>= 96 + W_G + 1). */
+const NAF_STRIDE: usize = 112;
 
 /** Why the last EcPublicKey.fromCoordinates returned null. */
 export let ecKeyError: string = "";
 
 export class EcPublicKey {
-  /** Affine odd multiples Q, 3Q, ..., (2*Q_COUNT-1)Q, Montgomery form. */
+  /** For k < SPLIT: affine odd multiples P, 3P, ..., (2*Q_COUNT-1)P of P = 2^(kL) Q, Montgomery form. */
   private constructor(readonly curve: Curve, readonly table: StaticArray<u8>) {}
 
   /**
@@ -70,8 +77,8 @@ export class EcPublicKey {
       ecKeyError = name + " public key point is not on the curve";
       return null;
     }
-    const table = new StaticArray<u8>(Q_COUNT * 2 * len);
-    buildOddMultiples(changetype<usize>(table), xs, ys, Q_COUNT, KEY_WORK);
+    const table = new StaticArray<u8>(SPLIT * Q_COUNT * 2 * len);
+    buildSplitTables(changetype<usize>(table), xs, ys, Q_COUNT);
     ecKeyError = "";
     return new EcPublicKey(curve, table);
   }
@@ -95,10 +102,13 @@ const DIGEST = S0 + 14 * 48; // 48 bytes
 // buildOddMultiples work area: 3*count + 3 elements.
 const keyWorkArray = new StaticArray<u8>(48 * (3 * G_COUNT + 3));
 const KEY_WORK = changetype<usize>(keyWorkArray);
-// NAF digits of u1 and u2 (384 + W + 1 bytes each).
-const nafArray = new StaticArray<i8>(2 * 400);
+// Jacobian point for the 2^L doubling chains of buildSplitTables.
+const shiftedArray = new StaticArray<u8>(3 * 48);
+const SHIFTED = changetype<usize>(shiftedArray);
+// NAF digits of the SPLIT parts of u1, then of u2.
+const nafArray = new StaticArray<i8>(2 * SPLIT * <i32>NAF_STRIDE);
 const NAF1 = changetype<usize>(nafArray);
-const NAF2 = NAF1 + 400;
+const NAF2 = NAF1 + <usize>SPLIT * NAF_STRIDE;
 
 // Fixed-base tables for G, built at first use of each curve.
 let gTable256: StaticArray<u8> | null = null;
@@ -107,12 +117,34 @@ let gTable384: StaticArray<u8> | null = null;
 function generatorTable(curve: Curve): usize {
   let t = curve == Curve.P256 ? gTable256 : gTable384;
   if (t == null) {
-    t = new StaticArray<u8>(G_COUNT * 2 * curveElemBytes(curve));
-    buildOddMultiples(changetype<usize>(t), gxMont(), gyMont(), G_COUNT, KEY_WORK);
+    t = new StaticArray<u8>(SPLIT * G_COUNT * 2 * curveElemBytes(curve));
+    buildSplitTables(changetype<usize>(t), gxMont(), gyMont(), G_COUNT);
     if (curve == Curve.P256) gTable256 = t;
     else gTable384 = t;
   }
   return changetype<usize>(t);
+}
+
+/**
+ * Fills SPLIT consecutive tables of `count` affine odd multiples, table k for 2^(k L) P where
+ * L = field bits / SPLIT, starting from the affine Montgomery-form point (x, y) (current curve).
+ */
+function buildSplitTables(tables: usize, x: usize, y: usize, count: i32): void {
+  const eb = elemBytes;
+  const tableBytes = <usize>count * 2 * eb;
+  const partBits = <i32>eb * 8 / SPLIT;
+  for (let k = 0; k < SPLIT; k++) {
+    const table = tables + <usize>k * tableBytes;
+    if (k == 0) {
+      buildOddMultiples(table, x, y, count, KEY_WORK);
+    } else {
+      // 2^(kL) P = 2^L (2^((k-1)L) P), whose affine form is entry 0 of the previous table
+      pointFromAffine(SHIFTED, table - tableBytes, table - tableBytes + eb);
+      for (let i = 0; i < partBits; i++) pointDouble(SHIFTED);
+      normalizeOne(SHIFTED);
+      buildOddMultiples(table, px(SHIFTED), py(SHIFTED), count, KEY_WORK);
+    }
+  }
 }
 
 /**
@@ -160,17 +192,25 @@ function verifyDigestRaw(key: EcPublicKey, digest: usize, digestLength: i32, sig
 
   const gTable = generatorTable(curve);
   const qTable = changetype<usize>(key.table);
-  const top1 = wnaf(NAF1, U1, limbs, W_G);
-  const top2 = wnaf(NAF2, U2, limbs, W_Q);
-  let top = max(top1, top2);
-  let infinity = true;
   const eb = elemBytes;
+  const partLimbs = limbs / SPLIT;
+  const gTableBytes = <usize>G_COUNT * 2 * eb;
+  const qTableBytes = <usize>Q_COUNT * 2 * eb;
+  let top = 0;
+  for (let k = 0; k < SPLIT; k++) {
+    const part = <usize>(k * partLimbs) * 4;
+    top = max(top, wnaf(NAF1 + <usize>k * NAF_STRIDE, U1 + part, partLimbs, W_G));
+    top = max(top, wnaf(NAF2 + <usize>k * NAF_STRIDE, U2 + part, partLimbs, W_Q));
+  }
+  let infinity = true;
   for (let i = top - 1; i >= 0; i--) {
     if (!infinity) pointDouble(ACC);
-    const d1 = <i32>load<i8>(NAF1 + <usize>i);
-    if (d1 != 0) infinity = addTableEntry(infinity, gTable, d1, eb);
-    const d2 = <i32>load<i8>(NAF2 + <usize>i);
-    if (d2 != 0) infinity = addTableEntry(infinity, qTable, d2, eb);
+    for (let k = 0; k < SPLIT; k++) {
+      const d1 = <i32>load<i8>(NAF1 + <usize>k * NAF_STRIDE + <usize>i);
+      if (d1 != 0) infinity = addTableEntry(infinity, gTable + <usize>k * gTableBytes, d1, eb);
+      const d2 = <i32>load<i8>(NAF2 + <usize>k * NAF_STRIDE + <usize>i);
+      if (d2 != 0) infinity = addTableEntry(infinity, qTable + <usize>k * qTableBytes, d2, eb);
+    }
   }
   if (infinity) return false; // SEC 1 4.1.4 step 5: R = O is rejected
   // x(R) = X / Z^2; accept iff x(R) mod n == r, i.e. X == r Z^2 or (r < p - n and X == (r + n) Z^2)
