@@ -29,6 +29,8 @@ export enum FetchReason { Initial, Refresh, UnknownKid }
 
 export class ProviderKeys {
   provider: ProviderConfig;
+  /** The store (one per accepted configuration) this key set belongs to. */
+  store: KeyStore;
   jwks: Jwks | null = null;
   /** Shared-data CAS of the copy `jwks` was parsed from (0: none). */
   sharedCas: u32 = 0;
@@ -41,8 +43,9 @@ export class ProviderKeys {
   sharedKey: string = "";
   lockKey: string = "";
 
-  constructor(provider: ProviderConfig) {
+  constructor(provider: ProviderConfig, store: KeyStore) {
     this.provider = provider;
+    this.store = store;
     const remote = provider.remote;
     const sharedKey = remote === null ? "" : "wasmesh.jwt-auth.jwks|" + remote.cluster + "|" + remote.uri;
     this.sharedKey = sharedKey;
@@ -100,7 +103,7 @@ export class KeyStore {
   static create(root: RootContext, metrics: Metrics, providers: Array<ProviderConfig>, refetchIntervalMs: i64): KeyStore | null {
     const store = new KeyStore(root, metrics, refetchIntervalMs);
     for (let i = 0; i < providers.length; i++) {
-      const keys = new ProviderKeys(providers[i]);
+      const keys = new ProviderKeys(providers[i], store);
       const inline = providers[i].inlineJwks;
       if (inline !== null) {
         const jwks = parseJwks(inline!);

@@ -56,12 +56,12 @@ export function principalOf(payload: JsonValue): string {
   return (iss !== null && iss.isString() ? iss.stringValue : "") + "/" + (sub !== null && sub.isString() ? sub.stringValue : "");
 }
 
-export function applyOutputs(provider: ProviderConfig, payloadSegment: string, payloadText: string, principal: string, claimHeaders: Array<string>): void {
+export function applyOutputs(provider: ProviderConfig, payloadSegment: string, payloadUtf8: ArrayBuffer, principalUtf8: ArrayBuffer, claimHeaders: Array<string>): void {
   const request = stream_context.headers.request;
   if (provider.outputPayloadToHeader.length > 0) request.replace(provider.outputPayloadToHeader, payloadSegment);
   for (let i = 0; i + 1 < claimHeaders.length; i += 2) request.replace(claimHeaders[i], claimHeaders[i + 1]);
-  const principalResult = set_property(PRINCIPAL_PROPERTY, String.UTF8.encode(principal));
-  const payloadResult = set_property(PAYLOAD_PROPERTY, String.UTF8.encode(payloadText));
+  const principalResult = set_property(PRINCIPAL_PROPERTY, principalUtf8);
+  const payloadResult = set_property(PAYLOAD_PROPERTY, payloadUtf8);
   if (principalResult != WasmResultValues.Ok || payloadResult != WasmResultValues.Ok) {
     // The payload segment is the canonical base64url of the payload bytes (checked when parsed).
     request.replace(INTERNAL_PAYLOAD_HEADER, payloadSegment);

@@ -19,6 +19,8 @@ const TICK_MS: u32 = 1000;
 export class JwtRoot extends RootContext {
   config: FilterConfig | null = null;
   keys: KeyStore | null = null;
+  /** Stores of replaced configurations with JWKS fetches still in flight (their waiters finish on them). */
+  retired: Array<KeyStore> = new Array<KeyStore>();
   cache: TokenCache = new TokenCache(0);
   crypto: CryptoState = new CryptoState();
   metrics: Metrics | null = null;
@@ -44,6 +46,12 @@ export class JwtRoot extends RootContext {
         (this.config !== null ? " (keeping the previous configuration)" : ""));
       return false;
     }
+    const previous = this.keys;
+    if (previous !== null && previous.pendingCalls.size > 0) {
+      this.retired.push(previous);
+      // Bounded: a store whose fetch never answers must not pin memory forever.
+      if (this.retired.length > 4) this.retired.shift();
+    }
     this.config = config;
     this.keys = keys;
     this.cache = new TokenCache(config.tokenCacheSize);
@@ -59,6 +67,13 @@ export class JwtRoot extends RootContext {
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
     const keys = this.keys;
     if (keys !== null && onJwksResponse(keys, token, headers, body_size)) return;
+    for (let i = 0; i < this.retired.length; i++) {
+      const store = this.retired[i];
+      if (onJwksResponse(store, token, headers, body_size)) {
+        if (store.pendingCalls.size == 0) this.retired.splice(i, 1);
+        return;
+      }
+    }
     log(LogLevelValues.warn, "jwt-auth: http call response for unknown token " + token.toString());
   }
 

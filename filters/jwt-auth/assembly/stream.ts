@@ -36,12 +36,16 @@ class StreamWaiter extends KeyWaiter {
 
 export class JwtStream extends Context {
   finished: bool = false;
-  private realm: string = "";
+  /** :path of the request, for the realm of a rejection (built only when rejecting). */
+  private path: string = "";
   // State kept while paused for a JWKS fetch.
   private pendingToken: ExtractedToken | null = null;
   private pendingJws: Jws | null = null;
   private pendingProvider: ProviderConfig | null = null;
   private pendingTimes: TimeClaims | null = null;
+  /** Key set the stream waits on: kept even if a reconfiguration replaces the store meanwhile
+   *  (like Envoy, an in-flight request finishes with the configuration it started with). */
+  private pendingKeys: ProviderKeys | null = null;
 
   constructor(context_id: u32, root: JwtRoot) {
     super(context_id, root);
@@ -63,8 +67,7 @@ export class JwtStream extends Context {
     const path = request.get(":path");
     const rule = selectRule(config!, path, request.get(":method"));
     if (rule === null || rule.kind == RequirementKind.Skip) return FilterHeadersStatusValues.Continue;
-    this.realm = request.get(":scheme") + "://" + request.get(":authority") +
-      (path.length > MAXIMUM_URI_LENGTH ? path.substring(0, MAXIMUM_URI_LENGTH) : path);
+    this.path = path;
 
     const extracted = extractToken(rule.providers, path);
     if (extracted === null) {
@@ -102,15 +105,14 @@ export class JwtStream extends Context {
     if (timeStatus != JwtStatus.Ok) return this.deny(timeStatus);
     if (!audienceAllowed(jws.payload, provider.audiences)) return this.deny(JwtStatus.JwtAudienceNotAllowed);
 
-    const outcome = this.verifyWithKeys(extracted, jws, provider, times, true);
+    const outcome = this.verifyWithKeys(extracted, jws, provider, root.keys!.forProvider(provider), times, true);
     if (outcome == KeyOutcome.Waiting) return FilterHeadersStatusValues.StopIteration;
     return outcome == KeyOutcome.Verified ? FilterHeadersStatusValues.Continue : FilterHeadersStatusValues.StopIteration;
   }
 
   /** Finds keys for the token and verifies; may register the stream as a JWKS waiter. */
-  private verifyWithKeys(extracted: ExtractedToken, jws: Jws, provider: ProviderConfig, times: TimeClaims, mayWait: bool): KeyOutcome {
+  private verifyWithKeys(extracted: ExtractedToken, jws: Jws, provider: ProviderConfig, keys: ProviderKeys, times: TimeClaims, mayWait: bool): KeyOutcome {
     const root = this.jwtRoot;
-    const keys: ProviderKeys = root.keys!.forProvider(provider);
     const jwks = keys.jwks;
     if (jwks === null) {
       if (mayWait && this.pause(keys, extracted, jws, provider, times, false)) return KeyOutcome.Waiting;
@@ -130,10 +132,10 @@ export class JwtStream extends Context {
         entry.exp = times.exp;
         entry.nbf = times.nbf;
         entry.payloadSegment = jws.payloadSegment;
-        entry.payloadText = jws.payloadText;
-        entry.principal = principalOf(jws.payload);
+        entry.payloadUtf8 = String.UTF8.encode(jws.payloadText);
+        entry.principalUtf8 = String.UTF8.encode(principalOf(jws.payload));
         entry.claimHeaders = claimHeaderValues(provider, jws.payload);
-        root.cache.insert(extracted.token, entry, root.cacheGeneration());
+        if (keys.store === root.keys) root.cache.insert(extracted.token, entry, root.cacheGeneration());
         this.allow(extracted, provider, entry);
         return KeyOutcome.Verified;
       }
@@ -152,7 +154,9 @@ export class JwtStream extends Context {
     this.pendingJws = jws;
     this.pendingProvider = provider;
     this.pendingTimes = times;
-    if (this.jwtRoot.keys!.waitForKeys(keys, new StreamWaiter(this), unknownKid)) return true;
+    this.pendingKeys = keys;
+    if (keys.store.waitForKeys(keys, new StreamWaiter(this), unknownKid)) return true;
+    this.pendingKeys = null;
     this.pendingToken = null;
     this.pendingJws = null;
     this.pendingProvider = null;
@@ -166,13 +170,14 @@ export class JwtStream extends Context {
     const jws = this.pendingJws;
     const provider = this.pendingProvider;
     const times = this.pendingTimes;
+    const keys = this.pendingKeys;
+    this.pendingKeys = null;
     this.pendingToken = null;
     this.pendingJws = null;
     this.pendingProvider = null;
     this.pendingTimes = null;
-    if (extracted === null || jws === null || provider === null || times === null) return;
-    if (this.jwtRoot.config === null) return;
-    const outcome = this.verifyWithKeys(extracted, jws, provider, times, false);
+    if (extracted === null || jws === null || provider === null || times === null || keys === null) return;
+    const outcome = this.verifyWithKeys(extracted, jws, provider, keys, times, false);
     if (outcome == KeyOutcome.Verified) continue_request();
   }
 
@@ -180,7 +185,7 @@ export class JwtStream extends Context {
     if (!provider.forwardOriginalToken && extracted.kind == LocationKind.Header) {
       stream_context.headers.request.remove(extracted.headerName);
     }
-    applyOutputs(provider, verified.payloadSegment, verified.payloadText, verified.principal, verified.claimHeaders);
+    applyOutputs(provider, verified.payloadSegment, verified.payloadUtf8, verified.principalUtf8, verified.claimHeaders);
     this.jwtRoot.metrics!.allowed.inc();
   }
 
@@ -189,7 +194,11 @@ export class JwtStream extends Context {
     if (root.metrics !== null) root.metrics!.denied.inc();
     const message = statusMessage(status);
     // Envoy filter.cc onComplete: `Bearer realm="<uri>"`, plus `, error="invalid_token"` unless the token is missing.
-    let challenge = "Bearer realm=\"" + this.realm + "\"";
+    const request = stream_context.headers.request;
+    const path = this.path;
+    const realm = request.get(":scheme") + "://" + request.get(":authority") +
+      (path.length > MAXIMUM_URI_LENGTH ? path.substring(0, MAXIMUM_URI_LENGTH) : path);
+    let challenge = "Bearer realm=\"" + realm + "\"";
     if (status != JwtStatus.JwtMissed) challenge += ", error=\"invalid_token\"";
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair(String.UTF8.encode("www-authenticate"), String.UTF8.encode(challenge)));

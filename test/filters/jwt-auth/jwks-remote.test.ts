@@ -123,4 +123,5 @@ describe('jwt-auth: remote JWKS', () => {
     for (let i = 0; i < 4; i++) expect(send(emu, '/', bearer(mint(k1, { ...claims, sub: `u${i}` }))).action).toBe('Continue');
     expect(emu.getHttpCalls()).toHaveLength(1);
   });
+
 });
