@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
@@ -11,6 +12,7 @@ import { register as registerStatus } from '../../deployer/src/cli/commands/stat
 import { register as registerTranslate } from '../../deployer/src/cli/commands/translate.js';
 import { register as registerUndeploy } from '../../deployer/src/cli/commands/undeploy.js';
 import { builtFilter } from '../setup/paths.js';
+import { parseIstioResources, translateResources } from '../../deployer/src/translate/index.js';
 import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
 import { REGISTRY_BINARY, startRegistry, type RunningRegistry } from '../support/registry.js';
 
@@ -53,6 +55,14 @@ describe('deployer CLI commands', () => {
     expect(manifest.kind).toBe('EnvoyFilter');
     expect(manifest.spec.workloadSelector).toEqual({ labels: { app: 'reviews' } });
     for (const step of ['inspect', 'push', 'render', 'validate', 'apply']) expect(stderr).toContain(`✓ ${step}`);
+  });
+
+  it('push: --istio translates the policy through the registered translator into the filter config', async () => {
+    const policy = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'render', 'policies', 'authz.yaml');
+    const expected = translateResources(parseIstioResources(readFileSync(policy, 'utf8'))).find((t) => t.filter === 'rbac')!.config;
+    const { stdout } = await cli('push', wasm, '--filter', 'rbac', '--image', image, '--istio', policy, '-n', 'shop', '--dry-run=client', '-o', 'json');
+    const manifest = JSON.parse(stdout) as { spec: { configPatches: { patch: { value: { typed_config?: { config: { configuration: { value: string } } } } } }[] } };
+    expect(JSON.parse(manifest.spec.configPatches[0]!.patch.value.typed_config!.config.configuration.value)).toEqual(expected);
   });
 
   it('render: --out writes one file per object for GitOps', async () => {
