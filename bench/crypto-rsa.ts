@@ -1,10 +1,12 @@
 /**
  * RSA verify speed: the AssemblyScript library (filters/lib/crypto, compiled with the filter flags,
  * with and without `--enable simd`) against node:crypto (OpenSSL) on the same key, message and
- * signature. Run: npx tsx bench/crypto-rsa.ts [--quick]. Prints a table, writes bench/crypto-rsa.json.
+ * signature. Time is process CPU time, with the contenders interleaved round by round, so that a
+ * loaded machine skews all of them alike. Run: npx tsx bench/crypto-rsa.ts [--quick]. Prints a table, writes bench/crypto-rsa.json.
  */
 import { constants, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HashAlg, loadCryptoHarness, type CryptoHarness } from "../test/fixtures/crypto/rsa-harness-loader.js";
@@ -27,38 +29,57 @@ const CASES: readonly BenchCase[] = [
 ];
 
 const quick = process.argv.includes("--quick");
-const TARGET_MS = quick ? 150 : 600;
-const ROUNDS = quick ? 3 : 7;
+const ROUNDS = quick ? 5 : 15;
+const ROUND_MS = quick ? 60 : 150;
 
-/** Median over ROUNDS of the µs per call, each round sized to run about TARGET_MS. */
-function measure(run: (iterations: number) => void): number {
-  let iterations = 8;
+/** CPU time (user + system) of one call of `run`, in µs: steadier than wall time on a shared machine. */
+function cpuMicros(run: () => void): number {
+  const start = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
+/** Iterations that make one round last about ROUND_MS of CPU time. */
+function calibrate(run: (iterations: number) => void): number {
+  let iterations = 4;
   for (;;) {
-    const start = process.hrtime.bigint();
-    run(iterations);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (ms > 40) {
-      iterations = Math.max(1, Math.round((iterations * TARGET_MS) / ms));
-      break;
-    }
+    const micros = cpuMicros(() => run(iterations));
+    if (micros > 20_000) return Math.max(1, Math.round((iterations * ROUND_MS * 1000) / micros));
     iterations *= 2;
   }
-  const samples: number[] = [];
+}
+
+interface Stats {
+  readonly median: number;
+  readonly min: number;
+}
+
+/**
+ * Runs the contenders in interleaved rounds (so load changes hit all of them alike) and returns,
+ * per contender, the median and minimum µs per call over the rounds.
+ */
+function measureInterleaved(contenders: readonly ((iterations: number) => void)[]): Stats[] {
+  const iterations = contenders.map(calibrate);
+  const samples: number[][] = contenders.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint();
-    run(iterations);
-    samples.push(Number(process.hrtime.bigint() - start) / 1e3 / iterations);
+    contenders.forEach((run, index) => {
+      samples[index].push(cpuMicros(() => run(iterations[index])) / iterations[index]);
+    });
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return samples.map((values) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0] };
+  });
 }
 
 interface Row {
   readonly case: string;
   readonly keyBits: number;
-  readonly nodeMicros: number;
-  readonly wasmMicros: number;
-  readonly wasmSimdMicros: number;
+  readonly node: Stats;
+  readonly wasm: Stats;
+  readonly wasmSimd: Stats;
+  /** wasm median / node median. */
   readonly ratio: number;
   readonly ratioSimd: number;
 }
@@ -77,26 +98,25 @@ function benchCase(c: BenchCase, scalar: CryptoHarness, simd: CryptoHarness): Ro
   const modulus = Buffer.from(jwk.n ?? "", "base64url");
   const exponent = Buffer.from(jwk.e ?? "", "base64url");
 
-  const nodeMicros = measure((iterations) => {
+  const nodeRun = (iterations: number): void => {
     for (let i = 0; i < iterations; i++) {
       if (!verify(c.hash, message, { key, padding, saltLength }, signature)) throw new Error(`node rejected ${c.name}`);
     }
-  });
-  const wasm = (harness: CryptoHarness): number => {
+  };
+  const wasmRun = (harness: CryptoHarness): ((iterations: number) => void) => {
     const created = harness.rsaKey(modulus, exponent);
     if (!created.ok) throw new Error(created.error);
-    return measure((iterations) => {
+    return (iterations: number): void => {
       const accepted = c.pss
         ? harness.rsaPssRepeat(created.handle, c.alg, message, signature, saltLength, iterations)
         : harness.rsaPkcs1v15Repeat(created.handle, c.alg, message, signature, iterations);
       if (accepted !== iterations) throw new Error(`wasm rejected ${c.name}`);
-    });
+    };
   };
-  const wasmMicros = wasm(scalar);
-  const wasmSimdMicros = wasm(simd);
+  const [node, wasm, wasmSimd] = measureInterleaved([nodeRun, wasmRun(scalar), wasmRun(simd)]);
   return {
-    case: c.name, keyBits: c.bits, nodeMicros, wasmMicros, wasmSimdMicros,
-    ratio: wasmMicros / nodeMicros, ratioSimd: wasmSimdMicros / nodeMicros,
+    case: c.name, keyBits: c.bits, node, wasm, wasmSimd,
+    ratio: wasm.median / node.median, ratioSimd: wasmSimd.median / node.median,
   };
 }
 
@@ -104,16 +124,20 @@ async function main(): Promise<void> {
   const scalar = await loadCryptoHarness({ simd: false });
   const simd = await loadCryptoHarness({ simd: true });
   const rows = CASES.map((c) => benchCase(c, scalar, simd));
-  const format = (value: number): string => value.toFixed(1);
-  console.log("| case | key bits | node:crypto µs | wasm µs | ratio | wasm+simd µs | ratio |");
+  const format = (stats: Stats): string => `${stats.median.toFixed(1)} (${stats.min.toFixed(1)})`;
+  console.log(`µs of CPU per verify, median (min) over ${ROUNDS} interleaved rounds; ratio = wasm median / node median`);
+  console.log("| case | key bits | node:crypto | wasm (scalar) | ratio | wasm --enable simd | ratio |");
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (const r of rows) {
-    console.log(`| ${r.case} | ${r.keyBits} | ${format(r.nodeMicros)} | ${format(r.wasmMicros)} | ${r.ratio.toFixed(2)}× | ${format(r.wasmSimdMicros)} | ${r.ratioSimd.toFixed(2)}× |`);
+    console.log(`| ${r.case} | ${r.keyBits} | ${format(r.node)} | ${format(r.wasm)} | ${r.ratio.toFixed(2)}× | ${format(r.wasmSimd)} | ${r.ratioSimd.toFixed(2)}× |`);
   }
   const output = path.join(path.dirname(fileURLToPath(import.meta.url)), "crypto-rsa.json");
   writeFileSync(output, JSON.stringify({
     node: process.version,
+    v8: process.versions.v8,
     date: new Date().toISOString(),
+    unit: "µs of process CPU time per verify (median and min over interleaved rounds)",
+    loadAverage: os.loadavg(),
     harnessBytes: { scalar: scalar.binarySize, simd: simd.binarySize },
     rows,
   }, null, 2) + "\n");
