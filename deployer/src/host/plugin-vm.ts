@@ -58,6 +58,8 @@ export class PluginVm implements QueueOwner {
   readonly pendingDone = new Set<number>();
   /** Streams paused on this VM, told when it fails outside a stream callback. */
   readonly failureListeners = new Set<() => void>();
+  /** Shut down: late queue/timer deliveries are dropped. */
+  private closed = false;
   /** Last warn/error/critical log line: added to refusal errors so they say why. */
   lastProblem: string | undefined;
   /** Last configuration proxy_on_configure accepted. */
@@ -147,17 +149,8 @@ export class PluginVm implements QueueOwner {
     return this.vm.failed ? undefined : id;
   }
 
-  /** proxy_on_done / proxy_on_log / proxy_on_delete for a stream context (Envoy onDestroy + log). */
-  finishStreamContext(id: number, log: boolean): void {
-    if (!this.contexts.has(id)) return;
-    if (!this.vm.failed) this.callIn(id, 'proxy_on_done', id);
-    if (log && !this.vm.failed) this.callIn(id, 'proxy_on_log', id);
-    if (!this.vm.failed) this.callIn(id, 'proxy_on_delete', id);
-    this.contexts.delete(id);
-  }
-
   queueReady(rootContextId: number, token: number): void {
-    if (this.vm.failed || !this.contexts.has(rootContextId)) return;
+    if (this.closed || this.vm.failed || !this.contexts.has(rootContextId)) return;
     this.callIn(rootContextId, 'proxy_on_queue_ready', rootContextId, token);
     this.notifyIfFailed();
   }
@@ -193,13 +186,15 @@ export class PluginVm implements QueueOwner {
   }
 
   tick(): void {
-    if (this.vm.failed) return;
+    if (this.closed || this.vm.failed) return;
     this.callIn(this.rootContextId, 'proxy_on_tick', this.rootContextId);
     this.notifyIfFailed();
   }
 
   /** Stops timers and pending calls; runs proxy_on_done on the root context (VM shutdown). */
   shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.tickTimer?.cancel();
     this.tickTimer = undefined;
     for (const call of this.httpCalls.values()) call.cancelled = true;

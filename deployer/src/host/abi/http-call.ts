@@ -9,6 +9,7 @@
  * gRPC calls answer BadArgument: this host has no gRPC clusters (Envoy answers the same for an
  * unknown gRPC service).
  */
+import type { HttpCallResponse } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
 import type { ImportModule } from '../vm.js';
 import { WasmResult } from './constants.js';
@@ -51,7 +52,14 @@ export function httpCallImports(h: PluginVm): ImportModule {
       const token = h.nextHttpCallToken++;
       h.httpCalls.set(token, { rootContextId: h.rootOf(record), cancelled: false });
       h.vm.setU32(tokenPtr, token);
-      clusters.dispatch(cluster, headers, body, trailers, u32(timeoutMs), { plugin: h.spec.name, token }).then(
+      let pending: Promise<HttpCallResponse>;
+      try {
+        pending = clusters.dispatch(cluster, headers, body, trailers, u32(timeoutMs), { plugin: h.spec.name, token });
+      } catch (error) {
+        // A dispatcher that throws fails this call (delivered later, like any failure), not the VM.
+        pending = Promise.reject(error);
+      }
+      pending.then(
         (response) => h.deliverHttpCallResponse(token, response),
         () => h.deliverHttpCallResponse(token, undefined),
       );
