@@ -122,8 +122,9 @@ export class JwtStream extends Context {
     let candidates = 0;
     for (let i = 0; i < jwks.keys.length; i++) {
       const key = jwks.keys[i];
-      // RFC 7515 §4.1.4: with a kid, only the key with that kid; without, every compatible key (Envoy).
-      if (jws.kid !== null && (key.kid === null || key.kid != jws.kid)) continue;
+      // As Envoy's jwt_verify_lib: a key is skipped when both carry a kid and they differ;
+      // keys without kid (and tokens without kid) try every compatible key.
+      if (jws.kid !== null && key.kid !== null && key.kid != jws.kid) continue;
       if (!keyAllowsAlg(key, jws.alg)) continue;
       candidates++;
       if (verifySignature(root.crypto, jws.alg, key, jws.signingInput, jws.signature)) {

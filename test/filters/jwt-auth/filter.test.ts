@@ -300,3 +300,17 @@ describe('jwt-auth: configuration', () => {
     expect(send(emu, '/api', bearer(mint(rsa(), claims()))).action).toBe('Continue');
   });
 });
+
+describe('jwt-auth: key selection', () => {
+  it.each([
+    ['a JWKS key without kid verifies a token with kid (Envoy rule)', true, 'some-kid', 'Continue'],
+    ['a JWKS key without kid verifies a token without kid', true, undefined, 'Continue'],
+    ['a JWKS key with another kid is not tried', false, 'other', 'EndWithLocalResponse'],
+  ])('jwt-auth: onRequestHeaders: %s', async (_name, dropKid, tokenKid, action) => {
+    const es = makeKey('ES256', 'es-a');
+    const { kid: _kid, ...withoutKid } = es.jwk;
+    const emu = await loadJwtAuth({ crypto: 'wasm', providers: { p: { issuer: ISSUER, jwks: { keys: [dropKid ? withoutKid : es.jwk] } } }, rules: [{ requires: ['p'] }] });
+    const token = mint(es, claims(), { header: tokenKid === undefined ? { alg: 'ES256' } : { alg: 'ES256', kid: tokenKid } });
+    expect(send(emu, '/', bearer(token)).action).toBe(action);
+  });
+});
