@@ -75,6 +75,7 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
       allowHTTP1: true,
     }, h2Handler);
     secure.on('secureConnection', (socket: TLSSocket) => {
+      socket.setNoDelay(true);
       track(socket);
       events.onConnection({ http2: socket.alpnProtocol === 'h2', tls: true });
     });
@@ -84,7 +85,8 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
     const h1 = http.createServer({ keepAliveTimeout: 60_000 }, h1Handler);
     const h2 = http2.createServer({}, h2Handler);
     h1.on('clientError', (_error, socket) => socket.destroy());
-    server = net.createServer((socket) => {
+    // noDelay: the HTTP codecs write headers and body separately; Nagle + delayed ACK would stall them.
+    server = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
       sniffPreface(socket, (isHttp2) => {
         events.onConnection({ http2: isHttp2, tls: false });

@@ -19,7 +19,7 @@ export class ClusterPool {
   private readonly agent: http.Agent;
 
   constructor(readonly cluster: ClusterConfig) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', noDelay: true });
   }
 
   get hostPort(): string {
