@@ -1,16 +1,28 @@
 #!/usr/bin/env node
-// The `deployer` bin: runs the esbuild bundle (npm run build), or the TypeScript sources
-// through tsx when the bundle has not been built yet.
-import { existsSync } from 'node:fs';
+// The `deployer` bin: runs the esbuild bundle (npm run build) when it is at least as new as the
+// TypeScript sources, else the sources through tsx — so a stale bundle never runs old code.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const bundle = path.join(root, 'build', 'deployer.mjs');
-if (existsSync(bundle)) {
+const sources = path.join(root, 'deployer', 'src');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+const bundleIsFresh = existsSync(bundle) && (!existsSync(sources) || statSync(bundle).mtimeMs >= newestMtime(sources));
+if (bundleIsFresh) {
   await import(pathToFileURL(bundle).href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(path.join(root, 'deployer', 'src', 'cli', 'main.ts')).href);
+  await import(pathToFileURL(path.join(sources, 'cli', 'main.ts')).href);
 }
