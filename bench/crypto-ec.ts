@@ -117,8 +117,51 @@ function nodeLoop(iterations: number, verifyOnce: () => boolean): void {
   for (let i = 0; i < iterations; i++) if (!verifyOnce()) throw new Error("node:crypto rejected a valid signature");
 }
 
+interface SetupRow {
+  readonly what: string;
+  readonly micros: number;
+}
+
+/** One-off costs: first verify on a fresh instance (builds the fixed-base tables), key loading. */
+async function setupCosts(binary: Uint8Array): Promise<SetupRow[]> {
+  const rows: SetupRow[] = [];
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const ec384 = generateKeyPairSync("ec", { namedCurve: "P-384" });
+  const ed = generateKeyPairSync("ed25519");
+  const message = Buffer.from("setup");
+  const coords = (k: KeyObject) => {
+    const jwk = k.export({ format: "jwk" });
+    return [Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y ?? "", "base64url")] as const;
+  };
+  const timeOnce = (fn: () => void) => {
+    const start = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - start) / 1000;
+  };
+  for (const [what, curve, pair, hash] of [["P-256", 0, ec, "sha256"], ["P-384", 1, ec384, "sha384"]] as const) {
+    const fresh = await EcHarness.fromBinary(binary);
+    const [x, y] = coords(pair.publicKey);
+    const key = fresh.ecKey(curve, x, y) as number;
+    const sig = sign(hash, message, { key: pair.privateKey, dsaEncoding: "ieee-p1363" });
+    rows.push({ what: `${what}: first verify on a fresh instance (builds the G tables)`, micros: timeOnce(() => fresh.ecVerify(key, message, sig)) });
+    const loads: number[] = [];
+    for (let i = 0; i < 30; i++) loads.push(timeOnce(() => fresh.ecKey(curve, x, y)));
+    rows.push({ what: `${what}: EcPublicKey.fromCoordinates (validation + Q tables), median`, micros: median(loads) });
+  }
+  const fresh = await EcHarness.fromBinary(binary);
+  const [edX] = coords(ed.publicKey);
+  const edKey = fresh.edKey(edX) as number;
+  const edSig = sign(null, message, ed.privateKey);
+  rows.push({ what: "Ed25519: first verify on a fresh instance (builds the B table)", micros: timeOnce(() => fresh.edVerify(edKey, message, edSig)) });
+  const loads: number[] = [];
+  for (let i = 0; i < 30; i++) loads.push(timeOnce(() => fresh.edKey(edX)));
+  rows.push({ what: "Ed25519: Ed25519PublicKey.fromBytes (decode + A table), median", micros: median(loads) });
+  return rows;
+}
+
 async function main(): Promise<void> {
   const binary = await compileEcHarness();
+  const setup = await setupCosts(binary);
   const harness = await EcHarness.fromBinary(binary);
   const cases = [
     ecCase(harness, "ES256 (P-256)", "P-256", "sha256", 3),
@@ -133,12 +176,17 @@ async function main(): Promise<void> {
     const target = r.targetRatio === null ? "reported" : `≤ ${r.targetRatio}× ${r.meetsTarget ? "met" : "MISSED"}`;
     console.log(`| ${r.case} | ${r.nodeMicros.toFixed(1)} | ${r.wasmMicros.toFixed(1)} | ${r.ratio.toFixed(2)}× | ${target} |`);
   }
+  console.log("");
+  console.log("| one-off cost (wasm) | µs |");
+  console.log("| --- | ---: |");
+  for (const r of setup) console.log(`| ${r.what} | ${r.micros.toFixed(0)} |`);
   const out = {
     node: process.version,
     date: new Date().toISOString(),
     rounds: ROUNDS,
     harnessBytes: binary.length,
     rows,
+    setup,
   };
   writeFileSync(path.join(here, "crypto-ec.json"), JSON.stringify(out, null, 2) + "\n");
 }

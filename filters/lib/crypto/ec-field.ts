@@ -3,14 +3,15 @@
  * curve once per operation (`selectCurve`) and then calls these helpers; the branch on a global
  * is predictable and far cheaper than an indirect call per field multiplication.
  */
+import { invModBinary } from "./field";
 import {
-  p256pMul, p256pSqr, p256pMulSmall, p256pAdd, p256pSub, p256pInv, p256nMul, p256nInv,
-  P256P_MODULUS, P256P_R2, P256P_ONE, P256N_MODULUS, P256N_R2,
+  p256pMul, p256pSqr, p256pMulSmall, p256pAdd, p256pSub, p256nMul,
+  P256P_MODULUS, P256P_R2, P256P_R3, P256P_ONE, P256N_MODULUS, P256N_R2,
   P256_B_MONT, P256_GX_MONT, P256_GY_MONT, P256_P_MINUS_N,
 } from "./field-p256";
 import {
-  p384pMul, p384pSqr, p384pMulSmall, p384pAdd, p384pSub, p384pInv, p384nMul, p384nInv,
-  P384P_MODULUS, P384P_R2, P384P_ONE, P384N_MODULUS, P384N_R2,
+  p384pMul, p384pSqr, p384pMulSmall, p384pAdd, p384pSub, p384nMul,
+  P384P_MODULUS, P384P_R2, P384P_R3, P384P_ONE, P384N_MODULUS, P384N_R2,
   P384_B_MONT, P384_GX_MONT, P384_GY_MONT, P384_P_MINUS_N,
 } from "./field-p384";
 
@@ -62,20 +63,20 @@ export function curveElemBytes(curve: i32): i32 {
   if (current == CURVE_P256) p256pSub(r, a, b);
   else p384pSub(r, a, b);
 }
-/** r = a^-1; `scratch` holds 17 field elements. */
+/**
+ * r = a^-1 for a in Montgomery form (a = xR): the binary inversion gives (xR)^-1 = x^-1 R^-1,
+ * one Montgomery product with R^3 turns it into x^-1 R. Variable time: only used on public
+ * points (key tables, fixed-base tables). `scratch` is unused (kept for the call sites' layout).
+ */
 export function fInv(r: usize, a: usize, scratch: usize): void {
-  if (current == CURVE_P256) p256pInv(r, a, scratch);
-  else p384pInv(r, a, scratch);
+  invModBinary(r, a, pModulus(), limbs);
+  fMul(r, r, current == CURVE_P256 ? ptr(P256P_R3) : ptr(P384P_R3));
 }
 
 // ---- arithmetic mod n (Montgomery form)
 export function nMul(r: usize, a: usize, b: usize): void {
   if (current == CURVE_P256) p256nMul(r, a, b);
   else p384nMul(r, a, b);
-}
-export function nInv(r: usize, a: usize, scratch: usize): void {
-  if (current == CURVE_P256) p256nInv(r, a, scratch);
-  else p384nInv(r, a, scratch);
 }
 
 // ---- constants of the current curve, as pointers

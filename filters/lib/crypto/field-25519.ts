@@ -240,6 +240,9 @@ export const SCL_ONE: StaticArray<u32> = [0x8d98951d, 0xd6ec3174, 0x737dcf70, 0x
 /** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
 export const SCL_MINUS2: StaticArray<u32> = [0x5cf5d3eb, 0x5812631a, 0xa2f79cd6, 0x14def9de, 0x00000000, 0x00000000, 0x00000000, 0x10000000];
 
+/** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
+export const SCL_R3: StaticArray<u32> = [0x7b83a2db, 0x2a9e4968, 0xaef7f3ec, 0x278324e6, 0x04ec5b65, 0x8065dc6c, 0x3599cec7, 0x0e530b77];
+
 /** r = a * b / R mod m (loop CIOS, see montMulLoop). r may alias a or b. */
 export function sclMul(r: usize, a: usize, b: usize): void {
   montMulLoop(r, a, b, changetype<usize>(SCL_MODULUS), 307527195, 8);
@@ -315,7 +318,4 @@ export function sclInv(r: usize, a: usize, t: usize): void {
   }
   memory.copy(r, acc, 32);
 }
-
-/** R^3 mod L: montMul(x, R^3) = x*R^2, the Montgomery form of x*2^256 (little-endian 32-bit limbs) */
-export const SCL_R3: StaticArray<u32> = [0x7b83a2db, 0x2a9e4968, 0xaef7f3ec, 0x278324e6, 0x04ec5b65, 0x8065dc6c, 0x3599cec7, 0x0e530b77];
 

@@ -74,6 +74,7 @@ function genMontgomery(prefix, m, n, style, options = {}) {
   L.push(staticU32(`${prefix.toUpperCase()}_R2`, mod(R * R, m), n, "R^2 mod m, converts into Montgomery form"));
   L.push(staticU32(`${prefix.toUpperCase()}_ONE`, mod(R, m), n, "R mod m, the Montgomery form of 1"));
   L.push(staticU32(`${prefix.toUpperCase()}_MINUS2`, m - 2n, n, "m - 2, the Fermat inversion exponent"));
+  L.push(staticU32(`${prefix.toUpperCase()}_R3`, mod(R * R * R, m), n, "R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1"));
 
   if (style === "sparse") {
     L.push(...genSparse(prefix, m, n, options.withSquaring ?? true));
@@ -441,8 +442,6 @@ function genFe() {
   // the order of B
   const Lord = (1n << 252n) + 27742317777372353535851937790883648493n;
   L.push(genMontgomery("scl", Lord, 8, "loop"));
-  const R = 1n << 256n;
-  L.push(staticU32("SCL_R3", mod(R * R * R, Lord), 8, "R^3 mod L: montMul(x, R^3) = x*R^2, the Montgomery form of x*2^256"));
   return L.join("\n") + "\n";
 }
 

@@ -18,6 +18,9 @@ export const P256P_ONE: StaticArray<u32> = [0x00000001, 0x00000000, 0x00000000, 
 /** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
 export const P256P_MINUS2: StaticArray<u32> = [0xfffffffd, 0xffffffff, 0xffffffff, 0x00000000, 0x00000000, 0x00000000, 0x00000001, 0xffffffff];
 
+/** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
+export const P256P_R3: StaticArray<u32> = [0x0000000a, 0xfffffffd, 0xfffffff7, 0xffffffed, 0xfffffffc, 0x00000005, 0x00000001, 0x00000018];
+
 /** r = a * b / R mod m (product scanning + additions-only reduction). r may alias a or b. */
 export function p256pMul(r: usize, a: usize, b: usize): void {
   const a0 = <i64>load<u32>(a, 0);
@@ -461,6 +464,9 @@ export const P256N_ONE: StaticArray<u32> = [0x039cdaaf, 0x0c46353d, 0x58e8617b, 
 
 /** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
 export const P256N_MINUS2: StaticArray<u32> = [0xfc63254f, 0xf3b9cac2, 0xa7179e84, 0xbce6faad, 0xffffffff, 0xffffffff, 0x00000000, 0xffffffff];
+
+/** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
+export const P256N_R3: StaticArray<u32> = [0x0b65a624, 0xac8ebec9, 0x0c0555c9, 0x111f28ae, 0x6ba5e93f, 0x2543b924, 0x6407be65, 0x503a54e7];
 
 /** r = a * b / R mod m (loop CIOS, see montMulLoop). r may alias a or b. */
 export function p256nMul(r: usize, a: usize, b: usize): void {

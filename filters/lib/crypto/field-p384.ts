@@ -18,6 +18,9 @@ export const P384P_ONE: StaticArray<u32> = [0x00000001, 0xffffffff, 0xffffffff, 
 /** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
 export const P384P_MINUS2: StaticArray<u32> = [0xfffffffd, 0x00000000, 0x00000000, 0xffffffff, 0xfffffffe, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff];
 
+/** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
+export const P384P_R3: StaticArray<u32> = [0x00000002, 0xfffffffc, 0x00000002, 0x00000003, 0xfffffffe, 0xfffffffc, 0x00000005, 0x00000003, 0xfffffffd, 0xfffffffd, 0x00000002, 0x00000003];
+
 /** r = a * b / R mod m (product scanning + additions-only reduction). r may alias a or b. */
 export function p384pMul(r: usize, a: usize, b: usize): void {
   const a0 = <i64>load<u32>(a, 0);
@@ -475,6 +478,9 @@ export const P384N_ONE: StaticArray<u32> = [0x333ad68d, 0x1313e695, 0xb74f5885, 
 
 /** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
 export const P384N_MINUS2: StaticArray<u32> = [0xccc52971, 0xecec196a, 0x48b0a77a, 0x581a0db2, 0xf4372ddf, 0xc7634d81, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff];
+
+/** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
+export const P384N_R3: StaticArray<u32> = [0x377c7677, 0x302a6faf, 0xd26894bc, 0x2a70cb61, 0xba8dc4ba, 0x0c27ddb8, 0xedb48eb6, 0x5dbd3f41, 0x9522617b, 0x16d08167, 0xb33c33c6, 0xd558bfbc];
 
 /** r = a * b / R mod m (loop CIOS, see montMulLoop). r may alias a or b. */
 export function p384nMul(r: usize, a: usize, b: usize): void {
