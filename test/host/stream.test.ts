@@ -119,7 +119,7 @@ describe('host: stream control', () => {
     expect(new TextDecoder().decode(emu.getCurrentResponseBody(id))).toBe('abcd|4');
   });
 
-  it('host: proxy_on_done, proxy_on_log, proxy_on_delete run on completion with log-phase access', async () => {
+  it('host: proxy_on_log, proxy_on_done, proxy_on_delete run on completion in Envoy order with log-phase access', async () => {
     const emu = await conformance();
     const id = emu.initializeHttpContext();
     emu.callOnRequestHeaders(id, GET, true);
@@ -129,9 +129,9 @@ describe('host: stream control', () => {
     const done = logs.findIndex((l) => l.startsWith('on_done'));
     const log = logs.findIndex((l) => l.startsWith('on_log'));
     const del = logs.findIndex((l) => l.startsWith('on_delete'));
-    expect(done).toBeGreaterThanOrEqual(0);
-    expect(log).toBeGreaterThan(done);
-    expect(del).toBeGreaterThan(log);
+    expect(log).toBeGreaterThanOrEqual(0);
+    expect(done).toBeGreaterThan(log);
+    expect(del).toBeGreaterThan(done);
     expect(logs[log]).toBe('on_log code=204 path=/items?id=7');
   });
 });

@@ -101,7 +101,7 @@ export interface FilterChainStream {
   responseHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome>;
   responseBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome>;
   responseTrailers(trailers: HeaderList): Promise<TrailersOutcome>;
-  /** Stream finished (or reset): runs proxy_on_done, proxy_on_log, proxy_on_delete in every filter. */
+  /** Stream finished (or reset): runs proxy_on_log, then proxy_on_done and proxy_on_delete, in every filter (Envoy order). */
   complete(info: StreamCompletion): void;
 }
 

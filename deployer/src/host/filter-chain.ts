@@ -10,8 +10,10 @@
  * `wasm_fail_stream` local reply (gRPC UNAVAILABLE), or passes when the plugin is fail-open
  * (envoy:context.cc failStream).
  *
- * Contract simplifications (api.ts calls are sequential, each after the previous resolved):
- * body data never reaches a filter while the headers are paused; a local reply sent on the
+ * Headers StopIteration pauses everything, body included: cpp-host context.cc
+ * convertVmCallResultToFilterHeadersStatus turns it into StopAllIterationAndWatermark unless
+ * allow_on_headers_stop_iteration is set (proxy-wasm-cpp-host issue #143), which matches the
+ * sequential api.ts contract. Contract simplifications: a local reply sent on the
  * response path replaces the response without another pass through the filters; buffered
  * data released by continue_stream before end of stream is forwarded with the next chunk.
  */
@@ -217,24 +219,26 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     this.runTrailers(RESP, 0);
   }
 
-  /** proxy_on_done, proxy_on_log, proxy_on_delete in every filter; drops the stream's state. */
+  /**
+   * Stream end: proxy_on_log, then proxy_on_done and proxy_on_delete, in every filter. Envoy
+   * logs before destroying the filters (source/common/http/conn_manager_impl.cc
+   * doDeferredStreamDestroy: filter_manager_.log() then destroyFilters(), whose
+   * Context::onDestroy runs onDone + onDelete). Drops the stream's filter state.
+   */
   complete(info: StreamCompletion): void {
     this.completion = info;
     this.accessLog = true;
     this.waiting[REQ] = this.waiting[RESP] = undefined;
+    const live = (slot: StreamSlot): boolean => slot.contextId !== undefined && !slot.dead && !slot.vm.failed;
     for (const slot of this.slots) {
       if (this.listener !== undefined) slot.vm.failureListeners.delete(this.listener);
-      if (slot.contextId === undefined || slot.dead || slot.vm.failed) continue;
-      slot.vm.callIn(slot.contextId, 'proxy_on_done', slot.contextId);
+      if (live(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_log', slot.contextId);
     }
+    this.accessLog = false;
     for (const slot of this.slots) {
-      if (slot.contextId === undefined || slot.dead || slot.vm.failed) continue;
-      slot.vm.callIn(slot.contextId, 'proxy_on_log', slot.contextId);
-    }
-    for (const slot of this.slots) {
-      if (slot.contextId === undefined) continue;
-      if (!slot.dead && !slot.vm.failed) slot.vm.callIn(slot.contextId, 'proxy_on_delete', slot.contextId);
-      slot.vm.contexts.delete(slot.contextId);
+      if (live(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_done', slot.contextId);
+      if (live(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_delete', slot.contextId);
+      if (slot.contextId !== undefined) slot.vm.contexts.delete(slot.contextId);
       slot.contextId = undefined;
     }
     this.filterState.clear();
@@ -315,8 +319,10 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       const count = (dir === REQ ? this.requestHeaders! : this.responseHeaders!).length;
       const status = this.invoke(slot, HEADER_CALLBACK[dir], count, this.eos[dir] ? 1 : 0);
       if (this.interrupted(dir, slot, status)) return;
+      // cpp-host context.cc convertVmCallResultToFilterHeadersStatus: out-of-range values pause
+      // (StopAllIterationAndWatermark); 2 maps to Envoy's Continue (envoy context.cc default case).
       const proceed = status === FAILED || status === FilterHeadersStatus.Continue || status === FilterHeadersStatus.ContinueAndEndStream
-        || status > FilterHeadersStatus.StopAllIterationAndWatermark || this.takeContinue(dir, slot);
+        || this.takeContinue(dir, slot);
       if (!proceed) {
         this.pause(dir, 'headers', pos, slot);
         return;
@@ -351,11 +357,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       if (this.interrupted(dir, slot, status)) return;
       const released = slot.released[dir];
       slot.released[dir] = null;
-      if (status === FAILED || status === FilterDataStatus.Continue || status > FilterDataStatus.StopIterationNoBuffer || this.takeContinue(dir, slot)) {
+      if (status === FAILED || status === FilterDataStatus.Continue || this.takeContinue(dir, slot)) {
         data = concat(released, data);
         continue;
       }
-      if (status === FilterDataStatus.StopIterationNoBuffer) {
+      // Out-of-range values count as StopIterationNoBuffer (cpp-host convertVmCallResultToFilterDataStatus).
+      if (status >= FilterDataStatus.StopIterationNoBuffer) {
         slot.buffered[dir] = released;
       } else {
         slot.buffered[dir] = concat(released, data);
@@ -381,7 +388,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       slot.open |= TRAILERS_BIT[dir];
       const status = this.invoke(slot, TRAILER_CALLBACK[dir], (dir === REQ ? this.requestTrailers! : this.responseTrailers!).length);
       if (this.interrupted(dir, slot, status)) return;
-      if (status === FilterTrailersStatus.StopIteration && !this.takeContinue(dir, slot)) {
+      if (status !== FAILED && status >= FilterTrailersStatus.StopIteration && !this.takeContinue(dir, slot)) {
         this.pause(dir, 'trailers', pos, slot);
         return;
       }

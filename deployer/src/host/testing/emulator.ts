@@ -275,7 +275,7 @@ export class HostEmulator {
     return this.drive(id, (core, done) => core.encodeTrailers(trailers, done));
   }
 
-  /** proxy_on_done, proxy_on_log, proxy_on_delete. */
+  /** proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's order). */
   completeHttpContext(id: number, responseCode?: number): void {
     const state = this.state(id);
     if (state.completed) return;
