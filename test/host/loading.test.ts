@@ -18,7 +18,7 @@ const spec = (name: string, overrides: Record<string, unknown> = {}) => ({
 describe('host: loading modules', () => {
   it('host: module import env.seed is refused naming the import', async () => {
     host = createProxyWasmHost({ onLog: () => undefined });
-    await expect(host.loadPlugin(spec('bad-import'))).rejects.toThrow('wasm plugin "bad-import": module imports env.seed (function), which Envoy does not provide');
+    await expect(host.loadPlugin(spec('bad-import'))).rejects.toThrow('wasm plugin "bad-import": module imports env.seed, which Envoy does not provide');
   });
 
   it('host: proxy_get_log_level is not provided to an ABI 0.2.0 module', async () => {

@@ -42,7 +42,8 @@ export function checkImports(module: WebAssembly.Module, provided: ImportObject)
   for (const imp of WebAssembly.Module.imports(module)) {
     const group = provided[imp.module];
     if (imp.kind !== 'function' || group === undefined || !Object.prototype.hasOwnProperty.call(group, imp.name)) {
-      throw new WasmLoadError(`module imports ${imp.module}.${imp.name} (${imp.kind}), which Envoy does not provide`);
+      const what = imp.kind === 'function' ? '' : ` (${imp.kind})`;
+      throw new WasmLoadError(`module imports ${imp.module}.${imp.name}${what}, which Envoy does not provide`);
     }
   }
 }
