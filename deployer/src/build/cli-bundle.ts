@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { build } from 'esbuild';
 
 /**
  * Bundles the deployer CLI into one ESM file. The AssemblyScript compiler (and binaryen it
@@ -7,6 +6,7 @@ import { build } from 'esbuild';
  * bundling its wasm-backed modules would break their relative asset loading.
  */
 export async function bundleCli(root: string, outFile = path.join(root, 'build', 'deployer.mjs')): Promise<string> {
+  const { build } = await import('esbuild');
   await build({
     entryPoints: [path.join(root, 'deployer', 'src', 'cli', 'main.ts')],
     outfile: outFile,

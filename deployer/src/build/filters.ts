@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import asc from 'assemblyscript/asc';
 
 export type BuildProfile = 'release' | 'debug';
 
@@ -102,6 +101,9 @@ export async function compileEntry(options: CompileEntryOptions): Promise<BuiltF
   ];
   let diagnostics = '';
   const sink = { write: (chunk: string | Uint8Array) => { diagnostics += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(); return true; } };
+  // Imported on use (also in the CLI bundle, where it stays external): loading the compiler
+  // and binaryen costs seconds that commands other than build should not pay.
+  const { default: asc } = await import('assemblyscript/asc');
   const cwd = process.cwd();
   // asc resolves the entry, asconfig.json and node_modules relative to the working directory.
   process.chdir(options.root);

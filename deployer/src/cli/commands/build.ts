@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { bundleCli } from '../../build/cli-bundle.js';
-import { buildFilters, writeBuildManifest, type BuildProfile, type BuiltFilter } from '../../build/filters.js';
+import type { BuildProfile, BuiltFilter } from '../../build/filters.js';
 import { findProjectRoot } from '../project-root.js';
 import { formatTable, printStructured, type OutputFormat } from '../output.js';
 
@@ -26,6 +25,10 @@ Examples:
   $ deployer build jwt-auth rbac   # just these
   $ deployer build --debug -o json`)
     .action(async (filters: string[], options: { debug: boolean; outDir?: string; cli: boolean; output: string }) => {
+      // Loaded on use: the AssemblyScript compiler (binaryen) and esbuild take seconds to load,
+      // and no other command needs them.
+      const { buildFilters, writeBuildManifest } = await import('../../build/filters.js');
+      const { bundleCli } = await import('../../build/cli-bundle.js');
       const root = findProjectRoot();
       const profile: BuildProfile = options.debug ? 'debug' : 'release';
       const built = await buildFilters({ root, filters, profile, outDir: options.outDir });
