@@ -135,3 +135,15 @@ describe('host: stream control', () => {
     expect(logs[log]).toBe('on_log code=204 path=/items?id=7');
   });
 });
+
+describe('host: bodies while headers are paused (emulator)', () => {
+  it('host: proxy_on_request_body is not called while proxy_on_request_headers is paused; the body follows the resumed headers', async () => {
+    const emu = await conformance({ configuration: 'tick:100' });
+    const id = emu.initializeHttpContext();
+    expect(emu.callOnRequestHeaders(id, withAction('pause-tick'), false)).toBe('Pause');
+    expect(emu.callOnRequestBody(id, 'held', true)).toBe('Pause');
+    emu.tick();
+    expect(emu.getCurrentHttpStreamAction(id)).toBe('Continue');
+    expect(new TextDecoder().decode(emu.getCurrentRequestBody(id))).toBe('held');
+  });
+});

@@ -42,6 +42,7 @@ const TRAILERS_BIT = [1 << HeaderMapType.RequestTrailers, 1 << HeaderMapType.Res
 export type AnyOutcome = HeadersOutcome | DataOutcome | TrailersOutcome;
 type Phase = 'headers' | 'data' | 'trailers';
 interface Pause { readonly phase: Phase; readonly pos: number }
+interface HeldData { readonly chunk: Uint8Array; readonly endOfStream: boolean; readonly done: (o: AnyOutcome) => void }
 
 function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
   if (a === null || a.length === 0) return b;
@@ -89,6 +90,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   private readonly waiting: [((o: AnyOutcome) => void) | undefined, ((o: AnyOutcome) => void) | undefined] = [undefined, undefined];
   private readonly eos: [boolean, boolean] = [false, false];
   private readonly trailerData: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  /** Body that arrived while the headers were paused (emulator only), delivered on resume. */
+  private readonly held: [HeldData | undefined, HeldData | undefined] = [undefined, undefined];
   private inCallback = false;
   private sendingLocalReply = false;
   private pendingLocalReply: LocalReply | undefined;
@@ -331,12 +334,27 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     }
     const headers = dir === REQ ? this.requestHeaders! : this.responseHeaders!;
     this.settle(dir, { action: 'continue', headers, endOfStream: this.eos[dir], routeCacheCleared: dir === REQ && this.routeCacheCleared });
+    const held = this.held[dir];
+    if (held !== undefined) {
+      this.held[dir] = undefined;
+      this.eos[dir] = held.endOfStream;
+      this.waiting[dir] = held.done;
+      this.runData(dir, 0, held.chunk, held.endOfStream);
+    }
   }
 
   private data(dir: Dir, chunk: Uint8Array, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
     if (dir === REQ) this.requestBodyBytes += chunk.length;
     else this.responseBodyBytes += chunk.length;
+    if (this.paused[dir]?.phase === 'headers') {
+      // Headers paused (StopAllIteration*): Envoy buffers the body without calling filters and
+      // delivers it once the headers continue. Only direct core users (the emulator) get here;
+      // api.ts callers wait for the headers outcome first.
+      const held = this.held[dir];
+      this.held[dir] = { chunk: concat(held?.chunk ?? null, chunk), endOfStream, done };
+      return;
+    }
     this.eos[dir] = endOfStream;
     this.waiting[dir] = done;
     this.runData(dir, 0, chunk, endOfStream);
@@ -483,6 +501,11 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     const other: Dir = dir === REQ ? RESP : REQ;
     this.settle(dir, outcome);
     this.settle(other, outcome);
+    for (const d of [REQ, RESP] as const) {
+      const held = this.held[d];
+      this.held[d] = undefined;
+      held?.done(outcome);
+    }
   }
 
   /** Runs a request-path local reply through every filter's response callbacks (Envoy encoder chain). */
