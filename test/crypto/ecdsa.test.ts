@@ -104,107 +104,117 @@ function keyFor(curve: CurveName, x: Uint8Array, y: Uint8Array): number | string
   return handle;
 }
 
-beforeAll(async () => {
-  harness = await EcHarness.load();
-});
+// The filter may be built with or without --enable simd (the RSA kernels want it); this code has
+// no SIMD path, but both builds are checked so neither flag can change a verdict.
+const BUILDS = [
+  { name: "scalar", flags: [] as string[] },
+  { name: "simd", flags: ["--enable", "simd"] },
+];
 
-describe("crypto: ecdsaVerify wycheproof", () => {
-  it.each(cases)("crypto: ecdsaVerify $curve wycheproof tcId $tcId ($flagList) $result", (c) => {
-    const key = keyFor(c.curve, c.x, c.y);
-    if (typeof key === "string") {
-      // A rejected key can never verify anything: fine only if the vector was not valid.
-      expect(c.expected, `key rejected: ${key}`).toBe(false);
-      return;
-    }
-    expect(harness.ecVerify(key, c.msg, c.sig)).toBe(c.expected);
-  });
-});
-
-describe("crypto: ecdsaVerify RFC 6979", () => {
-  it.each(rfc6979)("crypto: ecdsaVerify $curve RFC 6979 $name accepted", (v) => {
-    const key = keyFor(v.curve, Buffer.from(v.ux, "hex"), Buffer.from(v.uy, "hex"));
-    expect(typeof key).toBe("number");
-    expect(harness.ecVerify(key as number, Buffer.from(v.message), Buffer.from(v.r + v.s, "hex"))).toBe(true);
+describe.each(BUILDS)("ec harness build: $name", (build) => {
+  beforeAll(async () => {
+    harness = await EcHarness.load({ extraFlags: build.flags });
+    keyHandles.clear();
   });
 
-  const mutations = rfc6979.flatMap((v) => [
-    { ...v, change: "message with one more byte", message: v.message + "!", sig: v.r + v.s },
-    { ...v, change: "r and s swapped", message: v.message, sig: v.s + v.r },
-    { ...v, change: "last bit of s flipped", message: v.message, sig: v.r + v.s.slice(0, -1) + (parseInt(v.s.slice(-1), 16) ^ 1).toString(16) },
-  ]);
-  it.each(mutations)("crypto: ecdsaVerify $curve RFC 6979 $name with $change rejected", (v) => {
-    const key = keyFor(v.curve, Buffer.from(v.ux, "hex"), Buffer.from(v.uy, "hex")) as number;
-    expect(harness.ecVerify(key, Buffer.from(v.message), Buffer.from(v.sig, "hex"))).toBe(false);
+  describe("crypto: ecdsaVerify wycheproof", () => {
+    it.each(cases)("crypto: ecdsaVerify $curve wycheproof tcId $tcId ($flagList) $result", (c) => {
+      const key = keyFor(c.curve, c.x, c.y);
+      if (typeof key === "string") {
+        // A rejected key can never verify anything: fine only if the vector was not valid.
+        expect(c.expected, `key rejected: ${key}`).toBe(false);
+        return;
+      }
+      expect(harness.ecVerify(key, c.msg, c.sig)).toBe(c.expected);
+    });
   });
 
-  it.each(rfc6979)("crypto: ecdsaVerify $curve RFC 6979 $name with s replaced by n - s accepted (ECDSA has no low-s rule)", (v) => {
-    const key = keyFor(v.curve, Buffer.from(v.ux, "hex"), Buffer.from(v.uy, "hex")) as number;
-    const negS = (ORDER[v.curve] - BigInt("0x" + v.s)).toString(16).padStart(v.s.length, "0");
-    expect(harness.ecVerify(key, Buffer.from(v.message), Buffer.from(v.r + negS, "hex"))).toBe(true);
-  });
-});
+  describe("crypto: ecdsaVerify RFC 6979", () => {
+    it.each(rfc6979)("crypto: ecdsaVerify $curve RFC 6979 $name accepted", (v) => {
+      const key = keyFor(v.curve, Buffer.from(v.ux, "hex"), Buffer.from(v.uy, "hex"));
+      expect(typeof key).toBe("number");
+      expect(harness.ecVerify(key as number, Buffer.from(v.message), Buffer.from(v.r + v.s, "hex"))).toBe(true);
+    });
 
-describe("crypto: ecdsaVerify signature encoding", () => {
-  const sample = rfc6979[0]!;
-  const sampleSig = Buffer.from(sample.r + sample.s, "hex");
-  const n = ORDER["P-256"];
-  const table = [
-    { what: "empty signature", sig: Buffer.alloc(0) },
-    { what: "63-byte signature", sig: sampleSig.subarray(0, 63) },
-    { what: "65-byte signature (trailing zero)", sig: Buffer.concat([sampleSig, Buffer.from([0])]) },
-    { what: "65-byte signature (leading zero)", sig: Buffer.concat([Buffer.from([0]), sampleSig]) },
-    { what: "DER-encoded signature", sig: Buffer.concat([Buffer.from("3046022100", "hex"), sampleSig.subarray(0, 32), Buffer.from("022100", "hex"), sampleSig.subarray(32)]) },
-    { what: "r = 0", sig: Buffer.concat([Buffer.alloc(32), sampleSig.subarray(32)]) },
-    { what: "s = 0", sig: Buffer.concat([sampleSig.subarray(0, 32), Buffer.alloc(32)]) },
-    { what: "r = n", sig: Buffer.concat([bigToBytes(n, 32), sampleSig.subarray(32)]) },
-    { what: "s = n", sig: Buffer.concat([sampleSig.subarray(0, 32), bigToBytes(n, 32)]) },
-    { what: "s = s - n mod 2^256 (same residue mod n, out of range)", sig: Buffer.concat([sampleSig.subarray(0, 32), bigToBytes((BigInt("0x" + sample.s) - n) & ((1n << 256n) - 1n), 32)]) },
-    { what: "all-ones r and s", sig: Buffer.alloc(64, 0xff) },
-  ];
-  it.each(table)("crypto: ecdsaVerify P-256 rejects $what", ({ sig }) => {
-    const key = keyFor("P-256", Buffer.from(sample.ux, "hex"), Buffer.from(sample.uy, "hex")) as number;
-    expect(harness.ecVerify(key, Buffer.from(sample.message), sig)).toBe(false);
-  });
-});
+    const mutations = rfc6979.flatMap((v) => [
+      { ...v, change: "message with one more byte", message: v.message + "!", sig: v.r + v.s },
+      { ...v, change: "r and s swapped", message: v.message, sig: v.s + v.r },
+      { ...v, change: "last bit of s flipped", message: v.message, sig: v.r + v.s.slice(0, -1) + (parseInt(v.s.slice(-1), 16) ^ 1).toString(16) },
+    ]);
+    it.each(mutations)("crypto: ecdsaVerify $curve RFC 6979 $name with $change rejected", (v) => {
+      const key = keyFor(v.curve, Buffer.from(v.ux, "hex"), Buffer.from(v.uy, "hex")) as number;
+      expect(harness.ecVerify(key, Buffer.from(v.message), Buffer.from(v.sig, "hex"))).toBe(false);
+    });
 
-describe("crypto: EcPublicKey.fromCoordinates validation", () => {
-  const p256 = rfc6979[0]!;
-  const x = Buffer.from(p256.ux, "hex");
-  const y = Buffer.from(p256.uy, "hex");
-  const p = PRIME["P-256"];
-  const table = [
-    { what: "x of 31 bytes", curve: 0 as const, x: x.subarray(1), y, error: "P-256 public key coordinates must be 32 bytes each, got x 31 and y 32" },
-    { what: "y of 33 bytes", curve: 0 as const, x, y: Buffer.concat([Buffer.from([0]), y]), error: "P-256 public key coordinates must be 32 bytes each, got x 32 and y 33" },
-    { what: "P-256 coordinates given for P-384", curve: 1 as const, x, y, error: "P-384 public key coordinates must be 48 bytes each, got x 32 and y 32" },
-    { what: "x = p", curve: 0 as const, x: bigToBytes(p, 32), y, error: "P-256 public key coordinate is not below the field prime p" },
-    { what: "y = p + 1 (not reduced)", curve: 0 as const, x, y: bigToBytes(p + 1n, 32), error: "P-256 public key coordinate is not below the field prime p" },
-    { what: "point off the curve (y + 1)", curve: 0 as const, x, y: bigToBytes(BigInt("0x" + p256.uy) + 1n, 32), error: "P-256 public key point is not on the curve" },
-    { what: "(0, 0)", curve: 0 as const, x: Buffer.alloc(32), y: Buffer.alloc(32), error: "P-256 public key point is not on the curve" },
-  ];
-  it.each(table)("crypto: EcPublicKey.fromCoordinates rejects $what", (c) => {
-    expect(harness.ecKey(c.curve, c.x, c.y)).toBe(c.error);
+    it.each(rfc6979)("crypto: ecdsaVerify $curve RFC 6979 $name with s replaced by n - s accepted (ECDSA has no low-s rule)", (v) => {
+      const key = keyFor(v.curve, Buffer.from(v.ux, "hex"), Buffer.from(v.uy, "hex")) as number;
+      const negS = (ORDER[v.curve] - BigInt("0x" + v.s)).toString(16).padStart(v.s.length, "0");
+      expect(harness.ecVerify(key, Buffer.from(v.message), Buffer.from(v.r + negS, "hex"))).toBe(true);
+    });
   });
 
-  it("crypto: EcPublicKey.fromCoordinates accepts a key with y = p - y (the negated point)", () => {
-    const negY = bigToBytes(p - BigInt("0x" + p256.uy), 32);
-    expect(typeof harness.ecKey(0, x, negY)).toBe("number");
+  describe("crypto: ecdsaVerify signature encoding", () => {
+    const sample = rfc6979[0]!;
+    const sampleSig = Buffer.from(sample.r + sample.s, "hex");
+    const n = ORDER["P-256"];
+    const table = [
+      { what: "empty signature", sig: Buffer.alloc(0) },
+      { what: "63-byte signature", sig: sampleSig.subarray(0, 63) },
+      { what: "65-byte signature (trailing zero)", sig: Buffer.concat([sampleSig, Buffer.from([0])]) },
+      { what: "65-byte signature (leading zero)", sig: Buffer.concat([Buffer.from([0]), sampleSig]) },
+      { what: "DER-encoded signature", sig: Buffer.concat([Buffer.from("3046022100", "hex"), sampleSig.subarray(0, 32), Buffer.from("022100", "hex"), sampleSig.subarray(32)]) },
+      { what: "r = 0", sig: Buffer.concat([Buffer.alloc(32), sampleSig.subarray(32)]) },
+      { what: "s = 0", sig: Buffer.concat([sampleSig.subarray(0, 32), Buffer.alloc(32)]) },
+      { what: "r = n", sig: Buffer.concat([bigToBytes(n, 32), sampleSig.subarray(32)]) },
+      { what: "s = n", sig: Buffer.concat([sampleSig.subarray(0, 32), bigToBytes(n, 32)]) },
+      { what: "s = s - n mod 2^256 (same residue mod n, out of range)", sig: Buffer.concat([sampleSig.subarray(0, 32), bigToBytes((BigInt("0x" + sample.s) - n) & ((1n << 256n) - 1n), 32)]) },
+      { what: "all-ones r and s", sig: Buffer.alloc(64, 0xff) },
+    ];
+    it.each(table)("crypto: ecdsaVerify P-256 rejects $what", ({ sig }) => {
+      const key = keyFor("P-256", Buffer.from(sample.ux, "hex"), Buffer.from(sample.uy, "hex")) as number;
+      expect(harness.ecVerify(key, Buffer.from(sample.message), sig)).toBe(false);
+    });
   });
-});
 
-describe("crypto: ecdsaVerify agrees with node:crypto", () => {
-  const rounds = Array.from({ length: 6 }, (_, i) => ({ curve: (i % 2 === 0 ? "P-256" : "P-384") as CurveName, round: i }));
-  it.each(rounds)("crypto: ecdsaVerify $curve fresh key $round: signature by node:crypto accepted, tampered rejected", ({ curve }) => {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: curve });
-    const jwk = publicKey.export({ format: "jwk" });
-    const key = harness.ecKey(CURVE_ID[curve], Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url"));
-    expect(typeof key).toBe("number");
-    for (const length of [0, 1, 55, 56, 64, 111, 112, 128, 1000]) {
-      const message = Buffer.alloc(length, length & 0xff);
-      const sig = sign(HASH[curve], message, { key: privateKey, dsaEncoding: "ieee-p1363" });
-      expect(harness.ecVerify(key as number, message, sig)).toBe(true);
-      const tampered = Buffer.from(sig);
-      tampered[length % tampered.length]! ^= 0x40;
-      expect(harness.ecVerify(key as number, message, tampered)).toBe(false);
-    }
+  describe("crypto: EcPublicKey.fromCoordinates validation", () => {
+    const p256 = rfc6979[0]!;
+    const x = Buffer.from(p256.ux, "hex");
+    const y = Buffer.from(p256.uy, "hex");
+    const p = PRIME["P-256"];
+    const table = [
+      { what: "x of 31 bytes", curve: 0 as const, x: x.subarray(1), y, error: "P-256 public key coordinates must be 32 bytes each, got x 31 and y 32" },
+      { what: "y of 33 bytes", curve: 0 as const, x, y: Buffer.concat([Buffer.from([0]), y]), error: "P-256 public key coordinates must be 32 bytes each, got x 32 and y 33" },
+      { what: "P-256 coordinates given for P-384", curve: 1 as const, x, y, error: "P-384 public key coordinates must be 48 bytes each, got x 32 and y 32" },
+      { what: "x = p", curve: 0 as const, x: bigToBytes(p, 32), y, error: "P-256 public key coordinate is not below the field prime p" },
+      { what: "y = p + 1 (not reduced)", curve: 0 as const, x, y: bigToBytes(p + 1n, 32), error: "P-256 public key coordinate is not below the field prime p" },
+      { what: "point off the curve (y + 1)", curve: 0 as const, x, y: bigToBytes(BigInt("0x" + p256.uy) + 1n, 32), error: "P-256 public key point is not on the curve" },
+      { what: "(0, 0)", curve: 0 as const, x: Buffer.alloc(32), y: Buffer.alloc(32), error: "P-256 public key point is not on the curve" },
+    ];
+    it.each(table)("crypto: EcPublicKey.fromCoordinates rejects $what", (c) => {
+      expect(harness.ecKey(c.curve, c.x, c.y)).toBe(c.error);
+    });
+
+    it("crypto: EcPublicKey.fromCoordinates accepts a key with y = p - y (the negated point)", () => {
+      const negY = bigToBytes(p - BigInt("0x" + p256.uy), 32);
+      expect(typeof harness.ecKey(0, x, negY)).toBe("number");
+    });
+  });
+
+  describe("crypto: ecdsaVerify agrees with node:crypto", () => {
+    const rounds = Array.from({ length: 6 }, (_, i) => ({ curve: (i % 2 === 0 ? "P-256" : "P-384") as CurveName, round: i }));
+    it.each(rounds)("crypto: ecdsaVerify $curve fresh key $round: signature by node:crypto accepted, tampered rejected", ({ curve }) => {
+      const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: curve });
+      const jwk = publicKey.export({ format: "jwk" });
+      const key = harness.ecKey(CURVE_ID[curve], Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url"));
+      expect(typeof key).toBe("number");
+      for (const length of [0, 1, 55, 56, 64, 111, 112, 128, 1000]) {
+        const message = Buffer.alloc(length, length & 0xff);
+        const sig = sign(HASH[curve], message, { key: privateKey, dsaEncoding: "ieee-p1363" });
+        expect(harness.ecVerify(key as number, message, sig)).toBe(true);
+        const tampered = Buffer.from(sig);
+        tampered[length % tampered.length]! ^= 0x40;
+        expect(harness.ecVerify(key as number, message, tampered)).toBe(false);
+      }
+    });
   });
 });
