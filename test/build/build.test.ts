@@ -37,3 +37,29 @@ describe('build: filters', () => {
     expect(release!.abiVersion).toBe('0_2_1');
   });
 });
+
+/** True when the module validates with every binaryen feature except SIMD. */
+async function validatesWithoutSimd(bytes: Uint8Array): Promise<boolean> {
+  const { default: binaryen } = await import('binaryen');
+  const module = binaryen.readBinary(bytes);
+  try {
+    module.setFeatures(binaryen.Features.All & ~binaryen.Features.SIMD128);
+    return module.validate() === 1;
+  } finally {
+    module.dispose();
+  }
+}
+
+describe('build: profiles', () => {
+  let outDir: string;
+  beforeAll(async () => { outDir = await mkdtemp(path.join(os.tmpdir(), 'wasmesh-profiles-')); });
+  afterAll(async () => { await rm(outDir, { recursive: true, force: true }); });
+
+  it('build: jwt-auth uses wasm SIMD in the release profile and none in the portable one', async () => {
+    const [release] = await buildFilters({ root: repoRoot, filters: ['jwt-auth'], outDir, profile: 'release' });
+    const [portable] = await buildFilters({ root: repoRoot, filters: ['jwt-auth'], outDir, profile: 'portable' });
+    expect(portable!.path).toBe(filterOutputPath(outDir, 'jwt-auth', 'portable'));
+    expect(await validatesWithoutSimd(await readFile(release!.path))).toBe(false);
+    expect(await validatesWithoutSimd(await readFile(portable!.path))).toBe(true);
+  }, 180_000);
+});

@@ -3,7 +3,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export type BuildProfile = 'release' | 'debug';
+/**
+ * release: optimized, wasm SIMD enabled (V8 — Envoy's default runtime — runs SIMD by default
+ * since 9.1; the RSA Montgomery kernels need it to stay within 3× of OpenSSL).
+ * portable: optimized without SIMD, for Envoy builds on runtimes without it (e.g. WAMR interpreter).
+ * debug: SIMD, function names and a .wat beside the module.
+ */
+export type BuildProfile = 'release' | 'portable' | 'debug';
 
 export interface BuildFiltersOptions {
   /** Repository root holding `filters/` and `asconfig.json`. */
@@ -44,9 +50,9 @@ export function discoverFilters(root: string): string[] {
     .sort();
 }
 
-/** Output file of a filter: `<name>.wasm` (release) or `<name>.debug.wasm` (debug, with names). */
+/** Output file of a filter: `<name>.wasm` (release), `<name>.portable.wasm`, `<name>.debug.wasm`. */
 export function filterOutputPath(outDir: string, name: string, profile: BuildProfile): string {
-  return path.join(outDir, profile === 'debug' ? `${name}.debug.wasm` : `${name}.wasm`);
+  return path.join(outDir, profile === 'release' ? `${name}.wasm` : `${name}.${profile}.wasm`);
 }
 
 /**

@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .description('Compile filters under filters/ to build/filters/<name>.wasm (and bundle the CLI with --cli)')
     .argument('[filters...]', 'filter names (default: every folder under filters/)')
     .option('--debug', 'debug build with names and a .wat next to the .wasm (<name>.debug.wasm)', process.env.DEPLOYER_BUILD_DEBUG === '1')
+    .option('--portable', 'optimized build without wasm SIMD, for runtimes that lack it (<name>.portable.wasm)', process.env.DEPLOYER_BUILD_PORTABLE === '1')
     .option('--out-dir <dir>', 'output folder (env DEPLOYER_BUILD_OUT_DIR)', process.env.DEPLOYER_BUILD_OUT_DIR)
     .option('--cli', 'also bundle the deployer CLI to build/deployer.mjs', false)
     .option('-o, --output <format>', 'table | json | yaml', 'table')
@@ -23,14 +24,16 @@ export function register(program: Command): void {
 Examples:
   $ deployer build                 # every filter, optimized
   $ deployer build jwt-auth rbac   # just these
-  $ deployer build --debug -o json`)
-    .action(async (filters: string[], options: { debug: boolean; outDir?: string; cli: boolean; output: string }) => {
+  $ deployer build --debug -o json
+  $ deployer build --portable       # no wasm SIMD (runtimes other than V8/wasmtime)`)
+    .action(async (filters: string[], options: { debug: boolean; portable: boolean; outDir?: string; cli: boolean; output: string }) => {
       // Loaded on use: the AssemblyScript compiler (binaryen) and esbuild take seconds to load,
       // and no other command needs them.
       const { buildFilters, writeBuildManifest } = await import('../../build/filters.js');
       const { bundleCli } = await import('../../build/cli-bundle.js');
       const root = findProjectRoot();
-      const profile: BuildProfile = options.debug ? 'debug' : 'release';
+      if (options.debug && options.portable) throw new Error('--debug and --portable exclude each other: pick one build profile');
+      const profile: BuildProfile = options.debug ? 'debug' : options.portable ? 'portable' : 'release';
       const built = await buildFilters({ root, filters, profile, outDir: options.outDir });
       if (options.outDir === undefined && profile === 'release') await writeBuildManifest(`${root}/build/filters`, built);
       if (options.cli) await bundleCli(root);
