@@ -176,3 +176,28 @@ describe('sidecar upstream failures', () => {
     }
   });
 });
+
+describe('sidecar resilience', () => {
+  it.each([
+    { name: 'rejects in requestHeaders', chain: () => ({ ...fakeChain(), newStream: () => ({ ...fakeChain().newStream({} as never), requestHeaders: () => Promise.reject(new Error('boom')) }) }) },
+    { name: 'throws in newStream', chain: () => ({ ...fakeChain(), newStream: () => { throw new Error('no stream'); } }) },
+  ])('answers 503 and keeps serving when the chain $name', async ({ chain }) => {
+    const upstream = await startUpstream(echoHandler('app'));
+    const errors: unknown[] = [];
+    const broken = chain();
+    let useBroken = true;
+    const switching = { plugins: [], newStream: (info: Parameters<typeof broken.newStream>[0]) => (useBroken ? broken.newStream(info) : fakeChain().newStream(info)) };
+    const sidecar = await startTestSidecar(sidecarConfig({ clusters: { app: upstream.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] }), { chain: switching, onError: (e) => errors.push(e) });
+    try {
+      const failed = await request1(`${sidecar.url}/x`);
+      expect(failed.status).toBe(503);
+      expect(errors.length).toBeGreaterThan(0);
+      useBroken = false;
+      const next = await request1(`${sidecar.url}/y`);
+      expect(next.status).toBe(200);
+    } finally {
+      await sidecar.close();
+      await upstream.close();
+    }
+  });
+});

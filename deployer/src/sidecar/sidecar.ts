@@ -107,7 +107,15 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
   let admin: AdminServer | undefined;
   try {
     data = await startDataListener(config.listen, config.tls, {
-      onRequest: (exchange) => void new StreamHandler({ chain, routes, pools, stats, accessLog, onError }, exchange).run(),
+      onRequest: (exchange) => {
+        // Nothing a request does may take the proxy down: a failure here still gets an answer.
+        try {
+          void new StreamHandler({ chain, routes, pools, stats, accessLog, onError }, exchange).run();
+        } catch (error) {
+          onError(error);
+          if (!exchange.res.headersSent) (exchange.res as import('node:http').ServerResponse).writeHead(503, { 'content-type': 'text/plain' }).end('internal error\n');
+        }
+      },
       onConnection: (kind) => {
         stats.downstreamCxTotal++;
         stats.downstreamCxActive++;
