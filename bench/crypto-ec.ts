@@ -3,7 +3,7 @@
  * same asc options as the filters) against node:crypto (OpenSSL) verifying the same signature.
  * Keys are prepared once on both sides (a KeyObject for node, a key handle for wasm), as the
  * jwt-auth filter does with its JWKS. Rounds alternate wasm and node so that load from other
- * processes on the machine hits both alike; the median round is reported.
+ * processes on the machine hits both alike; the median round (of process CPU time) is reported.
  *
  *   npx tsx bench/crypto-ec.ts            # prints a table, writes bench/crypto-ec.json
  */
@@ -33,10 +33,15 @@ interface Row {
   readonly meetsTarget: boolean | null;
 }
 
+/**
+ * µs of process CPU time (user + system) per iteration. CPU time rather than wall time: the
+ * machine is shared, and time spent descheduled says nothing about either implementation.
+ */
 function microsPer(fn: (iterations: number) => void, iterations: number): number {
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   fn(iterations);
-  return Number(process.hrtime.bigint() - start) / 1000 / iterations;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / iterations;
 }
 
 function median(values: readonly number[]): number {
