@@ -11,9 +11,9 @@ interface TlsResult {
   readonly alpn: string | false | null;
 }
 
-function requestTls(url: string, pki: MintedPki, client: { cert: string; key: string } | undefined, alpn: string[] = ['http/1.1']): Promise<TlsResult> {
+function requestTls(url: string, pki: MintedPki, client: { cert: string; key: string } | undefined): Promise<TlsResult> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${url}/peer`, { ca: pki.ca, cert: client?.cert, key: client?.key, agent: false, ALPNProtocols: alpn }, (res) => {
+    const req = https.request(`${url}/peer`, { ca: pki.ca, cert: client?.cert, key: client?.key, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol }));
     });

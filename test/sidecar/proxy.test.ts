@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FilterChain, StreamInfo } from '../../deployer/src/host/api.js';
 import {
   closedPort, echoHandler, eventually, fakeChain, localReply, request1, request2, sidecarConfig, startTestSidecar, startUpstream,
   type StartedSidecar, type TestUpstream,
@@ -178,15 +179,23 @@ describe('sidecar upstream failures', () => {
 });
 
 describe('sidecar resilience', () => {
+  const rejectingHeaders = (): FilterChain => ({
+    plugins: [],
+    newStream: (info: StreamInfo) => ({ ...fakeChain().newStream(info), requestHeaders: () => Promise.reject(new Error('boom')) }),
+  });
+  const throwingNewStream = (): FilterChain => ({
+    plugins: [],
+    newStream: () => { throw new Error('no stream'); },
+  });
   it.each([
-    { name: 'rejects in requestHeaders', chain: () => ({ ...fakeChain(), newStream: () => ({ ...fakeChain().newStream({} as never), requestHeaders: () => Promise.reject(new Error('boom')) }) }) },
-    { name: 'throws in newStream', chain: () => ({ ...fakeChain(), newStream: () => { throw new Error('no stream'); } }) },
+    { name: 'rejects in requestHeaders', chain: rejectingHeaders },
+    { name: 'throws in newStream', chain: throwingNewStream },
   ])('answers 503 and keeps serving when the chain $name', async ({ chain }) => {
     const upstream = await startUpstream(echoHandler('app'));
     const errors: unknown[] = [];
     const broken = chain();
     let useBroken = true;
-    const switching = { plugins: [], newStream: (info: Parameters<typeof broken.newStream>[0]) => (useBroken ? broken.newStream(info) : fakeChain().newStream(info)) };
+    const switching: FilterChain = { plugins: [], newStream: (info: StreamInfo) => (useBroken ? broken.newStream(info) : fakeChain().newStream(info)) };
     const sidecar = await startTestSidecar(sidecarConfig({ clusters: { app: upstream.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] }), { chain: switching, onError: (e) => errors.push(e) });
     try {
       const failed = await request1(`${sidecar.url}/x`);
