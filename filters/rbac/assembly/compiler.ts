@@ -13,7 +13,7 @@ import { CidrIndex, parseCidr } from "./cidr";
 import { Action, ConditionSpec, PolicySpec, RbacConfig, compileError } from "./config";
 import { NamespaceIndex, PrincipalIndex, RequestPrincipalIndex } from "./identity";
 import { MatchSet, addToMap } from "./match-set";
-import { PathTemplate, compilePathTemplate, containsPathTemplate, templateError } from "./path-template";
+import { PathTemplateIndex, compilePathTemplate, containsPathTemplate, templateError } from "./path-template";
 import { StringIndex, parsePattern } from "./string-index";
 
 /** Marks a metric that was not defined (ids themselves may be 0). */
@@ -45,10 +45,6 @@ export class HeaderIndex {
   constructor(readonly name: string, readonly index: StringIndex) {}
 }
 
-export class PathTemplateEntry {
-  constructor(readonly template: PathTemplate, readonly id: i32) {}
-}
-
 export class CompiledPolicies {
   principals: PrincipalIndex = new PrincipalIndex();
   namespaces: NamespaceIndex = new NamespaceIndex();
@@ -62,7 +58,7 @@ export class CompiledPolicies {
   hosts: StringIndex = new StringIndex(true, true);
   methods: StringIndex = new StringIndex(false, true);
   paths: StringIndex = new StringIndex();
-  pathTemplates: Array<PathTemplateEntry> = new Array();
+  pathTemplates: PathTemplateIndex = new PathTemplateIndex();
   headers: Array<HeaderIndex> = new Array();
   claims: Array<ClaimIndex> = new Array();
   sni: StringIndex = new StringIndex();
@@ -183,7 +179,7 @@ function addValue(spec: PolicySpec, condition: ConditionSpec, value: string, fie
       if (containsPathTemplate(value)) {
         const template = compilePathTemplate(value);
         if (template === null) { refuse(spec, field, value, "is not a valid path template: " + templateError); return; }
-        compiled.pathTemplates.push(new PathTemplateEntry(template, id));
+        compiled.pathTemplates.add(template, id);
         return;
       }
       break;

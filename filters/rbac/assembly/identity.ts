@@ -5,7 +5,7 @@
  *  - requestPrincipals: `iss/sub` split at the last `/`, each half matched separately
  */
 import { MatchSet, addToMap } from "./match-set";
-import { Pattern, PatternKind, StringIndex } from "./string-index";
+import { Pattern, PatternKind, StringIndex, parsePattern } from "./string-index";
 
 export const SPIFFE_PREFIX = "spiffe://";
 
@@ -45,37 +45,61 @@ export function globMatches(pattern: string, text: string): bool {
   return p == pattern.length;
 }
 
-/** `source.namespaces` / `when: source.namespace`. */
+/**
+ * `source.namespaces` / `when: source.namespace`: Istio's regex `.*\/ns/<v, * → .*>/.*` on the
+ * peer URI, decomposed so the common forms cost a lookup, not a regex:
+ *   `ns`      some `/ns/<segment>/` has segment == ns            (exact map over segments)
+ *   `ns-*`    some segment starts with ns-                        (prefix table over segments)
+ *   `*-ns`    `-ns/` occurs after the first `/ns/` (`.*` may span `/`)
+ *   `*`       a `/` follows the first `/ns/`
+ *   other     (a `*` inside, or a `/`): the glob, exactly as the regex
+ */
 export class NamespaceIndex {
-  /** Plain names: the regex `.*\/ns/<ns>/.*` holds iff some `/ns/<x>/` in the URI has x == ns. */
-  private exact: Map<string, Array<i32>> = new Map();
+  private segments: StringIndex = new StringIndex();
+  private suffixes: Array<string> = new Array();
+  private suffixIds: Array<i32> = new Array();
+  private any: Array<i32> = new Array();
   private globs: Array<string> = new Array();
   private globIds: Array<i32> = new Array();
+  private size: i32 = 0;
 
-  get isEmpty(): bool { return this.exact.size == 0 && this.globs.length == 0; }
+  get isEmpty(): bool { return this.size == 0; }
 
   add(value: string, id: i32): void {
-    if (value.indexOf("*") < 0 && value.indexOf("/") < 0) {
-      addToMap(this.exact, value, id);
-    } else {
+    this.size++;
+    const star = value.indexOf("*");
+    const lastStar = value.lastIndexOf("*");
+    if (value.indexOf("/") >= 0 || star != lastStar || (star > 0 && star < value.length - 1)) {
       this.globs.push("*/ns/" + value + "/*");
       this.globIds.push(id);
+    } else if (value == "*") {
+      this.any.push(id);
+    } else if (star == 0) {
+      this.suffixes.push(value.substring(1) + "/");
+      this.suffixIds.push(id);
+    } else {
+      this.segments.add(parsePattern(value) as Pattern, id);
     }
   }
 
   match(uriSan: string | null, out: MatchSet): void {
-    if (uriSan === null) return;
-    if (this.exact.size > 0) {
-      let at = uriSan.indexOf("/ns/");
+    if (uriSan === null || this.size == 0) return;
+    const first = uriSan.indexOf("/ns/");
+    if (first < 0) return;
+    if (!this.segments.isEmpty) {
+      let at = first;
       while (at >= 0) {
         const start = at + 4;
         const end = uriSan.indexOf("/", start);
         if (end < 0) break;
-        const ns = uriSan.substring(start, end);
-        if (this.exact.has(ns)) out.markAll(this.exact.get(ns));
+        this.segments.match(uriSan.substring(start, end), out);
         at = uriSan.indexOf("/ns/", at + 1);
       }
     }
+    for (let i = 0, n = this.suffixes.length; i < n; i++) {
+      if (uriSan.indexOf(unchecked(this.suffixes[i]), first + 4) >= 0) out.mark(unchecked(this.suffixIds[i]));
+    }
+    if (this.any.length > 0 && uriSan.indexOf("/", first + 4) >= 0) out.markAll(this.any);
     for (let i = 0; i < this.globs.length; i++) {
       if (globMatches(this.globs[i], uriSan)) out.mark(this.globIds[i]);
     }

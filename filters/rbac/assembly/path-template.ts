@@ -8,6 +8,8 @@
  * `{**}`, so no backtracking is needed.
  */
 
+import { MatchSet, addLength } from "./match-set";
+
 enum TokenKind { Literal = 0, Segment = 1, Rest = 2 }
 
 class Token {
@@ -23,6 +25,9 @@ export let templateError: string = "";
 
 export class PathTemplate {
   constructor(private tokens: Array<Token>) {}
+
+  /** The literal text before the first operator (always starts with "/"). */
+  get head(): string { return this.tokens[0].text; }
 
   matches(path: string): bool {
     let at = 0;
@@ -95,4 +100,46 @@ export function compilePathTemplate(value: string): PathTemplate | null {
 function fail(message: string): PathTemplate | null {
   templateError = message;
   return null;
+}
+
+/**
+ * All templates of all policies, bucketed by their literal head (`/v1/` of `/v1/{*}/x`): a
+ * request probes one bucket per distinct head length and runs only the templates whose head it
+ * starts with.
+ */
+export class PathTemplateIndex {
+  private byHead: Map<string, Array<PathTemplate>> = new Map();
+  private idsByHead: Map<string, Array<i32>> = new Map();
+  private headLengths: Array<i32> = new Array();
+  private size: i32 = 0;
+
+  get isEmpty(): bool { return this.size == 0; }
+
+  add(template: PathTemplate, id: i32): void {
+    this.size++;
+    const head = template.head;
+    if (!this.byHead.has(head)) {
+      this.byHead.set(head, new Array<PathTemplate>());
+      this.idsByHead.set(head, new Array<i32>());
+      addLength(this.headLengths, head.length);
+    }
+    this.byHead.get(head).push(template);
+    this.idsByHead.get(head).push(id);
+  }
+
+  match(path: string, out: MatchSet): void {
+    if (this.size == 0) return;
+    const lengths = this.headLengths;
+    for (let i = 0, n = lengths.length; i < n; i++) {
+      const l = unchecked(lengths[i]);
+      if (l > path.length) break;
+      const head = path.substring(0, l);
+      if (!this.byHead.has(head)) continue;
+      const templates = this.byHead.get(head);
+      const ids = this.idsByHead.get(head);
+      for (let t = 0; t < templates.length; t++) {
+        if (templates[t].matches(path)) out.mark(ids[t]);
+      }
+    }
+  }
 }

@@ -112,8 +112,10 @@ function remoteAddress(facts: RequestFacts, trustedHops: i32): IpAddress | null 
 
 function readJwt(facts: RequestFacts): void {
   const principal = propertyString(PROPERTY_JWT_PRINCIPAL);
-  let payloadText = propertyString(PROPERTY_JWT_PAYLOAD);
-  if (payloadText === null && principal === null) {
+  // jwt-auth sets both properties together: without a principal there is no payload to ask for.
+  let payloadText: string | null = null;
+  if (principal !== null) payloadText = propertyString(PROPERTY_JWT_PAYLOAD);
+  if (principal === null) {
     const header = facts.header(HEADER_JWT_PAYLOAD);
     if (header !== null) {
       const decoded = base64UrlDecode(header);
@@ -161,10 +163,7 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
   }
   policies.methods.match(facts.method, out);
   policies.paths.match(facts.path, out);
-  for (let i = 0; i < policies.pathTemplates.length; i++) {
-    const entry = policies.pathTemplates[i];
-    if (entry.template.matches(facts.path)) out.mark(entry.id);
-  }
+  policies.pathTemplates.match(facts.path, out);
   for (let i = 0; i < policies.headers.length; i++) {
     const value = facts.header(policies.headers[i].name);
     if (value !== null) policies.headers[i].index.match(value, out);
