@@ -128,8 +128,8 @@ export function montMulLoop(r: usize, a: usize, b: usize, m: usize, mprime: u32,
     c += <u64>load<u32>(t + <usize>limbs * 4);
     store<u32>(t + <usize>limbs * 4, <u32>c);
     store<u32>(t + <usize>(limbs + 1) * 4, <u32>(c >> 32));
-    // Written in u64 with an explicit mask: asc 0.28 compiles <u64>(u32 * u32) as a 64-bit
-    // multiply of the extended operands, i.e. without the wrap to 32 bits this step needs.
+    // Written in u64 with an explicit mask: inside <u64>(...) the load<u32> takes the contextual
+    // type u64, so <u64>(load<u32>(t) * mprime) would be a 64-bit product without the 32-bit wrap.
     const q = (<u64>load<u32>(t) * <u64>mprime) & 0xffffffff;
     c = (<u64>load<u32>(t) + q * <u64>load<u32>(m)) >> 32;
     for (let j = 1; j < limbs; j++) {
