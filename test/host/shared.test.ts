@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HeaderList, HeadersOutcome } from '../../deployer/src/host/api.js';
 import { createProxyWasmHost, type WasmProxyHost } from '../../deployer/src/host/host.js';
-import type { WasmFilterChain } from '../../deployer/src/host/filter-chain.js';
+import type { WasmFilterChain } from '../../deployer/src/host/chain.js';
 import { COMPLETION, STREAM_INFO, header, testFilter, withAction } from './helpers.js';
 
 let host: WasmProxyHost;

@@ -17,16 +17,14 @@
  * response path replaces the response without another pass through the filters; buffered
  * data released by continue_stream before end of stream is forwarded with the next chunk.
  */
-import type {
-  DataOutcome, FilterChain, FilterChainStream, HeaderList, HeadersOutcome, LocalReply, StreamCompletion,
-  StreamInfo, TrailersOutcome, WasmPluginHandle,
-} from './api.js';
+import type { DataOutcome, HeaderList, HeadersOutcome, LocalReply, StreamCompletion, StreamInfo, TrailersOutcome } from './api.js';
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMapType } from './abi/constants.js';
 import type { MutablePair } from './abi/pairs.js';
 import type { FilterState, StreamFacts } from './context.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Clock } from './services.js';
 import { StreamSlot, type SlotHost } from './stream-slot.js';
+import { CLOSE_STREAM_DETAILS, concat, FAIL_STREAM_DETAILS, GRPC_UNAVAILABLE, localReplyHeaders, toMutable } from './chain-support.js';
 
 const REQ = 0;
 const RESP = 1;
@@ -44,24 +42,6 @@ type Phase = 'headers' | 'data' | 'trailers';
 interface Pause { readonly phase: Phase; readonly pos: number }
 interface HeldData { readonly chunk: Uint8Array; readonly endOfStream: boolean; readonly done: (o: AnyOutcome) => void }
 
-function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
-  if (a === null || a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function toMutable(list: HeaderList): MutablePair[] {
-  const out: MutablePair[] = new Array(list.length);
-  for (let i = 0; i < list.length; i++) out[i] = [list[i]![0], list[i]![1]];
-  return out;
-}
-
-export const FAIL_STREAM_DETAILS = 'wasm_fail_stream';
-export const CLOSE_STREAM_DETAILS = 'wasm_close_stream';
-const GRPC_UNAVAILABLE = 14;
 
 /**
  * The synchronous core of one stream. Each entry point takes a callback invoked with the
@@ -510,13 +490,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   /** Runs a request-path local reply through every filter's response callbacks (Envoy encoder chain). */
   private encodeLocalReply(reply: LocalReply): LocalReply {
-    const headers: MutablePair[] = [[':status', String(reply.status)]];
-    for (const [k, v] of reply.headers) headers.push([k, v]);
-    if (reply.body.length > 0) {
-      if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain']);
-      headers.push(['content-length', String(reply.body.length)]);
-    }
-    if (reply.grpcStatus !== undefined && !headers.some(([k]) => k === 'grpc-status')) headers.push(['grpc-status', String(reply.grpcStatus)]);
+    const headers = localReplyHeaders(reply);
     this.responseHeaders = headers;
     this.owned[HeaderMapType.ResponseHeaders] = true;
     this.sendingLocalReply = true;
@@ -543,43 +517,5 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     }
     const status = Number(headers.find(([k]) => k === ':status')?.[1] ?? reply.status);
     return { ...reply, status, body, headers: headers.filter(([k]) => k !== ':status') };
-  }
-}
-
-class PromiseStream implements FilterChainStream {
-  constructor(readonly core: ChainStreamCore) {}
-
-  requestHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
-    return new Promise((resolve) => this.core.decodeHeaders(headers, endOfStream, resolve as (o: AnyOutcome) => void));
-  }
-  requestBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
-    return new Promise((resolve) => this.core.decodeData(chunk, endOfStream, resolve as (o: AnyOutcome) => void));
-  }
-  requestTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
-    return new Promise((resolve) => this.core.decodeTrailers(trailers, resolve as (o: AnyOutcome) => void));
-  }
-  responseHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
-    return new Promise((resolve) => this.core.encodeHeaders(headers, endOfStream, resolve as (o: AnyOutcome) => void));
-  }
-  responseBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
-    return new Promise((resolve) => this.core.encodeData(chunk, endOfStream, resolve as (o: AnyOutcome) => void));
-  }
-  responseTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
-    return new Promise((resolve) => this.core.encodeTrailers(trailers, resolve as (o: AnyOutcome) => void));
-  }
-  complete(info: StreamCompletion): void {
-    this.core.complete(info);
-  }
-}
-
-export class WasmFilterChain implements FilterChain {
-  constructor(readonly plugins: readonly WasmPluginHandle[], private readonly loaded: readonly WasmPlugin[], private readonly clock: Clock) {}
-
-  newStream(info: StreamInfo): FilterChainStream {
-    return new PromiseStream(this.newCore(info));
-  }
-
-  newCore(info: StreamInfo): ChainStreamCore {
-    return new ChainStreamCore(this.loaded, info, this.clock);
   }
 }

@@ -7,7 +7,7 @@ import { SharedDataStore } from './abi/shared-data.js';
 import { SharedQueueRegistry } from './abi/shared-queue.js';
 import { StatsStore } from './abi/metrics.js';
 import { envoyForeignFunctions } from './abi/foreign.js';
-import { WasmFilterChain } from './filter-chain.js';
+import { WasmFilterChain } from './chain.js';
 import { WasmPlugin } from './plugin.js';
 import { realTimers, systemClock, type Clock, type ForeignFunction, type HostServices, type TimerScheduler } from './services.js';
 

@@ -14,17 +14,15 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
-import type {
-  ConnectionInfo, HeaderList, HttpProtocol, ListenerDirection, LocalReply, LogEntry, LogLevel, MetricSample, NodeInfo, StreamInfo,
-} from '../api.js';
+import type { HeaderList, ListenerDirection, LocalReply, LogEntry, LogLevel, MetricSample, NodeInfo, StreamInfo } from '../api.js';
 import { createProxyWasmHost, type WasmProxyHost } from '../host.js';
 import type { AnyOutcome, ChainStreamCore } from '../filter-chain.js';
-import type { WasmFilterChain } from '../filter-chain.js';
+import type { WasmFilterChain } from '../chain.js';
 import type { WasmPlugin } from '../plugin.js';
 import type { ForeignFunction } from '../services.js';
-import { FILTER_STATE_PREFIX } from '../abi/properties.js';
 import { ManualClock, ManualTimers } from './manual-time.js';
 import { ScriptedClusters, type RecordedHttpCall } from './scripted-clusters.js';
+import { StreamTemplate } from './stream-template.js';
 import { LOG_LEVEL_ORDER } from '../services.js';
 
 export type HttpStreamAction = 'Continue' | 'Pause' | 'EndWithLocalResponse';
@@ -65,14 +63,6 @@ interface HttpContextState {
 
 const encoder = new TextEncoder();
 
-function splitHostPort(value: string): [string, number | undefined] {
-  const bracket = /^\[(.*)\]:(\d+)$/.exec(value);
-  if (bracket) return [bracket[1]!, Number(bracket[2])];
-  const plain = /^([^:]+):(\d+)$/.exec(value);
-  if (plain) return [plain[1]!, Number(plain[2])];
-  return [value, undefined];
-}
-
 export class HostEmulator {
   readonly clock: ManualClock;
   readonly clusters: ScriptedClusters;
@@ -83,14 +73,7 @@ export class HostEmulator {
   private startError: string | undefined;
   private readonly contexts = new Map<number, HttpContextState>();
   private nextId = 1;
-  private connection: { -readonly [K in keyof ConnectionInfo]: ConnectionInfo[K] } = {
-    id: 1, sourceAddress: '127.0.0.1', sourcePort: 40000, destinationAddress: '127.0.0.1', destinationPort: 15006,
-  };
-  private protocol: HttpProtocol = 'HTTP/1.1';
-  private peer: { uriSans: string[]; dnsSans: string[]; subject: string } | undefined;
-  private sni: string | undefined;
-  private tlsVersion: string | undefined;
-  private readonly extraState = new Map<string, Uint8Array>();
+  private readonly template = new StreamTemplate();
 
   private constructor(private readonly options: EmulatorOptions, private readonly wasm: Uint8Array) {
     this.clock = new ManualClock(options.startTimeMs);
@@ -161,60 +144,9 @@ export class HostEmulator {
 
   // ---- properties of new streams --------------------------------------------------------
 
-  /**
-   * Sets a property for streams created afterwards: `source.address` ("ip" or "ip:port"),
-   * `source.port`, `destination.address`, `destination.port`, `connection.id`,
-   * `connection.uri_san_peer_certificate`, `connection.dns_san_peer_certificate`,
-   * `connection.subject_peer_certificate` (these three make the connection mTLS),
-   * `connection.requested_server_name`, `connection.tls_version`, `request.protocol`.
-   * Any other path becomes filter state `wasm.<path>` (readable with proxy_get_property).
-   */
+  /** Sets a property for streams created afterwards (StreamTemplate.setProperty lists the paths). */
   setProperty(path: string, value: string | Uint8Array): void {
-    const text = typeof value === 'string' ? value : new TextDecoder().decode(value);
-    const peer = () => (this.peer ??= { uriSans: [], dnsSans: [], subject: '' });
-    switch (path) {
-      case 'source.address': {
-        const [ip, port] = splitHostPort(text);
-        this.connection.sourceAddress = ip;
-        if (port !== undefined) this.connection.sourcePort = port;
-        return;
-      }
-      case 'destination.address': {
-        const [ip, port] = splitHostPort(text);
-        this.connection.destinationAddress = ip;
-        if (port !== undefined) this.connection.destinationPort = port;
-        return;
-      }
-      case 'source.port': this.connection.sourcePort = Number(text); return;
-      case 'destination.port': this.connection.destinationPort = Number(text); return;
-      case 'connection.id': this.connection.id = Number(text); return;
-      case 'connection.uri_san_peer_certificate': peer().uriSans = [text]; return;
-      case 'connection.dns_san_peer_certificate': peer().dnsSans = [text]; return;
-      case 'connection.subject_peer_certificate': peer().subject = text; return;
-      case 'connection.requested_server_name': this.sni = text; return;
-      case 'connection.tls_version': this.tlsVersion = text; return;
-      case 'request.protocol':
-        if (text !== 'HTTP/1.0' && text !== 'HTTP/1.1' && text !== 'HTTP/2') throw new Error(`request.protocol ${JSON.stringify(text)}: expected HTTP/1.0, HTTP/1.1 or HTTP/2`);
-        this.protocol = text;
-        return;
-      default:
-        this.extraState.set(FILTER_STATE_PREFIX + path, typeof value === 'string' ? encoder.encode(value) : value.slice());
-    }
-  }
-
-  private streamInfo(overrides: Partial<StreamInfo> | undefined): StreamInfo {
-    const tls = this.peer !== undefined || this.sni !== undefined || this.tlsVersion !== undefined
-      ? {
-        ...(this.peer ? { peerCertificate: { uriSans: this.peer.uriSans, dnsSans: this.peer.dnsSans, subject: this.peer.subject } } : {}),
-        ...(this.sni !== undefined ? { requestedServerName: this.sni } : {}),
-        ...(this.tlsVersion !== undefined ? { tlsVersion: this.tlsVersion } : {}),
-      }
-      : undefined;
-    return {
-      connection: overrides?.connection ?? { ...this.connection, ...(tls ? { tls } : {}) },
-      protocol: overrides?.protocol ?? this.protocol,
-      startTime: overrides?.startTime ?? new Date(this.clock.nowMs),
-    };
+    this.template.setProperty(path, value);
   }
 
   // ---- http streams ---------------------------------------------------------------------
@@ -222,8 +154,8 @@ export class HostEmulator {
   /** Creates a stream context (proxy_on_context_create) and returns its id. */
   initializeHttpContext(options?: HttpContextOptions): number {
     const chain = this.chain ?? (this.requirePlugin(), this.chain!);
-    const core = chain.newCore(this.streamInfo(options?.streamInfo));
-    for (const [key, value] of this.extraState) core.filterState.set(key, { value, readOnly: false });
+    const core = chain.newCore(this.template.streamInfo(options?.streamInfo, new Date(this.clock.nowMs)));
+    for (const [key, value] of this.template.filterState) core.filterState.set(key, { value, readOnly: false });
     const id = this.nextId++;
     this.contexts.set(id, { core, action: 'Continue', lastRequestBody: new Uint8Array(0), lastResponseBody: new Uint8Array(0), completed: false });
     return id;

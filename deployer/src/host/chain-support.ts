@@ -1,0 +1,39 @@
+/** Helpers of the filter chain: byte concatenation, header copies, local reply headers. */
+import type { HeaderList, LocalReply } from './api.js';
+import type { MutablePair } from './abi/pairs.js';
+
+/** Envoy's response code details for a failed VM / a reset stream (envoy:context.cc). */
+export const FAIL_STREAM_DETAILS = 'wasm_fail_stream';
+export const CLOSE_STREAM_DETAILS = 'wasm_close_stream';
+export const GRPC_UNAVAILABLE = 14;
+
+export function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
+  if (a === null || a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+export function toMutable(list: HeaderList): MutablePair[] {
+  const out: MutablePair[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = [list[i]![0], list[i]![1]];
+  return out;
+}
+
+/**
+ * Response headers of a local reply as Envoy's sendLocalReply builds them: `:status`, the
+ * filter's headers, `content-type: text/plain` and `content-length` when there is a body, and
+ * `grpc-status` when the filter passed one.
+ */
+export function localReplyHeaders(reply: LocalReply): MutablePair[] {
+  const headers: MutablePair[] = [[':status', String(reply.status)]];
+  for (const [k, v] of reply.headers) headers.push([k, v]);
+  if (reply.body.length > 0) {
+    if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain']);
+    headers.push(['content-length', String(reply.body.length)]);
+  }
+  if (reply.grpcStatus !== undefined && !headers.some(([k]) => k === 'grpc-status')) headers.push(['grpc-status', String(reply.grpcStatus)]);
+  return headers;
+}
