@@ -7,8 +7,11 @@ import type { ClusterPool } from './upstream.js';
  * clusters the route table does (Envoy: the cluster manager's async client). The whole response
  * is buffered, as Envoy's AsyncClient does for wasm http calls.
  */
+/** Envoy's default per-connection buffer limit (1 MiB) is per chunk; 16 MiB bounds a whole reply. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 export class SidecarClusterDispatcher implements ClusterDispatcher {
-  constructor(private readonly pools: ReadonlyMap<string, ClusterPool>) {}
+  constructor(private readonly pools: ReadonlyMap<string, ClusterPool>, private readonly maxResponseBytes = MAX_RESPONSE_BYTES) {}
 
   hasCluster(name: string): boolean {
     return this.pools.has(name);
@@ -18,18 +21,30 @@ export class SidecarClusterDispatcher implements ClusterDispatcher {
     const pool = this.pools.get(cluster);
     if (!pool) throw new Error(`unknown cluster "${cluster}"`);
     const { request, response } = pool.request(headers);
-    const timer = timeoutMs > 0 ? setTimeout(() => request.destroy(new Error(`http call to ${cluster} timed out after ${timeoutMs} ms`)), timeoutMs) : undefined;
+    let timedOut = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; request.destroy(); }, timeoutMs) : undefined;
     try {
       if (trailers.length > 0) request.addTrailers(Object.fromEntries(trailers));
       request.end(body.byteLength > 0 ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined);
       const res = await response;
       const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of res) {
+        size += (chunk as Buffer).byteLength;
+        if (size > this.maxResponseBytes) {
+          res.destroy();
+          throw new Error(`http call to ${cluster}: response body exceeds ${this.maxResponseBytes} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
       return {
         headers: responseHeaderList(res.statusCode ?? 0, res.rawHeaders),
         body: Buffer.concat(chunks),
         trailers: trailerList(res.rawTrailers),
       };
+    } catch (error) {
+      if (timedOut) throw new Error(`http call to ${cluster} timed out after ${timeoutMs} ms`, { cause: error });
+      throw error;
     } finally {
       clearTimeout(timer);
     }
