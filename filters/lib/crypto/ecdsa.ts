@@ -79,6 +79,9 @@ export class EcPublicKey {
     }
     const table = new StaticArray<u8>(SPLIT * Q_COUNT * 2 * len);
     buildSplitTables(changetype<usize>(table), xs, ys, Q_COUNT);
+    // Build the curve's fixed-base tables now (once per module), so that their cost lands on the
+    // JWKS load rather than on the first request that carries an ES256/ES384 token.
+    generatorTable(curve);
     ecKeyError = "";
     return new EcPublicKey(curve, table);
   }

@@ -58,6 +58,8 @@ export class Ed25519PublicKey {
     pointNegate(DECODED);
     const table = new StaticArray<u8>(A_COUNT * <i32>NIELS);
     buildOddMultiplesNiels(changetype<usize>(table), DECODED, A_COUNT, WORK);
+    // Fixed-base table for B: built once per module, at key load rather than on a request.
+    baseNiels();
     const encoded = new StaticArray<u8>(32);
     memory.copy(changetype<usize>(encoded), a.dataStart, 32);
     ed25519KeyError = "";
