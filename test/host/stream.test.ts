@@ -147,3 +147,16 @@ describe('host: bodies while headers are paused (emulator)', () => {
     expect(new TextDecoder().decode(emu.getCurrentRequestBody(id))).toBe('held');
   });
 });
+
+describe('host: context and unsupported calls', () => {
+  it('host: proxy_set_effective_context answers BadArgument for an unknown context; proxy_done NotFound outside a pending done; proxy_grpc_call BadArgument', async () => {
+    const emu = await conformance();
+    const id = emu.initializeHttpContext();
+    emu.callOnRequestHeaders(id, withAction('effective-context'), true);
+    const headers = emu.getCurrentRequestHeaders(id);
+    expect(header(headers, 'x-effective-unknown')).toBe('2');
+    expect(header(headers, 'x-effective-self')).toBe('0');
+    expect(header(headers, 'x-done')).toBe('1');
+    expect(header(headers, 'x-grpc')).toBe('2');
+  });
+});
