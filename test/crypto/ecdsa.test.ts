@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { EcHarness } from "../fixtures/crypto/ec-harness-loader.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -197,6 +197,30 @@ describe.each(BUILDS)("ec harness build: $name", (build) => {
     it("crypto: EcPublicKey.fromCoordinates accepts a key with y = p - y (the negated point)", () => {
       const negY = bigToBytes(p - BigInt("0x" + p256.uy), 32);
       expect(typeof harness.ecKey(0, x, negY)).toBe("number");
+    });
+  });
+
+  describe("crypto: ecdsaVerifyDigest", () => {
+    // SEC 1 4.1.4 step 5: e is the leftmost bitlen(n) bits of the digest. node:crypto signing
+    // P-256 with SHA-512 / P-384 with SHA-512 applies the same truncation.
+    const table = [
+      { curve: "P-256" as CurveName, hash: "sha256", expected: true, what: "its own SHA-256 digest accepted" },
+      { curve: "P-256" as CurveName, hash: "sha512", expected: true, what: "a SHA-512 digest accepted (leftmost 256 bits)" },
+      { curve: "P-384" as CurveName, hash: "sha512", expected: true, what: "a SHA-512 digest accepted (leftmost 384 bits)" },
+      { curve: "P-384" as CurveName, hash: "sha256", expected: false, what: "a SHA-256 digest (shorter than n) refused" },
+    ];
+    it.each(table)("crypto: ecdsaVerifyDigest $curve with $what", ({ curve, hash, expected }) => {
+      const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: curve });
+      const jwk = publicKey.export({ format: "jwk" });
+      const key = harness.ecKey(CURVE_ID[curve], Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")) as number;
+      const message = Buffer.from("digest path");
+      const sig = sign(hash, message, { key: privateKey, dsaEncoding: "ieee-p1363" });
+      const digest = createHash(hash).update(message).digest();
+      expect(harness.ecVerifyDigest(key, digest, sig)).toBe(expected);
+      if (expected) {
+        digest[digest.length > FIELD_BYTES[curve] ? 0 : digest.length - 1]! ^= 1;
+        expect(harness.ecVerifyDigest(key, digest, sig)).toBe(false);
+      }
     });
   });
 
