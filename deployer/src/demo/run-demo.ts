@@ -7,7 +7,7 @@ import type { LogEntry } from '../host/api.js';
 import { validateSidecarConfig } from '../sidecar/config/validate.js';
 import { startSidecar, type RunningSidecar } from '../sidecar/sidecar.js';
 import { createDemoKeys } from './keys.js';
-import { DEMO_STAGES, type DemoRequest, type DemoStage } from './stages.js';
+import { DEMO_STAGES, type DemoKeys, type DemoRequest, type DemoStage } from './stages.js';
 import { startDemoUpstream, UPSTREAM_RESPONSE_HEADERS, type DemoUpstream } from './upstream.js';
 
 export interface DemoOptions {
@@ -22,6 +22,10 @@ export interface DemoOptions {
 
 export interface DemoResult {
   readonly ok: boolean;
+  /** Signs tokens the demo's jwt-auth accepts (for trying the chain by hand with --keep). */
+  readonly keys: DemoKeys;
+  /** The filters the demo chain ran. */
+  readonly filters: readonly string[];
   readonly sidecar: RunningSidecar;
   readonly upstream: DemoUpstream;
   close(): Promise<void>;
@@ -115,6 +119,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   out(ok ? `demo: all ${outcomes.length} requests behaved as expected\n` : `demo: ${outcomes.filter((o) => !o.ok).length} request(s) did not behave as expected (see MISMATCH above)\n`);
   return {
     ok,
+    keys,
+    filters: stages.map((s) => s.filter),
     sidecar,
     upstream,
     close: async () => {

@@ -23,6 +23,11 @@ Examples:
       const result = await runDemo({ root: findProjectRoot(), keep: flags.keep, listen: flags.listen, admin: flags.admin, out: (t) => process.stdout.write(t) });
       if (flags.keep) {
         process.stdout.write(`\nserving (Ctrl-C to stop):\n  sidecar   ${result.sidecar.url}\n  admin     ${result.sidecar.adminUrl}/stats/prometheus  ${result.sidecar.adminUrl}/config_dump  ${result.sidecar.adminUrl}/ready\n  upstream  ${result.upstream.url}\n`);
+        if (result.filters.includes('jwt-auth')) {
+          // A token valid for an hour, so the chain can be tried by hand.
+          const token = result.keys.signToken('you', { exp: Math.floor(Date.now() / 1000) + 3600 });
+          process.stdout.write(`\ntry:\n  curl -i -H 'authorization: Bearer ${token}' ${result.sidecar.url}/products/1\n  curl -i ${result.sidecar.url}/products/1   # 401: no token\n`);
+        }
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once('SIGINT', stop);
