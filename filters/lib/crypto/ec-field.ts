@@ -66,9 +66,9 @@ export function curveElemBytes(curve: i32): i32 {
 /**
  * r = a^-1 for a in Montgomery form (a = xR): the binary inversion gives (xR)^-1 = x^-1 R^-1,
  * one Montgomery product with R^3 turns it into x^-1 R. Variable time: only used on public
- * points (key tables, fixed-base tables). `scratch` is unused (kept for the call sites' layout).
+ * points (key tables, fixed-base tables).
  */
-export function fInv(r: usize, a: usize, scratch: usize): void {
+export function fInv(r: usize, a: usize): void {
   invModBinary(r, a, pModulus(), limbs);
   fMul(r, r, current == CURVE_P256 ? ptr(P256P_R3) : ptr(P384P_R3));
 }

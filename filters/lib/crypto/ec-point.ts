@@ -12,14 +12,12 @@ import { fMul, fSqr, fMulSmall, fAdd, fSub, fInv, elemBytes, limbs, pOne } from 
 import { limbsIsZero } from "./field";
 
 const E: usize = 48; // scratch stride: the largest element (P-384)
-// Scratch for the formulas (12 temporaries) and for batch inversion (17 elements); allocated once.
-const scratchArray = new StaticArray<u8>(<i32>E * 40);
+// Scratch for the formulas (12 temporaries); allocated once.
+const scratchArray = new StaticArray<u8>(<i32>E * 12);
 const T0: usize = changetype<usize>(scratchArray);
 @inline function tmp(i: usize): usize {
   return T0 + i * E;
 }
-/** 17 elements of scratch for fInv, disjoint from the formula temporaries. */
-export const INV_SCRATCH: usize = T0 + 20 * E;
 
 @inline export function px(p: usize): usize { return p; }
 @inline export function py(p: usize): usize { return p + elemBytes; }
@@ -137,7 +135,7 @@ export function buildOddMultiples(table: usize, x: usize, y: usize, count: i32, 
 /** Converts the Jacobian point at p to affine in place (x at p, y at p + elemBytes; Z = 1). */
 export function normalizeOne(p: usize): void {
   const zi = tmp(10), zi2 = tmp(11);
-  fInv(zi, pz(p), INV_SCRATCH);
+  fInv(zi, pz(p));
   fSqr(zi2, zi);
   fMul(px(p), px(p), zi2);
   fMul(zi2, zi2, zi);
@@ -157,7 +155,7 @@ function batchToAffine(out: usize, jac: usize, count: i32): void {
     fMul(out + <usize>i * 2 * eb, out + <usize>(i - 1) * 2 * eb, pz(jac + <usize>i * 3 * eb));
   }
   const inv = tmp(10), zi = tmp(11), zi2 = tmp(9);
-  fInv(inv, out + <usize>(count - 1) * 2 * eb, INV_SCRATCH);
+  fInv(inv, out + <usize>(count - 1) * 2 * eb);
   for (let i = count - 1; i >= 0; i--) {
     const pj = jac + <usize>i * 3 * eb;
     const dst = out + <usize>i * 2 * eb;

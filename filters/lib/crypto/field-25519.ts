@@ -237,9 +237,6 @@ export const SCL_R2: StaticArray<u32> = [0x449c0f01, 0xa40611e3, 0x68859347, 0xd
 /** R mod m, the Montgomery form of 1 (little-endian 32-bit limbs) */
 export const SCL_ONE: StaticArray<u32> = [0x8d98951d, 0xd6ec3174, 0x737dcf70, 0xc6ef5bf4, 0xfffffffe, 0xffffffff, 0xffffffff, 0x0fffffff];
 
-/** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
-export const SCL_MINUS2: StaticArray<u32> = [0x5cf5d3eb, 0x5812631a, 0xa2f79cd6, 0x14def9de, 0x00000000, 0x00000000, 0x00000000, 0x10000000];
-
 /** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
 export const SCL_R3: StaticArray<u32> = [0x7b83a2db, 0x2a9e4968, 0xaef7f3ec, 0x278324e6, 0x04ec5b65, 0x8065dc6c, 0x3599cec7, 0x0e530b77];
 
@@ -301,21 +298,5 @@ export function sclSub(r: usize, a: usize, b: usize): void {
   c += d5 + (k & 0x00000000); store<u32>(r, <u32>c, 20); c >>= 32;
   c += d6 + (k & 0x00000000); store<u32>(r, <u32>c, 24); c >>= 32;
   c += d7 + (k & 0x10000000); store<u32>(r, <u32>c, 28); c >>= 32;
-}
-/** r = a^-1 (Montgomery form in and out), a != 0; Fermat: a^(m-2). t points at 17*8 scratch limbs. */
-export function sclInv(r: usize, a: usize, t: usize): void {
-  // table[k] = a^k (Montgomery form) for k = 0..15, at t + k*32; accumulator at t + 16*32
-  memory.copy(t, changetype<usize>(SCL_ONE), 32);
-  memory.copy(t + 32, a, 32);
-  for (let k = 2; k < 16; k++) sclMul(t + <usize>k * 32, t + <usize>(k - 1) * 32, a);
-  const acc = t + 512;
-  const e = changetype<usize>(SCL_MINUS2);
-  memory.copy(acc, changetype<usize>(SCL_ONE), 32);
-  for (let i = 63; i >= 0; i--) {
-    sclMul(acc, acc, acc); sclMul(acc, acc, acc); sclMul(acc, acc, acc); sclMul(acc, acc, acc);
-    const nibble = (load<u32>(e + (<usize>i >> 3) * 4) >> ((<u32>i & 7) * 4)) & 15;
-    if (nibble != 0) sclMul(acc, acc, t + <usize>nibble * 32);
-  }
-  memory.copy(r, acc, 32);
 }
 

@@ -73,7 +73,6 @@ function genMontgomery(prefix, m, n, style, options = {}) {
   L.push(staticU32(`${prefix.toUpperCase()}_MODULUS`, m, n, "the modulus m"));
   L.push(staticU32(`${prefix.toUpperCase()}_R2`, mod(R * R, m), n, "R^2 mod m, converts into Montgomery form"));
   L.push(staticU32(`${prefix.toUpperCase()}_ONE`, mod(R, m), n, "R mod m, the Montgomery form of 1"));
-  L.push(staticU32(`${prefix.toUpperCase()}_MINUS2`, m - 2n, n, "m - 2, the Fermat inversion exponent"));
   L.push(staticU32(`${prefix.toUpperCase()}_R3`, mod(R * R * R, m), n, "R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1"));
 
   if (style === "sparse") {
@@ -127,23 +126,7 @@ function genMontgomery(prefix, m, n, style, options = {}) {
   }
   L.push(`}`);
 
-  // Fermat inversion with a fixed 4-bit window over the public exponent m - 2.
-  L.push(`/** r = a^-1 (Montgomery form in and out), a != 0; Fermat: a^(m-2). t points at 17*${n} scratch limbs. */`);
-  L.push(`export function ${prefix}Inv(r: usize, a: usize, t: usize): void {`);
-  L.push(`  // table[k] = a^k (Montgomery form) for k = 0..15, at t + k*${4 * n}; accumulator at t + 16*${4 * n}`);
-  L.push(`  memory.copy(t, changetype<usize>(${prefix.toUpperCase()}_ONE), ${4 * n});`);
-  L.push(`  memory.copy(t + ${4 * n}, a, ${4 * n});`);
-  L.push(`  for (let k = 2; k < 16; k++) ${prefix}Mul(t + <usize>k * ${4 * n}, t + <usize>(k - 1) * ${4 * n}, a);`);
-  L.push(`  const acc = t + ${16 * 4 * n};`);
-  L.push(`  const e = changetype<usize>(${prefix.toUpperCase()}_MINUS2);`);
-  L.push(`  memory.copy(acc, changetype<usize>(${prefix.toUpperCase()}_ONE), ${4 * n});`);
-  L.push(`  for (let i = ${8 * n - 1}; i >= 0; i--) {`);
-  L.push(`    ${prefix}Mul(acc, acc, acc); ${prefix}Mul(acc, acc, acc); ${prefix}Mul(acc, acc, acc); ${prefix}Mul(acc, acc, acc);`);
-  L.push(`    const nibble = (load<u32>(e + (<usize>i >> 3) * 4) >> ((<u32>i & 7) * 4)) & 15;`);
-  L.push(`    if (nibble != 0) ${prefix}Mul(acc, acc, t + <usize>nibble * ${4 * n});`);
-  L.push(`  }`);
-  L.push(`  memory.copy(r, acc, ${4 * n});`);
-  L.push(`}`);
+  // Inversion is not generated: field.ts's invModBinary serves every modulus (public values only).
   return L.join("\n") + "\n";
 }
 

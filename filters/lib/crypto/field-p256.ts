@@ -15,9 +15,6 @@ export const P256P_R2: StaticArray<u32> = [0x00000003, 0x00000000, 0xffffffff, 0
 /** R mod m, the Montgomery form of 1 (little-endian 32-bit limbs) */
 export const P256P_ONE: StaticArray<u32> = [0x00000001, 0x00000000, 0x00000000, 0xffffffff, 0xffffffff, 0xffffffff, 0xfffffffe, 0x00000000];
 
-/** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
-export const P256P_MINUS2: StaticArray<u32> = [0xfffffffd, 0xffffffff, 0xffffffff, 0x00000000, 0x00000000, 0x00000000, 0x00000001, 0xffffffff];
-
 /** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
 export const P256P_R3: StaticArray<u32> = [0x0000000a, 0xfffffffd, 0xfffffff7, 0xffffffed, 0xfffffffc, 0x00000005, 0x00000001, 0x00000018];
 
@@ -435,22 +432,6 @@ export function p256pSub(r: usize, a: usize, b: usize): void {
   c += d6 + (k & 0x00000001); store<u32>(r, <u32>c, 24); c >>= 32;
   c += d7 + (k & 0xffffffff); store<u32>(r, <u32>c, 28); c >>= 32;
 }
-/** r = a^-1 (Montgomery form in and out), a != 0; Fermat: a^(m-2). t points at 17*8 scratch limbs. */
-export function p256pInv(r: usize, a: usize, t: usize): void {
-  // table[k] = a^k (Montgomery form) for k = 0..15, at t + k*32; accumulator at t + 16*32
-  memory.copy(t, changetype<usize>(P256P_ONE), 32);
-  memory.copy(t + 32, a, 32);
-  for (let k = 2; k < 16; k++) p256pMul(t + <usize>k * 32, t + <usize>(k - 1) * 32, a);
-  const acc = t + 512;
-  const e = changetype<usize>(P256P_MINUS2);
-  memory.copy(acc, changetype<usize>(P256P_ONE), 32);
-  for (let i = 63; i >= 0; i--) {
-    p256pMul(acc, acc, acc); p256pMul(acc, acc, acc); p256pMul(acc, acc, acc); p256pMul(acc, acc, acc);
-    const nibble = (load<u32>(e + (<usize>i >> 3) * 4) >> ((<u32>i & 7) * 4)) & 15;
-    if (nibble != 0) p256pMul(acc, acc, t + <usize>nibble * 32);
-  }
-  memory.copy(r, acc, 32);
-}
 
 // ---- Montgomery arithmetic modulo p256n: m = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
 /** the modulus m (little-endian 32-bit limbs) */
@@ -461,9 +442,6 @@ export const P256N_R2: StaticArray<u32> = [0xbe79eea2, 0x83244c95, 0x49bd6fa6, 0
 
 /** R mod m, the Montgomery form of 1 (little-endian 32-bit limbs) */
 export const P256N_ONE: StaticArray<u32> = [0x039cdaaf, 0x0c46353d, 0x58e8617b, 0x43190552, 0x00000000, 0x00000000, 0xffffffff, 0x00000000];
-
-/** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
-export const P256N_MINUS2: StaticArray<u32> = [0xfc63254f, 0xf3b9cac2, 0xa7179e84, 0xbce6faad, 0xffffffff, 0xffffffff, 0x00000000, 0xffffffff];
 
 /** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
 export const P256N_R3: StaticArray<u32> = [0x0b65a624, 0xac8ebec9, 0x0c0555c9, 0x111f28ae, 0x6ba5e93f, 0x2543b924, 0x6407be65, 0x503a54e7];
@@ -526,22 +504,6 @@ export function p256nSub(r: usize, a: usize, b: usize): void {
   c += d5 + (k & 0xffffffff); store<u32>(r, <u32>c, 20); c >>= 32;
   c += d6 + (k & 0x00000000); store<u32>(r, <u32>c, 24); c >>= 32;
   c += d7 + (k & 0xffffffff); store<u32>(r, <u32>c, 28); c >>= 32;
-}
-/** r = a^-1 (Montgomery form in and out), a != 0; Fermat: a^(m-2). t points at 17*8 scratch limbs. */
-export function p256nInv(r: usize, a: usize, t: usize): void {
-  // table[k] = a^k (Montgomery form) for k = 0..15, at t + k*32; accumulator at t + 16*32
-  memory.copy(t, changetype<usize>(P256N_ONE), 32);
-  memory.copy(t + 32, a, 32);
-  for (let k = 2; k < 16; k++) p256nMul(t + <usize>k * 32, t + <usize>(k - 1) * 32, a);
-  const acc = t + 512;
-  const e = changetype<usize>(P256N_MINUS2);
-  memory.copy(acc, changetype<usize>(P256N_ONE), 32);
-  for (let i = 63; i >= 0; i--) {
-    p256nMul(acc, acc, acc); p256nMul(acc, acc, acc); p256nMul(acc, acc, acc); p256nMul(acc, acc, acc);
-    const nibble = (load<u32>(e + (<usize>i >> 3) * 4) >> ((<u32>i & 7) * 4)) & 15;
-    if (nibble != 0) p256nMul(acc, acc, t + <usize>nibble * 32);
-  }
-  memory.copy(r, acc, 32);
 }
 
 /** b in Montgomery form (little-endian 32-bit limbs) */

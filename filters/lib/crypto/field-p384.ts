@@ -15,9 +15,6 @@ export const P384P_R2: StaticArray<u32> = [0x00000001, 0xfffffffe, 0x00000000, 0
 /** R mod m, the Montgomery form of 1 (little-endian 32-bit limbs) */
 export const P384P_ONE: StaticArray<u32> = [0x00000001, 0xffffffff, 0xffffffff, 0x00000000, 0x00000001, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000];
 
-/** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
-export const P384P_MINUS2: StaticArray<u32> = [0xfffffffd, 0x00000000, 0x00000000, 0xffffffff, 0xfffffffe, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff];
-
 /** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
 export const P384P_R3: StaticArray<u32> = [0x00000002, 0xfffffffc, 0x00000002, 0x00000003, 0xfffffffe, 0xfffffffc, 0x00000005, 0x00000003, 0xfffffffd, 0xfffffffd, 0x00000002, 0x00000003];
 
@@ -449,22 +446,6 @@ export function p384pSub(r: usize, a: usize, b: usize): void {
   c += d10 + (k & 0xffffffff); store<u32>(r, <u32>c, 40); c >>= 32;
   c += d11 + (k & 0xffffffff); store<u32>(r, <u32>c, 44); c >>= 32;
 }
-/** r = a^-1 (Montgomery form in and out), a != 0; Fermat: a^(m-2). t points at 17*12 scratch limbs. */
-export function p384pInv(r: usize, a: usize, t: usize): void {
-  // table[k] = a^k (Montgomery form) for k = 0..15, at t + k*48; accumulator at t + 16*48
-  memory.copy(t, changetype<usize>(P384P_ONE), 48);
-  memory.copy(t + 48, a, 48);
-  for (let k = 2; k < 16; k++) p384pMul(t + <usize>k * 48, t + <usize>(k - 1) * 48, a);
-  const acc = t + 768;
-  const e = changetype<usize>(P384P_MINUS2);
-  memory.copy(acc, changetype<usize>(P384P_ONE), 48);
-  for (let i = 95; i >= 0; i--) {
-    p384pMul(acc, acc, acc); p384pMul(acc, acc, acc); p384pMul(acc, acc, acc); p384pMul(acc, acc, acc);
-    const nibble = (load<u32>(e + (<usize>i >> 3) * 4) >> ((<u32>i & 7) * 4)) & 15;
-    if (nibble != 0) p384pMul(acc, acc, t + <usize>nibble * 48);
-  }
-  memory.copy(r, acc, 48);
-}
 
 // ---- Montgomery arithmetic modulo p384n: m = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973
 /** the modulus m (little-endian 32-bit limbs) */
@@ -475,9 +456,6 @@ export const P384N_R2: StaticArray<u32> = [0x19b409a9, 0x2d319b24, 0xdf1aa419, 0
 
 /** R mod m, the Montgomery form of 1 (little-endian 32-bit limbs) */
 export const P384N_ONE: StaticArray<u32> = [0x333ad68d, 0x1313e695, 0xb74f5885, 0xa7e5f24d, 0x0bc8d220, 0x389cb27e, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000];
-
-/** m - 2, the Fermat inversion exponent (little-endian 32-bit limbs) */
-export const P384N_MINUS2: StaticArray<u32> = [0xccc52971, 0xecec196a, 0x48b0a77a, 0x581a0db2, 0xf4372ddf, 0xc7634d81, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff];
 
 /** R^3 mod m: mont(x^-1, R^3) = x^-1 R^2, i.e. (aR)^-1 back to the Montgomery form of a^-1 (little-endian 32-bit limbs) */
 export const P384N_R3: StaticArray<u32> = [0x377c7677, 0x302a6faf, 0xd26894bc, 0x2a70cb61, 0xba8dc4ba, 0x0c27ddb8, 0xedb48eb6, 0x5dbd3f41, 0x9522617b, 0x16d08167, 0xb33c33c6, 0xd558bfbc];
@@ -560,22 +538,6 @@ export function p384nSub(r: usize, a: usize, b: usize): void {
   c += d9 + (k & 0xffffffff); store<u32>(r, <u32>c, 36); c >>= 32;
   c += d10 + (k & 0xffffffff); store<u32>(r, <u32>c, 40); c >>= 32;
   c += d11 + (k & 0xffffffff); store<u32>(r, <u32>c, 44); c >>= 32;
-}
-/** r = a^-1 (Montgomery form in and out), a != 0; Fermat: a^(m-2). t points at 17*12 scratch limbs. */
-export function p384nInv(r: usize, a: usize, t: usize): void {
-  // table[k] = a^k (Montgomery form) for k = 0..15, at t + k*48; accumulator at t + 16*48
-  memory.copy(t, changetype<usize>(P384N_ONE), 48);
-  memory.copy(t + 48, a, 48);
-  for (let k = 2; k < 16; k++) p384nMul(t + <usize>k * 48, t + <usize>(k - 1) * 48, a);
-  const acc = t + 768;
-  const e = changetype<usize>(P384N_MINUS2);
-  memory.copy(acc, changetype<usize>(P384N_ONE), 48);
-  for (let i = 95; i >= 0; i--) {
-    p384nMul(acc, acc, acc); p384nMul(acc, acc, acc); p384nMul(acc, acc, acc); p384nMul(acc, acc, acc);
-    const nibble = (load<u32>(e + (<usize>i >> 3) * 4) >> ((<u32>i & 7) * 4)) & 15;
-    if (nibble != 0) p384nMul(acc, acc, t + <usize>nibble * 48);
-  }
-  memory.copy(r, acc, 48);
 }
 
 /** b in Montgomery form (little-endian 32-bit limbs) */
