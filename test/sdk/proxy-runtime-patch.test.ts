@@ -21,3 +21,27 @@ describe('sdk: patched proxy-runtime', () => {
     expect(reply?.headers).toContainEqual(['x-callout-status', '202']);
   });
 });
+
+describe('sdk: patched proxy-runtime shared state', () => {
+  it('sdk: get_shared_data/set_shared_data carry value and CAS; shared queue register/resolve/enqueue/dequeue', async () => {
+    const emulator = await HostEmulator.load({ wasm: builtTestFilter('sdk-shared'), rootId: 'sdk-shared' });
+    try {
+      const id = emulator.initializeHttpContext();
+      emulator.callOnRequestHeaders(id, [[':method', 'GET'], [':path', '/'], [':authority', 'app']], true);
+      const reply = emulator.getSentLocalResponse(id);
+      expect(new TextDecoder().decode(reply?.body)).toBe('queued');
+      expect(Object.fromEntries(reply?.headers ?? [])).toMatchObject({
+        'x-first-set': '0',
+        'x-read-value': 'v1',
+        'x-stale-cas-set': 'CasMismatch',
+        'x-fresh-cas-set': '0',
+        'x-final-value': 'v3',
+        'x-missing': 'NotFound',
+        'x-queue-token-matches': 'yes',
+        'x-empty-dequeue': 'Empty',
+      });
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -1,9 +1,12 @@
 /**
  * vitest globalSetup: compiles every filter (build/filters/<name>.wasm) and every test filter
  * (test/fixtures/filters/<name>/index.ts → build/test-filters/<name>.wasm) once per run, so
- * filter tests always load the *built* module. Skipped when no AssemblyScript source is newer.
+ * filter tests always load the *built* module. A module is rebuilt when the hash of its sources
+ * (its folder, filters/lib, the SDK patches, asconfig.json) differs from the one recorded at its
+ * last build — content, not mtimes, which miss an edit made in the same second as a compile.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileEntry, discoverFilters, filterOutputPath } from '../../deployer/src/build/filters.js';
@@ -12,18 +15,29 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const testFilterDir = path.join(root, 'test', 'fixtures', 'filters');
 const testOutDir = path.join(root, 'build', 'test-filters');
 
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = statSync(dir).mtimeMs;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+/** Hashes every file below `dir` (path and content), in a stable order. */
+function hashTree(hash: ReturnType<typeof createHash>, dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+    if (entry.isDirectory()) {
+      hashTree(hash, full);
+    } else {
+      hash.update(path.relative(root, full)).update('\0').update(readFileSync(full)).update('\0');
+    }
   }
-  return newest;
 }
 
-function isStale(output: string, sourcesNewest: number): boolean {
-  return !existsSync(output) || statSync(output).mtimeMs < sourcesNewest;
+function sourcesHash(sharedDigest: string, sourceDir: string): string {
+  const hash = createHash('sha256').update(sharedDigest);
+  hashTree(hash, sourceDir);
+  return hash.digest('hex');
+}
+
+const stampFile = (outFile: string): string => `${outFile}.sources-sha256`;
+
+function isStale(outFile: string, digest: string): boolean {
+  return !existsSync(outFile) || !existsSync(stampFile(outFile)) || readFileSync(stampFile(outFile), 'utf8') !== digest;
 }
 
 export function testFilterNames(): string[] {
@@ -40,11 +54,12 @@ export const buildErrorsFile = path.join(root, 'build', 'build-errors.json');
 interface Target { readonly name: string; readonly entry: string; readonly outFile: string; readonly sourceDir: string }
 
 export default async function setup(): Promise<void> {
-  const shared = Math.max(
-    newestMtime(path.join(root, 'filters', 'lib')),
-    newestMtime(path.join(root, 'patches')),
-    statSync(path.join(root, 'asconfig.json')).mtimeMs,
-  );
+  const sharedHash = createHash('sha256');
+  hashTree(sharedHash, path.join(root, 'filters', 'lib'));
+  hashTree(sharedHash, path.join(root, 'patches'));
+  sharedHash.update(readFileSync(path.join(root, 'asconfig.json')));
+  sharedHash.update(JSON.parse(readFileSync(path.join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version as string);
+  const shared = sharedHash.digest('hex');
   const targets: Target[] = [
     ...discoverFilters(root).map((name) => ({
       name,
@@ -65,11 +80,14 @@ export default async function setup(): Promise<void> {
   // output (so its own tests fail loudly instead of testing old code) and go on.
   const errors: Record<string, string> = {};
   for (const target of targets) {
-    if (!isStale(target.outFile, Math.max(shared, newestMtime(target.sourceDir)))) continue;
+    const digest = sourcesHash(shared, target.sourceDir);
+    if (!isStale(target.outFile, digest)) continue;
     try {
       await compileEntry({ root, name: target.name, entry: target.entry, outFile: target.outFile, profile: 'release' });
+      writeFileSync(stampFile(target.outFile), digest);
     } catch (error) {
       rmSync(target.outFile, { force: true });
+      rmSync(stampFile(target.outFile), { force: true });
       errors[target.name] = error instanceof Error ? error.message : String(error);
       process.stderr.write(`[build-wasm] ${errors[target.name]}\n`);
     }

@@ -124,7 +124,8 @@ export async function compileEntry(options: CompileEntryOptions): Promise<BuiltF
 }
 
 export function describeModule(name: string, file: string, bytes: Uint8Array): BuiltFilter {
-  const module = new WebAssembly.Module(bytes);
+  // Copy into a plain ArrayBuffer-backed view: WebAssembly.Module wants a BufferSource.
+  const module = new WebAssembly.Module(new Uint8Array(bytes));
   const abi = WebAssembly.Module.exports(module)
     .map((e) => /^proxy_abi_version_(\d+_\d+_\d+)$/.exec(e.name)?.[1])
     .find((v): v is string => v !== undefined);
