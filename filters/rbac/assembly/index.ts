@@ -22,7 +22,7 @@ import { buildCheckHeaders, dispatchCheck, responseStatus, selectHeaders } from 
 import { MatchSet } from "./match-set";
 import { isKnownMethod } from "./methods";
 import { GlobalMetrics, definePolicyMetrics, increment } from "./metrics";
-import { normalizePath, pathError } from "./path";
+import { NormalizedPath, normalizePath, pathError } from "./path";
 import { RequestFacts, matchRequest, readRequest } from "./request";
 
 /** Envoy's RBAC filter body and details (source/extensions/filters/http/rbac/rbac_filter.cc). */
@@ -114,7 +114,10 @@ class RbacStream extends Context {
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: method \"" + facts.method + "\" refused (methods are case-sensitive tokens)");
       return this.deny(400, "rbac_invalid_method", "", []);
     }
-    const normalized = normalizePath(facts.rawPath, config.pathNormalization);
+    // CONNECT carries no :path (RFC 9113 §8.5): nothing to normalize, and path rules never match it.
+    const normalized = facts.method == "CONNECT" && facts.rawPath.length == 0
+      ? new NormalizedPath("", "")
+      : normalizePath(facts.rawPath, config.pathNormalization);
     if (normalized === null) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: path refused: " + pathError);

@@ -90,11 +90,12 @@ export function connectionFor(request: RequestSpec): ConnectionInfo {
 }
 
 export function headersFor(request: RequestSpec): HeaderList {
+  // An empty `path` means no :path at all (CONNECT, RFC 9113 §8.5).
   const headers: Array<[string, string]> = [
     [':method', request.method ?? 'GET'],
-    [':path', request.path ?? '/'],
+    ...(request.path === '' ? [] : [[':path', request.path ?? '/'] as [string, string]]),
     [':authority', request.authority ?? 'httpbin.foo.svc.cluster.local'],
-    [':scheme', 'http'],
+    ...(request.path === '' ? [] : [[':scheme', 'http'] as [string, string]]),
   ];
   for (const [name, value] of Object.entries(request.headers ?? {})) headers.push([name.toLowerCase(), value]);
   if (request.jwt !== undefined) headers.push(['x-wasmesh-jwt-payload', Buffer.from(JSON.stringify(request.jwt)).toString('base64url')]);
