@@ -200,6 +200,25 @@ describe.each(BUILDS)("ec harness build: $name", (build) => {
     });
   });
 
+  describe("crypto: ecdsaVerify random input", () => {
+    // Deterministic pseudo-random bytes (SHA-256 in counter mode), so a failure is reproducible.
+    const bytes = (seed: string, length: number) => {
+      const out: Buffer[] = [];
+      for (let i = 0; out.length * 32 < length; i++) out.push(createHash("sha256").update(`${seed}/${i}`).digest());
+      return Buffer.concat(out).subarray(0, length);
+    };
+    it.each(["P-256", "P-384"] as const)("crypto: ecdsaVerify %s random signatures and keys rejected without trapping", (curve) => {
+      const len = FIELD_BYTES[curve];
+      const sample = rfc6979.find((v) => v.curve === curve)!;
+      const key = keyFor(curve, Buffer.from(sample.ux, "hex"), Buffer.from(sample.uy, "hex")) as number;
+      for (let i = 0; i < 100; i++) {
+        const sigLength = i % 10 === 0 ? i % (2 * len + 3) : 2 * len;
+        expect(harness.ecVerify(key, bytes(`m${i}`, i), bytes(`s${curve}${i}`, sigLength))).toBe(false);
+        expect(typeof harness.ecKey(CURVE_ID[curve], bytes(`x${i}`, len), bytes(`y${i}`, len))).toBe("string");
+      }
+    });
+  });
+
   describe("crypto: ecdsaVerifyDigest", () => {
     // SEC 1 4.1.4 step 5: e is the leftmost bitlen(n) bits of the digest. node:crypto signing
     // P-256 with SHA-512 / P-384 with SHA-512 applies the same truncation.

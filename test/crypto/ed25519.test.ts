@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { EcHarness } from "../fixtures/crypto/ec-harness-loader.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -168,6 +168,30 @@ describe.each(BUILDS)("ec harness build: $name", (build) => {
     ];
     it.each(smallOrder)("crypto: Ed25519PublicKey.fromBytes rejects $what as small order", (c) => {
       expect(harness.edKey(c.bytes)).toBe("Ed25519 public key is a point of small order (8A is the identity)");
+    });
+  });
+
+  describe("crypto: ed25519Verify random input", () => {
+    const bytes = (seed: string, length: number) => {
+      const out: Buffer[] = [];
+      for (let i = 0; out.length * 32 < length; i++) out.push(createHash("sha256").update(`${seed}/${i}`).digest());
+      return Buffer.concat(out).subarray(0, length);
+    };
+    it("crypto: ed25519Verify random signatures and keys rejected without trapping", () => {
+      const key = keyFor(rfc8032[0]!.publicKey) as number;
+      let keysAccepted = 0;
+      for (let i = 0; i < 200; i++) {
+        const sigLength = i % 10 === 0 ? i % 67 : 64;
+        expect(harness.edVerify(key, bytes(`m${i}`, i), bytes(`s${i}`, sigLength))).toBe(false);
+        // About half of random y have a square root: those decode to valid keys, the rest are refused.
+        const randomKey = harness.edKey(bytes(`k${i}`, 32));
+        if (typeof randomKey === "number") {
+          keysAccepted++;
+          expect(harness.edVerify(randomKey, bytes(`m${i}`, 10), bytes(`t${i}`, 64))).toBe(false);
+        }
+      }
+      expect(keysAccepted).toBeGreaterThan(50);
+      expect(keysAccepted).toBeLessThan(150);
     });
   });
 
