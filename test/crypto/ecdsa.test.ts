@@ -185,8 +185,9 @@ describe.each(BUILDS)("ec harness build: $name", (build) => {
       { what: "x of 31 bytes", curve: 0 as const, x: x.subarray(1), y, error: "P-256 public key coordinates must be 32 bytes each, got x 31 and y 32" },
       { what: "y of 33 bytes", curve: 0 as const, x, y: Buffer.concat([Buffer.from([0]), y]), error: "P-256 public key coordinates must be 32 bytes each, got x 32 and y 33" },
       { what: "P-256 coordinates given for P-384", curve: 1 as const, x, y, error: "P-384 public key coordinates must be 48 bytes each, got x 32 and y 32" },
-      { what: "x = p", curve: 0 as const, x: bigToBytes(p, 32), y, error: "P-256 public key coordinate is not below the field prime p" },
-      { what: "y = p + 1 (not reduced)", curve: 0 as const, x, y: bigToBytes(p + 1n, 32), error: "P-256 public key coordinate is not below the field prime p" },
+      { what: "x = p", curve: 0 as const, x: bigToBytes(p, 32), y, error: "P-256 public key x is not below the field prime p (non-canonical or invalid coordinate)" },
+      { what: "y = p + 1 (not reduced)", curve: 0 as const, x, y: bigToBytes(p + 1n, 32), error: "P-256 public key y is not below the field prime p (non-canonical or invalid coordinate)" },
+      { what: "an unknown curve id", curve: 2 as const, x, y, error: "unsupported curve 2, expected P-256 (0) or P-384 (1)" },
       { what: "point off the curve (y + 1)", curve: 0 as const, x, y: bigToBytes(BigInt("0x" + p256.uy) + 1n, 32), error: "P-256 public key point is not on the curve" },
       { what: "(0, 0)", curve: 0 as const, x: Buffer.alloc(32), y: Buffer.alloc(32), error: "P-256 public key point is not on the curve" },
     ];

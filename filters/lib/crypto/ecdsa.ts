@@ -7,8 +7,8 @@
  *   u1 = e w, u2 = r w; R = u1 G + u2 Q; accept iff R != O and x(R) mod n == r.
  * u1 G + u2 Q is one interleaved double-and-add over width-w NAFs (Shamir's trick), with each
  * scalar split into SPLIT parts of bitlen/SPLIT bits: u = sum u_k 2^(k L), so
- * u G = sum u_k (2^(k L) G). With tables of odd multiples of every 2^(k L) G (per curve, built at
- * first use) and 2^(k L) Q (per key, built when the key is loaded) the loop needs only L
+ * u G = sum u_k (2^(k L) G). With tables of odd multiples of every 2^(k L) G (per curve, built
+ * with the curve's first key) and 2^(k L) Q (per key, built when the key is loaded) the loop needs only L
  * doublings instead of bitlen (64 instead of 256 for P-256), for the same number of additions.
  * x(R) mod n == r is tested without an inversion: X == r Z^2 (or (r + n) Z^2 when r + n < p).
  * Everything here is public data, so variable-time code is fine.
@@ -67,8 +67,12 @@ export class EcPublicKey {
     const xs = KEY_SCRATCH, ys = KEY_SCRATCH + 48;
     limbsFromBytesBE(xs, x.dataStart, limbs);
     limbsFromBytesBE(ys, y.dataStart, limbs);
-    if (!limbsLessThan(xs, pModulus(), limbs) || !limbsLessThan(ys, pModulus(), limbs)) {
-      ecKeyError = name + " public key coordinate is not below the field prime p";
+    if (!limbsLessThan(xs, pModulus(), limbs)) {
+      ecKeyError = name + " public key x is not below the field prime p (non-canonical or invalid coordinate)";
+      return null;
+    }
+    if (!limbsLessThan(ys, pModulus(), limbs)) {
+      ecKeyError = name + " public key y is not below the field prime p (non-canonical or invalid coordinate)";
       return null;
     }
     fMul(xs, xs, pR2());
