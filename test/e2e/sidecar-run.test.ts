@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import http2 from 'node:http2';
 import path from 'node:path';
 import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,5 +114,54 @@ describe('e2e: deployer run (in-process) → built example filter → real upstr
     expect(Number(bytesSent)).toBeGreaterThan(0);
     expect(upstreamTime).toMatch(/^[0-9]+$/);
     expect(authority).toBe(`127.0.0.1:${sidecar.listen.port}`);
+  });
+});
+
+describe('e2e: deployer run resets the downstream stream when a filter calls proxy_close_stream', () => {
+  let upstream: TestUpstream;
+  let sidecar: RunningSidecar;
+  let upstreamRequests = 0;
+
+  beforeAll(async () => {
+    upstream = await startUpstream((_req, res) => { upstreamRequests++; res.end('should not be reached'); });
+    const configFile = await writeSidecarYaml({
+      listen: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      workers: 1,
+      filters: [{ name: 'conformance', root_id: 'conformance', vm_config: { code: { local: { filename: builtTestFilter('conformance') } } }, fail_open: false }],
+      clusters: { app: upstream.url },
+      routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'app' }],
+    });
+    sidecar = await runSidecarCommand({ config: configFile, accessLog: path.join(path.dirname(configFile), 'access.log'), logLevel: 'warn', namespace: 'default' });
+  });
+  afterAll(async () => {
+    await sidecar?.close();
+    await upstream?.close();
+  });
+
+  it('conformance: proxy_close_stream on request headers closes the HTTP/1.1 connection without a response', async () => {
+    await expect(request1(`${sidecar.url}/x`, { headers: { 'x-action': 'close' } })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect(upstreamRequests).toBe(0);
+  });
+
+  it('conformance: proxy_close_stream on request headers resets the h2c stream (RST_STREAM, no response headers)', async () => {
+    const session = http2.connect(sidecar.url);
+    try {
+      const outcome = await new Promise<{ gotResponse: boolean; rstCode: number }>((resolve) => {
+        const stream = session.request({ ':method': 'GET', ':path': '/x', 'x-action': 'close' });
+        let gotResponse = false;
+        stream.on('response', () => { gotResponse = true; });
+        stream.on('error', () => undefined);
+        stream.on('close', () => resolve({ gotResponse, rstCode: stream.rstCode ?? 0 }));
+        stream.resume();
+      });
+      // The stream closes without response headers. Envoy's HTTP/2 codec resets a local reset with
+      // NGHTTP2_NO_ERROR (source/common/http/http2/codec_impl.cc), and so does this sidecar.
+      expect(outcome.gotResponse).toBe(false);
+      expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+    } finally {
+      session.close();
+    }
+    expect(upstreamRequests).toBe(0);
   });
 });
