@@ -8,6 +8,7 @@
  * caches/replay checks keyed by the token text can be bypassed.
  * Decoders return null on any violation (no exceptions in AssemblyScript).
  */
+import { codeUnitLabel } from "./json";
 
 const ALPHABET_STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const ALPHABET_URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -78,7 +79,7 @@ function decodeBody(s: string, n: i32, table: StaticArray<i8>, name: string): Ui
 }
 
 function describe(c: i32): string {
-  if (c < 0x21 || c > 0x7e) return "U+" + c.toString(16).padStart(4, "0");
+  if (c < 0x21 || c > 0x7e) return codeUnitLabel(c);
   return "'" + String.fromCharCode(c) + "'";
 }
 

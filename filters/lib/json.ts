@@ -147,6 +147,15 @@ export function formatNumber(n: f64): string {
 const HEX = "0123456789abcdef";
 
 /** `s` as a JSON string literal (with quotes). */
+/**
+ * "U+XXXX" (lower-case hex, 4 digits) for a UTF-16 code unit in error messages. Hand-written
+ * rather than `c.toString(16).padStart(4, "0")`: radix formatting pulls ~lib/util/number's
+ * 1 KB hex-pair table and its code into every module.
+ */
+export function codeUnitLabel(c: i32): string {
+  return "U+" + HEX.charAt((c >> 12) & 15) + HEX.charAt((c >> 8) & 15) + HEX.charAt((c >> 4) & 15) + HEX.charAt(c & 15);
+}
+
 export function quoteJsonString(s: string): string {
   let needs = false;
   for (let i = 0, n = s.length; i < n; i++) {
@@ -253,7 +262,7 @@ class Parser {
   describeChar(): string {
     if (this.pos >= this.text.length) return "end of input";
     const c = this.text.charCodeAt(this.pos);
-    if (c < 0x20 || c > 0x7e) return "character U+" + c.toString(16).padStart(4, "0");
+    if (c < 0x20 || c > 0x7e) return "character " + codeUnitLabel(c);
     return "'" + String.fromCharCode(c) + "'";
   }
 
@@ -440,7 +449,7 @@ class Parser {
       if (p >= n) { this.pos = p; this.fail("unterminated string"); return null; }
       const c = text.charCodeAt(p);
       if (c == 0x22) break;
-      if (c < 0x20) { this.pos = p; this.fail("unescaped control character U+" + c.toString(16).padStart(4, "0") + " in a string"); return null; }
+      if (c < 0x20) { this.pos = p; this.fail("unescaped control character " + codeUnitLabel(c) + " in a string"); return null; }
       if (c >= 0xd800 && c <= 0xdfff) {
         // Only reachable from parseJson(string) callers: a lone UTF-16 surrogate in the input itself.
         if (c <= 0xdbff && p + 1 < n) {

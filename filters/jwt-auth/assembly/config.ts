@@ -6,6 +6,7 @@
  */
 import { JsonValue, parseJson, jsonError } from "../../lib/json";
 import { asciiLower, asciiUpper } from "./text";
+import { HostName, INTERNAL_PAYLOAD_HEADER } from "./host-io";
 
 export enum CryptoMode { Auto, Host, Wasm }
 
@@ -17,7 +18,9 @@ export const DEFAULT_JWKS_TIMEOUT_MS: u32 = 5000;
 export const DEFAULT_REFETCH_INTERVAL_SECONDS: i64 = 30;
 
 export class HeaderLocation {
-  constructor(public name: string, public valuePrefix: string) {}
+  /** The name with its UTF-8 bytes, encoded once for the per-request header reads. */
+  readonly header: HostName;
+  constructor(public name: string, public valuePrefix: string) { this.header = new HostName(name); }
 }
 
 export class ClaimToHeader {
@@ -79,6 +82,10 @@ export class FilterConfig {
   refetchIntervalSeconds: i64 = DEFAULT_REFETCH_INTERVAL_SECONDS;
   /** Every header the filter writes on success: client copies are removed from every request. */
   outputHeaders: Array<string> = new Array<string>();
+  /** `outputHeaders` plus the internal payload header, UTF-8 encoded once (removed from every request). */
+  spoofableHeaders: Array<HostName> = new Array<HostName>();
+  /** Whether any rule restricts methods: otherwise `:method` is never read. */
+  rulesUseMethods: bool = false;
 }
 
 /** Message of the last parseFilterConfig failure. */
@@ -380,6 +387,9 @@ export function parseFilterConfig(text: string): FilterConfig | null {
       if (!config.outputHeaders.includes(h)) config.outputHeaders.push(h);
     }
   }
+  config.spoofableHeaders.push(new HostName(INTERNAL_PAYLOAD_HEADER));
+  for (let i = 0; i < config.outputHeaders.length; i++) config.spoofableHeaders.push(new HostName(config.outputHeaders[i]));
+  for (let i = 0; i < config.rules.length; i++) if (config.rules[i].methods.length > 0) config.rulesUseMethods = true;
   configError = "";
   return config;
 }

@@ -4,17 +4,17 @@
  * case-insensitive). The first location that yields a token wins, in the order
  * headers → params → cookies of each provider, providers in rule order.
  */
-import { stream_context } from "@solo-io/proxy-runtime/assembly/runtime";
 import { ProviderConfig } from "./config";
 import { startsWithIgnoreAsciiCase } from "./text";
+import { COOKIE_HEADER, HostName, requestHeader } from "./host-io";
 
 export enum LocationKind { Header, Param, Cookie }
 
 export class ExtractedToken {
   token: string = "";
   kind: LocationKind = LocationKind.Header;
-  /** Header name (Header) — used to strip the token when it is not forwarded. */
-  headerName: string = "";
+  /** Header (Header kind) — used to strip the token when it is not forwarded. */
+  header: HostName | null = null;
   /** Providers of the rule whose locations include where the token was found. */
   providers: Array<ProviderConfig> = new Array<ProviderConfig>();
 }
@@ -106,20 +106,20 @@ export function extractToken(providers: Array<ProviderConfig>, path: string): Ex
     const provider = providers[p];
     let token = "";
     let kind = LocationKind.Header;
-    let headerName = "";
+    let header: HostName | null = null;
     for (let i = 0; i < provider.fromHeaders.length && token.length == 0; i++) {
       const loc = provider.fromHeaders[i];
-      const value = stream_context.headers.request.get(loc.name);
+      const value = requestHeader(loc.header);
       if (value.length == 0) continue;
       token = afterPrefix(value, loc.valuePrefix);
-      headerName = loc.name;
+      header = loc.header;
     }
     for (let i = 0; i < provider.fromParams.length && token.length == 0; i++) {
       token = queryParam(path, provider.fromParams[i]);
       kind = LocationKind.Param;
     }
     for (let i = 0; i < provider.fromCookies.length && token.length == 0; i++) {
-      if (cookieHeader === null) cookieHeader = stream_context.headers.request.get("cookie");
+      if (cookieHeader === null) cookieHeader = requestHeader(COOKIE_HEADER);
       token = cookieValue(cookieHeader!, provider.fromCookies[i]);
       kind = LocationKind.Cookie;
     }
@@ -128,7 +128,7 @@ export function extractToken(providers: Array<ProviderConfig>, path: string): Ex
       found = new ExtractedToken();
       found.token = token;
       found.kind = kind;
-      found.headerName = kind == LocationKind.Header ? headerName : "";
+      found.header = kind == LocationKind.Header ? header : null;
       found.providers.push(provider);
     } else if (found!.token == token) {
       found!.providers.push(provider);

@@ -9,18 +9,19 @@
  *   host without set_property, the internal header `x-wasmesh-jwt-payload` (base64url payload).
  * Client-sent copies of every one of these headers are removed before any decision.
  */
-import { stream_context, set_property, WasmResultValues } from "@solo-io/proxy-runtime/assembly/runtime";
+import { stream_context, WasmResultValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { JsonValue, formatNumber } from "../../lib/json";
 import { FilterConfig, ProviderConfig } from "./config";
+import { HostName, INTERNAL_PAYLOAD_HEADER, removeRequestHeader, setProperty } from "./host-io";
 
-export const INTERNAL_PAYLOAD_HEADER = "x-wasmesh-jwt-payload";
-export const PRINCIPAL_PROPERTY = "wasmesh.jwt.principal";
-export const PAYLOAD_PROPERTY = "wasmesh.jwt.payload";
+export { INTERNAL_PAYLOAD_HEADER };
+export const PRINCIPAL_PROPERTY = new HostName("wasmesh.jwt.principal");
+export const PAYLOAD_PROPERTY = new HostName("wasmesh.jwt.payload");
 
+/** Removes the internal payload header and every configured output header (names pre-encoded). */
 export function stripSpoofableHeaders(config: FilterConfig): void {
-  const request = stream_context.headers.request;
-  request.remove(INTERNAL_PAYLOAD_HEADER);
-  for (let i = 0; i < config.outputHeaders.length; i++) request.remove(config.outputHeaders[i]);
+  const names = config.spoofableHeaders;
+  for (let i = 0; i < names.length; i++) removeRequestHeader(names[i]);
 }
 
 /** Header values for the provider's output_claim_to_headers: header, value, header, value... */
@@ -60,8 +61,8 @@ export function applyOutputs(provider: ProviderConfig, payloadSegment: string, p
   const request = stream_context.headers.request;
   if (provider.outputPayloadToHeader.length > 0) request.replace(provider.outputPayloadToHeader, payloadSegment);
   for (let i = 0; i + 1 < claimHeaders.length; i += 2) request.replace(claimHeaders[i], claimHeaders[i + 1]);
-  const principalResult = set_property(PRINCIPAL_PROPERTY, principalUtf8);
-  const payloadResult = set_property(PAYLOAD_PROPERTY, payloadUtf8);
+  const principalResult = setProperty(PRINCIPAL_PROPERTY, principalUtf8);
+  const payloadResult = setProperty(PAYLOAD_PROPERTY, payloadUtf8);
   if (principalResult != WasmResultValues.Ok || payloadResult != WasmResultValues.Ok) {
     // The payload segment is the canonical base64url of the payload bytes (checked when parsed).
     request.replace(INTERNAL_PAYLOAD_HEADER, payloadSegment);

@@ -21,6 +21,7 @@ import { stripSpoofableHeaders, applyOutputs, claimHeaderValues, principalOf } f
 import { VerifiedToken } from "./token-cache";
 import { JwtRoot } from "./root";
 import { spacesToUnderscores } from "./text";
+import { METHOD_HEADER, PATH_HEADER, removeRequestHeader, requestHeader } from "./host-io";
 
 /** Envoy filter.cc: the realm is the original URI, path truncated to 256 characters. */
 const MAXIMUM_URI_LENGTH = 256;
@@ -63,9 +64,9 @@ export class JwtStream extends Context {
       return FilterHeadersStatusValues.StopIteration;
     }
     stripSpoofableHeaders(config!);
-    const request = stream_context.headers.request;
-    const path = request.get(":path");
-    const rule = selectRule(config!, path, request.get(":method"));
+    const path = requestHeader(PATH_HEADER);
+    // :method is read only when some rule restricts methods (one host call less per request).
+    const rule = selectRule(config!, path, config!.rulesUseMethods ? requestHeader(METHOD_HEADER) : "");
     if (rule === null || rule.kind == RequirementKind.Skip) return FilterHeadersStatusValues.Continue;
     this.path = path;
 
@@ -183,8 +184,9 @@ export class JwtStream extends Context {
   }
 
   private allow(extracted: ExtractedToken, provider: ProviderConfig, verified: VerifiedToken): void {
-    if (!provider.forwardOriginalToken && extracted.kind == LocationKind.Header) {
-      stream_context.headers.request.remove(extracted.headerName);
+    const header = extracted.header;
+    if (!provider.forwardOriginalToken && extracted.kind == LocationKind.Header && header !== null) {
+      removeRequestHeader(header);
     }
     applyOutputs(provider, verified.payloadSegment, verified.payloadUtf8, verified.principalUtf8, verified.claimHeaders);
     this.jwtRoot.metrics!.allowed.inc();
