@@ -21,6 +21,20 @@ const ENTRY_FILES = [
   'xds/type/v3/typed_struct.proto',
 ] as const;
 
+/**
+ * Loaded on the first lookup the entry points can't answer: whole bootstraps (envoy.yaml files,
+ * envoy-configs/) and the typed configs they use. Kept out of the first load because the push
+ * path never needs them and they double the load time.
+ */
+const BOOTSTRAP_FILES = [
+  'envoy/config/bootstrap/v3/bootstrap.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/access_loggers/stream/v3/stream.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'google/protobuf/wrappers.proto',
+] as const;
+
 function protoDirectories(): { readonly deps: readonly string[]; readonly wellKnown: string } {
   const xdsPackageJson = require.resolve('@grpc/grpc-js-xds/package.json');
   const depsRoot = path.join(path.dirname(xdsPackageJson), 'deps');
@@ -30,6 +44,7 @@ function protoDirectories(): { readonly deps: readonly string[]; readonly wellKn
 }
 
 let cached: protobuf.Root | undefined;
+let bootstrapLoaded = false;
 
 /** The resolved root holding Envoy's API; loaded once per process (about a second). */
 export function envoyProtoRoot(): protobuf.Root {
@@ -58,7 +73,16 @@ export function envoyProtoRoot(): protobuf.Root {
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
 export function lookupMessage(fullName: string): protobuf.Type {
-  const found = envoyProtoRoot().lookup(fullName);
+  let found = envoyProtoRoot().lookup(fullName);
+  if (!(found instanceof protobuf.Type) && !bootstrapLoaded) {
+    bootstrapLoaded = true;
+    const root = envoyProtoRoot();
+    const { deps, wellKnown } = protoDirectories();
+    const present = BOOTSTRAP_FILES.filter((file) => file.startsWith('google/protobuf/') ? existsSync(path.join(wellKnown, file)) : deps.some((dir) => existsSync(path.join(dir, file))));
+    root.loadSync([...present], { keepCase: true });
+    root.resolveAll();
+    found = root.lookup(fullName);
+  }
   if (!(found instanceof protobuf.Type)) {
     throw new Error(`unknown protobuf message "${fullName}": not in Envoy's API protos`);
   }

@@ -77,7 +77,8 @@ function validateMessage(type: protobuf.Type, value: Json, path: string): void {
     }
   }
   for (const field of type.fieldsArray) {
-    if (!seen.has(field) && field.options?.['(validate.rules).message.required'] === true) {
+    // A rule on a oneof member applies only when that member is the one set (protoc-gen-validate).
+    if (!seen.has(field) && !field.partOf && field.options?.['(validate.rules).message.required'] === true) {
       throw new EnvoyConfigError(join(path, field.name), `a ${field.type} (required by Envoy)`, undefined);
     }
   }
