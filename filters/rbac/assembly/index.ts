@@ -45,6 +45,8 @@ class RbacRoot extends RootContext {
   provider: ExtAuthzHttpProvider | null = null;
   matchSet: MatchSet = new MatchSet(1);
   shadow: ShadowOutcome = new ShadowOutcome();
+  /** Reused by every request of this VM (streams run one callback at a time). */
+  facts: RequestFacts = new RequestFacts();
   metrics: GlobalMetrics | null = null;
   /** Streams waiting for the authorizer and their http call tokens (few at a time: a list). */
   waitingTokens: Array<u32> = new Array();
@@ -108,7 +110,7 @@ class RbacStream extends Context {
       log(LogLevelValues.error, "rbac: no valid configuration, denying");
       return this.deny(403, "rbac_access_denied_matched_policy[none]", DENIED_BODY, []);
     }
-    const facts = readRequest(policies, config.remoteIpTrustedHops);
+    const facts = readRequest(policies, config.remoteIpTrustedHops, root.facts);
     if (!isKnownMethod(facts.method)) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: method \"" + facts.method + "\" refused (methods are case-sensitive tokens)");
