@@ -2,7 +2,7 @@
 // GF(2^255-19) for Ed25519, and Montgomery arithmetic modulo the group order L.
 // Field elements are little-endian limbs in linear memory; functions take raw pointers so the
 // callers can keep all temporaries in preallocated scratch (no allocation per operation).
-import { montMulLoop } from "./field";
+import { montMulLoop, montMulSparseLoop } from "./field";
 
 // ---- GF(2^255-19), limbs at bits [0, 26, 51, 77, 102, 128, 153, 179, 204, 230]
 /** r = a * b. Inputs: limbs of magnitude < 2^27 (the result of feMul/feSqr, or one feAdd/feSub of them). */

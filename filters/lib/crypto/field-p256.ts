@@ -2,7 +2,7 @@
 // NIST P-256 field and scalar arithmetic (Montgomery, 8 x 32-bit limbs).
 // Field elements are little-endian limbs in linear memory; functions take raw pointers so the
 // callers can keep all temporaries in preallocated scratch (no allocation per operation).
-import { montMulLoop } from "./field";
+import { montMulLoop, montMulSparseLoop } from "./field";
 
 // p256: y^2 = x^3 - 3x + b over GF(p), order n (SEC 2 v2 section 2.4.2 / 2.5.1)
 // ---- Montgomery arithmetic modulo p256p: m = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff

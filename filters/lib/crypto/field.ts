@@ -261,3 +261,52 @@ function halveMod64(x: usize, m: usize, n: i32): void {
 function subMod64(x: usize, y: usize, m: usize, n: i32): void {
   if (sub64(x, x, y, n) != 0) add64(x, x, m, n);
 }
+
+// Work area for montMulSparseLoop: 2*12 + 1 signed 64-bit limbs.
+const sparseScratchArray = new StaticArray<i64>(26);
+const SPARSE_T = changetype<usize>(sparseScratchArray);
+
+/**
+ * r = a * b / 2^(32*limbs) mod m for a prime m = -1 mod 2^32 whose signed base-2^32 digits
+ * (`coef`, limbs + 1 i32 values, coef[0] = -1) are tiny: operand-scanning product, then the
+ * Montgomery reduction steps q_i = t_i mod 2^32, t += q_i m 2^(32i) as a few additions of q_i
+ * (the generated field-p256.ts does the same, unrolled). a, b < m; result fully reduced; r may
+ * alias a or b. Loop version, for code size.
+ */
+export function montMulSparseLoop(r: usize, a: usize, b: usize, m: usize, coef: usize, limbs: i32): void {
+  const t = SPARSE_T;
+  memory.fill(t, 0, <usize>(2 * limbs + 1) * 8);
+  for (let i = 0; i < limbs; i++) {
+    const bi = <u64>load<u32>(b + <usize>i * 4);
+    let c: u64 = 0;
+    for (let j = 0; j < limbs; j++) {
+      const at = t + <usize>(i + j) * 8;
+      c += <u64>load<i64>(at) + <u64>load<u32>(a + <usize>j * 4) * bi;
+      store<i64>(at, <i64>(c & 0xffffffff));
+      c >>= 32;
+    }
+    store<i64>(t + <usize>(i + limbs) * 8, <i64>c);
+  }
+  for (let i = 0; i < limbs; i++) {
+    const at = t + <usize>i * 8;
+    const ti = load<i64>(at);
+    const q = ti & 0xffffffff;
+    store<i64>(at + 8, load<i64>(at + 8) + (ti >> 32));
+    for (let k = 1; k <= limbs; k++) {
+      const ck = <i64>load<i32>(coef + <usize>k * 4);
+      if (ck != 0) {
+        const tk = at + <usize>k * 8;
+        store<i64>(tk, load<i64>(tk) + ck * q);
+      }
+    }
+  }
+  // carry through the upper half into t[2 limbs]; the value is in [0, 2m)
+  for (let k = limbs; k < 2 * limbs; k++) {
+    const at = t + <usize>k * 8;
+    const v = load<i64>(at);
+    store<i64>(at + 8, load<i64>(at + 8) + (v >> 32));
+    store<u32>(r + <usize>(k - limbs) * 4, <u32>(v & 0xffffffff));
+  }
+  const top = load<i64>(t + <usize>(2 * limbs) * 8);
+  if (top != 0 || !limbsLessThan(r, m, limbs)) limbsSub(r, r, m, limbs);
+}
