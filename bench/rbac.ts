@@ -94,7 +94,14 @@ class StubHost {
 
   constructor(module: WebAssembly.Module, configuration: string) {
     this.config = new TextEncoder().encode(configuration);
-    const view = () => new DataView(this.memory.buffer);
+    // One DataView until the memory grows (a new buffer), as a host keeps its memory views.
+    let cachedView: DataView | undefined;
+    const view = (): DataView => {
+      if (cachedView === undefined || cachedView.buffer !== this.memory.buffer) cachedView = new DataView(this.memory.buffer);
+      return cachedView;
+    };
+    // The filter passes property paths from buffers that live for the whole VM: decode each once.
+    const pathNames = new Map<number, string>();
     const copyOut = (bytes: Uint8Array, ptrPtr: number, sizePtr: number): number => {
       const alloc = this.instance.exports['proxy_on_memory_allocate'] as (n: number) => number;
       const ptr = bytes.length === 0 ? 0 : alloc(bytes.length);
@@ -121,7 +128,9 @@ class StubHost {
       proxy_replace_header_map_value: () => 0,
       proxy_get_header_map_pairs: (_type: number, ptrPtr: number, sizePtr: number) => copyOut(this.headers, ptrPtr, sizePtr),
       proxy_get_property: (pathPtr: number, pathLen: number, ptrPtr: number, sizePtr: number) => {
-        const value = this.properties.get(latin1(pathPtr, pathLen));
+        let name = pathNames.get(pathPtr * 4096 + pathLen);
+        if (name === undefined) { name = latin1(pathPtr, pathLen); if (pathNames.size < 64) pathNames.set(pathPtr * 4096 + pathLen, name); }
+        const value = this.properties.get(name);
         return value === undefined ? 1 /* NotFound */ : copyOut(value, ptrPtr, sizePtr);
       },
       proxy_http_call: () => 2 /* BadArgument */,
