@@ -23,6 +23,15 @@ describe('filters/lib/json.ts', () => {
     expect(lib.json(input)).toBe(`error ${error}`);
   });
 
+  // Integers of ≤ 15 digits take a direct f64 sum instead of strtod: both paths must agree.
+  it.each([
+    ['999999999999999', '999999999999999'], ['-999999999999999', '-999999999999999'],
+    ['1000000000000000', '1000000000000000'], ['-1234567890123456', '-1234567890123456'],
+    ['0', '0'], ['-0', '0'], ['1700000000', '1700000000'], ['[1,-2,30]', '[1,-2,30]'],
+  ])('parses integer %s exactly on both number paths', (input, canonical) => {
+    expect(lib.json(input)).toMatch(new RegExp(`^ok ${canonical.replace(/[[\]]/g, '\\$&')} `));
+  });
+
   it('keeps duplicates when asked to (first one wins on get)', () => {
     expect(lib.json('{"a":1,"a":2}', { allowDuplicates: true })).toBe('ok {"a":1,"a":2} object(2)');
   });

@@ -4,7 +4,7 @@
  * member names, `alg` from the supported list (never "none", RFC 8725 §3.1), `crit` rejected
  * because we implement no extension (RFC 7515 §4.1.11), `b64: false` (RFC 7797) therefore too.
  */
-import { JsonValue, parseJsonBytes } from "../../lib/json";
+import { JsonValue, parseJson, parseJsonBytes, utf8TextOrNull } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
 import { JwtStatus } from "./status";
 
@@ -35,8 +35,8 @@ export class Jws {
   payload: JsonValue = JsonValue.makeNull();
   /** The payload segment as sent (base64url), for output_payload_to_header. */
   payloadSegment: string = "";
-  /** Decoded payload JSON text (UTF-8 validated), handed to later filters. */
-  payloadText: string = "";
+  /** Decoded payload bytes (validated UTF-8 JSON), handed to later filters as is. */
+  payloadUtf8: ArrayBuffer = new ArrayBuffer(0);
   /** ASCII bytes of `header.payload`: the JWS Signing Input (RFC 7515 §5.1 step 7). */
   signingInput: Uint8Array = new Uint8Array(0);
   signature: Uint8Array = new Uint8Array(0);
@@ -51,6 +51,15 @@ function failed(status: JwtStatus): Jws | null {
 
 function isBase64UrlChar(c: i32): bool {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f;
+}
+
+/** The first `length` UTF-16 code units of `text`, already checked to be ASCII, as bytes. */
+function asciiBytes(text: string, length: i32): Uint8Array {
+  const out = new Uint8Array(length);
+  const src = changetype<usize>(text);
+  const dst = out.dataStart;
+  for (let i = 0; i < length; i++) store<u8>(dst + <usize>i, load<u16>(src + (<usize>i << 1)));
+  return out;
 }
 
 export function parseJws(token: string): Jws | null {
@@ -84,7 +93,10 @@ export function parseJws(token: string): Jws | null {
 
   const payloadBytes = base64UrlDecode(payloadSegment);
   if (payloadBytes === null) return failed(JwtStatus.JwtPayloadParseErrorBadBase64);
-  const payload = parseJsonBytes(payloadBytes, true, 32);
+  // Same checks as parseJsonBytes, keeping the decoded text's bytes for the outputs.
+  const payloadText = utf8TextOrNull(payloadBytes);
+  if (payloadText === null) return failed(JwtStatus.JwtPayloadParseErrorBadJson);
+  const payload = parseJson(payloadText, true, 32);
   if (payload === null || !payload.isObject()) return failed(JwtStatus.JwtPayloadParseErrorBadJson);
 
   const signature = base64UrlDecode(signatureSegment);
@@ -98,8 +110,9 @@ export function parseJws(token: string): Jws | null {
   jws.header = header;
   jws.payload = payload;
   jws.payloadSegment = payloadSegment;
-  jws.payloadText = String.UTF8.decode(payloadBytes.buffer);
-  jws.signingInput = Uint8Array.wrap(String.UTF8.encode(token.substring(0, secondDot)));
+  // base64UrlDecode returns a fresh, exactly sized array: its buffer is the payload's UTF-8.
+  jws.payloadUtf8 = payloadBytes.buffer;
+  jws.signingInput = asciiBytes(token, secondDot);
   jws.signature = signature;
   jwsStatus = JwtStatus.Ok;
   return jws;

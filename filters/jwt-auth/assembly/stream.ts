@@ -134,7 +134,7 @@ export class JwtStream extends Context {
         entry.exp = times.exp;
         entry.nbf = times.nbf;
         entry.payloadSegment = jws.payloadSegment;
-        entry.payloadUtf8 = String.UTF8.encode(jws.payloadText);
+        entry.payloadUtf8 = jws.payloadUtf8;
         entry.principalUtf8 = String.UTF8.encode(principalOf(jws.payload));
         entry.claimHeaders = claimHeaderValues(provider, jws.payload);
         if (keys.store === root.keys) root.cache.insert(extracted.token, entry, root.cacheGeneration());

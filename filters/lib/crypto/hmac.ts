@@ -12,6 +12,14 @@ const OPAD: u8 = 0x5c;
 const hasher = new Sha2(HashAlg.SHA256);
 const keyBlock = new StaticArray<u8>(128);
 const innerDigest = new StaticArray<u8>(64);
+const padBlock = new StaticArray<u8>(128);
+
+/** Hashes key ⊕ pad (one whole block) with a single update instead of one call per byte. */
+function updatePadded(block: usize, pad: u8, blockLength: i32): void {
+  const padded = changetype<usize>(padBlock);
+  for (let i = 0; i < blockLength; i++) store<u8>(padded + <usize>i, load<u8>(block + <usize>i) ^ pad);
+  hasher.updateRaw(padded, blockLength);
+}
 
 /** Writes HMAC(alg, key, msg) (hashLength(alg) bytes) at `out`. */
 export function hmacRawInto(alg: HashAlg, keyPtr: usize, keyLength: i32, msgPtr: usize, msgLength: i32, out: usize): void {
@@ -28,17 +36,18 @@ export function hmacRawInto(alg: HashAlg, keyPtr: usize, keyLength: i32, msgPtr:
   }
 
   hasher.reset(alg);
-  for (let i = 0; i < blockLength; i++) hasher.updateByte(load<u8>(block + <usize>i) ^ IPAD);
+  updatePadded(block, IPAD, blockLength);
   hasher.updateRaw(msgPtr, msgLength);
   hasher.finishInto(changetype<usize>(innerDigest));
 
   hasher.reset(alg);
-  for (let i = 0; i < blockLength; i++) hasher.updateByte(load<u8>(block + <usize>i) ^ OPAD);
+  updatePadded(block, OPAD, blockLength);
   hasher.updateRaw(changetype<usize>(innerDigest), hashLength(alg));
   hasher.finishInto(out);
 
   // The padded key is secret material: do not leave it in linear memory.
   memory.fill(block, 0, 128);
+  memory.fill(changetype<usize>(padBlock), 0, 128);
 }
 
 /** HMAC(alg, key, msg) as a new Uint8Array of hashLength(alg) bytes. */
