@@ -29,7 +29,19 @@ export let base64Error: string = "";
 
 /** Decodes unpadded base64url (RFC 7515 §2). Null on padding, foreign characters, bad length or non-zero trailing bits. */
 export function base64UrlDecode(s: string): Uint8Array | null {
-  return decodeBody(s, s.length, URL_VALUES, "base64url");
+  return decodeBody(s, 0, s.length, URL_VALUES, "base64url");
+}
+
+/**
+ * base64UrlDecode of s.substring(start, end) without building the substring (JWS segments are
+ * decoded in place in the token). Offsets in base64Error are relative to `start`.
+ */
+export function base64UrlDecodeRange(s: string, start: i32, end: i32): Uint8Array | null {
+  if (start < 0 || end > s.length || start > end) {
+    base64Error = "range [" + start.toString() + ", " + end.toString() + ") is outside the " + s.length.toString() + "-character input";
+    return null;
+  }
+  return decodeBody(s, start, end - start, URL_VALUES, "base64url");
 }
 
 /** Decodes padded standard base64 (RFC 4648 §4): length a multiple of 4, '=' only as final padding, canonical trailing bits. */
@@ -42,21 +54,26 @@ export function base64Decode(s: string): Uint8Array | null {
   let body = n;
   if (body > 0 && s.charCodeAt(body - 1) == 0x3d) body--;
   if (body > 0 && s.charCodeAt(body - 1) == 0x3d) body--;
-  return decodeBody(s, body, STD_VALUES, "base64");
+  return decodeBody(s, 0, body, STD_VALUES, "base64");
 }
 
-function decodeBody(s: string, n: i32, table: StaticArray<i8>, name: string): Uint8Array | null {
+/** Decodes the `n` characters of `s` from `start` (caller guarantees start + n <= s.length). */
+function decodeBody(s: string, start: i32, n: i32, table: StaticArray<i8>, name: string): Uint8Array | null {
   const rem = n & 3;
   if (rem == 1) {
     base64Error = name + " length " + n.toString() + " is impossible (one character left over)";
     return null;
   }
   const out = new Uint8Array((n >> 2) * 3 + (rem == 0 ? 0 : rem - 1));
+  // Raw loads/stores: n <= s.length and o stays below out.length by construction (the length
+  // arithmetic above); the checked accessors were not inlined and cost a call per character.
+  const src = changetype<usize>(s) + (<usize>start << 1);
+  const dst = out.dataStart;
   let acc: u32 = 0;
   let bits = 0;
   let o = 0;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
+    const c = <i32>load<u16>(src + (<usize>i << 1));
     const v: i32 = c < 128 ? <i32>unchecked(table[c]) : -1;
     if (v < 0) {
       base64Error = "invalid " + name + " character " + describe(c) + " at offset " + i.toString();
@@ -66,7 +83,7 @@ function decodeBody(s: string, n: i32, table: StaticArray<i8>, name: string): Ui
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      unchecked(out[o++] = <u8>(acc >> <u32>bits));
+      store<u8>(dst + <usize>(o++), <u8>(acc >> <u32>bits));
       acc &= (1 << <u32>bits) - 1;
     }
   }

@@ -5,7 +5,7 @@
  * because we implement no extension (RFC 7515 §4.1.11), `b64: false` (RFC 7797) therefore too.
  */
 import { JsonValue, parseJson, parseJsonBytes, utf8TextOrNull } from "../../lib/json";
-import { base64UrlDecode } from "../../lib/base64";
+import { base64UrlDecode, base64UrlDecodeRange } from "../../lib/base64";
 import { JwtStatus } from "./status";
 
 export enum Alg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, EdDSA }
@@ -68,17 +68,16 @@ export function parseJws(token: string): Jws | null {
   if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return failed(JwtStatus.JwtBadFormat);
   // The signing input is built from the raw text: it must be pure base64url ASCII so that
   // the bytes we verify are exactly the bytes the issuer signed.
+  const chars = changetype<usize>(token);
   for (let i = 0; i < secondDot; i++) {
-    const c = token.charCodeAt(i);
+    const c = <i32>load<u16>(chars + (<usize>i << 1)); // i < secondDot < token.length
     if (i != firstDot && !isBase64UrlChar(c)) {
       return failed(i < firstDot ? JwtStatus.JwtHeaderParseErrorBadBase64 : JwtStatus.JwtPayloadParseErrorBadBase64);
     }
   }
-  const headerSegment = token.substring(0, firstDot);
   const payloadSegment = token.substring(firstDot + 1, secondDot);
-  const signatureSegment = token.substring(secondDot + 1);
 
-  const headerBytes = base64UrlDecode(headerSegment);
+  const headerBytes = base64UrlDecodeRange(token, 0, firstDot);
   if (headerBytes === null) return failed(JwtStatus.JwtHeaderParseErrorBadBase64);
   const header = parseJsonBytes(headerBytes, true, 16);
   if (header === null || !header.isObject()) return failed(JwtStatus.JwtHeaderParseErrorBadJson);
@@ -99,7 +98,7 @@ export function parseJws(token: string): Jws | null {
   const payload = parseJson(payloadText, true, 32);
   if (payload === null || !payload.isObject()) return failed(JwtStatus.JwtPayloadParseErrorBadJson);
 
-  const signature = base64UrlDecode(signatureSegment);
+  const signature = base64UrlDecodeRange(token, secondDot + 1, token.length);
   if (signature === null || signature.length == 0) return failed(JwtStatus.JwtSignatureParseErrorBadBase64);
   if (alg == Alg.EdDSA && signature.length != 64) return failed(JwtStatus.JwtEd25519SignatureWrongLength);
 
