@@ -1,7 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseIstioResources, translateResources, TRANSLATORS, type IstioResource, type TranslatorEntry } from '../translate/index.js';
-import type { SidecarConfig, WasmFilterConfig } from './config/types.js';
+import type { MeshSettings } from '../istio/mesh-config.js';
+import { parseIstioResources, translateResources, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import { withClusters } from './config/cluster-flag.js';
+import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
+import { requiredClusters } from './config/istio-clusters.js';
 
 export interface IstioChainOptions {
   /** A YAML file, or a folder whose *.yaml / *.yml files are read in name order. */
@@ -10,8 +13,18 @@ export interface IstioChainOptions {
   readonly workloadLabels: Readonly<Record<string, string>>;
   /** Where the built filters are (`<name>.wasm`). */
   readonly filtersDir: string;
-  /** Istio's root namespace: policies there apply to every workload (meshConfig.rootNamespace). */
+  /** Istio's root namespace: policies there apply to every workload (default: the mesh config's, else istio-system). */
   readonly rootNamespace?: string;
+  /** `--mesh-config`: path normalization, ext_authz providers, trusted proxies, root namespace. */
+  readonly mesh?: MeshSettings;
+  /**
+   * `--cluster name=url`: replace or add clusters. They win over the config's own clusters, which
+   * win over the ones derived from the translated filters (ext_authz providers, JWKS URIs).
+   */
+  readonly clusterOverrides?: readonly ClusterConfig[];
+  /** Receives one line per cluster added for a filter. */
+  readonly note?: (line: string) => void;
+  /** Translator registry (tests); default TRANSLATORS with `mesh` applied. */
   readonly registry?: readonly TranslatorEntry[];
 }
 
@@ -52,12 +65,15 @@ function readSources(source: string): { file: string; text: string }[] {
 /**
  * `deployer run --istio`: the filters translated from the Istio resources that apply to this
  * workload come first (in CHAIN_ORDER), followed by the config's own filters not named alike.
+ * The clusters those filters call (ext_authz providers, JWKS servers) are added unless the config
+ * or `clusterOverrides` define them (deployer/src/sidecar/config/istio-clusters.ts).
  */
 export function applyIstioChain(config: SidecarConfig, options: IstioChainOptions): SidecarConfig {
-  const rootNamespace = options.rootNamespace ?? 'istio-system';
+  const rootNamespace = options.rootNamespace ?? options.mesh?.rootNamespace ?? 'istio-system';
   const resources = readSources(options.source).flatMap(({ file, text }) => parseIstioResources(text, file));
   const selected = resources.filter((r) => appliesToWorkload(r, options.namespace, options.workloadLabels, rootNamespace));
-  const translations = selected.length === 0 ? [] : translateResources(selected, options.registry ?? TRANSLATORS);
+  const registry = options.registry ?? translatorsFor({ mesh: options.mesh?.rbac });
+  const translations: FilterTranslation[] = selected.length === 0 ? [] : translateResources(selected, registry);
   const rank = (name: string) => (CHAIN_ORDER.indexOf(name) === -1 ? CHAIN_ORDER.length : CHAIN_ORDER.indexOf(name));
   const istioFilters = translations
     .sort((a, b) => rank(a.filter) - rank(b.filter) || a.filter.localeCompare(b.filter))
@@ -69,5 +85,9 @@ export function applyIstioChain(config: SidecarConfig, options: IstioChainOption
       return { name: t.filter, rootId: t.filter, vmId: '', wasmFile, configuration: JSON.stringify(t.config), vmConfiguration: '', failOpen: false };
     });
   const names = new Set(istioFilters.map((f) => f.name));
-  return { ...config, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
+  const overrides = options.clusterOverrides ?? [];
+  const derived = requiredClusters(translations, new Set([...config.clusters.keys(), ...overrides.map((c) => c.name)]));
+  for (const cluster of derived) options.note?.(cluster.note);
+  const clusters = withClusters(withClusters(config.clusters, derived.map((d) => d.cluster)), overrides);
+  return { ...config, clusters, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
 }

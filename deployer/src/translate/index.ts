@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { validateIstioResource } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
-import { translateAuthorizationPolicy } from './authorization-policy.js';
+import { authorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
 import { translateRequestAuthentication } from './request-authentication.js';
 
 /**
@@ -36,6 +36,18 @@ export const TRANSLATORS: readonly TranslatorEntry[] = [
   // { kind: 'VirtualService', filter: 'header-router', translate: translateVirtualService },
   // { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
 ];
+
+export interface TranslateOptions {
+  /** MeshConfig settings (`--mesh-config`, deployer/src/istio/mesh-config.ts) for the AuthorizationPolicy translator. */
+  readonly mesh?: RbacMeshOptions;
+}
+
+/** TRANSLATORS with the mesh-level options applied (`deployer translate/run --mesh-config`). */
+export function translatorsFor(options: TranslateOptions = {}): readonly TranslatorEntry[] {
+  if (options.mesh === undefined) return TRANSLATORS;
+  const authorizationPolicy = authorizationPolicyTranslator({ mesh: options.mesh });
+  return TRANSLATORS.map((entry) => (entry.kind === 'AuthorizationPolicy' ? { ...entry, translate: authorizationPolicy } : entry));
+}
 
 export interface FilterTranslation {
   readonly filter: string;

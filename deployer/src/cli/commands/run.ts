@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
+import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
+import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
 import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
@@ -15,7 +17,13 @@ interface RunFlags {
   readonly istio?: string;
   readonly namespace: string;
   readonly workloadLabels?: string;
+  /** Istio MeshConfig YAML (deployer/src/istio/mesh-config.ts); needs --istio. */
+  readonly meshConfig?: string;
+  /** `name=http://host:port`, repeatable: clusters added or replaced. */
+  readonly cluster?: readonly string[];
 }
+
+const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
 
 export function register(program: Command): void {
   program
@@ -27,10 +35,14 @@ export function register(program: Command): void {
     .option('--istio <file|dir>', 'build the filter chain from Istio resources (RequestAuthentication, AuthorizationPolicy, ...) instead of the config\'s filters', process.env.DEPLOYER_RUN_ISTIO)
     .option('--namespace <ns>', 'namespace of the workload this sidecar stands for (selects the Istio resources that apply)', process.env.DEPLOYER_RUN_NAMESPACE ?? 'default')
     .option('--workload-labels <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
+    .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
+    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
   $ deployer run -c sidecar.yaml --istio policies/ --namespace shop --workload-labels app=cart,version=v1
+  $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
+      --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
   $ curl -s http://127.0.0.1:15000/stats/prometheus`)
     .action(async (flags: RunFlags) => {
       const running = await runSidecarCommand(flags);
@@ -51,6 +63,12 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
     throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
   }
+  const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  const clusterOverrides = parseClusterFlags(flags.cluster ?? []);
+  // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
+  if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
+  const mesh = flags.meshConfig === undefined || flags.istio === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
+  if (mesh) note(describeMeshConfig(mesh));
   let config = loadSidecarConfigFile(flags.config);
   if (flags.istio !== undefined) {
     config = applyIstioChain(config, {
@@ -58,7 +76,12 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
       namespace: flags.namespace,
       workloadLabels: parseWorkloadLabels(flags.workloadLabels ?? ''),
       filtersDir: `${findProjectRoot()}/build/filters`,
+      ...(mesh ? { mesh: mesh.settings } : {}),
+      clusterOverrides,
+      note,
     });
+  } else {
+    config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
   const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
   const sidecar = await startSidecar(config, {

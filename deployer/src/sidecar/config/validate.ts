@@ -22,7 +22,7 @@ export interface LoadConfigOptions {
 const DEFAULT_ADMIN = '127.0.0.1:15000';
 // Envoy's defaults: route timeout 15 s (RouteAction.timeout), cluster connect_timeout 5 s.
 const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const V8_RUNTIME = 'envoy.wasm.runtime.v8';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
@@ -140,7 +140,7 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions): SidecarConf
   return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes };
 }
 
-type Fail = (field: string, problem: string) => never;
+export type Fail = (field: string, problem: string) => never;
 
 /** `host:port`, `[::1]:port` or `:port` (all interfaces, like Envoy's 0.0.0.0). */
 export function parseListenAddress(text: string, field: string, fail: Fail): ListenAddress {
@@ -152,7 +152,7 @@ export function parseListenAddress(text: string, field: string, fail: Fail): Lis
   return { host, port };
 }
 
-function parseClusterUrl(text: string, field: string, fail: Fail): URL {
+export function parseClusterUrl(text: string, field: string, fail: Fail): URL {
   let url: URL;
   try {
     url = new URL(text);

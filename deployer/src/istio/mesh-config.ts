@@ -1,0 +1,242 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import type { JsonObject, JsonValue } from '../render/types.js';
+import type { RbacMeshOptions } from '../translate/authorization-policy.js';
+
+/**
+ * `--mesh-config <file>`: the Istio MeshConfig settings the wasmesh translators honour.
+ *
+ * Field names and meanings follow istio/api mesh/v1alpha1/config.proto (MeshConfig) and
+ * proxy.proto (ProxyConfig.gatewayTopology), istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/:
+ *  - `pathNormalization.normalization`: ProxyPathNormalization.NormalizationType; DEFAULT is BASE.
+ *  - `extensionProviders[]`: each `{name, <one provider kind>}`; only `envoyExtAuthzHttp` reaches
+ *    the rbac filter. Other kinds (tracing, access log, gRPC ext_authz) are allowed in the file,
+ *    since a real mesh config carries them, but are not handed on.
+ *  - `defaultConfig.gatewayTopology.numTrustedProxies`: trusted X-Forwarded-For hops.
+ *  - `rootNamespace`: policies there apply to every workload (default istio-system).
+ *
+ * Hand-written rather than a JSON schema: MeshConfig has hundreds of fields we do not read, and
+ * each error here names the field and what was expected in the words of Istio's reference.
+ * Only the fields used are checked; an `envoyExtAuthzHttp` field the rbac filter does not
+ * implement is refused (ignoring it could change what a CUSTOM policy decides).
+ */
+
+/** Which of the three accepted layouts the file had. */
+export type MeshConfigForm =
+  | 'ConfigMap' // a whole `istio` ConfigMap: data.mesh holds the MeshConfig as YAML text
+  | 'mesh key' // the ConfigMap's data: `mesh: |` holding (or nesting) the MeshConfig
+  | 'MeshConfig'; // a bare MeshConfig document
+
+export interface MeshSettings {
+  /** Handed to the AuthorizationPolicy translator. */
+  readonly rbac: RbacMeshOptions;
+  /** meshConfig.rootNamespace (absent: Istio's default, istio-system). */
+  readonly rootNamespace?: string;
+}
+
+export interface LoadedMeshConfig {
+  readonly source: string;
+  readonly form: MeshConfigForm;
+  readonly settings: MeshSettings;
+}
+
+const NORMALIZATIONS = ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] as const;
+type Normalization = NonNullable<RbacMeshOptions['pathNormalization']>;
+
+/** EnvoyExternalAuthorizationHttpProvider fields the rbac filter implements (filters/rbac/README.md), plus its `cluster`. */
+const SUPPORTED_EXT_AUTHZ_HTTP_FIELDS = [
+  'service', 'port', 'cluster', 'timeout', 'pathPrefix', 'failOpen', 'statusOnError',
+  'includeRequestHeadersInCheck', 'includeAdditionalHeadersInCheck', 'headersToUpstreamOnAllow', 'headersToDownstreamOnDeny',
+] as const;
+const HEADER_LIST_FIELDS = ['includeRequestHeadersInCheck', 'headersToUpstreamOnAllow', 'headersToDownstreamOnDeny'] as const;
+
+/** The error every check throws: `<file>: <field>: <problem>`. */
+export class MeshConfigError extends Error {
+  constructor(readonly source: string, readonly field: string, readonly problem: string) {
+    super(`${source}: ${field ? `${field}: ` : ''}${problem}`);
+    this.name = 'MeshConfigError';
+  }
+}
+
+type Fail = (field: string, problem: string) => never;
+
+const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value));
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function loadMeshConfigFile(file: string): LoadedMeshConfig {
+  if (!existsSync(file)) throw new MeshConfigError(file, '', 'file not found: expected an Istio MeshConfig YAML file');
+  return parseMeshConfig(readFileSync(file, 'utf8'), file);
+}
+
+export function parseMeshConfig(text: string, source = '<mesh config>'): LoadedMeshConfig {
+  const fail: Fail = (field, problem) => { throw new MeshConfigError(source, field, problem); };
+  const documents = parseAllDocuments(text);
+  const values = documents.map((doc, i) => {
+    if (doc.errors.length > 0) fail('', `document ${i + 1}: not valid YAML: ${doc.errors[0]!.message}`);
+    return doc.toJS() as unknown;
+  }).filter((v) => v !== null && v !== undefined);
+  if (values.length !== 1) fail('', `expected one YAML document (a MeshConfig, the istio ConfigMap or its mesh key), found ${values.length}`);
+  const { form, mesh, prefix } = unwrap(values[0], fail);
+  return { source, form, settings: readSettings(mesh, prefix, fail) };
+}
+
+/** Tells the three layouts apart; `prefix` is where the MeshConfig sits, for error messages. */
+function unwrap(root: unknown, fail: Fail): { form: MeshConfigForm; mesh: Record<string, unknown>; prefix: string } {
+  if (!isObject(root)) return fail('', `expected a YAML mapping, got ${describe(root)}`);
+  if (root['kind'] === 'ConfigMap') {
+    const data = root['data'];
+    if (!isObject(data) || data['mesh'] === undefined) return fail('data.mesh', 'missing: expected the istio ConfigMap with its MeshConfig under data.mesh');
+    return { form: 'ConfigMap', mesh: meshText(data['mesh'], 'data.mesh', fail), prefix: 'data.mesh.' };
+  }
+  if (root['kind'] !== undefined) return fail('kind', `${describe(root['kind'])}: expected a ConfigMap, or no kind (a bare MeshConfig)`);
+  if (root['mesh'] !== undefined) {
+    return { form: 'mesh key', mesh: meshText(root['mesh'], 'mesh', fail), prefix: 'mesh.' };
+  }
+  return { form: 'MeshConfig', mesh: root, prefix: '' };
+}
+
+/** `data.mesh` is YAML text in a ConfigMap; a hand-written file may nest the mapping instead. */
+function meshText(value: unknown, field: string, fail: Fail): Record<string, unknown> {
+  if (isObject(value)) return value;
+  if (typeof value !== 'string') return fail(field, `expected the MeshConfig as YAML text, got ${describe(value)}`);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(value);
+  } catch (error) {
+    return fail(field, `not valid YAML: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isObject(parsed)) return fail(field, `expected a MeshConfig mapping, got ${describe(parsed)}`);
+  return parsed;
+}
+
+function readSettings(mesh: Record<string, unknown>, prefix: string, fail: Fail): MeshSettings {
+  const rbac: { pathNormalization?: Normalization; extensionProviders?: JsonObject[]; numTrustedProxies?: number } = {};
+  const normalization = readNormalization(mesh['pathNormalization'], `${prefix}pathNormalization`, fail);
+  if (normalization !== undefined) rbac.pathNormalization = normalization;
+  const providers = readProviders(mesh['extensionProviders'], `${prefix}extensionProviders`, fail);
+  if (providers.length > 0) rbac.extensionProviders = providers;
+  const hops = readTrustedProxies(mesh['defaultConfig'], `${prefix}defaultConfig`, fail);
+  if (hops !== undefined) rbac.numTrustedProxies = hops;
+  const root = mesh['rootNamespace'];
+  if (root !== undefined && (typeof root !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(root))) {
+    fail(`${prefix}rootNamespace`, `${describe(root)}: expected a Kubernetes namespace name such as istio-system`);
+  }
+  return { rbac, ...(typeof root === 'string' ? { rootNamespace: root } : {}) };
+}
+
+function readNormalization(value: unknown, field: string, fail: Fail): Normalization | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) return fail(field, `expected {normalization: ${NORMALIZATIONS.join(' | ')}}, got ${describe(value)}`);
+  const mode = value['normalization'];
+  if (mode === undefined) return undefined;
+  if (typeof mode !== 'string' || !(NORMALIZATIONS as readonly string[]).includes(mode)) {
+    return fail(`${field}.normalization`, `${describe(mode)}: expected one of ${NORMALIZATIONS.join(', ')}`);
+  }
+  // config.proto: "DEFAULT: Currently the same as BASE".
+  return mode === 'DEFAULT' ? 'BASE' : mode as Normalization;
+}
+
+function readTrustedProxies(value: unknown, field: string, fail: Fail): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) return fail(field, `expected a ProxyConfig mapping, got ${describe(value)}`);
+  const topology = value['gatewayTopology'];
+  if (topology === undefined || topology === null) return undefined;
+  if (!isObject(topology)) return fail(`${field}.gatewayTopology`, `expected {numTrustedProxies: N}, got ${describe(topology)}`);
+  const hops = topology['numTrustedProxies'];
+  if (hops === undefined) return undefined;
+  // Envoy's xff_num_trusted_hops is a uint32; the rbac filter caps it at 64 (filters/rbac/README.md).
+  if (typeof hops !== 'number' || !Number.isInteger(hops) || hops < 0 || hops > 64) {
+    return fail(`${field}.gatewayTopology.numTrustedProxies`, `${describe(hops)}: expected an integer from 0 to 64`);
+  }
+  return hops;
+}
+
+function readProviders(value: unknown, field: string, fail: Fail): JsonObject[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return fail(field, `expected a list of {name, <provider>}, got ${describe(value)}`);
+  const names = new Set<string>();
+  const http: JsonObject[] = [];
+  value.forEach((provider: unknown, i) => {
+    const at = `${field}[${i}]`;
+    if (!isObject(provider)) fail(at, `expected {name, <provider>}, got ${describe(provider)}`);
+    const name = provider['name'];
+    if (typeof name !== 'string' || name === '') fail(`${at}.name`, `${describe(name)}: expected a non-empty string`);
+    // Istio's validation: provider names are unique (pilot/pkg/config/validation, validateExtensionProvider).
+    if (names.has(name)) fail(`${at}.name`, `"${name}" is defined twice: expected unique provider names`);
+    names.add(name);
+    const kinds = Object.keys(provider).filter((key) => key !== 'name');
+    if (kinds.length !== 1) fail(at, `provider "${name}" has ${kinds.length === 0 ? 'no provider kind' : `${kinds.join(' and ')}`}: expected exactly one, e.g. envoyExtAuthzHttp`);
+    if (kinds[0] === 'envoyExtAuthzHttp') {
+      http.push({ name, envoyExtAuthzHttp: readExtAuthzHttp(provider['envoyExtAuthzHttp'], `${at}.envoyExtAuthzHttp`, fail) });
+    }
+  });
+  return http;
+}
+
+function readExtAuthzHttp(value: unknown, at: string, fail: Fail): JsonObject {
+  if (!isObject(value)) return fail(at, `expected {service, port, ...}, got ${describe(value)}`);
+  for (const key of Object.keys(value)) {
+    if (!(SUPPORTED_EXT_AUTHZ_HTTP_FIELDS as readonly string[]).includes(key)) {
+      fail(`${at}.${key}`, `not supported by the wasmesh rbac filter: expected only ${SUPPORTED_EXT_AUTHZ_HTTP_FIELDS.join(', ')}`);
+    }
+  }
+  const service = value['service'];
+  if (typeof service !== 'string' || !/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(service)) {
+    fail(`${at}.service`, `${describe(service)}: expected a host name such as ext-authz.foo.svc.cluster.local`);
+  }
+  const port = value['port'];
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(`${at}.port`, `${describe(port)}: expected an integer from 1 to 65535`);
+  const cluster = value['cluster'];
+  if (cluster !== undefined && (typeof cluster !== 'string' || cluster === '')) fail(`${at}.cluster`, `${describe(cluster)}: expected a non-empty cluster name`);
+  const timeout = value['timeout'];
+  // protobuf Duration in JSON/YAML: decimal seconds with "s" ("0.5s"); Go-style "200ms" is accepted as Istio's tooling does.
+  if (timeout !== undefined && (typeof timeout !== 'string' || !/^\d+(\.\d+)?(ms|s|m|h)$/.test(timeout) || Number.parseFloat(timeout) <= 0)) {
+    fail(`${at}.timeout`, `${describe(timeout)}: expected a positive duration such as "0.5s" or "200ms"`);
+  }
+  const pathPrefix = value['pathPrefix'];
+  if (pathPrefix !== undefined && (typeof pathPrefix !== 'string' || (pathPrefix !== '' && !pathPrefix.startsWith('/')))) {
+    fail(`${at}.pathPrefix`, `${describe(pathPrefix)}: expected a path starting with "/"`);
+  }
+  const failOpen = value['failOpen'];
+  if (failOpen !== undefined && failOpen !== false) {
+    fail(`${at}.failOpen`, `${describe(failOpen)}: expected false: the rbac filter fails closed when the authorizer is unreachable`);
+  }
+  const status = value['statusOnError'];
+  if (status !== undefined && (typeof status !== 'string' || !/^[45]\d\d$/.test(status))) {
+    fail(`${at}.statusOnError`, `${describe(status)}: expected an HTTP status from 400 to 599 as a string, such as "503"`);
+  }
+  for (const key of HEADER_LIST_FIELDS) {
+    const list = value[key];
+    if (list !== undefined && (!Array.isArray(list) || list.some((h) => typeof h !== 'string' || h === ''))) {
+      fail(`${at}.${key}`, `${describe(list)}: expected a list of header names (or prefix* / *suffix patterns)`);
+    }
+  }
+  const additional = value['includeAdditionalHeadersInCheck'];
+  if (additional !== undefined && (!isObject(additional) || Object.values(additional).some((v) => typeof v !== 'string'))) {
+    fail(`${at}.includeAdditionalHeadersInCheck`, `${describe(additional)}: expected a mapping of header name to string value`);
+  }
+  return value as JsonValue as JsonObject;
+}
+
+/** The Envoy cluster an ext_authz provider is called through (the rbac filter's naming, filters/rbac/README.md). */
+export function extAuthzCluster(provider: JsonObject): { readonly name: string; readonly service: string; readonly port: number } {
+  const http = provider['envoyExtAuthzHttp'] as JsonObject;
+  const service = String(http['service']);
+  const port = Number(http['port']);
+  const name = typeof http['cluster'] === 'string' ? http['cluster'] : `outbound|${port}||${service}`;
+  return { name, service, port };
+}
+
+/** One line saying what `--mesh-config` found, e.g. `mesh.yaml: ConfigMap (data.mesh): pathNormalization DECODE_AND_MERGE_SLASHES, ...`. */
+export function describeMeshConfig(loaded: LoadedMeshConfig): string {
+  const { rbac, rootNamespace } = loaded.settings;
+  const where = { 'ConfigMap': 'ConfigMap, data.mesh', 'mesh key': 'the ConfigMap\'s mesh key', 'MeshConfig': 'a bare MeshConfig' }[loaded.form];
+  const providers = (rbac.extensionProviders ?? []).map((p) => String(p['name']));
+  return `mesh config ${loaded.source} (${where}): pathNormalization ${rbac.pathNormalization ?? 'BASE (default)'}, ` +
+    `ext_authz providers ${providers.join(', ') || '(none)'}, numTrustedProxies ${rbac.numTrustedProxies ?? '0 (default)'}` +
+    (rootNamespace !== undefined ? `, rootNamespace ${rootNamespace}` : '');
+}
