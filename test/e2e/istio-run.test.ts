@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSidecarCommand } from '../../deployer/src/cli/commands/run.js';
 import { appliesToWorkload, parseWorkloadLabels } from '../../deployer/src/sidecar/istio-chain.js';
@@ -6,6 +9,7 @@ import type { RunningSidecar } from '../../deployer/src/sidecar/sidecar.js';
 import type { IstioResource } from '../../deployer/src/translate/index.js';
 import { builtFilter, repoRoot } from '../setup/paths.js';
 import { echoHandler, request1, startUpstream, type TestUpstream } from '../sidecar/helpers.js';
+import { jwks, makeKey, mint } from '../filters/jwt-auth/tokens.js';
 import { writeSidecarYaml } from './helpers.js';
 
 const policies = path.join(repoRoot, 'test', 'fixtures', 'sidecar', 'istio');
@@ -71,5 +75,90 @@ describe('e2e: deployer run --istio builds the chain from AuthorizationPolicy re
     const res = await request1(`${sidecar.url}${requestPath}`);
     expect(res.status).toBe(status);
     expect(res.headers['x-wasmesh-example']).toBe('hello');
+  });
+});
+
+describe('e2e: deployer run --istio adds the JWKS cluster of a RequestAuthentication', () => {
+  const ISSUER = 'https://idp.loopback.test';
+  const key = makeKey('ES256', 'k1');
+  let idp: TestUpstream;
+  let app: TestUpstream;
+  let sidecar: RunningSidecar;
+  let clusterName: string;
+
+  const writePolicy = (jwksUri: string): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'istio-run-jwks-'));
+    const file = path.join(dir, 'request-authentication.yaml');
+    writeFileSync(file, stringify({
+      apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { name: 'cart-jwt', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'cart' } }, jwtRules: [{ issuer: ISSUER, jwksUri, audiences: ['cart'], outputClaimToHeaders: [{ header: 'x-jwt-sub', claim: 'sub' }] }] },
+    }));
+    return file;
+  };
+  const sidecarYaml = (clusters: Record<string, string>) => writeSidecarYaml({
+    listen: '127.0.0.1:0', admin: '127.0.0.1:0', clusters, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+  });
+  const token = (sub: string): string => mint(key, { iss: ISSUER, sub, aud: 'cart', exp: Math.floor(Date.now() / 1000) + 300 });
+
+  beforeAll(async () => {
+    idp = await startUpstream((req, res) => {
+      const body = jwks(key);
+      if (req.url !== '/.well-known/jwks.json') res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    });
+    app = await startUpstream(echoHandler('cart'));
+    clusterName = `outbound|${idp.port}||127.0.0.1`;
+    // The sidecar config declares only the app cluster: the JWKS one comes from the jwksUri.
+    sidecar = await runSidecarCommand({
+      config: await sidecarYaml({ app: app.url }), accessLog: '/dev/null', logLevel: 'error',
+      istio: writePolicy(`http://127.0.0.1:${idp.port}/.well-known/jwks.json`), namespace: 'shop', workloadLabels: 'app=cart',
+    });
+  });
+  afterAll(async () => {
+    await sidecar?.close();
+    await app?.close();
+    await idp?.close();
+  });
+
+  it('jwt-auth: onConfigure\'s jwks_cluster is a cluster of the sidecar, pointing at the jwksUri host and port', () => {
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['jwt-auth']);
+    expect(sidecar.config.clusters.get(clusterName)?.url.href).toBe(`${idp.url}/`);
+  });
+
+  it.each([
+    { name: 'a valid token', authorization: () => `Bearer ${token('alice')}`, status: 200, sub: 'alice' },
+    { name: 'no token (Istio: optional)', authorization: () => undefined, status: 200, sub: undefined },
+    { name: 'a forged signature', authorization: () => `Bearer ${token('alice').split('.').slice(0, 2).join('.')}.${'A'.repeat(86)}`, status: 401, sub: undefined },
+  ])('jwt-auth: onRequestHeaders with $name → $status, keys fetched through the added cluster', async ({ authorization, status, sub }) => {
+    const value = authorization();
+    const res = await request1(`${sidecar.url}/cart`, { headers: value === undefined ? {} : { authorization: value } });
+    expect(res.status).toBe(status);
+    if (status === 200) expect((JSON.parse(res.body) as { headers: Record<string, string> }).headers['x-jwt-sub']).toBe(sub);
+  });
+
+  it('jwt-auth: an https jwksUri is refused, naming the URI and the --cluster that would map it', async () => {
+    const uri = 'https://idp.example.com/.well-known/jwks.json';
+    await expect(runSidecarCommand({
+      config: await sidecarYaml({ app: app.url }), accessLog: '/dev/null', logLevel: 'error', istio: writePolicy(uri), namespace: 'shop', workloadLabels: 'app=cart',
+    })).rejects.toThrow(`--istio: jwksUri "${uri}" is https, but the sidecar's upstreams speak clear-text HTTP only: map its cluster to a local http endpoint serving the same JWKS with --cluster 'outbound|443||idp.example.com=http://127.0.0.1:<port>'`);
+  });
+
+  it.each([
+    { name: '--cluster', declared: {}, cluster: (url: string) => [`outbound|443||idp.example.com=${url}`] },
+    { name: 'a cluster declared in the sidecar config', declared: (url: string) => ({ 'outbound|443||idp.example.com': url }), cluster: () => [] },
+  ])('jwt-auth: an https jwksUri mapped with $name verifies tokens against the local endpoint', async ({ declared, cluster }) => {
+    const mapped = await runSidecarCommand({
+      config: await sidecarYaml({ app: app.url, ...(typeof declared === 'function' ? declared(idp.url) : declared) }),
+      accessLog: '/dev/null', logLevel: 'error', istio: writePolicy('https://idp.example.com/.well-known/jwks.json'), namespace: 'shop', workloadLabels: 'app=cart',
+      cluster: cluster(idp.url),
+    });
+    try {
+      expect(mapped.config.clusters.get('outbound|443||idp.example.com')?.url.href).toBe(`${idp.url}/`);
+      const res = await request1(`${mapped.url}/cart`, { headers: { authorization: `Bearer ${token('bob')}` } });
+      expect(res.status).toBe(200);
+      expect((JSON.parse(res.body) as { headers: Record<string, string> }).headers['x-jwt-sub']).toBe('bob');
+    } finally {
+      await mapped.close();
+    }
   });
 });
