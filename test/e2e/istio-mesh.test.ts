@@ -58,7 +58,7 @@ describe('e2e: deployer run --istio --mesh-config with a loopback ext_authz serv
     expect(sidecar.config.clusters.get(EXT_AUTHZ_CLUSTER)?.url.href).toBe(`${authz.url}/`);
   });
 
-  it.each([
+  it.each<{ name: string; path: string; headers: Record<string, string>; status: number; body: string | undefined }>([
     { name: 'authorizer allows', path: '/api/items', headers: { 'x-ext-authz': 'allow' }, status: 200, body: undefined },
     { name: 'authorizer denies', path: '/api/items', headers: { 'x-ext-authz': 'deny' }, status: 403, body: 'denied by ext-authz' },
     { name: 'authorizer denies (no header)', path: '/api/items', headers: {}, status: 403, body: 'denied by ext-authz' },
