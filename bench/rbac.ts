@@ -85,7 +85,7 @@ const REQUESTS_MIX: readonly BenchRequest[] = [
 class StubHost {
   private readonly instance: WebAssembly.Instance;
   private memory!: WebAssembly.Memory;
-  private headers = new Uint8Array(0);
+  private headers: Uint8Array = new Uint8Array(0);
   private properties = new Map<string, Uint8Array>();
   private nextMetric = 1;
   private readonly config: Uint8Array;

@@ -217,6 +217,15 @@ export class WasmVm {
     return true;
   }
 
+  /**
+   * The whole module memory as bytes, current after any growth. For writers that fill memory
+   * the host just allocated (see abi/copy-out.ts); re-read after every call into the module.
+   */
+  memoryBytes(): Uint8Array {
+    this.refresh();
+    return this.u8;
+  }
+
   /** Allocates in the module (malloc / proxy_on_memory_allocate); 0 on failure. */
   allocate(size: number): number {
     const ptr = this.allocator(size);

@@ -10,9 +10,9 @@ import type { PluginVm } from '../plugin-vm.js';
 import type { ImportModule } from '../vm.js';
 import { HeaderMapType, WasmResult } from './constants.js';
 import { readString, u32 } from './memory.js';
-import { parsePairs, PairsFormatError, serializePairs, type MutablePair } from './pairs.js';
-
-const encoder = new TextEncoder();
+import { copyPairsOut, copyStringOut } from './copy-out.js';
+import { parsePairs, PairsFormatError, type MutablePair } from './pairs.js';
+import { utf8Length } from './utf8.js';
 
 type MapLookup = { map: HeaderList; mutable: boolean } | { result: number };
 
@@ -49,7 +49,7 @@ export function headerValue(map: HeaderList, key: string): string | undefined {
 
 export function headerByteSize(map: HeaderList): number {
   let size = 0;
-  for (const [k, v] of map) size += encoder.encode(k).length + encoder.encode(v).length;
+  for (const [k, v] of map) size += utf8Length(k) + utf8Length(v);
   return size;
 }
 
@@ -72,7 +72,7 @@ export function headerImports(h: PluginVm): ImportModule {
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
       const value = headerValue(found.map, key.toLowerCase());
       if (value === undefined) return WasmResult.NotFound;
-      return h.vm.copyToPointerSize(encoder.encode(value), valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      return copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mutableMap(u32(type));
@@ -114,8 +114,7 @@ export function headerImports(h: PluginVm): ImportModule {
       if (u32(type) > HeaderMapType.Max) return WasmResult.BadArgument;
       const found = lookup(h, u32(type));
       const pairs = 'result' in found ? [] : found.map;
-      const bytes = pairs.length === 0 ? new Uint8Array(0) : serializePairs(pairs);
-      return h.vm.copyToPointerSize(bytes, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      return copyPairsOut(h.vm, pairs, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
       const map = mutableMap(u32(type));

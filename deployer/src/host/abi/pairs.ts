@@ -5,39 +5,73 @@
  * All integers little-endian.
  */
 import type { HeaderList } from '../api.js';
+import { nonAsciiBytes, writeAscii, writeU32 } from './utf8.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export type MutablePair = [name: string, value: string];
 
-/** Serializes pairs; strings are UTF-8 encoded. */
-export function serializePairs(pairs: HeaderList): Uint8Array {
+/**
+ * A measured serialization: byte size plus the UTF-8 bytes of the (rare) non-ASCII strings.
+ * Measuring first lets the host allocate in module memory once and write the pairs straight
+ * there, with no intermediate Uint8Array per string nor per map.
+ */
+export interface MeasuredPairs {
+  readonly pairs: HeaderList;
+  readonly size: number;
+  /** Per string (key, value, key, value...): its bytes when not ASCII, else undefined. */
+  readonly encoded: readonly (Uint8Array | undefined)[] | null;
+}
+
+export function measurePairs(pairs: HeaderList): MeasuredPairs {
   const count = pairs.length;
-  const encoded: Uint8Array[] = new Array(count * 2);
   let size = 4 + count * 8;
+  let encoded: (Uint8Array | undefined)[] | null = null;
   for (let i = 0; i < count; i++) {
     const pair = pairs[i]!;
-    const key = encoder.encode(pair[0]);
-    const value = encoder.encode(pair[1]);
-    encoded[2 * i] = key;
-    encoded[2 * i + 1] = value;
-    size += key.length + value.length + 2;
+    for (let j = 0; j < 2; j++) {
+      const s = pair[j]!;
+      const bytes = nonAsciiBytes(s);
+      if (bytes === undefined) {
+        size += s.length + 1;
+      } else {
+        encoded ??= new Array<Uint8Array | undefined>(count * 2);
+        encoded[2 * i + j] = bytes;
+        size += bytes.length + 1;
+      }
+    }
   }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, count, true);
-  let offset = 4;
+  return { pairs, size, encoded };
+}
+
+/** Writes a measured serialization at `offset` (the caller made `measured.size` bytes room). */
+export function writePairs(measured: MeasuredPairs, out: Uint8Array, offset: number): void {
+  const { pairs, encoded } = measured;
+  const count = pairs.length;
+  writeU32(out, offset, count);
+  let sizes = offset + 4;
+  let data = sizes + count * 8;
   for (let i = 0; i < count; i++) {
-    view.setUint32(offset, encoded[2 * i]!.length, true);
-    view.setUint32(offset + 4, encoded[2 * i + 1]!.length, true);
-    offset += 8;
+    const pair = pairs[i]!;
+    for (let j = 0; j < 2; j++) {
+      const s = pair[j]!;
+      const bytes = encoded?.[2 * i + j];
+      const length = bytes === undefined ? s.length : bytes.length;
+      writeU32(out, sizes, length);
+      sizes += 4;
+      if (bytes === undefined) writeAscii(out, data, s);
+      else out.set(bytes, data);
+      data += length;
+      out[data++] = 0; // NUL terminator: module memory is not zeroed
+    }
   }
-  for (let i = 0; i < 2 * count; i++) {
-    const bytes = encoded[i]!;
-    out.set(bytes, offset);
-    offset += bytes.length + 1; // NUL terminator (already zero)
-  }
+}
+
+/** Serializes pairs into a new array; strings are UTF-8 encoded. */
+export function serializePairs(pairs: HeaderList): Uint8Array {
+  const measured = measurePairs(pairs);
+  const out = new Uint8Array(measured.size);
+  writePairs(measured, out, 0);
   return out;
 }
 

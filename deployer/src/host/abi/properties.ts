@@ -9,7 +9,9 @@ import type { PluginVm } from '../plugin-vm.js';
 import type { StreamFacts } from '../context.js';
 import type { ImportModule } from '../vm.js';
 import { WasmResult } from './constants.js';
+import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
+import { decodeMostlyAscii } from './utf8.js';
 import { encode, NodeType, StructType, ValueType, toStruct, toValue } from './proto.js';
 
 const encoder = new TextEncoder();
@@ -18,10 +20,12 @@ export const FILTER_STATE_PREFIX = 'wasm.';
 /** A resolved attribute: either final bytes or a map/struct that later segments can walk. */
 type Attr =
   | { kind: 'bytes'; bytes: Uint8Array }
+  /** A string value, UTF-8 encoded only when handed over (copy-out.ts writes ASCII directly). */
+  | { kind: 'string'; value: string }
   | { kind: 'headers'; pairs: HeaderList }
   | { kind: 'lookup'; get: (key: string) => Attr | undefined; bytes: () => Uint8Array | undefined };
 
-const str = (s: string): Attr => ({ kind: 'bytes', bytes: encoder.encode(s) });
+const str = (s: string): Attr => ({ kind: 'string', value: s });
 function int64(n: number | bigint): Attr {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
@@ -193,8 +197,10 @@ function topLevel(h: PluginVm, name: string, facts: StreamFacts | undefined, sta
   return entry === undefined ? undefined : { kind: 'bytes', bytes: entry.value };
 }
 
-/** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
-export function getProperty(h: PluginVm, path: string): Uint8Array | number {
+/** A resolved property value: a string (encoded on copy-out), bytes, or a WasmResult error code. */
+type PropertyValue = string | Uint8Array | number;
+
+function resolveProperty(h: PluginVm, path: string): PropertyValue {
   const stream = h.context()?.stream;
   const parts = path.split('\0');
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
@@ -212,8 +218,15 @@ export function getProperty(h: PluginVm, path: string): Uint8Array | number {
   }
   if (attr === undefined) return WasmResult.NotFound;
   if (attr.kind === 'bytes') return attr.bytes;
+  if (attr.kind === 'string') return attr.value;
   if (attr.kind === 'headers') return serializePairs(attr.pairs);
   return attr.bytes() ?? WasmResult.SerializationFailure;
+}
+
+/** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
+export function getProperty(h: PluginVm, path: string): Uint8Array | number {
+  const value = resolveProperty(h, path);
+  return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
 export function propertyImports(h: PluginVm): ImportModule {
@@ -222,9 +235,10 @@ export function propertyImports(h: PluginVm): ImportModule {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const bytes = h.vm.bytes(pathPtr, pathSize);
       if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = getProperty(h, decoder.decode(bytes));
+      const value = resolveProperty(h, decodeMostlyAscii(bytes, decoder));
       if (typeof value === 'number') return value;
-      return h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
+      return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     // envoy:context.cc setProperty: stored as filter state `wasm.<path>`; no stream → NotFound.
     proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {

@@ -1,0 +1,49 @@
+/**
+ * UTF-8 writing without a TextEncoder call per string. Header names, values and most
+ * property values are ASCII: for those a charCode loop measures and writes the bytes directly
+ * (TextEncoder.encode allocates a fresh Uint8Array per call, which dominated the host's
+ * per-request profile). Non-ASCII strings take the encoder, so the bytes are exactly what
+ * TextEncoder produces (lone surrogates → U+FFFD).
+ */
+const encoder = new TextEncoder();
+
+/** Encoded bytes of `s` when it is not ASCII; undefined for ASCII (its length is then s.length). */
+export function nonAsciiBytes(s: string): Uint8Array | undefined {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return encoder.encode(s);
+  }
+  return undefined;
+}
+
+/** UTF-8 byte length of `s`. */
+export function utf8Length(s: string): number {
+  return nonAsciiBytes(s)?.length ?? s.length;
+}
+
+/** Writes ASCII `s` at `offset` (caller checked it is ASCII and fits). */
+export function writeAscii(out: Uint8Array, offset: number, s: string): void {
+  for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
+}
+
+/** Little-endian u32 at `offset`. */
+export function writeU32(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value & 0xff;
+  out[offset + 1] = (value >>> 8) & 0xff;
+  out[offset + 2] = (value >>> 16) & 0xff;
+  out[offset + 3] = (value >>> 24) & 0xff;
+}
+
+/**
+ * Decodes a short byte range that is usually ASCII (property paths, header names) without
+ * TextDecoder; falls back to `decoder` as soon as a non-ASCII byte appears.
+ */
+export function decodeMostlyAscii(bytes: Uint8Array, decoder: TextDecoder): string {
+  if (bytes.length > 64) return decoder.decode(bytes);
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b > 0x7f) return decoder.decode(bytes);
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
