@@ -27,7 +27,7 @@ function extAuthzHandler(req: http.IncomingMessage, res: http.ServerResponse): v
   res.writeHead(403, { 'content-type': 'text/plain', 'content-length': '19' }).end('denied by ext-authz');
 }
 
-async function startRun(extra: { readonly istio: string; readonly meshConfig?: string; readonly cluster?: readonly string[] }, app: TestUpstream): Promise<RunningSidecar> {
+async function startRun(extra: { readonly istio?: string; readonly meshConfig?: string; readonly cluster?: readonly string[] }, app: TestUpstream): Promise<RunningSidecar> {
   const config = await writeSidecarYaml({
     listen: '127.0.0.1:0', admin: '127.0.0.1:0',
     clusters: { app: app.url },
@@ -125,5 +125,19 @@ describe('e2e: deployer run --istio --mesh-config without a reachable authorizer
     { cluster: ['x=http://127.0.0.1:1', 'x=http://127.0.0.1:2'], error: '--cluster: "x" is given twice' },
   ])('run: --cluster $cluster is refused', async ({ cluster, error }) => {
     await expect(startRun({ istio: policies, meshConfig, cluster }, app)).rejects.toThrow(error);
+  });
+
+  it('run: --cluster replaces a cluster of the sidecar config, also without --istio', async () => {
+    const other = await startUpstream(echoHandler('other'));
+    const sidecar = await startRun({ cluster: [`app=${other.url}`] }, app);
+    const before = app.requests.length;
+    try {
+      const res = await request1(`${sidecar.url}/anything`);
+      expect((JSON.parse(res.body) as { upstream: string }).upstream).toBe('other');
+      expect(app.requests.length).toBe(before);
+    } finally {
+      await sidecar.close();
+      await other.close();
+    }
   });
 });

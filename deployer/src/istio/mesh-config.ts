@@ -185,8 +185,9 @@ function readExtAuthzHttp(value: unknown, at: string, fail: Fail): JsonObject {
     }
   }
   const service = value['service'];
-  if (typeof service !== 'string' || !/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(service)) {
-    fail(`${at}.service`, `${describe(service)}: expected a host name such as ext-authz.foo.svc.cluster.local`);
+  const serviceForm = typeof service === 'string' ? /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/.exec(service) : null;
+  if (serviceForm === null) {
+    return fail(`${at}.service`, `${describe(service)}: expected [<namespace>/]<hostname> such as ext-authz.foo.svc.cluster.local`);
   }
   const port = value['port'];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(`${at}.port`, `${describe(port)}: expected an integer from 1 to 65535`);
@@ -219,7 +220,10 @@ function readExtAuthzHttp(value: unknown, at: string, fail: Fail): JsonObject {
   if (additional !== undefined && (!isObject(additional) || Object.values(additional).some((v) => typeof v !== 'string'))) {
     fail(`${at}.includeAdditionalHeadersInCheck`, `${describe(additional)}: expected a mapping of header name to string value`);
   }
-  return value as JsonValue as JsonObject;
+  // `<namespace>/<hostname>` only disambiguates the service; Istio's cluster is still
+  // outbound|<port>||<hostname> (pilot/pkg/model/extensionproviders LookupCluster), and the rbac
+  // filter derives the cluster name from `service`: hand it the hostname.
+  return serviceForm[1] === undefined ? value as JsonValue as JsonObject : { ...(value as JsonObject), service: serviceForm[3]! };
 }
 
 /** The Envoy cluster an ext_authz provider is called through (the rbac filter's naming, filters/rbac/README.md). */
