@@ -140,4 +140,16 @@ describe('e2e: deployer run --istio --mesh-config without a reachable authorizer
       await other.close();
     }
   });
+
+  it.each([
+    { meshConfig: undefined, status: 200, why: 'istio-system is the root namespace: the mesh-root policy is for another namespace' },
+    { meshConfig: path.join(fixtures, 'valid', 'mesh-key-nested.yaml'), status: 403, why: 'rootNamespace: mesh-root makes it mesh-wide' },
+  ])('rbac: a policy in namespace mesh-root → $status ($why)', async ({ meshConfig: mesh, status }) => {
+    const sidecar = await startRun({ istio: path.join(fixtures, 'root-namespace'), ...(mesh ? { meshConfig: mesh } : {}) }, app);
+    try {
+      expect((await request1(`${sidecar.url}/admin/users`)).status).toBe(status);
+    } finally {
+      await sidecar.close();
+    }
+  });
 });
