@@ -10,7 +10,8 @@
  * request) for RS256-2048, PS256, ES256, ES384, HS256 and EdDSA on the wasm crypto path — each
  * side by side with node:crypto verifying the same token's signature, as a ratio.
  * Targets: wasm ≤ 3× node:crypto for RS256, ES256, EdDSA; cached ≤ 5 µs; module ≤ 100 KB.
- * Prints a table, writes bench/jwt-auth.json. Options: --seconds <s per sample> (default 0.5), --rounds <n> (default 3).
+ * Prints a table, writes bench/jwt-auth.json. Options: --seconds <CPU s per sample> (default 0.5), --rounds <n>
+ * (default 3), --wasm <file> (another build, e.g. an older commit's), --json <file> (output path).
  */
 import { createHmac, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,17 @@ import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../d
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const wasmFile = path.join(root, 'build', 'filters', 'jwt-auth.wasm');
+function stringOption(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return null;
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`--${name}: expected a value`);
+  return value;
+}
+/** --wasm <file> measures another build (e.g. an older commit's) instead of build/filters/jwt-auth.wasm. */
+const wasmFile = path.resolve(stringOption('wasm') ?? path.join(root, 'build', 'filters', 'jwt-auth.wasm'));
+/** --json <file> writes the results elsewhere than bench/jwt-auth.json. */
+const jsonFile = path.resolve(stringOption('json') ?? path.join(root, 'bench', 'jwt-auth.json'));
 const noopWasmFile = path.join(root, 'build', 'filters', 'example.wasm');
 
 function option(name: string, fallback: number): number {
@@ -200,8 +211,8 @@ async function main(): Promise<void> {
     console.log(`${r.case.padEnd(26)} ${r.microsPerRequest.toFixed(2).padStart(10)} ${r.filterMicros.toFixed(2).padStart(10)} ${(r.nodeMicros === null ? '-' : r.nodeMicros.toFixed(2)).padStart(8)} ${(r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`).padStart(7)}  ${(r.target ?? '-').padEnd(12)}  ${r.meetsTarget === null ? '-' : r.meetsTarget ? 'yes' : 'NO'}`);
   }
   console.log(`module size: ${size} bytes (${(size / 1024).toFixed(1)} KiB; target ≤ 100 KB = 102400 bytes: ${size <= 102_400 ? 'yes' : 'NO'})`);
-  writeFileSync(path.join(root, 'bench', 'jwt-auth.json'), `${JSON.stringify({
-    generatedAt: new Date().toISOString(), secondsPerSample: SECONDS, rounds: ROUNDS, clock: 'process CPU time (user + system)',
+  writeFileSync(jsonFile, `${JSON.stringify({
+    generatedAt: new Date().toISOString(), wasm: path.relative(root, wasmFile), secondsPerSample: SECONDS, rounds: ROUNDS, clock: 'process CPU time (user + system)',
     hostOnlyMicros: host, noopFilterMicros: noopFilter,
     note: 'filterMicros = CPU µs/request through the built filter minus a no-op filter chain (example.wasm, empty configuration); uncached = token_cache_size 0 (parse, claims and signature every request); nodeMicros = node:crypto verifying the same token signature; ratio = filterMicros / nodeMicros',
     rows, moduleBytes: size, moduleTargetBytes: 102_400, moduleMeetsTarget: size <= 102_400,
