@@ -4,39 +4,55 @@
  * are serialized as Envoy does (README.md "Properties"). Unknown top-level names fall back to
  * filter state `wasm.<name>`, which proxy_set_property writes on the stream.
  */
-import type { HeaderList, ListenerDirection } from '../api.js';
+import type { ConnectionInfo, HeaderList, ListenerDirection } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
-import type { StreamFacts } from '../context.js';
+import type { FilterState, StreamFacts } from '../context.js';
 import type { ImportModule } from '../vm.js';
 import { WasmResult } from './constants.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
-import { decodeMostlyAscii } from './utf8.js';
+import { decodeMostlyAscii, writeU32 } from './utf8.js';
 import { encode, NodeType, StructType, ValueType, toStruct, toValue } from './proto.js';
 
 const encoder = new TextEncoder();
 export const FILTER_STATE_PREFIX = 'wasm.';
 
-/** A resolved attribute: either final bytes or a map/struct that later segments can walk. */
+/**
+ * A resolved attribute: a final value, or a map that later path segments walk. Maps are
+ * small tagged records resolved by switch (no closures built per lookup: this runs for every
+ * proxy_get_property call of every request).
+ */
 type Attr =
-  | { kind: 'bytes'; bytes: Uint8Array }
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
   /** A string value, UTF-8 encoded only when handed over (copy-out.ts writes ASCII directly). */
-  | { kind: 'string'; value: string }
-  | { kind: 'headers'; pairs: HeaderList }
-  | { kind: 'lookup'; get: (key: string) => Attr | undefined; bytes: () => Uint8Array | undefined };
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'headers'; readonly pairs: HeaderList }
+  | { readonly kind: 'request' | 'response' | 'connection' | 'source' | 'destination'; readonly facts: StreamFacts }
+  | { readonly kind: 'xds'; readonly facts: StreamFacts | undefined }
+  | { readonly kind: 'node' | 'node_metadata' | 'node_metadata_fields' }
+  | { readonly kind: 'filter_state'; readonly state: FilterState | undefined };
 
 const str = (s: string): Attr => ({ kind: 'string', value: s });
-function int64(n: number | bigint): Attr {
+const optStr = (s: string | undefined): Attr | undefined => (s === undefined ? undefined : { kind: 'string', value: s });
+const bytesAttr = (bytes: Uint8Array): Attr => ({ kind: 'bytes', bytes });
+
+const TWO_32 = 2 ** 32;
+/** 8 bytes little-endian; safe non-negative integers skip the BigInt round trip. */
+function eightBytes(n: number | bigint, signed: boolean): Uint8Array {
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
-  return { kind: 'bytes', bytes: out };
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) {
+    writeU32(out, 0, n % TWO_32);
+    writeU32(out, 4, Math.floor(n / TWO_32));
+  } else if (signed) {
+    new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
+  } else {
+    new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  }
+  return out;
 }
-const uint64 = (n: number | bigint): Attr => {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  return { kind: 'bytes', bytes: out };
-};
-const bool = (b: boolean): Attr => ({ kind: 'bytes', bytes: Uint8Array.of(b ? 1 : 0) });
+const int64 = (n: number | bigint): Attr => bytesAttr(eightBytes(n, true));
+const uint64 = (n: number | bigint): Attr => bytesAttr(eightBytes(n, false));
+const bool = (b: boolean): Attr => bytesAttr(Uint8Array.of(b ? 1 : 0));
 
 const DIRECTION: Readonly<Record<ListenerDirection, number>> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUND: 2 };
 
@@ -52,44 +68,56 @@ function headersAttr(pairs: HeaderList | undefined): Attr | undefined {
 }
 
 function joinedHeader(pairs: HeaderList, name: string): string | undefined {
-  const values: string[] = [];
-  for (const [k, v] of pairs) if (k === name) values.push(v);
-  return values.length === 0 ? undefined : values.join(',');
-}
-
-function mapAttr(entries: Record<string, () => Attr | undefined>): Attr {
-  return { kind: 'lookup', get: (key) => (Object.prototype.hasOwnProperty.call(entries, key) ? entries[key]!() : undefined), bytes: () => undefined };
+  let joined: string | undefined;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    if (pair[0] === name) joined = joined === undefined ? pair[1] : `${joined},${pair[1]}`;
+  }
+  return joined;
 }
 
 function peer(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function requestAttr(f: StreamFacts): Attr {
+/**
+ * `source.address` / `destination.address` of a connection: fixed for the connection's life,
+ * so formatted once per ConnectionInfo rather than per lookup.
+ */
+const peerAddresses = new WeakMap<ConnectionInfo, { readonly source: string; readonly destination: string }>();
+function addresses(c: ConnectionInfo): { readonly source: string; readonly destination: string } {
+  let cached = peerAddresses.get(c);
+  if (cached === undefined) {
+    cached = { source: peer(c.sourceAddress, c.sourcePort), destination: peer(c.destinationAddress, c.destinationPort) };
+    peerAddresses.set(c, cached);
+  }
+  return cached;
+}
+
+function startNanos(f: StreamFacts): bigint {
+  return BigInt((f.info.startTime ?? new Date()).getTime()) * 1_000_000n;
+}
+
+function requestMember(f: StreamFacts, key: string): Attr | undefined {
   const h = f.requestHeaders ?? [];
-  const header = (name: string) => () => { const v = joinedHeader(h, name); return v === undefined ? undefined : str(v); };
-  const path = () => joinedHeader(h, ':path');
-  return mapAttr({
-    path: header(':path'),
-    url_path: () => { const p = path(); return p === undefined ? undefined : str(p.split('?')[0]!); },
-    query: () => { const p = path(); if (p === undefined) return undefined; const i = p.indexOf('?'); return str(i < 0 ? '' : p.slice(i + 1)); },
-    host: header(':authority'),
-    scheme: header(':scheme'),
-    method: header(':method'),
-    referer: header('referer'),
-    useragent: header('user-agent'),
-    id: header('x-request-id'),
-    headers: () => headersAttr(f.requestHeaders),
-    time: () => int64(BigInt((f.info.startTime ?? new Date()).getTime()) * 1_000_000n),
-    protocol: () => str(f.info.protocol),
-    size: () => int64(f.requestBodyBytes),
-    total_size: () => int64(f.requestBodyBytes + headerBytes(h)),
-    duration: () => {
-      if (f.completedAtNanos === undefined) return undefined;
-      const start = BigInt((f.info.startTime ?? new Date()).getTime()) * 1_000_000n;
-      return int64(f.completedAtNanos - start);
-    },
-  });
+  switch (key) {
+    case 'path': return optStr(joinedHeader(h, ':path'));
+    case 'url_path': { const p = joinedHeader(h, ':path'); return p === undefined ? undefined : str(p.split('?')[0]!); }
+    case 'query': { const p = joinedHeader(h, ':path'); if (p === undefined) return undefined; const i = p.indexOf('?'); return str(i < 0 ? '' : p.slice(i + 1)); }
+    case 'host': return optStr(joinedHeader(h, ':authority'));
+    case 'scheme': return optStr(joinedHeader(h, ':scheme'));
+    case 'method': return optStr(joinedHeader(h, ':method'));
+    case 'referer': return optStr(joinedHeader(h, 'referer'));
+    case 'useragent': return optStr(joinedHeader(h, 'user-agent'));
+    case 'id': return optStr(joinedHeader(h, 'x-request-id'));
+    case 'headers': return headersAttr(f.requestHeaders);
+    case 'time': return int64(startNanos(f));
+    case 'protocol': return str(f.info.protocol);
+    case 'size': return int64(f.requestBodyBytes);
+    case 'total_size': return int64(f.requestBodyBytes + headerBytes(h));
+    case 'duration': return f.completedAtNanos === undefined ? undefined : int64(f.completedAtNanos - startNanos(f));
+    default: return undefined;
+  }
 }
 
 function headerBytes(pairs: HeaderList): number {
@@ -98,52 +126,51 @@ function headerBytes(pairs: HeaderList): number {
   return n;
 }
 
-function responseAttr(f: StreamFacts): Attr {
-  const code = (): number | undefined => {
-    if (f.completion !== undefined) return f.completion.responseCode;
-    if (f.localReply !== undefined) return f.localReply.status;
-    const status = f.responseHeaders === undefined ? undefined : joinedHeader(f.responseHeaders, ':status');
-    return status === undefined ? undefined : Number(status);
-  };
-  return mapAttr({
-    code: () => { const c = code(); return c === undefined ? undefined : int64(c); },
-    code_details: () => {
-      const details = f.completion?.responseCodeDetails ?? f.localReply?.details;
-      return details === undefined ? undefined : str(details);
-    },
-    flags: () => {
+function responseCode(f: StreamFacts): number | undefined {
+  if (f.completion !== undefined) return f.completion.responseCode;
+  if (f.localReply !== undefined) return f.localReply.status;
+  const status = f.responseHeaders === undefined ? undefined : joinedHeader(f.responseHeaders, ':status');
+  return status === undefined ? undefined : Number(status);
+}
+
+function responseMember(f: StreamFacts, key: string): Attr | undefined {
+  switch (key) {
+    case 'code': { const c = responseCode(f); return c === undefined ? undefined : int64(c); }
+    case 'code_details': return optStr(f.completion?.responseCodeDetails ?? f.localReply?.details);
+    case 'flags': {
       if (f.completion === undefined) return uint64(0);
       let bits = 0;
       for (const flag of f.completion.responseFlags.split(',')) bits |= RESPONSE_FLAG_BITS[flag] ?? 0;
       return uint64(bits);
-    },
-    grpc_status: () => {
+    }
+    case 'grpc_status': {
       const v = (f.responseTrailers && joinedHeader(f.responseTrailers, 'grpc-status')) ?? (f.responseHeaders && joinedHeader(f.responseHeaders, 'grpc-status'));
       return v === undefined ? undefined : int64(Number(v));
-    },
-    headers: () => headersAttr(f.responseHeaders),
-    trailers: () => headersAttr(f.responseTrailers),
-    size: () => int64(f.responseBodyBytes),
-    total_size: () => int64(f.responseBodyBytes + headerBytes(f.responseHeaders ?? [])),
-  });
+    }
+    case 'headers': return headersAttr(f.responseHeaders);
+    case 'trailers': return headersAttr(f.responseTrailers);
+    case 'size': return int64(f.responseBodyBytes);
+    case 'total_size': return int64(f.responseBodyBytes + headerBytes(f.responseHeaders ?? []));
+    default: return undefined;
+  }
 }
 
-function connectionAttr(f: StreamFacts): Attr {
+function connectionMember(f: StreamFacts, key: string): Attr | undefined {
   const c = f.info.connection;
   const tls = c.tls;
   const cert = tls?.peerCertificate;
-  const opt = (v: string | undefined) => () => (v === undefined ? undefined : str(v));
-  return mapAttr({
-    id: () => uint64(c.id),
-    mtls: () => bool(cert !== undefined),
-    requested_server_name: () => str(tls?.requestedServerName ?? ''),
-    tls_version: opt(tls?.tlsVersion),
-    subject_peer_certificate: opt(cert?.subject),
-    uri_san_peer_certificate: opt(cert?.uriSans[0]),
-    dns_san_peer_certificate: opt(cert?.dnsSans[0]),
-    subject_local_certificate: opt(tls?.localSubject),
-    uri_san_local_certificate: opt(tls?.localUriSans?.[0]),
-  });
+  switch (key) {
+    case 'id': return uint64(c.id);
+    case 'mtls': return bool(cert !== undefined);
+    case 'requested_server_name': return str(tls?.requestedServerName ?? '');
+    case 'tls_version': return optStr(tls?.tlsVersion);
+    case 'subject_peer_certificate': return optStr(cert?.subject);
+    case 'uri_san_peer_certificate': return optStr(cert?.uriSans[0]);
+    case 'dns_san_peer_certificate': return optStr(cert?.dnsSans[0]);
+    case 'subject_local_certificate': return optStr(tls?.localSubject);
+    case 'uri_san_local_certificate': return optStr(tls?.localUriSans?.[0]);
+    default: return undefined;
+  }
 }
 
 function nodeBytes(h: PluginVm): Uint8Array {
@@ -151,50 +178,91 @@ function nodeBytes(h: PluginVm): Uint8Array {
   return encode(NodeType, { id, cluster, metadata: toStruct(metadata) });
 }
 
-function nodeAttr(h: PluginVm): Attr {
-  const { id, cluster, metadata } = h.services.node;
-  const metadataAttr: Attr = {
-    kind: 'lookup',
-    bytes: () => encode(StructType, toStruct(metadata)),
-    // Envoy walks the Struct message: its only field is the map `fields`, keyed by metadata key.
-    get: (field) => field !== 'fields' ? undefined : {
-      kind: 'lookup',
-      bytes: () => undefined,
-      get: (key) => (Object.prototype.hasOwnProperty.call(metadata, key) ? { kind: 'bytes', bytes: encode(ValueType, toValue(metadata[key])) } : undefined),
-    },
-  };
-  return { kind: 'lookup', bytes: () => nodeBytes(h), get: (key) => (key === 'id' ? str(id) : key === 'cluster' ? str(cluster) : key === 'metadata' ? metadataAttr : undefined) };
+const NODE: Attr = { kind: 'node' };
+// Envoy walks the Struct message: its only field is the map `fields`, keyed by metadata key.
+const NODE_METADATA: Attr = { kind: 'node_metadata' };
+const NODE_METADATA_FIELDS: Attr = { kind: 'node_metadata_fields' };
+
+/** The value under `key` of a map attribute; undefined when absent or not a map. */
+function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
+  switch (attr.kind) {
+    case 'headers': return optStr(joinedHeader(attr.pairs, key));
+    case 'request': return requestMember(attr.facts, key);
+    case 'response': return responseMember(attr.facts, key);
+    case 'connection': return connectionMember(attr.facts, key);
+    case 'source': {
+      const c = attr.facts.info.connection;
+      return key === 'address' ? str(addresses(c).source) : key === 'port' ? int64(c.sourcePort) : undefined;
+    }
+    case 'destination': {
+      const c = attr.facts.info.connection;
+      return key === 'address' ? str(addresses(c).destination) : key === 'port' ? int64(c.destinationPort) : undefined;
+    }
+    case 'xds': {
+      const clusterName = attr.facts?.completion?.clusterName;
+      const routeName = attr.facts?.completion?.routeName;
+      switch (key) {
+        case 'node': return NODE;
+        case 'listener_direction': return int64(DIRECTION[h.services.listenerDirection]);
+        case 'cluster_name': return optStr(clusterName);
+        case 'route_name': return optStr(routeName);
+        default: return undefined;
+      }
+    }
+    case 'node': {
+      const { id, cluster } = h.services.node;
+      return key === 'id' ? str(id) : key === 'cluster' ? str(cluster) : key === 'metadata' ? NODE_METADATA : undefined;
+    }
+    case 'node_metadata': return key === 'fields' ? NODE_METADATA_FIELDS : undefined;
+    case 'node_metadata_fields': {
+      const { metadata } = h.services.node;
+      return Object.prototype.hasOwnProperty.call(metadata, key) ? bytesAttr(encode(ValueType, toValue(metadata[key]))) : undefined;
+    }
+    case 'filter_state': {
+      const entry = attr.state?.get(key);
+      return entry === undefined ? undefined : bytesAttr(entry.value);
+    }
+    default: return undefined;
+  }
 }
 
-function topLevel(h: PluginVm, name: string, facts: StreamFacts | undefined, state: Map<string, { value: Uint8Array }> | undefined): Attr | undefined {
+/** The serialized value of a whole attribute; undefined for maps Envoy cannot serialize. */
+function finalValue(h: PluginVm, attr: Attr): PropertyValue | undefined {
+  switch (attr.kind) {
+    case 'bytes': return attr.bytes;
+    case 'string': return attr.value;
+    case 'headers': return serializePairs(attr.pairs);
+    case 'node': return nodeBytes(h);
+    case 'node_metadata': return encode(StructType, toStruct(h.services.node.metadata));
+    default: return undefined;
+  }
+}
+
+function topLevel(h: PluginVm, name: string, facts: StreamFacts | undefined, state: FilterState | undefined): Attr | undefined {
   switch (name) {
     case 'plugin_name': return str(h.spec.name);
     case 'plugin_root_id': return str(h.spec.rootId);
     case 'plugin_vm_id': return str(h.vmId);
     case 'listener_direction': return int64(DIRECTION[h.services.listenerDirection]);
-    case 'node': return nodeAttr(h);
-    case 'xds': return mapAttr({
-      node: () => nodeAttr(h),
-      listener_direction: () => int64(DIRECTION[h.services.listenerDirection]),
-      cluster_name: () => (facts?.completion?.clusterName === undefined ? undefined : str(facts.completion.clusterName)),
-      route_name: () => (facts?.completion?.routeName === undefined ? undefined : str(facts.completion.routeName)),
-    });
+    case 'node': return NODE;
+    case 'xds': return { kind: 'xds', facts };
   }
   if (facts !== undefined) {
     switch (name) {
-      case 'request': return requestAttr(facts);
-      case 'response': return responseAttr(facts);
-      case 'connection': return connectionAttr(facts);
+      case 'request':
+      case 'response':
+      case 'connection':
+      case 'source':
+      case 'destination':
+        return { kind: name, facts };
       case 'connection_id': return uint64(facts.info.connection.id);
-      case 'source': return mapAttr({ address: () => str(peer(facts.info.connection.sourceAddress, facts.info.connection.sourcePort)), port: () => int64(facts.info.connection.sourcePort) });
-      case 'destination': return mapAttr({ address: () => str(peer(facts.info.connection.destinationAddress, facts.info.connection.destinationPort)), port: () => int64(facts.info.connection.destinationPort) });
-      case 'cluster_name': return facts.completion?.clusterName === undefined ? undefined : str(facts.completion.clusterName);
-      case 'route_name': return facts.completion?.routeName === undefined ? undefined : str(facts.completion.routeName);
-      case 'filter_state': return { kind: 'lookup', bytes: () => undefined, get: (key) => { const e = state?.get(key); return e === undefined ? undefined : { kind: 'bytes', bytes: e.value }; } };
+      case 'cluster_name': return optStr(facts.completion?.clusterName);
+      case 'route_name': return optStr(facts.completion?.routeName);
+      case 'filter_state': return { kind: 'filter_state', state };
     }
   }
   const entry = state?.get(FILTER_STATE_PREFIX + name);
-  return entry === undefined ? undefined : { kind: 'bytes', bytes: entry.value };
+  return entry === undefined ? undefined : bytesAttr(entry.value);
 }
 
 /** A resolved property value: a string (encoded on copy-out), bytes, or a WasmResult error code. */
@@ -205,22 +273,9 @@ function resolveProperty(h: PluginVm, path: string): PropertyValue {
   const parts = path.split('\0');
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   let attr = topLevel(h, parts[0]!, stream?.facts, stream?.filterState);
-  for (let i = 1; i < parts.length && attr !== undefined; i++) {
-    const part = parts[i]!;
-    if (attr.kind === 'headers') {
-      const v = joinedHeader(attr.pairs, part);
-      attr = v === undefined ? undefined : str(v);
-    } else if (attr.kind === 'lookup') {
-      attr = attr.get(part);
-    } else {
-      attr = undefined;
-    }
-  }
+  for (let i = 1; i < parts.length && attr !== undefined; i++) attr = member(h, attr, parts[i]!);
   if (attr === undefined) return WasmResult.NotFound;
-  if (attr.kind === 'bytes') return attr.bytes;
-  if (attr.kind === 'string') return attr.value;
-  if (attr.kind === 'headers') return serializePairs(attr.pairs);
-  return attr.bytes() ?? WasmResult.SerializationFailure;
+  return finalValue(h, attr) ?? WasmResult.SerializationFailure;
 }
 
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
