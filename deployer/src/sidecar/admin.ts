@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type net from 'node:net';
 import type { MetricSample } from '../host/api.js';
+import { listenOn } from './listen.js';
 import type { ListenAddress } from './config/types.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 import type { StatSample } from './stats.js';
@@ -57,16 +57,9 @@ export async function startAdminServer(address: ListenAddress, sources: AdminSou
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`admin error: ${error instanceof Error ? error.message : String(error)}\n`);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as net.AddressInfo;
+  const bound = await listenOn(server, address);
   return {
-    address: { host: address.host, port: bound.port },
+    address: bound,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

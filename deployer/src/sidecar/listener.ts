@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionInfo, HttpProtocol } from '../host/api.js';
+import { listenOn } from './listen.js';
 import type { ListenAddress, TlsListenerConfig } from './config/types.js';
 import type { DownstreamRequest } from './headers.js';
 import { tlsInfoOf } from './tls-info.js';
@@ -102,16 +103,9 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
   }
   server.on('error', () => undefined);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as net.AddressInfo;
+  const bound = await listenOn(server, address);
   return {
-    address: { host: address.host, port: bound.port },
+    address: bound,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const socket of sockets) socket.destroy();
