@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register, translatePolicyFile } from '../../deployer/src/cli/commands/translate.js';
+import { loadPluginConfig } from '../../deployer/src/push/cli-options.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'istio-mesh');
 const policy = (name: string) => path.join(fixtures, 'policies', name);
@@ -59,5 +60,19 @@ describe('deployer translate --mesh-config', () => {
     expect(out.join('')).toContain('pathNormalization: DECODE_AND_MERGE_SLASHES');
     expect(out.join('')).toContain('service: ext-authz.foo.svc.cluster.local');
     expect(err).toHaveBeenCalledWith(expect.stringContaining('deployer translate: mesh config'));
+  });
+});
+
+describe('deployer push/render --istio --mesh-config', () => {
+  const wiring = { format: 'compat', namespace: 'shop', context: 'inbound', via: 'envoyfilter', failStrategy: 'close', output: 'yaml' } as const;
+
+  it('push: a CUSTOM policy is refused without --mesh-config, as translate refuses it', async () => {
+    await expect(loadPluginConfig({ ...wiring, istio: policy('custom-ext-authz.yaml') }, 'rbac')).rejects.toThrow(/CUSTOM provider "ext-authz-http" is not defined/);
+  });
+
+  it('push: with --mesh-config the pushed rbac config is the one translate prints', async () => {
+    const pushed = await loadPluginConfig({ ...wiring, istio: policy('custom-ext-authz.yaml'), meshConfig: mesh('configmap.yaml') }, 'rbac');
+    const [translated] = await translatePolicyFile(policy('custom-ext-authz.yaml'), { output: 'json', meshConfig: mesh('configmap.yaml') }, () => undefined);
+    expect(pushed).toEqual(translated!.config);
   });
 });

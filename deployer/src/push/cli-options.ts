@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { parseDryRun, type DryRun } from '../apply/apply.js';
 import { parseContext, parseFailStrategy, parsePullPolicy, parseSelector, parseVia } from '../render/options.js';
 import type { FailStrategy, ImagePullPolicy, JsonObject, ListenerContext, Via } from '../render/types.js';
-import { configFromIstio } from '../translate/index.js';
+import { loadMeshConfigFile } from '../istio/mesh-config.js';
+import { configFromIstio, translatorsFor } from '../translate/index.js';
 
 /** Flags shared by `deployer push` and `deployer render`, with DEPLOYER_* env fallbacks. */
 export interface WiringFlags {
@@ -11,6 +12,8 @@ export interface WiringFlags {
   readonly format: string;
   readonly config?: string;
   readonly istio?: string;
+  /** Istio MeshConfig for --istio translation (path normalization, ext_authz providers). */
+  readonly meshConfig?: string;
   readonly namespace: string;
   readonly selector?: string;
   readonly context: string;
@@ -30,6 +33,7 @@ export function addWiringOptions(command: Command): Command {
     .option('--format <format>', 'Wasm image format: compat | oci (env DEPLOYER_FORMAT)', env.DEPLOYER_FORMAT ?? 'compat')
     .option('--config <file>', 'filter config JSON (env DEPLOYER_CONFIG)', env.DEPLOYER_CONFIG)
     .option('--istio <file>', 'Istio policy YAML translated to the filter config (env DEPLOYER_ISTIO)', env.DEPLOYER_ISTIO)
+    .option('--mesh-config <file>', 'Istio MeshConfig used by --istio: the istio ConfigMap, its mesh key, or a bare MeshConfig (env DEPLOYER_MESH_CONFIG)', env.DEPLOYER_MESH_CONFIG)
     .option('-n, --namespace <ns>', 'namespace of the workloads (env DEPLOYER_NAMESPACE)', env.DEPLOYER_NAMESPACE ?? 'default')
     .option('--selector <labels>', 'workload labels, e.g. app=reviews,version=v1 (env DEPLOYER_SELECTOR)', env.DEPLOYER_SELECTOR)
     .option('--context <ctx>', 'inbound | outbound | gateway (env DEPLOYER_CONTEXT)', env.DEPLOYER_CONTEXT ?? 'inbound')
@@ -102,7 +106,10 @@ export async function loadPluginConfig(flags: WiringFlags, filter: string): Prom
   }
   if (flags.istio) {
     const text = await readFile(flags.istio, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${flags.istio}": ${e.code ?? e.message}: expected a readable YAML file`); });
-    return configFromIstio(text, filter, flags.istio);
+    // Same mesh settings as `deployer translate` and `deployer run --istio` (CUSTOM providers,
+    // path normalization), so a pushed rbac config decides as the local sidecar did.
+    const mesh = flags.meshConfig ? loadMeshConfigFile(flags.meshConfig) : undefined;
+    return configFromIstio(text, filter, flags.istio, translatorsFor({ mesh: mesh?.settings.rbac }));
   }
   return undefined;
 }
