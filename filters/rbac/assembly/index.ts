@@ -27,6 +27,8 @@ import { RequestFacts, matchRequest, readRequest } from "./request";
 
 /** Envoy's RBAC filter body and details (source/extensions/filters/http/rbac/rbac_filter.cc). */
 const DENIED_BODY = "RBAC: access denied";
+/** Shared by every local reply without extra headers (no array allocated per denial). */
+const NO_HEADERS: Headers = [];
 
 @external("env", "proxy_get_log_level")
 declare function proxy_get_log_level(level_ptr: usize): u32;
@@ -108,13 +110,13 @@ class RbacStream extends Context {
     if (policies === null || config === null || metrics === null) {
       // No accepted configuration: fail closed.
       log(LogLevelValues.error, "rbac: no valid configuration, denying");
-      return this.deny(403, "rbac_access_denied_matched_policy[none]", DENIED_BODY, []);
+      return this.deny(403, "rbac_access_denied_matched_policy[none]", DENIED_BODY, NO_HEADERS);
     }
     const facts = readRequest(policies, config.remoteIpTrustedHops, root.facts);
     if (!isKnownMethod(facts.method)) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: method \"" + facts.method + "\" refused (methods are case-sensitive tokens)");
-      return this.deny(400, "rbac_invalid_method", "", []);
+      return this.deny(400, "rbac_invalid_method", "", NO_HEADERS);
     }
     // CONNECT carries no :path (RFC 9113 §8.5): nothing to normalize, and path rules never match it.
     const normalized = facts.method == "CONNECT" && facts.rawPath.length == 0
@@ -123,7 +125,7 @@ class RbacStream extends Context {
     if (normalized === null) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: path refused: " + pathError);
-      return this.deny(400, "path_normalization_failed", "", []);
+      return this.deny(400, "path_normalization_failed", "", NO_HEADERS);
     }
     if (normalized.forward != facts.rawPath) stream_context.headers.request.replace(":path", normalized.forward);
     facts.path = normalized.path;
@@ -160,7 +162,7 @@ class RbacStream extends Context {
     const policy = this.customPolicy;
     if (policy !== null) increment(policy.deniedMetric);
     if (metrics !== null) increment(metrics.denied);
-    return this.deny(provider.statusOnError, "ext_authz_error", DENIED_BODY, []);
+    return this.deny(provider.statusOnError, "ext_authz_error", DENIED_BODY, NO_HEADERS);
   }
 
   /** The authorizer answered (or failed: no headers). */
@@ -212,7 +214,7 @@ class RbacStream extends Context {
     if (policy !== null) increment(policy.deniedMetric);
     const id = decision.describe();
     if (debugEnabled()) log(LogLevelValues.debug, "rbac: denied by " + (policy === null ? "no matching ALLOW policy" : id));
-    return this.deny(403, "rbac_access_denied_matched_policy[" + id + "]", DENIED_BODY, []);
+    return this.deny(403, "rbac_access_denied_matched_policy[" + id + "]", DENIED_BODY, NO_HEADERS);
   }
 
   private deny(status: u32, details: string, body: string, headers: Headers): FilterHeadersStatusValues {

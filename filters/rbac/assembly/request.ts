@@ -121,12 +121,61 @@ declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, re
 
 const headerCells = new StaticArray<u32>(2);
 
+const NAME_METHOD = String.UTF8.encode(":method");
+const NAME_PATH = String.UTF8.encode(":path");
+const NAME_AUTHORITY = String.UTF8.encode(":authority");
+const NAME_FORWARDED_FOR = String.UTF8.encode("x-forwarded-for");
+const NAME_JWT_PAYLOAD = String.UTF8.encode(HEADER_JWT_PAYLOAD);
+
+/**
+ * The header names some compiled policy reads, as UTF-8 bytes built once per configuration:
+ * readHeaders compares raw bytes against them and decodes only those headers, instead of two
+ * strings per header per request. `all`: a CUSTOM provider may forward any header to the
+ * authorizer, so every header is kept.
+ */
+class WantedHeaders {
+  names: Array<ArrayBuffer> = new Array();
+  all: bool = false;
+  constructor(readonly policies: CompiledPolicies, readonly trustedHops: i32) {
+    this.all = policies.custom.length > 0;
+    for (let i = 0; i < policies.headers.length; i++) this.names.push(String.UTF8.encode(policies.headers[i].name));
+    if (trustedHops > 0 && (!policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty)) this.names.push(NAME_FORWARDED_FOR);
+    if (policies.needsJwt) this.names.push(NAME_JWT_PAYLOAD);
+  }
+
+  wants(name: usize, length: usize): bool {
+    if (this.all) return true;
+    const names = this.names;
+    for (let i = 0, n = names.length; i < n; i++) {
+      if (sameBytes(name, length, unchecked(names[i]))) return true;
+    }
+    return false;
+  }
+}
+
+let wantedHeaders: WantedHeaders | null = null;
+
+function wantedFor(policies: CompiledPolicies, trustedHops: i32): WantedHeaders {
+  let wanted = wantedHeaders;
+  if (wanted === null || wanted.policies !== policies || wanted.trustedHops != trustedHops) {
+    wanted = new WantedHeaders(policies, trustedHops);
+    wantedHeaders = wanted;
+  }
+  return wanted;
+}
+
+// @ts-ignore: decorator
+@inline function sameBytes(ptr: usize, length: usize, name: ArrayBuffer): bool {
+  return <usize>name.byteLength == length && memory.compare(ptr, changetype<usize>(name), length) == 0;
+}
+
 /**
  * Reads the request header map straight from the host's serialization (proxy-wasm spec: u32
- * count, u32 key/value lengths, then `key\0value\0`...) into strings, without the runtime's
- * per-header ArrayBuffer copies: fewer allocations per request, less GC work.
+ * count, u32 key/value lengths, then `key\0value\0`...), decoding only the pseudo-headers the
+ * filter uses and the headers some policy reads (WantedHeaders): no runtime ArrayBuffer copies
+ * and no strings for headers nobody looks at — fewer allocations per request, less GC work.
  */
-function readHeaders(facts: RequestFacts): void {
+function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
   const cells = changetype<usize>(headerCells);
   if (proxy_get_header_map_pairs(0 /* RequestHeaders */, cells, cells + 4) != 0) return;
   const base = <usize>load<u32>(cells);
@@ -141,15 +190,15 @@ function readHeaders(facts: RequestFacts): void {
     const valueLength = <usize>load<u32>(sizes + 4);
     sizes += 8;
     if (data + keyLength + valueLength + 2 > end) break;
-    const name = String.UTF8.decodeUnsafe(data, keyLength);
-    data += keyLength + 1;
-    const value = String.UTF8.decodeUnsafe(data, valueLength);
-    data += valueLength + 1;
-    if (name == ":method") facts.method = value;
-    else if (name == ":path") facts.rawPath = value;
-    else if (name == ":authority") facts.authority = value;
-    facts.names.push(name);
-    facts.values.push(value);
+    const name = data;
+    const valueAt = data + keyLength + 1;
+    data = valueAt + valueLength + 1;
+    if (sameBytes(name, keyLength, NAME_METHOD)) facts.method = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    else if (sameBytes(name, keyLength, NAME_PATH)) facts.rawPath = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    else if (sameBytes(name, keyLength, NAME_AUTHORITY)) facts.authority = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    if (!wanted.wants(name, keyLength)) continue;
+    facts.names.push(String.UTF8.decodeUnsafe(name, keyLength));
+    facts.values.push(String.UTF8.decodeUnsafe(valueAt, valueLength));
   }
   // The host allocated the buffer through proxy_on_memory_allocate, which pins it.
   __unpin(base);
@@ -158,7 +207,7 @@ function readHeaders(facts: RequestFacts): void {
 /** Reads the request headers and the connection facts the compiled policies need into `facts`. */
 export function readRequest(policies: CompiledPolicies, trustedHops: i32, facts: RequestFacts): RequestFacts {
   facts.reset();
-  readHeaders(facts);
+  readHeaders(facts, wantedFor(policies, trustedHops));
   if (policies.needsPrincipal) facts.uriSan = propertyString(PATH_PEER_URI_SAN);
   const needsSource = !policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty;
   if (needsSource) {
@@ -237,7 +286,7 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
   policies.remoteIps.match(facts.remoteIp, out);
   policies.destinationIps.match(facts.destinationIp, out);
   if (facts.destinationPort >= 0 && policies.ports.size > 0) {
-    const port = facts.destinationPort.toString();
+    const port = portText(facts.destinationPort);
     if (policies.ports.has(port)) out.markAll(policies.ports.get(port));
   }
   if (!policies.hosts.isEmpty && facts.authority.length > 0) {
@@ -258,6 +307,18 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
   if (payload !== null) {
     for (let i = 0; i < policies.claims.length; i++) matchClaim(payload, policies.claims[i].path, policies.claims[i].index, out);
   }
+}
+
+let lastPort: i32 = -1;
+let lastPortText: string = "";
+
+/** Decimal text of a port; a listener sees few distinct ports, so the last one is kept. */
+function portText(port: i32): string {
+  if (port != lastPort) {
+    lastPort = port;
+    lastPortText = port.toString();
+  }
+  return lastPortText;
 }
 
 /**
