@@ -9,6 +9,7 @@ import type { PluginVm } from '../plugin-vm.js';
 import type { FilterState, StreamFacts } from '../context.js';
 import type { ImportModule } from '../vm.js';
 import { WasmResult } from './constants.js';
+import { u32 } from './memory.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
 import { decodeMostlyAscii, writeU32 } from './utf8.js';
@@ -268,29 +269,65 @@ function topLevel(h: PluginVm, name: string, facts: StreamFacts | undefined, sta
 /** A resolved property value: a string (encoded on copy-out), bytes, or a WasmResult error code. */
 type PropertyValue = string | Uint8Array | number;
 
-function resolveProperty(h: PluginVm, path: string): PropertyValue {
-  const stream = h.context()?.stream;
+/** NUL-separated path → segments (a trailing NUL, as some SDKs send, ends the path). */
+function pathSegments(path: string): readonly string[] {
   const parts = path.split('\0');
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
+  const stream = h.context()?.stream;
   let attr = topLevel(h, parts[0]!, stream?.facts, stream?.filterState);
   for (let i = 1; i < parts.length && attr !== undefined; i++) attr = member(h, attr, parts[i]!);
   if (attr === undefined) return WasmResult.NotFound;
   return finalValue(h, attr) ?? WasmResult.SerializationFailure;
 }
 
+/**
+ * Decoded property paths of one VM, by (pointer, length): SDKs pass paths from buffers that
+ * live as long as the VM (constants), so the same few paths come back on every request. An
+ * entry is reused only when the bytes still match, so a reused buffer with another path is
+ * decoded afresh. Bounded: a module building paths on the fly just misses.
+ */
+export class PathCache {
+  private readonly entries = new Map<number, { readonly bytes: Uint8Array; readonly parts: readonly string[] }>();
+  private readonly decoder = new TextDecoder();
+
+  segments(ptr: number, bytes: Uint8Array): readonly string[] {
+    const cacheable = bytes.length < PATH_CACHE_MAX_LENGTH;
+    const key = ptr * PATH_CACHE_MAX_LENGTH + bytes.length;
+    const entry = cacheable ? this.entries.get(key) : undefined;
+    if (entry !== undefined && sameBytes(entry.bytes, bytes)) return entry.parts;
+    const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
+    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, { bytes: bytes.slice(), parts });
+    return parts;
+  }
+}
+
+const PATH_CACHE_MAX_LENGTH = 1024;
+const PATH_CACHE_ENTRIES = 256;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
 export function getProperty(h: PluginVm, path: string): Uint8Array | number {
-  const value = resolveProperty(h, path);
+  const value = resolveProperty(h, pathSegments(path));
   return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
 export function propertyImports(h: PluginVm): ImportModule {
   const decoder = new TextDecoder();
+  const paths = new PathCache();
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const bytes = h.vm.bytes(pathPtr, pathSize);
       if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = resolveProperty(h, decodeMostlyAscii(bytes, decoder));
+      const value = resolveProperty(h, paths.segments(u32(pathPtr), bytes));
       if (typeof value === 'number') return value;
       const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
