@@ -6,11 +6,10 @@
  * Envoy's `present_match`), `*suffix` → suffix, `prefix*` → prefix, anything else → exact.
  * Here those become an exact-match map, prefix and suffix maps probed once per distinct pattern
  * length (a sorted table), and a presence list — so a request costs one hash probe per distinct
- * length (a binary search in place, see affix-table.ts), not one comparison per policy.
+ * length, not one comparison per policy.
  */
 import { asciiLower } from "./ascii";
-import { AffixTable } from "./affix-table";
-import { MatchSet, addToMap } from "./match-set";
+import { MatchSet, addLength, addToMap } from "./match-set";
 
 export enum PatternKind { Exact = 0, Prefix = 1, Suffix = 2, Presence = 3 }
 
@@ -30,8 +29,10 @@ export function parsePattern(value: string): Pattern | null {
 
 export class StringIndex {
   private exact: Map<string, Array<i32>> = new Map();
-  private prefixes: AffixTable = new AffixTable(false);
-  private suffixes: AffixTable = new AffixTable(true);
+  private prefixes: Map<string, Array<i32>> = new Map();
+  private prefixLengths: Array<i32> = new Array();
+  private suffixes: Map<string, Array<i32>> = new Map();
+  private suffixLengths: Array<i32> = new Array();
   private presence: Array<i32> = new Array();
   private size: i32 = 0;
 
@@ -49,8 +50,8 @@ export class StringIndex {
     this.size++;
     switch (pattern.kind) {
       case PatternKind.Exact: addToMap(this.exact, text, id); break;
-      case PatternKind.Prefix: this.prefixes.add(text, id); break;
-      case PatternKind.Suffix: this.suffixes.add(text, id); break;
+      case PatternKind.Prefix: addToMap(this.prefixes, text, id); addLength(this.prefixLengths, text.length); break;
+      case PatternKind.Suffix: addToMap(this.suffixes, text, id); addLength(this.suffixLengths, text.length); break;
       default: this.presence.push(id);
     }
   }
@@ -61,8 +62,20 @@ export class StringIndex {
     const value = this.ignoreCase ? asciiLower(raw) : raw;
     const length = value.length;
     if (this.exact.has(value)) out.markAll(this.exact.get(value));
-    this.prefixes.match(value, out);
-    this.suffixes.match(value, out);
+    const prefixLengths = this.prefixLengths;
+    for (let i = 0, n = prefixLengths.length; i < n; i++) {
+      const l = unchecked(prefixLengths[i]);
+      if (l > length) break;
+      const key = value.substring(0, l);
+      if (this.prefixes.has(key)) out.markAll(this.prefixes.get(key));
+    }
+    const suffixLengths = this.suffixLengths;
+    for (let i = 0, n = suffixLengths.length; i < n; i++) {
+      const l = unchecked(suffixLengths[i]);
+      if (l > length) break;
+      const key = value.substring(length - l);
+      if (this.suffixes.has(key)) out.markAll(this.suffixes.get(key));
+    }
     if (length > 0 || this.presenceMatchesEmpty) out.markAll(this.presence);
   }
 }
