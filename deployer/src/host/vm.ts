@@ -163,7 +163,10 @@ export class WasmVm {
   }
 
   private refresh(): void {
-    if (this.u8.buffer !== this.memory.buffer) {
+    // Growing a (non-shared) memory, from JS or from the module, detaches the old ArrayBuffer
+    // (WebAssembly JS API, "refresh the memory buffer"): its views then read length 0. Checking
+    // that first skips the memory.buffer getter, which is not free, on every ABI call.
+    if (this.u8.length === 0 && this.u8.buffer !== this.memory.buffer) {
       this.u8 = new Uint8Array(this.memory.buffer);
       this.view = new DataView(this.memory.buffer);
     }
