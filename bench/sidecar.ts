@@ -23,8 +23,11 @@ function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
-const DURATION_S = flag('duration', 5);
+const DURATION_S = flag('duration', 4);
 const CONNECTIONS = flag('connections', 32);
+/** Measured rounds per case, interleaved (no filters, example, no filters, ...): median reported. */
+const ROUNDS = flag('rounds', 3);
+const WARMUP_S = flag('warmup', 2);
 
 interface Row {
   readonly case: string;
@@ -35,8 +38,8 @@ interface Row {
   readonly errors: number;
 }
 
-async function load(url: string, name: string): Promise<Row> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, workers: 1 });
+async function load(url: string, name: string, duration = DURATION_S): Promise<Row> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration, workers: 1 });
   return {
     case: name,
     requestsPerSecond: Math.round(result.requests.average),
@@ -69,20 +72,38 @@ async function sidecarWith(upstreamUrl: string, filters: readonly Record<string,
   return startSidecar(config, { accessLog: () => undefined, onLog: () => undefined });
 }
 
+/** The round with the median throughput: robust to one round disturbed by the machine. */
+function median(rounds: readonly Row[]): Row {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 const upstream = await startUpstream();
 const rows: Row[] = [];
 try {
   rows.push(await load(`${upstream.url}/`, 'upstream alone (reference)'));
+  // Both sidecars run side by side and are warmed up first; the measured rounds then alternate,
+  // so JIT warm-up and machine drift don't favour whichever case runs later.
   const bare = await sidecarWith(upstream.url, []);
-  rows.push(await load(`${bare.url}/`, 'deployer run, no filters'));
-  await bare.close();
   const chained = await sidecarWith(upstream.url, [{
     name: 'example', root_id: 'example',
     vm_config: { code: { local: { filename: 'build/filters/example.wasm' } } },
     configuration: { response_headers: { 'x-wasmesh-example': 'hello' } },
   }]);
-  rows.push(await load(`${chained.url}/`, 'deployer run, example chain'));
-  await chained.close();
+  try {
+    await load(`${bare.url}/`, 'warm-up', WARMUP_S);
+    await load(`${chained.url}/`, 'warm-up', WARMUP_S);
+    const bareRounds: Row[] = [];
+    const chainedRounds: Row[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      bareRounds.push(await load(`${bare.url}/`, 'deployer run, no filters'));
+      chainedRounds.push(await load(`${chained.url}/`, 'deployer run, example chain'));
+    }
+    rows.push(median(bareRounds), median(chainedRounds));
+  } finally {
+    await bare.close();
+    await chained.close();
+  }
 } finally {
   await upstream.close();
 }
@@ -91,7 +112,7 @@ const noFilters = rows[1]!.requestsPerSecond;
 const example = rows[2]!.requestsPerSecond;
 const ratio = noFilters > 0 ? example / noFilters : 0;
 const pad = (s: string, n: number) => s.padEnd(n);
-process.stdout.write(`deployer run throughput on loopback (${CONNECTIONS} connections, ${DURATION_S}s each, ${os.cpus().length} cores)\n`);
+process.stdout.write(`deployer run throughput on loopback (${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION_S}s rounds after ${WARMUP_S}s warm-up, ${os.cpus().length} cores)\n`);
 process.stdout.write(`${pad('case', 32)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-2xx', 9)}errors\n`);
 for (const r of rows) {
   process.stdout.write(`${pad(r.case, 32)}${pad(String(r.requestsPerSecond), 10)}${pad(String(r.latencyP50Ms), 9)}${pad(String(r.latencyP99Ms), 9)}${pad(String(r.non2xx), 9)}${r.errors}\n`);
