@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
-import { EcHarness } from "../fixtures/crypto/ec-harness-loader.js";
+import { EC_HARNESS_BUILDS, EcHarness } from "../fixtures/crypto/ec-harness-loader.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wycheproofDir = path.resolve(here, "../../../shared/testdata/wycheproof");
@@ -80,14 +80,7 @@ function keyFor(pkHex: string): number | string {
   return handle;
 }
 
-// The filter may be built with or without --enable simd (the RSA kernels want it); this code has
-// no SIMD path, but both builds are checked so neither flag can change a verdict.
-const BUILDS = [
-  { name: "scalar", flags: [] as string[] },
-  { name: "simd", flags: ["--enable", "simd"] },
-];
-
-describe.each(BUILDS)("ec harness build: $name", (build) => {
+describe.each(EC_HARNESS_BUILDS)("ec harness build: $name", (build) => {
   beforeAll(async () => {
     harness = await EcHarness.load({ extraFlags: build.flags });
     keyHandles.clear();
