@@ -18,12 +18,25 @@ export interface CrdVersionSchema {
   readonly openAPIV3Schema: Readonly<Record<string, unknown>>;
 }
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/**
+ * The wasmesh checkout this code runs from: the nearest folder upwards holding asconfig.json.
+ * Walked, not counted, because the same code runs from deployer/src/istio/ (tsx, tests) and from
+ * the esbuild bundle in build/ — fixed `..` hops resolved outside the repo in the bundle.
+ */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'asconfig.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
 
 export function istioCrdsPath(): string {
   const fromEnv = process.env.DEPLOYER_ISTIO_CRDS;
   if (fromEnv) return path.resolve(fromEnv);
-  return path.resolve(REPO_ROOT, '..', 'shared', 'testdata', 'istio', 'customresourcedefinitions.gen.yaml');
+  return path.resolve(packageRoot(), '..', 'shared', 'testdata', 'istio', 'customresourcedefinitions.gen.yaml');
 }
 
 /** The CRD file itself is missing or unreadable: a setup problem, not an invalid resource. */
