@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseDryRun, type DryRun } from '../apply/apply.js';
 import { parseContext, parseFailStrategy, parsePullPolicy, parseSelector, parseVia } from '../render/options.js';
-import type { FailStrategy, ImagePullPolicy, JsonObject, ListenerContext, Via } from '../render/types.js';
+import type { JsonObject, WiringChoice } from '../render/types.js';
 import { loadMeshConfigFile } from '../istio/mesh-config.js';
 import { configFromIstio, translatorsFor } from '../translate/index.js';
 
@@ -55,16 +55,8 @@ export function addKubeOptions(command: Command): Command {
     .option('--force', 'take over fields owned by another field manager', env.DEPLOYER_FORCE === '1');
 }
 
-export interface ParsedWiring {
+export interface ParsedWiring extends WiringChoice {
   readonly format: 'compat' | 'oci';
-  readonly namespace: string;
-  readonly selector: Record<string, string>;
-  readonly context: ListenerContext;
-  readonly via: Via;
-  readonly failStrategy: FailStrategy;
-  readonly imagePullPolicy?: ImagePullPolicy;
-  readonly imagePullSecret?: string;
-  readonly priority?: number;
   readonly output: 'yaml' | 'json';
 }
 

@@ -12,7 +12,7 @@ import { parseImageReference } from '../oci/reference.js';
 import { renderEnvoyFilter } from '../render/envoyfilter.js';
 import { validateManifests } from '../render/validate.js';
 import { renderWasmPlugin } from '../render/wasmplugin.js';
-import type { DeploymentRecord, FailStrategy, ImagePullPolicy, JsonObject, KubernetesManifest, ListenerContext, PinnedImage, RenderOptions, Via } from '../render/types.js';
+import type { DeploymentRecord, JsonObject, KubernetesManifest, PinnedImage, RenderOptions, WiringChoice } from '../render/types.js';
 
 /**
  * `deployer push`: inspect → OCI push → render → validate → apply.
@@ -26,7 +26,7 @@ export type PushProgress =
   | { readonly step: PushStep; readonly state: 'done'; readonly ms: number; readonly detail?: string }
   | { readonly step: 'push'; readonly state: 'progress'; readonly oci: OciProgressEvent };
 
-export interface PushPipelineOptions {
+export interface PushPipelineOptions extends WiringChoice {
   readonly wasm: Uint8Array;
   /** Filter name; defaults from the .wasm file name in `pushFilterFile`. */
   readonly filter: string;
@@ -37,14 +37,6 @@ export interface PushPipelineOptions {
   readonly dockerConfigPath?: string;
   readonly chunkSize?: number;
   readonly pluginConfig?: JsonObject;
-  readonly namespace: string;
-  readonly selector: Readonly<Record<string, string>>;
-  readonly context: ListenerContext;
-  readonly via: Via;
-  readonly failStrategy: FailStrategy;
-  readonly imagePullPolicy?: ImagePullPolicy;
-  readonly imagePullSecret?: string;
-  readonly priority?: number;
   /** client: nothing leaves this machine (image digest computed locally); server: push skipped too, apply is a server dry run. */
   readonly dryRun: DryRun;
   readonly force: boolean;

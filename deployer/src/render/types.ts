@@ -50,6 +50,10 @@ export interface RenderOptions {
   readonly priority?: number;
 }
 
+/** Where and how a filter is wired in: the RenderOptions that `push` and `render` take from flags. */
+export type WiringChoice = Pick<RenderOptions,
+  'namespace' | 'selector' | 'context' | 'via' | 'failStrategy' | 'imagePullPolicy' | 'imagePullSecret' | 'priority'>;
+
 export interface KubernetesManifest {
   readonly apiVersion: string;
   readonly kind: string;
