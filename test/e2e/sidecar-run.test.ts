@@ -165,3 +165,39 @@ describe('e2e: deployer run resets the downstream stream when a filter calls pro
     expect(upstreamRequests).toBe(0);
   });
 });
+
+describe('e2e: deployer run re-matches the route after a wasm filter changes request headers', () => {
+  let blue: TestUpstream;
+  let app: TestUpstream;
+  let sidecar: RunningSidecar;
+
+  beforeAll(async () => {
+    blue = await startUpstream(echoHandler('blue'));
+    app = await startUpstream(echoHandler('app'));
+    const configFile = await writeSidecarYaml({
+      listen: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      workers: 1,
+      filters: [{ name: 'example', root_id: 'example', vm_config: { code: { local: { filename: builtFilter('example') } } }, configuration: { request_headers: { 'x-tenant': 'blue' } } }],
+      clusters: { blue: blue.url, app: app.url },
+      // Before the filter runs the request matches only "all"; the header it adds selects "tenant".
+      routes: [
+        { name: 'tenant', match: { prefix: '/', headers: [{ name: 'x-tenant', string_match: { exact: 'blue' } }] }, cluster: 'blue' },
+        { name: 'all', match: { prefix: '/' }, cluster: 'app' },
+      ],
+    });
+    sidecar = await runSidecarCommand({ config: configFile, accessLog: path.join(path.dirname(configFile), 'access.log'), logLevel: 'warn', namespace: 'default' });
+  });
+  afterAll(async () => {
+    await sidecar?.close();
+    await blue?.close();
+    await app?.close();
+  });
+
+  it('example: on_request_headers adds x-tenant and the request is routed by it (route cache cleared, as Envoy)', async () => {
+    const res = await request1(`${sidecar.url}/orders`);
+    expect(res.status).toBe(200);
+    expect(blue.requests.length).toBe(1);
+    expect(app.requests.length).toBe(0);
+  });
+});

@@ -97,11 +97,10 @@ export class StreamHandler {
       this.sendFilterReply(headers.reply);
       return;
     }
-    const changed = !sameHeaders(headers.headers, this.requestHeaders);
     this.requestHeaders = headers.headers;
-    // Envoy re-matches when the route cache was cleared; the wasm filter clears it whenever it
-    // mutates request headers (source/extensions/common/wasm/context.cc), so a change counts too.
-    this.route = headers.routeCacheCleared || changed ? this.ctx.routes.match(this.requestHeaders) : cachedRoute;
+    // Envoy re-matches only when the route cache was cleared; the host reports that for every
+    // request-header mutation too (source/extensions/common/wasm/context.cc onHeadersModified).
+    this.route = headers.routeCacheCleared ? this.ctx.routes.match(this.requestHeaders) : cachedRoute;
     if (!this.route) {
       this.ctx.stats.noRoute++;
       this.drainRequest();
@@ -360,12 +359,6 @@ function requestEndsWithHeaders(req: DownstreamExchange['req']): boolean {
   if (headers['transfer-encoding'] !== undefined) return false;
   const length = headers['content-length'];
   return length === undefined || length === '0';
-}
-
-function sameHeaders(a: HeaderList, b: HeaderList): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  return a.every(([name, value], i) => b[i]![0] === name && b[i]![1] === value);
 }
 
 function writeChunk(target: Writable, data: Uint8Array): Promise<void> {
