@@ -15,9 +15,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { EC_HARNESS_BUILDS, EcHarness } from "../fixtures/crypto/ec-harness-loader.js";
+import { readWycheproof, type WycheproofSignatureTest } from "../setup/wycheproof.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const wycheproofDir = path.resolve(here, "../../../shared/testdata/wycheproof");
 
 type CurveName = "P-256" | "P-384";
 const CURVE_ID: Readonly<Record<CurveName, 0 | 1>> = { "P-256": 0, "P-384": 1 };
@@ -32,17 +32,9 @@ const ORDER: Readonly<Record<CurveName, bigint>> = {
   "P-384": 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
 };
 
-interface WycheproofTest {
-  readonly tcId: number;
-  readonly comment: string;
-  readonly flags: readonly string[];
-  readonly msg: string;
-  readonly sig: string;
-  readonly result: "valid" | "invalid" | "acceptable";
-}
 interface WycheproofGroup {
   readonly publicKey: { readonly wx: string; readonly wy: string };
-  readonly tests: readonly WycheproofTest[];
+  readonly tests: readonly WycheproofSignatureTest[];
 }
 
 /** Big-endian bytes of exactly `length` bytes (Wycheproof's wx/wy carry an ASN.1 sign byte). */
@@ -55,7 +47,7 @@ function bigToBytes(value: bigint, length: number): Uint8Array {
 }
 
 function wycheproofCases(curve: CurveName, file: string) {
-  const data = JSON.parse(readFileSync(path.join(wycheproofDir, file), "utf8")) as { testGroups: WycheproofGroup[] };
+  const data = readWycheproof<WycheproofGroup>(file);
   return data.testGroups.flatMap((group, groupIndex) =>
     group.tests.map((test) => ({
       curve,

@@ -14,24 +14,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { EC_HARNESS_BUILDS, EcHarness } from "../fixtures/crypto/ec-harness-loader.js";
+import { readWycheproof, type WycheproofSignatureTest } from "../setup/wycheproof.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const wycheproofDir = path.resolve(here, "../../../shared/testdata/wycheproof");
 
-interface WycheproofTest {
-  readonly tcId: number;
-  readonly comment: string;
-  readonly flags: readonly string[];
-  readonly msg: string;
-  readonly sig: string;
-  readonly result: "valid" | "invalid" | "acceptable";
-}
 interface WycheproofGroup {
   readonly publicKey: { readonly pk: string };
-  readonly tests: readonly WycheproofTest[];
+  readonly tests: readonly WycheproofSignatureTest[];
 }
 
-const wycheproof = JSON.parse(readFileSync(path.join(wycheproofDir, "ed25519_test.json"), "utf8")) as { testGroups: WycheproofGroup[] };
+const wycheproof = readWycheproof<WycheproofGroup>("ed25519_test.json");
 const cases = wycheproof.testGroups.flatMap((group) =>
   group.tests.map((test) => ({
     pk: group.publicKey.pk,

@@ -13,9 +13,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HashAlg, loadCryptoHarness, type CryptoHarness } from "../fixtures/crypto/rsa-harness-loader.js";
+import { readWycheproof } from "../setup/wycheproof.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const wycheproofDir = path.resolve(here, "../../../shared/testdata/wycheproof");
 
 interface MacTest {
   readonly tcId: number;
@@ -32,7 +32,7 @@ interface MacGroup {
   readonly tests: readonly MacTest[];
 }
 
-const wycheproof = JSON.parse(readFileSync(path.join(wycheproofDir, "hmac_sha256_test.json"), "utf8")) as { testGroups: MacGroup[] };
+const wycheproof = readWycheproof<MacGroup>("hmac_sha256_test.json");
 const wycheproofCases = wycheproof.testGroups.flatMap((group) =>
   group.tests.map((test) => ({
     ...test,

@@ -9,30 +9,18 @@
  * These files contain no other "acceptable" flag; any new one fails the test until decided.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { HashAlg, loadCryptoHarness, type CryptoHarness } from "../fixtures/crypto/rsa-harness-loader.js";
+import { readWycheproof, type WycheproofSignatureTest } from "../setup/wycheproof.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const wycheproofDir = path.resolve(here, "../../../shared/testdata/wycheproof");
 
 const ACCEPTABLE_DECISIONS: Readonly<Record<string, boolean>> = { MissingNull: false };
 
-interface SignatureTest {
-  readonly tcId: number;
-  readonly comment: string;
-  readonly flags: readonly string[];
-  readonly msg: string;
-  readonly sig: string;
-  readonly result: "valid" | "invalid" | "acceptable";
-}
 interface SignatureGroup {
   readonly publicKey: { readonly modulus: string; readonly publicExponent: string };
   readonly sha: string;
   readonly sLen?: number;
   readonly mgfSha?: string;
-  readonly tests: readonly SignatureTest[];
+  readonly tests: readonly WycheproofSignatureTest[];
 }
 
 interface Suite {
@@ -47,7 +35,7 @@ const SUITES: readonly Suite[] = [
   { file: "rsa_pss_2048_sha256_mgf1_32_test.json", scheme: "rsaPssVerify", alg: HashAlg.SHA256 },
 ];
 
-function expectedOutcome(test: SignatureTest): boolean {
+function expectedOutcome(test: WycheproofSignatureTest): boolean {
   if (test.result === "valid") return true;
   if (test.result === "invalid") return false;
   const decided = test.flags.filter((flag) => flag in ACCEPTABLE_DECISIONS);
@@ -56,7 +44,7 @@ function expectedOutcome(test: SignatureTest): boolean {
 }
 
 const cases = SUITES.flatMap((suite) => {
-  const data = JSON.parse(readFileSync(path.join(wycheproofDir, suite.file), "utf8")) as { testGroups: SignatureGroup[] };
+  const data = readWycheproof<SignatureGroup>(suite.file);
   return data.testGroups.flatMap((group, groupIndex) =>
     group.tests.map((test) => ({
       ...suite,

@@ -2,9 +2,7 @@
  * Loads the Wycheproof files (../shared/testdata/wycheproof, see its README) as
  * {alg, jwk, msg, sig, result} cases for the jwt-verify-harness module.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { sharedTestdata } from '../../setup/paths.js';
+import { readWycheproof } from '../../setup/wycheproof.js';
 
 export type WycheproofResult = 'valid' | 'invalid' | 'acceptable';
 
@@ -70,7 +68,7 @@ function expectedOf(alg: string, group: RawGroup, test: RawTest): 'valid' | 'inv
 }
 
 export function loadWycheproof(file: string, alg: string): SignatureCase[] {
-  const data = JSON.parse(readFileSync(path.join(sharedTestdata, 'wycheproof', file), 'utf8')) as { testGroups: RawGroup[] };
+  const data = readWycheproof<RawGroup>(file);
   const out: SignatureCase[] = [];
   for (const group of data.testGroups) {
     for (const test of group.tests) {
