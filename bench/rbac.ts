@@ -5,7 +5,9 @@
  * paths (exact/prefix/suffix/templates), methods, hosts, headers and CIDRs, over a rotating set
  * of requests (mTLS peers, JWT-less, allowed and denied). Targets: ≤ 5 µs at 10 policies,
  * ≤ 15 µs at 100, sub-linear growth; module size ≤ 100 KB. Prints a table, writes bench/rbac.json.
- * Options: --requests <n> (default 200000), --rounds <n> (default 5).
+ * Options: --requests <n> (default 200000), --rounds <n> (default 5), --wasm <file> (another
+ * build, e.g. a private or older one), --json <file> (output path), --filter-only (skip the
+ * through-host rows: a quicker A/B loop when comparing builds).
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +17,19 @@ import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../d
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const wasmFile = path.join(root, 'build', 'filters', 'rbac.wasm');
+function stringOption(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return null;
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`--${name}: expected a value`);
+  return value;
+}
+/** --wasm <file> measures another build (e.g. a private one) instead of build/filters/rbac.wasm. */
+const wasmFile = path.resolve(stringOption('wasm') ?? path.join(root, 'build', 'filters', 'rbac.wasm'));
+/** --json <file> writes the results elsewhere than bench/rbac.json. */
+const jsonFile = path.resolve(stringOption('json') ?? path.join(root, 'bench', 'rbac.json'));
+/** --filter-only: only the in-bench StubHost rows (the through-host rows take most of the run). */
+const FILTER_ONLY = process.argv.includes('--filter-only');
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -248,12 +262,12 @@ async function measure(chain: FilterChain): Promise<number> {
 
 interface Row { readonly case: string; readonly microsPerRequest: number; readonly filterMicros: number; readonly target: number | null; readonly meetsTarget: boolean | null }
 
-async function main(): Promise<void> {
+/** Through the wasmesh host: µs per request with the rbac filter minus the host-only chain. */
+async function hostRows(): Promise<{ rows: Row[]; growth: number }> {
   const chains = { none: await chainFor(null), zero: await chainFor(0), ten: await chainFor(10), hundred: await chainFor(100) };
   // Interleave the cases round by round so machine load hits all alike.
   const results = { none: [] as number[], zero: [] as number[], ten: [] as number[], hundred: [] as number[] };
-  for (const key of Object.keys(chains) as Array<keyof typeof chains>) results[key].push(await measure(chains[key]));
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < 3; pass++) {
     for (const key of Object.keys(chains) as Array<keyof typeof chains>) results[key].push(await measure(chains[key]));
   }
   const m = { none: best(results.none), zero: best(results.zero), ten: best(results.ten), hundred: best(results.hundred) };
@@ -267,6 +281,11 @@ async function main(): Promise<void> {
     row('rbac, 10 policies', m.ten, 5),
     row('rbac, 100 policies', m.hundred, 15),
   ];
+  return { rows, growth: (m.hundred - m.none) / (m.ten - m.none) };
+}
+
+async function main(): Promise<void> {
+  const host = FILTER_ONLY ? null : await hostRows();
   const filterOnly = { zero: filterOnlyMicros(0), ten: filterOnlyMicros(10), hundred: filterOnlyMicros(100) };
   const filterOnlyRows = [
     { case: 'filter only, 0 policies', microsPerRequest: filterOnly.zero, target: null, meetsTarget: null },
@@ -275,24 +294,25 @@ async function main(): Promise<void> {
   ];
   const filterOnlyGrowth = filterOnly.hundred / filterOnly.ten;
   const size = statSync(wasmFile).size;
-  const growth = (m.hundred - m.none) / (m.ten - m.none);
-  console.log(`load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores; CPU µs per request, best of ${ROUNDS * 3} rounds`);
-  console.log('case                     µs/request  filter µs  target  ok');
-  for (const r of rows) {
-    console.log(`${r.case.padEnd(24)} ${r.microsPerRequest.toFixed(2).padStart(10)} ${r.filterMicros.toFixed(2).padStart(10)} ${(r.target === null ? '-' : `≤ ${r.target}`).padStart(7)}  ${r.meetsTarget === null ? '-' : r.meetsTarget ? 'yes' : 'NO'}`);
+  console.log(`${wasmFile}: load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores; CPU µs per request, best of ${ROUNDS * 3} rounds`);
+  if (host !== null) {
+    console.log('case                     µs/request  filter µs  target  ok');
+    for (const r of host.rows) {
+      console.log(`${r.case.padEnd(24)} ${r.microsPerRequest.toFixed(2).padStart(10)} ${r.filterMicros.toFixed(2).padStart(10)} ${(r.target === null ? '-' : `≤ ${r.target}`).padStart(7)}  ${r.meetsTarget === null ? '-' : r.meetsTarget ? 'yes' : 'NO'}`);
+    }
+    console.log(`growth 10 → 100 policies: ×${host.growth.toFixed(2)} for ×10 policies (${host.growth < 10 ? 'sub-linear' : 'NOT sub-linear'})`);
   }
-  console.log(`growth 10 → 100 policies: ×${growth.toFixed(2)} for ×10 policies (${growth < 10 ? 'sub-linear' : 'NOT sub-linear'})`);
   console.log('\nfilter only (minimal in-bench host, pre-serialized headers/properties)');
   for (const r of filterOnlyRows) {
     console.log(`${r.case.padEnd(26)} ${r.microsPerRequest.toFixed(2).padStart(8)} µs  ${(r.target === null ? '-' : `≤ ${r.target}`).padStart(6)}  ${r.meetsTarget === null ? '-' : r.meetsTarget ? 'yes' : 'NO'}`);
   }
   console.log(`growth 10 → 100 policies: ×${filterOnlyGrowth.toFixed(2)} (${filterOnlyGrowth < 10 ? 'sub-linear' : 'NOT sub-linear'})`);
   console.log(`module size: ${size} bytes (${(size / 1024).toFixed(1)} KiB; target ≤ 100 KB = 102400 bytes: ${size <= 102_400 ? 'yes' : 'NO'})`);
-  writeFileSync(path.join(root, 'bench', 'rbac.json'), `${JSON.stringify({
-    generatedAt: new Date().toISOString(), requestsPerRound: REQUESTS, rounds: ROUNDS, requestMix: REQUESTS_MIX.length,
+  writeFileSync(jsonFile, `${JSON.stringify({
+    generatedAt: new Date().toISOString(), wasm: path.relative(root, wasmFile), requestsPerRound: REQUESTS, rounds: ROUNDS, requestMix: REQUESTS_MIX.length,
     unit: 'CPU µs per request (user+system), best round', loadAverage1m: os.loadavg()[0], cpus: os.cpus().length,
     note: 'filterMicros = µs/request with the rbac filter minus the host-only chain (same request mix)',
-    rows, growth10to100: growth, subLinear: growth < 10,
+    ...(host === null ? {} : { rows: host.rows, growth10to100: host.growth, subLinear: host.growth < 10 }),
     filterOnlyRows, filterOnlyGrowth10to100: filterOnlyGrowth, filterOnlySubLinear: filterOnlyGrowth < 10, moduleBytes: size, moduleTargetBytes: 102_400, moduleMeetsTarget: size <= 102_400,
   }, null, 2)}\n`);
 }
