@@ -46,9 +46,14 @@ export function checkClaimTypes(payload: JsonValue, times: TimeClaims): JwtStatu
 
 /** exp/nbf against `nowSeconds` with `skew` (RFC 7519 §4.1.4/§4.1.5 allow "some small leeway"). */
 export function checkTimes(times: TimeClaims, nowSeconds: i64, skew: i64): JwtStatus {
-  if (times.nbf >= 0 && nowSeconds + skew < times.nbf) return JwtStatus.JwtNotYetValid;
+  return checkTimeWindow(times.nbf, times.exp, nowSeconds, skew);
+}
+
+/** checkTimes on bare values (-1 = absent): the cached path checks an entry without a TimeClaims. */
+export function checkTimeWindow(nbf: i64, exp: i64, nowSeconds: i64, skew: i64): JwtStatus {
+  if (nbf >= 0 && nowSeconds + skew < nbf) return JwtStatus.JwtNotYetValid;
   // Envoy jwt_verify_lib verify.cc: expired when now > exp + skew (inclusive boundary kept for parity).
-  if (times.exp >= 0 && nowSeconds > times.exp + skew) return JwtStatus.JwtExpired;
+  if (exp >= 0 && nowSeconds > exp + skew) return JwtStatus.JwtExpired;
   return JwtStatus.Ok;
 }
 

@@ -6,19 +6,113 @@
  */
 import { ProviderConfig } from "./config";
 import { startsWithIgnoreAsciiCase } from "./text";
-import { COOKIE_HEADER, HostName, requestHeader } from "./host-io";
+import { HostName } from "./host-io";
+import { HeaderPlan, RequestView, isAsciiBytes } from "./request-view";
 
 export enum LocationKind { Header, Param, Cookie }
 
+/**
+ * A token found in the request. Its identity is its UTF-8 bytes (the token-cache key): while the
+ * request headers are processed they may be borrowed from the host's header buffer (no copy, no
+ * string), `detach` makes an owned copy for anything that outlives the callback. AssemblyScript's
+ * UTF-8 encoder (WTF-8) is injective on strings, and every token text comes from decoding, so
+ * equal bytes ⇔ equal token text, as the string comparison this replaces.
+ */
 export class ExtractedToken {
-  token: string = "";
   kind: LocationKind = LocationKind.Header;
   /** Header (Header kind) — used to strip the token when it is not forwarded. */
   header: HostName | null = null;
   /** Providers of the rule whose locations include where the token was found. */
   providers: Array<ProviderConfig> = new Array<ProviderConfig>();
-}
+  bytesPtr: usize = 0;
+  bytesLength: i32 = 0;
+  /** Length in UTF-16 code units: what max_token_bytes has always been checked against. */
+  textLength: i32 = 0;
+  /** Holds the bytes when they are not borrowed (keeps them alive). */
+  private owned: ArrayBuffer | null = null;
+  private text: string | null = null;
 
+  /** The token as text (decoded once, on the verification path only). */
+  get token(): string {
+    let text = this.text;
+    if (text === null) {
+      text = String.UTF8.decodeUnsafe(this.bytesPtr, <usize>this.bytesLength);
+      this.text = text;
+    }
+    return text;
+  }
+
+  /** Borrows `length` ASCII bytes at `ptr` (valid until the header view is released). */
+  borrowAscii(ptr: usize, length: i32): void {
+    this.owned = null;
+    this.text = null;
+    this.bytesPtr = ptr;
+    this.bytesLength = length;
+    this.textLength = length;
+  }
+
+  setText(text: string): void {
+    const bytes = String.UTF8.encode(text);
+    this.owned = bytes;
+    this.text = text;
+    this.bytesPtr = changetype<usize>(bytes);
+    this.bytesLength = bytes.byteLength;
+    this.textLength = text.length;
+  }
+
+  sameToken(other: ExtractedToken): bool {
+    return this.bytesLength == other.bytesLength &&
+      memory.compare(this.bytesPtr, other.bytesPtr, <usize>this.bytesLength) == 0;
+  }
+
+  /** The token's bytes as an owned buffer (copied when borrowed). */
+  ownedBytes(): ArrayBuffer {
+    let owned = this.owned;
+    if (owned === null) {
+      owned = new ArrayBuffer(this.bytesLength);
+      memory.copy(changetype<usize>(owned), this.bytesPtr, <usize>this.bytesLength);
+      this.owned = owned;
+      this.bytesPtr = changetype<usize>(owned);
+    }
+    return owned;
+  }
+
+  /** An independent copy that owns its bytes and text: safe to keep after the callback. */
+  detach(): ExtractedToken {
+    const copy = new ExtractedToken();
+    copy.kind = this.kind;
+    copy.header = this.header;
+    copy.providers = this.providers.slice(0);
+    copy.owned = this.ownedBytes();
+    copy.bytesPtr = this.bytesPtr;
+    copy.bytesLength = this.bytesLength;
+    copy.textLength = this.textLength;
+    copy.text = this.token;
+    return copy;
+  }
+
+  /** Takes over `other`'s token and location (not its providers). */
+  copyFrom(other: ExtractedToken): void {
+    this.kind = other.kind;
+    this.header = other.kind == LocationKind.Header ? other.header : null;
+    this.owned = other.owned;
+    this.text = other.text;
+    this.bytesPtr = other.bytesPtr;
+    this.bytesLength = other.bytesLength;
+    this.textLength = other.textLength;
+  }
+
+  reset(): void {
+    this.kind = LocationKind.Header;
+    this.header = null;
+    this.providers.length = 0;
+    this.owned = null;
+    this.text = null;
+    this.bytesPtr = 0;
+    this.bytesLength = 0;
+    this.textLength = 0;
+  }
+}
 
 /** Value after `prefix`, trimmed; "" when the prefix does not match. */
 function afterPrefix(value: string, prefix: string): string {
@@ -98,41 +192,116 @@ function cookieValue(cookieHeader: string, name: string): string {
   return "";
 }
 
-/** Finds the token for one of `providers`. Null when no location holds one. */
-export function extractToken(providers: Array<ProviderConfig>, path: string): ExtractedToken | null {
-  let found: ExtractedToken | null = null;
-  let cookieHeader: string | null = null;
-  for (let p = 0; p < providers.length; p++) {
-    const provider = providers[p];
-    let token = "";
-    let kind = LocationKind.Header;
-    let header: HostName | null = null;
-    for (let i = 0; i < provider.fromHeaders.length && token.length == 0; i++) {
-      const loc = provider.fromHeaders[i];
-      const value = requestHeader(loc.header);
-      if (value.length == 0) continue;
-      token = afterPrefix(value, loc.valuePrefix);
-      header = loc.header;
-    }
-    for (let i = 0; i < provider.fromParams.length && token.length == 0; i++) {
-      token = queryParam(path, provider.fromParams[i]);
-      kind = LocationKind.Param;
-    }
-    for (let i = 0; i < provider.fromCookies.length && token.length == 0; i++) {
-      if (cookieHeader === null) cookieHeader = requestHeader(COOKIE_HEADER);
-      token = cookieValue(cookieHeader!, provider.fromCookies[i]);
-      kind = LocationKind.Cookie;
-    }
-    if (token.length == 0) continue;
-    if (found === null) {
-      found = new ExtractedToken();
-      found.token = token;
-      found.kind = kind;
-      found.header = kind == LocationKind.Header ? header : null;
-      found.providers.push(provider);
-    } else if (found!.token == token) {
-      found!.providers.push(provider);
+/** Scratch objects for extraction, reused for every request (no allocation on the hot path). */
+export class TokenScan {
+  readonly found: ExtractedToken = new ExtractedToken();
+  readonly candidate: ExtractedToken = new ExtractedToken();
+  private pathText: string | null = null;
+  private cookieText: string | null = null;
+  private view: RequestView | null = null;
+  private pathSlot: i32 = 0;
+  private cookieSlot: i32 = 0;
+
+  begin(view: RequestView, plan: HeaderPlan): void {
+    this.found.reset();
+    this.candidate.reset();
+    this.pathText = null;
+    this.cookieText = null;
+    this.view = view;
+    this.pathSlot = plan.pathSlot;
+    this.cookieSlot = plan.cookieSlot;
+  }
+
+  /** :path as text, decoded at most once per request (only for from_params). */
+  path(): string {
+    let text = this.pathText;
+    if (text === null) { text = this.view!.text(this.pathSlot); this.pathText = text; }
+    return text;
+  }
+
+  cookie(): string {
+    let text = this.cookieText;
+    if (text === null) { text = this.view!.text(this.cookieSlot); this.cookieText = text; }
+    return text;
+  }
+}
+
+/** ASCII whitespace as String#trim sees it: SP and HT..CR (the only ones below 0x80). */
+// @ts-ignore: decorator
+@inline function isAsciiSpace(c: u32): bool { return c == 0x20 || c - 0x09 <= 0x0d - 0x09; }
+
+/**
+ * afterPrefix on an all-ASCII header value, in place: case-insensitive prefix, then trimmed.
+ * Same answer as afterPrefix on the decoded value (decoding ASCII is the identity; a non-ASCII
+ * prefix character can never match an ASCII byte, in either version). Empty: no token.
+ */
+function borrowAfterPrefix(out: ExtractedToken, ptr: usize, length: i32, prefix: string): void {
+  const prefixLength = prefix.length;
+  if (prefixLength > 0) {
+    if (length < prefixLength) { out.borrowAscii(ptr, 0); return; }
+    for (let i = 0; i < prefixLength; i++) {
+      let a = <u32>load<u8>(ptr + <usize>i);
+      let b = <u32>prefix.charCodeAt(i);
+      if (a - 0x41 < 26) a += 32;
+      if (b - 0x41 < 26) b += 32;
+      if (a != b) { out.borrowAscii(ptr, 0); return; }
     }
   }
-  return found;
+  let start = ptr + <usize>prefixLength;
+  let end = ptr + <usize>length;
+  while (start < end && isAsciiSpace(<u32>load<u8>(start))) start++;
+  while (end > start && isAsciiSpace(<u32>load<u8>(end - 1))) end--;
+  out.borrowAscii(start, <i32>(end - start));
+}
+
+/** The provider's token (headers → params → cookies, first non-empty), into `out`. */
+function providerToken(provider: ProviderConfig, view: RequestView, plan: HeaderPlan, scan: TokenScan, out: ExtractedToken): void {
+  out.reset();
+  const slots = plan.locationSlots[provider.index];
+  for (let i = 0; i < provider.fromHeaders.length && out.bytesLength == 0; i++) {
+    const slot = unchecked(slots[i]);
+    const length = view.valueLength(slot);
+    if (length == 0) continue;
+    const loc = provider.fromHeaders[i];
+    const ptr = view.valuePtr(slot);
+    // Tokens are ASCII (base64url, RFC 7515 §7.1): the common case borrows the bytes; any other
+    // value takes the string path it always took, so the answer is the same for every input.
+    if (isAsciiBytes(ptr, length)) borrowAfterPrefix(out, ptr, length, loc.valuePrefix);
+    else {
+      const text = afterPrefix(view.text(slot), loc.valuePrefix);
+      if (text.length > 0) out.setText(text);
+    }
+    out.header = loc.header;
+  }
+  if (out.bytesLength > 0) { out.kind = LocationKind.Header; return; }
+  for (let i = 0; i < provider.fromParams.length; i++) {
+    const text = queryParam(scan.path(), provider.fromParams[i]);
+    if (text.length > 0) { out.setText(text); out.kind = LocationKind.Param; out.header = null; return; }
+  }
+  for (let i = 0; i < provider.fromCookies.length; i++) {
+    const text = cookieValue(scan.cookie(), provider.fromCookies[i]);
+    if (text.length > 0) { out.setText(text); out.kind = LocationKind.Cookie; out.header = null; return; }
+  }
+}
+
+/**
+ * Finds the token for one of `providers` (the first provider that has one; later providers that
+ * see the same token are added). Null when no location holds one. The result is `scan.found`,
+ * possibly borrowing the header buffer: `detach` it to keep it.
+ */
+export function extractToken(providers: Array<ProviderConfig>, view: RequestView, plan: HeaderPlan, scan: TokenScan): ExtractedToken | null {
+  const found = scan.found;
+  const candidate = scan.candidate;
+  for (let p = 0; p < providers.length; p++) {
+    const provider = providers[p];
+    providerToken(provider, view, plan, scan, candidate);
+    if (candidate.bytesLength == 0) continue;
+    if (found.bytesLength == 0) {
+      found.copyFrom(candidate);
+      found.providers.push(provider);
+    } else if (found.sameToken(candidate)) {
+      found.providers.push(provider);
+    }
+  }
+  return found.bytesLength == 0 ? null : found;
 }

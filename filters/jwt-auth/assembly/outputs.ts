@@ -7,26 +7,32 @@
  * - identity hand-over to rbac: `wasmesh.jwt.principal` = "<iss>/<sub>" and `wasmesh.jwt.payload`
  *   = payload JSON via proxy_set_property (Envoy stores them as filter state `wasm.<name>`); on a
  *   host without set_property, the internal header `x-wasmesh-jwt-payload` (base64url payload).
- * Client-sent copies of every one of these headers are removed before any decision.
+ * Client-sent copies of every one of these headers are removed before any decision
+ * (RequestView.stripSpoofable). Values are serialized once per verified token (the cache entry
+ * keeps them), so a cached request only hands bytes to the host.
  */
-import { stream_context, WasmResultValues } from "@solo-io/proxy-runtime/assembly/runtime";
+import { WasmResultValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { JsonValue, formatNumber } from "../../lib/json";
-import { FilterConfig, ProviderConfig } from "./config";
-import { HostName, INTERNAL_PAYLOAD_HEADER, removeRequestHeader, setProperty } from "./host-io";
+import { ProviderConfig } from "./config";
+import { HostName, INTERNAL_PAYLOAD_HEADER, replaceRequestHeader, setProperty } from "./host-io";
+import { VerifiedToken } from "./token-cache";
 
 export { INTERNAL_PAYLOAD_HEADER };
 export const PRINCIPAL_PROPERTY = new HostName("wasmesh.jwt.principal");
 export const PAYLOAD_PROPERTY = new HostName("wasmesh.jwt.payload");
 
-/** Removes the internal payload header and every configured output header (names pre-encoded). */
-export function stripSpoofableHeaders(config: FilterConfig): void {
-  const names = config.spoofableHeaders;
-  for (let i = 0; i < names.length; i++) removeRequestHeader(names[i]);
-}
+const INTERNAL_PAYLOAD_HEADER_UTF8 = String.UTF8.encode(INTERNAL_PAYLOAD_HEADER);
 
-/** Header values for the provider's output_claim_to_headers: header, value, header, value... */
-export function claimHeaderValues(provider: ProviderConfig, payload: JsonValue): Array<string> {
-  const out = new Array<string>();
+/**
+ * The headers a verified token sets, as UTF-8 (header, value, header, value...), in the order they
+ * are written: output_payload_to_header first, then output_claim_to_headers.
+ */
+export function outputHeaderValues(provider: ProviderConfig, payloadSegmentUtf8: ArrayBuffer, payload: JsonValue): Array<ArrayBuffer> {
+  const out = new Array<ArrayBuffer>();
+  if (provider.outputPayloadToHeader.length > 0) {
+    out.push(String.UTF8.encode(provider.outputPayloadToHeader));
+    out.push(payloadSegmentUtf8);
+  }
   for (let i = 0; i < provider.outputClaimToHeaders.length; i++) {
     const mapping = provider.outputClaimToHeaders[i];
     const value = payload.getPath(mapping.claim);
@@ -36,8 +42,8 @@ export function claimHeaderValues(provider: ProviderConfig, payload: JsonValue):
     else if (value.isNumber()) text = formatNumber(value.numberValue);
     else if (value.isBool()) text = value.boolValue ? "true" : "false";
     if (text === null || !isHeaderValueSafe(text!)) continue;
-    out.push(mapping.header);
-    out.push(text!);
+    out.push(String.UTF8.encode(mapping.header));
+    out.push(String.UTF8.encode(text!));
   }
   return out;
 }
@@ -57,14 +63,14 @@ export function principalOf(payload: JsonValue): string {
   return (iss !== null && iss.isString() ? iss.stringValue : "") + "/" + (sub !== null && sub.isString() ? sub.stringValue : "");
 }
 
-export function applyOutputs(provider: ProviderConfig, payloadSegment: string, payloadUtf8: ArrayBuffer, principalUtf8: ArrayBuffer, claimHeaders: Array<string>): void {
-  const request = stream_context.headers.request;
-  if (provider.outputPayloadToHeader.length > 0) request.replace(provider.outputPayloadToHeader, payloadSegment);
-  for (let i = 0; i + 1 < claimHeaders.length; i += 2) request.replace(claimHeaders[i], claimHeaders[i + 1]);
-  const principalResult = setProperty(PRINCIPAL_PROPERTY, principalUtf8);
-  const payloadResult = setProperty(PAYLOAD_PROPERTY, payloadUtf8);
+/** Writes the verified token's outputs (headers and the identity properties for rbac). */
+export function applyOutputs(verified: VerifiedToken): void {
+  const headers = verified.outputHeaders;
+  for (let i = 0; i + 1 < headers.length; i += 2) replaceRequestHeader(unchecked(headers[i]), unchecked(headers[i + 1]));
+  const principalResult = setProperty(PRINCIPAL_PROPERTY, verified.principalUtf8);
+  const payloadResult = setProperty(PAYLOAD_PROPERTY, verified.payloadUtf8);
   if (principalResult != WasmResultValues.Ok || payloadResult != WasmResultValues.Ok) {
     // The payload segment is the canonical base64url of the payload bytes (checked when parsed).
-    request.replace(INTERNAL_PAYLOAD_HEADER, payloadSegment);
+    replaceRequestHeader(INTERNAL_PAYLOAD_HEADER_UTF8, verified.payloadSegmentUtf8);
   }
 }

@@ -13,11 +13,18 @@ import { Metrics } from "./metrics";
 import { TokenCache } from "./token-cache";
 import { CryptoState } from "./verify";
 import { JwtStream } from "./stream";
+import { HeaderPlan, RequestView } from "./request-view";
+import { TokenScan } from "./extract";
 
 const TICK_MS: u32 = 1000;
 
 export class JwtRoot extends RootContext {
   config: FilterConfig | null = null;
+  /** The headers `config` needs from each request (built with it). */
+  headerPlan: HeaderPlan | null = null;
+  /** Per-request scratch, reused by every stream (the VM runs one callback at a time). */
+  readonly requestView: RequestView = new RequestView();
+  readonly tokenScan: TokenScan = new TokenScan();
   keys: KeyStore | null = null;
   /** Stores of replaced configurations with JWKS fetches still in flight (their waiters finish on them). */
   retired: Array<KeyStore> = new Array<KeyStore>();
@@ -53,6 +60,7 @@ export class JwtRoot extends RootContext {
       if (this.retired.length > 4) this.retired.shift();
     }
     this.config = config;
+    this.headerPlan = new HeaderPlan(config);
     this.keys = keys;
     this.cache = new TokenCache(config.tokenCacheSize);
     this.configGeneration++;

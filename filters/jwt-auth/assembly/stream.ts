@@ -12,16 +12,17 @@ import {
 import { FilterConfig, ProviderConfig, RequirementKind, Rule } from "./config";
 import { JwtStatus, statusMessage, statusHttpCode } from "./status";
 import { extractToken, ExtractedToken, LocationKind } from "./extract";
-import { selectRule } from "./rules";
+import { selectRule, selectRuleAscii } from "./rules";
 import { Jws, parseJws, jwsStatus } from "./jws";
-import { TimeClaims, checkClaimTypes, checkTimes, audienceAllowed } from "./claims";
+import { TimeClaims, checkClaimTypes, checkTimes, checkTimeWindow, audienceAllowed } from "./claims";
 import { keyAllowsAlg, verifySignature } from "./verify";
 import { KeyWaiter, ProviderKeys } from "./keystore";
-import { stripSpoofableHeaders, applyOutputs, claimHeaderValues, principalOf } from "./outputs";
+import { applyOutputs, outputHeaderValues, principalOf } from "./outputs";
 import { VerifiedToken } from "./token-cache";
 import { JwtRoot } from "./root";
 import { spacesToUnderscores } from "./text";
-import { METHOD_HEADER, PATH_HEADER, removeRequestHeader, requestHeader } from "./host-io";
+import { removeRequestHeader } from "./host-io";
+import { HeaderPlan, RequestView, isAsciiBytes } from "./request-view";
 
 /** Envoy filter.cc: the realm is the original URI, path truncated to 256 characters. */
 const MAXIMUM_URI_LENGTH = 256;
@@ -48,53 +49,66 @@ export class JwtStream extends Context {
    *  (like Envoy, an in-flight request finishes with the configuration it started with). */
   private pendingKeys: ProviderKeys | null = null;
 
+  /** The root, typed, kept at creation: no cast or lookup per callback. */
+  private readonly jwtRoot: JwtRoot;
+
   constructor(context_id: u32, root: JwtRoot) {
     super(context_id, root);
+    this.jwtRoot = root;
   }
-
-  private get jwtRoot(): JwtRoot { return changetype<JwtRoot>(this.root_context); }
 
   onRequestHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
     const root = this.jwtRoot;
     const config = root.config;
-    if (config === null) {
+    const plan = root.headerPlan;
+    if (config === null || plan === null) {
       // No valid configuration was ever accepted: fail closed.
       log(LogLevelValues.error, "jwt-auth: no valid configuration; denying request");
       this.deny(JwtStatus.JwtVerificationFail);
       return FilterHeadersStatusValues.StopIteration;
     }
-    stripSpoofableHeaders(config!);
-    const path = requestHeader(PATH_HEADER);
-    // :method is read only when some rule restricts methods (one host call less per request).
-    const rule = selectRule(config!, path, config!.rulesUseMethods ? requestHeader(METHOD_HEADER) : "");
-    if (rule === null || rule.kind == RequirementKind.Skip) return FilterHeadersStatusValues.Continue;
-    this.path = path;
+    // One header-map read per request; its buffer is released before returning, whatever the path.
+    const view = root.requestView;
+    view.read(plan!);
+    const status = this.decide(root, config!, plan!, view);
+    view.release();
+    return status;
+  }
 
-    const extracted = extractToken(rule.providers, path);
-    if (extracted === null) {
+  private decide(root: JwtRoot, config: FilterConfig, plan: HeaderPlan, view: RequestView): FilterHeadersStatusValues {
+    view.stripSpoofable();
+    const rule = this.selectRule(config, plan, view);
+    if (rule === null || rule.kind == RequirementKind.Skip) return FilterHeadersStatusValues.Continue;
+
+    const scan = root.tokenScan;
+    scan.begin(view, plan);
+    const found = extractToken(rule.providers, view, plan, scan);
+    if (found === null) {
       if (rule.kind == RequirementKind.AllowMissing) return FilterHeadersStatusValues.Continue;
+      this.path = view.text(plan.pathSlot);
       return this.deny(JwtStatus.JwtMissed);
     }
-    if (extracted.token.length > config!.maxTokenBytes) return this.deny(JwtStatus.JwtTooLarge);
+    if (found.textLength > config.maxTokenBytes) {
+      this.path = view.text(plan.pathSlot);
+      return this.deny(JwtStatus.JwtTooLarge);
+    }
 
+    // The clock is read once per request: the cached entry's exp/nbf and a fresh token's alike.
     const nowSeconds = <i64>(get_current_time_nanoseconds() / 1000000000);
-    const generation = root.cacheGeneration();
-    const cached = root.cache.lookup(extracted.token, generation);
+    const cached = root.cache.lookup(found.bytesPtr, found.bytesLength, root.cacheGeneration());
     if (cached !== null) {
-      const provider = providerByIndex(extracted.providers, cached.providerIndex);
-      if (provider !== null) {
-        const times = new TimeClaims();
-        times.exp = cached.exp;
-        times.nbf = cached.nbf;
-        if (checkTimes(times, nowSeconds, provider.clockSkewSeconds) == JwtStatus.Ok) {
-          root.metrics!.cacheHit.inc();
-          this.allow(extracted, provider, cached);
-          return FilterHeadersStatusValues.Continue;
-        }
+      const provider = providerByIndex(found.providers, cached.providerIndex);
+      if (provider !== null && checkTimeWindow(cached.nbf, cached.exp, nowSeconds, provider.clockSkewSeconds) == JwtStatus.Ok) {
+        root.metrics!.cacheHit.inc();
+        this.allow(found, provider, cached);
+        return FilterHeadersStatusValues.Continue;
       }
     }
     root.metrics!.cacheMiss.inc();
 
+    // Verification path: everything kept from here may outlive the header buffer.
+    this.path = view.text(plan.pathSlot);
+    const extracted = found.detach();
     const jws = parseJws(extracted.token);
     if (jws === null) return this.deny(jwsStatus);
     const times = new TimeClaims();
@@ -109,6 +123,16 @@ export class JwtStream extends Context {
     const outcome = this.verifyWithKeys(extracted, jws, provider, root.keys!.forProvider(provider), times, true);
     if (outcome == KeyOutcome.Waiting) return FilterHeadersStatusValues.StopIteration;
     return outcome == KeyOutcome.Verified ? FilterHeadersStatusValues.Continue : FilterHeadersStatusValues.StopIteration;
+  }
+
+  /** The first matching rule; on the raw bytes when the path is ASCII (always, for valid URIs). */
+  private selectRule(config: FilterConfig, plan: HeaderPlan, view: RequestView): Rule | null {
+    // :method is read only when some rule restricts methods.
+    const method = config.rulesUseMethods ? view.text(plan.methodSlot) : "";
+    const pathPtr = view.valuePtr(plan.pathSlot);
+    const pathLength = view.valueLength(plan.pathSlot);
+    if (isAsciiBytes(pathPtr, pathLength)) return selectRuleAscii(config, pathPtr, pathLength, method);
+    return selectRule(config, view.text(plan.pathSlot), method);
   }
 
   /** Finds keys for the token and verifies; may register the stream as a JWKS waiter. */
@@ -133,11 +157,11 @@ export class JwtStream extends Context {
         entry.providerIndex = provider.index;
         entry.exp = times.exp;
         entry.nbf = times.nbf;
-        entry.payloadSegment = jws.payloadSegment;
+        entry.payloadSegmentUtf8 = String.UTF8.encode(jws.payloadSegment);
         entry.payloadUtf8 = jws.payloadUtf8;
         entry.principalUtf8 = String.UTF8.encode(principalOf(jws.payload));
-        entry.claimHeaders = claimHeaderValues(provider, jws.payload);
-        if (keys.store === root.keys) root.cache.insert(extracted.token, entry, root.cacheGeneration());
+        entry.outputHeaders = outputHeaderValues(provider, entry.payloadSegmentUtf8, jws.payload);
+        if (keys.store === root.keys) root.cache.insert(extracted.ownedBytes(), entry, root.cacheGeneration());
         this.allow(extracted, provider, entry);
         return KeyOutcome.Verified;
       }
@@ -188,7 +212,7 @@ export class JwtStream extends Context {
     if (!provider.forwardOriginalToken && extracted.kind == LocationKind.Header && header !== null) {
       removeRequestHeader(header);
     }
-    applyOutputs(provider, verified.payloadSegment, verified.payloadUtf8, verified.principalUtf8, verified.claimHeaders);
+    applyOutputs(verified);
     this.jwtRoot.metrics!.allowed.inc();
   }
 

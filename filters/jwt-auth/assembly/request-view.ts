@@ -1,0 +1,160 @@
+/**
+ * The request headers jwt-auth looks at, read with ONE host call per request
+ * (proxy_get_header_map_pairs) instead of one proxy_get_header_map_value per header plus one
+ * proxy_remove_header_map_value per spoofable header: each host call costs far more than the wasm
+ * work, and the values are used straight from the host's serialized buffer, so a request whose
+ * token is in the cache decodes no string at all.
+ *
+ * Serialization (proxy-wasm ABI v0.2.1, "Header map"): u32 pair count, then u32 key length and
+ * u32 value length per pair, then `key\0value\0` per pair. Envoy's header map keys are lower-case
+ * (Http::LowerCaseString; envoy source/extensions/common/wasm/context.cc getHeaderMapPairs), and
+ * proxy_get_header_map_value answers the FIRST value of a repeated header — the view keeps the
+ * first occurrence too. Every name jwt-auth looks for is lower-case (config.ts lower-cases them).
+ */
+import { FilterConfig } from "./config";
+import { HostName, METHOD_HEADER, PATH_HEADER, COOKIE_HEADER, removeRequestHeader } from "./host-io";
+
+@external("env", "proxy_get_header_map_pairs")
+declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
+
+const REQUEST_HEADERS: u32 = 0;
+
+/**
+ * The header names one configuration needs, each with a slot number, built once per accepted
+ * configuration: `:path`, `:method`, `cookie`, every from_headers name, and every header that is
+ * removed from each request (output headers and the internal payload header).
+ */
+export class HeaderPlan {
+  readonly names: Array<HostName> = new Array<HostName>();
+  /** Whether the slot's header is removed from every request (client copies of outputs). */
+  readonly stripped: Array<bool> = new Array<bool>();
+  readonly pathSlot: i32;
+  readonly methodSlot: i32;
+  readonly cookieSlot: i32;
+  /** Per provider (ProviderConfig.index): the slot of each from_headers location, in order. */
+  readonly locationSlots: Array<StaticArray<i32>> = new Array<StaticArray<i32>>();
+
+  constructor(config: FilterConfig) {
+    for (let i = 0; i < config.spoofableHeaders.length; i++) {
+      this.stripped[this.slotOf(config.spoofableHeaders[i])] = true;
+    }
+    this.pathSlot = this.slotOf(PATH_HEADER);
+    this.methodSlot = this.slotOf(METHOD_HEADER);
+    this.cookieSlot = this.slotOf(COOKIE_HEADER);
+    for (let p = 0; p < config.providers.length; p++) {
+      const provider = config.providers[p];
+      const slots = new StaticArray<i32>(provider.fromHeaders.length);
+      for (let i = 0; i < provider.fromHeaders.length; i++) slots[i] = this.slotOf(provider.fromHeaders[i].header);
+      // Indexed by ProviderConfig.index, which is the provider's position in config.providers.
+      this.locationSlots[provider.index] = slots;
+    }
+  }
+
+  get size(): i32 { return this.names.length; }
+
+  private slotOf(name: HostName): i32 {
+    for (let i = 0; i < this.names.length; i++) if (this.names[i].text == name.text) return i;
+    this.names.push(name);
+    this.stripped.push(false);
+    return this.names.length - 1;
+  }
+}
+
+/**
+ * One request's headers, as (pointer, length) into the host's buffer. Reused for every request
+ * (the VM runs one callback at a time): `read` at the start of proxy_on_request_headers,
+ * `release` before returning from it. Between the two the buffer stays pinned, so the
+ * pointers stay valid whatever else allocates; nothing may keep a pointer past `release`.
+ */
+export class RequestView {
+  private base: usize = 0;
+  private plan: HeaderPlan | null = null;
+  /** Per slot: value pointer, value length; a length of -1 marks an absent header. */
+  private valuePtrs: StaticArray<usize> = new StaticArray<usize>(0);
+  private valueLengths: StaticArray<i32> = new StaticArray<i32>(0);
+  private readonly cells: StaticArray<u32> = new StaticArray<u32>(2);
+
+  /** Reads the request header map once and finds every header of `plan` in it. */
+  read(plan: HeaderPlan): void {
+    const slots = plan.size;
+    if (this.valueLengths.length != slots) {
+      this.valuePtrs = new StaticArray<usize>(slots);
+      this.valueLengths = new StaticArray<i32>(slots);
+    }
+    this.plan = plan;
+    const lengths = this.valueLengths;
+    for (let s = 0; s < slots; s++) unchecked(lengths[s] = -1);
+    const cells = changetype<usize>(this.cells);
+    if (proxy_get_header_map_pairs(REQUEST_HEADERS, cells, cells + 4) != 0) return;
+    const base = <usize>load<u32>(cells);
+    const size = <usize>load<u32>(cells + 4);
+    if (base == 0) return;
+    // The host allocated the buffer through proxy_on_memory_allocate, which pins it: unpinned in release().
+    this.base = base;
+    if (size < 4) return;
+    const end = base + size;
+    const count = <usize>load<u32>(base);
+    if (count > (size - 4) / 8) return; // a count the buffer cannot hold: malformed, read nothing
+    let sizes = base + 4;
+    let data = sizes + count * 8;
+    const names = plan.names;
+    for (let i: usize = 0; i < count; i++) {
+      const keyLength = <usize>load<u32>(sizes);
+      const valueLength = <usize>load<u32>(sizes + 4);
+      sizes += 8;
+      if (keyLength > end - data || valueLength > end - data - keyLength || end - data - keyLength - valueLength < 2) break;
+      const valueAt = data + keyLength + 1;
+      for (let s = 0; s < slots; s++) {
+        const name = unchecked(names[s]).utf8;
+        if (<usize>name.byteLength != keyLength || unchecked(lengths[s]) >= 0) continue;
+        if (memory.compare(data, changetype<usize>(name), keyLength) != 0) continue;
+        unchecked(this.valuePtrs[s] = valueAt);
+        unchecked(lengths[s] = <i32>valueLength);
+        break;
+      }
+      data = valueAt + valueLength + 1;
+    }
+  }
+
+  /** Unpins the host's buffer: every pointer into it is dead from here on. */
+  release(): void {
+    if (this.base != 0) __unpin(this.base);
+    this.base = 0;
+    this.plan = null;
+  }
+
+  /**
+   * Removes the client's copies of the headers the filter writes — only those present: a remove
+   * of an absent header is a host call for nothing. They then read as absent, as they would after
+   * the removal (the original filter removed them before reading anything).
+   */
+  stripSpoofable(): void {
+    const plan = this.plan;
+    if (plan === null) return;
+    for (let s = 0; s < plan.size; s++) {
+      if (!plan.stripped[s] || unchecked(this.valueLengths[s]) < 0) continue;
+      removeRequestHeader(plan.names[s]);
+      unchecked(this.valueLengths[s] = -1);
+    }
+  }
+
+  has(slot: i32): bool { return unchecked(this.valueLengths[slot]) >= 0; }
+  /** Value bytes of a present header (see `has`). */
+  valuePtr(slot: i32): usize { return unchecked(this.valuePtrs[slot]); }
+  valueLength(slot: i32): i32 { return max(unchecked(this.valueLengths[slot]), 0); }
+
+  /** The value as text; "" when absent (as the SDK's header `get`). */
+  text(slot: i32): string {
+    const length = unchecked(this.valueLengths[slot]);
+    return length <= 0 ? "" : String.UTF8.decodeUnsafe(unchecked(this.valuePtrs[slot]), <usize>length);
+  }
+}
+
+/** True when the `length` bytes at `ptr` are all ASCII (then UTF-8 decoding is the identity). */
+export function isAsciiBytes(ptr: usize, length: i32): bool {
+  const end = ptr + <usize>length;
+  let p = ptr;
+  for (; p + 8 <= end; p += 8) if ((load<u64>(p) & 0x8080808080808080) != 0) return false;
+  for (; p < end; p++) if ((load<u8>(p) & 0x80) != 0) return false;
+  return true;
+}
