@@ -10,6 +10,7 @@
  */
 import { Attribute } from "./attributes";
 import { CidrIndex, parseCidr } from "./cidr";
+import { Decision } from "./decision";
 import { Action, ConditionSpec, PolicySpec, RbacConfig, compileError } from "./config";
 import { NamespaceIndex, PrincipalIndex, RequestPrincipalIndex } from "./identity";
 import { MatchSet, addToMap } from "./match-set";
@@ -28,6 +29,8 @@ export class CompiledRule {
 
 export class CompiledPolicy {
   rules: Array<CompiledRule> = new Array();
+  /** One Decision per rule, built on first match (decision.ts decisionFor): nothing per request. */
+  decisions: Array<Decision> = new Array();
   /** Metric ids, NO_METRIC when not defined for this action. */
   allowedMetric: u32 = NO_METRIC;
   deniedMetric: u32 = NO_METRIC;

@@ -6,12 +6,20 @@
  * AUDIT policies and dry-run policies never change the decision; they are counted.
  */
 import { CompiledPolicies, CompiledPolicy, CompiledRule } from "./compiler";
+import { Action } from "./config";
 import { increment } from "./metrics";
 import { MatchSet } from "./match-set";
 
 export enum Verdict { Allow = 0, Deny = 1 }
 
+/**
+ * An outcome. Built once per (policy, rule) when the configuration compiles (decisionFor) and
+ * shared by every request it decides, so deciding allocates nothing; the denial details are
+ * encoded on first use and kept.
+ */
 export class Decision {
+  private detailsBytes: ArrayBuffer | null = null;
+
   constructor(
     readonly verdict: Verdict,
     /** The policy that decided, or null (no ALLOW matched / no policy at all). */
@@ -25,6 +33,31 @@ export class Decision {
     if (policy === null) return "none";
     return "ns[" + policy.spec.namespace + "]-policy[" + policy.spec.name + "]-rule[" + this.rule.toString() + "]";
   }
+
+  /** Envoy RBAC's response code details for this denial, UTF-8 (rbac_filter.cc). */
+  get deniedDetails(): ArrayBuffer {
+    let bytes = this.detailsBytes;
+    if (bytes === null) {
+      bytes = String.UTF8.encode("rbac_access_denied_matched_policy[" + this.describe() + "]");
+      this.detailsBytes = bytes;
+    }
+    return bytes;
+  }
+}
+
+/** No ALLOW policy, or none matched (with enforced ALLOW policies present). */
+const DEFAULT_ALLOW = new Decision(Verdict.Allow, null, -1);
+const DEFAULT_DENY = new Decision(Verdict.Deny, null, -1);
+
+/** The Decision of `policy`'s `rule`: Allow for ALLOW policies, Deny for DENY and CUSTOM. */
+function decisionFor(policy: CompiledPolicy, rule: i32): Decision {
+  const decisions = policy.decisions;
+  if (decisions.length == 0) {
+    // First match of this policy under this configuration: one Decision per rule, kept.
+    const verdict = policy.spec.action == Action.Allow ? Verdict.Allow : Verdict.Deny;
+    for (let i = 0; i < policy.rules.length; i++) decisions.push(new Decision(verdict, policy, i));
+  }
+  return unchecked(decisions[rule]);
 }
 
 function literalsHold(literals: Array<i32>, set: MatchSet): bool {
@@ -64,7 +97,7 @@ export function customPolicyToCheck(policies: CompiledPolicies, set: MatchSet): 
     const rule = matchingRule(policy, set);
     if (rule < 0) continue;
     if (policy.spec.dryRun) { count(policy.shadowDeniedMetric); continue; }
-    if (found === null) found = new Decision(Verdict.Deny, policy, rule);
+    if (found === null) found = decisionFor(policy, rule);
   }
   return found;
 }
@@ -83,9 +116,9 @@ export function decideLocally(policies: CompiledPolicies, set: MatchSet, shadow:
     if (rule < 0) continue;
     if (policy.spec.dryRun) {
       count(policy.shadowDeniedMetric);
-      if (shadow.decision === null) shadow.decision = new Decision(Verdict.Deny, policy, rule);
+      if (shadow.decision === null) shadow.decision = decisionFor(policy, rule);
     } else if (decision === null) {
-      decision = new Decision(Verdict.Deny, policy, rule);
+      decision = decisionFor(policy, rule);
       if (shadow.decision === null) shadow.decision = decision;
     }
   }
@@ -97,20 +130,20 @@ export function decideLocally(policies: CompiledPolicies, set: MatchSet, shadow:
     if (rule < 0) continue;
     if (policy.spec.dryRun) {
       count(policy.shadowAllowedMetric);
-      if (anyAllow === null) anyAllow = new Decision(Verdict.Allow, policy, rule);
+      if (anyAllow === null) anyAllow = decisionFor(policy, rule);
     } else {
-      if (enforcedAllow === null) enforcedAllow = new Decision(Verdict.Allow, policy, rule);
+      if (enforcedAllow === null) enforcedAllow = decisionFor(policy, rule);
       if (anyAllow === null) anyAllow = enforcedAllow;
     }
   }
   // What would happen if the dry-run policies were enforced too.
   if (shadow.decision === null) {
     if (anyAllow !== null) shadow.decision = anyAllow;
-    else shadow.decision = new Decision(policies.allow.length > 0 ? Verdict.Deny : Verdict.Allow, null, -1);
+    else shadow.decision = policies.allow.length > 0 ? DEFAULT_DENY : DEFAULT_ALLOW;
   }
   if (decision !== null) return decision;
   if (enforcedAllow !== null) return enforcedAllow;
-  return new Decision(policies.enforcedAllowCount > 0 ? Verdict.Deny : Verdict.Allow, null, -1);
+  return policies.enforcedAllowCount > 0 ? DEFAULT_DENY : DEFAULT_ALLOW;
 }
 
 export class ShadowOutcome {

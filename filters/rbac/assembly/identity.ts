@@ -27,7 +27,7 @@ export class PrincipalIndex {
   match(uriSan: string | null, out: MatchSet): void {
     if (uriSan === null) return; // plaintext: no principal, nothing matches
     this.full.match(uriSan, out);
-    if (uriSan.startsWith(SPIFFE_PREFIX)) this.afterScheme.match(uriSan.substring(SPIFFE_PREFIX.length), out);
+    if (uriSan.startsWith(SPIFFE_PREFIX)) this.afterScheme.matchRange(uriSan, SPIFFE_PREFIX.length, uriSan.length, out);
   }
 }
 
@@ -92,7 +92,7 @@ export class NamespaceIndex {
         const start = at + 4;
         const end = uriSan.indexOf("/", start);
         if (end < 0) break;
-        this.segments.match(uriSan.substring(start, end), out);
+        this.segments.matchRange(uriSan, start, end, out);
         at = uriSan.indexOf("/ns/", at + 1);
       }
     }

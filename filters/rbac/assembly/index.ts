@@ -27,8 +27,29 @@ import { RequestFacts, matchRequest, readRequest } from "./request";
 
 /** Envoy's RBAC filter body and details (source/extensions/filters/http/rbac/rbac_filter.cc). */
 const DENIED_BODY = "RBAC: access denied";
-/** Shared by every local reply without extra headers (no array allocated per denial). */
-const NO_HEADERS: Headers = [];
+/**
+ * Local replies the filter sends itself, encoded once: a denial costs no string building or
+ * UTF-8 encoding (a flood of denied requests is the case to keep cheap).
+ */
+const DENIED_BODY_BYTES = String.UTF8.encode(DENIED_BODY);
+const NO_BODY = new ArrayBuffer(0);
+/** proxy-wasm serialized header pairs with no pair: a u32 count of 0 (what the SDK sends for []). */
+const NO_HEADER_PAIRS = new ArrayBuffer(4);
+const DETAILS_NO_CONFIG = String.UTF8.encode("rbac_access_denied_matched_policy[none]");
+const DETAILS_BAD_METHOD = String.UTF8.encode("rbac_invalid_method");
+const DETAILS_BAD_PATH = String.UTF8.encode("path_normalization_failed");
+const DETAILS_EXT_AUTHZ_ERROR = String.UTF8.encode("ext_authz_error");
+
+@external("env", "proxy_send_local_response")
+declare function proxy_send_local_response(status: u32, details: usize, detailsSize: usize, body: usize, bodySize: usize,
+  headers: usize, headersSize: usize, grpcStatus: u32): u32;
+
+/** A local reply with pre-encoded details and body and no extra header. */
+function reply(status: u32, details: ArrayBuffer, body: ArrayBuffer): FilterHeadersStatusValues {
+  proxy_send_local_response(status, changetype<usize>(details), details.byteLength, changetype<usize>(body), body.byteLength,
+    changetype<usize>(NO_HEADER_PAIRS), NO_HEADER_PAIRS.byteLength, GrpcStatusValues.InvalidCode);
+  return FilterHeadersStatusValues.StopIteration;
+}
 
 @external("env", "proxy_get_log_level")
 declare function proxy_get_log_level(level_ptr: usize): u32;
@@ -49,6 +70,7 @@ class RbacRoot extends RootContext {
   shadow: ShadowOutcome = new ShadowOutcome();
   /** Reused by every request of this VM (streams run one callback at a time). */
   facts: RequestFacts = new RequestFacts();
+  normalized: NormalizedPath = new NormalizedPath();
   metrics: GlobalMetrics | null = null;
   /** Streams waiting for the authorizer and their http call tokens (few at a time: a list). */
   waitingTokens: Array<u32> = new Array();
@@ -110,22 +132,23 @@ class RbacStream extends Context {
     if (policies === null || config === null || metrics === null) {
       // No accepted configuration: fail closed.
       log(LogLevelValues.error, "rbac: no valid configuration, denying");
-      return this.deny(403, "rbac_access_denied_matched_policy[none]", DENIED_BODY, NO_HEADERS);
+      return reply(403, DETAILS_NO_CONFIG, DENIED_BODY_BYTES);
     }
     const facts = readRequest(policies, config.remoteIpTrustedHops, root.facts);
     if (!isKnownMethod(facts.method)) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: method \"" + facts.method + "\" refused (methods are case-sensitive tokens)");
-      return this.deny(400, "rbac_invalid_method", "", NO_HEADERS);
+      return reply(400, DETAILS_BAD_METHOD, NO_BODY);
     }
     // CONNECT carries no :path (RFC 9113 §8.5): nothing to normalize, and path rules never match it.
-    const normalized = facts.method == "CONNECT" && facts.rawPath.length == 0
-      ? new NormalizedPath("", "")
-      : normalizePath(facts.rawPath, config.pathNormalization);
-    if (normalized === null) {
+    const normalized = root.normalized;
+    const valid = facts.method == "CONNECT" && facts.rawPath.length == 0
+      ? normalized.set("", "")
+      : normalizePath(facts.rawPath, config.pathNormalization, normalized);
+    if (!valid) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: path refused: " + pathError);
-      return this.deny(400, "path_normalization_failed", "", NO_HEADERS);
+      return reply(400, DETAILS_BAD_PATH, NO_BODY);
     }
     if (normalized.forward != facts.rawPath) stream_context.headers.request.replace(":path", normalized.forward);
     facts.path = normalized.path;
@@ -162,7 +185,7 @@ class RbacStream extends Context {
     const policy = this.customPolicy;
     if (policy !== null) increment(policy.deniedMetric);
     if (metrics !== null) increment(metrics.denied);
-    return this.deny(provider.statusOnError, "ext_authz_error", DENIED_BODY, NO_HEADERS);
+    return reply(provider.statusOnError, DETAILS_EXT_AUTHZ_ERROR, DENIED_BODY_BYTES);
   }
 
   /** The authorizer answered (or failed: no headers). */
@@ -212,11 +235,11 @@ class RbacStream extends Context {
     }
     increment(metrics.denied);
     if (policy !== null) increment(policy.deniedMetric);
-    const id = decision.describe();
-    if (debugEnabled()) log(LogLevelValues.debug, "rbac: denied by " + (policy === null ? "no matching ALLOW policy" : id));
-    return this.deny(403, "rbac_access_denied_matched_policy[" + id + "]", DENIED_BODY, NO_HEADERS);
+    if (debugEnabled()) log(LogLevelValues.debug, "rbac: denied by " + (policy === null ? "no matching ALLOW policy" : decision.describe()));
+    return reply(403, decision.deniedDetails, DENIED_BODY_BYTES);
   }
 
+  /** The authorizer's denial: its status, body and selected headers, relayed as they came. */
   private deny(status: u32, details: string, body: string, headers: Headers): FilterHeadersStatusValues {
     send_local_response(status, details, String.UTF8.encode(body), headers, GrpcStatusValues.InvalidCode);
     return FilterHeadersStatusValues.StopIteration;

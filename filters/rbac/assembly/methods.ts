@@ -17,3 +17,19 @@ export function isKnownMethod(method: string): bool {
   if (method == "GET" || method == "POST") return true;
   return KNOWN_METHODS.includes(method);
 }
+
+/**
+ * The method as one of the constant strings above when its bytes (from the header map) spell a
+ * known method — the common case, with no string decoded per request; otherwise decoded (and
+ * then refused by isKnownMethod).
+ */
+export function internMethod(bytes: usize, length: usize): string {
+  for (let i = 0, n = KNOWN_METHODS.length; i < n; i++) {
+    const known = unchecked(KNOWN_METHODS[i]);
+    if (<usize>known.length != length) continue;
+    let same = true;
+    for (let j: usize = 0; j < length && same; j++) same = <u32>load<u8>(bytes + j) == <u32>load<u16>(changetype<usize>(known) + (j << 1));
+    if (same) return known;
+  }
+  return String.UTF8.decodeUnsafe(bytes, length);
+}

@@ -23,13 +23,18 @@ export function parsePathNormalization(text: string): i32 {
   return -1;
 }
 
+/** Filled by normalizePath; one per VM, reused by every request. */
 export class NormalizedPath {
-  constructor(
-    /** Path to match: normalized, without query and fragment. */
-    readonly path: string,
-    /** `:path` to forward: normalized path plus the original query, fragment dropped. */
-    readonly forward: string,
-  ) {}
+  /** Path to match: normalized, without query and fragment. */
+  path: string = "";
+  /** `:path` to forward: normalized path plus the original query, fragment dropped. */
+  forward: string = "";
+
+  set(path: string, query: string): bool {
+    this.path = path;
+    this.forward = query.length == 0 ? path : path + query;
+    return true;
+  }
 }
 
 /** Why the last normalizePath returned null. */
@@ -49,12 +54,29 @@ function isUnreserved(c: i32): bool {
 }
 
 /**
- * Returns null (and sets pathError) for a path Envoy would refuse: not starting with `/`
- * (except `*`), control characters or NUL, `%00`, or a `%` not followed by two hex digits.
+ * True when normalizing `raw` in `mode` would return it unchanged, both to match and to forward:
+ * nothing to validate or decode (`%`), no backslash, no query or fragment to cut, no dot segment and
+ * (when merging) no `//`. The usual request path takes this single scan and no allocation.
  */
-export function normalizePath(raw: string, mode: i32): NormalizedPath | null {
-  if (raw == "*") return new NormalizedPath(raw, raw); // OPTIONS * (RFC 9110 §7.1 asterisk-form)
+function alreadyNormal(raw: string, mode: i32): bool {
+  let previous: u32 = 0;
+  for (let i = 0, n = raw.length; i < n; i++) {
+    const c = <u32>raw.charCodeAt(i);
+    if (c < 0x20 || c == 0x7f || c == 0x25 /* % */ || c == 0x5c /* backslash */ || c == 0x23 /* # */ || c == 0x3f /* ? */) return false;
+    if (previous == 0x2f && mode != PathNormalization.None && (c == 0x2e || (c == 0x2f && mode != PathNormalization.Base))) return false;
+    previous = c;
+  }
+  return true;
+}
+
+/**
+ * Fills `out`; returns false (and sets pathError) for a path Envoy would refuse: not starting
+ * with `/` (except `*`), control characters or NUL, `%00`, or a `%` not followed by two hex digits.
+ */
+export function normalizePath(raw: string, mode: i32, out: NormalizedPath): bool {
+  if (raw == "*") return out.set(raw, ""); // OPTIONS * (RFC 9110 §7.1 asterisk-form)
   if (raw.length == 0 || raw.charCodeAt(0) != 0x2f) return fail("path must start with \"/\": \"" + raw + "\"");
+  if (alreadyNormal(raw, mode)) return out.set(raw, "");
   // Cut the fragment first: "/a#b?c" has no query, "/a?b#c" has query "b".
   const hash = raw.indexOf("#");
   const withoutFragment = hash < 0 ? raw : raw.substring(0, hash);
@@ -76,12 +98,12 @@ export function normalizePath(raw: string, mode: i32): NormalizedPath | null {
     if (hi == 0 && lo == 0) return fail("path contains %00");
     i += 2;
   }
-  if (mode == PathNormalization.None) return new NormalizedPath(pathPart, pathPart + query);
+  if (mode == PathNormalization.None) return out.set(pathPart, query);
   let path = decodeEscapes(pathPart, mode == PathNormalization.DecodeAndMergeSlashes);
   path = backslashesToSlashes(path);
   path = removeDotSegments(path);
   if (mode != PathNormalization.Base) path = mergeSlashes(path);
-  return new NormalizedPath(path, path + query);
+  return out.set(path, query);
 }
 
 function backslashesToSlashes(path: string): string {
@@ -94,9 +116,9 @@ function backslashesToSlashes(path: string): string {
   return String.UTF16.decodeUnsafe(out.dataStart, path.length << 1);
 }
 
-function fail(message: string): NormalizedPath | null {
+function fail(message: string): bool {
   pathError = message;
-  return null;
+  return false;
 }
 
 /** Decodes %XX of unreserved characters (and of `/` and `\` when asked); other escapes stay. */

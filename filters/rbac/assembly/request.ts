@@ -7,8 +7,9 @@
 import { JsonValue, parseJson } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
 import { CompiledPolicies } from "./compiler";
-import { IpAddress, addressPart, parseIp } from "./cidr";
+import { IpAddress, addressPart, parseAddressBytes, parseIpInto } from "./cidr";
 import { MatchSet } from "./match-set";
+import { internMethod } from "./methods";
 import { StringIndex } from "./string-index";
 
 export const PROPERTY_SOURCE_ADDRESS = "source\0address";
@@ -42,6 +43,19 @@ export class RequestFacts {
   iss: string | null = null;
   sub: string | null = null;
   payload: JsonValue | null = null;
+  /** What sourceIp/remoteIp/destinationIp point at: parsed in place, never allocated per request. */
+  private readonly sourceAddress: IpAddress = new IpAddress();
+  readonly remoteAddress: IpAddress = new IpAddress();
+  private readonly destinationAddress: IpAddress = new IpAddress();
+
+  /** Parses Envoy's `source.address` bytes (`ip:port`) into sourceIp (null if malformed). */
+  setSource(bytes: usize, length: i32): void {
+    this.sourceIp = parseAddressBytes(bytes, length, this.sourceAddress) ? this.sourceAddress : null;
+  }
+
+  setDestination(bytes: usize, length: i32): void {
+    this.destinationIp = parseAddressBytes(bytes, length, this.destinationAddress) ? this.destinationAddress : null;
+  }
 
   /** Forget the previous request (the object is reused: no per-request allocation of it). */
   reset(): void {
@@ -99,6 +113,17 @@ function releaseProperty(): void {
   if (ptr != 0) __unpin(ptr);
 }
 
+/** The fetched property's bytes, handed to `read` in place (no string decoded), then released. */
+function readAddressProperty(path: ArrayBuffer, facts: RequestFacts, source: bool): void {
+  if (!fetchProperty(path)) return;
+  const cells = changetype<usize>(propertyCells);
+  const bytes = <usize>load<u32>(cells);
+  const length = <i32>load<u32>(cells + 4);
+  if (source) facts.setSource(bytes, length);
+  else facts.setDestination(bytes, length);
+  releaseProperty();
+}
+
 function propertyString(path: ArrayBuffer): string | null {
   if (!fetchProperty(path)) return null;
   const cells = changetype<usize>(propertyCells);
@@ -136,8 +161,11 @@ const NAME_JWT_PAYLOAD = String.UTF8.encode(HEADER_JWT_PAYLOAD);
 class WantedHeaders {
   names: Array<ArrayBuffer> = new Array();
   all: bool = false;
+  /** :authority is read by hosts rules and forwarded to the authorizer; otherwise not decoded. */
+  authority: bool = false;
   constructor(readonly policies: CompiledPolicies, readonly trustedHops: i32) {
     this.all = policies.custom.length > 0;
+    this.authority = this.all || !policies.hosts.isEmpty;
     for (let i = 0; i < policies.headers.length; i++) this.names.push(String.UTF8.encode(policies.headers[i].name));
     if (trustedHops > 0 && (!policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty)) this.names.push(NAME_FORWARDED_FOR);
     if (policies.needsJwt) this.names.push(NAME_JWT_PAYLOAD);
@@ -193,9 +221,9 @@ function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
     const name = data;
     const valueAt = data + keyLength + 1;
     data = valueAt + valueLength + 1;
-    if (sameBytes(name, keyLength, NAME_METHOD)) facts.method = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    if (sameBytes(name, keyLength, NAME_METHOD)) facts.method = internMethod(valueAt, valueLength);
     else if (sameBytes(name, keyLength, NAME_PATH)) facts.rawPath = String.UTF8.decodeUnsafe(valueAt, valueLength);
-    else if (sameBytes(name, keyLength, NAME_AUTHORITY)) facts.authority = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    else if (wanted.authority && sameBytes(name, keyLength, NAME_AUTHORITY)) facts.authority = String.UTF8.decodeUnsafe(valueAt, valueLength);
     if (!wanted.wants(name, keyLength)) continue;
     facts.names.push(String.UTF8.decodeUnsafe(name, keyLength));
     facts.values.push(String.UTF8.decodeUnsafe(valueAt, valueLength));
@@ -211,13 +239,11 @@ export function readRequest(policies: CompiledPolicies, trustedHops: i32, facts:
   if (policies.needsPrincipal) facts.uriSan = propertyString(PATH_PEER_URI_SAN);
   const needsSource = !policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty;
   if (needsSource) {
-    const source = propertyString(PATH_SOURCE_ADDRESS);
-    if (source !== null) facts.sourceIp = parseIp(addressPart(source));
+    readAddressProperty(PATH_SOURCE_ADDRESS, facts, true);
     facts.remoteIp = remoteAddress(facts, trustedHops);
   }
   if (!policies.destinationIps.isEmpty) {
-    const destination = propertyString(PATH_DESTINATION_ADDRESS);
-    if (destination !== null) facts.destinationIp = parseIp(addressPart(destination));
+    readAddressProperty(PATH_DESTINATION_ADDRESS, facts, false);
   }
   if (policies.ports.size > 0) {
     const port = propertyInt(PATH_DESTINATION_PORT);
@@ -239,8 +265,8 @@ function remoteAddress(facts: RequestFacts, trustedHops: i32): IpAddress | null 
   if (xff === null) return facts.sourceIp;
   const entries = xff.split(",");
   if (entries.length < trustedHops) return facts.sourceIp;
-  const parsed = parseIp(addressPart(entries[entries.length - trustedHops]));
-  return parsed === null ? facts.sourceIp : parsed;
+  const remote = facts.remoteAddress;
+  return parseIpInto(addressPart(entries[entries.length - trustedHops]), remote) ? remote : facts.sourceIp;
 }
 
 function readJwt(facts: RequestFacts): void {
@@ -289,10 +315,11 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
     const port = portText(facts.destinationPort);
     if (policies.ports.has(port)) out.markAll(policies.ports.get(port));
   }
-  if (!policies.hosts.isEmpty && facts.authority.length > 0) {
-    policies.hosts.match(facts.authority, out);
-    const host = hostWithoutPort(facts.authority);
-    if (host != facts.authority) policies.hosts.match(host, out);
+  const authority = facts.authority;
+  if (!policies.hosts.isEmpty && authority.length > 0) {
+    policies.hosts.match(authority, out);
+    const hostEnd = hostLength(authority);
+    if (hostEnd != authority.length) policies.hosts.matchRange(authority, 0, hostEnd, out);
   }
   policies.methods.match(facts.method, out);
   policies.paths.match(facts.path, out);
@@ -322,16 +349,17 @@ function portText(port: i32): string {
 }
 
 /**
- * `host:port` → `host`, `[v6]:port` → `[v6]`; a trailing dot is dropped too (`a.com.` is the
- * same DNS name as `a.com`), so neither a port nor a root label slips past a hosts rule.
+ * Length of the host in an authority: `host:port` → `host`, `[v6]:port` → `[v6]`; a trailing dot
+ * is dropped too (`a.com.` is the same DNS name as `a.com`), so neither a port nor a root label
+ * slips past a hosts rule. A length, not a substring: the index matches the range in place.
  */
-export function hostWithoutPort(authority: string): string {
-  let host = authority;
-  const close = host.lastIndexOf("]");
-  const colon = host.lastIndexOf(":");
-  if (colon > close && (close >= 0 || host.indexOf(":") == colon)) host = host.substring(0, colon);
-  if (host.endsWith(".") && host.length > 1) host = host.substring(0, host.length - 1);
-  return host;
+export function hostLength(authority: string): i32 {
+  let length = authority.length;
+  const close = authority.lastIndexOf("]");
+  const colon = authority.lastIndexOf(":");
+  if (colon > close && (close >= 0 || authority.indexOf(":") == colon)) length = colon;
+  if (length > 1 && authority.charCodeAt(length - 1) == 0x2e) length--;
+  return length;
 }
 
 /** A string claim matches itself; a list claim matches if any string element does. */
