@@ -7,7 +7,8 @@
 import { ProviderConfig } from "./config";
 import { startsWithIgnoreAsciiCase } from "./text";
 import { HostName } from "./host-io";
-import { HeaderPlan, RequestView, isAsciiBytes } from "./request-view";
+import { HeaderPlan, RequestView } from "./request-view";
+import { bytesEqual, isAsciiBytes } from "./bytes";
 
 export enum LocationKind { Header, Param, Cookie }
 
@@ -61,8 +62,7 @@ export class ExtractedToken {
   }
 
   sameToken(other: ExtractedToken): bool {
-    return this.bytesLength == other.bytesLength &&
-      memory.compare(this.bytesPtr, other.bytesPtr, <usize>this.bytesLength) == 0;
+    return this.bytesLength == other.bytesLength && bytesEqual(this.bytesPtr, other.bytesPtr, <usize>this.bytesLength);
   }
 
   /** The token's bytes as an owned buffer (copied when borrowed). */
@@ -266,7 +266,7 @@ function providerToken(provider: ProviderConfig, view: RequestView, plan: Header
     const ptr = view.valuePtr(slot);
     // Tokens are ASCII (base64url, RFC 7515 §7.1): the common case borrows the bytes; any other
     // value takes the string path it always took, so the answer is the same for every input.
-    if (isAsciiBytes(ptr, length)) borrowAfterPrefix(out, ptr, length, loc.valuePrefix);
+    if (isAsciiBytes(ptr, <usize>length)) borrowAfterPrefix(out, ptr, length, loc.valuePrefix);
     else {
       const text = afterPrefix(view.text(slot), loc.valuePrefix);
       if (text.length > 0) out.setText(text);

@@ -12,6 +12,7 @@
  * first occurrence too. Every name jwt-auth looks for is lower-case (config.ts lower-cases them).
  */
 import { FilterConfig } from "./config";
+import { bytesEqual } from "./bytes";
 import { HostName, METHOD_HEADER, PATH_HEADER, COOKIE_HEADER, removeRequestHeader } from "./host-io";
 
 @external("env", "proxy_get_header_map_pairs")
@@ -107,7 +108,7 @@ export class RequestView {
       for (let s = 0; s < slots; s++) {
         const name = unchecked(names[s]).utf8;
         if (<usize>name.byteLength != keyLength || unchecked(lengths[s]) >= 0) continue;
-        if (memory.compare(data, changetype<usize>(name), keyLength) != 0) continue;
+        if (!bytesEqual(data, changetype<usize>(name), keyLength)) continue;
         unchecked(this.valuePtrs[s] = valueAt);
         unchecked(lengths[s] = <i32>valueLength);
         break;
@@ -148,13 +149,4 @@ export class RequestView {
     const length = unchecked(this.valueLengths[slot]);
     return length <= 0 ? "" : String.UTF8.decodeUnsafe(unchecked(this.valuePtrs[slot]), <usize>length);
   }
-}
-
-/** True when the `length` bytes at `ptr` are all ASCII (then UTF-8 decoding is the identity). */
-export function isAsciiBytes(ptr: usize, length: i32): bool {
-  const end = ptr + <usize>length;
-  let p = ptr;
-  for (; p + 8 <= end; p += 8) if ((load<u64>(p) & 0x8080808080808080) != 0) return false;
-  for (; p < end; p++) if ((load<u8>(p) & 0x80) != 0) return false;
-  return true;
 }

@@ -22,7 +22,8 @@ import { VerifiedToken } from "./token-cache";
 import { JwtRoot } from "./root";
 import { spacesToUnderscores } from "./text";
 import { removeRequestHeader } from "./host-io";
-import { HeaderPlan, RequestView, isAsciiBytes } from "./request-view";
+import { HeaderPlan, RequestView } from "./request-view";
+import { isAsciiBytes } from "./bytes";
 
 /** Envoy filter.cc: the realm is the original URI, path truncated to 256 characters. */
 const MAXIMUM_URI_LENGTH = 256;
@@ -36,19 +37,24 @@ class StreamWaiter extends KeyWaiter {
   isFinished(): bool { return this.stream.finished; }
 }
 
+class PendingVerification {
+  constructor(
+    readonly token: ExtractedToken,
+    readonly jws: Jws,
+    readonly provider: ProviderConfig,
+    readonly times: TimeClaims,
+    /** Key set the stream waits on: kept even if a reconfiguration replaces the store meanwhile
+     *  (like Envoy, an in-flight request finishes with the configuration it started with). */
+    readonly keys: ProviderKeys,
+  ) {}
+}
+
 export class JwtStream extends Context {
   finished: bool = false;
   /** :path of the request, for the realm of a rejection (built only when rejecting). */
   private path: string = "";
-  // State kept while paused for a JWKS fetch.
-  private pendingToken: ExtractedToken | null = null;
-  private pendingJws: Jws | null = null;
-  private pendingProvider: ProviderConfig | null = null;
-  private pendingTimes: TimeClaims | null = null;
-  /** Key set the stream waits on: kept even if a reconfiguration replaces the store meanwhile
-   *  (like Envoy, an in-flight request finishes with the configuration it started with). */
-  private pendingKeys: ProviderKeys | null = null;
-
+  /** State kept while paused for a JWKS fetch (allocated only then: streams stay small). */
+  private pending: PendingVerification | null = null;
   /** The root, typed, kept at creation: no cast or lookup per callback. */
   private readonly jwtRoot: JwtRoot;
 
@@ -131,7 +137,7 @@ export class JwtStream extends Context {
     const method = config.rulesUseMethods ? view.text(plan.methodSlot) : "";
     const pathPtr = view.valuePtr(plan.pathSlot);
     const pathLength = view.valueLength(plan.pathSlot);
-    if (isAsciiBytes(pathPtr, pathLength)) return selectRuleAscii(config, pathPtr, pathLength, method);
+    if (isAsciiBytes(pathPtr, <usize>pathLength)) return selectRuleAscii(config, pathPtr, pathLength, method);
     return selectRule(config, view.text(plan.pathSlot), method);
   }
 
@@ -176,34 +182,18 @@ export class JwtStream extends Context {
   }
 
   private pause(keys: ProviderKeys, extracted: ExtractedToken, jws: Jws, provider: ProviderConfig, times: TimeClaims, unknownKid: bool): bool {
-    this.pendingToken = extracted;
-    this.pendingJws = jws;
-    this.pendingProvider = provider;
-    this.pendingTimes = times;
-    this.pendingKeys = keys;
+    this.pending = new PendingVerification(extracted, jws, provider, times, keys);
     if (keys.store.waitForKeys(keys, new StreamWaiter(this), unknownKid)) return true;
-    this.pendingKeys = null;
-    this.pendingToken = null;
-    this.pendingJws = null;
-    this.pendingProvider = null;
-    this.pendingTimes = null;
+    this.pending = null;
     return false;
   }
 
   /** The JWKS fetch this stream waited for finished (this stream is the effective context). */
   resumeAfterKeys(): void {
-    const extracted = this.pendingToken;
-    const jws = this.pendingJws;
-    const provider = this.pendingProvider;
-    const times = this.pendingTimes;
-    const keys = this.pendingKeys;
-    this.pendingKeys = null;
-    this.pendingToken = null;
-    this.pendingJws = null;
-    this.pendingProvider = null;
-    this.pendingTimes = null;
-    if (extracted === null || jws === null || provider === null || times === null || keys === null) return;
-    const outcome = this.verifyWithKeys(extracted, jws, provider, keys, times, false);
+    const pending = this.pending;
+    this.pending = null;
+    if (pending === null) return;
+    const outcome = this.verifyWithKeys(pending.token, pending.jws, pending.provider, pending.keys, pending.times, false);
     if (outcome == KeyOutcome.Verified) continue_request();
   }
 

@@ -7,6 +7,7 @@
  * drops the cache).
  */
 import { LruCache } from "../../lib/lru";
+import { bytesEqual, hashBytes } from "./bytes";
 
 export class VerifiedToken {
   /** The token's UTF-8 bytes: a hit must match them all (the hash only picks the entry). */
@@ -25,28 +26,6 @@ export class VerifiedToken {
   outputHeaders: Array<ArrayBuffer> = new Array<ArrayBuffer>();
 }
 
-/**
- * 64-bit hash of the token's bytes, 8 bytes per step (a multiply-xorshift mix in the style of
- * wyhash/xxhash): ~100 steps for a typical 800-byte token, where a cryptographic hash would cost
- * microseconds. Not a security boundary: a hit is confirmed by comparing every byte of the token.
- */
-function tokenHash(ptr: usize, length: usize): u64 {
-  let h: u64 = 0x9e3779b97f4a7c15 ^ <u64>length;
-  let i: usize = 0;
-  for (; i + 8 <= length; i += 8) {
-    h ^= load<u64>(ptr + i) * 0xbf58476d1ce4e5b9;
-    h = rotl<u64>(h, 31) * 0x94d049bb133111eb;
-  }
-  for (; i < length; i++) {
-    h ^= <u64>load<u8>(ptr + i) * 0xbf58476d1ce4e5b9;
-    h = rotl<u64>(h, 31) * 0x94d049bb133111eb;
-  }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccd;
-  h ^= h >> 33;
-  return h;
-}
-
 export class TokenCache {
   private lru: LruCache<VerifiedToken>;
   generation: i32 = 0;
@@ -56,10 +35,9 @@ export class TokenCache {
   lookup(ptr: usize, length: i32, generation: i32): VerifiedToken | null {
     if (this.lru.capacity <= 0) return null;
     if (generation != this.generation) { this.lru.clear(); this.generation = generation; return null; }
-    const entry = this.lru.get(tokenHash(ptr, <usize>length));
+    const entry = this.lru.get(hashBytes(ptr, <usize>length));
     // Full comparison: a hash collision must never hand another token's identity out.
-    if (entry === null || entry.token.byteLength != length ||
-      memory.compare(changetype<usize>(entry.token), ptr, <usize>length) != 0) return null;
+    if (entry === null || entry.token.byteLength != length || !bytesEqual(changetype<usize>(entry.token), ptr, <usize>length)) return null;
     return entry;
   }
 
@@ -68,6 +46,6 @@ export class TokenCache {
     if (this.lru.capacity <= 0) return;
     if (generation != this.generation) { this.lru.clear(); this.generation = generation; }
     entry.token = token;
-    this.lru.set(tokenHash(changetype<usize>(token), <usize>token.byteLength), entry);
+    this.lru.set(hashBytes(changetype<usize>(token), <usize>token.byteLength), entry);
   }
 }
