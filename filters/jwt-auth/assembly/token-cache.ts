@@ -1,15 +1,15 @@
 /**
- * Verified-token cache (per VM): bounded LRU keyed by a 64-bit hash of the token's bytes, holding
- * the bytes themselves so a hit is confirmed by exact comparison (as Envoy's jwt_authn JwtCache, which is
- * keyed by the token string). A repeated token skips parsing and signature verification. An entry
+ * Verified-token cache (per VM): bounded LRU bucketed by a fast 64-bit hash of the token's bytes;
+ * an entry is found only by comparing every byte of the token (as Envoy's jwt_authn JwtCache,
+ * keyed by the token string), never by the hash alone. A repeated token skips parsing and signature verification. An entry
  * is only used while the token's own exp/nbf allow it, for a provider the current rule accepts,
  * and while the key sets and configuration it was verified against are unchanged (any JWKS change
  * drops the cache).
  */
-import { LruCache } from "../../lib/lru";
+import { LruEntry, LruTable } from "../../lib/lru";
 import { bytesEqual, hashBytes } from "./bytes";
 
-export class VerifiedToken {
+export class VerifiedToken extends LruEntry {
   /** The token's UTF-8 bytes: a hit must match them all (the hash only picks the entry). */
   token: ArrayBuffer = new ArrayBuffer(0);
   providerIndex: i32 = 0;
@@ -27,25 +27,39 @@ export class VerifiedToken {
 }
 
 export class TokenCache {
-  private lru: LruCache<VerifiedToken>;
+  private table: LruTable;
   generation: i32 = 0;
-  constructor(capacity: i32) { this.lru = new LruCache<VerifiedToken>(capacity); }
+  constructor(capacity: i32) { this.table = new LruTable(capacity); }
 
   /** The entry for the token whose UTF-8 bytes are at `ptr`, or null. */
   lookup(ptr: usize, length: i32, generation: i32): VerifiedToken | null {
-    if (this.lru.capacity <= 0) return null;
-    if (generation != this.generation) { this.lru.clear(); this.generation = generation; return null; }
-    const entry = this.lru.get(hashBytes(ptr, <usize>length));
-    // Full comparison: a hash collision must never hand another token's identity out.
-    if (entry === null || entry.token.byteLength != length || !bytesEqual(changetype<usize>(entry.token), ptr, <usize>length)) return null;
+    if (this.table.capacity <= 0) return null;
+    if (generation != this.generation) { this.table.clear(); this.generation = generation; return null; }
+    const entry = this.find(hashBytes(ptr, <usize>length), ptr, length);
+    if (entry !== null) this.table.touch(entry);
     return entry;
   }
 
-  /** Caches `entry` for `token` (UTF-8 bytes, owned: kept by the entry). */
+  /** Caches `entry` for `token` (UTF-8 bytes, owned: kept by the entry), replacing an entry for the same token. */
   insert(token: ArrayBuffer, entry: VerifiedToken, generation: i32): void {
-    if (this.lru.capacity <= 0) return;
-    if (generation != this.generation) { this.lru.clear(); this.generation = generation; }
+    if (this.table.capacity <= 0) return;
+    if (generation != this.generation) { this.table.clear(); this.generation = generation; }
+    const hash = hashBytes(changetype<usize>(token), <usize>token.byteLength);
+    const previous = this.find(hash, changetype<usize>(token), token.byteLength);
+    if (previous !== null) this.table.remove(previous);
     entry.token = token;
-    this.lru.set(hashBytes(changetype<usize>(token), <usize>token.byteLength), entry);
+    entry.hash = hash;
+    this.table.insert(entry);
+  }
+
+  /** Walks the hash's bucket comparing full tokens: a collision must never hand out another token's identity. */
+  private find(hash: u64, ptr: usize, length: i32): VerifiedToken | null {
+    let at = this.table.first(hash);
+    while (at !== null) {
+      const entry = changetype<VerifiedToken>(at);
+      if (entry.token.byteLength == length && bytesEqual(changetype<usize>(entry.token), ptr, <usize>length)) return entry;
+      at = at.chainNext;
+    }
+    return null;
   }
 }
