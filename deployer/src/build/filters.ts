@@ -93,6 +93,12 @@ export interface CompileEntryOptions {
   readonly outFile: string;
   readonly profile: BuildProfile;
   readonly extraArgs?: readonly string[];
+  /**
+   * Post-link: pack the static data into one compact segment unpacked by `_initialize`
+   * (pack-static-data.ts). Default: on for release and portable, off for debug (whose .wat and
+   * names should show the segments as the compiler laid them out).
+   */
+  readonly packStaticData?: boolean;
 }
 
 /** Compiles one AssemblyScript entry with the project's asconfig.json; used for filters and test filters. */
@@ -119,7 +125,16 @@ export async function compileEntry(options: CompileEntryOptions): Promise<BuiltF
   } finally {
     process.chdir(cwd);
   }
-  const bytes = await readFile(options.outFile);
+  let bytes: Uint8Array = await readFile(options.outFile);
+  if (options.packStaticData ?? options.profile !== 'debug') {
+    // Imported on use, like the compiler: it loads binaryen.
+    const { packStaticData } = await import('./pack-static-data.js');
+    const result = packStaticData(bytes);
+    if (result.packed) {
+      bytes = result.bytes;
+      await writeFile(options.outFile, bytes);
+    }
+  }
   return describeModule(options.name, options.outFile, bytes);
 }
 
