@@ -9,6 +9,7 @@
  * negated.
  */
 import { Attribute } from "./attributes";
+import { addTrigger, selectivity } from "./candidates";
 import { CidrIndex, parseCidr } from "./cidr";
 import { Decision } from "./decision";
 import { Action, ConditionSpec, PolicySpec, RbacConfig, compileError } from "./config";
@@ -37,7 +38,8 @@ export class CompiledPolicy {
   shadowAllowedMetric: u32 = NO_METRIC;
   shadowDeniedMetric: u32 = NO_METRIC;
   auditedMetric: u32 = NO_METRIC;
-  constructor(readonly spec: PolicySpec) {}
+  /** Position in the configuration: the policy's slot in MatchSet's candidate stamps. */
+  constructor(readonly spec: PolicySpec, readonly serial: i32) {}
 }
 
 export class ClaimIndex {
@@ -74,11 +76,16 @@ export class CompiledPolicies {
   enforcedAllowCount: i32 = 0;
   dryRunCount: i32 = 0;
   predicateCount: i32 = 0;
+  policyCount: i32 = 0;
+  /** By predicate id: serials of the policies a request marking it may match (candidates.ts). */
+  triggeredBy: Array<Array<i32>> = new Array();
+  /** Serials of policies with a rule no predicate triggers: evaluated for every request. */
+  alwaysEvaluated: Array<i32> = new Array();
 
   get needsPrincipal(): bool { return !this.principals.isEmpty || !this.namespaces.isEmpty; }
   get needsJwt(): bool { return !this.requestPrincipals.isEmpty || this.claims.length > 0; }
 
-  newMatchSet(): MatchSet { return new MatchSet(this.predicateCount); }
+  newMatchSet(): MatchSet { return new MatchSet(this.predicateCount, this.policyCount); }
 }
 
 /** Why the last compilePolicies returned null. */
@@ -86,13 +93,17 @@ export let compileErrorMessage: string = "";
 
 let compiled: CompiledPolicies = new CompiledPolicies();
 let failed: bool = false;
+/** By predicate id: how narrow it is (candidates.ts selectivity), to choose rule triggers. */
+let ranks: Array<i32> = new Array();
 
 export function compilePolicies(config: RbacConfig): CompiledPolicies | null {
   compiled = new CompiledPolicies();
+  compiled.policyCount = config.policies.length;
   failed = false;
+  ranks = new Array();
   for (let p = 0; p < config.policies.length; p++) {
     const spec = config.policies[p];
-    const policy = new CompiledPolicy(spec);
+    const policy = new CompiledPolicy(spec, p);
     for (let r = 0; r < spec.rules.length; r++) {
       const ruleSpec = spec.rules[r];
       const rule = new CompiledRule();
@@ -101,6 +112,7 @@ export function compilePolicies(config: RbacConfig): CompiledPolicies | null {
       for (let i = 0; i < ruleSpec.tos.length; i++) rule.tos.push(addConditions(spec, ruleSpec.tos[i]));
       if (failed) return null;
       policy.rules.push(rule);
+      addTrigger(compiled, policy, rule, ranks);
     }
     if (spec.dryRun) compiled.dryRunCount++;
     switch (spec.action) {
@@ -135,6 +147,7 @@ function addCondition(spec: PolicySpec, condition: ConditionSpec, literals: Arra
   if (failed) return;
   if (condition.values.length > 0) {
     const id = compiled.predicateCount++;
+    ranks.push(selectivity(condition.key.attribute, condition.values));
     for (let i = 0; i < condition.values.length && !failed; i++) {
       addValue(spec, condition, condition.values[i], condition.field + "[" + i.toString() + "]", id);
     }
@@ -142,6 +155,7 @@ function addCondition(spec: PolicySpec, condition: ConditionSpec, literals: Arra
   }
   if (condition.notValues.length > 0) {
     const id = compiled.predicateCount++;
+    ranks.push(0); // negated: never a trigger
     for (let i = 0; i < condition.notValues.length && !failed; i++) {
       addValue(spec, condition, condition.notValues[i], condition.notField + "[" + i.toString() + "]", id);
     }

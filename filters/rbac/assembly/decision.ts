@@ -78,7 +78,10 @@ function ruleMatches(rule: CompiledRule, set: MatchSet): bool {
   return literalsHold(rule.when, set) && anyHolds(rule.froms, set) && anyHolds(rule.tos, set);
 }
 
-/** Index of the first rule of `policy` the request matches, or -1. */
+/**
+ * Index of the first rule of `policy` the request matches, or -1. Callers skip policies that are
+ * not candidates (candidates.ts): none of their rules can match.
+ */
 export function matchingRule(policy: CompiledPolicy, set: MatchSet): i32 {
   const rules = policy.rules;
   for (let i = 0, n = rules.length; i < n; i++) if (ruleMatches(unchecked(rules[i]), set)) return i;
@@ -94,6 +97,7 @@ export function customPolicyToCheck(policies: CompiledPolicies, set: MatchSet): 
   let found: Decision | null = null;
   for (let i = 0; i < policies.custom.length; i++) {
     const policy = policies.custom[i];
+    if (!set.isCandidate(policy.serial)) continue;
     const rule = matchingRule(policy, set);
     if (rule < 0) continue;
     if (policy.spec.dryRun) { count(policy.shadowDeniedMetric); continue; }
@@ -106,12 +110,13 @@ export function customPolicyToCheck(policies: CompiledPolicies, set: MatchSet): 
 export function decideLocally(policies: CompiledPolicies, set: MatchSet, shadow: ShadowOutcome): Decision {
   for (let i = 0; i < policies.audit.length; i++) {
     const policy = policies.audit[i];
-    if (matchingRule(policy, set) >= 0) count(policy.auditedMetric);
+    if (set.isCandidate(policy.serial) && matchingRule(policy, set) >= 0) count(policy.auditedMetric);
   }
   let decision: Decision | null = null;
   shadow.reset();
   for (let i = 0; i < policies.deny.length; i++) {
     const policy = policies.deny[i];
+    if (!set.isCandidate(policy.serial)) continue;
     const rule = matchingRule(policy, set);
     if (rule < 0) continue;
     if (policy.spec.dryRun) {
@@ -126,6 +131,7 @@ export function decideLocally(policies: CompiledPolicies, set: MatchSet, shadow:
   let anyAllow: Decision | null = null;
   for (let i = 0; i < policies.allow.length; i++) {
     const policy = policies.allow[i];
+    if (!set.isCandidate(policy.serial)) continue;
     const rule = matchingRule(policy, set);
     if (rule < 0) continue;
     if (policy.spec.dryRun) {

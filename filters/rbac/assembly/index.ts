@@ -66,7 +66,7 @@ class RbacRoot extends RootContext {
   config: RbacConfig | null = null;
   policies: CompiledPolicies | null = null;
   provider: ExtAuthzHttpProvider | null = null;
-  matchSet: MatchSet = new MatchSet(1);
+  matchSet: MatchSet = new MatchSet(1, 1);
   shadow: ShadowOutcome = new ShadowOutcome();
   /** Reused by every request of this VM (streams run one callback at a time). */
   facts: RequestFacts = new RequestFacts();

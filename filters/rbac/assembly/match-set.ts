@@ -1,38 +1,59 @@
 /**
- * The set of predicates a request satisfied. Filled once per request by the attribute indexes,
- * then read by the rule evaluator. Generation stamps instead of a cleared bitset: starting a new
- * request is O(1) whatever the number of predicates.
+ * The set of predicates a request satisfied, and the policies it may therefore match
+ * (candidates.ts). Filled once per request by the attribute indexes, then read by the rule
+ * evaluator. Generation stamps instead of cleared bitsets: starting a new request is O(1)
+ * whatever the number of predicates and policies.
  */
 export class MatchSet {
   private stamps: Uint32Array;
+  /** Predicates marked by this request, in marking order (each once). */
+  private marked: Int32Array;
+  private count: i32 = 0;
+  private candidates: Uint32Array;
   private generation: u32 = 1;
 
-  constructor(size: i32) {
+  constructor(size: i32, policyCount: i32) {
     this.stamps = new Uint32Array(max(size, 1));
+    this.marked = new Int32Array(max(size, 1));
+    this.candidates = new Uint32Array(max(policyCount, 1));
   }
 
   /** Forget every mark (next request). */
   reset(): void {
     this.generation++;
+    this.count = 0;
     if (this.generation == 0) {
       // Wrapped after 2^32 requests: clear once so stale stamps cannot read as fresh.
       this.stamps.fill(0);
+      this.candidates.fill(0);
       this.generation = 1;
     }
   }
 
   mark(id: i32): void {
+    if (unchecked(this.stamps[id]) == this.generation) return;
     unchecked(this.stamps[id] = this.generation);
+    unchecked(this.marked[this.count++] = id);
   }
 
   markAll(ids: Array<i32>): void {
-    const generation = this.generation;
-    const stamps = this.stamps;
-    for (let i = 0, n = ids.length; i < n; i++) unchecked(stamps[unchecked(ids[i])] = generation);
+    for (let i = 0, n = ids.length; i < n; i++) this.mark(unchecked(ids[i]));
   }
 
   has(id: i32): bool {
     return unchecked(this.stamps[id]) == this.generation;
+  }
+
+  get markedCount(): i32 { return this.count; }
+
+  markedAt(i: i32): i32 { return unchecked(this.marked[i]); }
+
+  markCandidate(serial: i32): void {
+    unchecked(this.candidates[serial] = this.generation);
+  }
+
+  isCandidate(serial: i32): bool {
+    return unchecked(this.candidates[serial]) == this.generation;
   }
 }
 

@@ -8,6 +8,7 @@ import { JsonValue, parseJson } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
 import { CompiledPolicies } from "./compiler";
 import { IpAddress, addressPart, parseAddressBytes, parseIpInto } from "./cidr";
+import { markCandidates } from "./candidates";
 import { MatchSet } from "./match-set";
 import { internMethod } from "./methods";
 import { StringIndex } from "./string-index";
@@ -302,7 +303,10 @@ function readJwt(facts: RequestFacts): void {
   }
 }
 
-/** Walks every index once with the request's facts, marking the predicates it satisfies. */
+/**
+ * Walks every index once with the request's facts, marking the predicates it satisfies and then
+ * the policies those predicates make candidates (the only ones decision.ts evaluates).
+ */
 export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, out: MatchSet): void {
   out.reset();
   policies.principals.match(facts.uriSan, out);
@@ -334,6 +338,7 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
   if (payload !== null) {
     for (let i = 0; i < policies.claims.length; i++) matchClaim(payload, policies.claims[i].path, policies.claims[i].index, out);
   }
+  markCandidates(policies, out);
 }
 
 let lastPort: i32 = -1;
