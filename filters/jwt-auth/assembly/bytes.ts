@@ -24,8 +24,7 @@ export function isAsciiBytes(ptr: usize, length: usize): bool {
 
 /**
  * 64-bit hash of `length` bytes, 8 per step (a multiply-xorshift mix in the style of
- * wyhash/xxhash): ~100 steps for a typical 800-byte token, where a cryptographic hash would cost
- * microseconds. Not a security boundary: callers confirm a match by comparing the bytes.
+ * wyhash/xxhash). Not a security boundary: callers confirm a match by comparing the bytes.
  */
 export function hashBytes(ptr: usize, length: usize): u64 {
   let h: u64 = 0x9e3779b97f4a7c15 ^ <u64>length;
@@ -42,4 +41,20 @@ export function hashBytes(ptr: usize, length: usize): u64 {
   h *= 0xff51afd7ed558ccd;
   h ^= h >> 33;
   return h;
+}
+
+/** How many trailing bytes of a token hashTokenBytes mixes in. */
+const TOKEN_HASH_TAIL: usize = 64;
+
+/**
+ * Bucket hash of a compact JWS: its length and its last 64 bytes. The tail is the signature
+ * (RFC 7515 §7.1: `header.payload.signature`; ≥ 43 base64url characters for every accepted
+ * algorithm), which differs between any two tokens an issuer signs, so buckets spread as well as
+ * with the whole token, at a tenth of the work for a typical 800-byte token. Crafted tokens
+ * sharing a tail cannot crowd a bucket: only verified tokens are inserted, and a lookup matches
+ * on every byte (token-cache.ts).
+ */
+export function hashTokenBytes(ptr: usize, length: usize): u64 {
+  const tail = length < TOKEN_HASH_TAIL ? length : TOKEN_HASH_TAIL;
+  return hashBytes(ptr + length - tail, tail) ^ (<u64>length * 0x9e3779b97f4a7c15);
 }

@@ -7,7 +7,7 @@
  * drops the cache).
  */
 import { LruEntry, LruTable } from "../../lib/lru";
-import { bytesEqual, hashBytes } from "./bytes";
+import { bytesEqual, hashTokenBytes } from "./bytes";
 
 export class VerifiedToken extends LruEntry {
   /** The token's UTF-8 bytes: a hit must match them all (the hash only picks the entry). */
@@ -35,7 +35,7 @@ export class TokenCache {
   lookup(ptr: usize, length: i32, generation: i32): VerifiedToken | null {
     if (this.table.capacity <= 0) return null;
     if (generation != this.generation) { this.table.clear(); this.generation = generation; return null; }
-    const entry = this.find(hashBytes(ptr, <usize>length), ptr, length);
+    const entry = this.find(hashTokenBytes(ptr, <usize>length), ptr, length);
     if (entry !== null) this.table.touch(entry);
     return entry;
   }
@@ -44,7 +44,7 @@ export class TokenCache {
   insert(token: ArrayBuffer, entry: VerifiedToken, generation: i32): void {
     if (this.table.capacity <= 0) return;
     if (generation != this.generation) { this.table.clear(); this.generation = generation; }
-    const hash = hashBytes(changetype<usize>(token), <usize>token.byteLength);
+    const hash = hashTokenBytes(changetype<usize>(token), <usize>token.byteLength);
     const previous = this.find(hash, changetype<usize>(token), token.byteLength);
     if (previous !== null) this.table.remove(previous);
     entry.token = token;
