@@ -5,7 +5,7 @@
  * because we implement no extension (RFC 7515 §4.1.11), `b64: false` (RFC 7797) therefore too.
  */
 import { JsonValue, parseJson, parseJsonBytes, utf8TextOrNull } from "../../lib/json";
-import { base64UrlDecode, base64UrlDecodeRange } from "../../lib/base64";
+import { base64UrlDecodeAscii, base64UrlDecodeRange } from "../../lib/base64";
 import { JwtStatus } from "./status";
 
 export enum Alg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, EdDSA }
@@ -49,35 +49,80 @@ function failed(status: JwtStatus): Jws | null {
   return null;
 }
 
-function isBase64UrlChar(c: i32): bool {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f;
+/**
+ * Token scan result: the dots and the first character outside the base64url alphabet, found in
+ * one pass that also copies the ASCII signing input into bytes (the old path made three indexOf
+ * scans, a validation scan and a copy; each is a walk over the whole token per request).
+ */
+class TokenScan {
+  dots: i32 = 0;
+  firstDot: i32 = -1;
+  secondDot: i32 = -1;
+  /** Index of the first non-base64url, non-dot code unit before the second dot, or -1. */
+  firstBadBeforeSignature: i32 = -1;
 }
 
-/** The first `length` UTF-16 code units of `text`, already checked to be ASCII, as bytes. */
-function asciiBytes(text: string, length: i32): Uint8Array {
-  const out = new Uint8Array(length);
-  const src = changetype<usize>(text);
-  const dst = out.dataStart;
-  for (let i = 0; i < length; i++) store<u8>(dst + <usize>i, load<u16>(src + (<usize>i << 1)));
-  return out;
+const scan = new TokenScan();
+
+/**
+ * Scans `token` (UTF-16) once: records the dots and the first foreign character before the
+ * second dot, and writes the low byte of each code unit before the second dot to `out` (only
+ * meaningful when that part is all base64url, which the caller checks before using `out`).
+ * RFC 7515 §7.1: the JWS Signing Input is ASCII(BASE64URL(header) || '.' || BASE64URL(payload)).
+ */
+function scanToken(token: string, out: usize): TokenScan {
+  const result = scan;
+  result.dots = 0;
+  result.firstDot = -1;
+  result.secondDot = -1;
+  result.firstBadBeforeSignature = -1;
+  const chars = changetype<usize>(token);
+  const n = token.length;
+  let dots = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = <u32>load<u16>(chars + (<usize>i << 1));
+    if (c == 0x2e) {
+      dots++;
+      if (dots == 1) result.firstDot = i;
+      else { result.secondDot = i; break; }
+    } else if (!isBase64UrlUnit(c) && result.firstBadBeforeSignature < 0) {
+      result.firstBadBeforeSignature = i;
+    }
+    store<u8>(out + <usize>i, <u8>c);
+  }
+  // The signature segment is validated by its decoder; here only further dots matter.
+  for (i++; i < n; i++) {
+    if (load<u16>(chars + (<usize>i << 1)) == 0x2e) dots++;
+  }
+  result.dots = dots;
+  return result;
+}
+
+// @ts-ignore: decorator
+@inline function isBase64UrlUnit(c: u32): bool {
+  // Branch-light class test: letters (case folded with | 0x20), digits, '-' and '_'.
+  const lower = c | 0x20;
+  return (lower - 0x61 < 26) || (c - 0x30 < 10) || c == 0x2d || c == 0x5f;
 }
 
 export function parseJws(token: string): Jws | null {
-  const firstDot = token.indexOf(".");
-  const secondDot = firstDot < 0 ? -1 : token.indexOf(".", firstDot + 1);
-  if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return failed(JwtStatus.JwtBadFormat);
+  // Sized for the whole token; the signing input is the view of its first secondDot bytes.
+  const ascii = new Uint8Array(token.length);
+  const found = scanToken(token, ascii.dataStart);
+  const firstDot = found.firstDot;
+  const secondDot = found.secondDot;
+  if (firstDot <= 0 || secondDot < 0 || found.dots != 2) return failed(JwtStatus.JwtBadFormat);
   // The signing input is built from the raw text: it must be pure base64url ASCII so that
   // the bytes we verify are exactly the bytes the issuer signed.
-  const chars = changetype<usize>(token);
-  for (let i = 0; i < secondDot; i++) {
-    const c = <i32>load<u16>(chars + (<usize>i << 1)); // i < secondDot < token.length
-    if (i != firstDot && !isBase64UrlChar(c)) {
-      return failed(i < firstDot ? JwtStatus.JwtHeaderParseErrorBadBase64 : JwtStatus.JwtPayloadParseErrorBadBase64);
-    }
+  const bad = found.firstBadBeforeSignature;
+  if (bad >= 0) {
+    return failed(bad < firstDot ? JwtStatus.JwtHeaderParseErrorBadBase64 : JwtStatus.JwtPayloadParseErrorBadBase64);
   }
   const payloadSegment = token.substring(firstDot + 1, secondDot);
 
-  const headerBytes = base64UrlDecodeRange(token, 0, firstDot);
+  // Header and payload decode from the checked ASCII bytes (no second pass over UTF-16).
+  const headerBytes = base64UrlDecodeAscii(ascii.dataStart, firstDot);
   if (headerBytes === null) return failed(JwtStatus.JwtHeaderParseErrorBadBase64);
   const header = parseJsonBytes(headerBytes, true, 16);
   if (header === null || !header.isObject()) return failed(JwtStatus.JwtHeaderParseErrorBadJson);
@@ -90,7 +135,7 @@ export function parseJws(token: string): Jws | null {
   const kidValue = header.get("kid");
   if (kidValue !== null && !kidValue.isString()) return failed(JwtStatus.JwtHeaderBadKid);
 
-  const payloadBytes = base64UrlDecode(payloadSegment);
+  const payloadBytes = base64UrlDecodeAscii(ascii.dataStart + <usize>(firstDot + 1), secondDot - firstDot - 1);
   if (payloadBytes === null) return failed(JwtStatus.JwtPayloadParseErrorBadBase64);
   // Same checks as parseJsonBytes, keeping the decoded text's bytes for the outputs.
   const payloadText = utf8TextOrNull(payloadBytes);
@@ -111,7 +156,7 @@ export function parseJws(token: string): Jws | null {
   jws.payloadSegment = payloadSegment;
   // base64UrlDecode returns a fresh, exactly sized array: its buffer is the payload's UTF-8.
   jws.payloadUtf8 = payloadBytes.buffer;
-  jws.signingInput = asciiBytes(token, secondDot);
+  jws.signingInput = ascii.subarray(0, secondDot);
   jws.signature = signature;
   jwsStatus = JwtStatus.Ok;
   return jws;
