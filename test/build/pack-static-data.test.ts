@@ -62,7 +62,8 @@ function stubImports(module: WebAssembly.Module): WebAssembly.Imports {
 
 /** Linear memory right after `_initialize` (called `calls` times). */
 function memoryAfterInitialize(bytes: Uint8Array, calls = 1): Uint8Array {
-  const module = new WebAssembly.Module(bytes);
+  // Copied into a plain ArrayBuffer-backed view: the WebAssembly API wants a BufferSource.
+  const module = new WebAssembly.Module(new Uint8Array(bytes));
   const instance = new WebAssembly.Instance(module, stubImports(module));
   const initialize = instance.exports._initialize as () => void;
   for (let i = 0; i < calls; i++) initialize();
@@ -108,7 +109,7 @@ describe('build: packStaticData', () => {
     expect(result.stats.segmentsBefore).toBeGreaterThan(100);
     expect(result.stats.segmentsAfter).toBeLessThanOrEqual(2);
     expect(result.bytes.length).toBeLessThan(plain.length);
-    expect(WebAssembly.validate(result.bytes)).toBe(true);
+    expect(WebAssembly.validate(new Uint8Array(result.bytes))).toBe(true);
     expect(Buffer.from(memoryAfterInitialize(result.bytes)).equals(Buffer.from(memoryAfterInitialize(plain)))).toBe(true);
   });
 
@@ -118,7 +119,7 @@ describe('build: packStaticData', () => {
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
     const names = (bytes: Uint8Array) => {
-      const module = new WebAssembly.Module(bytes);
+      const module = new WebAssembly.Module(new Uint8Array(bytes));
       return [WebAssembly.Module.imports(module), WebAssembly.Module.exports(module)];
     };
     expect(names(result.bytes)).toEqual(names(plain));

@@ -16,7 +16,7 @@
  * covered, then zeroes the blob, so memory after unpacking equals the unpacked module's.
  */
 import binaryen from 'binaryen';
-import { encodeStaticData } from './static-data-codec.js';
+import { encodeStaticData, MIN_MATCH } from './static-data-codec.js';
 
 const PAGE = 65_536;
 /** Segments closer than this are decoded as one region (the gap costs one byte per 64 zeros). */
@@ -152,57 +152,73 @@ function memoryInternalName(module: binaryen.Module): string {
 interface UnpackerLayout { readonly blobAt: number; readonly blobEnd: number; readonly regionStart: number }
 
 /**
- * Adds the unpacker (the wasm twin of decodeStaticData): for each token, zeros advance the
- * output; literal and widen copy `count` bytes, one output byte apart or two. A flag makes a
- * second `_initialize` call a no-op (the blob is zeroed by then; decoding it again would
- * overwrite the data).
+ * Adds the unpacker, the wasm twin of decodeStaticData: a zeros token advances the output; the
+ * other tokens copy `count` bytes one by one from `from` — the blob for literal and widen (output
+ * stride 1 or 2), earlier output for a match. A flag makes a second `_initialize` call a no-op
+ * (the blob is scrubbed by then; decoding it again would overwrite the data).
  */
 function addUnpacker(module: binaryen.Module, layout: UnpackerLayout): void {
   const { i32 } = module;
   const SRC = 0;
   const OUT = 1;
   const TOKEN = 2;
-  const WIDE = 3;
+  const FROM = 3;
   const COUNT = 4;
+  const STRIDE = 5;
   const get = (index: number): binaryen.ExpressionRef => module.local.get(index, binaryen.i32);
   const set = (index: number, value: binaryen.ExpressionRef): binaryen.ExpressionRef => module.local.set(index, value);
-  const inc = (index: number, by: binaryen.ExpressionRef): binaryen.ExpressionRef => set(index, i32.add(get(index), by));
-  module.addGlobal(UNPACKED_FLAG, binaryen.i32, true, i32.const(0));
-  const copyRun = module.block(null, [
-    // widen is 0 for literal tokens (0xxxxxxx: count = token + 1) and 1 for widen tokens
-    // (11xxxxxx: count = low 6 bits + 1), which also makes the output stride 1 + widen.
-    set(WIDE, i32.ge_u(get(TOKEN), i32.const(0xc0))),
-    set(COUNT, i32.add(i32.and(get(TOKEN), i32.shr_u(i32.const(0x7f), get(WIDE))), i32.const(1))),
+  const add = (index: number, by: binaryen.ExpressionRef): binaryen.ExpressionRef => set(index, i32.add(get(index), by));
+  const constant = (value: number): binaryen.ExpressionRef => i32.const(value);
+  module.addGlobal(UNPACKED_FLAG, binaryen.i32, true, constant(0));
+  // 111xxxxx lo hi: count = x + 4, copied from `distance` bytes back in the output.
+  const match = module.block(null, [
+    set(COUNT, i32.add(i32.and(get(TOKEN), constant(0x1f)), constant(MIN_MATCH))),
+    set(FROM, i32.sub(get(OUT), i32.load16_u(0, 1, get(SRC)))),
+    add(SRC, constant(2)),
+    set(STRIDE, constant(1)),
+  ]);
+  // 0xxxxxxx: count = x + 1, stride 1; 110xxxxx: count = x + 1, stride 2. `wide` (0 or 1) picks
+  // the 7- or 5-bit count mask (0x7f >> 2·wide) and the stride (1 + wide).
+  const wide = i32.ge_u(get(TOKEN), constant(0xc0));
+  const inline = module.block(null, [
+    set(STRIDE, i32.add(wide, constant(1))),
+    set(COUNT, i32.add(i32.and(get(TOKEN), i32.shr_u(constant(0x7f), i32.shl(i32.sub(get(STRIDE), constant(1)), constant(1)))), constant(1))),
+    set(FROM, get(SRC)),
+    add(SRC, get(COUNT)),
+  ]);
+  const copy = module.block(null, [
+    module.if(i32.ge_u(get(TOKEN), constant(0xe0)), match, inline),
     module.loop('copy', module.block(null, [
-      i32.store8(0, 1, get(OUT), i32.load8_u(0, 1, get(SRC))),
-      inc(SRC, i32.const(1)),
-      inc(OUT, i32.add(get(WIDE), i32.const(1))),
-      set(COUNT, i32.sub(get(COUNT), i32.const(1))),
+      i32.store8(0, 1, get(OUT), i32.load8_u(0, 1, get(FROM))),
+      add(FROM, constant(1)),
+      add(OUT, get(STRIDE)),
+      set(COUNT, i32.sub(get(COUNT), constant(1))),
       module.br('copy', get(COUNT)),
     ])),
   ]);
   const body = module.block(null, [
     module.if(module.global.get(UNPACKED_FLAG, binaryen.i32), module.return()),
-    module.global.set(UNPACKED_FLAG, i32.const(1)),
-    set(SRC, i32.const(layout.blobAt)),
-    set(OUT, i32.const(layout.regionStart)),
+    module.global.set(UNPACKED_FLAG, constant(1)),
+    set(SRC, constant(layout.blobAt)),
+    set(OUT, constant(layout.regionStart)),
     module.loop('token', module.block(null, [
       set(TOKEN, i32.load8_u(0, 1, get(SRC))),
-      inc(SRC, i32.const(1)),
+      add(SRC, constant(1)),
       module.if(
-        i32.eq(i32.shr_u(get(TOKEN), i32.const(6)), i32.const(2)),
-        inc(OUT, i32.add(i32.and(get(TOKEN), i32.const(0x3f)), i32.const(1))),
-        copyRun,
+        // 10xxxxxx: skip x + 1 zero bytes.
+        i32.eq(i32.shr_u(get(TOKEN), constant(6)), constant(2)),
+        add(OUT, i32.add(i32.and(get(TOKEN), constant(0x3f)), constant(1))),
+        copy,
       ),
-      module.br('token', i32.lt_u(get(SRC), i32.const(layout.blobEnd))),
+      module.br('token', i32.lt_u(get(SRC), constant(layout.blobEnd))),
     ])),
     // Scrub the blob: that memory becomes stack or heap, which the unpacked module starts with zeroed.
-    set(SRC, i32.const(layout.blobAt)),
+    set(SRC, constant(layout.blobAt)),
     module.loop('scrub', module.block(null, [
-      i32.store8(0, 1, get(SRC), i32.const(0)),
-      inc(SRC, i32.const(1)),
-      module.br('scrub', i32.lt_u(get(SRC), i32.const(layout.blobEnd))),
+      i32.store8(0, 1, get(SRC), constant(0)),
+      add(SRC, constant(1)),
+      module.br('scrub', i32.lt_u(get(SRC), constant(layout.blobEnd))),
     ])),
   ]);
-  module.addFunction(UNPACK_FUNCTION, binaryen.none, binaryen.none, [binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32], body);
+  module.addFunction(UNPACK_FUNCTION, binaryen.none, binaryen.none, new Array<binaryen.Type>(6).fill(binaryen.i32), body);
 }

@@ -6,24 +6,62 @@
  * Why a custom encoding: AS emits every string literal as UTF-16 behind a 20-byte object header,
  * and binaryen's memory-packing pass splits the data at zero runs into ~900 active segments
  * (≈7 bytes of segment header each). About half the payload is zero bytes — mostly the high
- * byte of each ASCII UTF-16 code unit. Three token kinds cover that shape with a decoder of a
- * few dozen instructions that needs nothing beyond wasm MVP (byte loads and stores):
+ * byte of each ASCII UTF-16 code unit — and error messages repeat words ("expected", field
+ * names). Four token kinds cover that shape with a decoder of a few dozen wasm MVP instructions
+ * (byte loads and stores; no bulk memory, no compression library in the module):
  *
- *   0xxxxxxx  literal: the next x+1 bytes (1..128) are copied to the output
- *   10xxxxxx  zeros:   the output skips x+1 bytes (1..64) — linear memory starts zeroed
- *   11xxxxxx  widen:   the next x+1 bytes (1..64) are written at every other output byte,
- *                      the bytes between them left zero (ASCII text as UTF-16LE)
+ *   0xxxxxxx        literal: the next x+1 bytes (1..128) are copied to the output
+ *   10xxxxxx        zeros:   the output skips x+1 bytes (1..64) — linear memory starts zeroed
+ *   110xxxxx        widen:   the next x+1 bytes (1..32) are written at every other output
+ *                            byte, the bytes between left zero (Latin-1 text as UTF-16LE)
+ *   111xxxxx lo hi  match:   x+4 bytes (4..35) are copied, byte by byte, from the output
+ *                            (hi << 8 | lo) bytes back (1..65535; LZ77, may overlap)
  *
- * The encoder picks the shortest token sequence by dynamic programming over the input.
+ * The encoder picks the shortest token sequence by dynamic programming over the input, with the
+ * longest match at each position found through 4-byte hash chains (bounded search: the result is
+ * deterministic and near-optimal; a miss only costs size, never correctness).
  */
 
 export const MAX_LITERAL = 128;
 export const MAX_ZEROS = 64;
-export const MAX_WIDEN = 64;
+export const MAX_WIDEN = 32;
+export const MIN_MATCH = 4;
+export const MAX_MATCH = 35;
+export const MAX_DISTANCE = 0xffff;
+/** Earlier positions with the same 4 bytes tried per position. */
+const MATCH_CANDIDATES = 64;
 
-const LITERAL_TAG = 0x00;
 const ZEROS_TAG = 0x80;
 const WIDEN_TAG = 0xc0;
+const MATCH_TAG = 0xe0;
+
+const enum Kind { Literal, Zeros, Widen, Match }
+
+interface Match { readonly length: number; readonly distance: number }
+
+/** Longest match (≥ MIN_MATCH bytes, else length 0) for every position. */
+function findMatches(data: Uint8Array): Match[] {
+  const matches: Match[] = new Array<Match>(data.length);
+  const chains = new Map<number, number[]>();
+  for (let i = 0; i < data.length; i++) {
+    matches[i] = { length: 0, distance: 0 };
+    if (i + MIN_MATCH > data.length) continue;
+    const key = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) >>> 0;
+    const chain = chains.get(key) ?? [];
+    let best: Match = matches[i]!;
+    for (let k = chain.length - 1; k >= 0 && k >= chain.length - MATCH_CANDIDATES; k--) {
+      const from = chain[k]!;
+      if (i - from > MAX_DISTANCE) break;
+      let length = 0;
+      while (length < MAX_MATCH && i + length < data.length && data[from + length] === data[i + length]) length++;
+      if (length > best.length) best = { length, distance: i - from };
+    }
+    matches[i] = best;
+    chain.push(i);
+    chains.set(key, chain);
+  }
+  return matches;
+}
 
 /** Encodes `data` (the bytes of one memory region, gaps already zero) as a token stream. */
 export function encodeStaticData(data: Uint8Array): Uint8Array {
@@ -35,43 +73,48 @@ export function encodeStaticData(data: Uint8Array): Uint8Array {
     zeroRun[i] = data[i] === 0 ? zeroRun[i + 1]! + 1 : 0;
     widenRun[i] = i + 1 < n && data[i + 1] === 0 ? widenRun[i + 2]! + 1 : 0;
   }
-  // cost[i]: fewest encoded bytes for data[i..n); step[i]: the token chosen at i, as
-  // (kind << 16) | output bytes it covers.
+  const matches = findMatches(data);
+  // cost[i]: fewest encoded bytes for data[i..n); kind/covered: the token chosen at i and how
+  // many output bytes it covers.
   const cost = new Float64Array(n + 1);
-  const step = new Uint32Array(n + 1);
-  const LITERAL = 0;
-  const ZEROS = 1;
-  const WIDEN = 2;
+  const kind = new Uint8Array(n + 1);
+  const covered = new Uint32Array(n + 1);
   for (let i = n - 1; i >= 0; i--) {
     let best = Infinity;
-    let choice = 0;
-    const consider = (kind: number, covered: number, bytes: number): void => {
-      const total = bytes + cost[i + covered]!;
-      if (total < best) { best = total; choice = (kind << 16) | covered; }
+    const consider = (k: Kind, length: number, bytes: number): void => {
+      const total = bytes + cost[i + length]!;
+      if (total < best) { best = total; kind[i] = k; covered[i] = length; }
     };
-    for (let len = 1; len <= MAX_LITERAL && i + len <= n; len++) consider(LITERAL, len, 1 + len);
-    for (let len = 1; len <= Math.min(MAX_ZEROS, zeroRun[i]!); len++) consider(ZEROS, len, 1);
-    for (let chars = 1; chars <= Math.min(MAX_WIDEN, widenRun[i]!); chars++) consider(WIDEN, 2 * chars, 1 + chars);
+    for (let len = 1; len <= MAX_LITERAL && i + len <= n; len++) consider(Kind.Literal, len, 1 + len);
+    for (let len = 1; len <= Math.min(MAX_ZEROS, zeroRun[i]!); len++) consider(Kind.Zeros, len, 1);
+    for (let chars = 1; chars <= Math.min(MAX_WIDEN, widenRun[i]!); chars++) consider(Kind.Widen, 2 * chars, 1 + chars);
+    for (let len = MIN_MATCH; len <= matches[i]!.length; len++) consider(Kind.Match, len, 3);
     cost[i] = best;
-    step[i] = choice;
   }
   const out = new Uint8Array(cost[0]!);
   let o = 0;
-  for (let i = 0; i < n;) {
-    const kind = step[i]! >>> 16;
-    const covered = step[i]! & 0xffff;
-    if (kind === LITERAL) {
-      out[o++] = LITERAL_TAG | (covered - 1);
-      out.set(data.subarray(i, i + covered), o);
-      o += covered;
-    } else if (kind === ZEROS) {
-      out[o++] = ZEROS_TAG | (covered - 1);
-    } else {
-      const chars = covered / 2;
-      out[o++] = WIDEN_TAG | (chars - 1);
-      for (let k = 0; k < chars; k++) out[o++] = data[i + 2 * k]!;
+  for (let i = 0; i < n; i += covered[i]!) {
+    const length = covered[i]!;
+    switch (kind[i]) {
+      case Kind.Literal:
+        out[o++] = length - 1;
+        out.set(data.subarray(i, i + length), o);
+        o += length;
+        break;
+      case Kind.Zeros:
+        out[o++] = ZEROS_TAG | (length - 1);
+        break;
+      case Kind.Widen:
+        out[o++] = WIDEN_TAG | (length / 2 - 1);
+        for (let k = 0; k < length; k += 2) out[o++] = data[i + k]!;
+        break;
+      default: {
+        const distance = matches[i]!.distance;
+        out[o++] = MATCH_TAG | (length - MIN_MATCH);
+        out[o++] = distance & 0xff;
+        out[o++] = distance >>> 8;
+      }
     }
-    i += covered;
   }
   return out;
 }
@@ -83,22 +126,33 @@ export function encodeStaticData(data: Uint8Array): Uint8Array {
 export function decodeStaticData(encoded: Uint8Array, target: Uint8Array): number {
   let out = 0;
   for (let src = 0; src < encoded.length;) {
+    const at = src;
     const token = encoded[src++]!;
-    if (token < ZEROS_TAG) {
-      const len = token + 1;
-      if (src + len > encoded.length || out + len > target.length) throw new RangeError(`literal of ${len} bytes at ${src - 1} runs past the stream or target`);
-      target.set(encoded.subarray(src, src + len), out);
-      src += len;
-      out += len;
-    } else if (token < WIDEN_TAG) {
+    if (token >= ZEROS_TAG && token < WIDEN_TAG) {
       out += (token & 0x3f) + 1;
-    } else {
-      const chars = (token & 0x3f) + 1;
-      if (src + chars > encoded.length || out + 2 * chars > target.length) throw new RangeError(`widen of ${chars} bytes at ${src - 1} runs past the stream or target`);
-      for (let k = 0; k < chars; k++) target[out + 2 * k] = encoded[src + k]!;
-      src += chars;
-      out += 2 * chars;
+      continue;
     }
+    let from: Uint8Array = encoded;
+    let read: number;
+    let count: number;
+    let stride = 1;
+    if (token >= MATCH_TAG) {
+      count = (token & 0x1f) + MIN_MATCH;
+      if (src + 2 > encoded.length) throw new RangeError(`match at ${at} is cut off`);
+      const distance = encoded[src]! | (encoded[src + 1]! << 8);
+      src += 2;
+      if (distance === 0 || distance > out) throw new RangeError(`match at ${at} reaches ${distance} bytes back from output offset ${out}`);
+      from = target;
+      read = out - distance;
+    } else {
+      stride = token >= WIDEN_TAG ? 2 : 1;
+      count = (token & (stride === 2 ? 0x1f : 0x7f)) + 1;
+      if (src + count > encoded.length) throw new RangeError(`${stride === 2 ? 'widen' : 'literal'} of ${count} bytes at ${at} runs past the stream`);
+      read = src;
+      src += count;
+    }
+    if (out + count * stride > target.length) throw new RangeError(`token at ${at} writes past the ${target.length}-byte target`);
+    for (let k = 0; k < count; k++, out += stride) target[out] = from[read + k]!;
   }
   return out;
 }
