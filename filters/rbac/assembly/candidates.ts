@@ -106,4 +106,5 @@ export function markCandidates(policies: CompiledPolicies, set: MatchSet): void 
     const serials = unchecked(triggeredBy[id]);
     for (let j = 0, m = serials.length; j < m; j++) set.markCandidate(unchecked(serials[j]));
   }
+  set.sortCandidates();
 }

@@ -16,7 +16,7 @@ import { Action, ConditionSpec, PolicySpec, RbacConfig, compileError } from "./c
 import { NamespaceIndex, PrincipalIndex, RequestPrincipalIndex } from "./identity";
 import { MatchSet, addToMap } from "./match-set";
 import { PathTemplateIndex, compilePathTemplate, containsPathTemplate, templateError } from "./path-template";
-import { StringIndex, parsePattern } from "./string-index";
+import { PatternKind, PatternTable, StringIndex, parsePattern } from "./string-index";
 
 /** Marks a metric that was not defined (ids themselves may be 0). */
 export const NO_METRIC: u32 = u32.MAX_VALUE;
@@ -68,6 +68,8 @@ export class CompiledPolicies {
   claims: Array<ClaimIndex> = new Array();
   sni: StringIndex = new StringIndex();
 
+  /** Every policy by serial (configuration order): how candidates are evaluated. */
+  bySerial: Array<CompiledPolicy> = new Array();
   custom: Array<CompiledPolicy> = new Array();
   deny: Array<CompiledPolicy> = new Array();
   allow: Array<CompiledPolicy> = new Array();
@@ -95,15 +97,19 @@ let compiled: CompiledPolicies = new CompiledPolicies();
 let failed: bool = false;
 /** By predicate id: how narrow it is (candidates.ts selectivity), to choose rule triggers. */
 let ranks: Array<i32> = new Array();
+/** Value lists already compiled, by attribute and values: their predicate id. */
+let predicateKeys: PatternTable = new PatternTable(PatternKind.Exact);
 
 export function compilePolicies(config: RbacConfig): CompiledPolicies | null {
   compiled = new CompiledPolicies();
   compiled.policyCount = config.policies.length;
   failed = false;
   ranks = new Array();
+  predicateKeys = new PatternTable(PatternKind.Exact);
   for (let p = 0; p < config.policies.length; p++) {
     const spec = config.policies[p];
     const policy = new CompiledPolicy(spec, p);
+    compiled.bySerial.push(policy);
     for (let r = 0; r < spec.rules.length; r++) {
       const ruleSpec = spec.rules[r];
       const rule = new CompiledRule();
@@ -145,22 +151,25 @@ function addConditions(spec: PolicySpec, conditions: Array<ConditionSpec>): Arra
 
 function addCondition(spec: PolicySpec, condition: ConditionSpec, literals: Array<i32>): void {
   if (failed) return;
-  if (condition.values.length > 0) {
-    const id = compiled.predicateCount++;
-    ranks.push(selectivity(condition.key.attribute, condition.values));
-    for (let i = 0; i < condition.values.length && !failed; i++) {
-      addValue(spec, condition, condition.values[i], condition.field + "[" + i.toString() + "]", id);
-    }
-    literals.push(id << 1);
-  }
-  if (condition.notValues.length > 0) {
-    const id = compiled.predicateCount++;
-    ranks.push(0); // negated: never a trigger
-    for (let i = 0; i < condition.notValues.length && !failed; i++) {
-      addValue(spec, condition, condition.notValues[i], condition.notField + "[" + i.toString() + "]", id);
-    }
-    literals.push((id << 1) | 1);
-  }
+  if (condition.values.length > 0) literals.push(predicate(spec, condition, condition.values, condition.field) << 1);
+  if (condition.notValues.length > 0) literals.push((predicate(spec, condition, condition.notValues, condition.notField) << 1) | 1);
+}
+
+/**
+ * The predicate "the attribute matches one of `values`". Interned: the same list on the same
+ * attribute (`methods: [GET]` in fifty policies, `values` of one rule and `notValues` of
+ * another) is one predicate, marked once per request instead of once per policy.
+ */
+function predicate(spec: PolicySpec, condition: ConditionSpec, values: Array<string>, field: string): i32 {
+  const key = condition.key;
+  const text = key.attribute.toString() + lengthPrefixed(key.argument) + "|" + lengthPrefixed(values);
+  const known = predicateKeys.idOf(text);
+  if (known >= 0) return known;
+  const id = compiled.predicateCount++;
+  predicateKeys.add(text, id);
+  ranks.push(selectivity(key.attribute, values));
+  for (let i = 0; i < values.length && !failed; i++) addValue(spec, condition, values[i], field + "[" + i.toString() + "]", id);
+  return id;
 }
 
 function refuse(spec: PolicySpec, field: string, value: string, expected: string): void {
@@ -233,6 +242,13 @@ function claimIndex(path: Array<string>): StringIndex {
   const index = new StringIndex();
   compiled.claims.push(new ClaimIndex(path, index));
   return index;
+}
+
+/** `3:abc1:d`: an unambiguous key for a list whatever characters its strings hold. */
+function lengthPrefixed(list: Array<string>): string {
+  let out = "";
+  for (let i = 0; i < list.length; i++) out += list[i].length.toString() + ":" + list[i];
+  return out;
 }
 
 /** Istio convertToPort: a decimal integer in [0, 65535]. */

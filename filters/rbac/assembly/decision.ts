@@ -95,9 +95,10 @@ function count(metric: u32): void {
 /** The first enforced CUSTOM policy matched (ext_authz must be asked); counts dry-run ones. */
 export function customPolicyToCheck(policies: CompiledPolicies, set: MatchSet): Decision | null {
   let found: Decision | null = null;
-  for (let i = 0; i < policies.custom.length; i++) {
-    const policy = policies.custom[i];
-    if (!set.isCandidate(policy.serial)) continue;
+  if (policies.custom.length == 0) return found;
+  for (let i = 0, n = set.candidateCount; i < n; i++) {
+    const policy = unchecked(policies.bySerial[set.candidateAt(i)]);
+    if (policy.spec.action != Action.Custom) continue;
     const rule = matchingRule(policy, set);
     if (rule < 0) continue;
     if (policy.spec.dryRun) { count(policy.shadowDeniedMetric); continue; }
@@ -106,48 +107,37 @@ export function customPolicyToCheck(policies: CompiledPolicies, set: MatchSet): 
   return found;
 }
 
-/** DENY then ALLOW, counting AUDIT and dry-run matches on the way. */
+/**
+ * DENY then ALLOW, counting AUDIT and dry-run matches on the way. Only candidate policies are
+ * evaluated, in configuration order (so "first" is the same as walking each action's list).
+ */
 export function decideLocally(policies: CompiledPolicies, set: MatchSet, shadow: ShadowOutcome): Decision {
-  for (let i = 0; i < policies.audit.length; i++) {
-    const policy = policies.audit[i];
-    if (set.isCandidate(policy.serial) && matchingRule(policy, set) >= 0) count(policy.auditedMetric);
-  }
-  let decision: Decision | null = null;
-  shadow.reset();
-  for (let i = 0; i < policies.deny.length; i++) {
-    const policy = policies.deny[i];
-    if (!set.isCandidate(policy.serial)) continue;
-    const rule = matchingRule(policy, set);
-    if (rule < 0) continue;
-    if (policy.spec.dryRun) {
-      count(policy.shadowDeniedMetric);
-      if (shadow.decision === null) shadow.decision = decisionFor(policy, rule);
-    } else if (decision === null) {
-      decision = decisionFor(policy, rule);
-      if (shadow.decision === null) shadow.decision = decision;
-    }
-  }
+  let deny: Decision | null = null;
+  let anyDeny: Decision | null = null;
   let enforcedAllow: Decision | null = null;
   let anyAllow: Decision | null = null;
-  for (let i = 0; i < policies.allow.length; i++) {
-    const policy = policies.allow[i];
-    if (!set.isCandidate(policy.serial)) continue;
+  for (let i = 0, n = set.candidateCount; i < n; i++) {
+    const policy = unchecked(policies.bySerial[set.candidateAt(i)]);
+    const action = policy.spec.action;
+    if (action == Action.Custom) continue; // customPolicyToCheck's
     const rule = matchingRule(policy, set);
     if (rule < 0) continue;
-    if (policy.spec.dryRun) {
-      count(policy.shadowAllowedMetric);
-      if (anyAllow === null) anyAllow = decisionFor(policy, rule);
+    const dryRun = policy.spec.dryRun;
+    if (action == Action.Audit) {
+      count(policy.auditedMetric);
+    } else if (action == Action.Deny) {
+      if (dryRun) count(policy.shadowDeniedMetric);
+      else if (deny === null) deny = decisionFor(policy, rule);
+      if (anyDeny === null) anyDeny = decisionFor(policy, rule);
     } else {
-      if (enforcedAllow === null) enforcedAllow = decisionFor(policy, rule);
-      if (anyAllow === null) anyAllow = enforcedAllow;
+      if (dryRun) count(policy.shadowAllowedMetric);
+      else if (enforcedAllow === null) enforcedAllow = decisionFor(policy, rule);
+      if (anyAllow === null) anyAllow = decisionFor(policy, rule);
     }
   }
   // What would happen if the dry-run policies were enforced too.
-  if (shadow.decision === null) {
-    if (anyAllow !== null) shadow.decision = anyAllow;
-    else shadow.decision = policies.allow.length > 0 ? DEFAULT_DENY : DEFAULT_ALLOW;
-  }
-  if (decision !== null) return decision;
+  shadow.decision = anyDeny !== null ? anyDeny : anyAllow !== null ? anyAllow : policies.allow.length > 0 ? DEFAULT_DENY : DEFAULT_ALLOW;
+  if (deny !== null) return deny;
   if (enforcedAllow !== null) return enforcedAllow;
   return policies.enforcedAllowCount > 0 ? DEFAULT_DENY : DEFAULT_ALLOW;
 }

@@ -7,21 +7,26 @@
 export class MatchSet {
   private stamps: Uint32Array;
   /** Predicates marked by this request, in marking order (each once). */
-  private marked: Int32Array;
+  private marked: Uint32Array;
   private count: i32 = 0;
   private candidates: Uint32Array;
+  /** Candidate policy serials of this request, ascending once sortCandidates ran. */
+  private candidateList: Uint32Array;
+  private candidateTotal: i32 = 0;
   private generation: u32 = 1;
 
   constructor(size: i32, policyCount: i32) {
     this.stamps = new Uint32Array(max(size, 1));
-    this.marked = new Int32Array(max(size, 1));
+    this.marked = new Uint32Array(max(size, 1));
     this.candidates = new Uint32Array(max(policyCount, 1));
+    this.candidateList = new Uint32Array(max(policyCount, 1));
   }
 
   /** Forget every mark (next request). */
   reset(): void {
     this.generation++;
     this.count = 0;
+    this.candidateTotal = 0;
     if (this.generation == 0) {
       // Wrapped after 2^32 requests: clear once so stale stamps cannot read as fresh.
       this.stamps.fill(0);
@@ -46,14 +51,27 @@ export class MatchSet {
 
   get markedCount(): i32 { return this.count; }
 
-  markedAt(i: i32): i32 { return unchecked(this.marked[i]); }
+  markedAt(i: i32): i32 { return <i32>unchecked(this.marked[i]); }
 
   markCandidate(serial: i32): void {
+    if (unchecked(this.candidates[serial]) == this.generation) return;
     unchecked(this.candidates[serial] = this.generation);
+    unchecked(this.candidateList[this.candidateTotal++] = serial);
   }
 
-  isCandidate(serial: i32): bool {
-    return unchecked(this.candidates[serial]) == this.generation;
+  get candidateCount(): i32 { return this.candidateTotal; }
+
+  candidateAt(i: i32): i32 { return <i32>unchecked(this.candidateList[i]); }
+
+  /** Configuration order: a request has few candidates, so an insertion sort. */
+  sortCandidates(): void {
+    const list = this.candidateList;
+    for (let i = 1, n = this.candidateTotal; i < n; i++) {
+      const serial = unchecked(list[i]);
+      let j = i - 1;
+      while (j >= 0 && unchecked(list[j]) > serial) { unchecked(list[j + 1] = list[j]); j--; }
+      unchecked(list[j + 1] = serial);
+    }
   }
 }
 

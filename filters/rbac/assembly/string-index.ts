@@ -5,10 +5,9 @@
  * `StringMatcherWithPrefix`): `*` alone → regex `.+` (any non-empty value; for headers and hosts
  * Envoy's `present_match`), `*suffix` → suffix, `prefix*` → prefix, anything else → exact.
  *
- * Here exact and prefix patterns share one hash table keyed by a hash computed forwards over the
- * pattern, suffix patterns one keyed by a hash computed backwards. A request value is hashed in
- * one pass from each end; at every length some pattern has, the running hash is probed and a hit
- * verified in place. So a request costs one pass over the value plus one probe per distinct
+ * Here exact, prefix and suffix patterns each live in a hash table keyed by a hash computed over
+ * the pattern (backwards for suffixes). A request value is hashed in one pass per table; at every
+ * length some pattern has, the running hash is probed and a hit verified in place. So a request costs one pass over the value plus one probe per distinct
  * pattern length — never one comparison per policy, and never a substring allocation (values may
  * be a range of a larger string: a host without its port, a namespace segment of a URI SAN).
  */
@@ -50,45 +49,63 @@ const FNV_PRIME: u32 = 16777619;
 }
 
 /** Patterns of one kind: text → predicate ids, in an open-addressing table of entry numbers. */
-class PatternTable {
+export class PatternTable {
   texts: Array<string> = new Array();
   ids: Array<Array<i32>> = new Array();
-  hashes: Array<u32> = new Array();
+  /** Each entry's hash (as i32: one Array instantiation less in the module). */
+  hashes: Array<i32> = new Array();
   /** Distinct pattern lengths, ascending. */
   lengths: Array<i32> = new Array();
   /** Entry number + 1 per slot (0: empty); power-of-two size, at most half full. */
-  private slots: Int32Array = new Int32Array(8);
+  private slots: Uint32Array = new Uint32Array(8);
 
-  constructor(readonly backwards: bool) {}
+  /** Exact, Prefix or Suffix; suffixes are hashed from their last character backwards. */
+  constructor(readonly kind: PatternKind) {}
 
   get isEmpty(): bool { return this.texts.length == 0; }
 
-  hashOf(text: string): u32 {
-    let hash = FNV_OFFSET;
-    const n = text.length;
-    for (let i = 0; i < n; i++) hash = step(hash, <u32>text.charCodeAt(this.backwards ? n - 1 - i : i));
-    return hash;
-  }
-
   add(text: string, id: i32): void {
-    const hash = this.hashOf(text);
     const length = text.length;
-    const found = this.find(hash, changetype<usize>(text), length, false);
+    const chars = changetype<usize>(text);
+    const hash = this.hashOf(chars, length, false);
+    const found = this.find(hash, chars, length, false);
     if (found >= 0) { this.ids[found].push(id); return; }
     this.texts.push(text);
     const ids = new Array<i32>();
     ids.push(id);
     this.ids.push(ids);
-    this.hashes.push(hash);
+    this.hashes.push(<i32>hash);
     addLength(this.lengths, length);
-    if (this.texts.length * 2 > this.slots.length) this.slots = new Int32Array(this.slots.length * 2);
-    else { this.place(this.texts.length - 1); return; }
-    for (let i = 0; i < this.texts.length; i++) this.place(i);
+    const entries = this.texts.length;
+    if (entries * 2 > this.slots.length) this.slots = new Uint32Array(this.slots.length * 2);
+    else { this.place(entries - 1); return; }
+    for (let i = 0; i < entries; i++) this.place(i);
+  }
+
+  /** The first id stored under `text`, or -1 (configure-time lookups). */
+  idOf(text: string): i32 {
+    const chars = changetype<usize>(text);
+    const entry = this.find(this.hashOf(chars, text.length, false), chars, text.length, false);
+    return entry < 0 ? -1 : this.ids[entry][0];
+  }
+
+  private hashOf(chars: usize, length: i32, ignoreCase: bool): u32 {
+    let hash = FNV_OFFSET;
+    for (let i = 0; i < length; i++) hash = step(hash, this.unitAt(chars, length, i, ignoreCase));
+    return hash;
+  }
+
+  /** The i-th unit in hashing order (backwards for suffixes), ASCII-lowered when asked. */
+  // @ts-ignore: decorator
+  @inline private unitAt(chars: usize, length: i32, i: i32, ignoreCase: bool): u32 {
+    const at = this.kind == PatternKind.Suffix ? length - 1 - i : i;
+    const c = <u32>load<u16>(chars + (<usize>at << 1));
+    return ignoreCase ? lowerAscii(c) : c;
   }
 
   private place(entry: i32): void {
     const mask = <u32>this.slots.length - 1;
-    let slot = this.hashes[entry] & mask;
+    let slot = <u32>this.hashes[entry] & mask;
     while (this.slots[slot] != 0) slot = (slot + 1) & mask;
     this.slots[slot] = entry + 1;
   }
@@ -97,19 +114,44 @@ class PatternTable {
    * The entry whose text is the `length` UTF-16 units at `chars` (lower-cased first when
    * `ignoreCase`: the table holds lower-case patterns then), or -1.
    */
-  find(hash: u32, chars: usize, length: i32, ignoreCase: bool): i32 {
+  private find(hash: u32, chars: usize, length: i32, ignoreCase: bool): i32 {
     const slots = this.slots;
     const mask = <u32>slots.length - 1;
     let slot = hash & mask;
     // At most half the slots are used: the probe always reaches an empty one.
-    for (let entry = unchecked(slots[slot]) - 1; entry >= 0; entry = unchecked(slots[slot]) - 1) {
-      if (unchecked(this.hashes[entry]) == hash) {
+    for (let entry = <i32>unchecked(slots[slot]) - 1; entry >= 0; entry = <i32>unchecked(slots[slot]) - 1) {
+      if (<u32>unchecked(this.hashes[entry]) == hash) {
         const text = unchecked(this.texts[entry]);
         if (text.length == length && sameChars(changetype<usize>(text), chars, length, ignoreCase)) return entry;
       }
       slot = (slot + 1) & mask;
     }
     return -1;
+  }
+
+  /**
+   * Marks the ids of every pattern here that the `length` units at `chars` match, in one pass:
+   * the running hash is probed at each length some pattern has (only the value's own length
+   * for exact patterns), suffixes against the value's end.
+   */
+  matchInto(chars: usize, length: i32, ignoreCase: bool, out: MatchSet): void {
+    const lengths = this.lengths;
+    const count = lengths.length;
+    const exact = this.kind == PatternKind.Exact;
+    let next = exact ? lengths.indexOf(length) : 0;
+    if (next < 0) return;
+    const suffix = this.kind == PatternKind.Suffix;
+    let hash = FNV_OFFSET;
+    for (let i = 0; i <= length && next < count; i++) {
+      // Lengths are distinct and ascending: at most one probe per position.
+      if (unchecked(lengths[next]) == i) {
+        const entry = this.find(hash, suffix ? chars + (<usize>(length - i) << 1) : chars, i, ignoreCase);
+        if (entry >= 0) out.markAll(unchecked(this.ids[entry]));
+        if (exact) return;
+        next++;
+      }
+      if (i < length) hash = step(hash, this.unitAt(chars, length, i, ignoreCase));
+    }
   }
 }
 
@@ -124,10 +166,9 @@ function sameChars(pattern: usize, chars: usize, length: i32, ignoreCase: bool):
 
 export class StringIndex {
   /** Exact patterns (whole value) and prefixes (value start), hashed forwards. */
-  private exact: PatternTable = new PatternTable(false);
-  private prefixes: PatternTable = new PatternTable(false);
-  /** Suffixes, hashed from the last character backwards. */
-  private suffixes: PatternTable = new PatternTable(true);
+  private exact: PatternTable = new PatternTable(PatternKind.Exact);
+  private prefixes: PatternTable = new PatternTable(PatternKind.Prefix);
+  private suffixes: PatternTable = new PatternTable(PatternKind.Suffix);
   private presence: Array<i32> = new Array();
   private size: i32 = 0;
 
@@ -163,51 +204,9 @@ export class StringIndex {
     const ignoreCase = this.ignoreCase;
     const chars = changetype<usize>(value) + (<usize>start << 1);
     const length = end - start;
-    // Forwards: every prefix length some pattern has, then the whole value for exact patterns.
-    const prefixes = this.prefixes;
-    const exact = this.exact;
-    if (!prefixes.isEmpty || !exact.isEmpty) {
-      const lengths = prefixes.lengths;
-      const lengthCount = lengths.length;
-      let next = 0;
-      let hash = FNV_OFFSET;
-      for (let i = 0; ; i++) {
-        while (next < lengthCount && unchecked(lengths[next]) == i) {
-          const entry = prefixes.find(hash, chars, i, ignoreCase);
-          if (entry >= 0) out.markAll(unchecked(prefixes.ids[entry]));
-          next++;
-        }
-        if (i == length) break;
-        // Past the longest prefix with no exact table to feed: the rest of the value is not needed.
-        if (next == lengthCount && exact.isEmpty) break;
-        let c = <u32>load<u16>(chars + (<usize>i << 1));
-        if (ignoreCase) c = lowerAscii(c);
-        hash = step(hash, c);
-      }
-      if (!exact.isEmpty && exact.lengths.includes(length)) {
-        const entry = exact.find(hash, chars, length, ignoreCase);
-        if (entry >= 0) out.markAll(unchecked(exact.ids[entry]));
-      }
-    }
-    // Backwards for suffixes: the pattern `*.css` is hashed from `s` to `.`, as the value is.
-    const suffixes = this.suffixes;
-    if (!suffixes.isEmpty) {
-      const lengths = suffixes.lengths;
-      const lengthCount = lengths.length;
-      let next = 0;
-      let hash = FNV_OFFSET;
-      for (let i = 0; next < lengthCount; i++) {
-        while (next < lengthCount && unchecked(lengths[next]) == i) {
-          const entry = suffixes.find(hash, chars + (<usize>(length - i) << 1), i, ignoreCase);
-          if (entry >= 0) out.markAll(unchecked(suffixes.ids[entry]));
-          next++;
-        }
-        if (i == length) break;
-        let c = <u32>load<u16>(chars + (<usize>(length - 1 - i) << 1));
-        if (ignoreCase) c = lowerAscii(c);
-        hash = step(hash, c);
-      }
-    }
+    this.exact.matchInto(chars, length, ignoreCase, out);
+    this.prefixes.matchInto(chars, length, ignoreCase, out);
+    this.suffixes.matchInto(chars, length, ignoreCase, out);
     if (length > 0 || this.presenceMatchesEmpty) out.markAll(this.presence);
   }
 }
