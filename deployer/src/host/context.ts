@@ -33,6 +33,12 @@ export interface StreamFacts {
 export interface StreamBinding {
   /** Header map of the given type for reading; null when not available in the current callback (→ BadArgument). */
   headerMap(type: number): readonly (readonly [string, string])[] | null;
+  /**
+   * The same map serialized (abi/pairs.ts format), not serialized again by later reads until the
+   * map changes; null when not available. A view valid until the next serialization: copy it
+   * at once, never modify it.
+   */
+  serializedHeaderMap(type: number): Uint8Array | null;
   /** The same map for writing (copied on first write); null when not available or read-only. */
   mutableHeaderMap(type: number): MutablePair[] | null;
   /** Whether the map may be modified now (not in the access-log phase). */

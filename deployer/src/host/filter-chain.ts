@@ -19,7 +19,7 @@
  */
 import type { DataOutcome, HeaderList, HeadersOutcome, LocalReply, StreamCompletion, StreamInfo, TrailersOutcome } from './api.js';
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMapType } from './abi/constants.js';
-import type { MutablePair } from './abi/pairs.js';
+import { SerializedPairsCache, type MutablePair } from './abi/pairs.js';
 import type { FilterState, StreamFacts } from './context.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Clock } from './services.js';
@@ -31,6 +31,14 @@ const RESP = 1;
 type Dir = 0 | 1;
 const EMPTY = new Uint8Array(0);
 const FAILED = -1;
+/**
+ * Header maps serialized for proxy_get_header_map_pairs (one buffer for every stream of the
+ * process: the serialization is copied into module memory at once). A stream's map is
+ * serialized once and re-read from here by later reads — the next filter of the chain — while
+ * it is the same list and unwritten: every write goes through mutableMap(), which forgets the
+ * entry first, and a new list arrives with each decode/encode call and with a local reply.
+ */
+const serializedMaps = new SerializedPairsCache();
 const HEADER_CALLBACK = ['proxy_on_request_headers', 'proxy_on_response_headers'] as const;
 const BODY_CALLBACK = ['proxy_on_request_body', 'proxy_on_response_body'] as const;
 const TRAILER_CALLBACK = ['proxy_on_request_trailers', 'proxy_on_response_trailers'] as const;
@@ -42,6 +50,15 @@ type Phase = 'headers' | 'data' | 'trailers';
 interface Pause { readonly phase: Phase; readonly pos: number }
 interface HeldData { readonly chunk: Uint8Array; readonly endOfStream: boolean; readonly done: (o: AnyOutcome) => void }
 
+
+/**
+ * A filter whose context still takes callbacks. Module-level rather than a closure in
+ * complete(): complete() runs once per stream, and a closure per call is an allocation (and,
+ * under esbuild's keepNames, a defineProperty) on the per-request path.
+ */
+function isLive(slot: StreamSlot): boolean {
+  return slot.contextId !== undefined && !slot.dead && !slot.vm.failed;
+}
 
 /**
  * The synchronous core of one stream. Each entry point takes a callback invoked with the
@@ -114,9 +131,16 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     }
   }
 
+  serializedMap(type: number): Uint8Array | null {
+    const current = this.map(type);
+    return current === null ? null : serializedMaps.serialize(this, type, current);
+  }
+
   mutableMap(type: number): MutablePair[] | null {
     const current = this.map(type);
     if (current === null) return null;
+    // The caller is about to write: the serialized copy is stale from now on.
+    serializedMaps.forget(this, type);
     if (this.owned[type]) return current as MutablePair[];
     const copy = toMutable(current);
     this.owned[type] = true;
@@ -212,19 +236,19 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     this.completion = info;
     this.accessLog = true;
     this.waiting[REQ] = this.waiting[RESP] = undefined;
-    const live = (slot: StreamSlot): boolean => slot.contextId !== undefined && !slot.dead && !slot.vm.failed;
     for (const slot of this.slots) {
       if (this.listener !== undefined) slot.vm.failureListeners.delete(this.listener);
-      if (live(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_log', slot.contextId);
+      if (isLive(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_log', slot.contextId);
     }
     this.accessLog = false;
     for (const slot of this.slots) {
-      if (live(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_done', slot.contextId);
-      if (live(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_delete', slot.contextId);
+      if (isLive(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_done', slot.contextId);
+      if (isLive(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_delete', slot.contextId);
       if (slot.contextId !== undefined) slot.vm.contexts.delete(slot.contextId);
       slot.contextId = undefined;
     }
     this.filterState.clear();
+    serializedMaps.forget(this, -1); // no reference to a finished stream stays behind
   }
 
   /** Whether a direction waits for a filter (emulator: getCurrentHttpStreamAction). */

@@ -19,6 +19,7 @@ export interface SlotHost {
   readonly accessLog: boolean;
   map(type: number): HeaderList | null;
   mutableMap(type: number): MutablePair[] | null;
+  serializedMap(type: number): Uint8Array | null;
   requestHeadersModified(): void;
   requestLocalReply(slot: StreamSlot, reply: LocalReply): void;
   requestContinue(slot: StreamSlot, direction: 0 | 1): void;
@@ -59,6 +60,11 @@ export class StreamSlot implements StreamBinding {
   headerMap(type: number): HeaderList | null {
     if (this.host.accessLog) return type === HeaderMapType.RequestTrailers ? null : this.host.map(type);
     return (this.open & (1 << type)) !== 0 ? this.host.map(type) : null;
+  }
+
+  serializedHeaderMap(type: number): Uint8Array | null {
+    if (this.host.accessLog) return type === HeaderMapType.RequestTrailers ? null : this.host.serializedMap(type);
+    return (this.open & (1 << type)) !== 0 ? this.host.serializedMap(type) : null;
   }
 
   mutableHeaderMap(type: number): MutablePair[] | null {

@@ -28,6 +28,18 @@ export function copyPairsOut(vm: WasmVm, pairs: HeaderList, ptrPtr: number, size
   return true;
 }
 
+/**
+ * An already serialized header map (a stream's cached serialization); null (map not available
+ * now) or an empty map is handed over as ptr 0 / size 0, as copyPairsOut does.
+ */
+export function copySerializedPairsOut(vm: WasmVm, serialized: Uint8Array | null, ptrPtr: number, sizePtr: number): boolean {
+  if (serialized === null || serialized.length <= EMPTY_PAIRS_SIZE) return reserve(vm, 0, ptrPtr, sizePtr) !== undefined;
+  return vm.copyToPointerSize(serialized, ptrPtr, sizePtr);
+}
+
+/** Serialized size of a map without pairs (just the u32 count). */
+const EMPTY_PAIRS_SIZE = 4;
+
 /** A string as UTF-8 into module memory; false on a memory fault. */
 export function copyStringOut(vm: WasmVm, value: string, ptrPtr: number, sizePtr: number): boolean {
   const bytes = nonAsciiBytes(value);

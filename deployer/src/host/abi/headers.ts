@@ -10,25 +10,27 @@ import type { PluginVm } from '../plugin-vm.js';
 import type { ImportModule } from '../vm.js';
 import { HeaderMapType, WasmResult } from './constants.js';
 import { readString, u32 } from './memory.js';
-import { copyPairsOut, copyStringOut } from './copy-out.js';
+import { copyPairsOut, copySerializedPairsOut, copyStringOut } from './copy-out.js';
 import { parsePairs, PairsFormatError, type MutablePair } from './pairs.js';
 import { utf8Length } from './utf8.js';
 
-type MapLookup = { map: HeaderList; mutable: boolean } | { result: number };
-
-function lookup(h: PluginVm, type: number): MapLookup {
-  if (type > HeaderMapType.Max) return { result: WasmResult.BadArgument };
+/**
+ * The map a read may see now, or the WasmResult refusing it. Answers a number or the list
+ * itself (no result object per call: this runs for every header read of every request).
+ */
+function readableMap(h: PluginVm, type: number): HeaderList | number {
+  if (type > HeaderMapType.Max) return WasmResult.BadArgument;
   if (type === HeaderMapType.HttpCallResponseHeaders || type === HeaderMapType.HttpCallResponseTrailers) {
     const response = h.httpCallResponse;
-    if (response === null) return { result: WasmResult.BadArgument };
-    return { map: type === HeaderMapType.HttpCallResponseHeaders ? response.headers : response.trailers, mutable: false };
+    if (response === null) return WasmResult.BadArgument;
+    return type === HeaderMapType.HttpCallResponseHeaders ? response.headers : response.trailers;
   }
-  if (type > HeaderMapType.ResponseTrailers) return { result: WasmResult.BadArgument };
+  if (type > HeaderMapType.ResponseTrailers) return WasmResult.BadArgument;
   const stream = h.context()?.stream;
-  if (stream === undefined) return { result: WasmResult.BadArgument };
+  if (stream === undefined) return WasmResult.BadArgument;
   const map = stream.headerMap(type);
-  if (map === null) return { result: stream.accessLogPhase ? WasmResult.NotFound : WasmResult.BadArgument };
-  return { map, mutable: stream.headersMutable(type) };
+  if (map === null) return stream.accessLogPhase ? WasmResult.NotFound : WasmResult.BadArgument;
+  return map;
 }
 
 /** Inserts keeping pseudo-headers (`:name`) ahead of regular ones, as Envoy's header map does. */
@@ -53,24 +55,29 @@ export function headerByteSize(map: HeaderList): number {
   return size;
 }
 
+const NO_PAIRS: HeaderList = [];
+
 function modified(h: PluginVm, type: number): void {
   h.context()?.stream?.headersModified(type);
 }
 
 export function headerImports(h: PluginVm): ImportModule {
   const mutableMap = (type: number): MutablePair[] | number => {
-    const found = lookup(h, type);
-    if ('result' in found) return found.result;
-    if (!found.mutable) return WasmResult.BadArgument;
-    return h.context()?.stream?.mutableHeaderMap(type) ?? WasmResult.BadArgument;
+    const found = readableMap(h, type);
+    if (typeof found === 'number') return found;
+    // http call response maps are read-only; stream maps are not writable in proxy_on_log.
+    if (type > HeaderMapType.ResponseTrailers) return WasmResult.BadArgument;
+    const stream = h.context()?.stream;
+    if (stream === undefined || !stream.headersMutable(type)) return WasmResult.BadArgument;
+    return stream.mutableHeaderMap(type) ?? WasmResult.BadArgument;
   };
   return {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
-      const found = lookup(h, u32(type));
-      if ('result' in found) return found.result;
+      const found = readableMap(h, u32(type));
+      if (typeof found === 'number') return found;
       const key = readString(h.vm, keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = headerValue(found.map, key.toLowerCase());
+      const value = headerValue(found, key.toLowerCase());
       if (value === undefined) return WasmResult.NotFound;
       return copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
@@ -111,10 +118,18 @@ export function headerImports(h: PluginVm): ImportModule {
     },
     // envoy:context.cc getHeaderMapPairs: an unavailable map reads as empty (Ok).
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
-      if (u32(type) > HeaderMapType.Max) return WasmResult.BadArgument;
-      const found = lookup(h, u32(type));
-      const pairs = 'result' in found ? [] : found.map;
-      return copyPairsOut(h.vm, pairs, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      type = u32(type);
+      if (type > HeaderMapType.Max) return WasmResult.BadArgument;
+      let copied: boolean;
+      if (type <= HeaderMapType.ResponseTrailers) {
+        // Stream maps: the stream keeps the serialization until the map changes (filter-chain.ts).
+        const serialized = h.context()?.stream?.serializedHeaderMap(type) ?? null;
+        copied = copySerializedPairsOut(h.vm, serialized, ptrPtr, sizePtr);
+      } else {
+        const found = readableMap(h, type);
+        copied = copyPairsOut(h.vm, typeof found === 'number' ? NO_PAIRS : found, ptrPtr, sizePtr);
+      }
+      return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
       const map = mutableMap(u32(type));
@@ -134,9 +149,9 @@ export function headerImports(h: PluginVm): ImportModule {
       return WasmResult.Ok;
     },
     proxy_get_header_map_size(type: number, resultPtr: number): number {
-      const found = lookup(h, u32(type));
-      if ('result' in found) return found.result;
-      return h.vm.setU32(resultPtr, headerByteSize(found.map)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      const found = readableMap(h, u32(type));
+      if (typeof found === 'number') return found;
+      return h.vm.setU32(resultPtr, headerByteSize(found)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
   };
 }

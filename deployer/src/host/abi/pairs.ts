@@ -75,6 +75,43 @@ export function serializePairs(pairs: HeaderList): Uint8Array {
   return out;
 }
 
+/**
+ * The last header map serialized, in one reusable buffer: a map read again (by the next filter
+ * of the chain, or twice by one filter) is copied out without serializing it again, and the
+ * first read allocates nothing on the JS side. An entry belongs to one owner (a stream) and one
+ * map type, and holds while the owner's map is still the same list; the owner calls forget()
+ * before anything writes to the list in place, so a mutation is visible to the next read.
+ */
+export class SerializedPairsCache {
+  private buffer = new Uint8Array(1024);
+  private size = 0;
+  private owner: object | null = null;
+  private type = -1;
+  private list: HeaderList | null = null;
+
+  /** The serialization of `list`: a view of the shared buffer, valid until the next call (copy it at once). */
+  serialize(owner: object, type: number, list: HeaderList): Uint8Array {
+    if (this.owner !== owner || this.type !== type || this.list !== list) {
+      const measured = measurePairs(list);
+      if (measured.size > this.buffer.length) this.buffer = new Uint8Array(Math.max(measured.size, 2 * this.buffer.length));
+      writePairs(measured, this.buffer, 0);
+      this.size = measured.size;
+      this.owner = owner;
+      this.type = type;
+      this.list = list;
+    }
+    return this.buffer.subarray(0, this.size);
+  }
+
+  /** The owner's map of this type is about to change (or the owner is gone). */
+  forget(owner: object, type: number): void {
+    if (this.owner === owner && (this.type === type || type < 0)) {
+      this.owner = null;
+      this.list = null;
+    }
+  }
+}
+
 export class PairsFormatError extends Error {}
 
 /**

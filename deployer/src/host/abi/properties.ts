@@ -320,6 +320,41 @@ export function getProperty(h: PluginVm, path: string): Uint8Array | number {
   return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
+/**
+ * Serialized connection facts (`source.*`, `destination.*`, `connection.*`, `connection_id`)
+ * per connection. They cannot change while the connection lives (api.ts ConnectionInfo is
+ * immutable; a new connection is a new object), so each path is resolved and encoded once per
+ * connection — for every request of a keep-alive connection and every filter of the chain —
+ * instead of on each call. Keyed by the path's segment array from the VM's PathCache (the same
+ * array for the same path bytes); bounded per connection, so a module building paths on the fly
+ * just misses.
+ */
+const connectionValues = new WeakMap<ConnectionInfo, Map<readonly string[], Uint8Array | number>>();
+const CONNECTION_VALUES_MAX = 32;
+
+function connectionScoped(name: string): boolean {
+  return name === 'source' || name === 'destination' || name === 'connection' || name === 'connection_id';
+}
+
+/** proxy_get_property's value for `parts`: bytes/string to copy out, or a WasmResult. */
+function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
+  const facts = h.context()?.stream?.facts;
+  if (facts === undefined || !connectionScoped(parts[0]!)) return resolveProperty(h, parts);
+  const connection = facts.info.connection;
+  let values = connectionValues.get(connection);
+  if (values === undefined) {
+    values = new Map();
+    connectionValues.set(connection, values);
+  }
+  let value = values.get(parts);
+  if (value === undefined) {
+    const resolved = resolveProperty(h, parts);
+    value = typeof resolved === 'string' ? encoder.encode(resolved) : resolved;
+    if (values.size < CONNECTION_VALUES_MAX) values.set(parts, value);
+  }
+  return value;
+}
+
 export function propertyImports(h: PluginVm): ImportModule {
   const decoder = new TextDecoder();
   const paths = new PathCache();
@@ -327,7 +362,7 @@ export function propertyImports(h: PluginVm): ImportModule {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const bytes = h.vm.bytes(pathPtr, pathSize);
       if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = resolveProperty(h, paths.segments(u32(pathPtr), bytes));
+      const value = propertyValue(h, paths.segments(u32(pathPtr), bytes));
       if (typeof value === 'number') return value;
       const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;

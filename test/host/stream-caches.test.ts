@@ -1,0 +1,92 @@
+/**
+ * The host's per-stream and per-connection caches must never show a stale value.
+ * Header maps (filter-chain.ts `serializedMap`): one serialization per map, reused until the
+ * map changes; a write (every write goes through mutableMap) or a new list from the embedder
+ * makes the next read see the change, as Envoy's header map does. Connection facts
+ * (properties.ts `connectionValues`): encoded once per connection, a new connection reads anew.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConnectionInfo, HeaderList, StreamInfo } from '../../deployer/src/host/api.js';
+import { createProxyWasmHost } from '../../deployer/src/host/host.js';
+import { HeaderMapType } from '../../deployer/src/host/abi/constants.js';
+import { parsePairs } from '../../deployer/src/host/abi/pairs.js';
+import { ChainStreamCore } from '../../deployer/src/host/filter-chain.js';
+import { systemClock } from '../../deployer/src/host/services.js';
+import { COMPLETION, header, testFilter, withAction } from './helpers.js';
+
+const INFO: StreamInfo = { connection: { id: 1, sourceAddress: '10.0.0.1', sourcePort: 1, destinationAddress: '10.0.0.2', destinationPort: 2 }, protocol: 'HTTP/1.1' };
+const REQUEST: HeaderList = [[':method', 'GET'], [':path', '/'], ['x-a', '1']];
+
+/** A stream with no filters, request headers delivered. */
+function stream(): ChainStreamCore {
+  const core = new ChainStreamCore([], INFO, systemClock);
+  core.decodeHeaders(REQUEST, true, () => undefined);
+  return core;
+}
+
+describe('host: stream header map serialization cache', () => {
+  it('host: proxy_get_header_map_pairs answers the same bytes on every read of an unchanged map', () => {
+    const core = stream();
+    const first = core.serializedMap(HeaderMapType.RequestHeaders)!.slice();
+    expect(parsePairs(first)).toEqual(REQUEST);
+    expect(core.serializedMap(HeaderMapType.RequestHeaders)).toEqual(first);
+  });
+
+  it('host: proxy_get_header_map_pairs keeps two streams\' maps apart', () => {
+    const a = stream();
+    const b = new ChainStreamCore([], INFO, systemClock);
+    const other: HeaderList = [[':method', 'POST'], [':path', '/b']];
+    b.decodeHeaders(other, true, () => undefined);
+    expect(parsePairs(a.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(REQUEST);
+    expect(parsePairs(b.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(other);
+    expect(parsePairs(a.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(REQUEST);
+  });
+
+  it.each<[string, (map: [string, string][]) => void, HeaderList]>([
+    ['add', (map) => map.push(['x-b', '2']), [...REQUEST, ['x-b', '2']]],
+    ['replace', (map) => { map[2] = ['x-a', 'changed']; }, [[':method', 'GET'], [':path', '/'], ['x-a', 'changed']]],
+    ['remove', (map) => map.splice(2, 1), [[':method', 'GET'], [':path', '/']]],
+  ])('host: proxy_get_header_map_pairs sees a %s on the next read', (_name, write, expected) => {
+    const core = stream();
+    core.serializedMap(HeaderMapType.RequestHeaders);
+    write(core.mutableMap(HeaderMapType.RequestHeaders)!);
+    expect(parsePairs(core.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(expected);
+  });
+
+  it('host: proxy_get_header_map_pairs serializes a new list handed over by the embedder', () => {
+    const core = stream();
+    core.serializedMap(HeaderMapType.ResponseTrailers);
+    const trailers: HeaderList = [['grpc-status', '0']];
+    core.encodeTrailers(trailers, () => undefined);
+    expect(parsePairs(core.serializedMap(HeaderMapType.ResponseTrailers)!)).toEqual(trailers);
+  });
+
+  it('host: proxy_get_header_map_pairs answers no serialization for a map the stream does not have', () => {
+    expect(stream().serializedMap(HeaderMapType.ResponseHeaders)).toBeNull();
+  });
+});
+
+describe('host: connection property cache', () => {
+  const keepAlive: ConnectionInfo = { id: 1, sourceAddress: '10.1.2.3', sourcePort: 5555, destinationAddress: '10.0.0.1', destinationPort: 8080 };
+  const next: ConnectionInfo = { id: 2, sourceAddress: '2001:db8::7', sourcePort: 6000, destinationAddress: '10.0.0.1', destinationPort: 9090, tls: { peerCertificate: { uriSans: ['spiffe://a/b'], dnsSans: [], subject: '' } } };
+  const hex = (s: string): string => Buffer.from(s).toString('hex');
+  const port = (n: number): string => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(n)); return b.toString('hex'); };
+
+  it.each<[string, string, string, string]>([
+    ['source/address', hex('10.1.2.3:5555'), hex('10.1.2.3:5555'), hex('[2001:db8::7]:6000')],
+    ['destination/port', port(8080), port(8080), port(9090)],
+    ['connection/uri_san_peer_certificate', '<missing>', '<missing>', hex('spiffe://a/b')],
+  ])('host: proxy_get_property %s is the same on a keep-alive connection and read anew on the next connection', async (property, first, second, third) => {
+    const host = createProxyWasmHost({ onLog: () => undefined });
+    const plugin = await host.loadPlugin({ name: 'props', rootId: 'conformance', wasm: testFilter('conformance'), configuration: '', failOpen: false });
+    const chain = host.newFilterChain([plugin]);
+    const read = async (connection: ConnectionInfo): Promise<string | undefined> => {
+      const stream = chain.newStream({ connection, protocol: 'HTTP/1.1' });
+      const outcome = await stream.requestHeaders(withAction('get-property', [['x-property', property]]), true);
+      stream.complete(COMPLETION);
+      return header(outcome.action === 'continue' ? outcome.headers : [], 'x-property-value');
+    };
+    expect([await read(keepAlive), await read(keepAlive), await read(next)]).toEqual([first, second, third]);
+    await host.close();
+  });
+});
