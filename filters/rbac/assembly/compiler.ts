@@ -14,9 +14,9 @@ import { CidrIndex, parseCidr } from "./cidr";
 import { Decision } from "./decision";
 import { Action, ConditionSpec, PolicySpec, RbacConfig, compileError } from "./config";
 import { NamespaceIndex, PrincipalIndex, RequestPrincipalIndex } from "./identity";
-import { MatchSet, addToMap } from "./match-set";
+import { MatchSet } from "./match-set";
 import { PathTemplateIndex, compilePathTemplate, containsPathTemplate, templateError } from "./path-template";
-import { PatternKind, PatternTable, StringIndex, parsePattern } from "./string-index";
+import { Pattern, PatternKind, PatternTable, StringIndex, parsePattern } from "./string-index";
 
 /** Marks a metric that was not defined (ids themselves may be 0). */
 export const NO_METRIC: u32 = u32.MAX_VALUE;
@@ -26,12 +26,12 @@ export class CompiledRule {
   when: Array<i32> = new Array();
   froms: Array<Array<i32>> = new Array();
   tos: Array<Array<i32>> = new Array();
+  /** This rule's outcome, built on its first match (decision.ts decisionFor): nothing per request. */
+  decision: Decision | null = null;
 }
 
 export class CompiledPolicy {
   rules: Array<CompiledRule> = new Array();
-  /** One Decision per rule, built on first match (decision.ts decisionFor): nothing per request. */
-  decisions: Array<Decision> = new Array();
   /** Metric ids, NO_METRIC when not defined for this action. */
   allowedMetric: u32 = NO_METRIC;
   deniedMetric: u32 = NO_METRIC;
@@ -57,8 +57,8 @@ export class CompiledPolicies {
   sourceIps: CidrIndex = new CidrIndex();
   remoteIps: CidrIndex = new CidrIndex();
   destinationIps: CidrIndex = new CidrIndex();
-  /** By decimal port (one Map instantiation less in the module). */
-  ports: Map<string, Array<i32>> = new Map();
+  /** By decimal port: exact patterns of the string index (no extra table kind in the module). */
+  ports: StringIndex = new StringIndex();
   // Istio's HostMatcher: case-insensitive; `*` is Envoy present_match.
   hosts: StringIndex = new StringIndex(true, true);
   methods: StringIndex = new StringIndex(false, true);
@@ -192,7 +192,7 @@ function addValue(spec: PolicySpec, condition: ConditionSpec, value: string, fie
     case Attribute.DestinationPort: {
       const port = parsePort(value);
       if (port < 0) { refuse(spec, field, value, "is not a port (expected an integer from 0 to 65535)"); return; }
-      addToMap(compiled.ports, port.toString(), id);
+      compiled.ports.add(new Pattern(PatternKind.Exact, port.toString()), id);
       return;
     }
     case Attribute.SourceNamespace:

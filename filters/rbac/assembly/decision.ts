@@ -51,13 +51,14 @@ const DEFAULT_DENY = new Decision(Verdict.Deny, null, -1);
 
 /** The Decision of `policy`'s `rule`: Allow for ALLOW policies, Deny for DENY and CUSTOM. */
 function decisionFor(policy: CompiledPolicy, rule: i32): Decision {
-  const decisions = policy.decisions;
-  if (decisions.length == 0) {
-    // First match of this policy under this configuration: one Decision per rule, kept.
-    const verdict = policy.spec.action == Action.Allow ? Verdict.Allow : Verdict.Deny;
-    for (let i = 0; i < policy.rules.length; i++) decisions.push(new Decision(verdict, policy, i));
+  const compiled = unchecked(policy.rules[rule]);
+  let decision = compiled.decision;
+  if (decision === null) {
+    // First match of this rule under this configuration: built once, kept with the rule.
+    decision = new Decision(policy.spec.action == Action.Allow ? Verdict.Allow : Verdict.Deny, policy, rule);
+    compiled.decision = decision;
   }
-  return unchecked(decisions[rule]);
+  return decision;
 }
 
 function literalsHold(literals: Array<i32>, set: MatchSet): bool {

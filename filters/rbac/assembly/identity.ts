@@ -4,7 +4,7 @@
  *  - namespaces: regex `.*\/ns/<v, * → .*>/.*` on the peer URI SAN
  *  - requestPrincipals: `iss/sub` split at the last `/`, each half matched separately
  */
-import { MatchSet, addToMap } from "./match-set";
+import { MatchSet } from "./match-set";
 import { Pattern, PatternKind, StringIndex, parsePattern } from "./string-index";
 
 export const SPIFFE_PREFIX = "spiffe://";
@@ -123,10 +123,11 @@ function partMatches(kind: Part, pattern: string, value: string): bool {
 
 /** `source.requestPrincipals` / `when: request.auth.principal`: (iss, sub) pairs as Istio builds them. */
 export class RequestPrincipalIndex {
-  private exact: Map<string, Array<i32>> = new Map();
+  /** `iss` + "\n" + `sub` of the exact values. */
+  private exact: StringIndex = new StringIndex();
   private pairs: Array<PrincipalPair> = new Array();
 
-  get isEmpty(): bool { return this.exact.size == 0 && this.pairs.length == 0; }
+  get isEmpty(): bool { return this.exact.isEmpty && this.pairs.length == 0; }
 
   add(value: string, id: i32): void {
     // The issuer may be a URL: split at the last "/" (requestPrincipalGenerator.extendedPrincipal).
@@ -153,14 +154,13 @@ export class RequestPrincipalIndex {
         this.pairs.push(new PrincipalPair(Part.Prefix, value.substring(0, value.length - 1), Part.Any, "", id));
       }
     } else {
-      addToMap(this.exact, iss + "\n" + sub, id);
+      this.exact.add(new Pattern(PatternKind.Exact, iss + "\n" + sub), id);
     }
   }
 
   match(iss: string | null, sub: string | null, out: MatchSet): void {
     if (iss === null || sub === null) return; // no verified JWT
-    const key = iss + "\n" + sub;
-    if (this.exact.has(key)) out.markAll(this.exact.get(key));
+    if (!this.exact.isEmpty) this.exact.match(iss + "\n" + sub, out);
     for (let i = 0; i < this.pairs.length; i++) {
       const pair = this.pairs[i];
       if (partMatches(pair.issKind, pair.iss, iss) && partMatches(pair.subKind, pair.sub, sub)) out.mark(pair.id);

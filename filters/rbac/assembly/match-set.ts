@@ -29,8 +29,8 @@ export class MatchSet {
     this.candidateTotal = 0;
     if (this.generation == 0) {
       // Wrapped after 2^32 requests: clear once so stale stamps cannot read as fresh.
-      this.stamps.fill(0);
-      this.candidates.fill(0);
+      this.stamps = new Uint32Array(this.stamps.length);
+      this.candidates = new Uint32Array(this.candidates.length);
       this.generation = 1;
     }
   }
@@ -72,17 +72,6 @@ export class MatchSet {
       while (j >= 0 && unchecked(list[j]) > serial) { unchecked(list[j + 1] = list[j]); j--; }
       unchecked(list[j + 1] = serial);
     }
-  }
-}
-
-/** Appends `id` to the id list stored under `key`, creating it. */
-export function addToMap(map: Map<string, Array<i32>>, key: string, id: i32): void {
-  if (map.has(key)) {
-    map.get(key).push(id);
-  } else {
-    const ids = new Array<i32>();
-    ids.push(id);
-    map.set(key, ids);
   }
 }
 

@@ -8,7 +8,8 @@
  * `{**}`, so no backtracking is needed.
  */
 
-import { MatchSet, addLength } from "./match-set";
+import { MatchSet } from "./match-set";
+import { PatternKind, PatternTable } from "./string-index";
 
 enum TokenKind { Literal = 0, Segment = 1, Rest = 2 }
 
@@ -103,42 +104,33 @@ function fail(message: string): PathTemplate | null {
 }
 
 /**
- * All templates of all policies, bucketed by their literal head (`/v1/` of `/v1/{*}/x`): a
- * request probes one bucket per distinct head length and runs only the templates whose head it
- * starts with.
+ * All templates of all policies, bucketed by their literal head (`/v1/` of `/v1/{*}/x`) in a
+ * prefix table: a request probes one hash per distinct head length (no substring) and runs only
+ * the templates whose head it starts with.
  */
 export class PathTemplateIndex {
-  private byHead: Map<string, Array<PathTemplate>> = new Map();
-  private idsByHead: Map<string, Array<i32>> = new Map();
-  private headLengths: Array<i32> = new Array();
-  private size: i32 = 0;
+  /** Head → indexes into templates/templateIds. */
+  private heads: PatternTable = new PatternTable(PatternKind.Prefix);
+  private templates: Array<PathTemplate> = new Array();
+  private templateIds: Array<i32> = new Array();
+  private hits: Array<i32> = new Array();
 
-  get isEmpty(): bool { return this.size == 0; }
+  get isEmpty(): bool { return this.templates.length == 0; }
 
   add(template: PathTemplate, id: i32): void {
-    this.size++;
-    const head = template.head;
-    if (!this.byHead.has(head)) {
-      this.byHead.set(head, new Array<PathTemplate>());
-      this.idsByHead.set(head, new Array<i32>());
-      addLength(this.headLengths, head.length);
-    }
-    this.byHead.get(head).push(template);
-    this.idsByHead.get(head).push(id);
+    this.heads.add(template.head, this.templates.length);
+    this.templates.push(template);
+    this.templateIds.push(id);
   }
 
   match(path: string, out: MatchSet): void {
-    if (this.size == 0) return;
-    const lengths = this.headLengths;
-    for (let i = 0, n = lengths.length; i < n; i++) {
-      const l = unchecked(lengths[i]);
-      if (l > path.length) break;
-      const head = path.substring(0, l);
-      if (!this.byHead.has(head)) continue;
-      const templates = this.byHead.get(head);
-      const ids = this.idsByHead.get(head);
-      for (let t = 0; t < templates.length; t++) {
-        if (templates[t].matches(path)) out.mark(ids[t]);
+    if (this.templates.length == 0) return;
+    const hits = this.heads.entriesMatching(changetype<usize>(path), path.length, false, this.hits);
+    for (let h = 0, n = hits.length; h < n; h++) {
+      const bucket = unchecked(this.heads.ids[unchecked(hits[h])]);
+      for (let t = 0, m = bucket.length; t < m; t++) {
+        const index = unchecked(bucket[t]);
+        if (unchecked(this.templates[index]).matches(path)) out.mark(unchecked(this.templateIds[index]));
       }
     }
   }

@@ -246,7 +246,7 @@ export function readRequest(policies: CompiledPolicies, trustedHops: i32, facts:
   if (!policies.destinationIps.isEmpty) {
     readAddressProperty(PATH_DESTINATION_ADDRESS, facts, false);
   }
-  if (policies.ports.size > 0) {
+  if (!policies.ports.isEmpty) {
     const port = propertyInt(PATH_DESTINATION_PORT);
     if (port >= 0 && port <= 65535) facts.destinationPort = <i32>port;
   }
@@ -315,10 +315,7 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
   policies.sourceIps.match(facts.sourceIp, out);
   policies.remoteIps.match(facts.remoteIp, out);
   policies.destinationIps.match(facts.destinationIp, out);
-  if (facts.destinationPort >= 0 && policies.ports.size > 0) {
-    const port = portText(facts.destinationPort);
-    if (policies.ports.has(port)) out.markAll(policies.ports.get(port));
-  }
+  if (facts.destinationPort >= 0 && !policies.ports.isEmpty) policies.ports.match(portText(facts.destinationPort), out);
   const authority = facts.authority;
   if (!policies.hosts.isEmpty && authority.length > 0) {
     policies.hosts.match(authority, out);

@@ -130,30 +130,42 @@ export class PatternTable {
   }
 
   /**
-   * Marks the ids of every pattern here that the `length` units at `chars` match, in one pass:
-   * the running hash is probed at each length some pattern has (only the value's own length
-   * for exact patterns), suffixes against the value's end.
+   * Appends to `hits` (cleared first) the entry of every pattern here that the `length` units at
+   * `chars` match, in one pass: the running hash is probed at each length some pattern has
+   * (only the value's own length for exact patterns), suffixes against the value's end.
    */
-  matchInto(chars: usize, length: i32, ignoreCase: bool, out: MatchSet): void {
+  entriesMatching(chars: usize, length: i32, ignoreCase: bool, hits: Array<i32>): Array<i32> {
+    hits.length = 0;
     const lengths = this.lengths;
     const count = lengths.length;
     const exact = this.kind == PatternKind.Exact;
     let next = exact ? lengths.indexOf(length) : 0;
-    if (next < 0) return;
+    if (next < 0) return hits;
     const suffix = this.kind == PatternKind.Suffix;
     let hash = FNV_OFFSET;
     for (let i = 0; i <= length && next < count; i++) {
       // Lengths are distinct and ascending: at most one probe per position.
       if (unchecked(lengths[next]) == i) {
         const entry = this.find(hash, suffix ? chars + (<usize>(length - i) << 1) : chars, i, ignoreCase);
-        if (entry >= 0) out.markAll(unchecked(this.ids[entry]));
-        if (exact) return;
+        if (entry >= 0) hits.push(entry);
+        if (exact) break;
         next++;
       }
       if (i < length) hash = step(hash, this.unitAt(chars, length, i, ignoreCase));
     }
+    return hits;
+  }
+
+  /** Marks the ids of every pattern here that the `length` units at `chars` match. */
+  matchInto(chars: usize, length: i32, ignoreCase: bool, out: MatchSet): void {
+    if (this.texts.length == 0) return;
+    const hits = this.entriesMatching(chars, length, ignoreCase, scratchHits);
+    for (let i = 0, n = hits.length; i < n; i++) out.markAll(unchecked(this.ids[unchecked(hits[i])]));
   }
 }
+
+/** Reused by every lookup (one request at a time per VM, and lookups do not nest). */
+const scratchHits = new Array<i32>();
 
 function sameChars(pattern: usize, chars: usize, length: i32, ignoreCase: bool): bool {
   if (!ignoreCase) return memory.compare(pattern, chars, <usize>length << 1) == 0;
