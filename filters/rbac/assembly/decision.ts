@@ -145,5 +145,4 @@ export function decideLocally(policies: CompiledPolicies, set: MatchSet, shadow:
 
 export class ShadowOutcome {
   decision: Decision | null = null;
-  reset(): void { this.decision = null; }
 }
