@@ -34,13 +34,6 @@ export function workspaceN(workspace: usize): usize {
   return workspace + REGION3;
 }
 
-/**
- * From this many limbs on, SIMD squaring uses montSqrSimd instead of montMulSimd (bench/crypto-rsa.ts,
- * V8 11.3 on AVX2: 2048-bit (74 limbs) 78 vs 83 µs per RS256 verify for montMulSimd; 4096-bit
- * (147 limbs) 233 vs 259 µs for montSqrSimd).
- */
-export const SQUARE_KERNEL_MIN_LIMBS: i32 = 110;
-
 let columnLow: u64 = 0;
 
 /**
@@ -171,17 +164,8 @@ export function montSqrScalar(out: usize, w: usize, n: i32, n0inv: u32): void {
   return <u64>i64x2.extract_lane(v, 0) + <u64>i64x2.extract_lane(v, 1);
 }
 
-// @ts-ignore: decorator
-@inline function sumLanes(v0: v128, v1: v128): u64 {
-  const v = i64x2.add(v0, v1);
-  return <u64>i64x2.extract_lane(v, 0) + <u64>i64x2.extract_lane(v, 1);
-}
-
 /**
- * out = X·b·R^-1 mod N (lazy, < 2N), with Y = reversed b and NN = reversed N. Also used for
- * squaring (Y = reversed X) below SQUARE_KERNEL_MIN_LIMBS: for 2048-bit moduli it measured faster
- * than montSqrSimd, whose uneven runs cost more in loop overhead and branch misses than the
- * quarter of multiplies it saves.
+ * out = X·b·R^-1 mod N (lazy, < 2N), with Y = reversed b and NN = reversed N.
  *
  * Columns are computed in pairs (i, i+1) over the union of their runs: both read the same X and
  * M vectors, column i+1 reads Y and NN one limb lower. Terms outside a column's own run multiply
@@ -220,72 +204,77 @@ export function montMulSimd(out: usize, w: usize, n: i32, n0inv: u32): void {
   }
 }
 
+/** v128 masks keeping the first 0, 1, 2 or 3 u32 lanes (tail of a run that must not read on). */
+const LANE_MASKS: StaticArray<u32> = [
+  0, 0, 0, 0,
+  0xffffffff, 0, 0, 0,
+  0xffffffff, 0xffffffff, 0, 0,
+  0xffffffff, 0xffffffff, 0xffffffff, 0,
+];
+
 /**
- * out = X²·R^-1 mod N (lazy, < 2N), with Y = reversed X and NN = reversed N: each cross product
- * a[j]·a[i-j] once, doubled. A quarter fewer multiplies than montMulSimd, but uneven runs; it wins
- * for large moduli only (see SQUARE_KERNEL_MIN_LIMBS).
+ * out = a²·R^-1 mod N (lazy, < 2N) with the column pairs of montMulSimd, for every modulus size.
+ * Workspace: X = 2a limb by limb (29-bit values), Y = reversed a, NN = reversed N.
+ *
+ * Column i of a² is 2·Σ_{j<i-j} a[j]·a[i-j] (+ a[i/2]² for even i). For the pair (i even, i+1)
+ * one run over j in [first, i/2] gives both: column i+1's cross terms are exactly those j, and
+ * column i gets them plus j = i/2, which with the doubled X is 2·a[i/2]² — one a[i/2]² too many,
+ * subtracted afterwards. The run stops mid-operand (terms past it are not zero), so its last
+ * partial vector of X is masked (LANE_MASKS). About 8,200 products per 2048-bit squaring instead of
+ * 11,000 for montMulSimd, with the same even runs and shared loads.
+ * Bounds: cross terms < 2^57, at most ⌈n/2⌉ per column (< 2^63 for n ≤ 147); quotient terms as in
+ * montMulSimd.
  */
-export function montSqrSimd(out: usize, w: usize, n: i32, n0inv: u32): void {
+export function montSqrPairSimd(out: usize, w: usize, n: i32, n0inv: u32): void {
   const m = w + REGION;
   const n0 = <u64>load<u32>(w + REGION3 + (<usize>(n - 1) << 2));
+  const n1 = <u64>load<u32>(w + REGION3 + (<usize>(n - 2) << 2));
+  const masks = changetype<usize>(LANE_MASKS);
   let carry: u64 = 0;
-  for (let i = 0; i < 2 * n - 1; i++) {
+  for (let i = 0; i < 2 * n - 1; i += 2) {
     const first = i < n ? 0 : i - n + 1;
-    const crossCount = ((i + 1) >> 1) - first; // j in [first, (i-1)/2]
-    const quotientCount = (i < n ? i : n - 1) - first + 1;
-    let p = w + (<usize>first << 2);
-    let q = w + REGION2 + (<usize>(n - 1 - i + first) << 2);
-    let ab0 = i64x2.splat(0), ab1 = i64x2.splat(0), mn0 = i64x2.splat(0), mn1 = i64x2.splat(0);
-    // Cross products and quotient terms together while the cross run has whole 4-term steps.
-    const fusedEnd8 = p + (<usize>(crossCount & ~7) << 2);
-    const fusedEnd = p + (<usize>(crossCount & ~3) << 2);
-    while (p < fusedEnd8) {
-      let x = v128.load(p), y = v128.load(q);
-      ab0 = i64x2.add(ab0, i64x2.extmul_low_i32x4_u(x, y));
-      ab1 = i64x2.add(ab1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, REGION); y = v128.load(q, REGION);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, 16); y = v128.load(q, 16);
-      ab0 = i64x2.add(ab0, i64x2.extmul_low_i32x4_u(x, y));
-      ab1 = i64x2.add(ab1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, REGION + 16); y = v128.load(q, REGION + 16);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
-      p += 32; q += 32;
-    }
-    if (p < fusedEnd) {
-      let x = v128.load(p), y = v128.load(q);
-      ab0 = i64x2.add(ab0, i64x2.extmul_low_i32x4_u(x, y));
-      ab1 = i64x2.add(ab1, i64x2.extmul_high_i32x4_u(x, y));
-      x = v128.load(p, REGION); y = v128.load(q, REGION);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
+    const last = i + 1 < n ? i + 1 : n - 1;
+    const start = w + (<usize>first << 2);
+    // As in montMulSimd: column i reads Y/NN at q + 4, column i + 1 at q.
+    const qStart = w + REGION2 + (<usize>(n - 1 - i + first) << 2) - 4;
+    const crossCount = (i >> 1) - first + 1;
+    let p = start;
+    let q = qStart;
+    const crossEnd = start + (<usize>(crossCount & ~3) << 2);
+    let ab0 = i64x2.splat(0), ab1 = i64x2.splat(0);
+    while (p < crossEnd) {
+      const x = v128.load(p);
+      let y = v128.load(q, 4);
+      ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      y = v128.load(q);
+      ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
       p += 16; q += 16;
     }
-    let ab = sumLanes(ab0, ab1);
-    // Cross-product tail (< 4 terms) term by term: reading on would add terms of the other half.
-    const quotientStart = p;
-    for (let k = crossCount & 3; k > 0; k--) {
-      ab += <u64>load<u32>(p) * <u64>load<u32>(q);
-      p += 4; q += 4;
+    const tail = crossCount & 3;
+    if (tail != 0) {
+      const x = v128.and(v128.load(p), v128.load(masks + (<usize>tail << 4)));
+      let y = v128.load(q, 4);
+      ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      y = v128.load(q);
+      ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
     }
-    ab <<= 1;
-    if ((i & 1) == 0) {
-      const d = <u64>load<u32>(w + (<usize>(i >> 1) << 2));
-      ab += d * d;
-    }
-    // Remaining quotient terms from where the fused run stopped, rounded up to 4 (zeros past the end).
-    q -= p - quotientStart;
-    p = quotientStart;
-    const end = w + (<usize>first << 2) + (<usize>((quotientCount + 3) & ~3) << 2);
+    // Quotient terms over [first, last], rounded up to 4: m[j] is still zero for j ≥ i.
+    p = start;
+    q = qStart;
+    const end = start + (<usize>((last - first + 4) & ~3) << 2);
+    let mn0 = i64x2.splat(0), mn1 = i64x2.splat(0);
     while (p < end) {
-      const x = v128.load(p, REGION), y = v128.load(q, REGION);
-      mn0 = i64x2.add(mn0, i64x2.extmul_low_i32x4_u(x, y));
-      mn1 = i64x2.add(mn1, i64x2.extmul_high_i32x4_u(x, y));
+      const xm = v128.load(p, REGION);
+      let yn = v128.load(q, REGION + 4);
+      mn0 = i64x2.add(mn0, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      yn = v128.load(q, REGION);
+      mn1 = i64x2.add(mn1, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
       p += 16; q += 16;
     }
-    carry = finishColumn(i, n, splitColumn(ab, sumLanes(mn0, mn1), carry), out, m, n0, n0inv);
+    const d = <u64>(load<u32>(w + (<usize>(i >> 1) << 2)) >> 1);
+    carry = finishColumn(i, n, splitColumn(laneSum(ab0) - d * d, laneSum(mn0), carry), out, m, n0, n0inv);
+    let quotientSum = laneSum(mn1);
+    if (i < n) quotientSum += <u64>load<u32>(m + (<usize>i << 2)) * n1;
+    carry = finishColumn(i + 1, n, splitColumn(laneSum(ab1), quotientSum, carry), out, m, n0, n0inv);
   }
-  store<u32>(out + (<usize>(n - 1) << 2), <u32>carry);
 }

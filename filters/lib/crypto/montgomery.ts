@@ -20,7 +20,7 @@ import {
   LIMB_BITS, LIMB_MASK, newLimbs, limbsFromBytesBE, doubleModulo, reduceBelow, copyLimbs,
 } from "./bigint";
 import {
-  REGION_LIMBS, workspaceM, workspaceN, workspaceY, montMulScalar, montSqrScalar, montMulSimd, montSqrSimd, SQUARE_KERNEL_MIN_LIMBS,
+  REGION_LIMBS, workspaceM, workspaceN, workspaceY, montMulScalar, montSqrScalar, montMulSimd, montSqrPairSimd,
 } from "./montgomery-kernels";
 
 /** Largest limb count the kernel workspace holds (4096-bit modulus + 2 bits headroom = 147). */
@@ -78,13 +78,14 @@ export class MontgomeryModulus {
   sqr(out: usize, a: usize): void {
     const n = this.limbCount;
     const w = changetype<usize>(this.workspace);
-    copyLimbs(w, a, n);
     memory.fill(workspaceM(w), 0, <usize>n << 2);
     if (ASC_FEATURE_SIMD) {
+      // Y first: `a` may alias nothing in the workspace, but X is overwritten with 2a.
       reverseLimbs(workspaceY(w), a, n);
-      if (n >= SQUARE_KERNEL_MIN_LIMBS) montSqrSimd(out, w, n, this.n0inv);
-      else montMulSimd(out, w, n, this.n0inv);
+      doubleLimbs(w, a, n);
+      montSqrPairSimd(out, w, n, this.n0inv);
     } else {
+      copyLimbs(w, a, n);
       montSqrScalar(out, w, n, this.n0inv);
     }
   }
@@ -122,6 +123,13 @@ function negativeInverse28(n0: u32): u32 {
   let inverse: u32 = n0; // correct to 3 bits for odd n0
   for (let i = 0; i < 4; i++) inverse *= 2 - n0 * inverse;
   return (0 - inverse) & LIMB_MASK;
+}
+
+/** out[t] = 2·a[t] (29-bit values; the squaring kernel's doubled operand). */
+function doubleLimbs(out: usize, a: usize, n: i32): void {
+  for (let t = 0; t < n; t++) {
+    store<u32>(out + (<usize>t << 2), load<u32>(a + (<usize>t << 2)) << 1);
+  }
 }
 
 function reverseLimbs(out: usize, a: usize, n: i32): void {

@@ -4,6 +4,8 @@
  */
 import { bitLengthBE, newLimbs, limbsFromBytesBE, bytesBEFromLimbs } from "./bigint";
 import { MontgomeryModulus } from "./montgomery";
+import { HashAlg } from "./hash";
+import { Pkcs1Expectation } from "./rsa-pkcs1-expectation";
 
 export const RSA_MIN_MODULUS_BITS: i32 = 2048;
 export const RSA_MAX_MODULUS_BITS: i32 = 4096;
@@ -29,6 +31,12 @@ export class RsaPublicKey {
   readonly encodedMessage: StaticArray<u8>;
   /** Scratch the EMSA encoders write their expected encoding into (modulusLength bytes). */
   readonly expectedMessage: StaticArray<u8>;
+  /** exponentChain(1) = R^-d mod N, computed on the first PKCS#1 v1.5 verify (PSS never needs it). */
+  private chainConstant: StaticArray<u32> | null = null;
+  /** Per HashAlg: PKCS#1 v1.5 constants (rsa-pkcs1-expectation.ts), built on first use. */
+  private readonly expectations: StaticArray<Pkcs1Expectation | null> = new StaticArray<Pkcs1Expectation | null>(3);
+  /** Whether expectations[alg] was built (it stays null when the modulus is too short for the hash). */
+  private readonly expectationBuilt: StaticArray<bool> = new StaticArray<bool>(3);
 
   private constructor(modulus: usize, modulusLength: i32, bits: i32, exponent: u32) {
     const modulusBytes = new StaticArray<u8>(modulusLength);
@@ -118,6 +126,65 @@ export class RsaPublicKey {
     mont.reduce(acc);
     return bytesBEFromLimbs(changetype<usize>(this.encodedMessage), k, acc, limbs);
   }
+
+  /**
+   * RSASSA-PKCS1-v1_5 signature check (RFC 8017 section 8.2.2 steps 1–4) for a signature of
+   * modulusLength bytes against the `hashLength`-byte digest at `hash`: true when s < n and
+   * s^e mod n equals EMSA-PKCS1-V1_5-ENCODE(digest). Same verdict as publicOperation followed
+   * by encodePkcs1v15 and a byte comparison, one Montgomery product cheaper (see
+   * rsa-pkcs1-expectation.ts). Not constant-time: every input is public.
+   */
+  pkcs1v15Matches(signature: usize, signatureLength: i32, alg: HashAlg, hash: usize, hashLength: i32): bool {
+    const k = this.modulusLength;
+    if (signatureLength != k) return false;
+    if (memory.compare(signature, changetype<usize>(this.modulusBytes), <usize>k) >= 0) return false;
+    const expectation = this.expectationFor(alg);
+    if (expectation === null) return false;
+    const mont = this.montgomery;
+    const base = changetype<usize>(this.base);
+    limbsFromBytesBE(base, mont.limbCount, signature, k);
+    const y = changetype<usize>(this.accumulator);
+    exponentChain(mont, this.exponent, y, base);
+    return expectation.matches(mont, y, hash, hashLength);
+  }
+
+  private expectationFor(alg: HashAlg): Pkcs1Expectation | null {
+    const index = <i32>alg;
+    if (unchecked(this.expectationBuilt[index])) return unchecked(this.expectations[index]);
+    const mont = this.montgomery;
+    let chainConstant = this.chainConstant;
+    if (chainConstant === null) {
+      const one = newLimbs(mont.limbCount);
+      unchecked(one[0] = 1);
+      chainConstant = newLimbs(mont.limbCount);
+      exponentChain(mont, this.exponent, changetype<usize>(chainConstant), changetype<usize>(one));
+      this.chainConstant = chainConstant;
+    }
+    const built = Pkcs1Expectation.build(mont, this.modulusLength, changetype<usize>(chainConstant),
+      alg, changetype<usize>(this.expectedMessage));
+    unchecked(this.expectations[index] = built);
+    unchecked(this.expectationBuilt[index] = true);
+    return built;
+  }
+}
+
+/**
+ * The square-and-multiply chain of publicOperation run on a plain (non-Montgomery) value:
+ * writes x^e·R^-d mod N (< N) to `out`, where d depends only on e — each squaring adds one
+ * factor R^-1 and doubles the ones before, each multiplication by plain x adds one. One product
+ * fewer than publicOperation (no entry into the Montgomery domain); see rsa-pkcs1-expectation.ts.
+ * `x` (< N, limbCount limbs) must not alias `out`.
+ */
+function exponentChain(mont: MontgomeryModulus, e: u32, out: usize, x: usize): void {
+  memory.copy(out, x, <usize>mont.limbCount << 2);
+  for (let bit = 30 - <i32>clz<u32>(e); bit >= 1; bit--) {
+    mont.sqr(out, out);
+    if ((e >> bit) & 1) mont.mul(out, out, x);
+  }
+  // Bit 0 is always set (e is odd).
+  mont.sqr(out, out);
+  mont.mul(out, out, x);
+  mont.reduce(out);
 }
 
 function skipLeadingZeros(bytes: Uint8Array): i32 {

@@ -3,13 +3,13 @@
  * (RSASSA-PSS), RFC 7518 sections 3.3 and 3.5 over RFC 8017 sections 8.1.2 and 8.2.2.
  *
  * Keys: RsaPublicKey.fromComponents (rsa-key.ts). No allocation per verify: hashes, encodings and
- * big-integer work use scratch owned by the key or by this module.
+ * big-integer work use scratch owned by the key or by this module (the first PKCS#1 v1.5 verify
+ * per key and hash builds that key's constants once, see rsa-pkcs1-expectation.ts).
  */
 import { HashAlg, hashLength, isHashAlg } from "./hash";
 import { digestRawInto } from "./sha2";
-import { constantTimeEqualRaw } from "./hmac";
 import { RsaPublicKey } from "./rsa-key";
-import { encodePkcs1v15, verifyPss } from "./rsa-emsa";
+import { verifyPss } from "./rsa-emsa";
 
 export { RsaPublicKey, rsaKeyError, RSA_MIN_MODULUS_BITS, RSA_MAX_MODULUS_BITS } from "./rsa-key";
 
@@ -18,17 +18,15 @@ const messageHash = new StaticArray<u8>(64);
 /**
  * RSASSA-PKCS1-V1_5-VERIFY (RFC 8017 section 8.2.2): s^e mod n must equal, byte for byte, the
  * EMSA-PKCS1-v1_5 encoding of Hash(message). Encode-and-compare, never parse (no BER leniency,
- * no trailing garbage; see "Bleichenbacher 2006" / CVE-2006-4339).
+ * no trailing garbage; see "Bleichenbacher 2006" / CVE-2006-4339); the comparison is done on
+ * the integers, in a form that saves one Montgomery product (RsaPublicKey.pkcs1v15Matches).
  */
 export function rsaPkcs1v15Verify(key: RsaPublicKey, alg: HashAlg, message: Uint8Array, signature: Uint8Array): bool {
   if (!isHashAlg(alg)) return false;
-  if (!key.publicOperation(signature.dataStart, signature.length)) return false;
+  if (signature.length != key.modulusLength) return false;
   const hash = changetype<usize>(messageHash);
   digestRawInto(alg, message.dataStart, message.length, hash);
-  const expected = changetype<usize>(key.expectedMessage);
-  if (!encodePkcs1v15(alg, hash, expected, key.modulusLength)) return false;
-  // Everything compared is public; constant time is not needed but costs nothing here.
-  return constantTimeEqualRaw(changetype<usize>(key.encodedMessage), expected, key.modulusLength);
+  return key.pkcs1v15Matches(signature.dataStart, signature.length, alg, hash, hashLength(alg));
 }
 
 /**
