@@ -114,7 +114,7 @@ function releaseProperty(): void {
   if (ptr != 0) __unpin(ptr);
 }
 
-/** The fetched property's bytes, handed to `read` in place (no string decoded), then released. */
+/** Parses an address property straight from the bytes the host handed over (no string decoded), then releases them. */
 function readAddressProperty(path: ArrayBuffer, facts: RequestFacts, source: bool): void {
   if (!fetchProperty(path)) return;
   const cells = changetype<usize>(propertyCells);
@@ -150,8 +150,6 @@ const headerCells = new StaticArray<u32>(2);
 const NAME_METHOD = String.UTF8.encode(":method");
 const NAME_PATH = String.UTF8.encode(":path");
 const NAME_AUTHORITY = String.UTF8.encode(":authority");
-const NAME_FORWARDED_FOR = String.UTF8.encode("x-forwarded-for");
-const NAME_JWT_PAYLOAD = String.UTF8.encode(HEADER_JWT_PAYLOAD);
 
 /**
  * The header names some compiled policy reads, as UTF-8 bytes built once per configuration:
@@ -161,24 +159,31 @@ const NAME_JWT_PAYLOAD = String.UTF8.encode(HEADER_JWT_PAYLOAD);
  */
 class WantedHeaders {
   names: Array<ArrayBuffer> = new Array();
+  /** The same names as strings: a wanted header's name is this string, not a decoded copy. */
+  texts: Array<string> = new Array();
   all: bool = false;
   /** :authority is read by hosts rules and forwarded to the authorizer; otherwise not decoded. */
   authority: bool = false;
   constructor(readonly policies: CompiledPolicies, readonly trustedHops: i32) {
     this.all = policies.custom.length > 0;
     this.authority = this.all || !policies.hosts.isEmpty;
-    for (let i = 0; i < policies.headers.length; i++) this.names.push(String.UTF8.encode(policies.headers[i].name));
-    if (trustedHops > 0 && (!policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty)) this.names.push(NAME_FORWARDED_FOR);
-    if (policies.needsJwt) this.names.push(NAME_JWT_PAYLOAD);
+    for (let i = 0; i < policies.headers.length; i++) this.add(policies.headers[i].name);
+    if (trustedHops > 0 && (!policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty)) this.add("x-forwarded-for");
+    if (policies.needsJwt) this.add(HEADER_JWT_PAYLOAD);
   }
 
-  wants(name: usize, length: usize): bool {
-    if (this.all) return true;
+  private add(name: string): void {
+    this.names.push(String.UTF8.encode(name));
+    this.texts.push(name);
+  }
+
+  /** The header's name if some policy reads it (every name when `all`), else null. */
+  wanted(name: usize, length: usize): string | null {
     const names = this.names;
     for (let i = 0, n = names.length; i < n; i++) {
-      if (sameBytes(name, length, unchecked(names[i]))) return true;
+      if (sameBytes(name, length, unchecked(names[i]))) return unchecked(this.texts[i]);
     }
-    return false;
+    return this.all ? String.UTF8.decodeUnsafe(name, length) : null;
   }
 }
 
@@ -225,8 +230,9 @@ function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
     if (sameBytes(name, keyLength, NAME_METHOD)) facts.method = internMethod(valueAt, valueLength);
     else if (sameBytes(name, keyLength, NAME_PATH)) facts.rawPath = String.UTF8.decodeUnsafe(valueAt, valueLength);
     else if (wanted.authority && sameBytes(name, keyLength, NAME_AUTHORITY)) facts.authority = String.UTF8.decodeUnsafe(valueAt, valueLength);
-    if (!wanted.wants(name, keyLength)) continue;
-    facts.names.push(String.UTF8.decodeUnsafe(name, keyLength));
+    const wantedName = wanted.wanted(name, keyLength);
+    if (wantedName === null) continue;
+    facts.names.push(wantedName);
     facts.values.push(String.UTF8.decodeUnsafe(valueAt, valueLength));
   }
   // The host allocated the buffer through proxy_on_memory_allocate, which pins it.
