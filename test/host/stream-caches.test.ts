@@ -61,6 +61,20 @@ describe('host: stream header map serialization cache', () => {
     expect(parsePairs(core.serializedMap(HeaderMapType.ResponseTrailers)!)).toEqual(trailers);
   });
 
+  it('host: proxy_remove_header_map_value of an absent header leaves the other headers and reports the change', async () => {
+    const host = createProxyWasmHost({ onLog: () => undefined });
+    const plugin = await host.loadPlugin({ name: 'headers', rootId: 'conformance', wasm: testFilter('conformance'), configuration: '', failOpen: false });
+    const stream = host.newFilterChain([plugin]).newStream(INFO);
+    const outcome = await stream.requestHeaders(withAction('headers', [['x-keep', 'yes']]), true);
+    stream.complete(COMPLETION);
+    expect(outcome.action).toBe('continue');
+    if (outcome.action !== 'continue') return;
+    expect(header(outcome.headers, 'x-keep')).toBe('yes');
+    expect(header(outcome.headers, 'x-remove')).toBeUndefined();
+    expect(outcome.routeCacheCleared).toBe(true);
+    await host.close();
+  });
+
   it('host: proxy_get_header_map_pairs answers no serialization for a map the stream does not have', () => {
     expect(stream().serializedMap(HeaderMapType.ResponseHeaders)).toBeNull();
   });

@@ -62,14 +62,21 @@ function modified(h: PluginVm, type: number): void {
 }
 
 export function headerImports(h: PluginVm): ImportModule {
-  const mutableMap = (type: number): MutablePair[] | number => {
+  /** The map a write may change (not yet copied for writing), or the WasmResult refusing the write. */
+  const writableMap = (type: number): HeaderList | number => {
     const found = readableMap(h, type);
     if (typeof found === 'number') return found;
     // http call response maps are read-only; stream maps are not writable in proxy_on_log.
     if (type > HeaderMapType.ResponseTrailers) return WasmResult.BadArgument;
     const stream = h.context()?.stream;
     if (stream === undefined || !stream.headersMutable(type)) return WasmResult.BadArgument;
-    return stream.mutableHeaderMap(type) ?? WasmResult.BadArgument;
+    return found;
+  };
+  /** The stream's own copy of the map, for writing in place (copied from the embedder's list on first write). */
+  const mutableMap = (type: number): MutablePair[] | number => {
+    const writable = writableMap(type);
+    if (typeof writable === 'number') return writable;
+    return h.context()?.stream?.mutableHeaderMap(type) ?? WasmResult.BadArgument;
   };
   return {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
@@ -108,12 +115,20 @@ export function headerImports(h: PluginVm): ImportModule {
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
-      const map = mutableMap(u32(type));
-      if (typeof map === 'number') return map;
+      type = u32(type);
+      const found = writableMap(type);
+      if (typeof found === 'number') return found;
       const key = readString(h.vm, keyPtr, keySize)?.toLowerCase();
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
-      for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
-      modified(h, u32(type));
+      // Removing an absent header changes nothing, so the stream's map is not copied for writing
+      // (filters commonly strip headers that are rarely present). It is still reported as a
+      // modification, as it always was here, so the route-cache outcome does not change.
+      if (headerValue(found, key) !== undefined) {
+        const map = mutableMap(type);
+        if (typeof map === 'number') return map;
+        for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+      }
+      modified(h, type);
       return WasmResult.Ok;
     },
     // envoy:context.cc getHeaderMapPairs: an unavailable map reads as empty (Ok).

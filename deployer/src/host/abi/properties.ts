@@ -6,7 +6,7 @@
  */
 import type { ConnectionInfo, HeaderList, ListenerDirection } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
-import type { FilterState, StreamFacts } from '../context.js';
+import type { FilterState, StreamBinding, StreamFacts } from '../context.js';
 import type { ImportModule } from '../vm.js';
 import { WasmResult } from './constants.js';
 import { u32 } from './memory.js';
@@ -239,7 +239,9 @@ function finalValue(h: PluginVm, attr: Attr): PropertyValue | undefined {
   }
 }
 
-function topLevel(h: PluginVm, name: string, facts: StreamFacts | undefined, state: FilterState | undefined): Attr | undefined {
+/** `stream` is read for its filter state only where a path needs it (the stream creates it on first use). */
+function topLevel(h: PluginVm, name: string, stream: StreamBinding | undefined): Attr | undefined {
+  const facts = stream?.facts;
   switch (name) {
     case 'plugin_name': return str(h.spec.name);
     case 'plugin_root_id': return str(h.spec.rootId);
@@ -259,10 +261,10 @@ function topLevel(h: PluginVm, name: string, facts: StreamFacts | undefined, sta
       case 'connection_id': return uint64(facts.info.connection.id);
       case 'cluster_name': return optStr(facts.completion?.clusterName);
       case 'route_name': return optStr(facts.completion?.routeName);
-      case 'filter_state': return { kind: 'filter_state', state };
+      case 'filter_state': return { kind: 'filter_state', state: stream?.filterState };
     }
   }
-  const entry = state?.get(FILTER_STATE_PREFIX + name);
+  const entry = stream?.filterState.get(FILTER_STATE_PREFIX + name);
   return entry === undefined ? undefined : bytesAttr(entry.value);
 }
 
@@ -278,7 +280,7 @@ function pathSegments(path: string): readonly string[] {
 
 function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
   const stream = h.context()?.stream;
-  let attr = topLevel(h, parts[0]!, stream?.facts, stream?.filterState);
+  let attr = topLevel(h, parts[0]!, stream);
   for (let i = 1; i < parts.length && attr !== undefined; i++) attr = member(h, attr, parts[i]!);
   if (attr === undefined) return WasmResult.NotFound;
   return finalValue(h, attr) ?? WasmResult.SerializationFailure;
