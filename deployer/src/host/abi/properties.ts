@@ -376,7 +376,7 @@ export function propertyImports(h: PluginVm): ImportModule {
       if (pathBytes === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
       const stream = h.context()?.stream;
       if (stream === undefined) return WasmResult.NotFound;
-      const path = decoder.decode(pathBytes);
+      const path = decodeMostlyAscii(pathBytes, decoder); // short ASCII names skip TextDecoder
       const key = FILTER_STATE_PREFIX + path;
       const existing = stream.filterState.get(key);
       if (existing !== undefined && existing.readOnly) return WasmResult.BadArgument;
