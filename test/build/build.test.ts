@@ -27,7 +27,7 @@ describe('build: filters', () => {
     // The "name" custom section is what gives traps readable stack frames.
     expect(WebAssembly.Module.customSections(new WebAssembly.Module(bytes), 'name').length).toBe(1);
     expect((await readFile(built!.path.replace(/\.wasm$/, '.wat'), 'utf8'))).toContain('(module');
-  });
+  }, 120_000);
 
   it('build: a release build is optimized, reports its sha256 and ABI version', async () => {
     const [release] = await buildFilters({ root: repoRoot, filters: ['example'], outDir });
@@ -35,7 +35,7 @@ describe('build: filters', () => {
     expect(release!.size).toBeLessThan(debug!.size);
     expect(release!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(release!.abiVersion).toBe('0_2_1');
-  });
+  }, 120_000);
 });
 
 /** True when the module validates with every binaryen feature except SIMD. */

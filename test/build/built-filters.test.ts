@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverFilters } from '../../deployer/src/build/filters.js';
+import { dataSegmentCount } from '../../deployer/src/build/pack-static-data.js';
 import { builtFilter, repoRoot } from '../setup/paths.js';
 
 // Compiled by the global setup (test/setup/build-wasm.ts), which records compile errors instead
@@ -32,5 +33,12 @@ describe('build: every filter under filters/', () => {
       expect(allowedImportModules.has(entry.module), `${name} imports ${entry.module}.${entry.name}`).toBe(true);
       if (entry.module === 'env') expect(entry.name, `${name} imports env.${entry.name}, which Envoy does not provide`).toMatch(/^proxy_/);
     }
+  });
+
+  it.each(filters)('build: %s.wasm has its static data packed (few data segments, unpacked by _initialize)', (name) => {
+    // The AS compiler emits one segment per string literal (~900 for jwt-auth); the post-link
+    // step (deployer/src/build/pack-static-data.ts) leaves the packed blob and at most a few
+    // far-away segments.
+    expect(dataSegmentCount(readFileSync(builtFilter(name)))).toBeLessThanOrEqual(3);
   });
 });

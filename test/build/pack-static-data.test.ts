@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import binaryen from 'binaryen';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileEntry } from '../../deployer/src/build/filters.js';
+import { compileEntry, profilePacksStaticData } from '../../deployer/src/build/filters.js';
 import { clusterSegments, packStaticData } from '../../deployer/src/build/pack-static-data.js';
 import { decodeStaticData, encodeStaticData } from '../../deployer/src/build/static-data-codec.js';
 import { inspectModule } from '../../deployer/src/inspect/inspect.js';
@@ -161,4 +161,24 @@ describe('build: packStaticData', () => {
     expect(built.size).toBeLessThan(plain.length);
     expect(built.abiVersion).toBe('0_2_1');
   }, 120_000);
+});
+
+describe('build: packStaticData in asconfig.json', () => {
+  it.each([
+    { profile: 'release', packs: true },
+    { profile: 'portable', packs: true },
+    { profile: 'debug', packs: false },
+  ] as const)('build: the $profile profile packs static data: $packs', async ({ profile, packs }) => {
+    expect(await profilePacksStaticData(repoRoot, profile)).toBe(packs);
+  });
+
+  it('build: a packStaticData that is not a boolean is refused, naming the value', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'wasmesh-asconfig-'));
+    try {
+      await writeFile(path.join(root, 'asconfig.json'), JSON.stringify({ targets: { release: { packStaticData: 'yes' } } }));
+      await expect(profilePacksStaticData(root, 'release')).rejects.toThrow(/targets\.release\.packStaticData is "yes", expected true or false/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -95,8 +95,8 @@ export interface CompileEntryOptions {
   readonly extraArgs?: readonly string[];
   /**
    * Post-link: pack the static data into one compact segment unpacked by `_initialize`
-   * (pack-static-data.ts). Default: on for release and portable, off for debug (whose .wat and
-   * names should show the segments as the compiler laid them out).
+   * (pack-static-data.ts). Default: the profile's `packStaticData` in asconfig.json (on for
+   * release and portable; off for debug, whose .wat should show the segments as compiled).
    */
   readonly packStaticData?: boolean;
 }
@@ -126,7 +126,7 @@ export async function compileEntry(options: CompileEntryOptions): Promise<BuiltF
     process.chdir(cwd);
   }
   let bytes: Uint8Array = await readFile(options.outFile);
-  if (options.packStaticData ?? options.profile !== 'debug') {
+  if (options.packStaticData ?? await profilePacksStaticData(options.root, options.profile)) {
     // Imported on use, like the compiler: it loads binaryen.
     const { packStaticData } = await import('./pack-static-data.js');
     const result = packStaticData(bytes);
@@ -136,6 +136,18 @@ export async function compileEntry(options: CompileEntryOptions): Promise<BuiltF
     }
   }
   return describeModule(options.name, options.outFile, bytes);
+}
+
+/**
+ * The `packStaticData` flag of a target in asconfig.json — a wasmesh key beside asc's own
+ * (asc ignores keys it does not know), so the build settings of a profile live in one file.
+ */
+export async function profilePacksStaticData(root: string, profile: BuildProfile): Promise<boolean> {
+  const file = path.join(root, 'asconfig.json');
+  const config = JSON.parse(await readFile(file, 'utf8')) as { readonly targets?: Readonly<Record<string, { readonly packStaticData?: unknown }>> };
+  const value = config.targets?.[profile]?.packStaticData ?? false;
+  if (typeof value !== 'boolean') throw new Error(`${file}: targets.${profile}.packStaticData is ${JSON.stringify(value)}, expected true or false`);
+  return value;
 }
 
 export function describeModule(name: string, file: string, bytes: Uint8Array): BuiltFilter {

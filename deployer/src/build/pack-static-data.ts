@@ -62,6 +62,16 @@ export function clusterSegments(segments: readonly StaticSegment[]): StaticSegme
   return clusters;
 }
 
+/** How many data segments a module has (for reports and tests). */
+export function dataSegmentCount(bytes: Uint8Array): number {
+  const module = binaryen.readBinary(bytes);
+  try {
+    return (module as unknown as DataSegmentModule).getNumDataSegments();
+  } finally {
+    module.dispose();
+  }
+}
+
 const payloadOf = (cluster: readonly StaticSegment[]): number => cluster.reduce((sum, s) => sum + s.data.length, 0);
 
 /**
