@@ -240,14 +240,18 @@ export function montSqrPairSimd(out: usize, w: usize, n: i32, n0inv: u32): void 
     const crossCount = (i >> 1) - first + 1;
     let p = start;
     let q = qStart;
+    let ab0 = i64x2.splat(0), ab1 = i64x2.splat(0), mn0 = i64x2.splat(0), mn1 = i64x2.splat(0);
+    // Whole vectors of the cross run, fused with the quotient run's (which is longer and starts
+    // at the same j): one loop, shared pointers.
     const crossEnd = start + (<usize>(crossCount & ~3) << 2);
-    let ab0 = i64x2.splat(0), ab1 = i64x2.splat(0);
     while (p < crossEnd) {
-      const x = v128.load(p);
-      let y = v128.load(q, 4);
+      const x = v128.load(p), xm = v128.load(p, REGION);
+      let y = v128.load(q, 4), yn = v128.load(q, REGION + 4);
       ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
-      y = v128.load(q);
+      mn0 = i64x2.add(mn0, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      y = v128.load(q); yn = v128.load(q, REGION);
       ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      mn1 = i64x2.add(mn1, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
       p += 16; q += 16;
     }
     const tail = crossCount & 3;
@@ -258,11 +262,8 @@ export function montSqrPairSimd(out: usize, w: usize, n: i32, n0inv: u32): void 
       y = v128.load(q);
       ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
     }
-    // Quotient terms over [first, last], rounded up to 4: m[j] is still zero for j ≥ i.
-    p = start;
-    q = qStart;
+    // The rest of the quotient run over [first, last], rounded up to 4: m[j] is still zero for j ≥ i.
     const end = start + (<usize>((last - first + 4) & ~3) << 2);
-    let mn0 = i64x2.splat(0), mn1 = i64x2.splat(0);
     while (p < end) {
       const xm = v128.load(p, REGION);
       let yn = v128.load(q, REGION + 4);
