@@ -5,7 +5,7 @@
  * All integers little-endian.
  */
 import type { HeaderList } from '../api.js';
-import { nonAsciiBytes, writeAscii, writeU32 } from './utf8.js';
+import { decodeMostlyAscii, nonAsciiBytes, writeAscii, writeU32 } from './utf8.js';
 
 const decoder = new TextDecoder();
 
@@ -131,9 +131,10 @@ export function parsePairs(bytes: Uint8Array): MutablePair[] {
     const keyLen = view.getUint32(4 + i * 8, true);
     const valueLen = view.getUint32(8 + i * 8, true);
     if (data + keyLen + valueLen + 2 > bytes.length) throw new PairsFormatError(`pair ${i} (key ${keyLen} bytes, value ${valueLen} bytes) runs past the ${bytes.length}-byte buffer`);
-    const key = decoder.decode(bytes.subarray(data, data + keyLen));
+    // Names and most values are short ASCII: decoded without TextDecoder (same result).
+    const key = decodeMostlyAscii(bytes.subarray(data, data + keyLen), decoder);
     data += keyLen + 1;
-    const value = decoder.decode(bytes.subarray(data, data + valueLen));
+    const value = decodeMostlyAscii(bytes.subarray(data, data + valueLen), decoder);
     data += valueLen + 1;
     pairs[i] = [key, value];
   }
