@@ -8,6 +8,8 @@
  * Options: --requests <n> (default 200000), --rounds <n> (default 5), --wasm <file> (another
  * build, e.g. a private or older one), --json <file> (output path), --filter-only (skip the
  * through-host rows: a quicker A/B loop when comparing builds).
+ * Requests run on established connections (one per peer); the "new conn per request" rows show
+ * the cost without the filter's per-connection cache.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -65,11 +67,18 @@ function policies(count: number): unknown[] {
 
 interface BenchRequest { readonly info: StreamInfo; readonly headers: HeaderList }
 
-function request(peer: string, principal: string | undefined, method: string, requestPath: string, authority: string, extra: HeaderList = []): BenchRequest {
+/**
+ * Each peer has its own downstream connection (`connection`: its Envoy connection id): the
+ * filter caches connection facts by that id, so requests from different peers must never share
+ * one. The main rows replay the mix on these established connections (keep-alive / HTTP/2, the
+ * usual inbound sidecar traffic); the "new connection per request" row gives every request a
+ * fresh id, the worst case.
+ */
+function request(connection: number, peer: string, principal: string | undefined, method: string, requestPath: string, authority: string, extra: HeaderList = []): BenchRequest {
   return {
     info: {
       connection: {
-        id: 1, sourceAddress: peer, sourcePort: 40000, destinationAddress: '10.0.0.2', destinationPort: 8001,
+        id: connection, sourceAddress: peer, sourcePort: 40000, destinationAddress: '10.0.0.2', destinationPort: 8001,
         ...(principal ? { tls: { peerCertificate: { uriSans: [principal], dnsSans: [], subject: '' } } } : {}),
       },
       protocol: 'HTTP/1.1',
@@ -80,12 +89,12 @@ function request(peer: string, principal: string | undefined, method: string, re
 }
 
 const REQUESTS_MIX: readonly BenchRequest[] = [
-  request('10.1.2.3', 'spiffe://cluster.local/ns/team-3/sa/svc-3', 'POST', '/api/v0/items-3/42?x=1', 'svc-3.example.com'),
-  request('10.4.0.9', undefined, 'GET', '/api/v1/items-4/7', 'svc-4.example.com', [['x-tenant', 'shared-blue']]),
-  request('192.168.7.1', undefined, 'GET', '/v7/abc/details', 'svc-7.example.com:8080'),
-  request('172.16.0.1', 'spiffe://cluster.local/ns/ops-east/sa/bot', 'DELETE', '/admin/../admin/users', 'admin.example.com'),
-  request('10.99.0.1', 'spiffe://cluster.local/ns/team-9/sa/batch-7', 'GET', '/static/9/site.css', 'x.team-9.internal'),
-  request('2001:db8:1::5', undefined, 'HEAD', '/exact/path/1', 'svc-1.example.com'),
+  request(1, '10.1.2.3', 'spiffe://cluster.local/ns/team-3/sa/svc-3', 'POST', '/api/v0/items-3/42?x=1', 'svc-3.example.com'),
+  request(2, '10.4.0.9', undefined, 'GET', '/api/v1/items-4/7', 'svc-4.example.com', [['x-tenant', 'shared-blue']]),
+  request(3, '192.168.7.1', undefined, 'GET', '/v7/abc/details', 'svc-7.example.com:8080'),
+  request(4, '172.16.0.1', 'spiffe://cluster.local/ns/ops-east/sa/bot', 'DELETE', '/admin/../admin/users', 'admin.example.com'),
+  request(5, '10.99.0.1', 'spiffe://cluster.local/ns/team-9/sa/batch-7', 'GET', '/static/9/site.css', 'x.team-9.internal'),
+  request(6, '2001:db8:1::5', undefined, 'HEAD', '/exact/path/1', 'svc-1.example.com'),
 ];
 
 
@@ -180,8 +189,11 @@ class StubHost {
     const c = request.info.connection;
     const port = new Uint8Array(8);
     new DataView(port.buffer).setBigInt64(0, BigInt(c.destinationPort), true);
+    const connectionId = new Uint8Array(8);
+    new DataView(connectionId.buffer).setBigUint64(0, BigInt(c.id), true);
     const properties = new Map<string, Uint8Array>([
       ['plugin_root_id', encoder.encode('rbac')],
+      ['connection\0id', connectionId],
       ['source\0address', encoder.encode(c.sourceAddress.includes(':') ? `[${c.sourceAddress}]:${c.sourcePort}` : `${c.sourceAddress}:${c.sourcePort}`)],
       ['destination\0address', encoder.encode(`${c.destinationAddress}:${c.destinationPort}`)],
       ['destination\0port', port],
@@ -191,9 +203,19 @@ class StubHost {
     return { headers, properties };
   }
 
-  run(prepared: { headers: Uint8Array; properties: Map<string, Uint8Array> }, headerCount: number): void {
+  /**
+   * One request. `newConnectionId`: the request arrives on a connection never seen before (its
+   * id is rewritten in place, above every id the mix uses), so no connection fact is cached.
+   */
+  run(prepared: { headers: Uint8Array; properties: Map<string, Uint8Array> }, headerCount: number, newConnectionId = 0): void {
     this.headers = prepared.headers;
     this.properties = prepared.properties;
+    if (newConnectionId > 0) {
+      const id = prepared.properties.get('connection\0id')!;
+      const view = new DataView(id.buffer, id.byteOffset, 8);
+      view.setUint32(0, newConnectionId >>> 0, true);
+      view.setUint32(4, Math.floor(newConnectionId / 2 ** 32), true);
+    }
     const id = this.nextContext++;
     this.call('proxy_on_context_create', id, 1);
     this.call('proxy_on_request_headers', id, headerCount, 1);
@@ -203,13 +225,15 @@ class StubHost {
   }
 }
 
-function filterOnlyMicros(count: number): number {
+/** `newConnections`: every request on a fresh connection id (the cache-miss worst case). */
+function filterOnlyMicros(count: number, newConnections = false): number {
   const module = new WebAssembly.Module(readFileSync(wasmFile));
   const stub = new StubHost(module, JSON.stringify({ pathNormalization: 'MERGE_SLASHES', policies: policies(count) }));
   const prepared = REQUESTS_MIX.map((r) => ({ p: stub.prepare(r), n: r.headers.length }));
+  let nextConnection = 1_000;
   const round = (n: number): number => {
     const cpu = process.cpuUsage();
-    for (let i = 0; i < n; i++) { const r = prepared[i % prepared.length]!; stub.run(r.p, r.n); }
+    for (let i = 0; i < n; i++) { const r = prepared[i % prepared.length]!; stub.run(r.p, r.n, newConnections ? nextConnection++ : 0); }
     const used = process.cpuUsage(cpu);
     return (used.user + used.system) / n;
   };
@@ -286,11 +310,17 @@ async function hostRows(): Promise<{ rows: Row[]; growth: number }> {
 
 async function main(): Promise<void> {
   const host = FILTER_ONLY ? null : await hostRows();
-  const filterOnly = { zero: filterOnlyMicros(0), ten: filterOnlyMicros(10), hundred: filterOnlyMicros(100) };
+  const filterOnly = {
+    zero: filterOnlyMicros(0), ten: filterOnlyMicros(10), hundred: filterOnlyMicros(100),
+    tenNew: filterOnlyMicros(10, true), hundredNew: filterOnlyMicros(100, true),
+  };
   const filterOnlyRows = [
     { case: 'filter only, 0 policies', microsPerRequest: filterOnly.zero, target: null, meetsTarget: null },
     { case: 'filter only, 10 policies', microsPerRequest: filterOnly.ten, target: 5, meetsTarget: filterOnly.ten <= 5 },
     { case: 'filter only, 100 policies', microsPerRequest: filterOnly.hundred, target: 15, meetsTarget: filterOnly.hundred <= 15 },
+    // Worst case, not the target's: no request reuses a connection (so no cached connection facts).
+    { case: '10, new conn per request', microsPerRequest: filterOnly.tenNew, target: null, meetsTarget: null },
+    { case: '100, new conn per request', microsPerRequest: filterOnly.hundredNew, target: null, meetsTarget: null },
   ];
   const filterOnlyGrowth = filterOnly.hundred / filterOnly.ten;
   const size = statSync(wasmFile).size;
@@ -302,7 +332,7 @@ async function main(): Promise<void> {
     }
     console.log(`growth 10 → 100 policies: ×${host.growth.toFixed(2)} for ×10 policies (${host.growth < 10 ? 'sub-linear' : 'NOT sub-linear'})`);
   }
-  console.log('\nfilter only (minimal in-bench host, pre-serialized headers/properties)');
+  console.log('\nfilter only (minimal in-bench host, pre-serialized headers/properties; requests on established connections unless noted)');
   for (const r of filterOnlyRows) {
     console.log(`${r.case.padEnd(26)} ${r.microsPerRequest.toFixed(2).padStart(8)} µs  ${(r.target === null ? '-' : `≤ ${r.target}`).padStart(6)}  ${r.meetsTarget === null ? '-' : r.meetsTarget ? 'yes' : 'NO'}`);
   }

@@ -15,6 +15,7 @@ import {
   WasmResultValues, get_buffer_bytes, get_header_map_pairs, HeaderMapTypeValues, log, registerRootContext,
   proxy_set_effective_context, send_local_response, stream_context,
 } from "@solo-io/proxy-runtime/assembly";
+import { ConnectionCache } from "./connection-facts";
 import { CompiledPolicies, CompiledPolicy, compileErrorMessage, compilePolicies } from "./compiler";
 import { ExtAuthzHttpProvider, RbacConfig, configError, parseRbacConfig } from "./config";
 import { Decision, ShadowOutcome, Verdict, customPolicyToCheck, decideLocally } from "./decision";
@@ -70,6 +71,8 @@ class RbacRoot extends RootContext {
   shadow: ShadowOutcome = new ShadowOutcome();
   /** Reused by every request of this VM (streams run one callback at a time). */
   facts: RequestFacts = new RequestFacts();
+  /** Peer identity and addresses of recently seen connections (read once per connection). */
+  connections: ConnectionCache = new ConnectionCache();
   normalized: NormalizedPath = new NormalizedPath();
   metrics: GlobalMetrics | null = null;
   /** Streams waiting for the authorizer and their http call tokens (few at a time: a list). */
@@ -134,7 +137,7 @@ class RbacStream extends Context {
       log(LogLevelValues.error, "rbac: no valid configuration, denying");
       return reply(403, DETAILS_NO_CONFIG, DENIED_BODY_BYTES);
     }
-    const facts = readRequest(policies, config.remoteIpTrustedHops, root.facts);
+    const facts = readRequest(policies, config.remoteIpTrustedHops, root.connections, root.facts);
     if (!isKnownMethod(facts.method)) {
       increment(metrics.badRequest);
       if (debugEnabled()) log(LogLevelValues.debug, "rbac: method \"" + facts.method + "\" refused (methods are case-sensitive tokens)");

@@ -1,23 +1,21 @@
 /**
- * Everything a policy can look at, read once per request (one header-map fetch, a handful of
- * properties, only those some policy needs) and then matched against every index in one pass.
+ * Everything a policy can look at, read once per request (one header-map fetch; connection
+ * properties once per connection, only those some policy needs) and then matched against every
+ * index in one pass.
  * Property paths and encodings: Envoy attributes (deployer/src/host/README.md, envoy
  * source/extensions/common/wasm/context.cc): segments separated by NUL, ints as 8-byte LE.
  */
 import { JsonValue, parseJson } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
 import { CompiledPolicies } from "./compiler";
-import { IpAddress, addressPart, parseAddressBytes, parseIpInto } from "./cidr";
+import { IpAddress, addressPart, parseIpInto } from "./cidr";
+import { ConnectionCache, needsConnectionFacts, needsSource } from "./connection-facts";
 import { markCandidates } from "./candidates";
 import { MatchSet } from "./match-set";
 import { internMethod } from "./methods";
+import { propertyString } from "./properties";
 import { StringIndex } from "./string-index";
 
-export const PROPERTY_SOURCE_ADDRESS = "source\0address";
-export const PROPERTY_DESTINATION_ADDRESS = "destination\0address";
-export const PROPERTY_DESTINATION_PORT = "destination\0port";
-export const PROPERTY_PEER_URI_SAN = "connection\0uri_san_peer_certificate";
-export const PROPERTY_SNI = "connection\0requested_server_name";
 /** Set by the jwt-auth filter earlier in the chain (a single path segment). */
 export const PROPERTY_JWT_PRINCIPAL = "wasmesh.jwt.principal";
 export const PROPERTY_JWT_PAYLOAD = "wasmesh.jwt.payload";
@@ -44,19 +42,8 @@ export class RequestFacts {
   iss: string | null = null;
   sub: string | null = null;
   payload: JsonValue | null = null;
-  /** What sourceIp/remoteIp/destinationIp point at: parsed in place, never allocated per request. */
-  private readonly sourceAddress: IpAddress = new IpAddress();
+  /** What remoteIp points at when X-Forwarded-For names the client: parsed in place. */
   readonly remoteAddress: IpAddress = new IpAddress();
-  private readonly destinationAddress: IpAddress = new IpAddress();
-
-  /** Parses Envoy's `source.address` bytes (`ip:port`) into sourceIp (null if malformed). */
-  setSource(bytes: usize, length: i32): void {
-    this.sourceIp = parseAddressBytes(bytes, length, this.sourceAddress) ? this.sourceAddress : null;
-  }
-
-  setDestination(bytes: usize, length: i32): void {
-    this.destinationIp = parseAddressBytes(bytes, length, this.destinationAddress) ? this.destinationAddress : null;
-  }
 
   /** Forget the previous request (the object is reused: no per-request allocation of it). */
   reset(): void {
@@ -88,59 +75,9 @@ export class RequestFacts {
   }
 }
 
-@external("env", "proxy_get_property")
-declare function proxy_get_property(path_ptr: usize, path_size: usize, return_ptr: usize, return_size: usize): u32;
-
-const propertyCells = new StaticArray<u32>(2);
-
 /** Encoded once: the runtime's get_property would UTF-8 encode the path on every call. */
-const PATH_SOURCE_ADDRESS = String.UTF8.encode(PROPERTY_SOURCE_ADDRESS);
-const PATH_DESTINATION_ADDRESS = String.UTF8.encode(PROPERTY_DESTINATION_ADDRESS);
-const PATH_DESTINATION_PORT = String.UTF8.encode(PROPERTY_DESTINATION_PORT);
-const PATH_PEER_URI_SAN = String.UTF8.encode(PROPERTY_PEER_URI_SAN);
-const PATH_SNI = String.UTF8.encode(PROPERTY_SNI);
 const PATH_JWT_PRINCIPAL = String.UTF8.encode(PROPERTY_JWT_PRINCIPAL);
 const PATH_JWT_PAYLOAD = String.UTF8.encode(PROPERTY_JWT_PAYLOAD);
-
-/** The property's bytes as (pointer, length) in propertyCells; false when the host has none. */
-function fetchProperty(path: ArrayBuffer): bool {
-  const cells = changetype<usize>(propertyCells);
-  if (proxy_get_property(changetype<usize>(path), path.byteLength, cells, cells + 4) != 0) return false;
-  return load<u32>(cells) != 0 || load<u32>(cells + 4) == 0;
-}
-
-function releaseProperty(): void {
-  const ptr = <usize>load<u32>(changetype<usize>(propertyCells));
-  if (ptr != 0) __unpin(ptr);
-}
-
-/** Parses an address property straight from the bytes the host handed over (no string decoded), then releases them. */
-function readAddressProperty(path: ArrayBuffer, facts: RequestFacts, source: bool): void {
-  if (!fetchProperty(path)) return;
-  const cells = changetype<usize>(propertyCells);
-  const bytes = <usize>load<u32>(cells);
-  const length = <i32>load<u32>(cells + 4);
-  if (source) facts.setSource(bytes, length);
-  else facts.setDestination(bytes, length);
-  releaseProperty();
-}
-
-function propertyString(path: ArrayBuffer): string | null {
-  if (!fetchProperty(path)) return null;
-  const cells = changetype<usize>(propertyCells);
-  const value = String.UTF8.decodeUnsafe(<usize>load<u32>(cells), <usize>load<u32>(cells + 4));
-  releaseProperty();
-  return value;
-}
-
-/** An int64 property (Envoy serializes integers as 8 bytes little-endian); -1 when absent. */
-function propertyInt(path: ArrayBuffer): i64 {
-  if (!fetchProperty(path)) return -1;
-  const cells = changetype<usize>(propertyCells);
-  const value = load<u32>(cells + 4) == 8 ? load<i64>(<usize>load<u32>(cells)) : -1;
-  releaseProperty();
-  return value;
-}
 
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
@@ -239,24 +176,23 @@ function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
   __unpin(base);
 }
 
-/** Reads the request headers and the connection facts the compiled policies need into `facts`. */
-export function readRequest(policies: CompiledPolicies, trustedHops: i32, facts: RequestFacts): RequestFacts {
+/**
+ * Reads the request headers, and the connection facts the compiled policies need (from the
+ * per-connection cache: see connection-facts.ts), into `facts`.
+ */
+export function readRequest(policies: CompiledPolicies, trustedHops: i32, connections: ConnectionCache, facts: RequestFacts): RequestFacts {
   facts.reset();
   readHeaders(facts, wantedFor(policies, trustedHops));
-  if (policies.needsPrincipal) facts.uriSan = propertyString(PATH_PEER_URI_SAN);
-  const needsSource = !policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty;
-  if (needsSource) {
-    readAddressProperty(PATH_SOURCE_ADDRESS, facts, true);
-    facts.remoteIp = remoteAddress(facts, trustedHops);
+  if (needsConnectionFacts(policies)) {
+    const connection = connections.lookup(policies);
+    facts.uriSan = connection.uriSan;
+    facts.sourceIp = connection.sourceIp;
+    facts.destinationIp = connection.destinationIp;
+    facts.destinationPort = connection.destinationPort;
+    facts.sni = connection.sni;
+    // The remote address may come from this request's X-Forwarded-For: never cached.
+    if (needsSource(policies)) facts.remoteIp = remoteAddress(facts, trustedHops);
   }
-  if (!policies.destinationIps.isEmpty) {
-    readAddressProperty(PATH_DESTINATION_ADDRESS, facts, false);
-  }
-  if (!policies.ports.isEmpty) {
-    const port = propertyInt(PATH_DESTINATION_PORT);
-    if (port >= 0 && port <= 65535) facts.destinationPort = <i32>port;
-  }
-  if (!policies.sni.isEmpty) facts.sni = propertyString(PATH_SNI);
   if (policies.needsJwt) readJwt(facts);
   return facts;
 }
