@@ -154,7 +154,7 @@ export function parseJws(token: string): Jws | null {
   jws.header = header;
   jws.payload = payload;
   jws.payloadSegment = payloadSegment;
-  // base64UrlDecode returns a fresh, exactly sized array: its buffer is the payload's UTF-8.
+  // base64UrlDecodeAscii returns a fresh, exactly sized array: its buffer is the payload's UTF-8.
   jws.payloadUtf8 = payloadBytes.buffer;
   jws.signingInput = ascii.subarray(0, secondDot);
   jws.signature = signature;
