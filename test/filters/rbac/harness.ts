@@ -25,6 +25,8 @@ export interface RequestSpec {
   readonly sni?: string;
   /** Verified JWT payload, handed over as the jwt-auth filter does (header fallback). */
   readonly jwt?: Readonly<Record<string, unknown>>;
+  /** Envoy `connection.id` of the downstream connection; absent = a connection never used before. */
+  readonly connection?: number;
 }
 
 export interface DecisionCase {
@@ -86,7 +88,7 @@ export function connectionFor(request: RequestSpec): ConnectionInfo {
       ...(request.sni !== undefined ? { requestedServerName: request.sni } : {}),
     }
     : undefined;
-  return { id: connectionId++, sourceAddress, sourcePort, destinationAddress, destinationPort, ...(tls ? { tls } : {}) };
+  return { id: request.connection ?? connectionId++, sourceAddress, sourcePort, destinationAddress, destinationPort, ...(tls ? { tls } : {}) };
 }
 
 export function headersFor(request: RequestSpec): HeaderList {
