@@ -6,9 +6,10 @@
  * Why it is safe for Envoy's runtimes (V8, wasmtime, WAMR): the result uses only wasm MVP
  * instructions (byte loads/stores, loops) — no bulk-memory `memory.init` — plus one mutable
  * global, so it validates wherever the input did. proxy-wasm hosts call `_initialize` before any
- * other export (proxy-wasm-cpp-host src/wasm.cc, WasmBase::startVm), and the AS start code that
- * `_initialize` runs is the first reader of static data; unpacking before it leaves linear
- * memory exactly as the original segments would have, so nothing downstream can tell.
+ * other export (proxy-wasm-cpp-host src/wasm.cc: WasmBase::initialize → startVm; a VM cloned
+ * as an already-instantiated module is not started again and inherits the unpacked memory),
+ * and the AS start code that `_initialize` runs is the first reader of static data;
+ * unpacking before it leaves linear memory exactly as the original segments would have.
  *
  * Layout: the blob is an active segment placed at the top of the initial memory, above every
  * other segment — memory that before the start code runs belongs to nobody (it becomes shadow
