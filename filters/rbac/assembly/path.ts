@@ -82,10 +82,16 @@ export function normalizePath(raw: string, mode: i32, out: NormalizedPath): bool
   const withoutFragment = hash < 0 ? raw : raw.substring(0, hash);
   const question = withoutFragment.indexOf("?");
   const pathPart = question < 0 ? withoutFragment : withoutFragment.substring(0, question);
-  const query = question < 0 ? "" : withoutFragment.substring(question);
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c < 0x20 || c == 0x7f) return fail("path contains control character 0x" + c.toString(16));
+  }
+  // The common case after a plain path: a query on an already normal path. Matched without the
+  // query, forwarded exactly as received — no query substring, no re-concatenation.
+  if (hash < 0 && alreadyNormal(pathPart, mode)) {
+    out.path = pathPart;
+    out.forward = raw;
+    return true;
   }
   // Percent-encoding of the path is validated: "%00" and malformed escapes are refused (the
   // query is the application's business; it never takes part in matching).
@@ -98,6 +104,7 @@ export function normalizePath(raw: string, mode: i32, out: NormalizedPath): bool
     if (hi == 0 && lo == 0) return fail("path contains %00");
     i += 2;
   }
+  const query = question < 0 ? "" : withoutFragment.substring(question);
   if (mode == PathNormalization.None) return out.set(pathPart, query);
   let path = decodeEscapes(pathPart, mode == PathNormalization.DecodeAndMergeSlashes);
   path = backslashesToSlashes(path);
@@ -138,24 +145,57 @@ function decodeEscapes(path: string, slashes: bool): string {
   return copied == 0 ? path : out + path.substring(copied);
 }
 
-/** RFC 3986 §5.2.4 on an absolute path; ".." above the root stays at the root. */
+/** Output of removeDotSegments, reused (grown when a longer path comes). */
+let dotScratch = new StaticArray<u16>(256);
+
+/**
+ * RFC 3986 §5.2.4 on an absolute path; ".." above the root stays at the root. The segments are
+ * written into a reused buffer as they are kept (a ".." truncates back to the previous "/"),
+ * so the result is the only allocation — not one string per segment plus a list and a join.
+ * The output is never longer than the input: each kept segment comes with its own "/", and a
+ * final "." or ".." leaves at most that "/".
+ */
 export function removeDotSegments(path: string): string {
   if (path.indexOf("/.") < 0) return path;
-  const segments = path.substring(1).split("/");
-  const out = new Array<string>();
-  const last = segments.length - 1;
-  for (let i = 0; i <= last; i++) {
-    const segment = segments[i];
-    if (segment == ".") {
-      if (i == last) out.push("");
-    } else if (segment == "..") {
-      if (out.length > 0) out.pop();
-      if (i == last) out.push("");
-    } else {
-      out.push(segment);
+  const length = path.length;
+  if (dotScratch.length < length) dotScratch = new StaticArray<u16>(length);
+  const buffer = changetype<usize>(dotScratch);
+  const chars = changetype<usize>(path);
+  // The output is "/" + the kept segments joined by "/": `kept` of them (a segment may be empty).
+  store<u16>(buffer, 0x2f);
+  let written = 1;
+  let kept = 0;
+  let start = 1;
+  while (start <= length) {
+    let end = start;
+    while (end < length && load<u16>(chars + (<usize>end << 1)) != 0x2f) end++;
+    const last = end == length;
+    const segmentLength = end - start;
+    const first = segmentLength > 0 ? load<u16>(chars + (<usize>start << 1)) : 0;
+    const dot = segmentLength == 1 && first == 0x2e;
+    const dotDot = segmentLength == 2 && first == 0x2e && load<u16>(chars + (<usize>(start + 1) << 1)) == 0x2e;
+    if (dotDot && kept > 0) {
+      // Drop the last kept segment: back to the "/" before it (the root "/" for the first one).
+      kept--;
+      if (kept == 0) written = 1;
+      else while (load<u16>(buffer + (<usize>(--written) << 1)) != 0x2f) {}
     }
+    if (dot || dotDot) {
+      // A trailing "." or ".." leaves the path ending in "/" (an empty last segment).
+      if (last) written = appendSegment(buffer, written, kept++, chars, start, 0);
+    } else {
+      written = appendSegment(buffer, written, kept++, chars, start, segmentLength);
+    }
+    start = end + 1;
   }
-  return "/" + out.join("/");
+  return String.UTF16.decodeUnsafe(buffer, <usize>written << 1);
+}
+
+/** Appends "/" (unless it is the first segment) and the segment; returns the new length. */
+function appendSegment(buffer: usize, written: i32, kept: i32, chars: usize, start: i32, length: i32): i32 {
+  if (kept > 0) store<u16>(buffer + (<usize>(written++) << 1), 0x2f);
+  memory.copy(buffer + (<usize>written << 1), chars + (<usize>start << 1), <usize>length << 1);
+  return written + length;
 }
 
 function mergeSlashes(path: string): string {
