@@ -16,6 +16,7 @@
  */
 import { CompiledPolicies } from "./compiler";
 import { IpAddress, parseAddressBytes } from "./cidr";
+import { MatchSet } from "./match-set";
 import { fetchProperty, propertyBytes, propertyInt, propertyLength, propertyString, releaseProperty } from "./properties";
 
 /** Encoded once: the runtime's get_property would UTF-8 encode the path on every call. */
@@ -48,6 +49,13 @@ export class ConnectionFacts {
   sourceIp: IpAddress | null = null;
   destinationIp: IpAddress | null = null;
   destinationPort: i32 = -1;
+  /**
+   * The predicates these facts satisfy (principals, namespaces, source and destination IPs, port,
+   * SNI), recorded by the connection's first request and replayed by the next ones: the facts
+   * cannot change on a connection, so neither can what they match.
+   */
+  readonly marks: Array<i32> = new Array();
+  marksRecorded: bool = false;
   /** What sourceIp/destinationIp point at: parsed in place, never allocated per read. */
   private readonly sourceAddress: IpAddress = new IpAddress();
   private readonly destinationAddress: IpAddress = new IpAddress();
@@ -55,6 +63,7 @@ export class ConnectionFacts {
   /** Reads from the host the connection facts `policies` need; the others stay unset. */
   read(policies: CompiledPolicies): void {
     this.policies = policies;
+    this.marksRecorded = false;
     this.uriSan = policies.needsPrincipal ? propertyString(PATH_PEER_URI_SAN) : null;
     this.sourceIp = needsSource(policies) && readAddress(PATH_SOURCE_ADDRESS, this.sourceAddress) ? this.sourceAddress : null;
     this.destinationIp = !policies.destinationIps.isEmpty && readAddress(PATH_DESTINATION_ADDRESS, this.destinationAddress)
@@ -65,6 +74,14 @@ export class ConnectionFacts {
       if (port >= 0 && port <= 65535) this.destinationPort = <i32>port;
     }
     this.sni = policies.sni.isEmpty ? null : propertyString(PATH_SNI);
+  }
+
+  /** Keeps the set's marks so far: the ones these facts made (matched first after the reset). */
+  recordMarks(set: MatchSet): void {
+    const marks = this.marks;
+    marks.length = 0;
+    for (let i = 0, n = set.markedCount; i < n; i++) marks.push(set.markedAt(i));
+    this.marksRecorded = true;
   }
 }
 

@@ -9,7 +9,7 @@ import { JsonValue, parseJson } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
 import { CompiledPolicies } from "./compiler";
 import { IpAddress, addressPart, parseIpInto } from "./cidr";
-import { ConnectionCache, needsConnectionFacts, needsSource } from "./connection-facts";
+import { ConnectionCache, ConnectionFacts, needsConnectionFacts, needsSource } from "./connection-facts";
 import { markCandidates } from "./candidates";
 import { MatchSet } from "./match-set";
 import { internMethod } from "./methods";
@@ -42,6 +42,8 @@ export class RequestFacts {
   iss: string | null = null;
   sub: string | null = null;
   payload: JsonValue | null = null;
+  /** The cache entry the connection facts came from (null when no policy needs any). */
+  connection: ConnectionFacts | null = null;
   /** What remoteIp points at when X-Forwarded-For names the client: parsed in place. */
   readonly remoteAddress: IpAddress = new IpAddress();
 
@@ -59,6 +61,7 @@ export class RequestFacts {
     this.destinationIp = null;
     this.destinationPort = -1;
     this.sni = null;
+    this.connection = null;
     this.iss = null;
     this.sub = null;
     this.payload = null;
@@ -185,6 +188,7 @@ export function readRequest(policies: CompiledPolicies, trustedHops: i32, connec
   readHeaders(facts, wantedFor(policies, trustedHops));
   if (needsConnectionFacts(policies)) {
     const connection = connections.lookup(policies);
+    facts.connection = connection;
     facts.uriSan = connection.uriSan;
     facts.sourceIp = connection.sourceIp;
     facts.destinationIp = connection.destinationIp;
@@ -251,13 +255,10 @@ function readJwt(facts: RequestFacts): void {
  */
 export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, out: MatchSet): void {
   out.reset();
-  policies.principals.match(facts.uriSan, out);
-  policies.namespaces.match(facts.uriSan, out);
+  matchConnection(policies, facts, out);
   policies.requestPrincipals.match(facts.iss, facts.sub, out);
-  policies.sourceIps.match(facts.sourceIp, out);
+  // The remote address may come from this request's X-Forwarded-For: matched per request.
   policies.remoteIps.match(facts.remoteIp, out);
-  policies.destinationIps.match(facts.destinationIp, out);
-  if (facts.destinationPort >= 0 && !policies.ports.isEmpty) policies.ports.match(portText(facts.destinationPort), out);
   const authority = facts.authority;
   if (!policies.hosts.isEmpty && authority.length > 0) {
     policies.hosts.match(authority, out);
@@ -271,13 +272,34 @@ export function matchRequest(policies: CompiledPolicies, facts: RequestFacts, ou
     const value = facts.header(policies.headers[i].name);
     if (value !== null) policies.headers[i].index.match(value, out);
   }
-  const sni = facts.sni;
-  if (sni !== null) policies.sni.match(sni, out);
   const payload = facts.payload;
   if (payload !== null) {
     for (let i = 0; i < policies.claims.length; i++) matchClaim(payload, policies.claims[i].path, policies.claims[i].index, out);
   }
   markCandidates(policies, out);
+}
+
+/**
+ * Marks the predicates the connection's facts satisfy. Matched on the connection's first request
+ * and recorded in its cache entry; later requests on it replay the marks instead of matching
+ * principals, namespaces, CIDRs, port and SNI again. Runs first after the reset, so the marks
+ * made here are exactly the set's first ones.
+ */
+function matchConnection(policies: CompiledPolicies, facts: RequestFacts, out: MatchSet): void {
+  const connection = facts.connection;
+  if (connection === null) return;
+  if (connection.marksRecorded) {
+    out.markAll(connection.marks);
+    return;
+  }
+  policies.principals.match(facts.uriSan, out);
+  policies.namespaces.match(facts.uriSan, out);
+  policies.sourceIps.match(facts.sourceIp, out);
+  policies.destinationIps.match(facts.destinationIp, out);
+  if (facts.destinationPort >= 0 && !policies.ports.isEmpty) policies.ports.match(portText(facts.destinationPort), out);
+  const sni = facts.sni;
+  if (sni !== null) policies.sni.match(sni, out);
+  connection.recordMarks(out);
 }
 
 let lastPort: i32 = -1;
