@@ -139,7 +139,7 @@ export function packStaticData(input: Uint8Array): PackResult {
     (binaryen as unknown as FunctionApi).Function.setBody(startFunction, module.block(null, [module.call(UNPACK_FUNCTION, [], binaryen.none), body], binaryen.none));
 
     if (!module.validate()) throw new Error('packing the static data produced an invalid module');
-    const bytes = module.emitBinary();
+    const bytes = emitLikeTheCompiler(module);
     if (bytes.length >= input.length) return unchanged(`packing would not make it smaller (${bytes.length} ≥ ${input.length} bytes)`);
     return {
       packed: true,
@@ -148,6 +148,34 @@ export function packStaticData(input: Uint8Array): PackResult {
     };
   } finally {
     module.dispose();
+  }
+}
+
+/**
+ * Emits the module the way asc does at -O3: through binaryen's optimized Stack IR. Reading a
+ * binary into binaryen IR turns values left on the wasm stack into `scratch` locals; a plain
+ * emit writes them back as local.set/local.get pairs (+394 bytes on jwt-auth, spread over small
+ * hot getters such as String#charCodeAt), which Stack IR optimization folds back. The settings
+ * are binaryen globals shared with the compiler, so they are restored afterwards.
+ */
+function emitLikeTheCompiler(module: binaryen.Module): Uint8Array {
+  const saved = {
+    optimizeLevel: binaryen.getOptimizeLevel(),
+    shrinkLevel: binaryen.getShrinkLevel(),
+    generateStackIR: binaryen.getGenerateStackIR(),
+    optimizeStackIR: binaryen.getOptimizeStackIR(),
+  };
+  try {
+    binaryen.setOptimizeLevel(3);
+    binaryen.setShrinkLevel(0);
+    binaryen.setGenerateStackIR(true);
+    binaryen.setOptimizeStackIR(true);
+    return module.emitBinary();
+  } finally {
+    binaryen.setOptimizeLevel(saved.optimizeLevel);
+    binaryen.setShrinkLevel(saved.shrinkLevel);
+    binaryen.setGenerateStackIR(saved.generateStackIR);
+    binaryen.setOptimizeStackIR(saved.optimizeStackIR);
   }
 }
 
