@@ -113,14 +113,17 @@ export function normalizePath(raw: string, mode: i32, out: NormalizedPath): bool
   return out.set(path, query);
 }
 
+/** `\` → `/` (Envoy normalize_path treats both as separators). */
 function backslashesToSlashes(path: string): string {
   if (path.indexOf("\\") < 0) return path;
-  const out = new Uint16Array(path.length);
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    out[i] = <u16>(c == 0x5c ? 0x2f : c);
+  const length = path.length;
+  const buffer = scratch(length);
+  const chars = changetype<usize>(path);
+  for (let i = 0; i < length; i++) {
+    const c = unitAt(chars, i);
+    store<u16>(buffer + (<usize>i << 1), c == 0x5c ? 0x2f : c);
   }
-  return String.UTF16.decodeUnsafe(out.dataStart, path.length << 1);
+  return String.UTF16.decodeUnsafe(buffer, <usize>length << 1);
 }
 
 function fail(message: string): bool {
@@ -128,29 +131,52 @@ function fail(message: string): bool {
   return false;
 }
 
-/** Decodes %XX of unreserved characters (and of `/` and `\` when asked); other escapes stay. */
+/**
+ * Decodes %XX of unreserved characters (and of `/` and `\` when asked); other escapes stay.
+ * Every `%` here is followed by two hex digits (normalizePath validated the path first).
+ */
 function decodeEscapes(path: string, slashes: bool): string {
   if (path.indexOf("%") < 0) return path;
-  let out = "";
-  let copied = 0;
-  for (let i = 0; i < path.length; i++) {
-    if (path.charCodeAt(i) != 0x25) continue;
-    const c = (hexValue(path.charCodeAt(i + 1)) << 4) | hexValue(path.charCodeAt(i + 2));
-    if (isUnreserved(c) || (slashes && (c == 0x2f || c == 0x5c))) {
-      out += path.substring(copied, i) + String.fromCharCode(c);
-      copied = i + 3;
+  const length = path.length;
+  const buffer = scratch(length);
+  const chars = changetype<usize>(path);
+  let written = 0;
+  let decodedAny = false;
+  for (let i = 0; i < length; i++) {
+    let c = unitAt(chars, i);
+    if (c == 0x25) {
+      const decoded = (hexValue(unitAt(chars, i + 1)) << 4) | hexValue(unitAt(chars, i + 2));
+      if (isUnreserved(decoded) || (slashes && (decoded == 0x2f || decoded == 0x5c))) {
+        c = <u16>decoded;
+        decodedAny = true;
+        i += 2;
+      }
     }
-    i += 2;
+    store<u16>(buffer + (<usize>(written++) << 1), c);
   }
-  return copied == 0 ? path : out + path.substring(copied);
+  return decodedAny ? String.UTF16.decodeUnsafe(buffer, <usize>written << 1) : path;
 }
 
-/** Output of removeDotSegments, reused (grown when a longer path comes). */
-let dotScratch = new StaticArray<u16>(256);
+// @ts-ignore: decorator
+@inline function unitAt(chars: usize, i: i32): u16 {
+  return load<u16>(chars + (<usize>i << 1));
+}
+
+/**
+ * Where the rewriting steps build their result (one reused buffer, grown for a longer path):
+ * each step's output string is the only allocation it makes. A step never outputs more units
+ * than it reads, and each step's string is made before the next step writes here.
+ */
+let pathScratch = new StaticArray<u16>(256);
+
+function scratch(length: i32): usize {
+  if (pathScratch.length < length) pathScratch = new StaticArray<u16>(length);
+  return changetype<usize>(pathScratch);
+}
 
 /**
  * RFC 3986 §5.2.4 on an absolute path; ".." above the root stays at the root. The segments are
- * written into a reused buffer as they are kept (a ".." truncates back to the previous "/"),
+ * written into the scratch buffer as they are kept (a ".." truncates back to the previous "/"),
  * so the result is the only allocation — not one string per segment plus a list and a join.
  * The output is never longer than the input: each kept segment comes with its own "/", and a
  * final "." or ".." leaves at most that "/".
@@ -158,8 +184,7 @@ let dotScratch = new StaticArray<u16>(256);
 export function removeDotSegments(path: string): string {
   if (path.indexOf("/.") < 0) return path;
   const length = path.length;
-  if (dotScratch.length < length) dotScratch = new StaticArray<u16>(length);
-  const buffer = changetype<usize>(dotScratch);
+  const buffer = scratch(length);
   const chars = changetype<usize>(path);
   // The output is "/" + the kept segments joined by "/": `kept` of them (a segment may be empty).
   store<u16>(buffer, 0x2f);
@@ -198,18 +223,19 @@ function appendSegment(buffer: usize, written: i32, kept: i32, chars: usize, sta
   return written + length;
 }
 
+/** `//` → `/` (Envoy merge_slashes). */
 function mergeSlashes(path: string): string {
   if (path.indexOf("//") < 0) return path;
-  let out = "";
+  const length = path.length;
+  const buffer = scratch(length);
+  const chars = changetype<usize>(path);
+  let written = 0;
   let previousSlash = false;
-  let copied = 0;
-  for (let i = 0; i < path.length; i++) {
-    const slash = path.charCodeAt(i) == 0x2f;
-    if (slash && previousSlash) {
-      out += path.substring(copied, i);
-      copied = i + 1;
-    }
+  for (let i = 0; i < length; i++) {
+    const c = unitAt(chars, i);
+    const slash = c == 0x2f;
+    if (!(slash && previousSlash)) store<u16>(buffer + (<usize>(written++) << 1), c);
     previousSlash = slash;
   }
-  return out + path.substring(copied);
+  return String.UTF16.decodeUnsafe(buffer, <usize>written << 1);
 }
