@@ -128,11 +128,16 @@ export class ConnectionCache {
 
   /** The current stream's connection facts as `policies` need them. */
   lookup(policies: CompiledPolicies): ConnectionFacts {
-    if (!readConnectionId()) {
-      this.uncached.read(policies);
-      return this.uncached;
-    }
-    const id = connectionId;
+    const uncached = this.uncached;
+    const entry = readConnectionId() ? this.entryFor(connectionId) : uncached;
+    // Read from the host: a connection new here, one last seen under another configuration (it
+    // may need other facts), or no id to cache by.
+    if (entry === uncached || entry.policies !== policies) entry.read(policies);
+    return entry;
+  }
+
+  /** The connection's entry, or the least recently used one, emptied and taken over for it. */
+  private entryFor(id: u64): ConnectionFacts {
     const now = ++this.clock;
     const entries = this.entries;
     let oldest = unchecked(entries[0]);
@@ -140,8 +145,6 @@ export class ConnectionCache {
       const entry = unchecked(entries[i]);
       if (entry.occupied && entry.id == id) {
         entry.lastUse = now;
-        // Same connection, new configuration: it may need facts not read before.
-        if (entry.policies !== policies) entry.read(policies);
         return entry;
       }
       if (!entry.occupied || (oldest.occupied && entry.lastUse < oldest.lastUse)) oldest = entry;
@@ -149,7 +152,7 @@ export class ConnectionCache {
     oldest.occupied = true;
     oldest.id = id;
     oldest.lastUse = now;
-    oldest.read(policies);
+    oldest.policies = null;
     return oldest;
   }
 }
