@@ -8,7 +8,9 @@
  * request before, one (`connection.id`) on a connection seen recently now.
  *
  * Keyed by Envoy's `connection.id` (uint64, "Downstream connection ID" in the attributes
- * reference): assigned from a process-wide atomic counter when the connection object is built
+ * reference; envoy source/extensions/filters/common/expr/context.cc serves it from
+ * `downstreamAddressProvider().connectionID()`, absent when unset): assigned from a process-wide
+ * atomic counter when the connection object is built
  * (`ConnectionImplBase::next_global_id_++`, envoy source/common/network/connection_impl_base.cc),
  * so an id never names two connections during the Envoy process's life — a cached entry can never
  * hand one connection's identity to another. When the host has no connection id, nothing is
