@@ -57,6 +57,8 @@ export default async function setup(): Promise<void> {
   const sharedHash = createHash('sha256');
   hashTree(sharedHash, path.join(root, 'filters', 'lib'));
   hashTree(sharedHash, path.join(root, 'patches'));
+  // The build code itself shapes the output (e.g. the post-link static-data packer).
+  hashTree(sharedHash, path.join(root, 'deployer', 'src', 'build'));
   sharedHash.update(readFileSync(path.join(root, 'asconfig.json')));
   sharedHash.update(JSON.parse(readFileSync(path.join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version as string);
   const shared = sharedHash.digest('hex');
