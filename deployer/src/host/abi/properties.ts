@@ -13,6 +13,8 @@ import { u32 } from './memory.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
 import { decodeMostlyAscii, writeU32 } from './utf8.js';
+import { ByteSlab } from './byte-slab.js';
+import { PropertyKeys } from './property-keys.js';
 import { encode, NodeType, StructType, ValueType, toStruct, toValue } from './proto.js';
 
 const encoder = new TextEncoder();
@@ -358,8 +360,9 @@ function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
 }
 
 export function propertyImports(h: PluginVm): ImportModule {
-  const decoder = new TextDecoder();
   const paths = new PathCache();
+  const setPaths = new PropertyKeys(FILTER_STATE_PREFIX);
+  const valueCopies = new ByteSlab();
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const bytes = h.vm.bytes(pathPtr, pathSize);
@@ -371,16 +374,19 @@ export function propertyImports(h: PluginVm): ImportModule {
     },
     // envoy:context.cc setProperty: stored as filter state `wasm.<path>`; no stream → NotFound.
     proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
-      const pathBytes = h.vm.bytes(pathPtr, pathSize);
-      const value = h.vm.copyBytes(valuePtr, valueSize);
-      if (pathBytes === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
+      // Both ranges are checked before anything is read (a bad pointer changes nothing).
+      if (!h.vm.inBounds(u32(pathPtr), u32(pathSize)) || !h.vm.inBounds(u32(valuePtr), u32(valueSize))) return WasmResult.InvalidMemoryAccess;
       const stream = h.context()?.stream;
       if (stream === undefined) return WasmResult.NotFound;
-      const path = decodeMostlyAscii(pathBytes, decoder); // short ASCII names skip TextDecoder
-      const key = FILTER_STATE_PREFIX + path;
-      const existing = stream.filterState.get(key);
+      // Known paths answer their interned key without decoding (property-keys.ts).
+      const { path, key } = setPaths.lookup(h.vm.bytes(pathPtr, pathSize)!);
+      const state = stream.filterState;
+      const existing = state.get(key);
       if (existing !== undefined && existing.readOnly) return WasmResult.BadArgument;
-      stream.filterState.set(key, { value, readOnly: h.declaredReadOnly.has(path) });
+      // The value is copied out of module memory at once (the module frees or reuses it after
+      // the call), into a shared slab rather than a new ArrayBuffer each (byte-slab.ts).
+      const value = valueCopies.copy(h.vm.bytes(valuePtr, valueSize)!);
+      state.set(key, { value, readOnly: h.declaredReadOnly.has(path) });
       return WasmResult.Ok;
     },
   };
