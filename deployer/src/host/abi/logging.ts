@@ -1,9 +1,10 @@
 /** proxy_log, proxy_get_log_level (0.2.1 only), proxy_get_status, proxy_get_current_time_nanoseconds. */
 import type { PluginVm } from '../plugin-vm.js';
-import { LOG_LEVEL_ORDER } from '../services.js';
+import { LOG_LEVEL_ORDER, systemClock } from '../services.js';
 import type { ImportModule } from '../vm.js';
 import { LOG_LEVELS, WasmResult } from './constants.js';
 import { readString, u32 } from './memory.js';
+import { systemNowWords } from './wall-clock.js';
 
 const encoder = new TextEncoder();
 
@@ -34,7 +35,12 @@ export function loggingImports(h: PluginVm): ImportModule {
       return h.vm.copyToPointerSize(encoder.encode(h.status.message), messagePtrPtr, messageSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_get_current_time_nanoseconds(resultPtr: number): number {
-      return h.vm.setU64(resultPtr, h.services.clock.nowNanos()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      const clock = h.services.clock;
+      if (clock !== systemClock) return h.vm.setU64(resultPtr, clock.nowNanos()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      // The system clock in number arithmetic (abi/wall-clock.ts): no BigInt per call.
+      const [low, high] = systemNowWords();
+      return h.vm.inBounds(u32(resultPtr), 8) && h.vm.setU32(resultPtr, low) && h.vm.setU32(u32(resultPtr) + 4, high)
+        ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
   };
 }
