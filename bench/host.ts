@@ -13,16 +13,10 @@ import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
 import { compileEntry } from '../deployer/src/build/filters.js';
+import { numberOption } from './options.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} ${process.argv[i + 1]}: expected a positive integer`);
-  return value;
-}
 
 const REQUEST: HeaderList = [[':method', 'GET'], [':path', '/api/items?id=1'], [':authority', 'shop.local'], [':scheme', 'http'], ['user-agent', 'bench'], ['accept', '*/*']];
 const RESPONSE: HeaderList = [[':status', '200'], ['content-type', 'application/json'], ['content-length', '2']];
@@ -63,8 +57,8 @@ async function builtWasm(file: string, name: string, entry: string): Promise<Uin
 }
 
 async function main(): Promise<void> {
-  const requests = option('requests', 1_000_000);
-  const overheadRequests = option('overhead-requests', 300_000);
+  const requests = numberOption('requests', 1_000_000);
+  const overheadRequests = numberOption('overhead-requests', 300_000);
   const host = createProxyWasmHost({ onLog: () => undefined, logLevel: 'warn' });
   const empty = await host.loadPlugin({
     name: 'empty', rootId: 'empty', failOpen: false, configuration: '',

@@ -21,32 +21,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
+import { numberOption, stringOption } from './options.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-function stringOption(name: string): string | null {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return null;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`--${name}: expected a value`);
-  return value;
-}
 /** --wasm <file> measures another build (e.g. an older commit's) instead of build/filters/jwt-auth.wasm. */
 const wasmFile = path.resolve(stringOption('wasm') ?? path.join(root, 'build', 'filters', 'jwt-auth.wasm'));
 /** --json <file> writes the results elsewhere than bench/jwt-auth.json. */
 const jsonFile = path.resolve(stringOption('json') ?? path.join(root, 'bench', 'jwt-auth.json'));
 const noopWasmFile = path.join(root, 'build', 'filters', 'example.wasm');
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!(value > 0)) throw new Error(`--${name} ${process.argv[i + 1]}: expected a positive number`);
-  return value;
-}
-const SECONDS = option('seconds', 0.5);
+const SECONDS = numberOption('seconds', 0.5, false);
 /** --cached-only: skip the uncached verification rows (and node:crypto) — see the header. */
 const CACHED_ONLY = process.argv.includes('--cached-only');
-const ROUNDS = option('rounds', 3);
+const ROUNDS = numberOption('rounds', 3);
 
 type Alg = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'HS256' | 'EdDSA';
 interface BenchKey { readonly alg: Alg; readonly jwk: Record<string, string>; readonly privateKey?: KeyObject; readonly publicKey?: KeyObject; readonly secret?: Buffer }

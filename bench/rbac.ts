@@ -17,15 +17,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
+import { numberOption, stringOption } from './options.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-function stringOption(name: string): string | null {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return null;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`--${name}: expected a value`);
-  return value;
-}
 /** --wasm <file> measures another build (e.g. a private one) instead of build/filters/rbac.wasm. */
 const wasmFile = path.resolve(stringOption('wasm') ?? path.join(root, 'build', 'filters', 'rbac.wasm'));
 /** --json <file> writes the results elsewhere than bench/rbac.json. */
@@ -33,16 +27,9 @@ const jsonFile = path.resolve(stringOption('json') ?? path.join(root, 'bench', '
 /** --filter-only: only the in-bench StubHost rows (the through-host rows take most of the run). */
 const FILTER_ONLY = process.argv.includes('--filter-only');
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} ${process.argv[i + 1]}: expected a positive integer`);
-  return value;
-}
 
-const REQUESTS = option('requests', 200_000);
-const ROUNDS = option('rounds', 5);
+const REQUESTS = numberOption('requests', 200_000);
+const ROUNDS = numberOption('rounds', 5);
 
 /** Deterministic policy generator (no Math.random: the same policies every run). */
 function policies(count: number): unknown[] {

@@ -15,19 +15,16 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { validateSidecarConfig } from '../deployer/src/sidecar/config/validate.js';
 import { startSidecar, type RunningSidecar } from '../deployer/src/sidecar/sidecar.js';
+import { numberOption } from './options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-const DURATION_S = flag('duration', 4);
-const CONNECTIONS = flag('connections', 32);
+const DURATION_S = numberOption('duration', 4, false);
+const CONNECTIONS = numberOption('connections', 32);
 /** Measured rounds per case, interleaved (no filters, example, no filters, ...): median reported. */
-const ROUNDS = flag('rounds', 3);
-const WARMUP_S = flag('warmup', 2);
+const ROUNDS = numberOption('rounds', 3);
+const WARMUP_S = numberOption('warmup', 2, false);
 
 interface Row {
   readonly case: string;
