@@ -13,6 +13,7 @@ import type { StreamBinding } from './context.js';
 import type { HostServices, TimerHandle } from './services.js';
 import { WasmVm, checkImports, type Export, type ImportObject } from './vm.js';
 import { buildImports } from './abi/imports.js';
+import { ContextTable } from './context-table.js';
 
 export interface ContextRecord {
   readonly id: number;
@@ -32,7 +33,8 @@ export class PluginVm implements QueueOwner {
   readonly vm: WasmVm;
   readonly metrics: VmMetrics;
   readonly rootContextId: number;
-  readonly contexts = new Map<number, ContextRecord>();
+  /** Live contexts by id (not a Map: see context-table.ts). */
+  readonly contexts = new ContextTable<ContextRecord>();
   private readonly exportCache = new Map<string, Export | undefined>();
   private nextContextId = 1;
   currentContextId = 0;
@@ -77,7 +79,7 @@ export class PluginVm implements QueueOwner {
     checkImports(module, imports);
     this.vm = new WasmVm(module, imports, abiVersion);
     this.rootContextId = this.nextContextId++;
-    this.contexts.set(this.rootContextId, { id: this.rootContextId, rootContextId: 0, stream: undefined });
+    this.contexts.set({ id: this.rootContextId, rootContextId: 0, stream: undefined });
   }
 
   get vmId(): string {
@@ -144,7 +146,7 @@ export class PluginVm implements QueueOwner {
   /** Creates a stream context bound to a filter-chain stream; undefined when the VM failed. */
   createStreamContext(binding: StreamBinding): number | undefined {
     const id = this.nextContextId++;
-    this.contexts.set(id, { id, rootContextId: this.rootContextId, stream: binding });
+    this.contexts.set({ id, rootContextId: this.rootContextId, stream: binding });
     this.callIn(id, 'proxy_on_context_create', id, this.rootContextId);
     return this.vm.failed ? undefined : id;
   }
