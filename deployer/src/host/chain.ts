@@ -10,29 +10,85 @@ import { ChainStreamCore, type AnyOutcome } from './filter-chain.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Clock } from './services.js';
 
+const REQUEST = 0;
+const RESPONSE = 1;
+type Direction = typeof REQUEST | typeof RESPONSE;
+
+/**
+ * Promises over the core's callbacks. Most calls settle synchronously (no filter pauses): then
+ * the outcome is captured by a per-direction callback and handed back as Promise.resolve(outcome),
+ * instead of a `new Promise` whose executor closure and resolving functions were three more
+ * allocations per call on the per-request path. A call that pauses gets a real pending promise,
+ * resolved by the same callback when the chain resumes. The core keeps one waiting callback per
+ * direction (filter-chain.ts `waiting`), so one pending resolver per direction is enough.
+ */
 class PromiseStream implements FilterChainStream {
+  /** Outcome delivered during the current call, per direction (taken right after the call). */
+  private readonly settled: [AnyOutcome | undefined, AnyOutcome | undefined] = [undefined, undefined];
+  /** Resolver of a call that paused, per direction. */
+  private readonly pending: [((o: AnyOutcome) => void) | undefined, ((o: AnyOutcome) => void) | undefined] = [undefined, undefined];
+  private requestDone: ((o: AnyOutcome) => void) | undefined;
+  private responseDone: ((o: AnyOutcome) => void) | undefined;
+
   constructor(readonly core: ChainStreamCore) {}
 
   requestHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
-    return new Promise((resolve) => this.core.decodeHeaders(headers, endOfStream, resolve as (o: AnyOutcome) => void));
+    this.core.decodeHeaders(headers, endOfStream, this.callback(REQUEST));
+    return this.outcome(REQUEST) as Promise<HeadersOutcome>;
   }
   requestBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
-    return new Promise((resolve) => this.core.decodeData(chunk, endOfStream, resolve as (o: AnyOutcome) => void));
+    this.core.decodeData(chunk, endOfStream, this.callback(REQUEST));
+    return this.outcome(REQUEST) as Promise<DataOutcome>;
   }
   requestTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
-    return new Promise((resolve) => this.core.decodeTrailers(trailers, resolve as (o: AnyOutcome) => void));
+    this.core.decodeTrailers(trailers, this.callback(REQUEST));
+    return this.outcome(REQUEST) as Promise<TrailersOutcome>;
   }
   responseHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
-    return new Promise((resolve) => this.core.encodeHeaders(headers, endOfStream, resolve as (o: AnyOutcome) => void));
+    this.core.encodeHeaders(headers, endOfStream, this.callback(RESPONSE));
+    return this.outcome(RESPONSE) as Promise<HeadersOutcome>;
   }
   responseBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
-    return new Promise((resolve) => this.core.encodeData(chunk, endOfStream, resolve as (o: AnyOutcome) => void));
+    this.core.encodeData(chunk, endOfStream, this.callback(RESPONSE));
+    return this.outcome(RESPONSE) as Promise<DataOutcome>;
   }
   responseTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
-    return new Promise((resolve) => this.core.encodeTrailers(trailers, resolve as (o: AnyOutcome) => void));
+    this.core.encodeTrailers(trailers, this.callback(RESPONSE));
+    return this.outcome(RESPONSE) as Promise<TrailersOutcome>;
   }
   complete(info: StreamCompletion): void {
     this.core.complete(info);
+  }
+
+  /** The direction's delivery callback, created on first use (most streams use one direction). */
+  private callback(dir: Direction): (o: AnyOutcome) => void {
+    // A new call replaces a still-pending one of the same direction, as the core replaces its
+    // waiting callback; the replaced promise never settles, as before this fast path.
+    this.pending[dir] = undefined;
+    if (dir === REQUEST) return (this.requestDone ??= (o) => this.deliver(REQUEST, o));
+    return (this.responseDone ??= (o) => this.deliver(RESPONSE, o));
+  }
+
+  private deliver(dir: Direction, outcome: AnyOutcome): void {
+    const resolve = this.pending[dir];
+    if (resolve === undefined) {
+      this.settled[dir] = outcome;
+      return;
+    }
+    this.pending[dir] = undefined;
+    resolve(outcome);
+  }
+
+  /** After a core call: its outcome if it settled synchronously, else a promise of it. */
+  private outcome(dir: Direction): Promise<AnyOutcome> {
+    const now = this.settled[dir];
+    if (now !== undefined) {
+      this.settled[dir] = undefined;
+      return Promise.resolve(now);
+    }
+    return new Promise((resolve) => {
+      this.pending[dir] = resolve;
+    });
   }
 }
 
