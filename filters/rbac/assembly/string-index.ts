@@ -115,12 +115,15 @@ export class PatternTable {
    * `ignoreCase`: the table holds lower-case patterns then), or -1.
    */
   private find(hash: u32, chars: usize, length: i32, ignoreCase: bool): i32 {
-    const slots = this.slots;
-    const mask = <u32>slots.length - 1;
+    // Raw loads over the backing stores: the typed accessors are not inlined by the optimizer
+    // (they showed as separate calls in `node --cpu-prof`) and this runs once per probe.
+    const slots = this.slots.dataStart;
+    const hashes = this.hashes.dataStart;
+    const mask = <u32>this.slots.length - 1;
     let slot = hash & mask;
     // At most half the slots are used: the probe always reaches an empty one.
-    for (let entry = <i32>unchecked(slots[slot]) - 1; entry >= 0; entry = <i32>unchecked(slots[slot]) - 1) {
-      if (<u32>unchecked(this.hashes[entry]) == hash) {
+    for (let entry = <i32>load<u32>(slots + (<usize>slot << 2)) - 1; entry >= 0; entry = <i32>load<u32>(slots + (<usize>slot << 2)) - 1) {
+      if (load<u32>(hashes + (<usize>entry << 2)) == hash) {
         const text = unchecked(this.texts[entry]);
         if (text.length == length && sameChars(changetype<usize>(text), chars, length, ignoreCase)) return entry;
       }
@@ -140,18 +143,29 @@ export class PatternTable {
     const count = lengths.length;
     const exact = this.kind == PatternKind.Exact;
     let next = exact ? lengths.indexOf(length) : 0;
-    if (next < 0) return hits;
+    if (next < 0 || next >= count) return hits;
     const suffix = this.kind == PatternKind.Suffix;
+    // The next pattern length to probe, kept in a local (raw load: this is the per-character
+    // loop, and the array accessor is a call). Patterns longer than the value cannot match, so
+    // the walk stops at the value's end or past the longest pattern, whichever comes first.
+    const lengthsAt = lengths.dataStart;
+    let wanted = load<i32>(lengthsAt + (<usize>next << 2));
+    // Hashing order: forwards from the first unit, or backwards from the last for suffixes.
+    let unit = suffix ? chars + (<usize>length << 1) - 2 : chars;
+    const stride = suffix ? <usize>-2 : <usize>2;
     let hash = FNV_OFFSET;
-    for (let i = 0; i <= length && next < count; i++) {
+    for (let i = 0; wanted <= length; i++) {
       // Lengths are distinct and ascending: at most one probe per position.
-      if (unchecked(lengths[next]) == i) {
+      if (i == wanted) {
         const entry = this.find(hash, suffix ? chars + (<usize>(length - i) << 1) : chars, i, ignoreCase);
         if (entry >= 0) hits.push(entry);
-        if (exact) break;
-        next++;
+        if (exact || ++next == count) break;
+        wanted = load<i32>(lengthsAt + (<usize>next << 2));
       }
-      if (i < length) hash = step(hash, this.unitAt(chars, length, i, ignoreCase));
+      // Here i < wanted <= length: `unit` is inside the value.
+      const c = <u32>load<u16>(unit);
+      hash = step(hash, ignoreCase ? lowerAscii(c) : c);
+      unit += stride;
     }
     return hits;
   }
