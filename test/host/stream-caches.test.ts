@@ -42,7 +42,7 @@ describe('host: stream header map serialization cache', () => {
     expect(parsePairs(a.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(REQUEST);
   });
 
-  it.each<[string, (map: [string, string][]) => void, HeaderList]>([
+  it.each<[string, (map: (readonly [string, string])[]) => void, HeaderList]>([
     ['add', (map) => map.push(['x-b', '2']), [...REQUEST, ['x-b', '2']]],
     ['replace', (map) => { map[2] = ['x-a', 'changed']; }, [[':method', 'GET'], [':path', '/'], ['x-a', 'changed']]],
     ['remove', (map) => map.splice(2, 1), [[':method', 'GET'], [':path', '/']]],
@@ -51,6 +51,21 @@ describe('host: stream header map serialization cache', () => {
     core.serializedMap(HeaderMapType.RequestHeaders);
     write(core.mutableMap(HeaderMapType.RequestHeaders)!);
     expect(parsePairs(core.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(expected);
+  });
+
+  it.each<[string, (map: (readonly [string, string])[]) => void]>([
+    ['add', (map) => map.push(['x-b', '2'])],
+    ['replace', (map) => { map[2] = ['x-a', 'changed']; }],
+    ['remove', (map) => map.splice(0, 3)],
+  ])('host: a %s on the stream\'s map leaves the embedder\'s list and its pairs unchanged (copy on write shares only immutable pairs)', (_name, write) => {
+    const embedder: HeaderList = [[':method', 'GET'], [':path', '/'], ['x-a', '1']];
+    const before = JSON.stringify(embedder);
+    const core = new ChainStreamCore([], INFO, systemClock);
+    core.decodeHeaders(embedder, true, () => undefined);
+    const map = core.mutableMap(HeaderMapType.RequestHeaders)!;
+    expect(map).not.toBe(embedder);
+    write(map);
+    expect(JSON.stringify(embedder)).toBe(before);
   });
 
   it('host: proxy_get_header_map_pairs serializes a new list handed over by the embedder', () => {

@@ -16,10 +16,14 @@ export function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * The stream's own copy of an embedder's list, for editing. Only the array is copied: pairs
+ * are immutable (MutablePair is a readonly tuple; edits replace whole pairs), so sharing them
+ * is safe and saves an array per header on every first write (e.g. jwt-auth removing the
+ * authorization header of each request).
+ */
 export function toMutable(list: HeaderList): MutablePair[] {
-  const out: MutablePair[] = new Array(list.length);
-  for (let i = 0; i < list.length; i++) out[i] = [list[i]![0], list[i]![1]];
-  return out;
+  return list.slice();
 }
 
 /**

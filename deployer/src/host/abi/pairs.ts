@@ -9,7 +9,12 @@ import { decodeMostlyAscii, nonAsciiBytes, writeAscii, writeU32 } from './utf8.j
 
 const decoder = new TextDecoder();
 
-export type MutablePair = [name: string, value: string];
+/**
+ * A pair of a map the host may edit: the map (array) is mutable, each pair is not. Edits
+ * replace or splice whole pairs, never write into one, so a stream's copy-on-write map can
+ * share the embedder's pair tuples (chain-support.ts toMutable) instead of copying each.
+ */
+export type MutablePair = readonly [name: string, value: string];
 
 /**
  * A measured serialization: byte size plus the UTF-8 bytes of the (rare) non-ASCII strings.
