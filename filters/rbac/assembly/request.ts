@@ -321,9 +321,24 @@ function portText(port: i32): string {
  */
 export function hostLength(authority: string): i32 {
   let length = authority.length;
-  const close = authority.lastIndexOf("]");
-  const colon = authority.lastIndexOf(":");
-  if (colon > close && (close >= 0 || authority.indexOf(":") == colon)) length = colon;
+  // One backwards scan over the UTF-16 units for the last ']', the last ':' and how many ':'
+  // there are, instead of three string searches (each a call with a one-character needle).
+  const chars = changetype<usize>(authority);
+  let close = -1;
+  let colon = -1;
+  let colons = 0;
+  for (let i = length - 1; i >= 0; i--) {
+    const c = load<u16>(chars + (<usize>i << 1));
+    if (c == 0x3a /* : */) {
+      if (colon < 0) colon = i;
+      colons++;
+    } else if (c == 0x5d /* ] */ && close < 0) {
+      close = i;
+    }
+  }
+  // A port follows the last ':' when it is after a bracketed IPv6 literal, or is the only ':'
+  // (a bare IPv6 address has several and no port).
+  if (colon > close && (close >= 0 || colons == 1)) length = colon;
   if (length > 1 && authority.charCodeAt(length - 1) == 0x2e) length--;
   return length;
 }
