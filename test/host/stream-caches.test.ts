@@ -1,15 +1,16 @@
 /**
  * The host's per-stream and per-connection caches must never show a stale value.
- * Header maps (filter-chain.ts `serializedMap`): one serialization per map, reused until the
- * map changes; a write (every write goes through mutableMap) or a new list from the embedder
- * makes the next read see the change, as Envoy's header map does. Connection facts
+ * Header maps (filter-chain.ts `serializedMap`, abi/pairs.ts SerializedPairsCache): one
+ * serialization reused while the map holds the same pairs, across reads and across streams;
+ * any write, in place or through a new list, makes the next read see the change, as Envoy's
+ * header map does. Connection facts
  * (properties.ts `connectionValues`): encoded once per connection, a new connection reads anew.
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectionInfo, HeaderList, StreamInfo } from '../../deployer/src/host/api.js';
 import { createProxyWasmHost } from '../../deployer/src/host/host.js';
 import { HeaderMapType } from '../../deployer/src/host/abi/constants.js';
-import { parsePairs } from '../../deployer/src/host/abi/pairs.js';
+import { parsePairs, serializePairs, SerializedPairsCache } from '../../deployer/src/host/abi/pairs.js';
 import { ChainStreamCore } from '../../deployer/src/host/filter-chain.js';
 import { systemClock } from '../../deployer/src/host/services.js';
 import { COMPLETION, header, testFilter, withAction } from './helpers.js';
@@ -23,6 +24,60 @@ function stream(): ChainStreamCore {
   core.decodeHeaders(REQUEST, true, () => undefined);
   return core;
 }
+
+/** Builds equal-content strings that are not the same objects as the literals (no interning). */
+const fresh = (s: string): string => [...s].join('');
+
+const BASE: HeaderList = [[':method', 'GET'], [':path', '/a'], ['authorization', `Bearer ${'t'.repeat(600)}`], ['x-ü', 'wert-ä']];
+/** Each case: a map read after BASE was serialized, and whether it must match BASE's bytes. */
+const contentCases: readonly (readonly [string, () => HeaderList])[] = [
+  ['the same list object', () => BASE],
+  ['a new list of the same pair objects', () => [...BASE]],
+  ['a new list of equal-content strings', () => BASE.map(([k, v]) => [fresh(k), fresh(v)] as const)],
+  ['one value changed', () => BASE.map(([k, v]) => [k, k === ':path' ? '/b' : v] as const)],
+  ['a value changed only in its last character', () => BASE.map(([k, v]) => [k, k === 'authorization' ? `${v.slice(0, -1)}u` : v] as const)],
+  ['a key changed', () => BASE.map(([k, v]) => [k === 'x-ü' ? 'x-u' : k, v] as const)],
+  ['a pair added', () => [...BASE, ['x-b', '1']]],
+  ['a pair removed', () => BASE.slice(0, -1)],
+  ['two pairs swapped', () => [BASE[1]!, BASE[0]!, ...BASE.slice(2)]],
+  ['an empty map', () => []],
+];
+
+describe('host: SerializedPairsCache (content-keyed)', () => {
+  it.each(contentCases)('host: proxy_get_header_map_pairs bytes always match the map read: %s', (_name, next) => {
+    const cache = new SerializedPairsCache();
+    expect(cache.serialize(BASE).slice()).toEqual(serializePairs(BASE));
+    const list = next();
+    expect(cache.serialize(list).slice()).toEqual(serializePairs(list));
+    // and back: the cache follows the content, not the last list object
+    expect(cache.serialize(BASE).slice()).toEqual(serializePairs(BASE));
+  });
+
+  it('host: proxy_get_header_map_pairs sees an in-place edit of the same list object', () => {
+    const cache = new SerializedPairsCache();
+    const list: (readonly [string, string])[] = [[':method', 'GET'], ['x-a', '1']];
+    cache.serialize(list);
+    list[1] = ['x-a', '2'];
+    expect(parsePairs(cache.serialize(list))).toEqual([[':method', 'GET'], ['x-a', '2']]);
+    list.push(['x-b', '3']);
+    expect(parsePairs(cache.serialize(list))).toEqual([[':method', 'GET'], ['x-a', '2'], ['x-b', '3']]);
+    list.length = 0;
+    expect(cache.serialize(list).slice()).toEqual(serializePairs([]));
+  });
+
+  it('host: a second stream with the same headers reads its own (equal) map, a third with other headers its own', () => {
+    const a = stream();
+    const bytesA = a.serializedMap(HeaderMapType.RequestHeaders)!.slice();
+    const b = new ChainStreamCore([], INFO, systemClock);
+    b.decodeHeaders(REQUEST.map(([k, v]) => [fresh(k), fresh(v)] as const), true, () => undefined);
+    expect(b.serializedMap(HeaderMapType.RequestHeaders)!.slice()).toEqual(bytesA);
+    const c = new ChainStreamCore([], INFO, systemClock);
+    const other: HeaderList = [[':method', 'GET'], [':path', '/'], ['x-a', '2']];
+    c.decodeHeaders(other, true, () => undefined);
+    expect(parsePairs(c.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(other);
+    expect(parsePairs(a.serializedMap(HeaderMapType.RequestHeaders)!)).toEqual(REQUEST);
+  });
+});
 
 describe('host: stream header map serialization cache', () => {
   it('host: proxy_get_header_map_pairs answers the same bytes on every read of an unchanged map', () => {

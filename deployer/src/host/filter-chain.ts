@@ -33,10 +33,9 @@ const EMPTY = new Uint8Array(0);
 const FAILED = -1;
 /**
  * Header maps serialized for proxy_get_header_map_pairs (one buffer for every stream of the
- * process: the serialization is copied into module memory at once). A stream's map is
- * serialized once and re-read from here by later reads — the next filter of the chain — while
- * it is the same list and unwritten: every write goes through mutableMap(), which forgets the
- * entry first, and a new list arrives with each decode/encode call and with a local reply.
+ * process: the serialization is copied into module memory at once). Keyed by the map's content
+ * (abi/pairs.ts SerializedPairsCache), so a later read — the next filter of the chain, or the
+ * next stream with the same headers — reuses it only while the pairs are the same strings.
  */
 const serializedMaps = new SerializedPairsCache();
 const HEADER_CALLBACK = ['proxy_on_request_headers', 'proxy_on_response_headers'] as const;
@@ -142,14 +141,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   serializedMap(type: number): Uint8Array | null {
     const current = this.map(type);
-    return current === null ? null : serializedMaps.serialize(this, type, current);
+    return current === null ? null : serializedMaps.serialize(current);
   }
 
   mutableMap(type: number): MutablePair[] | null {
     const current = this.map(type);
     if (current === null) return null;
-    // The caller is about to write: the serialized copy is stale from now on.
-    serializedMaps.forget(this, type);
     if (this.owned[type]) return current as MutablePair[];
     const copy = toMutable(current);
     this.owned[type] = true;
@@ -257,7 +254,6 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       slot.contextId = undefined;
     }
     this.state = undefined;
-    serializedMaps.forget(this, -1); // no reference to a finished stream stays behind
   }
 
   /** Whether a direction waits for a filter (emulator: getCurrentHttpStreamAction). */

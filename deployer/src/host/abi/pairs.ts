@@ -81,39 +81,52 @@ export function serializePairs(pairs: HeaderList): Uint8Array {
 }
 
 /**
- * The last header map serialized, in one reusable buffer: a map read again (by the next filter
- * of the chain, or twice by one filter) is copied out without serializing it again, and the
- * first read allocates nothing on the JS side. An entry belongs to one owner (a stream) and one
- * map type, and holds while the owner's map is still the same list; the owner calls forget()
- * before anything writes to the list in place, so a mutation is visible to the next read.
+ * The last header map serialized, in one reusable buffer, keyed by the map's *content*: the
+ * key and value strings it was built from. A read whose map holds the same strings in the same
+ * order (the next filter of the chain, a second read by one filter, or the next stream with
+ * identical headers — repeated clients, the same bearer token) is copied out without
+ * serializing again; any difference (another list, an edit in place, an added or removed pair)
+ * fails the comparison and serializes anew, so the bytes always match the map being read.
+ * Checking is cheap: `===` on the same string objects is a pointer compare, on equal-content
+ * strings a native compare, and a differing map usually fails on its first differing pair.
+ * The first serialization allocates nothing on the JS side beyond the snapshot array.
  */
 export class SerializedPairsCache {
   private buffer = new Uint8Array(1024);
   private size = 0;
-  private owner: object | null = null;
-  private type = -1;
-  private list: HeaderList | null = null;
+  /** Key, value, key, value... of the serialized map; length -1 marks "nothing cached". */
+  private readonly strings: string[] = [];
+  private count = -1;
 
   /** The serialization of `list`: a view of the shared buffer, valid until the next call (copy it at once). */
-  serialize(owner: object, type: number, list: HeaderList): Uint8Array {
-    if (this.owner !== owner || this.type !== type || this.list !== list) {
+  serialize(list: HeaderList): Uint8Array {
+    if (!this.holds(list)) {
       const measured = measurePairs(list);
       if (measured.size > this.buffer.length) this.buffer = new Uint8Array(Math.max(measured.size, 2 * this.buffer.length));
       writePairs(measured, this.buffer, 0);
       this.size = measured.size;
-      this.owner = owner;
-      this.type = type;
-      this.list = list;
+      const count = list.length;
+      this.strings.length = 2 * count;
+      for (let i = 0; i < count; i++) {
+        const pair = list[i]!;
+        this.strings[2 * i] = pair[0];
+        this.strings[2 * i + 1] = pair[1];
+      }
+      this.count = count;
     }
     return this.buffer.subarray(0, this.size);
   }
 
-  /** The owner's map of this type is about to change (or the owner is gone). */
-  forget(owner: object, type: number): void {
-    if (this.owner === owner && (this.type === type || type < 0)) {
-      this.owner = null;
-      this.list = null;
+  /** Whether the buffer holds the serialization of a map with exactly these pairs. */
+  private holds(list: HeaderList): boolean {
+    const count = list.length;
+    if (count !== this.count) return false;
+    const strings = this.strings;
+    for (let i = 0; i < count; i++) {
+      const pair = list[i]!;
+      if (pair[0] !== strings[2 * i] || pair[1] !== strings[2 * i + 1]) return false;
     }
+    return true;
   }
 }
 
