@@ -6,7 +6,8 @@
  * filter's own cost subtracts a no-op filter chain (build/filters/example.wasm with an empty
  * configuration: the SDK's context create/done/delete plus one metric increment), i.e. the
  * host's and SDK's per-request overhead, which is optimized separately. Cases: a request without token (passes), a cached
- * valid token, and uncached verification (token cache disabled: parse + claims + signature every
+ * valid token (identical headers every request), the same with a :path that differs between
+ * consecutive requests (the host's content-keyed header serialization cache then misses), and uncached verification (token cache disabled: parse + claims + signature every
  * request) for RS256-2048, PS256, ES256, ES384, HS256 and EdDSA on the wasm crypto path — each
  * side by side with node:crypto verifying the same token's signature, as a ratio.
  * Targets: wasm ≤ 3× node:crypto for RS256, ES256, EdDSA; cached ≤ 5 µs; module ≤ 100 KB.
@@ -86,6 +87,10 @@ const headersFor = (token: string | null): HeaderList => [
   ...(token === null ? [] : [['authorization', `Bearer ${token}`] as const]),
 ];
 
+/** 64 copies of `headers` with distinct :path values (no two consecutive requests alike). */
+const variedPaths = (headers: HeaderList): HeaderList[] =>
+  Array.from({ length: 64 }, (_, i) => headers.map(([k, v]) => [k, k === ':path' ? `${v}&n=${i}` : v] as const));
+
 /** A chain with no filter at all (null) or with jwt-auth over `keys`. */
 async function chainFor(keys: readonly BenchKey[] | null, cacheSize: number): Promise<FilterChain> {
   const host = createProxyWasmHost({ logLevel: 'warn', onLog: () => undefined });
@@ -112,10 +117,18 @@ async function noopChain(): Promise<FilterChain> {
 /** Process CPU µs (user + system) since `start`. */
 const cpuMicrosSince = (start: NodeJS.CpuUsage): number => { const used = process.cpuUsage(start); return used.user + used.system; };
 
-/** CPU µs per request: runs batches until `SECONDS` of CPU time have been used. */
-async function timeChain(chain: FilterChain, headers: HeaderList, expectAllowed: boolean): Promise<number> {
+const isRotation = (h: HeaderList | readonly HeaderList[]): h is readonly HeaderList[] => h.length > 0 && Array.isArray(h[0]) && Array.isArray(h[0][0]);
+
+/**
+ * CPU µs per request: runs batches until `SECONDS` of CPU time have been used. `headers` is one
+ * list sent every request, or several sent in turn (prepared up front, so the loop allocates
+ * nothing of its own): consecutive requests then differ, and the host's serialization cache
+ * (keyed by header content) misses as it would for real traffic with varying paths.
+ */
+async function timeChain(chain: FilterChain, headersOrRotation: HeaderList | readonly HeaderList[], expectAllowed: boolean): Promise<number> {
+  const rotation: readonly HeaderList[] = isRotation(headersOrRotation) ? headersOrRotation : [headersOrRotation];
   const first = chain.newStream(INFO);
-  const outcome = await first.requestHeaders(headers, true);
+  const outcome = await first.requestHeaders(rotation[0]!, true);
   first.complete(DONE);
   if ((outcome.action === 'continue') !== expectAllowed) throw new Error(`unexpected outcome ${JSON.stringify(outcome.action === 'localReply' ? new TextDecoder().decode(outcome.reply.body) : outcome.action)}`);
   let n = 0;
@@ -125,7 +138,7 @@ async function timeChain(chain: FilterChain, headers: HeaderList, expectAllowed:
   while (elapsed < budget) {
     for (let i = 0; i < 50; i++) {
       const stream = chain.newStream(INFO);
-      await stream.requestHeaders(headers, true);
+      await stream.requestHeaders(rotation[(n + i) % rotation.length]!, true);
       stream.complete(DONE);
     }
     n += 50;
@@ -172,6 +185,7 @@ async function main(): Promise<void> {
     add('noop', await timeChain(noop, headersFor(null), true));
     add('missing', await timeChain(cached, headersFor(null), true));
     add('cached', await timeChain(cached, headersFor(tokens.get('RS256')!), true));
+    add('cached-varied', await timeChain(cached, variedPaths(headersFor(tokens.get('RS256')!)), true));
     if (uncached === null) continue;
     for (const key of keys) {
       add(key.alg, await timeChain(uncached, headersFor(tokens.get(key.alg)!), true));
@@ -194,6 +208,7 @@ async function main(): Promise<void> {
   };
   row('missing token (pass)', 'missing', null, null, null);
   row('cached valid token', 'cached', 5, null, null);
+  row('cached, :path varies', 'cached-varied', null, null, null);
   if (!CACHED_ONLY) for (const alg of algs) row(`uncached ${alg === 'RS256' ? 'RS256-2048' : alg} (wasm)`, alg, null, `node-${alg}`, ['RS256', 'ES256', 'EdDSA'].includes(alg) ? 3 : null);
 
   const size = statSync(wasmFile).size;
