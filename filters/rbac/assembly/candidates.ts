@@ -12,7 +12,7 @@
  */
 import { Attribute } from "./attributes";
 import { CompiledPolicies, CompiledPolicy, CompiledRule } from "./compiler";
-import { MatchSet } from "./match-set";
+import { MatchSet, i32At } from "./match-set";
 
 /**
  * How few requests a predicate is likely to mark: the trigger prefers narrow predicates (a path
@@ -104,7 +104,7 @@ export function markCandidates(policies: CompiledPolicies, set: MatchSet): void 
     const id = set.markedAt(i);
     if (id >= triggerCount) continue;
     const serials = unchecked(triggeredBy[id]);
-    for (let j = 0, m = serials.length; j < m; j++) set.markCandidate(unchecked(serials[j]));
+    for (let j = 0, m = serials.length; j < m; j++) set.markCandidate(load<i32>(i32At(serials, j)));
   }
   set.sortCandidates();
 }

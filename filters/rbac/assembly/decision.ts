@@ -8,7 +8,7 @@
 import { CompiledPolicies, CompiledPolicy, CompiledRule } from "./compiler";
 import { Action } from "./config";
 import { increment } from "./metrics";
-import { MatchSet } from "./match-set";
+import { MatchSet, i32At } from "./match-set";
 
 export enum Verdict { Allow = 0, Deny = 1 }
 
@@ -63,7 +63,7 @@ function decisionFor(policy: CompiledPolicy, rule: i32): Decision {
 
 function literalsHold(literals: Array<i32>, set: MatchSet): bool {
   for (let i = 0, n = literals.length; i < n; i++) {
-    const literal = unchecked(literals[i]);
+    const literal = load<i32>(i32At(literals, i));
     if (set.has(literal >> 1) == ((literal & 1) != 0)) return false;
   }
   return true;

@@ -4,6 +4,23 @@
  * evaluator. Generation stamps instead of cleared bitsets: starting a new request is O(1)
  * whatever the number of predicates and policies.
  */
+/**
+ * Address of `array[index]`. The hot loops below read and write their typed arrays through it:
+ * the optimizer leaves the typed-array and Array accessors (`unchecked(a[i])`, `.length`) as
+ * function calls (same function count with and without --debug; `node --cpu-prof` shows them as
+ * separate frames), and these run once per marked predicate and per rule literal.
+ */
+// @ts-ignore: decorator
+@inline export function u32At(array: Uint32Array, index: i32): usize {
+  return array.dataStart + (<usize>index << 2);
+}
+
+/** Address of `array[index]` (see u32At). */
+// @ts-ignore: decorator
+@inline export function i32At(array: Array<i32>, index: i32): usize {
+  return array.dataStart + (<usize>index << 2);
+}
+
 export class MatchSet {
   private stamps: Uint32Array;
   /** Predicates marked by this request, in marking order (each once). */
@@ -36,32 +53,37 @@ export class MatchSet {
   }
 
   mark(id: i32): void {
-    if (unchecked(this.stamps[id]) == this.generation) return;
-    unchecked(this.stamps[id] = this.generation);
-    unchecked(this.marked[this.count++] = id);
+    const stamp = u32At(this.stamps, id);
+    if (load<u32>(stamp) == this.generation) return;
+    store<u32>(stamp, this.generation);
+    store<u32>(u32At(this.marked, this.count++), id);
   }
 
   markAll(ids: Array<i32>): void {
-    for (let i = 0, n = ids.length; i < n; i++) this.mark(unchecked(ids[i]));
+    for (let i = 0, n = ids.length; i < n; i++) this.mark(load<i32>(i32At(ids, i)));
   }
 
-  has(id: i32): bool {
-    return unchecked(this.stamps[id]) == this.generation;
+  // @ts-ignore: decorator
+  @inline has(id: i32): bool {
+    return load<u32>(u32At(this.stamps, id)) == this.generation;
   }
 
   get markedCount(): i32 { return this.count; }
 
-  markedAt(i: i32): i32 { return <i32>unchecked(this.marked[i]); }
+  // @ts-ignore: decorator
+  @inline markedAt(i: i32): i32 { return load<i32>(u32At(this.marked, i)); }
 
   markCandidate(serial: i32): void {
-    if (unchecked(this.candidates[serial]) == this.generation) return;
-    unchecked(this.candidates[serial] = this.generation);
-    unchecked(this.candidateList[this.candidateTotal++] = serial);
+    const stamp = u32At(this.candidates, serial);
+    if (load<u32>(stamp) == this.generation) return;
+    store<u32>(stamp, this.generation);
+    store<u32>(u32At(this.candidateList, this.candidateTotal++), serial);
   }
 
   get candidateCount(): i32 { return this.candidateTotal; }
 
-  candidateAt(i: i32): i32 { return <i32>unchecked(this.candidateList[i]); }
+  // @ts-ignore: decorator
+  @inline candidateAt(i: i32): i32 { return load<i32>(u32At(this.candidateList, i)); }
 
   /** Configuration order: a request has few candidates, so an insertion sort. */
   sortCandidates(): void {
