@@ -23,10 +23,14 @@ type Direction = typeof REQUEST | typeof RESPONSE;
  * direction (filter-chain.ts `waiting`), so one pending resolver per direction is enough.
  */
 class PromiseStream implements FilterChainStream {
-  /** Outcome delivered during the current call, per direction (taken right after the call). */
-  private readonly settled: [AnyOutcome | undefined, AnyOutcome | undefined] = [undefined, undefined];
-  /** Resolver of a call that paused, per direction. */
-  private readonly pending: [((o: AnyOutcome) => void) | undefined, ((o: AnyOutcome) => void) | undefined] = [undefined, undefined];
+  // Per-direction state as plain fields rather than two-element arrays: a stream object is
+  // created per request, and every array is one more allocation for the GC.
+  /** Outcome delivered during the current call (taken right after the call). */
+  private settledRequest: AnyOutcome | undefined;
+  private settledResponse: AnyOutcome | undefined;
+  /** Resolver of a call that paused. */
+  private pendingRequest: ((o: AnyOutcome) => void) | undefined;
+  private pendingResponse: ((o: AnyOutcome) => void) | undefined;
   private requestDone: ((o: AnyOutcome) => void) | undefined;
   private responseDone: ((o: AnyOutcome) => void) | undefined;
 
@@ -64,30 +68,37 @@ class PromiseStream implements FilterChainStream {
   private callback(dir: Direction): (o: AnyOutcome) => void {
     // A new call replaces a still-pending one of the same direction, as the core replaces its
     // waiting callback; the replaced promise never settles, as before this fast path.
-    this.pending[dir] = undefined;
-    if (dir === REQUEST) return (this.requestDone ??= (o) => this.deliver(REQUEST, o));
+    if (dir === REQUEST) {
+      this.pendingRequest = undefined;
+      return (this.requestDone ??= (o) => this.deliver(REQUEST, o));
+    }
+    this.pendingResponse = undefined;
     return (this.responseDone ??= (o) => this.deliver(RESPONSE, o));
   }
 
   private deliver(dir: Direction, outcome: AnyOutcome): void {
-    const resolve = this.pending[dir];
+    const resolve = dir === REQUEST ? this.pendingRequest : this.pendingResponse;
     if (resolve === undefined) {
-      this.settled[dir] = outcome;
+      if (dir === REQUEST) this.settledRequest = outcome;
+      else this.settledResponse = outcome;
       return;
     }
-    this.pending[dir] = undefined;
+    if (dir === REQUEST) this.pendingRequest = undefined;
+    else this.pendingResponse = undefined;
     resolve(outcome);
   }
 
   /** After a core call: its outcome if it settled synchronously, else a promise of it. */
   private outcome(dir: Direction): Promise<AnyOutcome> {
-    const now = this.settled[dir];
+    const now = dir === REQUEST ? this.settledRequest : this.settledResponse;
     if (now !== undefined) {
-      this.settled[dir] = undefined;
+      if (dir === REQUEST) this.settledRequest = undefined;
+      else this.settledResponse = undefined;
       return Promise.resolve(now);
     }
     return new Promise((resolve) => {
-      this.pending[dir] = resolve;
+      if (dir === REQUEST) this.pendingRequest = resolve;
+      else this.pendingResponse = resolve;
     });
   }
 }
