@@ -60,8 +60,11 @@ function isUnreserved(c: i32): bool {
  */
 function alreadyNormal(raw: string, mode: i32): bool {
   let previous: u32 = 0;
+  // Raw UTF-16 loads: charCodeAt is a bounds-checked call per character, and this scan runs
+  // over every request's path.
+  const chars = changetype<usize>(raw);
   for (let i = 0, n = raw.length; i < n; i++) {
-    const c = <u32>raw.charCodeAt(i);
+    const c = <u32>load<u16>(chars + (<usize>i << 1));
     if (c < 0x20 || c == 0x7f || c == 0x25 /* % */ || c == 0x5c /* backslash */ || c == 0x23 /* # */ || c == 0x3f /* ? */) return false;
     if (previous == 0x2f && mode != PathNormalization.None && (c == 0x2e || (c == 0x2f && mode != PathNormalization.Base))) return false;
     previous = c;
