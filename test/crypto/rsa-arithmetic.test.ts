@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HashAlg, loadCryptoHarness, type CryptoHarness } from "../fixtures/crypto/rsa-harness-loader.js";
+import { modPow, toBigInt, toBytes } from "./bigint-reference.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -32,21 +33,6 @@ function syntheticModulus(spec: KeyCase["modulus"]): Buffer {
   return Buffer.concat([Buffer.alloc(spec.leadingZeroBytes ?? 0), bytes]);
 }
 
-const toBigInt = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`));
-function toBytes(value: bigint, length: number): Buffer {
-  const hex = value.toString(16).padStart(length * 2, "0");
-  if (hex.length > length * 2) throw new Error(`${value} does not fit in ${length} bytes`);
-  return Buffer.from(hex, "hex");
-}
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
 
 /** Moduli with extreme limb patterns (all ones, sparse) besides real keys: carries and lazy-reduction bounds. */
 const MODULI: readonly { readonly name: string; readonly value: bigint }[] = [

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HashAlg, loadCryptoHarness, type CryptoHarness } from "../fixtures/crypto/rsa-harness-loader.js";
+import { modPow, toBigInt, toBytes } from "./bigint-reference.js";
 
 type HashName = "sha256" | "sha384" | "sha512";
 interface ReuseCase { readonly name: string; readonly bits: number; readonly exponent: number; readonly hashes: readonly HashName[] }
@@ -25,17 +26,6 @@ const DIGEST_INFO: Record<HashName, string> = {
   sha512: "3051300d060960864801650304020305000440",
 };
 
-const toBigInt = (bytes: Uint8Array): bigint => BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
-const toBytes = (value: bigint, length: number): Buffer => Buffer.from(value.toString(16).padStart(length * 2, "0"), "hex");
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
 /** EMSA-PKCS1-v1_5-ENCODE (RFC 8017 section 9.2) as an integer. */
 function encode(hash: HashName, message: Buffer, k: number): bigint {
   const t = Buffer.concat([Buffer.from(DIGEST_INFO[hash], "hex"), createHash(hash).update(message).digest()]);
