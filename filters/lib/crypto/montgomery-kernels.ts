@@ -159,6 +159,12 @@ export function montSqrScalar(out: usize, w: usize, n: i32, n0inv: u32): void {
 // most n ≤ 147 terms, < 2^64.
 // ---------------------------------------------------------------------------------------------
 
+/** x0·y0 + x1·y1 and x2·y2 + x3·y3 (u32 lanes → u64 lanes): the four products of one vector pair. */
+// @ts-ignore: decorator
+@inline function productPairs(x: v128, y: v128): v128 {
+  return i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y));
+}
+
 // @ts-ignore: decorator
 @inline function laneSum(v: v128): u64 {
   return <u64>i64x2.extract_lane(v, 0) + <u64>i64x2.extract_lane(v, 1);
@@ -190,11 +196,11 @@ export function montMulSimd(out: usize, w: usize, n: i32, n0inv: u32): void {
     while (p < end) {
       const x = v128.load(p), xm = v128.load(p, REGION);
       let y = v128.load(q, 4), yn = v128.load(q, REGION + 4);
-      ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
-      mn0 = i64x2.add(mn0, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      ab0 = i64x2.add(ab0, productPairs(x, y));
+      mn0 = i64x2.add(mn0, productPairs(xm, yn));
       y = v128.load(q); yn = v128.load(q, REGION);
-      ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
-      mn1 = i64x2.add(mn1, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      ab1 = i64x2.add(ab1, productPairs(x, y));
+      mn1 = i64x2.add(mn1, productPairs(xm, yn));
       p += 16; q += 16;
     }
     carry = finishColumn(i, n, splitColumn(laneSum(ab0), laneSum(mn0), carry), out, m, n0, n0inv);
@@ -247,29 +253,29 @@ export function montSqrPairSimd(out: usize, w: usize, n: i32, n0inv: u32): void 
     while (p < crossEnd) {
       const x = v128.load(p), xm = v128.load(p, REGION);
       let y = v128.load(q, 4), yn = v128.load(q, REGION + 4);
-      ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
-      mn0 = i64x2.add(mn0, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      ab0 = i64x2.add(ab0, productPairs(x, y));
+      mn0 = i64x2.add(mn0, productPairs(xm, yn));
       y = v128.load(q); yn = v128.load(q, REGION);
-      ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
-      mn1 = i64x2.add(mn1, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      ab1 = i64x2.add(ab1, productPairs(x, y));
+      mn1 = i64x2.add(mn1, productPairs(xm, yn));
       p += 16; q += 16;
     }
     const tail = crossCount & 3;
     if (tail != 0) {
       const x = v128.and(v128.load(p), v128.load(masks + (<usize>tail << 4)));
       let y = v128.load(q, 4);
-      ab0 = i64x2.add(ab0, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      ab0 = i64x2.add(ab0, productPairs(x, y));
       y = v128.load(q);
-      ab1 = i64x2.add(ab1, i64x2.add(i64x2.extmul_low_i32x4_u(x, y), i64x2.extmul_high_i32x4_u(x, y)));
+      ab1 = i64x2.add(ab1, productPairs(x, y));
     }
     // The rest of the quotient run over [first, last], rounded up to 4: m[j] is still zero for j ≥ i.
     const end = start + (<usize>((last - first + 4) & ~3) << 2);
     while (p < end) {
       const xm = v128.load(p, REGION);
       let yn = v128.load(q, REGION + 4);
-      mn0 = i64x2.add(mn0, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      mn0 = i64x2.add(mn0, productPairs(xm, yn));
       yn = v128.load(q, REGION);
-      mn1 = i64x2.add(mn1, i64x2.add(i64x2.extmul_low_i32x4_u(xm, yn), i64x2.extmul_high_i32x4_u(xm, yn)));
+      mn1 = i64x2.add(mn1, productPairs(xm, yn));
       p += 16; q += 16;
     }
     const d = <u64>(load<u32>(w + (<usize>(i >> 1) << 2)) >> 1);
