@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     edCase(harness, 3),
   ];
   const rows = cases.map(measure);
-  console.log(`harness module: ${binary.length} bytes (asc --optimize --runtime incremental, no SIMD)`);
+  console.log(`harness module: ${binary.length} bytes (asconfig.json portable target: wasmesh runtime, no SIMD)`);
   console.log("| case | node:crypto µs | wasm µs | ratio | target |");
   console.log("| --- | ---: | ---: | ---: | --- |");
   for (const r of rows) {

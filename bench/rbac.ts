@@ -7,7 +7,8 @@
  * ≤ 15 µs at 100, sub-linear growth; module size ≤ 100 KB. Prints a table, writes bench/rbac.json.
  * Options: --requests <n> (default 200000), --rounds <n> (default 5), --wasm <file> (another
  * build, e.g. a private or older one), --json <file> (output path), --filter-only (skip the
- * through-host rows: a quicker A/B loop when comparing builds).
+ * through-host rows: a quicker A/B loop when comparing builds), --host-case <0|10|100>[,new] (time
+ * one through-host case only, for profiling).
  * Requests run on established connections (one per peer); the "new conn per request" rows show
  * the cost without the filter's per-connection cache. Through the host, "filter µs" subtracts a
  * no-op filter chain (the host's and SDK's per-filter overhead), as bench/jwt-auth.ts does.
@@ -28,6 +29,8 @@ const noopWasmFile = path.join(root, 'build', 'filters', 'example.wasm');
 const jsonFile = path.resolve(stringOption('json') ?? path.join(root, 'bench', 'rbac.json'));
 /** --filter-only: only the in-bench StubHost rows (the through-host rows take most of the run). */
 const FILTER_ONLY = process.argv.includes('--filter-only');
+/** --host-case <0|10|100>[,new]: time only that through-host case (a profiling loop, e.g. under node --cpu-prof). */
+const HOST_CASE = stringOption('host-case');
 
 
 const REQUESTS = numberOption('requests', 200_000);
@@ -329,6 +332,12 @@ async function hostRows(): Promise<{ rows: Row[]; growth: number }> {
 }
 
 async function main(): Promise<void> {
+  if (HOST_CASE !== undefined) {
+    const [count, fresh] = HOST_CASE.split(',');
+    const micros = await measure(await chainFor(Number(count)), fresh === 'new');
+    console.log(`through the host, ${count} policies${fresh === 'new' ? ', new connection per request' : ''}: ${micros.toFixed(2)} CPU µs/request`);
+    return;
+  }
   const host = FILTER_ONLY ? null : await hostRows();
   const filterOnly = {
     zero: filterOnlyMicros(0), ten: filterOnlyMicros(10), hundred: filterOnlyMicros(100),
