@@ -332,7 +332,7 @@ async function hostRows(): Promise<{ rows: Row[]; growth: number }> {
 }
 
 async function main(): Promise<void> {
-  if (HOST_CASE !== undefined) {
+  if (HOST_CASE !== null) {
     const [count, fresh] = HOST_CASE.split(',');
     const micros = await measure(await chainFor(Number(count)), fresh === 'new');
     console.log(`through the host, ${count} policies${fresh === 'new' ? ', new connection per request' : ''}: ${micros.toFixed(2)} CPU µs/request`);
