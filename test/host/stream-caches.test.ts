@@ -53,6 +53,20 @@ describe('host: SerializedPairsCache (content-keyed)', () => {
     expect(cache.serialize(BASE).slice()).toEqual(serializePairs(BASE));
   });
 
+  const TOKEN = `Bearer ${'eyJhbGciOiJSUzI1NiJ9'.repeat(30)}`;
+  it.each<[string, HeaderList]>([
+    ['short ASCII strings', [[':method', 'GET'], [':path', '/a/b?c=d'], ['x-a', '']]],
+    ['a long ASCII value (written natively)', [[':path', '/'], ['authorization', TOKEN]]],
+    ['a non-ASCII short value', [[':path', '/'], ['x-name', 'Zoë']]],
+    ['a non-ASCII long value', [[':path', '/'], ['x-long', `${'a'.repeat(40)}é${'b'.repeat(40)}`]]],
+    ['a non-ASCII name after ASCII pairs', [[':path', '/'], ['authorization', TOKEN], ['x-ü', '1']]],
+    ['a lone surrogate (U+FFFD, as TextEncoder)', [[':path', '/'], ['x-bad', 'a\ud800b']]],
+  ])('host: proxy_get_header_map_pairs serializes %s as TextEncoder would', (_name, list) => {
+    const cache = new SerializedPairsCache();
+    expect(cache.serialize(list).slice()).toEqual(serializePairs(list));
+    expect(parsePairs(cache.serialize(list))).toEqual(list.map(([k, v]) => [k, new TextDecoder().decode(new TextEncoder().encode(v))]));
+  });
+
   it('host: proxy_get_header_map_pairs sees an in-place edit of the same list object', () => {
     const cache = new SerializedPairsCache();
     const list: (readonly [string, string])[] = [[':method', 'GET'], ['x-a', '1']];

@@ -42,6 +42,26 @@ export function writeAscii(out: Uint8Array, offset: number, s: string): void {
   for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
 }
 
+/**
+ * Writes `s` at `offset` if it is ASCII (the caller made s.length bytes of room) and says whether
+ * it was: a non-ASCII string leaves partial bytes behind for the caller to overwrite. Checking
+ * while writing reads each string once, where nonAsciiBytes + writeAscii read it twice.
+ */
+export function tryWriteAscii(out: Uint8Array, offset: number, s: string): boolean {
+  const length = s.length;
+  if (length > NATIVE_MIN_LENGTH) {
+    // Non-ASCII needs more bytes than the room given, so encoding stops before the end.
+    const { read, written } = encoder.encodeInto(s, out.subarray(offset, offset + length));
+    return read === length && written === length;
+  }
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return false;
+    out[offset + i] = c;
+  }
+  return true;
+}
+
 /** Little-endian u32 at `offset`. */
 export function writeU32(out: Uint8Array, offset: number, value: number): void {
   out[offset] = value & 0xff;
