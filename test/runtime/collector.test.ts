@@ -25,6 +25,10 @@ interface GcHarness {
   swapText(heap: number): void;
   textLength(): number;
   freshMemoryIsZero(): number;
+  staticSlotsAreStatic(): number;
+  storeInStatic(size: number): void;
+  storeInLateStatic(size: number): void;
+  checkStatics(): number;
 }
 
 const COLLECT_FLOOR = 256 * 1024;
@@ -106,6 +110,21 @@ describe('runtime: mark & sweep', () => {
 
   it('runtime: new and grown objects read as zero, whatever the memory held before', () => {
     expect(gc.freshMemoryIsZero()).toBe(1);
+  });
+
+  it('runtime: heap objects stored in static objects live as long as the static object', () => {
+    expect(gc.staticSlotsAreStatic()).toBe(1);
+    gc.storeInStatic(64);
+    // Collections first, so the second store happens after the colours have flipped.
+    gc.collect();
+    gc.collect();
+    gc.collect();
+    gc.storeInLateStatic(64);
+    for (let i = 0; i < 4; i++) {
+      gc.allocateGarbage(2000, 64);
+      gc.collect();
+      expect(gc.checkStatics()).toBe(1);
+    }
   });
 
   it('runtime: a static object dropped and taken again is relinked cleanly', () => {
