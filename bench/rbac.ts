@@ -24,8 +24,9 @@ import { numberOption, stringOption } from './options.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** --wasm <file> measures another build (e.g. a private one) instead of build/filters/rbac.wasm. */
 const wasmFile = path.resolve(stringOption('wasm') ?? path.join(root, 'build', 'filters', 'rbac.wasm'));
-/** --json <file> writes the results elsewhere than bench/rbac.json. */
+/** The no-op filter of the through-host baseline (as in bench/jwt-auth.ts). */
 const noopWasmFile = path.join(root, 'build', 'filters', 'example.wasm');
+/** --json <file> writes the results elsewhere than bench/rbac.json. */
 const jsonFile = path.resolve(stringOption('json') ?? path.join(root, 'bench', 'rbac.json'));
 /** --filter-only: only the in-bench StubHost rows (the through-host rows take most of the run). */
 const FILTER_ONLY = process.argv.includes('--filter-only');

@@ -2,10 +2,8 @@
  * wasmesh's runtime (filters/lib/runtime): a mark & sweep collector without a shadow stack,
  * paced by the managed heap size. Run on a module built with the filters' asconfig.json.
  */
-import asc from 'assemblyscript/asc';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { filterBuildFlags } from '../fixtures/crypto/collecting-exports.js';
-import { repoRoot } from '../fixtures/crypto/rsa-harness-loader.js';
+import { compileHarness } from '../fixtures/harness-build.js';
 
 interface GcHarness {
   heapTotal(): number;
@@ -33,23 +31,8 @@ interface GcHarness {
 
 const COLLECT_FLOOR = 256 * 1024;
 
-async function compileHarness(extraFlags: readonly string[] = []): Promise<Uint8Array> {
-  const output: { binary: Uint8Array | null } = { binary: null };
-  let diagnostics = '';
-  const { error } = await asc.main(
-    ['test/fixtures/runtime/gc-harness.ts', '--outFile', 'gc.wasm', '--baseDir', repoRoot, ...filterBuildFlags(false), ...extraFlags],
-    {
-      writeFile(name: string, contents: Uint8Array | string) {
-        if (name.endsWith('.wasm') && typeof contents !== 'string') output.binary = contents;
-      },
-      stderr: { write(chunk: Uint8Array | string) { diagnostics += String(chunk); return true; } },
-    },
-  );
-  if (error || output.binary === null) throw new Error(`asc failed on gc-harness.ts: ${error?.message ?? 'no binary'}\n${diagnostics}`);
-  return output.binary;
-}
-
-const module = compileHarness().then((binary) => WebAssembly.compile(new Uint8Array(binary)));
+const build = (extraFlags: readonly string[] = []) => compileHarness({ entry: 'test/fixtures/runtime/gc-harness.ts', simd: false, extraFlags });
+const module = build().then((binary) => WebAssembly.compile(new Uint8Array(binary)));
 
 async function instantiate(): Promise<GcHarness> {
   const instance = await WebAssembly.instantiate(await module, {});
@@ -142,11 +125,27 @@ describe('runtime: mark & sweep', () => {
 describe('runtime: build', () => {
   it('runtime: asconfig.json builds without a shadow stack', async () => {
     // asc names the shadow stack's global __stack_pointer; the debug build keeps names.
-    const named = Buffer.from(await compileHarness(['--debug']));
+    const named = Buffer.from(await build(['--debug']));
     expect(named.includes('gc-harness/buildChain')).toBe(true);
     expect(named.includes('__stack_pointer')).toBe(false);
   });
 });
+
+/**
+ * Adds garbage in small steps (10 buffers of `size` bytes), asking for a paced collection after
+ * each, until one happens. Returns the heap total of the last step that did not collect (`before`)
+ * and of the step that did, just before collecting (`grown`).
+ */
+function garbageUntilCollected(gc: GcHarness, size: number): { before: number; grown: number } {
+  let before = gc.heapTotal();
+  for (;;) {
+    gc.allocateGarbage(10, size);
+    const grown = gc.heapTotal();
+    gc.collectWhenDue();
+    if (gc.heapTotal() < grown) return { before, grown };
+    before = grown;
+  }
+}
 
 describe('runtime: pacing', () => {
   let gc: GcHarness;
@@ -156,19 +155,9 @@ describe('runtime: pacing', () => {
     gc.collect();
     const base = gc.heapTotal();
     expect(base).toBeLessThan(COLLECT_FLOOR / 2);
-    gc.allocateGarbage(10, 100);
-    let before = base;
-    for (;;) {
-      gc.allocateGarbage(10, 100);
-      const grown = gc.heapTotal();
-      gc.collectWhenDue();
-      if (gc.heapTotal() < grown) {
-        expect(grown).toBeGreaterThanOrEqual(COLLECT_FLOOR);
-        expect(before).toBeLessThan(COLLECT_FLOOR);
-        break;
-      }
-      before = grown;
-    }
+    const { before, grown } = garbageUntilCollected(gc, 100);
+    expect(grown).toBeGreaterThanOrEqual(COLLECT_FLOOR);
+    expect(before).toBeLessThan(COLLECT_FLOOR);
     expect(gc.heapTotal()).toBe(base);
   });
 
@@ -177,19 +166,10 @@ describe('runtime: pacing', () => {
     gc.collect();
     const live = gc.heapTotal();
     expect(live).toBeGreaterThan(COLLECT_FLOOR);
-    // Add garbage in small steps: the first collection comes at the step that reaches 2 × live.
-    let before = live;
-    for (;;) {
-      gc.allocateGarbage(10, 64);
-      const grown = gc.heapTotal();
-      gc.collectWhenDue();
-      if (gc.heapTotal() < grown) {
-        expect(grown).toBeGreaterThanOrEqual(2 * live);
-        expect(before).toBeLessThan(2 * live);
-        break;
-      }
-      before = grown;
-    }
+    // The first collection comes at the step that reaches 2 × live.
+    const { before, grown } = garbageUntilCollected(gc, 64);
+    expect(grown).toBeGreaterThanOrEqual(2 * live);
+    expect(before).toBeLessThan(2 * live);
     expect(gc.heapTotal()).toBe(live);
     expect(gc.checkChain()).toBe(4000);
   });
