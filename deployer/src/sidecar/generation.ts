@@ -128,7 +128,7 @@ export class GenerationSet {
         acquiredPlugins.push(key);
         handles.push(this.plugins.get(key)!.value);
       }
-      const chain = this.options.chain ?? (handles.length === 0 ? new PassthroughChain() : this.options.host().newFilterChain(handles));
+      const chain = this.options.chain ?? (handles.length === 0 ? new PassthroughChain() : this.ensureHost().newFilterChain(handles));
       const generation: LiveGeneration = {
         version, config, chain, routes: new RouteTable(config.routes), pools, plugins: handles, wasmDigests,
         appliedAt: new Date(), active: 0, retired: false, pluginKeys: acquiredPlugins, poolKeys: acquiredPools,
@@ -205,15 +205,19 @@ export class GenerationSet {
   }
 
   private async loadPlugin(filter: WasmFilterConfig, wasm: Uint8Array, workers: number, index: number): Promise<WasmPluginHandle> {
-    this.hostInstance ??= this.options.host();
     try {
-      return await this.hostInstance.loadPlugin({
+      return await this.ensureHost().loadPlugin({
         name: filter.name, rootId: filter.rootId, vmId: filter.vmId, wasm, configuration: filter.configuration,
         vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, workers,
       });
     } catch (error) {
       throw new GenerationBuildError(`filters[${index}] (${filter.name}): could not load ${filter.wasmFile}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+  }
+
+  private ensureHost(): ProxyWasmHost {
+    this.hostInstance ??= this.options.host();
+    return this.hostInstance;
   }
 
   private acquire<T>(table: Map<string, Shared<T>>, key: string, create: () => T): T {

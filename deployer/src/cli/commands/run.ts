@@ -5,6 +5,7 @@ import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
 import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
+import { startConfigReloader, type LoadedConfig } from '../../sidecar/reloader.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
 import { findProjectRoot } from '../project-root.js';
 
@@ -21,7 +22,14 @@ interface RunFlags {
   readonly meshConfig?: string;
   /** `name=http://host:port`, repeatable: clusters added or replaced. */
   readonly cluster?: readonly string[];
+  /** Watch the config, --istio, --mesh-config and the filter modules and reload on change (CLI default: on). */
+  readonly watch?: boolean;
+  /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (Envoy's --drain-time-s). */
+  readonly drainTimeS?: string;
 }
+
+/** Istio's default terminationDrainDuration; Envoy's own --drain-time-s defaults to 600. */
+const DEFAULT_DRAIN_TIME_S = '5';
 
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
 
@@ -37,6 +45,8 @@ export function register(program: Command): void {
     .option('--workload-labels <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
     .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
+    .option('--no-watch', 'do not watch the config, --istio and --mesh-config inputs and the filter modules for live reload (env DEPLOYER_RUN_WATCH=false)')
+    .option('--drain-time-s <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests get to finish before the process exits (env DEPLOYER_RUN_DRAIN_TIME_S)', process.env.DEPLOYER_RUN_DRAIN_TIME_S ?? DEFAULT_DRAIN_TIME_S)
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
@@ -45,28 +55,66 @@ Examples:
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
   $ curl -s http://127.0.0.1:15000/stats/prometheus`)
     .action(async (flags: RunFlags) => {
-      const running = await runSidecarCommand(flags);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void running.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const drainTimeMs = parseDrainTime(flags.drainTimeS ?? DEFAULT_DRAIN_TIME_S);
+      // commander's --no-watch gives watch: false; the default (true) is the CLI's, not the API's.
+      const running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
+      await serveUntilSignal(running, drainTimeMs);
     });
 }
 
-/** The core of `deployer run`, minus waiting for a signal: returns the running sidecar. */
-export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar> {
-  if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
-    throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
-  }
+/**
+ * Signals as Envoy handles them: SIGHUP is ignored (Envoy logs "caught and eating SIGHUP");
+ * SIGTERM/SIGINT drain: /ready turns DRAINING, the listener stops accepting, in-flight requests
+ * get `drainTimeMs` to finish, then the process exits 0. A second SIGTERM/SIGINT closes at once.
+ */
+export async function serveUntilSignal(running: RunningSidecar, drainTimeMs: number): Promise<void> {
   const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  const onHangup = () => note('caught SIGHUP and ignored it, as Envoy does; the configuration is watched: edit it to reload');
+  process.on('SIGHUP', onHangup);
+  let stop: ((signal: NodeJS.Signals) => void) | undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      let draining = false;
+      stop = (signal) => {
+        if (draining) {
+          note(`${signal} again: closing now`);
+          void running.close().then(resolve);
+          return;
+        }
+        draining = true;
+        note(`${signal}: draining for up to ${drainTimeMs / 1000}s (no new connections, in-flight requests finish), then exiting`);
+        void running.drain(drainTimeMs).then((cut) => {
+          note(cut > 0 ? `drain time over: ${cut} request(s) still in flight were cut` : 'drained');
+          resolve();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  } finally {
+    if (stop) {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    process.off('SIGHUP', onHangup);
+  }
+}
+
+function parseDrainTime(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(seconds) || seconds > 86_400) {
+    throw new Error(`--drain-time-s "${text}": expected a number of seconds from 0 to 86400`);
+  }
+  return seconds * 1000;
+}
+
+/**
+ * Everything `deployer run` serves, built from its inputs: the config file, the --istio
+ * resources, the --mesh-config MeshConfig and the --cluster flags. `inputs` are the files a
+ * reload watches (those, plus every filter module).
+ */
+export function loadRunConfig(flags: RunFlags, note: (line: string) => void): LoadedConfig {
   const clusterOverrides = parseClusterFlags(flags.cluster ?? []);
-  // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
-  if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
   const mesh = flags.meshConfig === undefined || flags.istio === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
   if (mesh) note(describeMeshConfig(mesh));
   let config = loadSidecarConfigFile(flags.config);
@@ -83,6 +131,22 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  const inputs = [flags.config, ...(flags.istio !== undefined ? [flags.istio] : []), ...(mesh ? [flags.meshConfig!] : []), ...config.filters.map((f) => f.wasmFile)];
+  return { config, inputs };
+}
+
+/**
+ * The core of `deployer run`, minus waiting for a signal: returns the running sidecar. With
+ * `watch`, its inputs are watched and every change is reloaded (sidecar/reloader.ts).
+ */
+export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar> {
+  if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
+    throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
+  if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
+  const { config, inputs } = loadRunConfig(flags, note);
   const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
@@ -91,5 +155,12 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   process.stderr.write(
     `deployer run: listening on ${sidecar.url} (${config.tls ? 'mTLS, HTTP/2 and HTTP/1.1 by ALPN' : 'HTTP/1.1 and h2c'}), admin ${sidecar.adminUrl}\n` +
     `deployer run: filters: ${config.filters.map((f) => f.name).join(' → ') || '(none)'}; routes: ${config.routes.length}; clusters: ${[...config.clusters.keys()].join(', ')}\n`);
-  return sidecar;
+  if (flags.watch !== true) return sidecar;
+  const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, note), inputs, { note });
+  note(`watching ${inputs.length} input(s) for live reload: ${inputs.join(', ')}`);
+  // The watcher stops with the sidecar; everything else is the sidecar's own.
+  return Object.assign(Object.create(sidecar) as RunningSidecar, {
+    drain: (timeoutMs: number) => { reloader.close(); return sidecar.drain(timeoutMs); },
+    close: () => { reloader.close(); return sidecar.close(); },
+  });
 }
