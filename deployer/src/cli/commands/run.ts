@@ -55,22 +55,32 @@ Examples:
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
   $ curl -s http://127.0.0.1:15000/stats/prometheus`)
     .action(async (flags: RunFlags) => {
+      // From the very start: a SIGHUP during startup must not kill the process either.
+      const stopIgnoringHangup = ignoreHangup();
       const drainTimeMs = parseDrainTime(flags.drainTimeS ?? DEFAULT_DRAIN_TIME_S);
       // commander's --no-watch gives watch: false; the default (true) is the CLI's, not the API's.
       const running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
-      await serveUntilSignal(running, drainTimeMs);
+      try {
+        await serveUntilSignal(running, drainTimeMs);
+      } finally {
+        stopIgnoringHangup();
+      }
     });
 }
 
+/** Envoy ignores SIGHUP ("caught and eating SIGHUP"); node's default would exit. Returns the undo. */
+function ignoreHangup(): () => void {
+  const onHangup = () => process.stderr.write('deployer run: caught SIGHUP and ignored it, as Envoy does; the configuration is watched: edit it to reload\n');
+  process.on('SIGHUP', onHangup);
+  return () => process.off('SIGHUP', onHangup);
+}
+
 /**
- * Signals as Envoy handles them: SIGHUP is ignored (Envoy logs "caught and eating SIGHUP");
  * SIGTERM/SIGINT drain: /ready turns DRAINING, the listener stops accepting, in-flight requests
  * get `drainTimeMs` to finish, then the process exits 0. A second SIGTERM/SIGINT closes at once.
  */
 export async function serveUntilSignal(running: RunningSidecar, drainTimeMs: number): Promise<void> {
   const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
-  const onHangup = () => note('caught SIGHUP and ignored it, as Envoy does; the configuration is watched: edit it to reload');
-  process.on('SIGHUP', onHangup);
   let stop: ((signal: NodeJS.Signals) => void) | undefined;
   try {
     await new Promise<void>((resolve) => {
@@ -96,7 +106,6 @@ export async function serveUntilSignal(running: RunningSidecar, drainTimeMs: num
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     }
-    process.off('SIGHUP', onHangup);
   }
 }
 
