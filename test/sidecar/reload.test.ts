@@ -4,7 +4,7 @@
  * the config and refuses bad ones with the file and field named, the last good config serving.
  */
 import http from 'node:http';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
@@ -188,5 +188,61 @@ describe('sidecar live reload from the watched config file', () => {
     await writeFile(file, yaml('3'));
     await waitFor(/reloaded/);
     expect((await request1(`${sidecar!.url}/x`)).headers['x-generation']).toBe('3');
+  });
+});
+
+describe('sidecar live reload of --istio resources and --mesh-config', () => {
+  let upstream: TestUpstream;
+  beforeAll(async () => { upstream = await startUpstream((req, res) => res.writeHead(200).end(`ok ${req.url}\n`)); });
+  afterAll(async () => { await upstream.close(); });
+
+  const denyPolicy = (paths: readonly string[]) => stringify({
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',
+    metadata: { name: 'deny', namespace: 'shop' },
+    spec: { action: 'DENY', rules: [{ to: [{ operation: { paths } }] }] },
+  });
+  const mesh = (normalization: string) => stringify({ pathNormalization: { normalization } });
+
+  it('reloads an edited policy directory and mesh config, and refuses a bad policy keeping the running rules', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'wasmesh-reload-istio-'));
+    const policies = path.join(dir, 'policies');
+    await mkdir(policies);
+    await writeFile(path.join(policies, 'deny.yaml'), denyPolicy(['/admin/*']));
+    await writeFile(path.join(dir, 'mesh.yaml'), mesh('BASE'));
+    const config = path.join(dir, 'sidecar.yaml');
+    await writeFile(config, stringify({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', clusters: { app: upstream.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] }));
+    const notes: string[] = [];
+    const flags = { config, accessLog: '-', logLevel: 'error', namespace: 'shop', istio: policies, meshConfig: path.join(dir, 'mesh.yaml') };
+    const loaded = loadRunConfig(flags, () => undefined);
+    const sidecar = await startTestSidecar(loaded.config);
+    const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, () => undefined), loaded.inputs, { note: (line) => notes.push(line), debounceMs: 50 });
+    const until = async (predicate: () => boolean) => {
+      for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 25));
+      if (!predicate()) throw new Error(`timed out; notes:\n${notes.join('\n')}`);
+    };
+    try {
+      expect((await request1(`${sidecar.url}/admin/x`)).status).toBe(403);
+      expect((await request1(`${sidecar.url}/secret/x`)).status).toBe(200);
+
+      await writeFile(path.join(policies, 'deny.yaml'), denyPolicy(['/secret/*']));
+      await until(() => sidecar.version === 2);
+      expect((await request1(`${sidecar.url}/admin/x`)).status).toBe(200);
+      expect((await request1(`${sidecar.url}/secret/x`)).status).toBe(403);
+
+      // A second file in the directory is an input too; this one is not a valid policy.
+      await writeFile(path.join(policies, 'broken.yaml'), stringify({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'b', namespace: 'shop' }, spec: { action: 'SOMETIMES' } }));
+      await until(() => notes.some((n) => n.startsWith('reload refused')));
+      expect(notes.find((n) => n.startsWith('reload refused'))).toMatch(/broken\.yaml.*SOMETIMES.*still serving version 2$/s);
+      expect((await request1(`${sidecar.url}/secret/x`)).status).toBe(403);
+
+      await rm(path.join(policies, 'broken.yaml'));
+      await until(() => sidecar.version === 3);
+      await writeFile(path.join(dir, 'mesh.yaml'), mesh('DECODE_AND_MERGE_SLASHES'));
+      await until(() => sidecar.version === 4);
+      expect(JSON.parse(sidecar.config.filters[0]!.configuration)).toMatchObject({ pathNormalization: 'DECODE_AND_MERGE_SLASHES' });
+    } finally {
+      reloader.close();
+      await sidecar.close();
+    }
   });
 });
