@@ -246,3 +246,45 @@ describe('sidecar live reload of --istio resources and --mesh-config', () => {
     }
   });
 });
+
+describe('sidecar drain(timeout)', () => {
+  it('lets the in-flight request finish, answers a keep-alive request with connection: close, refuses new connections, and reports 0 cut', async () => {
+    const a = await slowUpstream('a');
+    const sidecar = await startTestSidecar(sidecarConfig({ clusters: { a: a.url }, routes: [{ match: { prefix: '/' }, cluster: 'a' }] }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (p: string) => new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get(`${sidecar.url}${p}`, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res)); }).on('error', reject);
+    });
+    try {
+      expect((await get('/warm')).headers.connection).toBe('keep-alive');
+      const slow = request1(`${sidecar.url}/slow`);
+      await a.held();
+      const drained = sidecar.drain(5_000);
+      expect((await fetch(`${sidecar.adminUrl}/ready`)).status).toBe(503);
+      // The open keep-alive connection is still served, and told to close.
+      const during = await get('/during');
+      expect([during.statusCode, during.headers.connection]).toEqual([200, 'close']);
+      await expect(request1(`${sidecar.url}/new`)).rejects.toThrow(/ECONNREFUSED/);
+      a.release();
+      expect((await slow).body).toBe('a /slow\n');
+      expect(await drained).toBe(0);
+    } finally {
+      agent.destroy();
+      await sidecar.close();
+      await a.close();
+    }
+  });
+
+  it('cuts what is still in flight when the drain time runs out, and says how many', async () => {
+    const a = await slowUpstream('a');
+    const sidecar = await startTestSidecar(sidecarConfig({ clusters: { a: a.url }, routes: [{ match: { prefix: '/' }, cluster: 'a', timeout: '0s' }] }));
+    try {
+      const slow = request1(`${sidecar.url}/slow`).catch((e: Error) => e);
+      await a.held();
+      expect(await sidecar.drain(100)).toBe(1);
+      expect(await slow).toBeInstanceOf(Error);
+    } finally {
+      await a.close();
+    }
+  });
+});

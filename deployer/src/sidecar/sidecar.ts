@@ -122,6 +122,9 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
         // It is released once the response is closed AND the handler returned, so no callback
         // can reach a plugin that a reload retired meanwhile.
         const generation = generations.enter();
+        // Draining: an HTTP/1 response closes its connection, as Envoy's connection manager adds
+        // `connection: close` once the drain decision says so (conn_manager_impl.cc, drainClose).
+        if (state === 'DRAINING' && exchange.protocol !== 'HTTP/2') (exchange.res as import('node:http').ServerResponse).setHeader('connection', 'close');
         let pending = 2;
         const leave = () => {
           if (--pending === 0) generations.leave(generation);
