@@ -53,14 +53,19 @@ Examples:
   $ deployer run -c sidecar.yaml --istio policies/ --namespace shop --workload-labels app=cart,version=v1
   $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
-  $ curl -s http://127.0.0.1:15000/stats/prometheus`)
+  $ deployer run -c sidecar.yaml --drain-time-s 30     # on SIGTERM, in-flight requests get 30 s
+  $ curl -s http://127.0.0.1:15000/stats/prometheus
+
+The config file, --istio and --mesh-config inputs and the filter modules are watched: an edit is
+applied without dropping connections, or refused (file and field named) with the last good
+configuration still serving. SIGHUP is ignored; SIGTERM/SIGINT drain, then exit 0.`)
     .action(async (flags: RunFlags) => {
       // From the very start: a SIGHUP during startup must not kill the process either.
       const stopIgnoringHangup = ignoreHangup();
-      const drainTimeMs = parseDrainTime(flags.drainTimeS ?? DEFAULT_DRAIN_TIME_S);
-      // commander's --no-watch gives watch: false; the default (true) is the CLI's, not the API's.
-      const running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
       try {
+        const drainTimeMs = parseDrainTime(flags.drainTimeS ?? DEFAULT_DRAIN_TIME_S);
+        // commander's --no-watch gives watch: false; the default (true) is the CLI's, not the API's.
+        const running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
         await serveUntilSignal(running, drainTimeMs);
       } finally {
         stopIgnoringHangup();
