@@ -86,6 +86,11 @@ function parseKey(obj: JsonValue, where: string, skipped: Array<string>): Jwk | 
     const n = decodeMember(obj, "n", skipped, where);
     const e = decodeMember(obj, "e", skipped, where);
     if (n === null || e === null) return null;
+    // jwt_verify_lib src/jwks.cc createRsaFromJwk refuses any exponent but 3 and 65537.
+    let at = 0;
+    while (at < e.length - 1 && e[at] == 0) at++;
+    const eLength = e.length - at;
+    if (!(eLength == 1 && e[at] == 3) && !(eLength == 3 && e[at] == 1 && e[at + 1] == 0 && e[at + 2] == 1)) return skip(skipped, where, "[e] is not 3 or 65537");
     const key = RsaPublicKey.fromComponents(n, e);
     if (key === null) return skip(skipped, where, rsaKeyError);
     jwk.rsa = key;

@@ -34,6 +34,7 @@ const UNUSABLE: readonly [string, Record<string, string>, RegExp][] = [
   ['an EC key not on the curve', { ...makeKey('ES256', 'ec').jwk, y: Buffer.alloc(32, 1).toString('base64url') }, /not on the curve/],
   ['a key of unknown kty', { kty: 'XYZ', k: 'AAAA' }, /\[kty\] "XYZ" is not supported/],
   ['an RSA key of 1024 bits', makeKey('RS256', 'rsa-1024-fresh', 1024).jwk, /1024|2048/],
+  ['an RSA key with exponent 17 (jwt_verify_lib takes only 3 and 65537)', { ...makeKey('RS256', 'rsa').jwk, e: Buffer.from([17]).toString('base64url') }, /\[e\] is not 3 or 65537/],
 ];
 
 describe('jwt-auth: JWKS validation', () => {
