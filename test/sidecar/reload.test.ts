@@ -4,6 +4,7 @@
  * the config and refuses bad ones with the file and field named, the last good config serving.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -270,6 +271,37 @@ describe('sidecar drain(timeout)', () => {
       expect(await drained).toBe(0);
     } finally {
       agent.destroy();
+      await sidecar.close();
+      await a.close();
+    }
+  });
+
+  it('sends GOAWAY on an h2c connection that asks during the drain, after serving that request', async () => {
+    const a = await slowUpstream('a');
+    const sidecar = await startTestSidecar(sidecarConfig({ clusters: { a: a.url }, routes: [{ match: { prefix: '/' }, cluster: 'a' }] }));
+    const session = http2.connect(sidecar.url);
+    const h2get = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const stream = session.request({ ':path': p });
+      let body = '';
+      let status = 0;
+      stream.on('response', (headers) => { status = Number(headers[':status']); });
+      stream.on('data', (c: Buffer) => { body += c.toString(); });
+      stream.on('end', () => resolve({ status, body }));
+      stream.on('error', reject);
+    });
+    try {
+      expect((await h2get('/warm')).status).toBe(200);
+      const slow = h2get('/slow');
+      await a.held();
+      const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+      const drained = sidecar.drain(5_000);
+      expect(await h2get('/during')).toEqual({ status: 200, body: 'a /during\n' });
+      await goaway;
+      a.release();
+      expect((await slow).body).toBe('a /slow\n');
+      expect(await drained).toBe(0);
+    } finally {
+      session.destroy();
       await sidecar.close();
       await a.close();
     }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { isIPv4 } from 'node:net';
 import { createProxyWasmHost } from '../host/host.js';
 import type { FilterChain, HostOptions, LogEntry, LogLevel, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
@@ -6,7 +7,7 @@ import { SidecarClusterDispatcher } from './cluster-dispatcher.js';
 import type { ListenAddress, SidecarConfig } from './config/types.js';
 import { configDump } from './config-dump.js';
 import { GenerationSet, type Generation } from './generation.js';
-import { startDataListener, type DataListener } from './listener.js';
+import { startDataListener, type DataListener, type DownstreamExchange } from './listener.js';
 import { ProxyStats } from './stats.js';
 import { StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
@@ -122,9 +123,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
         // It is released once the response is closed AND the handler returned, so no callback
         // can reach a plugin that a reload retired meanwhile.
         const generation = generations.enter();
-        // Draining: an HTTP/1 response closes its connection, as Envoy's connection manager adds
-        // `connection: close` once the drain decision says so (conn_manager_impl.cc, drainClose).
-        if (state === 'DRAINING' && exchange.protocol !== 'HTTP/2') (exchange.res as import('node:http').ServerResponse).setHeader('connection', 'close');
+        if (state === 'DRAINING') closeAfterThisRequest(exchange);
         let pending = 2;
         const leave = () => {
           if (--pending === 0) generations.leave(generation);
@@ -138,7 +137,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
           pending = 1;
           leave();
           onError(error);
-          if (!exchange.res.headersSent) (exchange.res as import('node:http').ServerResponse).writeHead(503, { 'content-type': 'text/plain' }).end('internal error\n');
+          if (!exchange.res.headersSent) (exchange.res as ServerResponse).writeHead(503, { 'content-type': 'text/plain' }).end('internal error\n');
         }
       },
       onConnection: (kind) => {
@@ -233,6 +232,20 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     },
     close,
   };
+}
+
+/**
+ * Draining: the connection a request arrived on is told to go away once this request is done,
+ * as Envoy's connection manager does when the drain decision says so (conn_manager_impl.cc
+ * drainClose): HTTP/1 gets `connection: close` on the response; HTTP/2 gets GOAWAY
+ * (Http2Session.close: streams already open finish, no new ones).
+ */
+function closeAfterThisRequest(exchange: DownstreamExchange): void {
+  if (exchange.protocol === 'HTTP/2') {
+    (exchange.req as { stream?: { session?: { close(): void } } }).stream?.session?.close();
+  } else {
+    (exchange.res as ServerResponse).setHeader('connection', 'close');
+  }
 }
 
 /**
