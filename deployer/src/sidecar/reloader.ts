@@ -9,8 +9,6 @@ export interface LoadedConfig {
 }
 
 export interface ConfigReloader {
-  /** Resolves when the reloads started so far are settled (tests). */
-  settled(): Promise<void>;
   close(): void;
 }
 
@@ -50,10 +48,7 @@ export function startConfigReloader(sidecar: RunningSidecar, load: () => LoadedC
     });
   };
   const watcher: InputWatcher = watchInputs(inputs, reloadAfter, options.debounceMs);
-  return {
-    settled: () => chain,
-    close: () => watcher.close(),
-  };
+  return { close: () => watcher.close() };
 }
 
 function message(error: unknown): string {
