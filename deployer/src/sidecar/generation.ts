@@ -194,13 +194,12 @@ export class GenerationSet {
     });
   }
 
-  /** Releases every generation, plugin, pool and the host. */
+  /** Releases every plugin, pool and the host; `latest` stays readable (config of a closed sidecar). */
   async close(): Promise<void> {
     for (const shared of this.pools.values()) shared.value.close();
     this.pools.clear();
     this.plugins.clear();
     this.retired.clear();
-    this.current = undefined;
     await this.hostInstance?.close();
   }
 
