@@ -1,10 +1,11 @@
 /**
- * Issue #16 finding 7, on the real CLI process: SIGHUP does nothing (Envoy ignores it), SIGTERM
+ * Issue #16 finding 7, on the real CLI process: SIGHUP does nothing (Envoy ignores it), SIGUSR1
+ * reopens the access log (Envoy's logrotate hook), SIGTERM
  * drains (the listener stops accepting, the in-flight request finishes) and exits 0, and an
  * edit of the config file is applied while it runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -47,6 +48,14 @@ async function runCli(args: readonly string[]): Promise<RunningCli> {
   return { child, url: match[1]!, adminUrl: match[2]!, stderr: () => stderr, waitForStderr, exited: () => exit };
 }
 
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition not met in time');
+}
+
 describe('e2e: deployer run signals and live reload', () => {
   let upstream: TestUpstream;
   let releaseSlow: () => void = () => undefined;
@@ -71,14 +80,23 @@ describe('e2e: deployer run signals and live reload', () => {
     routes: [{ match: { prefix: '/' }, cluster: 'app' }],
   });
 
-  it('survives SIGHUP, reloads an edited config, and on SIGTERM drains the in-flight request then exits 0', async () => {
+  it('survives SIGHUP, reopens the access log on SIGUSR1, reloads an edited config, and on SIGTERM drains the in-flight request then exits 0', async () => {
     const config = await writeSidecarYaml(sidecarYaml('1'));
-    const cli = await runCli(['--config', config, '--drain-time-s', '10']);
+    const accessLog = path.join(path.dirname(config), 'access.log');
+    const cli = await runCli(['--config', config, '--drain-time-s', '10', '--access-log', accessLog]);
     try {
       cli.child.kill('SIGHUP');
       await cli.waitForStderr(/caught SIGHUP and ignored it/);
       const first = await request1(`${cli.url}/a`);
       expect([first.status, first.headers['x-generation']]).toEqual([200, '1']);
+
+      // logrotate: the file is moved away, SIGUSR1 makes the next line go to a new one.
+      await rename(accessLog, `${accessLog}.1`);
+      cli.child.kill('SIGUSR1');
+      await cli.waitForStderr(/caught SIGUSR1: access log reopened/);
+      await request1(`${cli.url}/after-rotate`);
+      await eventually(async () => (await readFile(accessLog, 'utf8').catch(() => '')).includes('/after-rotate'));
+      expect(await readFile(`${accessLog}.1`, 'utf8')).toMatch(/"GET \/a HTTP\/1\.1" 200/);
 
       await writeFile(config, stringify(sidecarYaml('2')));
       await cli.waitForStderr(/reloaded after a change to .*sidecar\.yaml: version 2/);

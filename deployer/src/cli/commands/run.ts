@@ -58,26 +58,41 @@ Examples:
 
 The config file, --istio and --mesh-config inputs and the filter modules are watched: an edit is
 applied without dropping connections, or refused (file and field named) with the last good
-configuration still serving. SIGHUP is ignored; SIGTERM/SIGINT drain, then exit 0.`)
+configuration still serving. SIGHUP is ignored; SIGUSR1 reopens the --access-log file;
+SIGTERM/SIGINT drain, then exit 0.`)
     .action(async (flags: RunFlags) => {
-      // From the very start: a SIGHUP during startup must not kill the process either.
-      const stopIgnoringHangup = ignoreHangup();
+      let running: RunningSidecarCommand | undefined;
+      const stopHandlingSignals = handleHousekeepingSignals(() => running);
       try {
         const drainTimeMs = parseDrainTime(flags.drainTimeS ?? DEFAULT_DRAIN_TIME_S);
         // commander's --no-watch gives watch: false; the default (true) is the CLI's, not the API's.
-        const running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
+        running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
         await serveUntilSignal(running, drainTimeMs);
       } finally {
-        stopIgnoringHangup();
+        stopHandlingSignals();
       }
     });
 }
 
-/** Envoy ignores SIGHUP ("caught and eating SIGHUP"); node's default would exit. Returns the undo. */
-function ignoreHangup(): () => void {
-  const onHangup = () => process.stderr.write('deployer run: caught SIGHUP and ignored it, as Envoy does; the configuration is watched: edit it to reload\n');
+/**
+ * Envoy's housekeeping signals, from the very start (a SIGHUP during startup must not kill the
+ * process either): SIGHUP is ignored (Envoy logs "caught and eating SIGHUP"; node's default would
+ * exit), SIGUSR1 reopens the access log (Envoy's, for logrotate; node's default would start the
+ * inspector). Returns the undo.
+ */
+function handleHousekeepingSignals(running: () => RunningSidecarCommand | undefined): () => void {
+  const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  const onHangup = () => note('caught SIGHUP and ignored it, as Envoy does; the configuration is watched: edit it to reload');
+  const onUsr1 = () => {
+    running()?.reopenAccessLog();
+    note('caught SIGUSR1: access log reopened');
+  };
   process.on('SIGHUP', onHangup);
-  return () => process.off('SIGHUP', onHangup);
+  process.on('SIGUSR1', onUsr1);
+  return () => {
+    process.off('SIGHUP', onHangup);
+    process.off('SIGUSR1', onUsr1);
+  };
 }
 
 /**
@@ -153,7 +168,13 @@ export function loadRunConfig(flags: RunFlags, note: (line: string) => void): Lo
  * The core of `deployer run`, minus waiting for a signal: returns the running sidecar. With
  * `watch`, its inputs are watched and every change is reloaded (sidecar/reloader.ts).
  */
-export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar> {
+/** `deployer run`'s sidecar, plus what its signals act on. */
+export interface RunningSidecarCommand extends RunningSidecar {
+  /** Envoy's SIGUSR1: reopen the --access-log file (after logrotate moved it). */
+  reopenAccessLog(): void;
+}
+
+export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecarCommand> {
   if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
     throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -161,7 +182,14 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
   if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
   const { config, inputs } = loadRunConfig(flags, note);
-  const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
+  const openLog = () => (flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' }));
+  let logStream = openLog();
+  const reopenAccessLog = () => {
+    if (flags.accessLog === '-') return;
+    const old = logStream;
+    logStream = openLog();
+    old.end();
+  };
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
     logLevel: flags.logLevel as LogLevel,
@@ -169,11 +197,12 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   process.stderr.write(
     `deployer run: listening on ${sidecar.url} (${config.tls ? 'mTLS, HTTP/2 and HTTP/1.1 by ALPN' : 'HTTP/1.1 and h2c'}), admin ${sidecar.adminUrl}\n` +
     `deployer run: filters: ${config.filters.map((f) => f.name).join(' → ') || '(none)'}; routes: ${config.routes.length}; clusters: ${[...config.clusters.keys()].join(', ')}\n`);
-  if (flags.watch !== true) return sidecar;
+  if (flags.watch !== true) return Object.assign(Object.create(sidecar) as RunningSidecar, { reopenAccessLog });
   const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, note), inputs, { note });
   note(`watching ${inputs.length} input(s) for live reload: ${inputs.join(', ')}`);
   // The watcher stops with the sidecar; everything else is the sidecar's own.
   return Object.assign(Object.create(sidecar) as RunningSidecar, {
+    reopenAccessLog,
     drain: (timeoutMs: number) => { reloader.close(); return sidecar.drain(timeoutMs); },
     close: () => { reloader.close(); return sidecar.close(); },
   });
