@@ -90,6 +90,36 @@ describe('sidecar reload(config)', () => {
     expect(sidecar.accessLog.every((line) => / 200 /.test(line))).toBe(true);
   });
 
+  it('fails no request of a steady keep-alive load across five reloads', async () => {
+    const config = (generation: number) => sidecarConfig({ filters: [exampleFilter(String(generation))], clusters: { b: b.url }, routes: [{ match: { prefix: '/' }, cluster: 'b' }] });
+    sidecar = await startTestSidecar(config(1));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const statuses: number[] = [];
+    const generations = new Set<string>();
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+          http.get(`${sidecar!.url}/load`, { agent }, (r) => { r.resume(); r.on('end', () => resolve(r)); }).on('error', reject);
+        });
+        statuses.push(res.statusCode ?? 0);
+        generations.add(String(res.headers['x-generation']));
+      }
+    };
+    const clients = Array.from({ length: 4 }, client);
+    for (let generation = 2; generation <= 6; generation++) {
+      await new Promise((r) => setTimeout(r, 30));
+      await sidecar.reload(config(generation));
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    stop = true;
+    await Promise.all(clients);
+    agent.destroy();
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(generations.has('1') && generations.has('6')).toBe(true);
+  });
+
   it('keeps the running plugin (no new VMs) when only routes change', async () => {
     sidecar = await startTestSidecar(sidecarConfig({ filters: [exampleFilter('1')], clusters: { a: a.url, b: b.url }, routes: [{ match: { prefix: '/' }, cluster: 'a' }] }));
     const before = sidecar.plugins[0];
