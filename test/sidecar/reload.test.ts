@@ -178,7 +178,7 @@ describe('sidecar live reload from the watched config file', () => {
     const flags = { config: file, accessLog: '-', logLevel: 'info', namespace: 'default' };
     const loaded = loadRunConfig(flags, () => undefined);
     sidecar = await startTestSidecar(loaded.config);
-    reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, () => undefined), loaded.inputs, { note: (line) => notes.push(line), debounceMs: 50 });
+    reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, () => undefined), loaded.inputs, { note: (line) => notes.push(line), debounceMs: 300 });
     const waitFor = async (pattern: RegExp) => {
       for (let i = 0; i < 200; i++) {
         const hit = notes.find((n) => pattern.test(n));
@@ -198,7 +198,7 @@ describe('sidecar live reload from the watched config file', () => {
     await writeFile(`${file}.tmp`, yaml('2'));
     await rename(`${file}.tmp`, file);
     expect(await waitFor(/reloaded/)).toMatch(/reloaded after a change to .*sidecar\.yaml: version 2; filters: example \(new VMs\)/);
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 500));
     expect(notes.filter((n) => n.startsWith('reloaded'))).toHaveLength(1);
     expect((await request1(`${sidecar!.url}/x`)).headers['x-generation']).toBe('2');
   });
@@ -246,7 +246,7 @@ describe('sidecar live reload of --istio resources and --mesh-config', () => {
     const flags = { config, accessLog: '-', logLevel: 'error', namespace: 'shop', istio: policies, meshConfig: path.join(dir, 'mesh.yaml') };
     const loaded = loadRunConfig(flags, () => undefined);
     const sidecar = await startTestSidecar(loaded.config);
-    const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, () => undefined), loaded.inputs, { note: (line) => notes.push(line), debounceMs: 50 });
+    const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, () => undefined), loaded.inputs, { note: (line) => notes.push(line), debounceMs: 300 });
     const until = async (predicate: () => boolean) => {
       for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 25));
       if (!predicate()) throw new Error(`timed out; notes:\n${notes.join('\n')}`);

@@ -7,7 +7,8 @@ import { SidecarClusterDispatcher } from './cluster-dispatcher.js';
 import type { ListenAddress, SidecarConfig } from './config/types.js';
 import { configDump } from './config-dump.js';
 import { GenerationSet, type Generation } from './generation.js';
-import { startDataListener, type DataListener, type DownstreamExchange } from './listener.js';
+import { startDataListener, type DataListener } from './listener.js';
+import { runOnCurrentGeneration } from './request-generation.js';
 import { ProxyStats } from './stats.js';
 import { StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
@@ -119,23 +120,11 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
   try {
     data = await startDataListener(config.listen, config.tls, {
       onRequest: (exchange) => {
-        // The generation is picked once per request: a reload never changes a running stream's chain.
-        // It is released once the response is closed AND the handler returned, so no callback
-        // can reach a plugin that a reload retired meanwhile.
-        const generation = generations.enter();
-        if (state === 'DRAINING') closeAfterThisRequest(exchange);
-        let pending = 2;
-        const leave = () => {
-          if (--pending === 0) generations.leave(generation);
-        };
         // Nothing a request does may take the proxy down: a failure here still gets an answer.
         try {
-          const handler = new StreamHandler({ chain: generation.chain, routes: generation.routes, pools: generation.pools, stats, accessLog, onError }, exchange);
-          exchange.res.once('close', leave);
-          void handler.run().finally(leave);
+          runOnCurrentGeneration(generations, exchange, state === 'DRAINING', (generation) =>
+            new StreamHandler({ chain: generation.chain, routes: generation.routes, pools: generation.pools, stats, accessLog, onError }, exchange).run());
         } catch (error) {
-          pending = 1;
-          leave();
           onError(error);
           if (!exchange.res.headersSent) (exchange.res as ServerResponse).writeHead(503, { 'content-type': 'text/plain' }).end('internal error\n');
         }
@@ -232,20 +221,6 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     },
     close,
   };
-}
-
-/**
- * Draining: the connection a request arrived on is told to go away once this request is done,
- * as Envoy's connection manager does when the drain decision says so (conn_manager_impl.cc
- * drainClose): HTTP/1 gets `connection: close` on the response; HTTP/2 gets GOAWAY
- * (Http2Session.close: streams already open finish, no new ones).
- */
-function closeAfterThisRequest(exchange: DownstreamExchange): void {
-  if (exchange.protocol === 'HTTP/2') {
-    (exchange.req as { stream?: { session?: { close(): void } } }).stream?.session?.close();
-  } else {
-    (exchange.res as ServerResponse).setHeader('connection', 'close');
-  }
 }
 
 /**
