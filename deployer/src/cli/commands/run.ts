@@ -164,16 +164,16 @@ export function loadRunConfig(flags: RunFlags, note: (line: string) => void): Lo
   return { config, inputs };
 }
 
-/**
- * The core of `deployer run`, minus waiting for a signal: returns the running sidecar. With
- * `watch`, its inputs are watched and every change is reloaded (sidecar/reloader.ts).
- */
 /** `deployer run`'s sidecar, plus what its signals act on. */
 export interface RunningSidecarCommand extends RunningSidecar {
   /** Envoy's SIGUSR1: reopen the --access-log file (after logrotate moved it). */
   reopenAccessLog(): void;
 }
 
+/**
+ * The core of `deployer run`, minus waiting for a signal: returns the running sidecar. With
+ * `watch`, its inputs are watched and every change is reloaded (sidecar/reloader.ts).
+ */
 export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecarCommand> {
   if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
     throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
