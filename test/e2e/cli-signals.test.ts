@@ -124,5 +124,6 @@ describe('e2e: deployer run signals and live reload', () => {
     } finally {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
-  });
+  // A real process started through tsx: seconds on a quiet machine, far more under a full suite.
+  }, 120_000);
 });
