@@ -6,7 +6,7 @@ import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-fl
 import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
-import { findProjectRoot } from '../project-root.js';
+import { builtFiltersDir } from '../project-root.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
@@ -75,7 +75,7 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
       source: flags.istio,
       namespace: flags.namespace,
       workloadLabels: parseWorkloadLabels(flags.workloadLabels ?? ''),
-      filtersDir: `${findProjectRoot()}/build/filters`,
+      filtersDir: builtFiltersDir(),
       ...(mesh ? { mesh: mesh.settings } : {}),
       clusterOverrides,
       note,
