@@ -107,7 +107,7 @@ describe('deployer CLI commands', () => {
   });
 
   it.each([
-    [['push', wasm, '--image', image, '--context', 'sideways', '--dry-run=client'], 'context "sideways": expected one of inbound, outbound, gateway'],
+    [['push', wasm, '--image', image, '--direction', 'sideways', '--dry-run=client'], "argument 'sideways' is invalid. Allowed choices are inbound, outbound, gateway"],
     [['push', wasm, '--image', image, '--via', 'envoyfilter', '--fail-strategy', 'reload', '--dry-run=client'], 'fail strategy "reload" with --via envoyfilter'],
     [['push', wasm, '--image', image, '--selector', 'app', '--dry-run=client'], 'selector "app": expected key=value pairs'],
     [['push', wasm, '--dry-run=client'], 'no image given: expected --image'],

@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml } from '../../render/index.js';
 import { addKubeOptions, addWiringOptions, loadPluginConfig, parseDryRunFlag, parseWiring, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
+import { checkDirectionNotPassedAsContext, kubeContext } from '../options.js';
 
 interface PushFlags extends WiringFlags {
-  readonly kubeconfig?: string;
-  readonly kubeContext?: string;
   readonly dryRun?: string | boolean;
   readonly force: boolean;
   readonly dockerConfig?: string;
@@ -29,6 +28,7 @@ Examples:
   $ deployer push build/filters/metrics.wasm --image oci://registry.local:5000/wasmesh/metrics:v1 --dry-run=client -o json`)
     .action(async (wasmPath: string, flags: PushFlags) => {
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      checkDirectionNotPassedAsContext(flags);
       const wiring = parseWiring(flags);
       const filter = flags.filter ?? filterNameFromPath(wasmPath);
       const chunkSize = flags.chunkSize !== undefined ? Number(flags.chunkSize) : undefined;
@@ -37,7 +37,7 @@ Examples:
         wasm: await readWasmFile(wasmPath), filter, image: flags.image, format: wiring.format,
         pluginConfig: await loadPluginConfig(flags, filter), namespace: wiring.namespace, selector: wiring.selector, context: wiring.context,
         via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
-        dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: flags.kubeContext },
+        dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: kubeContext(flags) },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
       });
       process.stderr.write(`${result.pushed ? 'pushed' : 'image (dry run, not pushed)'} ${result.image.url}\n`);
