@@ -39,7 +39,7 @@ function commandSpecs(program: Command): CommandSpec[] {
   return program.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((command) => ({
     name: command.name(),
     description: firstSentence(command.description()),
-    flags: [...command.options.map(flagSpec), { long: '--help', short: '-h', takesValue: false, choices: [], description: 'show help' }],
+    flags: [...command.options.filter((o) => !o.hidden).map(flagSpec), { long: '--help', short: '-h', takesValue: false, choices: [], description: 'show help' }],
     argChoices: command.registeredArguments.flatMap((a) => a.argChoices ?? []),
   }));
 }

@@ -53,7 +53,7 @@ export function keepKinds(inputs: readonly InputFile[], kinds: readonly string[]
     let n = 0;
     parseAllDocuments(input.text).forEach((doc, index) => {
       if (doc.errors.length > 0) {
-        errors.push(`${input.source}: document ${index + 1}: YAML error: ${doc.errors[0]!.message}`);
+        errors.push(`${input.source}: document ${index + 1}: YAML error: ${doc.errors[0]!.message.split('\n')[0]}`);
         return;
       }
       const value = doc.toJS() as unknown;
