@@ -82,3 +82,16 @@ describe('cli: deployer version', () => {
     expect(result.stdout).toMatch(/completion <shell>/);
   });
 });
+
+describe('cli: deployer build progress', () => {
+  it('cli: build reports each filter as it starts and when it is built, without colour off a terminal', async () => {
+    const { buildProgress } = await import('../../deployer/src/cli/commands/build.js');
+    const { palette } = await import('../../deployer/src/cli/output.js');
+    const lines: string[] = [];
+    const progress = buildProgress('release', (l) => lines.push(l), palette({ isTTY: false }));
+    progress.onFilterStart('rbac', 2, 4);
+    progress.onFilterBuilt({ name: 'rbac', path: '/x/rbac.wasm', size: 66783, sha256: 'ab', abiVersion: '0_2_1' });
+    expect(lines[0]).toBe('[2/4] compiling rbac (release)…');
+    expect(lines[1]).toMatch(/^✓ rbac 66783 bytes in \d+\.\d s$/);
+  });
+});
