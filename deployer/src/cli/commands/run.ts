@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
-import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
+import { loadRunConfigFile } from '../../sidecar/config/from-envoy-bootstrap.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
 import { builtFiltersDir } from '../project-root.js';
@@ -33,7 +33,7 @@ export function register(program: Command): void {
   const command = program
     .command('run')
     .description('Run a local sidecar: HTTP/1.1 and h2c in, the wasm filter chain, routes to upstream clusters, an admin listener')
-    .requiredOption('-c, --config <file>', 'sidecar.yaml (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
+    .requiredOption('-c, --config <file>', 'sidecar.yaml, or an Envoy bootstrap (envoy.yaml: static listener with HCM and wasm filters, routes, clusters, admin) (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
     .option('--access-log <path>', 'where access log lines go ("-" for stdout)', process.env.DEPLOYER_RUN_ACCESS_LOG ?? '-')
     .option('--log-level <level>', `filter log level: ${LOG_LEVELS.join(', ')}`, process.env.DEPLOYER_RUN_LOG_LEVEL ?? 'info')
     .option('--istio <file|dir>', 'build the filter chain from Istio resources (RequestAuthentication, AuthorizationPolicy, ...) instead of the config\'s filters', process.env.DEPLOYER_RUN_ISTIO)
@@ -45,6 +45,7 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
+  $ deployer run -c envoy.yaml                 # the same file Envoy runs
   $ deployer run -c sidecar.yaml --istio policies/ -n shop -l app=cart,version=v1
   $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
@@ -75,7 +76,8 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
   const mesh = flags.meshConfig === undefined || flags.istio === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
   if (mesh) note(describeMeshConfig(mesh));
-  let config = loadSidecarConfigFile(flags.config);
+  // A sidecar.yaml, or an Envoy bootstrap (the subset the sidecar implements): one file for both.
+  let config = loadRunConfigFile(flags.config);
   if (flags.istio !== undefined) {
     if (flags.selector !== undefined && flags.workloadLabels !== undefined) throw new Error('-l/--selector and --workload-labels both given: --workload-labels is the older name of --selector; pass one');
     config = applyIstioChain(config, {
