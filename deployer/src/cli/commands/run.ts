@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
+import { routeJwksThroughMappedClusters } from '../../sidecar/config/jwks-mapping.js';
 import { loadRunConfigFile } from '../../sidecar/config/from-envoy-bootstrap.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .option('-l, --selector <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector (env DEPLOYER_RUN_WORKLOAD_LABELS)', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
     .addOption(new Option('--workload-labels <k=v,...>', 'older name of -l/--selector').hideHelp())
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
-    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
+    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\'; a path serves a JWKS fetched through it: \'outbound|443||issuer.example=http://127.0.0.1:9000/keys.json\' (repeatable)', collect, [])
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
@@ -92,6 +93,7 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  config = routeJwksThroughMappedClusters(config, clusterOverrides, note);
   const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
