@@ -55,6 +55,10 @@ describe('deployer CLI commands', () => {
     expect(manifest.kind).toBe('EnvoyFilter');
     expect(manifest.spec.workloadSelector).toEqual({ labels: { app: 'reviews' } });
     for (const step of ['inspect', 'push', 'render', 'validate', 'apply']) expect(stderr).toContain(`✓ ${step}`);
+    // What would have changed something is marked as not having done so.
+    expect(stderr).toContain('✓ push (dry run: client)');
+    expect(stderr).toContain('✓ apply (dry run: client)');
+    expect(stderr).toMatch(/^image not pushed \(dry run: client\) oci:/m);
   });
 
   it('push: --istio translates the policy through the registered translator into the filter config', async () => {
