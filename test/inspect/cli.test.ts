@@ -54,7 +54,7 @@ describe('deployer inspect', () => {
   it.each([
     { name: 'a valid module prints the report and exits 0', args: () => [join(dir, 'valid.wasm')], code: 0, stdout: 'status:     OK', stderr: '' },
     { name: 'bad magic exits 1 naming the reason', args: () => [join(wasmFixtureDir, 'bad-magic.bin')], code: 1, stdout: 'status:     INVALID', stderr: 'would not load in Envoy: not a Wasm module: magic is 74 68 69 73' },
-    { name: 'a foreign import exits 1 naming it', args: () => [join(dir, 'abort.wasm'), '-o', 'yaml'], code: 1, stdout: 'ok: false', stderr: 'import env.abort is not provided by Envoy' },
+    { name: 'a foreign import exits 1 naming it', args: () => [join(dir, 'abort.wasm'), '-o', 'yaml'], code: 1, stdout: 'ok: false', stderr: 'module imports env.abort, which Envoy does not provide' },
     { name: '--max-bytes applies the size limit', args: () => [join(dir, 'valid.wasm'), '--max-bytes', '100'], code: 1, stdout: '', stderr: 'over the 100-byte limit' },
     { name: 'a bad --max-bytes is named', args: () => [join(dir, 'valid.wasm'), '--max-bytes', '1e3x'], code: 1, stdout: '', stderr: '--max-bytes "1e3x" is invalid: expected a positive whole number of bytes' },
     { name: 'a missing file is named', args: () => [join(dir, 'missing.wasm')], code: 1, stdout: '', stderr: 'missing.wasm: ENOENT' },

@@ -6,12 +6,12 @@
  * (cpp-host src/exports.cc contextOrEffectiveContext).
  */
 import type { HttpCallResponse, PluginSpec } from './api.js';
-import type { AbiVersion } from './abi/constants.js';
+import type { AbiVersion } from './abi/envoy-abi.js';
 import { VmMetrics } from './abi/metrics.js';
 import type { QueueOwner } from './abi/shared-queue.js';
 import type { StreamBinding } from './context.js';
 import type { HostServices, TimerHandle } from './services.js';
-import { WasmVm, checkImports, type Export, type ImportObject } from './vm.js';
+import { WasmVm, type Export, type ImportObject } from './vm.js';
 import { buildImports } from './abi/imports.js';
 import { ContextTable } from './context-table.js';
 
@@ -76,7 +76,6 @@ export class PluginVm implements QueueOwner {
     this.metrics = new VmMetrics(services.stats);
     this.vmConfiguration = encoder.encode(spec.vmConfiguration ?? '');
     const imports: ImportObject = buildImports(this);
-    checkImports(module, imports);
     this.vm = new WasmVm(module, imports, abiVersion);
     this.rootContextId = this.nextContextId++;
     this.contexts.set({ id: this.rootContextId, rootContextId: 0, stream: undefined });
@@ -117,9 +116,16 @@ export class PluginVm implements QueueOwner {
   }
 
   /** _initialize/_start, root context creation and proxy_on_vm_start. Returns an error text or undefined. */
-  start(): string | undefined {
+  start(configuration: Uint8Array | null = null): string | undefined {
     if (!this.vm.start()) return `start function trapped: ${this.vm.failureReason?.message}`;
-    this.callIn(this.rootContextId, 'proxy_on_context_create', this.rootContextId, 0);
+    // cpp-host context.cc ContextBase::onStart: the root's on_context_create sees the plugin
+    // (temp_plugin_: its configuration); on_vm_start does not.
+    this.pluginConfiguration = configuration;
+    try {
+      this.callIn(this.rootContextId, 'proxy_on_context_create', this.rootContextId, 0);
+    } finally {
+      this.pluginConfiguration = null;
+    }
     if (this.vm.failed) return `proxy_on_context_create trapped: ${this.vm.failureReason?.message}`;
     const ok = this.callIn(this.rootContextId, 'proxy_on_vm_start', this.rootContextId, this.vmConfiguration.length);
     if (this.vm.failed) return `proxy_on_vm_start trapped: ${this.vm.failureReason?.message}`;

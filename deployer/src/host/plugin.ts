@@ -10,8 +10,8 @@ import type { PluginSpec, WasmPluginHandle } from './api.js';
 import type { Stat } from './abi/metrics.js';
 import { PluginVm } from './plugin-vm.js';
 import type { HostServices } from './services.js';
-import { detectAbiVersion, WasmLoadError } from './vm.js';
-import type { AbiVersion } from './abi/constants.js';
+import { WasmLoadError } from './vm.js';
+import { checkEnvoyModule, type AbiVersion } from './abi/envoy-abi.js';
 
 const encoder = new TextEncoder();
 
@@ -31,6 +31,16 @@ function validateSpec(spec: PluginSpec): void {
   if (!(spec.wasm instanceof Uint8Array) || spec.wasm.length === 0) bad('wasm', spec.wasm instanceof Uint8Array ? `${spec.wasm.length} bytes` : typeof spec.wasm, 'the bytes of a wasm module');
   if (typeof spec.configuration !== 'string') bad('configuration', spec.configuration, 'a string');
   if (spec.workers !== undefined && (!Number.isInteger(spec.workers) || spec.workers < 1 || spec.workers > 256)) bad('workers', spec.workers, 'an integer from 1 to 256');
+}
+
+/**
+ * The module's ABI version, or WasmLoadError with every reason Envoy would refuse it: the same
+ * verdict `deployer inspect` prints (abi/envoy-abi.ts checkEnvoyModule), so the two agree.
+ */
+export function envoyAbiVersion(wasm: Uint8Array): AbiVersion {
+  const verdict = checkEnvoyModule(wasm);
+  if (verdict.problems.length > 0 || verdict.abiVersion === undefined) throw new WasmLoadError(verdict.problems.join('; '));
+  return verdict.abiVersion;
 }
 
 export class WasmPlugin implements WasmPluginHandle {
@@ -55,7 +65,7 @@ export class WasmPlugin implements WasmPluginHandle {
     let abi: AbiVersion;
     try {
       module = await WebAssembly.compile(new Uint8Array(spec.wasm));
-      abi = detectAbiVersion(module);
+      abi = envoyAbiVersion(spec.wasm);
     } catch (error) {
       throw new PluginLoadError(spec.name, error instanceof Error ? error.message : String(error));
     }
@@ -74,7 +84,7 @@ export class WasmPlugin implements WasmPluginHandle {
       const message = error instanceof WasmLoadError || error instanceof Error ? error.message : String(error);
       throw new PluginLoadError(this.spec.name, message);
     }
-    const startError = vm.start();
+    const startError = vm.start(configuration);
     if (startError !== undefined) throw new PluginLoadError(this.spec.name, startError);
     const configureError = vm.configure(configuration);
     if (configureError !== undefined) {

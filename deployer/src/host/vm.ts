@@ -4,7 +4,7 @@
  * or an exception thrown by a host function never escapes; the VM is marked failed instead,
  * as cpp-host marks the WasmBase failed (cpp-host src/wasm.cc, src/v8/v8.cc).
  */
-import type { AbiVersion } from './abi/constants.js';
+import type { AbiVersion } from './abi/envoy-abi.js';
 
 export type ImportFunction = (...args: never[]) => number | bigint | void;
 export type ImportModule = Record<string, ImportFunction>;
@@ -25,28 +25,6 @@ export class ProcExit extends Error {
 }
 
 export type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
-
-/** Detects the ABI from the `proxy_abi_version_*` marker export (cpp-host src/bytecode_util.cc). */
-export function detectAbiVersion(module: WebAssembly.Module): AbiVersion {
-  const names = WebAssembly.Module.exports(module).map((e) => e.name);
-  if (names.includes('proxy_abi_version_0_2_1')) return '0_2_1';
-  if (names.includes('proxy_abi_version_0_2_0')) return '0_2_0';
-  const other = names.filter((n) => n.startsWith('proxy_abi_version_'));
-  throw new WasmLoadError(other.length > 0
-    ? `module declares ${other.join(', ')}; this host implements proxy_abi_version_0_2_0 and proxy_abi_version_0_2_1`
-    : 'module exports no proxy_abi_version_0_2_0 / proxy_abi_version_0_2_1 marker, so Envoy would refuse it');
-}
-
-/** Refuses a module that imports anything the host (like Envoy) does not provide, naming it. */
-export function checkImports(module: WebAssembly.Module, provided: ImportObject): void {
-  for (const imp of WebAssembly.Module.imports(module)) {
-    const group = provided[imp.module];
-    if (imp.kind !== 'function' || group === undefined || !Object.prototype.hasOwnProperty.call(group, imp.name)) {
-      const what = imp.kind === 'function' ? '' : ` (${imp.kind})`;
-      throw new WasmLoadError(`module imports ${imp.module}.${imp.name}${what}, which Envoy does not provide`);
-    }
-  }
-}
 
 export class WasmVm {
   readonly abiVersion: AbiVersion;
