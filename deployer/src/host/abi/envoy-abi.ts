@@ -148,6 +148,15 @@ export function moduleCallbacks(abi: AbiVersion | undefined): ReadonlyMap<string
 export const headersCallbackArity = (abi: AbiVersion): 2 | 3 => (abi === '0_1_0' ? 2 : 3);
 
 /**
+ * Envoy's own module functions (source/extensions/common/wasm/wasm.cc `Wasm::getFunctions`, every
+ * ABI version): looked up — so type-checked — although this host never calls them, since it
+ * does not implement their import `env.envoy_resolve_dns` (see README "Where this host differs").
+ */
+const ENVOY_MODULE_FUNCTIONS: Readonly<Record<string, FuncType>> = {
+  envoy_on_resolve_dns: voidOf(3), envoy_on_stats_update: voidOf(2),
+};
+
+/**
  * Start and allocator exports (wasm.cc getFunctions): `_initialize` then `main`/`__main_void`,
  * else `_start`; `malloc`, else `proxy_on_memory_allocate`.
  */
@@ -161,6 +170,7 @@ function runtimeFunctions(exported: ReadonlySet<string>): ReadonlyMap<string, Fu
     functions.set('_start', voidOf(0));
   }
   functions.set(exported.has('malloc') ? 'malloc' : 'proxy_on_memory_allocate', word(1));
+  for (const [name, type] of Object.entries(ENVOY_MODULE_FUNCTIONS)) functions.set(name, type);
   return functions;
 }
 
