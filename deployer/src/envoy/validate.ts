@@ -316,5 +316,26 @@ function validateAny(walk: Walk, value: Json, path: string): string | undefined 
     return fullName;
   }
   validateMessage(walk, type, rest, path);
+  if (TYPED_STRUCTS.has(fullName)) validateTypedStruct(walk, rest, path);
   return fullName;
+}
+
+const TYPED_STRUCTS = new Set(['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct']);
+
+/**
+ * A TypedStruct carries its message as a Struct (`value`) named by `type_url`: Envoy converts it
+ * to that message (MessageUtil::unpackTo → jsonConvert), so its fields are checked as that
+ * message's — how Istio hands Envoy a Wasm filter config inside an EnvoyFilter patch.
+ */
+function validateTypedStruct(walk: Walk, struct: Record<string, unknown>, path: string): void {
+  const typeUrl = struct['type_url'] ?? struct['typeUrl'];
+  if (typeof typeUrl !== 'string') return;
+  const messageName = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
+  const type = findMessage(messageName);
+  if (type === undefined) {
+    const suggestion = closestMessageName(messageName, (word, candidates) => closest(word, candidates));
+    walk.report(join(path, 'type_url'), `unresolvable type_url "${typeUrl}": no such message in Envoy's API${suggestion ? `; did you mean "${TYPE_URL_PREFIX}${suggestion}"?` : ''}`);
+    return;
+  }
+  validateMessage(walk, type, struct['value'] ?? {}, join(path, 'value'));
 }
