@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyWasmHost, type WasmProxyHost } from '../../deployer/src/host/host.js';
 import { HostEmulator } from '../../deployer/src/host/testing/emulator.js';
 import { inspectModule } from '../../deployer/src/inspect/inspect.js';
+import { loadWasmFixture } from '../inspect/support.js';
 import { repoRoot } from '../setup/paths.js';
 import { GET, header, testFilter, withAction } from './helpers.js';
 
@@ -187,5 +188,17 @@ describe('host: ABI 0.1.0 paths on the built abi010 filter', () => {
     const emu = await HostEmulator.load({ wasm: testFilter('abi010'), rootId: '', configuration: 'refuse', start: false });
     expect(await emu.startPlugin()).toBe(false);
     expect(emu.getStartError()).toContain('proxy_on_configure returned false');
+  });
+});
+
+describe('host: memory the way Envoy links it (cpp-host src/v8/v8.cc)', () => {
+  it.each([
+    ['imported-memory.wat', 'hello from imported memory'],
+    ['renamed-memory.wat', 'hello from renamed memory'],
+  ])('host: %s runs and the host reads its memory', async (file, text) => {
+    const logs: string[] = [];
+    host = createProxyWasmHost({ onLog: (entry) => logs.push(entry.message) });
+    await host.loadPlugin({ name: 'm', rootId: '', wasm: new Uint8Array(loadWasmFixture(file)), configuration: '', failOpen: false });
+    expect(logs).toContain(text);
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { HttpCallResponse, PluginSpec } from './api.js';
 import type { AbiVersion } from './abi/envoy-abi.js';
+import type { ModuleImport } from './abi/wasm-binary.js';
 import { VmMetrics } from './abi/metrics.js';
 import type { QueueOwner } from './abi/shared-queue.js';
 import type { StreamBinding } from './context.js';
@@ -72,10 +73,19 @@ export class PluginVm implements QueueOwner {
     readonly services: HostServices,
     module: WebAssembly.Module,
     readonly abiVersion: AbiVersion,
+    engineImports: readonly ModuleImport[] = [],
   ) {
     this.metrics = new VmMetrics(services.stats);
     this.vmConfiguration = encoder.encode(spec.vmConfiguration ?? '');
     const imports: ImportObject = buildImports(this);
+    // Imported memories and tables are created by the engine, one per VM (cpp-host v8.cc link).
+    for (const entry of engineImports) {
+      const limits = entry.limits ?? { initial: 0 };
+      const created = entry.kind === 'memory'
+        ? new WebAssembly.Memory({ initial: limits.initial, ...(limits.maximum !== undefined ? { maximum: limits.maximum } : {}), ...(limits.shared ? { shared: true } : {}) } as WebAssembly.MemoryDescriptor)
+        : new WebAssembly.Table({ element: entry.element === 'externref' ? 'externref' : 'anyfunc', initial: limits.initial, ...(limits.maximum !== undefined ? { maximum: limits.maximum } : {}) } as WebAssembly.TableDescriptor);
+      imports[entry.module] = { ...imports[entry.module], [entry.name]: created };
+    }
     this.vm = new WasmVm(module, imports, abiVersion);
     this.rootContextId = this.nextContextId++;
     this.contexts.set({ id: this.rootContextId, rootContextId: 0, stream: undefined });

@@ -8,7 +8,8 @@ import type { AbiVersion } from './abi/envoy-abi.js';
 
 export type ImportFunction = (...args: never[]) => number | bigint | void;
 export type ImportModule = Record<string, ImportFunction>;
-export type ImportObject = Record<string, ImportModule>;
+/** What the engine links: functions, plus the memories and tables a module imports (cpp-host v8.cc link creates those). */
+export type ImportObject = Record<string, Record<string, ImportFunction | WebAssembly.Memory | WebAssembly.Table>>;
 
 export class WasmLoadError extends Error {
   constructor(message: string) {
@@ -43,8 +44,11 @@ export class WasmVm {
     this.abiVersion = abiVersion;
     this.instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
     const exports = this.instance.exports as Record<string, unknown>;
-    const memory = exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('module does not export its memory as "memory"');
+    // cpp-host v8.cc: the module's exported memory, whatever its name, else the one it imported.
+    const memory = exports['memory'] instanceof WebAssembly.Memory ? exports['memory']
+      : Object.values(exports).find((e) => e instanceof WebAssembly.Memory)
+      ?? Object.values(imports).flatMap((m) => Object.values(m)).find((e) => e instanceof WebAssembly.Memory);
+    if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('module has no linear memory to share with the host (export a memory)');
     this.memory = memory;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);

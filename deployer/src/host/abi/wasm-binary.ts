@@ -16,12 +16,22 @@ export interface FuncType {
   readonly results: readonly ValType[];
 }
 
+export interface Limits {
+  readonly initial: number;
+  readonly maximum?: number;
+  readonly shared?: boolean;
+}
+
 export interface ModuleImport {
   readonly module: string;
   readonly name: string;
   readonly kind: ExternKind;
   /** Functions only. */
   readonly type?: FuncType;
+  /** Memories and tables: the engine creates them with these limits (cpp-host v8.cc link). */
+  readonly limits?: Limits;
+  /** Tables only. */
+  readonly element?: ValType;
 }
 
 export interface ModuleExport {
@@ -91,10 +101,11 @@ class Reader {
     return type;
   }
 
-  limits(): void {
+  limits(): Limits {
     const flags = this.byte();
-    this.u32();
-    if (flags & 1) this.u32();
+    const initial = this.u32();
+    const maximum = flags & 1 ? this.u32() : undefined;
+    return { initial, ...(maximum !== undefined ? { maximum } : {}), ...(flags & 2 ? { shared: true } : {}) };
   }
 }
 
@@ -134,11 +145,15 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
           imports.push({ module, name, kind, ...(type ? { type } : {}) });
           continue;
         }
-        if (kind === 'table') { r.valType(); r.limits(); }
-        else if (kind === 'memory') r.limits();
-        else if (kind === 'global') { r.valType(); r.byte(); }
-        else { r.byte(); r.u32(); }
-        imports.push({ module, name, kind });
+        if (kind === 'table') {
+          const element = r.valType();
+          imports.push({ module, name, kind, element, limits: r.limits() });
+        } else if (kind === 'memory') {
+          imports.push({ module, name, kind, limits: r.limits() });
+        } else {
+          if (kind === 'global') { r.valType(); r.byte(); } else { r.byte(); r.u32(); }
+          imports.push({ module, name, kind });
+        }
       }
     } else if (id === 3) {
       for (let n = r.u32(); n > 0; n--) funcTypes.push(types[r.u32()]);
