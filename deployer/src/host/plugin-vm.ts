@@ -203,6 +203,26 @@ export class PluginVm implements QueueOwner {
     this.notifyIfFailed();
   }
 
+  private dnsToken = 0;
+
+  /** envoy wasm.h nextDnsToken: 1, 2, …, never 0. */
+  nextDnsToken(): number {
+    do this.dnsToken = (this.dnsToken + 1) >>> 0; while (this.dnsToken === 0);
+    return this.dnsToken;
+  }
+
+  /** envoy context.cc onResolveDns: envoy_on_resolve_dns(root, token, size) with the answer in CallData (size 0: failed). */
+  deliverDnsAnswer(rootContextId: number, token: number, answer: Uint8Array | undefined): void {
+    if (this.closed || this.vm.failed || !this.contexts.has(rootContextId)) return;
+    this.callData = answer ?? new Uint8Array(0);
+    try {
+      this.callIn(rootContextId, 'envoy_on_resolve_dns', rootContextId, token, answer?.length ?? 0);
+    } finally {
+      this.callData = null;
+    }
+    this.notifyIfFailed();
+  }
+
   tick(): void {
     if (this.closed || this.vm.failed) return;
     this.callIn(this.rootContextId, 'proxy_on_tick', this.rootContextId);

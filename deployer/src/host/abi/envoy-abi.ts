@@ -14,6 +14,8 @@
  *   src/wasm.cc `getFunctions`: FOR_ALL_MODULE_FUNCTIONS (include/proxy-wasm/wasm.h), then
  *     on_request_headers / on_response_headers with 2 parameters for 0.1.0 (`_abi_01`) and 3
  *     (end_of_stream) for 0.2.x (`_abi_02`); on_foreign_function only for 0.2.x.
+ *   Envoy source/extensions/common/wasm/wasm.cc `Wasm::registerCallbacks`: env.envoy_resolve_dns
+ *     for every version (and `Wasm::getFunctions`: envoy_on_resolve_dns, envoy_on_stats_update).
  *   include/proxy-wasm/exports.h: the host function signatures (Word = i32 on wasm32,
  *     int64_t/uint64_t = i64; src/v8/v8.cc `convertArgToValKind`).
  *   src/v8/v8.cc `V8::link` / `getModuleFunctionImpl`: a missing import, an import of another
@@ -76,6 +78,11 @@ const EMSCRIPTEN_FUNCTIONS: Readonly<Record<string, FuncType>> = {
   pthread_equal: word(2), emscripten_notify_memory_growth: voidOf(1),
 };
 
+/** Envoy's own env imports, every ABI version (source/extensions/common/wasm/wasm.cc Wasm::registerCallbacks). */
+const ENVOY_FUNCTIONS: Readonly<Record<string, FuncType>> = {
+  envoy_resolve_dns: word(3),
+};
+
 export const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'] as const;
 
 /** FOR_ALL_WASI_FUNCTIONS with the exports.h `wasi_unstable_*` signatures. */
@@ -102,6 +109,7 @@ export function envImports(abi: AbiVersion | undefined): ReadonlyMap<string, Fun
   for (const [name, type] of Object.entries(HOST_FUNCTIONS)) env.set(`proxy_${name}`, type);
   for (const name of abi === undefined ? [] : ABI_SPECIFIC[abi]) env.set(`proxy_${name}`, ABI_SPECIFIC_SIGNATURES[name]!);
   for (const [name, type] of Object.entries(EMSCRIPTEN_FUNCTIONS)) env.set(name, type);
+  for (const [name, type] of Object.entries(ENVOY_FUNCTIONS)) env.set(name, type);
   return env;
 }
 
@@ -149,8 +157,8 @@ export const headersCallbackArity = (abi: AbiVersion): 2 | 3 => (abi === '0_1_0'
 
 /**
  * Envoy's own module functions (source/extensions/common/wasm/wasm.cc `Wasm::getFunctions`, every
- * ABI version): looked up — so type-checked — although this host never calls them, since it
- * does not implement their import `env.envoy_resolve_dns` (see README "Where this host differs").
+ * ABI version): envoy_on_resolve_dns answers env.envoy_resolve_dns (abi/dns.ts);
+ * envoy_on_stats_update is type-checked but never called (this host has no stats sink).
  */
 const ENVOY_MODULE_FUNCTIONS: Readonly<Record<string, FuncType>> = {
   envoy_on_resolve_dns: voidOf(3), envoy_on_stats_update: voidOf(2),

@@ -10,6 +10,7 @@ import type { PluginVm } from '../plugin-vm.js';
 import type { ImportFunction, ImportModule, ImportObject } from '../vm.js';
 import { bufferImports } from './buffers.js';
 import { envImports, WASI_FUNCTIONS, WASI_MODULES, type AbiVersion } from './envoy-abi.js';
+import { dnsImports } from './dns.js';
 import { foreignImports } from './foreign.js';
 import { headerImports } from './headers.js';
 import { httpCallImports } from './http-call.js';
@@ -33,6 +34,7 @@ export function envImplementations(h: PluginVm): ImportModule {
     ...metricImports(h),
     ...streamImports(h),
     ...foreignImports(h),
+    ...dnsImports(h),
     pthread_equal: (a: number, b: number) => (a === b ? 1 : 0),
     emscripten_notify_memory_growth: () => undefined,
   };
