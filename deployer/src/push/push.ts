@@ -65,9 +65,12 @@ export class PushStepError extends Error {
   }
 }
 
-/** Filter name from a module path: `build/filters/jwt-auth.wasm` → `jwt-auth`. */
+/**
+ * Filter name from a module path: the build's output names (build/filters.ts filterOutputPath)
+ * `jwt-auth.wasm`, `jwt-auth.portable.wasm` and `jwt-auth.debug.wasm` are all filter `jwt-auth`.
+ */
 export function filterNameFromPath(file: string): string {
-  return path.basename(file).replace(/(\.debug)?\.wasm$/, '');
+  return path.basename(file).replace(/(\.(debug|portable))?\.wasm$/, '');
 }
 
 export async function readWasmFile(file: string): Promise<Uint8Array> {

@@ -14,6 +14,7 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
+import type { DnsAnswer } from '../abi/dns.js';
 import type { HeaderList, ListenerDirection, LocalReply, LogEntry, LogLevel, MetricSample, NodeInfo, StreamInfo } from '../api.js';
 import { createProxyWasmHost, type WasmProxyHost } from '../host.js';
 import type { AnyOutcome, ChainStreamCore } from '../filter-chain.js';
@@ -74,6 +75,7 @@ export class HostEmulator {
   private readonly contexts = new Map<number, HttpContextState>();
   private nextId = 1;
   private readonly template = new StreamTemplate();
+  private readonly dnsAnswers = new Map<string, readonly DnsAnswer[]>();
 
   private constructor(private readonly options: EmulatorOptions, private readonly wasm: Uint8Array) {
     this.clock = new ManualClock(options.startTimeMs);
@@ -84,6 +86,10 @@ export class HostEmulator {
       timers: new ManualTimers(),
       logLevel: options.logLevel ?? 'trace',
       onLog: (entry) => this.logs.push(entry),
+      resolveDns: (name) => {
+        const answers = this.dnsAnswers.get(name);
+        return answers === undefined ? Promise.reject(new Error(`${name}: no scripted answer`)) : Promise.resolve(answers);
+      },
       ...(options.node ? { node: options.node } : {}),
       ...(options.listenerDirection ? { listenerDirection: options.listenerDirection } : {}),
     });
@@ -288,6 +294,16 @@ export class HostEmulator {
   // ---- timers and time ------------------------------------------------------------------
 
   /** proxy_on_tick on every VM whose root context set a tick period. */
+  /** Answers envoy_resolve_dns lookups of `name` (a name without answers fails: size 0). */
+  setDnsAnswers(name: string, answers: readonly DnsAnswer[]): void {
+    this.dnsAnswers.set(name, answers);
+  }
+
+  /** Lets pending envoy_resolve_dns answers reach the module. */
+  async flushDns(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   tick(): void {
     for (const vm of this.requirePlugin().instances) if (vm.tickPeriodMs > 0) vm.tick();
   }
