@@ -1,0 +1,152 @@
+/**
+ * Series: one label set of the metrics that share a tag list, each metric defined with
+ * proxy_define_metric under Istio's tag-encoded name (istio/proxy extensions/stats/plugin.h
+ * StatGen::resolve; proxy-wasm-cpp-sdk MetricBase):
+ *
+ *   reporter=.=destination;.;source_workload=.=sleep;.; … ;.;istio_requests_total
+ *
+ * so the `stats_tags` regexes of Istio's sidecar bootstrap (`(reporter=\.=(.*?);\.;)` …) turn the
+ * pairs into Prometheus labels and leave `istio_requests_total` as the name.
+ *
+ * Cardinality guard: a family holds at most `maxSeries` label sets. Past that, a stream is folded
+ * into one overflow series whose varying labels read `overflow` (labels fixed by this proxy's
+ * identity keep their value), and `wasmesh_metrics_overflow_total{metric=…}` counts the folded
+ * streams per metric. Metric ids are kept per series, so memory is bounded by the guard whatever
+ * the traffic.
+ */
+import { MetricTypeValues, WasmResultValues, define_metric, increment_metric, record_metric } from "@solo-io/proxy-runtime/assembly";
+import { METRICS, MetricDef, MetricKind, MetricSpec, TagSpec } from "./config";
+import { StreamFacts } from "./dimensions";
+
+export const FIELD_SEPARATOR = ";.;";
+export const VALUE_SEPARATOR = "=.=";
+export const STAT_PREFIX = "istio_";
+export const OVERFLOW = "overflow";
+const NO_ID: u32 = u32.MAX_VALUE;
+const KEY_SEPARATOR = "\u0001";
+
+export function defineMetric(kind: MetricKind, name: string): u32 {
+  const type = kind == MetricKind.Histogram ? MetricTypeValues.Histogram : MetricTypeValues.Counter;
+  const result = define_metric(type, name);
+  return result.result == WasmResultValues.Ok ? result.metric_id : NO_ID;
+}
+
+class Series {
+  readonly ids: StaticArray<u32> = new StaticArray<u32>(METRICS.length);
+  constructor(readonly values: Array<string>) {
+    for (let i = 0; i < this.ids.length; i++) this.ids[i] = NO_ID;
+  }
+}
+
+/** Metrics with the same tag list: one key, one guard, one series map. */
+export class Family {
+  readonly metrics: Array<MetricDef> = new Array();
+  readonly series: Map<string, Series> = new Map();
+  overflow: Series | null = null;
+  /** wasmesh_metrics_overflow_total{metric=…} of each metric of the family (NO_ID until needed). */
+  readonly overflowCounters: StaticArray<u32> = new StaticArray<u32>(METRICS.length);
+  private readonly scratch: Array<string>;
+
+  constructor(readonly tags: Array<TagSpec>, readonly constant: StaticArray<bool>, readonly maxSeries: i32) {
+    this.scratch = new Array<string>(tags.length);
+    for (let i = 0; i < this.overflowCounters.length; i++) this.overflowCounters[i] = NO_ID;
+  }
+
+  sameTags(tags: Array<TagSpec>): bool {
+    if (tags.length != this.tags.length) return false;
+    for (let i = 0; i < tags.length; i++) {
+      if (tags[i].name != this.tags[i].name || tags[i].index != this.tags[i].index) return false;
+    }
+    return true;
+  }
+
+  record(values: Array<string>, facts: StreamFacts): void {
+    const tags = this.tags;
+    let key = "";
+    for (let i = 0; i < tags.length; i++) {
+      const index = tags[i].index;
+      if (this.constant[index]) continue;
+      key = key.length == 0 ? values[index] : key + KEY_SEPARATOR + values[index];
+    }
+    let series: Series | null = this.series.has(key) ? this.series.get(key) : null;
+    let folded = false;
+    if (series === null) {
+      if (this.series.size < this.maxSeries) {
+        series = new Series(this.labelValues(values, false));
+        this.series.set(key, series);
+      } else {
+        folded = true;
+        if (this.overflow === null) this.overflow = new Series(this.labelValues(values, true));
+        series = this.overflow;
+      }
+    }
+    const s = series as Series;
+    for (let m = 0; m < this.metrics.length; m++) {
+      const def = this.metrics[m];
+      if (def.grpcOnly && !facts.grpc) continue;
+      if (folded) this.countOverflow(def);
+      let id = s.ids[def.id];
+      if (id == NO_ID) {
+        id = defineMetric(def.kind, this.statName(s.values, def));
+        s.ids[def.id] = id;
+      }
+      recordValue(id, def, facts);
+    }
+  }
+
+  private labelValues(values: Array<string>, overflow: bool): Array<string> {
+    const out = new Array<string>(this.tags.length);
+    for (let i = 0; i < this.tags.length; i++) {
+      const index = this.tags[i].index;
+      out[i] = overflow && !this.constant[index] ? OVERFLOW : values[index];
+    }
+    return out;
+  }
+
+  private statName(labelValues: Array<string>, def: MetricDef): string {
+    const parts = this.scratch;
+    for (let i = 0; i < this.tags.length; i++) {
+      parts[i] = this.tags[i].name + VALUE_SEPARATOR + labelValues[i] + FIELD_SEPARATOR;
+    }
+    return parts.join("") + STAT_PREFIX + def.name;
+  }
+
+  private countOverflow(def: MetricDef): void {
+    let id = this.overflowCounters[def.id];
+    if (id == NO_ID) {
+      id = defineMetric(MetricKind.Counter, "metric" + VALUE_SEPARATOR + STAT_PREFIX + def.name + FIELD_SEPARATOR + "wasmesh_metrics_overflow_total");
+      this.overflowCounters[def.id] = id;
+    }
+    if (id != NO_ID) increment_metric(id, 1);
+  }
+}
+
+/** Istio's value extractors (plugin.cc defaultMetrics); counters of 0 are not recorded. */
+function recordValue(id: u32, def: MetricDef, facts: StreamFacts): void {
+  if (id == NO_ID) return;
+  switch (def.id) {
+    case 0: increment_metric(id, 1); break;
+    case 1: record_metric(id, facts.durationMs); break;
+    case 2: record_metric(id, facts.requestBytes); break;
+    case 3: record_metric(id, facts.responseBytes); break;
+    case 4: if (facts.requestMessages > 0) increment_metric(id, <i64>facts.requestMessages); break;
+    default: if (facts.responseMessages > 0) increment_metric(id, <i64>facts.responseMessages);
+  }
+}
+
+/** Groups the enabled metrics by identical tag lists (the default configuration: one family). */
+export function buildFamilies(specs: Array<MetricSpec>, constant: StaticArray<bool>, maxSeries: i32): Array<Family> {
+  const families = new Array<Family>();
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i];
+    if (spec.disabled) continue;
+    let family: Family | null = null;
+    for (let f = 0; f < families.length; f++) if (families[f].sameTags(spec.tags)) { family = families[f]; break; }
+    if (family === null) {
+      family = new Family(spec.tags, constant, maxSeries);
+      families.push(family);
+    }
+    family.metrics.push(spec.def);
+  }
+  return families;
+}
