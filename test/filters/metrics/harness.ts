@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { HeaderList, ListenerDirection, MetricSample, NodeInfo } from '../../../deployer/src/host/api.js';
 import { StructType, encode, toStruct } from '../../../deployer/src/host/abi/proto.js';
 import { type CompletionOverrides, HostEmulator } from '../../../deployer/src/host/testing/emulator.js';
-import { ISTIO_STATS_TAGS, TagExtractor } from '../../../deployer/src/sidecar/stats-tags.js';
+import { ISTIO_STATS_TAGS, TagExtractor, istioDimensionTag } from '../../../deployer/src/sidecar/stats-tags.js';
 import { builtFilter, repoRoot } from '../../setup/paths.js';
 
 export const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'metrics');
@@ -32,8 +32,8 @@ export interface LoadOptions {
   readonly config?: unknown;
 }
 
-export function loadMetrics(options: LoadOptions = {}): Promise<HostEmulator> {
-  return HostEmulator.load({
+export async function loadMetrics(options: LoadOptions = {}): Promise<HostEmulator> {
+  const emu = await HostEmulator.load({
     wasm: builtFilter('metrics'),
     rootId: 'metrics',
     name: 'metrics',
@@ -42,6 +42,9 @@ export function loadMetrics(options: LoadOptions = {}): Promise<HostEmulator> {
     ...(options.direction !== undefined ? { listenerDirection: options.direction } : {}),
     logLevel: 'info',
   });
+  const custom = customTagNames(options.config).filter((name) => !ISTIO_STATS_TAGS.some((t) => t.tagName === name));
+  extractors.set(emu, new TagExtractor([...ISTIO_STATS_TAGS, ...custom.map(istioDimensionTag)]));
+  return emu;
 }
 
 /** Istio's x-envoy-peer-metadata for a node, encoded with protobufjs (an independent encoder). */
@@ -127,10 +130,24 @@ export interface Series {
   readonly sample: MetricSample;
 }
 
-const extractor = new TagExtractor(ISTIO_STATS_TAGS);
+/**
+ * Extractors per emulator: Istio's bootstrap tags plus one per custom label of the filter's
+ * configuration (what Istio adds to the bootstrap for Telemetry tagOverrides / extraStatTags).
+ */
+const extractors = new WeakMap<HostEmulator, TagExtractor>();
+
+export function customTagNames(config: unknown): string[] {
+  const metrics = (config as { metrics?: Array<{ tagOverrides?: Record<string, unknown> }> } | undefined)?.metrics ?? [];
+  return [...new Set(metrics.flatMap((m) => Object.keys(m.tagOverrides ?? {})))];
+}
+
+function extractorFor(emu: HostEmulator): TagExtractor {
+  return extractors.get(emu) ?? new TagExtractor(ISTIO_STATS_TAGS);
+}
 
 /** Every recorded metric, tags extracted as Envoy's Istio bootstrap would. */
 export function allSeries(emu: HostEmulator): Series[] {
+  const extractor = extractorFor(emu);
   return emu.host.metrics().map((sample) => {
     const { name, tags } = extractor.extractWasm(sample.name);
     return { name, type: sample.type, labels: Object.fromEntries(tags), sample };
