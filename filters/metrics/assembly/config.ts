@@ -66,10 +66,14 @@ export class MetricsConfig {
 export let configError: string = "";
 
 const TOP_FIELDS: Array<string> = ["reporter", "maxSeriesPerMetric", "maxPeerCacheSize", "disableHostHeaderFallback", "metrics"];
-const OVERRIDE_FIELDS: Array<string> = ["name", "disabled", "tagsToRemove", "tagOverrides"];
+const OVERRIDE_FIELDS: Array<string> = ["name", "mode", "disabled", "tagsToRemove", "tagOverrides"];
 const TAG_FIELDS: Array<string> = ["operation", "value"];
 
-export function parseMetricsConfig(text: string): MetricsConfig | null {
+/**
+ * `listenerOutbound`: the listener direction the host reports (used when `reporter` is not
+ * configured); it decides which `mode` (CLIENT / SERVER) overrides apply.
+ */
+export function parseMetricsConfig(text: string, listenerOutbound: bool): MetricsConfig | null {
   configError = "";
   const config = new MetricsConfig();
   for (let i = 0; i < METRICS.length; i++) config.metrics.push(new MetricSpec(METRICS[i]));
@@ -84,6 +88,7 @@ export function parseMetricsConfig(text: string): MetricsConfig | null {
     else if (reporter.isString() && reporter.stringValue == "source") config.reporter = Reporter.Source;
     else return fail("reporter: expected \"destination\" or \"source\", got " + describe(reporter));
   }
+  const client = config.reporter == Reporter.FromDirection ? listenerOutbound : config.reporter == Reporter.Source;
   const max = positiveInt(root.get("maxSeriesPerMetric"), "maxSeriesPerMetric", config.maxSeriesPerMetric);
   if (max < 0) return null;
   config.maxSeriesPerMetric = max;
@@ -99,7 +104,7 @@ export function parseMetricsConfig(text: string): MetricsConfig | null {
   if (overrides !== null) {
     if (!overrides.isArray()) return fail("metrics: expected a list of overrides, got " + describe(overrides));
     for (let i = 0; i < overrides.items.length; i++) {
-      if (!applyOverride(config, overrides.items[i], "metrics[" + i.toString() + "]")) return null;
+      if (!applyOverride(config, overrides.items[i], "metrics[" + i.toString() + "]", client)) return null;
     }
   }
   return config;
@@ -115,9 +120,19 @@ function positiveInt(value: JsonValue | null, where: string, fallback: i32): i32
 }
 
 /** Overrides apply in order, a later one winning (Istio merges Telemetry overrides the same way). */
-function applyOverride(config: MetricsConfig, item: JsonValue, where: string): bool {
+function applyOverride(config: MetricsConfig, item: JsonValue, where: string, client: bool): bool {
   if (!item.isObject()) { fail(where + ": expected an object, got " + describe(item)); return false; }
   if (!onlyKeys(item, OVERRIDE_FIELDS, where)) return false;
+  // Telemetry's match.mode: CLIENT overrides apply when reporting as source, SERVER as destination.
+  const mode = item.get("mode");
+  if (mode !== null) {
+    const m = mode.isString() ? mode.stringValue : "";
+    if (m != "CLIENT_AND_SERVER" && m != "CLIENT" && m != "SERVER") {
+      fail(where + ".mode: expected CLIENT_AND_SERVER, CLIENT or SERVER, got " + describe(mode));
+      return false;
+    }
+    if ((m == "CLIENT" && !client) || (m == "SERVER" && client)) return true;
+  }
   const selected = selectMetrics(config, item.get("name"), where + ".name");
   if (selected === null) return false;
   const disabled = item.get("disabled");

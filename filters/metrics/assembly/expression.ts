@@ -2,7 +2,7 @@
  * The attribute expressions of Istio's `tagOverrides.value` (a CEL subset) that people use:
  *
  *   request.headers['x-user'] · request.host · request.url_path · request.method · response.code
- *   filter_state['wasm.key'] · 'literal' · 42 · has(attr) · cond ? a : b · a || b · a && b · !a
+ *   filter_state['wasm.key'] · istio_operationId (a bare name: filter state wasm.<name>) · 'literal' · 42 · has(attr) · cond ? a : b · a || b · a && b · !a
  *   a == b · a != b · string(x) · ( … )
  *
  * `a || b` is CEL's logical or when `a` is a boolean; on a string it is the "first present" form
@@ -40,6 +40,8 @@ const SCALARS: Array<string> = [
 ];
 const INTEGERS: Array<string> = ["response.code", "response.grpc_status", "source.port", "destination.port", "request.size", "response.size"];
 const BOOLEANS: Array<string> = ["connection.mtls"];
+/** Envoy's attribute roots: a bare name equal to one is not a filter-state value. */
+const ROOTS: Array<string> = ["request", "response", "source", "destination", "connection", "upstream", "xds", "node", "metadata", "filter_state", "plugin_name", "plugin_root_id", "plugin_vm_id", "listener_direction", "cluster_name", "route_name", "connection_id", "size"];
 const MAPS: Array<string> = ["request.headers", "response.headers", "response.trailers", "filter_state"];
 
 export let expressionError: string = "";
@@ -168,7 +170,9 @@ class Parser {
     }
     if (INTEGERS.includes(name)) e.encoding = Encoding.Int64;
     else if (BOOLEANS.includes(name)) e.encoding = Encoding.Bool;
-    else if (!SCALARS.includes(name)) return this.fail("unsupported attribute \"" + name + "\"");
+    // A bare name is a filter-state value another plugin set (`istio_operationId` → wasm.istio_operationId,
+    // Envoy's property fallback: source/extensions/common/wasm/context.cc findValue).
+    else if (!SCALARS.includes(name) && (name.includes(".") || ROOTS.includes(name))) return this.fail("unsupported attribute \"" + name + "\"");
     e.path = propertyPath(name);
     return e;
   }

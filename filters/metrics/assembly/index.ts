@@ -55,22 +55,19 @@ class MetricsRoot extends RootContext {
 
   onConfigure(configuration_size: u32): bool {
     const bytes = get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size);
-    const config = parseMetricsConfig(String.UTF8.decode(bytes));
+    let listenerOutbound = false;
+    if (fetchProperty(P_DIRECTION)) {
+      listenerOutbound = propertyLength() == 8 && load<i64>(propertyBytes()) == OUTBOUND;
+      releaseProperty();
+    }
+    const config = parseMetricsConfig(String.UTF8.decode(bytes), listenerOutbound);
     if (config === null) {
       // Refused: the host keeps the previous configuration (and this VM keeps recording with it).
       log(LogLevelValues.error, "metrics: configuration refused: " + configError);
       return false;
     }
     this.readLocalNode();
-    let outbound = false;
-    if (config.reporter == Reporter.FromDirection) {
-      if (fetchProperty(P_DIRECTION)) {
-        outbound = propertyLength() == 8 && load<i64>(propertyBytes()) == OUTBOUND;
-        releaseProperty();
-      }
-    } else {
-      outbound = config.reporter == Reporter.Source;
-    }
+    const outbound = config.reporter == Reporter.FromDirection ? listenerOutbound : config.reporter == Reporter.Source;
     // Labels fixed by this proxy's identity: kept by the overflow series, left out of keys.
     const constant = new StaticArray<bool>(LABEL_COUNT + config.expressions.length);
     constant[REPORTER] = true;
