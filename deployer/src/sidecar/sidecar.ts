@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TagExtractor } from './stats-tags.js';
 import { readFile } from 'node:fs/promises';
 import { createProxyWasmHost } from '../host/host.js';
 import type { FilterChain, HostOptions, LogEntry, LogLevel, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
@@ -69,8 +70,8 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
   } else {
     host = (options.createHost ?? createProxyWasmHost)({
       clusters: new SidecarClusterDispatcher(pools),
-      listenerDirection: 'INBOUND',
-      node: { id: `sidecar~${config.listen.host}~wasmesh.local`, cluster: 'wasmesh-sidecar', metadata: {} },
+      listenerDirection: config.listenerDirection ?? 'INBOUND',
+      node: config.node ?? { id: `sidecar~${config.listen.host}~wasmesh.local`, cluster: 'wasmesh-sidecar', metadata: {} },
       onLog: options.onLog ?? ((entry) => process.stderr.write(`[wasm ${entry.level}] ${entry.plugin}: ${entry.message}\n`)),
       logLevel: options.logLevel ?? 'info',
     });
@@ -128,6 +129,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     admin = await startAdminServer(config.admin, {
       proxyStats: () => stats.samples(),
       wasmMetrics: () => host?.metrics() ?? [],
+      ...(config.statsTags !== undefined ? { statsTags: new TagExtractor(config.statsTags) } : {}),
       configDump: () => configDump(config, wasmDigests),
       state: () => state,
     });

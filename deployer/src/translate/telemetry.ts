@@ -1,4 +1,4 @@
-import type { JsonObject } from '../render/types.js';
+import type { JsonObject, JsonValue } from '../render/types.js';
 import type { IstioResource, TranslateFn } from './index.js';
 
 /**
@@ -89,11 +89,11 @@ function translateOverride(override: MetricsOverride, where: string): JsonObject
   if (override.match?.customMetric !== undefined) {
     throw new Error(`${where}.match.customMetric: "${override.match.customMetric}": custom metrics are not produced by the metrics filter; expected match.metric (one of Istio's standard metrics or ALL_METRICS)`);
   }
-  const out: JsonObject = { name: override.match?.metric ?? 'ALL_METRICS' };
+  const out: Record<string, JsonValue> = { name: override.match?.metric ?? 'ALL_METRICS' };
   const mode = override.match?.mode ?? 'CLIENT_AND_SERVER';
   if (mode !== 'CLIENT_AND_SERVER') out.mode = mode;
   if (override.disabled !== undefined) out.disabled = override.disabled;
-  const tags: JsonObject = {};
+  const tags: Record<string, JsonValue> = {};
   for (const [label, tag] of Object.entries(override.tagOverrides ?? {})) {
     const at = `${where}.tagOverrides.${label}`;
     if (!LABEL_NAME.test(label)) throw new Error(`${at}: "${label}" is not a valid Prometheus label name: expected [a-zA-Z_][a-zA-Z0-9_]*`);

@@ -82,7 +82,7 @@ export interface StreamSpec {
 
 export function requestHeaders(spec: StreamSpec): HeaderList {
   const r = spec.request ?? {};
-  const headers: Array<[string, string]> = [
+  const headers: Array<readonly [string, string]> = [
     [':method', r.method ?? 'GET'], [':path', r.path ?? '/'], [':authority', r.authority ?? 'app'], [':scheme', 'http'],
     ...Object.entries(r.headers ?? {}),
   ];
@@ -107,7 +107,7 @@ export function runStream(emu: HostEmulator, spec: StreamSpec): number {
   emu.advanceTimeMs(spec.durationMs ?? 7);
   const response = spec.response;
   if (response !== undefined) {
-    const responseHeaders: Array<[string, string]> = [[':status', String(response.status)], ...Object.entries(response.headers ?? {})];
+    const responseHeaders: Array<readonly [string, string]> = [[':status', String(response.status)], ...Object.entries(response.headers ?? {})];
     if (spec.upstreamPeer !== undefined) responseHeaders.push(...peerHeaders(spec.upstreamPeer));
     const trailers = Object.entries(response.trailers ?? {});
     const body = response.body ?? 0;

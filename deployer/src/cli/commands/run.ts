@@ -5,6 +5,7 @@ import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
 import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
+import { applyMetricsWiring } from '../../sidecar/istio-metrics.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
 import { findProjectRoot } from '../project-root.js';
 
@@ -21,6 +22,13 @@ interface RunFlags {
   readonly meshConfig?: string;
   /** `name=http://host:port`, repeatable: clusters added or replaced. */
   readonly cluster?: readonly string[];
+  /** commander's --no-metrics: false when given (absent = true). */
+  readonly metrics?: boolean;
+  readonly workloadName?: string;
+  readonly clusterId?: string;
+  readonly nodeMetadata?: string;
+  /** inbound (default) | outbound. */
+  readonly direction?: string;
 }
 
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
@@ -37,12 +45,19 @@ export function register(program: Command): void {
     .option('--workload-labels <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
     .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
+    .option('--no-metrics', 'with --istio: leave the metrics filter (Istio\'s standard metrics, last in the chain by default) out')
+    .option('--workload-name <name>', 'WORKLOAD_NAME of this workload (metrics labels; default: the app label)', process.env.DEPLOYER_RUN_WORKLOAD_NAME)
+    .option('--cluster-id <id>', 'CLUSTER_ID of this workload (source_cluster/destination_cluster; default Kubernetes)', process.env.DEPLOYER_RUN_CLUSTER_ID)
+    .option('--node-metadata <file>', 'Istio node metadata (YAML/JSON: NAME, NAMESPACE, LABELS, …, or {id, cluster, metadata}); the flags above win', process.env.DEPLOYER_RUN_NODE_METADATA)
+    .option('--direction <inbound|outbound>', 'listener direction: inbound (server side, reporter=destination) or outbound (client side, reporter=source)', process.env.DEPLOYER_RUN_DIRECTION ?? 'inbound')
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
   $ deployer run -c sidecar.yaml --istio policies/ --namespace shop --workload-labels app=cart,version=v1
   $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
+  $ deployer run -c client.yaml --istio telemetry/ --direction outbound --workload-name productpage-v1 \\
+      --workload-labels app=productpage,version=v1 --cluster-id east
   $ curl -s http://127.0.0.1:15000/stats/prometheus`)
     .action(async (flags: RunFlags) => {
       const running = await runSidecarCommand(flags);
@@ -83,6 +98,20 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  const direction = flags.direction ?? 'inbound';
+  if (direction !== 'inbound' && direction !== 'outbound') throw new Error(`--direction "${direction}": expected inbound or outbound`);
+  config = applyMetricsWiring(config, {
+    addMetricsFilter: flags.istio !== undefined && flags.metrics !== false,
+    removeMetricsFilter: flags.metrics === false,
+    filtersDir: `${findProjectRoot()}/build/filters`,
+    namespace: flags.namespace,
+    workloadLabels: parseWorkloadLabels(flags.workloadLabels ?? ''),
+    ...(flags.workloadName !== undefined ? { workloadName: flags.workloadName } : {}),
+    ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+    ...(flags.nodeMetadata !== undefined ? { nodeMetadataFile: flags.nodeMetadata } : {}),
+    direction,
+    listenHost: config.listen.host,
+  });
   const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
