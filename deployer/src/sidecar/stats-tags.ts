@@ -86,14 +86,16 @@ export class TagExtractor {
     const cached = this.cache.get(statName);
     if (cached !== undefined) return cached;
     const removed: Array<readonly [number, number]> = [];
-    const tags: Array<readonly [string, string]> = [];
+    const found: Array<{ readonly at: number; readonly tag: readonly [string, string] }> = [];
     for (const { name, regex } of this.compiled) {
       const match = regex.exec(statName);
       const remove = match?.indices?.[1];
       if (match === null || remove === undefined) continue;
-      tags.push([name, match[2] ?? match[1]!]);
+      found.push({ at: remove[0], tag: [name, match[2] ?? match[1]!] });
       removed.push(remove);
     }
+    // Labels in the order they appear in the stat name (Istio's label order), stable for equal positions.
+    const tags = found.sort((a, b) => a.at - b.at).map((f) => f.tag);
     let name = statName;
     if (removed.length > 0) {
       removed.sort((a, b) => a[0] - b[0]);
