@@ -11,7 +11,8 @@
  *  - connection_security_policy is mutual_tls / none inbound, unknown outbound;
  *  - every empty value reads "unknown", then grpc_response_status is "" for non-gRPC requests.
  */
-import { fetchProperty, propertyBytes, propertyLength, propertyString, releaseProperty } from "../../lib/properties";
+import { fetchProperty, propertyBytes, propertyLength, releaseProperty } from "../../lib/properties";
+import { CachedText, cachedProperty } from "./bytes";
 import { evaluate } from "./expression";
 import { MetricsConfig } from "./config";
 import {
@@ -28,6 +29,7 @@ const P_GRPC_STATUS = String.UTF8.encode("response\0grpc_status");
 const P_CONTENT_TYPE = String.UTF8.encode("request\0headers\0content-type");
 const P_HOST = String.UTF8.encode("request\0host");
 const P_CLUSTER = String.UTF8.encode("cluster_name");
+const P_CONNECTION_ID = String.UTF8.encode("connection_id");
 const P_PEER_URI = String.UTF8.encode("connection\0uri_san_peer_certificate");
 const P_LOCAL_URI = String.UTF8.encode("connection\0uri_san_local_certificate");
 const P_MTLS = String.UTF8.encode("connection\0mtls");
@@ -39,8 +41,35 @@ const P_RESPONSE_SIZE = String.UTF8.encode("response\0total_size");
 const BLACKHOLE = "BlackHoleCluster";
 const PASSTHROUGH = "PassthroughCluster";
 
+/**
+ * Facts of the downstream connection (its certificates cannot change while it lives): read once
+ * per connection id, not per stream.
+ */
+class ConnectionFacts {
+  id: i64 = -1;
+  peerPrincipal: string = "";
+  localPrincipal: string = "";
+  mtls: bool = false;
+  /** source_workload_namespace from the peer's SPIFFE id, when no metadata was exchanged. */
+  spiffeNamespace: string = "";
+
+  refresh(): void {
+    const id = intProperty(P_CONNECTION_ID, -1);
+    if (id >= 0 && id == this.id) return;
+    this.id = id;
+    this.peerPrincipal = cachedProperty(P_PEER_URI, peerUriText);
+    this.localPrincipal = cachedProperty(P_LOCAL_URI, localUriText);
+    this.mtls = boolProperty(P_MTLS);
+    this.spiffeNamespace = spiffeNamespace(this.peerPrincipal);
+  }
+}
+
+const connection = new ConnectionFacts();
+
 /** The values a stream's metrics record besides its labels. */
 export class StreamFacts {
+  /** content-type seen in onRequestHeaders (null: the filter never saw the request headers). */
+  contentType: string | null = null;
   grpc: bool = false;
   durationMs: u64 = 0;
   requestBytes: u64 = 0;
@@ -63,9 +92,53 @@ function boolProperty(path: ArrayBuffer): bool {
   return value;
 }
 
-function stringProperty(path: ArrayBuffer): string {
-  const value = propertyString(path);
-  return value === null ? "" : value;
+/** Texts of the string properties read per stream, reused while their bytes repeat (bytes.ts). */
+const peerUriText = new CachedText();
+const localUriText = new CachedText();
+const clusterText = new CachedText();
+const hostText = new CachedText();
+const contentTypeText = new CachedText();
+
+/** destination_service / _name derived from (cluster, host, namespace): recomputed only when one changes. */
+class ServiceNames {
+  cluster: string = "";
+  host: string = "";
+  namespace: string = "";
+  service: string = "";
+  name: string = "";
+  valid: bool = false;
+
+  update(cluster: string, host: string, namespace: string): void {
+    // Same string objects (CachedText) mean same inputs: pointer comparisons only.
+    if (this.valid && changetype<usize>(cluster) == changetype<usize>(this.cluster) && changetype<usize>(host) == changetype<usize>(this.host)
+      && changetype<usize>(namespace) == changetype<usize>(this.namespace)) return;
+    this.cluster = cluster;
+    this.host = host;
+    this.namespace = namespace;
+    this.valid = true;
+    if (cluster == BLACKHOLE || cluster == PASSTHROUGH) {
+      this.service = host;
+      this.name = cluster;
+      return;
+    }
+    let service = host;
+    const parts = cluster.split("|");
+    if (parts.length == 4 && parts[3].length > 0) service = parts[3];
+    this.service = service;
+    this.name = serviceName(service, namespace);
+  }
+}
+
+const serviceNames = new ServiceNames();
+let lastCode: i64 = -1;
+let lastCodeText: string = "";
+
+function codeText(code: i64): string {
+  if (code != lastCode) {
+    lastCode = code;
+    lastCodeText = code.toString();
+  }
+  return lastCodeText;
 }
 
 /** Writes a node's workload labels to the side starting at `side` (SOURCE or DESTINATION). */
@@ -102,8 +175,7 @@ export function fillValues(values: Array<string>, facts: StreamFacts, config: Me
   const destination = outbound ? peer : local;
   setSide(values, outbound ? SOURCE : DESTINATION, local);
   setSide(values, outbound ? DESTINATION : SOURCE, peer);
-  const destinationNamespace = destination === null ? "" : destination.namespace;
-  values[DESTINATION_SERVICE_NAMESPACE] = destinationNamespace;
+  values[DESTINATION_SERVICE_NAMESPACE] = destination === null ? "" : destination.namespace;
 
   if (outbound) {
     // Upstream certificates are not exposed by every host: Istio reads upstream.uri_san_*.
@@ -111,29 +183,25 @@ export function fillValues(values: Array<string>, facts: StreamFacts, config: Me
     values[DESTINATION + PRINCIPAL] = "";
     values[CONNECTION_SECURITY_POLICY] = UNKNOWN;
   } else {
-    const peerPrincipal = stringProperty(P_PEER_URI);
-    values[SOURCE + PRINCIPAL] = peerPrincipal;
-    values[DESTINATION + PRINCIPAL] = stringProperty(P_LOCAL_URI);
-    values[CONNECTION_SECURITY_POLICY] = boolProperty(P_MTLS) ? "mutual_tls" : "none";
-    if (peer === null) values[SOURCE + WORKLOAD_NAMESPACE] = spiffeNamespace(peerPrincipal);
+    connection.refresh();
+    values[SOURCE + PRINCIPAL] = connection.peerPrincipal;
+    values[DESTINATION + PRINCIPAL] = connection.localPrincipal;
+    values[CONNECTION_SECURITY_POLICY] = connection.mtls ? "mutual_tls" : "none";
+    if (peer === null) values[SOURCE + WORKLOAD_NAMESPACE] = connection.spiffeNamespace;
   }
 
-  const cluster = stringProperty(P_CLUSTER);
-  let host = config.hostHeaderFallback ? stringProperty(P_HOST) : UNKNOWN;
-  if (cluster == BLACKHOLE || cluster == PASSTHROUGH) {
-    values[DESTINATION_SERVICE] = host;
-    values[DESTINATION_SERVICE_NAME] = cluster;
-  } else {
-    const parts = cluster.split("|");
-    if (parts.length == 4 && parts[3].length > 0) host = parts[3];
-    values[DESTINATION_SERVICE] = host;
-    values[DESTINATION_SERVICE_NAME] = serviceName(host, destinationNamespace);
-  }
+  const cluster = cachedProperty(P_CLUSTER, clusterText);
+  const host = config.hostHeaderFallback ? cachedProperty(P_HOST, hostText) : UNKNOWN;
+  // values[] holds the namespace string of a NodeMeta (or ""): stable objects, so the cache holds.
+  serviceNames.update(cluster, host, values[DESTINATION_SERVICE_NAMESPACE]);
+  values[DESTINATION_SERVICE] = serviceNames.service;
+  values[DESTINATION_SERVICE_NAME] = serviceNames.name;
 
-  facts.grpc = isGrpcContentType(stringProperty(P_CONTENT_TYPE));
+  const contentType = facts.contentType;
+  facts.grpc = isGrpcContentType(contentType !== null ? contentType : cachedProperty(P_CONTENT_TYPE, contentTypeText));
   values[REQUEST_PROTOCOL] = facts.grpc ? "grpc" : "http";
   const code = intProperty(P_RESPONSE_CODE, 0);
-  values[RESPONSE_CODE] = code.toString();
+  values[RESPONSE_CODE] = codeText(code);
   values[RESPONSE_FLAGS] = responseFlagsText(<u64>intProperty(P_RESPONSE_FLAGS, 0));
   for (let i = 0; i < LABEL_COUNT; i++) if (values[i].length == 0) values[i] = UNKNOWN;
   // Envoy derives grpc_status from the HTTP status when no grpc-status was sent (Grpc::Common::getGrpcStatus).

@@ -11,7 +11,7 @@
 export * from "@solo-io/proxy-runtime/assembly/proxy";
 import {
   BufferTypeValues, Context, FilterDataStatusValues, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues, RootContext,
-  get_buffer_bytes, log, registerRootContext, stream_context,
+  get_buffer_bytes, log, registerRootContext,
 } from "@solo-io/proxy-runtime/assembly";
 import { fetchProperty, propertyBytes, propertyLength, propertyString, releaseProperty } from "../../lib/properties";
 import { MetricsConfig, Reporter, configError, parseMetricsConfig } from "./config";
@@ -24,10 +24,16 @@ import {
 import { NodeMeta, PeerCache, exchangeHeaderValue, nodeFromStruct } from "./node";
 import { Family, buildFamilies } from "./series";
 import { GrpcFrameCounter } from "./grpc-frames";
+import { CachedText, cachedHeader, removeHeader, replaceHeader } from "./bytes";
 
-/** Istio's exchange headers (istio/proxy extensions/metadata_exchange/plugin.h). */
+/** Istio's exchange headers (istio/proxy extensions/metadata_exchange/plugin.h), encoded once. */
 const PEER_METADATA = "x-envoy-peer-metadata";
 const PEER_METADATA_ID = "x-envoy-peer-metadata-id";
+const H_PEER_METADATA = String.UTF8.encode(PEER_METADATA);
+const H_PEER_METADATA_ID = String.UTF8.encode(PEER_METADATA_ID);
+const H_CONTENT_TYPE = String.UTF8.encode("content-type");
+const REQUEST_HEADERS: u32 = HeaderMapTypeValues.RequestHeaders;
+const RESPONSE_HEADERS: u32 = HeaderMapTypeValues.ResponseHeaders;
 const P_NODE_METADATA = String.UTF8.encode("node\0metadata");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const P_DIRECTION = String.UTF8.encode("listener_direction");
@@ -36,18 +42,19 @@ const P_REQUEST_PEER_ID = String.UTF8.encode("request\0headers\0" + PEER_METADAT
 /** envoy.config.core.v3.TrafficDirection */
 const OUTBOUND: i64 = 2;
 
-function headerValue(map: HeaderMapTypeValues, name: string): string {
-  return map == HeaderMapTypeValues.RequestHeaders ? stream_context.headers.request.get(name) : stream_context.headers.response.get(name);
-}
-
 class MetricsRoot extends RootContext {
   config: MetricsConfig | null = null;
   families: Array<Family> = new Array();
   outbound: bool = false;
   local: NodeMeta = new NodeMeta();
   nodeId: string = "";
-  /** This proxy's x-envoy-peer-metadata value ("" when node metadata cannot be read). */
-  exchangeValue: string = "";
+  /** This proxy's x-envoy-peer-metadata value, and its node id, encoded once (empty when node metadata cannot be read). */
+  exchangeValue: ArrayBuffer = new ArrayBuffer(0);
+  nodeIdBytes: ArrayBuffer = new ArrayBuffer(0);
+  /** Last header texts seen (reused while the bytes repeat). */
+  peerIdText: CachedText = new CachedText();
+  peerValueText: CachedText = new CachedText();
+  contentTypeText: CachedText = new CachedText();
   peers: PeerCache = new PeerCache(500);
   /** Reused by every stream (callbacks of a VM run one at a time). */
   values: Array<string> = new Array();
@@ -102,7 +109,8 @@ class MetricsRoot extends RootContext {
       return;
     }
     this.local = node;
-    this.exchangeValue = exchangeHeaderValue(bytes);
+    this.exchangeValue = String.UTF8.encode(exchangeHeaderValue(bytes));
+    this.nodeIdBytes = String.UTF8.encode(this.nodeId);
   }
 
   createContext(context_id: u32): Context {
@@ -115,34 +123,41 @@ class MetricsStream extends Context {
   peerSeen: bool = false;
   metadataReceived: bool = false;
   grpc: bool = false;
+  contentType: string | null = null;
   requestFrames: GrpcFrameCounter | null = null;
   responseFrames: GrpcFrameCounter | null = null;
 
   private get metricsRoot(): MetricsRoot { return this.root_context as MetricsRoot; }
 
   /** Reads and strips the peer's exchange headers from `map`; the peer when they were there. */
-  private takePeer(map: HeaderMapTypeValues): NodeMeta | null {
+  private takePeer(map: u32): NodeMeta | null {
     const root = this.metricsRoot;
-    const id = headerValue(map, PEER_METADATA_ID);
-    const value = headerValue(map, PEER_METADATA);
-    if (id.length > 0) removeHeader(map, PEER_METADATA_ID);
+    const id = cachedHeader(map, H_PEER_METADATA_ID, root.peerIdText);
+    const value = cachedHeader(map, H_PEER_METADATA, root.peerValueText);
+    if (id.length > 0) removeHeader(map, H_PEER_METADATA_ID);
     if (value.length == 0) return null;
-    removeHeader(map, PEER_METADATA);
+    removeHeader(map, H_PEER_METADATA);
     return root.peers.lookup(id, value);
+  }
+
+  /** Sends this proxy's metadata and id in `map` (Istio: replaceRequestHeader / replaceResponseHeader). */
+  private sendOwn(map: u32): void {
+    const root = this.metricsRoot;
+    if (root.exchangeValue.byteLength == 0) return;
+    replaceHeader(map, H_PEER_METADATA, root.exchangeValue);
+    if (root.nodeIdBytes.byteLength > 0) replaceHeader(map, H_PEER_METADATA_ID, root.nodeIdBytes);
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.metricsRoot;
     // Istio strips the downstream's headers at every proxy: they never reach the application.
-    const downstream = this.takePeer(HeaderMapTypeValues.RequestHeaders);
+    const downstream = this.takePeer(REQUEST_HEADERS);
     this.peerSeen = true;
     this.metadataReceived = downstream !== null;
     if (!root.outbound) this.peer = downstream;
-    else if (root.exchangeValue.length > 0) {
-      stream_context.headers.request.replace(PEER_METADATA, root.exchangeValue);
-      if (root.nodeId.length > 0) stream_context.headers.request.replace(PEER_METADATA_ID, root.nodeId);
-    }
-    this.grpc = isGrpcContentType(stream_context.headers.request.get("content-type"));
+    else this.sendOwn(REQUEST_HEADERS);
+    this.contentType = cachedHeader(REQUEST_HEADERS, H_CONTENT_TYPE, root.contentTypeText);
+    this.grpc = isGrpcContentType(this.contentType as string);
     if (this.grpc) {
       this.requestFrames = new GrpcFrameCounter(BufferTypeValues.HttpRequestBody);
       this.responseFrames = new GrpcFrameCounter(BufferTypeValues.HttpResponseBody);
@@ -152,13 +167,12 @@ class MetricsStream extends Context {
 
   onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.metricsRoot;
-    const upstream = this.takePeer(HeaderMapTypeValues.ResponseHeaders);
+    const upstream = this.takePeer(RESPONSE_HEADERS);
     if (root.outbound) {
       if (upstream !== null) this.peer = upstream;
-    } else if (this.metadataReceived && root.exchangeValue.length > 0) {
+    } else if (this.metadataReceived) {
       // Only to a downstream that sent its own (Istio's metadata_received_).
-      stream_context.headers.response.replace(PEER_METADATA, root.exchangeValue);
-      if (root.nodeId.length > 0) stream_context.headers.response.replace(PEER_METADATA_ID, root.nodeId);
+      this.sendOwn(RESPONSE_HEADERS);
     }
     return FilterHeadersStatusValues.Continue;
   }
@@ -181,6 +195,7 @@ class MetricsStream extends Context {
     if (config === null) return;
     if (!this.peerSeen && !root.outbound) this.peer = this.peerFromLoggedRequest();
     const facts = root.facts;
+    facts.contentType = this.contentType;
     const values = root.values;
     fillValues(values, facts, config, root.outbound, root.local, this.peer);
     const requestFrames = this.requestFrames;
@@ -211,11 +226,6 @@ function localSideLabels(outbound: bool): Array<i32> {
     ? [SOURCE_CANONICAL_SERVICE, SOURCE_CANONICAL_REVISION, SOURCE_CLUSTER]
     : [DESTINATION_CANONICAL_SERVICE, DESTINATION_CANONICAL_REVISION, DESTINATION_CLUSTER, DESTINATION_SERVICE_NAMESPACE];
   return labels.concat(own);
-}
-
-function removeHeader(map: HeaderMapTypeValues, name: string): void {
-  if (map == HeaderMapTypeValues.RequestHeaders) stream_context.headers.request.remove(name);
-  else stream_context.headers.response.remove(name);
 }
 
 registerRootContext((context_id: u32) => new MetricsRoot(context_id), "metrics");

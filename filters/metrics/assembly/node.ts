@@ -120,9 +120,22 @@ export function nodeFromHeader(value: string): NodeMeta | null {
  */
 export class PeerCache {
   private readonly ids: Map<string, NodeMeta> = new Map();
+  /** The previous lookup: the same id string object (bytes.ts CachedText) skips hashing it. */
+  private lastId: string = "";
+  private lastNode: NodeMeta | null = null;
   constructor(readonly capacity: i32) {}
 
   lookup(id: string, header: string): NodeMeta | null {
+    if (id.length > 0 && changetype<usize>(id) == changetype<usize>(this.lastId)) return this.lastNode;
+    const node = this.resolve(id, header);
+    if (id.length > 0 && node !== null) {
+      this.lastId = id;
+      this.lastNode = node;
+    }
+    return node;
+  }
+
+  private resolve(id: string, header: string): NodeMeta | null {
     if (id.length > 0 && this.ids.has(id)) return this.ids.get(id);
     const node = nodeFromHeader(header);
     if (node === null || id.length == 0) return node;

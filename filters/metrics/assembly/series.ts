@@ -23,7 +23,6 @@ export const VALUE_SEPARATOR = "=.=";
 export const STAT_PREFIX = "istio_";
 export const OVERFLOW = "overflow";
 const NO_ID: u32 = u32.MAX_VALUE;
-const KEY_SEPARATOR = "\u0001";
 
 export function defineMetric(kind: MetricKind, name: string): u32 {
   const type = kind == MetricKind.Histogram ? MetricTypeValues.Histogram : MetricTypeValues.Counter;
@@ -33,21 +32,52 @@ export function defineMetric(kind: MetricKind, name: string): u32 {
 
 class Series {
   readonly ids: StaticArray<u32> = new StaticArray<u32>(METRICS.length);
-  constructor(readonly values: Array<string>) {
+  /** Next series with the same key hash. */
+  next: Series | null = null;
+  constructor(readonly values: Array<string>, readonly key: Array<string>, readonly hash: u64) {
     for (let i = 0; i < this.ids.length; i++) this.ids[i] = NO_ID;
   }
+}
+
+/** FNV-1a over the UTF-16 code units of the varying values, a separator after each. */
+function hashValues(values: Array<string>, varying: StaticArray<i32>): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < varying.length; i++) {
+    const s = values[varying[i]];
+    const p = changetype<usize>(s);
+    const end = p + (<usize>s.length << 1);
+    for (let q = p; q < end; q += 2) h = (h ^ <u64>load<u16>(q)) * 0x100000001b3;
+    h = (h ^ 0xffff) * 0x100000001b3;
+  }
+  return h;
+}
+
+function varyingIndexes(tags: Array<TagSpec>, constant: StaticArray<bool>): StaticArray<i32> {
+  let n = 0;
+  for (let i = 0; i < tags.length; i++) if (!constant[tags[i].index]) n++;
+  const out = new StaticArray<i32>(n);
+  n = 0;
+  for (let i = 0; i < tags.length; i++) if (!constant[tags[i].index]) out[n++] = tags[i].index;
+  return out;
 }
 
 /** Metrics with the same tag list: one key, one guard, one series map. */
 export class Family {
   readonly metrics: Array<MetricDef> = new Array();
-  readonly series: Map<string, Series> = new Map();
+  /** Series by key hash (collisions chained in Series.next); `count` of them. */
+  readonly series: Map<u64, Series> = new Map();
+  count: i32 = 0;
+  /** The series of the previous stream: most streams repeat it (same peer, same outcome). */
+  private last: Series | null = null;
   overflow: Series | null = null;
   /** wasmesh_metrics_overflow_total{metric=…} of each metric of the family (NO_ID until needed). */
   readonly overflowCounters: StaticArray<u32> = new StaticArray<u32>(METRICS.length);
   private readonly scratch: Array<string>;
+  /** Label indexes (into the values array) whose value varies from stream to stream. */
+  private readonly varying: StaticArray<i32>;
 
   constructor(readonly tags: Array<TagSpec>, readonly constant: StaticArray<bool>, readonly maxSeries: i32) {
+    this.varying = varyingIndexes(tags, constant);
     this.scratch = new Array<string>(tags.length);
     for (let i = 0; i < this.overflowCounters.length; i++) this.overflowCounters[i] = NO_ID;
   }
@@ -60,25 +90,38 @@ export class Family {
     return true;
   }
 
+  /** Whether `series` has these values (string ==: a pointer comparison when the strings are reused). */
+  private matches(series: Series, values: Array<string>): bool {
+    const key = series.key;
+    const varying = this.varying;
+    for (let i = 0; i < varying.length; i++) if (values[varying[i]] != key[i]) return false;
+    return true;
+  }
+
+  private find(values: Array<string>, hash: u64): Series | null {
+    let s: Series | null = this.series.has(hash) ? this.series.get(hash) : null;
+    while (s !== null && !this.matches(s, values)) s = s.next;
+    return s;
+  }
+
   record(values: Array<string>, facts: StreamFacts): void {
-    const tags = this.tags;
-    let key = "";
-    for (let i = 0; i < tags.length; i++) {
-      const index = tags[i].index;
-      if (this.constant[index]) continue;
-      key = key.length == 0 ? values[index] : key + KEY_SEPARATOR + values[index];
-    }
-    let series: Series | null = this.series.has(key) ? this.series.get(key) : null;
+    let series = this.last;
     let folded = false;
-    if (series === null) {
-      if (this.series.size < this.maxSeries) {
-        series = new Series(this.labelValues(values, false));
-        this.series.set(key, series);
-      } else {
-        folded = true;
-        if (this.overflow === null) this.overflow = new Series(this.labelValues(values, true));
-        series = this.overflow;
+    if (series === null || series === this.overflow || !this.matches(series, values)) {
+      const hash = hashValues(values, this.varying);
+      series = this.find(values, hash);
+      if (series === null) {
+        if (this.count < this.maxSeries) {
+          series = this.add(values, hash);
+        } else {
+          folded = true;
+          if (this.overflow === null) this.overflow = new Series(this.labelValues(values, true), new Array<string>(0), 0);
+          series = this.overflow;
+        }
       }
+      this.last = series;
+    } else if (series === this.overflow) {
+      folded = true;
     }
     const s = series as Series;
     for (let m = 0; m < this.metrics.length; m++) {
@@ -92,6 +135,16 @@ export class Family {
       }
       recordValue(id, def, facts);
     }
+  }
+
+  private add(values: Array<string>, hash: u64): Series {
+    const key = new Array<string>(this.varying.length);
+    for (let i = 0; i < this.varying.length; i++) key[i] = values[this.varying[i]];
+    const series = new Series(this.labelValues(values, false), key, hash);
+    if (this.series.has(hash)) series.next = this.series.get(hash);
+    this.series.set(hash, series);
+    this.count++;
+    return series;
   }
 
   private labelValues(values: Array<string>, overflow: bool): Array<string> {
