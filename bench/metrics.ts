@@ -7,7 +7,7 @@
  *  - filter only, with a minimal in-bench host answering from pre-built values;
  * plus the VM's memory after 100,000 distinct label values (the cardinality guard at its default
  * 10,000 series) and the module size. Targets: ≤ 3 µs per request, module ≤ 100 KB.
- * Options: --requests <n> (default 100000), --rounds <n> (default 5), --wasm <file>, --filter-only.
+ * Options: --requests <n> (default 100000), --rounds <n> (default 5), --wasm <file>, --filter-only, --host-only.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wasmFile = path.resolve(stringOption('wasm') ?? path.join(root, 'build', 'filters', 'metrics.wasm'));
 /** --filter-only: only the stub-host figure (a quick A/B or profiling loop). */
 const FILTER_ONLY = process.argv.includes('--filter-only');
+/** --host-only: only the through-host metrics case (a profiling loop, e.g. under node --cpu-prof). */
+const HOST_ONLY = process.argv.includes('--host-only');
 const noopWasmFile = path.join(root, 'build', 'filters', 'example.wasm');
 const REQUESTS = numberOption('requests', 100_000);
 const ROUNDS = numberOption('rounds', 5);
@@ -209,6 +211,12 @@ async function cardinality(): Promise<{ pages: number[]; series: number; overflo
 }
 
 async function main(): Promise<void> {
+  if (HOST_ONLY) {
+    const c = (await chain(wasmFile)).chain;
+    await cpuMicros(c, Math.min(20_000, REQUESTS));
+    console.log(`metrics, through the host: ${(await cpuMicros(c, REQUESTS)).toFixed(2)} CPU µs/request`);
+    return;
+  }
   if (FILTER_ONLY) {
     console.log(`metrics, filter only (stub host): ${filterOnly().toFixed(2)} CPU µs/request`);
     return;

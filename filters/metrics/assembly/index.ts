@@ -133,8 +133,17 @@ class MetricsStream extends Context {
   private takePeer(map: u32): NodeMeta | null {
     const root = this.metricsRoot;
     const id = cachedHeader(map, H_PEER_METADATA_ID, root.peerIdText);
+    if (id.length > 0) {
+      removeHeader(map, H_PEER_METADATA_ID);
+      // A peer already decoded under this id is that peer (Istio's cache keys by id too): its
+      // metadata header is dropped without being copied out (~1 KB per request).
+      const known = root.peers.known(id);
+      if (known !== null) {
+        removeHeader(map, H_PEER_METADATA);
+        return known;
+      }
+    }
     const value = cachedHeader(map, H_PEER_METADATA, root.peerValueText);
-    if (id.length > 0) removeHeader(map, H_PEER_METADATA_ID);
     if (value.length == 0) return null;
     removeHeader(map, H_PEER_METADATA);
     return root.peers.lookup(id, value);

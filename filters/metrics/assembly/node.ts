@@ -135,6 +135,16 @@ export class PeerCache {
     return node;
   }
 
+  /** The peer decoded earlier under `id`, if any. */
+  known(id: string): NodeMeta | null {
+    if (changetype<usize>(id) == changetype<usize>(this.lastId)) return this.lastNode;
+    if (!this.ids.has(id)) return null;
+    const node = this.ids.get(id);
+    this.lastId = id;
+    this.lastNode = node;
+    return node;
+  }
+
   private resolve(id: string, header: string): NodeMeta | null {
     if (id.length > 0 && this.ids.has(id)) return this.ids.get(id);
     const node = nodeFromHeader(header);
