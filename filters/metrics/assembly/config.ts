@@ -4,7 +4,7 @@
  * `tagOverrides` with UPSERT/REMOVE and an attribute expression). Read and checked once in
  * onConfigure; unknown fields are refused, errors name the field and what was expected.
  */
-import { JsonType, JsonValue, jsonError, parseJson } from "../../lib/json";
+import { JsonValue, describeJson, jsonError, parseJson, unknownFieldError } from "../../lib/json";
 import { Expr, expressionError, parseExpression } from "./expression";
 import { LABEL_COUNT, LABEL_NAMES } from "./labels";
 
@@ -80,13 +80,13 @@ export function parseMetricsConfig(text: string, listenerOutbound: bool): Metric
   if (text.trim().length == 0) return config;
   const root = parseJson(text);
   if (root === null) return fail("configuration is not valid JSON: " + jsonError);
-  if (!root.isObject()) return fail("configuration: expected a JSON object, got " + describe(root));
+  if (!root.isObject()) return fail("configuration: expected a JSON object, got " + describeJson(root));
   if (!onlyKeys(root, TOP_FIELDS, "")) return null;
   const reporter = root.get("reporter");
   if (reporter !== null) {
     if (reporter.isString() && reporter.stringValue == "destination") config.reporter = Reporter.Destination;
     else if (reporter.isString() && reporter.stringValue == "source") config.reporter = Reporter.Source;
-    else return fail("reporter: expected \"destination\" or \"source\", got " + describe(reporter));
+    else return fail("reporter: expected \"destination\" or \"source\", got " + describeJson(reporter));
   }
   const client = config.reporter == Reporter.FromDirection ? listenerOutbound : config.reporter == Reporter.Source;
   const max = positiveInt(root.get("maxSeriesPerMetric"), "maxSeriesPerMetric", config.maxSeriesPerMetric);
@@ -97,12 +97,12 @@ export function parseMetricsConfig(text: string, listenerOutbound: bool): Metric
   config.maxPeerCacheSize = peers;
   const noFallback = root.get("disableHostHeaderFallback");
   if (noFallback !== null) {
-    if (!noFallback.isBool()) return fail("disableHostHeaderFallback: expected true or false, got " + describe(noFallback));
+    if (!noFallback.isBool()) return fail("disableHostHeaderFallback: expected true or false, got " + describeJson(noFallback));
     config.hostHeaderFallback = !noFallback.boolValue;
   }
   const overrides = root.get("metrics");
   if (overrides !== null) {
-    if (!overrides.isArray()) return fail("metrics: expected a list of overrides, got " + describe(overrides));
+    if (!overrides.isArray()) return fail("metrics: expected a list of overrides, got " + describeJson(overrides));
     for (let i = 0; i < overrides.items.length; i++) {
       if (!applyOverride(config, overrides.items[i], "metrics[" + i.toString() + "]", client)) return null;
     }
@@ -113,7 +113,7 @@ export function parseMetricsConfig(text: string, listenerOutbound: bool): Metric
 function positiveInt(value: JsonValue | null, where: string, fallback: i32): i32 {
   if (value === null) return fallback;
   if (!value.isInteger() || value.numberValue < 1 || value.numberValue > 100000000) {
-    fail(where + ": expected an integer from 1 to 100000000, got " + describe(value));
+    fail(where + ": expected an integer from 1 to 100000000, got " + describeJson(value));
     return -1;
   }
   return <i32>value.numberValue;
@@ -121,14 +121,14 @@ function positiveInt(value: JsonValue | null, where: string, fallback: i32): i32
 
 /** Overrides apply in order, a later one winning (Istio merges Telemetry overrides the same way). */
 function applyOverride(config: MetricsConfig, item: JsonValue, where: string, client: bool): bool {
-  if (!item.isObject()) { fail(where + ": expected an object, got " + describe(item)); return false; }
+  if (!item.isObject()) { fail(where + ": expected an object, got " + describeJson(item)); return false; }
   if (!onlyKeys(item, OVERRIDE_FIELDS, where)) return false;
   // Telemetry's match.mode: CLIENT overrides apply when reporting as source, SERVER as destination.
   const mode = item.get("mode");
   if (mode !== null) {
     const m = mode.isString() ? mode.stringValue : "";
     if (m != "CLIENT_AND_SERVER" && m != "CLIENT" && m != "SERVER") {
-      fail(where + ".mode: expected CLIENT_AND_SERVER, CLIENT or SERVER, got " + describe(mode));
+      fail(where + ".mode: expected CLIENT_AND_SERVER, CLIENT or SERVER, got " + describeJson(mode));
       return false;
     }
     if ((m == "CLIENT" && !client) || (m == "SERVER" && client)) return true;
@@ -136,18 +136,18 @@ function applyOverride(config: MetricsConfig, item: JsonValue, where: string, cl
   const selected = selectMetrics(config, item.get("name"), where + ".name");
   if (selected === null) return false;
   const disabled = item.get("disabled");
-  if (disabled !== null && !disabled.isBool()) { fail(where + ".disabled: expected true or false, got " + describe(disabled)); return false; }
+  if (disabled !== null && !disabled.isBool()) { fail(where + ".disabled: expected true or false, got " + describeJson(disabled)); return false; }
   const remove = item.get("tagsToRemove");
-  if (remove !== null && !remove.isArray()) { fail(where + ".tagsToRemove: expected a list of label names, got " + describe(remove)); return false; }
+  if (remove !== null && !remove.isArray()) { fail(where + ".tagsToRemove: expected a list of label names, got " + describeJson(remove)); return false; }
   const overrides = item.get("tagOverrides");
-  if (overrides !== null && !overrides.isObject()) { fail(where + ".tagOverrides: expected an object of label → {operation, value}, got " + describe(overrides)); return false; }
+  if (overrides !== null && !overrides.isObject()) { fail(where + ".tagOverrides: expected an object of label → {operation, value}, got " + describeJson(overrides)); return false; }
   for (let m = 0; m < selected.length; m++) {
     const spec = selected[m];
     if (disabled !== null) spec.disabled = disabled.boolValue;
     if (remove !== null) {
       for (let i = 0; i < remove.items.length; i++) {
         const tag = remove.items[i];
-        if (!tag.isString() || tag.stringValue.length == 0) { fail(where + ".tagsToRemove[" + i.toString() + "]: expected a label name, got " + describe(tag)); return false; }
+        if (!tag.isString() || tag.stringValue.length == 0) { fail(where + ".tagsToRemove[" + i.toString() + "]: expected a label name, got " + describeJson(tag)); return false; }
         removeTag(spec, tag.stringValue);
       }
     }
@@ -168,7 +168,7 @@ function selectMetrics(config: MetricsConfig, name: JsonValue | null, where: str
   }
   const names = new Array<string>();
   for (let i = 0; i < METRICS.length; i++) names.push(METRICS[i].telemetryName);
-  fail(where + ": expected ALL_METRICS, " + names.join(", ") + " (or Istio's metric name), got " + describe(name));
+  fail(where + ": expected ALL_METRICS, " + names.join(", ") + " (or Istio's metric name), got " + describeJson(name));
   return null;
 }
 
@@ -186,15 +186,15 @@ function applyTagOverrides(config: MetricsConfig, spec: MetricSpec, overrides: J
     const at = where + "." + name;
     if (!validLabelName(name)) { fail(at + ": \"" + name + "\" is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"); return false; }
     const body = overrides.get(name) as JsonValue;
-    if (!body.isObject()) { fail(at + ": expected {operation, value}, got " + describe(body)); return false; }
+    if (!body.isObject()) { fail(at + ": expected {operation, value}, got " + describeJson(body)); return false; }
     if (!onlyKeys(body, TAG_FIELDS, at)) return false;
     const operation = body.get("operation");
     const op = operation === null ? "UPSERT" : operation.isString() ? operation.stringValue : "";
     if (op == "REMOVE") { removeTag(spec, name); continue; }
-    if (op != "UPSERT") { fail(at + ".operation: expected UPSERT or REMOVE, got " + describe(operation as JsonValue)); return false; }
+    if (op != "UPSERT") { fail(at + ".operation: expected UPSERT or REMOVE, got " + describeJson(operation as JsonValue)); return false; }
     const value = body.get("value");
     if (value === null || !value.isString() || value.stringValue.length == 0) {
-      fail(at + ".value: expected an attribute expression (UPSERT needs a value)" + (value === null ? "" : ", got " + describe(value)));
+      fail(at + ".value: expected an attribute expression (UPSERT needs a value)" + (value === null ? "" : ", got " + describeJson(value)));
       return false;
     }
     const index = expressionIndex(config, value.stringValue, at + ".value");
@@ -230,13 +230,9 @@ function validLabelName(name: string): bool {
 }
 
 function onlyKeys(object: JsonValue, allowed: Array<string>, where: string): bool {
-  for (let i = 0; i < object.keys.length; i++) {
-    if (!allowed.includes(object.keys[i])) {
-      fail((where.length > 0 ? where + "." : "") + object.keys[i] + ": unknown field, expected one of " + allowed.join(", "));
-      return false;
-    }
-  }
-  return true;
+  const error = unknownFieldError(object, allowed, where);
+  if (error.length > 0) fail(error);
+  return error.length == 0;
 }
 
 function fail(message: string): MetricsConfig | null {
@@ -244,13 +240,3 @@ function fail(message: string): MetricsConfig | null {
   return null;
 }
 
-function describe(value: JsonValue): string {
-  switch (value.type) {
-    case JsonType.String: return "\"" + value.stringValue + "\"";
-    case JsonType.Number: return "a number";
-    case JsonType.Bool: return value.boolValue ? "true" : "false";
-    case JsonType.Null: return "null";
-    case JsonType.Array: return "a list";
-    default: return "an object";
-  }
-}
