@@ -53,7 +53,7 @@ describe('e2e: deployer run --istio --mesh-config with a loopback ext_authz serv
   });
 
   it('rbac: onConfigure gets the mesh settings and the ext_authz cluster maps to the --cluster endpoint', () => {
-    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac']);
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac', 'metrics']);
     expect(JSON.parse(sidecar.config.filters[0]!.configuration)).toMatchObject({ pathNormalization: 'DECODE_AND_MERGE_SLASHES', remoteIpTrustedHops: 2 });
     expect(sidecar.config.clusters.get(EXT_AUTHZ_CLUSTER)?.url.href).toBe(`${authz.url}/`);
   });

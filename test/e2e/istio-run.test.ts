@@ -64,8 +64,8 @@ describe('e2e: deployer run --istio builds the chain from AuthorizationPolicy re
     await upstream?.close();
   });
 
-  it('puts the translated rbac filter before the config\'s own filters', () => {
-    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac', 'example']);
+  it('puts the translated rbac filter before the config\'s own filters, and the metrics filter last', () => {
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac', 'example', 'metrics']);
   });
 
   it.each([
@@ -121,7 +121,7 @@ describe('e2e: deployer run --istio adds the JWKS cluster of a RequestAuthentica
   });
 
   it('jwt-auth: onConfigure\'s jwks_cluster is a cluster of the sidecar, pointing at the jwksUri host and port', () => {
-    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['jwt-auth']);
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['jwt-auth', 'metrics']);
     expect(sidecar.config.clusters.get(clusterName)?.url.href).toBe(`${idp.url}/`);
   });
 

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { isIPv4 } from 'node:net';
+import { TagExtractor } from './stats-tags.js';
 import { createProxyWasmHost } from '../host/host.js';
 import type { FilterChain, HostOptions, LogEntry, LogLevel, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
 import { startAdminServer, type AdminServer } from './admin.js';
@@ -100,8 +101,8 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     ...(options.chain ? { chain: options.chain } : {}),
     host: () => (options.createHost ?? createProxyWasmHost)({
       clusters: new SidecarClusterDispatcher(liveClusters),
-      listenerDirection: 'INBOUND',
-      node: { id: `sidecar~${config.listen.host}~wasmesh.local`, cluster: 'wasmesh-sidecar', metadata: {} },
+      listenerDirection: config.listenerDirection ?? 'INBOUND',
+      node: config.node ?? { id: `sidecar~${config.listen.host}~wasmesh.local`, cluster: 'wasmesh-sidecar', metadata: {} },
       onLog: options.onLog ?? ((entry) => process.stderr.write(`[wasm ${entry.level}] ${entry.plugin}: ${entry.message}\n`)),
       logLevel: options.logLevel ?? 'info',
     }),
@@ -141,6 +142,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     admin = await startAdminServer(config.admin, {
       proxyStats: () => stats.samples(),
       wasmMetrics: () => generations.host?.metrics() ?? [],
+      ...(config.statsTags !== undefined ? { statsTags: new TagExtractor(config.statsTags) } : {}),
       configDump: () => {
         const current = generations.latest;
         return configDump(current.config, current.wasmDigests, { version: current.version, lastUpdated: current.appliedAt });

@@ -6,6 +6,7 @@ import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-fl
 import { routeJwksThroughMappedClusters } from '../../sidecar/config/jwks-mapping.js';
 import { loadRunConfigFile } from '../../sidecar/config/from-envoy-bootstrap.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
+import { applyMetricsWiring } from '../../sidecar/istio-metrics.js';
 import { startConfigReloader, type LoadedConfig } from '../../sidecar/reloader.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
 import { builtFiltersDir } from '../project-root.js';
@@ -27,6 +28,13 @@ interface RunFlags extends KubeTargetFlags {
   readonly meshConfig?: string;
   /** `name=http://host:port`, repeatable: clusters added or replaced. */
   readonly cluster?: readonly string[];
+  /** commander's --no-metrics: false when given (absent = true). */
+  readonly metrics?: boolean;
+  readonly workloadName?: string;
+  readonly clusterId?: string;
+  readonly nodeMetadata?: string;
+  /** inbound (default) | outbound. */
+  readonly direction?: string;
   /** Watch the config, --istio, --mesh-config and the filter modules and reload on change (CLI default: on). */
   readonly watch?: boolean;
   /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (Envoy's --drain-time-s). */
@@ -51,6 +59,11 @@ export function register(program: Command): void {
     .addOption(new Option('--workload-labels <k=v,...>', 'older name of -l/--selector').hideHelp())
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
     .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\'; a path serves a JWKS fetched through it: \'outbound|443||issuer.example=http://127.0.0.1:9000/keys.json\' (repeatable)', collect, [])
+    .option('--no-metrics', 'with --istio: leave the metrics filter (Istio\'s standard metrics, last in the chain by default) out')
+    .option('--workload-name <name>', 'WORKLOAD_NAME of this workload (metrics labels; default: the app label)', process.env.DEPLOYER_RUN_WORKLOAD_NAME)
+    .option('--cluster-id <id>', 'CLUSTER_ID of this workload (source_cluster/destination_cluster; default Kubernetes)', process.env.DEPLOYER_RUN_CLUSTER_ID)
+    .option('--node-metadata <file>', 'Istio node metadata (YAML/JSON: NAME, NAMESPACE, LABELS, …, or {id, cluster, metadata}); the flags above win', process.env.DEPLOYER_RUN_NODE_METADATA)
+    .option('--direction <inbound|outbound>', 'listener direction: inbound (server side, reporter=destination) or outbound (client side, reporter=source)', process.env.DEPLOYER_RUN_DIRECTION ?? 'inbound')
     .option('--no-watch', 'do not watch the config, --istio and --mesh-config inputs and the filter modules for live reload (env DEPLOYER_RUN_WATCH=false)')
     .option('--drain-time-s <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests get to finish before the process exits (env DEPLOYER_RUN_DRAIN_TIME_S)', process.env.DEPLOYER_RUN_DRAIN_TIME_S ?? DEFAULT_DRAIN_TIME_S)
     .addHelpText('after', `
@@ -60,6 +73,8 @@ Examples:
   $ deployer run -c sidecar.yaml --istio policies/ -n shop -l app=cart,version=v1
   $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
+  $ deployer run -c client.yaml --istio telemetry/ --direction outbound --workload-name productpage-v1 \\
+      -l app=productpage,version=v1 --cluster-id east
   $ deployer run -c sidecar.yaml --drain-time-s 30     # on SIGTERM, in-flight requests get 30 s
   $ curl -s http://127.0.0.1:15000/stats/prometheus
 
@@ -170,8 +185,23 @@ export function loadRunConfig(flags: RunFlags, note: (line: string) => void): Lo
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  const direction = flags.direction ?? 'inbound';
+  if (direction !== 'inbound' && direction !== 'outbound') throw new Error(`--direction "${direction}": expected inbound or outbound`);
+  config = applyMetricsWiring(config, {
+    addMetricsFilter: flags.istio !== undefined && flags.metrics !== false,
+    removeMetricsFilter: flags.metrics === false,
+    filtersDir: builtFiltersDir(),
+    namespace: resolveNamespace(flags, () => undefined).namespace,
+    workloadLabels: parseWorkloadLabels(flags.selector ?? flags.workloadLabels ?? ''),
+    ...(flags.workloadName !== undefined ? { workloadName: flags.workloadName } : {}),
+    ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+    ...(flags.nodeMetadata !== undefined ? { nodeMetadataFile: flags.nodeMetadata } : {}),
+    direction,
+    listenHost: config.listen.host,
+  });
   config = routeJwksThroughMappedClusters(config, clusterOverrides, note);
-  const inputs = [flags.config, ...(flags.istio !== undefined ? [flags.istio] : []), ...(mesh ? [flags.meshConfig!] : []), ...config.filters.map((f) => f.wasmFile)];
+  const inputs = [flags.config, ...(flags.istio !== undefined ? [flags.istio] : []), ...(mesh ? [flags.meshConfig!] : []),
+    ...(flags.nodeMetadata !== undefined ? [flags.nodeMetadata] : []), ...config.filters.map((f) => f.wasmFile)];
   return { config, inputs };
 }
 

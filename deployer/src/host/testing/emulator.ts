@@ -50,6 +50,14 @@ export interface EmulatorOptions {
   readonly start?: boolean;
 }
 
+/** What completeHttpContext reports besides the response code (api.ts StreamCompletion). */
+export interface CompletionOverrides {
+  readonly responseFlags?: string;
+  readonly responseCodeDetails?: string;
+  readonly clusterName?: string;
+  readonly routeName?: string;
+}
+
 export interface HttpContextOptions {
   readonly streamInfo?: Partial<StreamInfo>;
 }
@@ -213,8 +221,11 @@ export class HostEmulator {
     return this.drive(id, (core, done) => core.encodeTrailers(trailers, done));
   }
 
-  /** proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's order). */
-  completeHttpContext(id: number, responseCode?: number): void {
+  /**
+   * proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's order). `completion` sets what the
+   * proxy would report for the stream (response flags such as `UF,URX`, details, cluster).
+   */
+  completeHttpContext(id: number, responseCode?: number, completion?: CompletionOverrides): void {
     const state = this.state(id);
     if (state.completed) return;
     state.completed = true;
@@ -222,8 +233,10 @@ export class HostEmulator {
     const status = Number(core.responseHeaders?.find(([k]) => k === ':status')?.[1] ?? core.ended?.status ?? 0);
     core.complete({
       responseCode: responseCode ?? status,
-      responseCodeDetails: core.ended?.details ?? (status > 0 ? 'via_upstream' : ''),
-      responseFlags: '-',
+      responseCodeDetails: completion?.responseCodeDetails ?? core.ended?.details ?? (status > 0 ? 'via_upstream' : ''),
+      responseFlags: completion?.responseFlags ?? '-',
+      ...(completion?.clusterName !== undefined ? { clusterName: completion.clusterName } : {}),
+      ...(completion?.routeName !== undefined ? { routeName: completion.routeName } : {}),
       bytesReceived: core.requestBodyBytes,
       bytesSent: core.responseBodyBytes,
     });
