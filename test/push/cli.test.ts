@@ -44,7 +44,7 @@ const image = 'oci://127.0.0.1:5000/wasmesh/example:v1';
 beforeAll(async () => {
   apiServer = await startStandinApiServer();
   writeFileSync(kubeconfig, apiServer.kubeconfigYaml());
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ header: 'x-hello' }));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ request_headers: { 'x-hello': 'world' } }));
 });
 afterAll(() => apiServer.close());
 
@@ -60,7 +60,7 @@ describe('deployer CLI commands', () => {
   it('push: --istio translates the policy through the registered translator into the filter config', async () => {
     const policy = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'render', 'policies', 'authz.yaml');
     const expected = translateResources(parseIstioResources(readFileSync(policy, 'utf8'))).find((t) => t.filter === 'rbac')!.config;
-    const { stdout } = await cli('push', wasm, '--filter', 'rbac', '--image', image, '--istio', policy, '-n', 'shop', '--dry-run=client', '-o', 'json');
+    const { stdout } = await cli('push', builtFilter('rbac'), '--image', image, '--istio', policy, '-n', 'shop', '--dry-run=client', '-o', 'json');
     const manifest = JSON.parse(stdout) as { spec: { configPatches: { patch: { value: { typed_config?: { config: { configuration: { value: string } } } } } }[] } };
     expect(JSON.parse(manifest.spec.configPatches[0]!.patch.value.typed_config!.config.configuration.value)).toEqual(expected);
   });

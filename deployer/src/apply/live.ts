@@ -1,7 +1,8 @@
 import { MANAGED_RESOURCE_TYPES } from '../kube/resources.js';
-import { ANNOTATIONS, FILTER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, readHistory } from '../render/metadata.js';
+import { ANNOTATIONS, FILTER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../render/metadata.js';
 import type { DeploymentRecord, JsonObject, KubernetesManifest } from '../render/types.js';
 import type { ClusterClient, LiveObject } from './client.js';
+import { readHistory } from './history.js';
 
 /** What wasmesh finds deployed for one filter (from the labels/annotations it wrote). */
 export interface DeployedFilter {

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseDryRun, type DryRun } from '../apply/apply.js';
 import { parseContext, parseFailStrategy, parsePullPolicy, parseSelector, parseVia } from '../render/options.js';
-import type { JsonObject, WiringChoice } from '../render/types.js';
+import type { JsonObject, ListenerContext, WiringChoice } from '../render/types.js';
 import { loadMeshConfigFile } from '../istio/mesh-config.js';
-import { configFromIstio, translatorsFor } from '../translate/index.js';
+import { formatScope } from '../istio/scopes.js';
+import { parseIstioResources, translatorsFor } from '../translate/index.js';
+import { filterTargets, type FilterTarget } from '../translate/scoped.js';
 
 /** Flags shared by `deployer push` and `deployer render`, with DEPLOYER_* env fallbacks. */
 export interface WiringFlags {
@@ -35,7 +37,7 @@ export function addWiringOptions(command: Command): Command {
     .option('--istio <file>', 'Istio policy YAML translated to the filter config (env DEPLOYER_ISTIO)', env.DEPLOYER_ISTIO)
     .option('--mesh-config <file>', 'Istio MeshConfig used by --istio: the istio ConfigMap, its mesh key, or a bare MeshConfig (env DEPLOYER_MESH_CONFIG)', env.DEPLOYER_MESH_CONFIG)
     .option('-n, --namespace <ns>', 'namespace of the workloads (env DEPLOYER_NAMESPACE)', env.DEPLOYER_NAMESPACE ?? 'default')
-    .option('--selector <labels>', 'workload labels, e.g. app=reviews,version=v1 (env DEPLOYER_SELECTOR)', env.DEPLOYER_SELECTOR)
+    .option('-l, --selector <labels>', 'workload labels, e.g. app=reviews,version=v1; with --istio, the workload the policies are selected for (env DEPLOYER_SELECTOR)', env.DEPLOYER_SELECTOR)
     .option('--context <ctx>', 'inbound | outbound | gateway (env DEPLOYER_CONTEXT)', env.DEPLOYER_CONTEXT ?? 'inbound')
     .option('--via <kind>', 'envoyfilter | wasmplugin (env DEPLOYER_VIA)', env.DEPLOYER_VIA ?? 'envoyfilter')
     .option('--fail-strategy <s>', 'close | open | reload (reload: wasmplugin only) (env DEPLOYER_FAIL_STRATEGY)', env.DEPLOYER_FAIL_STRATEGY ?? 'close')
@@ -82,28 +84,77 @@ export function parseWiring(flags: WiringFlags): ParsedWiring {
   };
 }
 
-/** The filter config from --config (JSON object) or --istio (translated policy); never both. */
-export async function loadPluginConfig(flags: WiringFlags, filter: string): Promise<JsonObject | undefined> {
+async function readJsonConfig(file: string): Promise<JsonObject> {
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--config "${file}": ${e.code ?? e.message}: expected a readable JSON file`); });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--config "${file}": not JSON (${(error as Error).message}): expected a JSON object`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--config "${file}": expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  return value as JsonObject;
+}
+
+/** What to deploy: one filter config per scope, and where the configs came from (for messages). */
+export interface WiringTargets {
+  readonly targets: readonly FilterTarget[];
+  /** `--config <file>`, `--istio <file>`, or `no configuration`. */
+  readonly source: string;
+  /** For --istio: what was read, what applies where, what was left out and why. */
+  readonly note?: string;
+  /** meshConfig.rootNamespace from --mesh-config, when set. */
+  readonly rootNamespace?: string;
+}
+
+export interface TargetRequest {
+  /** Target namespace; undefined with --istio: the namespaces the policies are in. */
+  readonly namespace: string | undefined;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly context: ListenerContext;
+}
+
+/**
+ * The filter configs to deploy: from --config (one object, in -n with -l as selector) or from
+ * --istio, selected per scope exactly as istiod would (deployer/src/istio/scopes.ts); never both.
+ */
+export async function loadWiringTargets(flags: WiringFlags, filter: string, request: TargetRequest): Promise<WiringTargets> {
   if (flags.config && flags.istio) throw new Error('--config and --istio both given: expected one source for the filter config');
-  if (flags.config) {
-    const text = await readFile(flags.config, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--config "${flags.config}": ${e.code ?? e.message}: expected a readable JSON file`); });
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`--config "${flags.config}": not JSON (${(error as Error).message}): expected a JSON object`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--config "${flags.config}": expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
-    return value as JsonObject;
-  }
-  if (flags.istio) {
-    const text = await readFile(flags.istio, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${flags.istio}": ${e.code ?? e.message}: expected a readable YAML file`); });
-    // Same mesh settings as `deployer translate` and `deployer run --istio` (CUSTOM providers,
-    // path normalization), so a pushed rbac config decides as the local sidecar did.
-    const mesh = flags.meshConfig ? loadMeshConfigFile(flags.meshConfig) : undefined;
-    return configFromIstio(text, filter, flags.istio, translatorsFor({ mesh: mesh?.settings.rbac }));
-  }
-  return undefined;
+  const single = (config: JsonObject | undefined, source: string): WiringTargets => ({
+    targets: [{ scope: { namespace: request.namespace ?? 'default', selector: request.selector }, config: config ?? {}, sources: [] }],
+    source,
+  });
+  if (flags.config) return single(await readJsonConfig(flags.config), `--config ${flags.config}`);
+  if (!flags.istio) return single(undefined, 'no configuration');
+  const text = await readFile(flags.istio, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${flags.istio}": ${e.code ?? e.message}: expected a readable YAML file`); });
+  // Same mesh settings as `deployer translate` and `deployer run --istio` (CUSTOM providers,
+  // path normalization, root namespace), so a pushed rbac config decides as the local sidecar did.
+  const mesh = flags.meshConfig ? loadMeshConfigFile(flags.meshConfig) : undefined;
+  const { targets, note } = filterTargets(parseIstioResources(text, flags.istio), filter, {
+    ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
+    selector: request.selector,
+    gateway: request.context === 'gateway',
+    ...(mesh?.settings.rootNamespace ? { rootNamespace: mesh.settings.rootNamespace } : {}),
+  }, flags.istio, translatorsFor({ mesh: mesh?.settings.rbac }));
+  const rootNamespace = mesh?.settings.rootNamespace;
+  return { targets, source: `--istio ${flags.istio}`, note, ...(rootNamespace ? { rootNamespace } : {}) };
+}
+
+/** The single filter config from --config or --istio (for -n/-l naming one scope); several scopes are an error. */
+export async function loadPluginConfig(flags: WiringFlags, filter: string): Promise<JsonObject | undefined> {
+  if (!flags.config && !flags.istio) return undefined;
+  const { targets, source } = await loadWiringTargets(flags, filter, { namespace: flags.namespace, selector: parseSelector(flags.selector), context: parseContext(flags.context) });
+  if (targets.length !== 1) throw new Error(`${source}: ${targets.length} scopes (${targets.map((t) => formatScope(t.scope)).join(', ')}): expected one; render them with deployer render, or pick one with -l/--selector`);
+  return targets[0]!.config;
+}
+
+/**
+ * The target namespace of `push`/`render`: `-n` (or DEPLOYER_NAMESPACE) when given; with --istio
+ * and no namespace given, undefined — each object goes to the namespace of its policies, as
+ * `kubectl apply` of those policies would put them.
+ */
+export function requestedNamespace(command: Command, flags: WiringFlags): string | undefined {
+  return flags.istio !== undefined && command.getOptionValueSource('namespace') === 'default' ? undefined : flags.namespace;
 }
 
 export function parseDryRunFlag(value: string | boolean | undefined): DryRun {

@@ -21,6 +21,8 @@ interface RunFlags {
   readonly meshConfig?: string;
   /** `name=http://host:port`, repeatable: clusters added or replaced. */
   readonly cluster?: readonly string[];
+  /** With --istio: start even when no resource read applies to this workload. */
+  readonly allowEmpty?: boolean;
 }
 
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
@@ -36,6 +38,7 @@ export function register(program: Command): void {
     .option('--namespace <ns>', 'namespace of the workload this sidecar stands for (selects the Istio resources that apply)', process.env.DEPLOYER_RUN_NAMESPACE ?? 'default')
     .option('--workload-labels <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
+    .option('--allow-empty', 'with --istio: start even when none of the resources read applies to this workload (by default that refuses: a wrong --namespace would pass every request)', process.env.DEPLOYER_RUN_ALLOW_EMPTY === '1')
     .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
     .addHelpText('after', `
 Examples:
@@ -79,6 +82,7 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
       ...(mesh ? { mesh: mesh.settings } : {}),
       clusterOverrides,
       note,
+      allowEmpty: flags.allowEmpty === true,
     });
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
