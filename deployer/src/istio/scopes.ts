@@ -62,6 +62,14 @@ function scopeLabels(scope: PolicyScope): Labels {
  */
 export function scopesOverlap(a: PolicyScope, b: PolicyScope, rootNamespace = DEFAULT_ROOT_NAMESPACE): boolean {
   if (a.namespace !== b.namespace && a.namespace !== rootNamespace && b.namespace !== rootNamespace) return false;
+  // A Gateway API gateway's pods carry the labels istiod's gateway deployment controller gives
+  // them, not an application's: a selector scope reaches them only when it is namespace-wide or
+  // names the gateway-name label itself.
+  const [gatewayScope, other] = a.targetRefs !== undefined ? [a, b] : [b, a];
+  if (gatewayScope.targetRefs !== undefined && other.targetRefs === undefined) {
+    const keys = Object.keys(other.selector);
+    if (keys.length > 0 && !keys.includes(GATEWAY_NAME_LABEL)) return false;
+  }
   const la = scopeLabels(a);
   const lb = scopeLabels(b);
   return Object.entries(la).every(([key, value]) => lb[key] === undefined || lb[key] === value);
