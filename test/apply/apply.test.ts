@@ -9,6 +9,7 @@ import { filterStatus } from '../../deployer/src/apply/status.js';
 import { undeployFilter } from '../../deployer/src/apply/undeploy.js';
 import { toManifest } from '../../deployer/src/apply/live.js';
 import { renderFilter } from '../../deployer/src/render/index.js';
+import type { JsonObject } from '../../deployer/src/render/types.js';
 import { shippedConfiguration } from '../../deployer/src/render/retarget.js';
 import { renderInput } from '../render/support.js';
 import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
@@ -159,7 +160,7 @@ describe('apply against the stand-in API server', () => {
 
   it('rollback: a filter deployed to two scopes rolls each object back to its own previous deployment', async () => {
     const ns = 'scopes';
-    const deploy = async (app: string, c: string, config: object) => applyManifests(client, renderFilter(renderInput('rbac', { namespace: ns, selector: { app }, image: imageFor('rbac', c), pluginConfig: config })), { dryRun: 'none', force: false });
+    const deploy = async (app: string, c: string, config: JsonObject) => applyManifests(client, renderFilter(renderInput('rbac', { namespace: ns, selector: { app }, image: imageFor('rbac', c), pluginConfig: config })), { dryRun: 'none', force: false });
     await deploy('productpage', '3', { policies: [], v: 'pp1' });
     await deploy('reviews', '3', { policies: [], v: 'rv1' });
     await deploy('productpage', '4', { policies: [], v: 'pp2' });

@@ -6,7 +6,7 @@ import { parseOutputFormat, printStructured } from '../output.js';
 export function register(program: Command): void {
   program
     .command('rollback')
-    .description('Point a filter back at its previous image digest (recorded in the wasmesh history annotation)')
+    .description('Put a filter back to its previous deployment — image digest and configuration — as recorded in the wasmesh history annotation')
     .argument('<filter>', 'filter name, e.g. jwt-auth')
     .option('-n, --namespace <ns>', 'namespace (env DEPLOYER_NAMESPACE)', process.env.DEPLOYER_NAMESPACE ?? 'default')
     .option('--to <digest>', 'a specific earlier sha256:… digest from the history')
@@ -22,7 +22,13 @@ Examples:
     .action(async (filter: string, flags: { namespace: string; to?: string; kubeconfig?: string; kubeContext?: string; dryRun?: string | boolean; force: boolean; output: string }) => {
       const output = parseOutputFormat(flags.output);
       const result = await rollbackFilter({ filter, namespace: flags.namespace, toDigest: flags.to, kubeconfig: flags.kubeconfig, context: flags.kubeContext, dryRun: parseDryRun(flags.dryRun), force: flags.force });
-      if (output !== 'table') return printStructured({ filter: result.filter, from: result.from, to: result.to, applied: result.applied }, output);
-      process.stdout.write(`${filter}: ${result.from} → ${result.to.manifestDigest} (${result.applied.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`).join(', ')})\n`);
+      if (output !== 'table') {
+        return printStructured({ filter: result.filter, from: result.from, to: result.to, objects: result.objects, applied: result.applied.map(({ manifest: _m, ...rest }) => rest) }, output);
+      }
+      result.objects.forEach((o, i) => {
+        const config = o.to.config === undefined ? 'configuration not recorded: left as is' : o.to.config === o.from.config ? 'same configuration' : `configuration of ${o.to.appliedAt} restored`;
+        const applied = result.applied[i];
+        process.stdout.write(`${filter}: ${o.kind} ${o.name}: ${o.from.manifestDigest} → ${o.to.manifestDigest}, ${config}${applied ? ` (${applied.action})` : ''}\n`);
+      });
     });
 }
