@@ -43,6 +43,15 @@ function translatePlans(filter: string, plans: ScopePlans, registry: readonly Tr
   });
 }
 
+/** planScopes with the input and filter named in its errors. */
+function plan(resources: readonly IstioResource[], request: ScopeRequest, context: string): ScopePlans {
+  try {
+    return planScopes(resources, request);
+  } catch (error) {
+    throw new Error(`${context}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 function groupByFilter(resources: readonly IstioResource[], registry: readonly TranslatorEntry[]): Map<string, IstioResource[]> {
   const groups = new Map<string, IstioResource[]>();
   for (const resource of resources) {
@@ -53,11 +62,11 @@ function groupByFilter(resources: readonly IstioResource[], registry: readonly T
 }
 
 /** Every filter's configs, one per scope, with one summary line per filter for the user. */
-export function translateScoped(resources: readonly IstioResource[], request: ScopeRequest, registry: readonly TranslatorEntry[] = TRANSLATORS): { readonly translations: ScopedTranslation[]; readonly notes: string[] } {
+export function translateScoped(resources: readonly IstioResource[], request: ScopeRequest, registry: readonly TranslatorEntry[] = TRANSLATORS, source = 'input'): { readonly translations: ScopedTranslation[]; readonly notes: string[] } {
   const translations: ScopedTranslation[] = [];
   const notes: string[] = [];
   for (const [filter, group] of groupByFilter(resources, registry)) {
-    const plans = planScopes(group, request);
+    const plans = plan(group, request, `${source}: ${filter}`);
     notes.push(`${filter}: ${describePlans(plans)}`);
     translations.push(...translatePlans(filter, plans, registry));
   }
@@ -84,7 +93,7 @@ export function filterTargets(resources: readonly IstioResource[], filter: strin
     const kinds = registry.filter((t) => t.filter === filter).map((t) => t.kind).join(' or ') || '(no translator for this filter)';
     throw new Error(`${source}: nothing in it configures filter "${filter}" (${others.join('; ')}): expected resources of kind ${kinds}`);
   }
-  const plans = planScopes(mine, request);
+  const plans = plan(mine, request, `${source}: ${filter}`);
   const note = `${source}: ${describePlans(plans)}${others.length > 0 ? `; ${others.length} for other filters: ${others.join('; ')}` : ''}`;
   if (plans.plans.length === 0) throw new Error(`${note}: nothing to deploy; expected policies for this namespace and workload (check -n/--namespace and -l/--selector)`);
   const targets = translatePlans(filter, plans, registry).map((t): FilterTarget => ({ scope: t.scope, config: t.config, sources: t.sources }));

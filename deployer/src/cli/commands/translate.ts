@@ -67,7 +67,7 @@ export async function translatePolicyFile(policy: string, flags: TranslateFlags,
     selector: parseSelector(flags.selector),
     gateway: parseContext(flags.context ?? 'inbound') === 'gateway',
     ...(mesh?.settings.rootNamespace ? { rootNamespace: mesh.settings.rootNamespace } : {}),
-  }, translatorsFor({ mesh: mesh?.settings.rbac }));
+  }, translatorsFor({ mesh: mesh?.settings.rbac }), policy);
   for (const line of notes) note(`deployer translate: ${line}`);
   if (flags.validate !== false) await proveConfigs(translations, flags.filtersDir);
   return translations;
