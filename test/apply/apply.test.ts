@@ -170,6 +170,13 @@ describe('apply against the stand-in API server', () => {
       ['wasmesh-rbac-app-productpage', 'pp1', digest('3')],
       ['wasmesh-rbac-app-reviews', 'rv1', digest('3')],
     ]);
+    // -l picks one scope: only productpage moves on rollback, only reviews goes on undeploy.
+    const one = await rollbackFilter({ kubeconfig, filter: 'rbac', namespace: ns, selector: { app: 'productpage' }, dryRun: 'none', force: false });
+    expect(one.objects.map((o) => [o.name, JSON.parse(o.to.config!).v])).toEqual([['wasmesh-rbac-app-productpage', 'pp2']]);
+    const removed = await undeployFilter({ kubeconfig, filter: 'rbac', namespace: ns, selector: { app: 'reviews' }, dryRun: 'none' });
+    expect(removed.map((r) => r.name)).toEqual(['wasmesh-rbac-app-reviews']);
+    expect((await filterStatus({ kubeconfig, namespace: ns })).map((r) => [r.name, r.scope])).toEqual([['wasmesh-rbac-app-productpage', 'app=productpage']]);
+    await expect(undeployFilter({ kubeconfig, filter: 'rbac', namespace: ns, selector: { app: 'reviews' }, dryRun: 'none' })).rejects.toThrow('not deployed by wasmesh in namespace "scopes" with selector app=reviews');
   });
 
   it('apply: a damaged history annotation is an error naming it, not an empty history', async () => {

@@ -1,3 +1,4 @@
+import { formatLabels } from '../istio/selection.js';
 import type { KubeTarget } from '../kube/kubeconfig.js';
 import { retargetManifest } from '../render/retarget.js';
 import type { DeploymentRecord, KubernetesManifest } from '../render/types.js';
@@ -5,12 +6,14 @@ import { validateManifest } from '../render/validate.js';
 import { applyManifests, type AppliedObject, type DryRun } from './apply.js';
 import { ClusterClient } from './client.js';
 import { sameDeployment } from './history.js';
-import { listDeployed, toManifest, type DeployedFilter } from './live.js';
+import { listDeployed, toManifest, withScope, type DeployedFilter } from './live.js';
 
 export interface RollbackOptions extends KubeTarget {
   readonly filter: string;
   readonly namespace: string;
   readonly dryRun: DryRun;
+  /** `-l`: only the object of this scope (its exact selector); default every scope of the filter. */
+  readonly selector?: Readonly<Record<string, string>>;
   readonly force: boolean;
   /** Roll back to the newest deployment with this manifest digest instead of the one before the current. */
   readonly toDigest?: string;
@@ -58,9 +61,9 @@ function rollbackTarget(deployed: DeployedFilter, toDigest: string | undefined):
  * deployment — image digest AND configuration, as recorded by apply in its history.
  */
 export async function rollbackFilter(options: RollbackOptions, client = new ClusterClient(options)): Promise<RollbackResult> {
-  const deployed = await listDeployed(client, options.namespace, options.filter);
+  const deployed = withScope(await listDeployed(client, options.namespace, options.filter), options.selector);
   if (deployed.length === 0) {
-    throw new Error(`filter "${options.filter}" is not deployed by wasmesh in namespace "${options.namespace}": nothing to roll back (see deployer status)`);
+    throw new Error(`filter "${options.filter}" is not deployed by wasmesh in namespace "${options.namespace}"${options.selector ? ` with selector ${formatLabels(options.selector)}` : ''}: nothing to roll back (see deployer status)`);
   }
   const objects = deployed.map((d): RolledBackObject => ({ kind: d.kind, name: d.name, from: d.history[0]!, to: rollbackTarget(d, options.toDigest) }));
   const manifests = deployed.map((d, i) => retargetManifest(toManifest(d.object), objects[i]!.to));
