@@ -125,11 +125,13 @@ export function planScopes(resources: readonly IstioResource[], request: ScopeRe
   const plans = scopes.map((scope): ScopePlan => ({ scope, selection: selectForWorkload(resources, { namespace: scope.namespace, labels: scopeLabels(scope) }, root) }))
     .filter((plan) => plan.selection.applied.length > 0);
   const used = new Set(plans.flatMap((p) => p.selection.applied));
-  const firstSelection = plans[0]?.selection ?? selectForWorkload(resources, { namespace: namespaces[0]!, labels: explicit ? request.selector! : {} }, root);
-  const unused = resources.filter((r) => !used.has(r)).map((resource): SkippedResource => ({
-    resource,
-    reason: firstSelection.skipped.find((s) => s.resource === resource)?.reason ?? 'applies to no rendered scope',
-  }));
+  // Why a resource applies nowhere: as seen from a scope in its own namespace when there is one.
+  const fallback = selectForWorkload(resources, { namespace: namespaces[0]!, labels: explicit ? request.selector! : {} }, root);
+  const reasonFor = (resource: IstioResource): string => {
+    const selection = plans.find((p) => p.scope.namespace === resource.metadata.namespace)?.selection ?? plans[0]?.selection ?? fallback;
+    return selection.skipped.find((s) => s.resource === resource)?.reason ?? 'applies to no rendered scope';
+  };
+  const unused = resources.filter((r) => !used.has(r)).map((resource): SkippedResource => ({ resource, reason: reasonFor(resource) }));
   return { read: resources, plans, unused };
 }
 
