@@ -12,6 +12,9 @@ import { register as registerStatus } from '../../deployer/src/cli/commands/stat
 import { register as registerTranslate } from '../../deployer/src/cli/commands/translate.js';
 import { register as registerUndeploy } from '../../deployer/src/cli/commands/undeploy.js';
 import { builtFilter } from '../setup/paths.js';
+import { ClusterClient } from '../../deployer/src/apply/client.js';
+import { toManifest } from '../../deployer/src/apply/live.js';
+import { shippedConfiguration } from '../../deployer/src/render/retarget.js';
 import { parseIstioResources, translateResources } from '../../deployer/src/translate/index.js';
 import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
 import { REGISTRY_BINARY, startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -173,6 +176,25 @@ describe('deployer CLI commands', () => {
       const removed = JSON.parse((await cli('undeploy', 'example', '-n', 'flow', '--kubeconfig', kubeconfig, '-o', 'json')).stdout) as { name: string }[];
       expect(removed.map((r) => r.name)).toEqual(['wasmesh-example']);
       expect(JSON.parse((await cli('status', '-n', 'flow', '--kubeconfig', kubeconfig, '-o', 'json')).stdout)).toEqual([]);
+    });
+
+    it('cli: a config-only change then rollback restores the previous configuration (same digest)', async () => {
+      const ref = `oci://${registry.host}/wasmesh/example:v1`;
+      const v1 = path.join(dir, 'example-v1.json');
+      const v2 = path.join(dir, 'example-v2.json');
+      writeFileSync(v1, JSON.stringify({ request_headers: { 'x-version': 'v1' } }));
+      writeFileSync(v2, JSON.stringify({ request_headers: { 'x-version': 'v2' } }));
+      const shipped = async () => {
+        const [row] = JSON.parse((await cli('status', '-n', 'config-flow', '--kubeconfig', kubeconfig, '-o', 'json')).stdout) as { name: string }[];
+        const live = await new ClusterClient({ kubeconfig }).get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: row!.name, namespace: 'config-flow' });
+        return JSON.parse(shippedConfiguration(toManifest(live!))) as unknown;
+      };
+      await cli('push', wasm, '--image', ref, '--config', v1, '-n', 'config-flow', '--kubeconfig', kubeconfig);
+      await cli('push', wasm, '--image', ref, '--config', v2, '-n', 'config-flow', '--kubeconfig', kubeconfig);
+      expect(await shipped()).toEqual({ request_headers: { 'x-version': 'v2' } });
+      const rolled = await cli('rollback', 'example', '-n', 'config-flow', '--kubeconfig', kubeconfig);
+      expect(rolled.stdout).toMatch(/example: EnvoyFilter wasmesh-example: (sha256:[a-f0-9]{64}) → \1, configuration of .* restored \(configured\)/);
+      expect(await shipped()).toEqual({ request_headers: { 'x-version': 'v1' } });
     });
   });
 
