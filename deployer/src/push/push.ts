@@ -180,7 +180,11 @@ async function refuseDoubleDeployment(client: ClusterClient, options: PushPipeli
     for (const manifest of rendered.filter((m) => m.metadata.namespace === namespace)) {
       const clash = deployed.find((d) => (d.name !== manifest.metadata.name || d.namespace !== namespace) && scopesOverlap(scopeOfManifest(toManifest(d.object)), scopeOfManifest(manifest), root));
       if (clash) {
-        throw new Error(`${manifest.kind} ${namespace}/${manifest.metadata.name} (${formatScope(scopeOfManifest(manifest))}) would select workloads already running ${clash.kind} ${clash.namespace}/${clash.name} (${formatScope(scopeOfManifest(toManifest(clash.object)))}): the filter would run twice on them; expected the same scope, or deployer undeploy ${options.filter} -n ${clash.namespace} first`);
+        const theirs = formatScope(scopeOfManifest(toManifest(clash.object)));
+        const mine = formatScope(scopeOfManifest(manifest));
+        // Same scope under another name: an object named before names carried the scope.
+        const renamed = theirs === mine ? ' (the same scope under its earlier, scope-less name)' : '';
+        throw new Error(`${manifest.kind} ${namespace}/${manifest.metadata.name} (${mine}) would select workloads already running ${clash.kind} ${clash.namespace}/${clash.name} (${theirs})${renamed}: the filter would run twice on them; expected the same scope, or deployer undeploy ${options.filter} -n ${clash.namespace} first`);
       }
     }
   }
