@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -109,6 +109,19 @@ describe('e2e: deployer run --istio with a wrong or missing --namespace (issue #
     try {
       expect(sidecar.config.filters).toEqual([]);
       expect(stderr.join('')).toContain('deployer run: --istio ' + policies + ': 3 resources read; 0 apply to shopp/app=cart; 3 skipped: namespace shop');
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('run: a Gateway API gateway workload takes the policies whose targetRefs name it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'istio-run-gateway-'));
+    writeFileSync(path.join(dir, 'gateway.yaml'), readFileSync(path.join(repoRoot, 'test', 'fixtures', 'istio-scope', 'gateway-and-sidecar.yaml'), 'utf8'));
+    const sidecar = await runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: dir, namespace: 'bookinfo', workloadLabels: 'gateway.networking.k8s.io/gateway-name=bookinfo-gateway' });
+    try {
+      expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac']);
+      expect((await request1(`${sidecar.url}/debug/vars`)).status).toBe(403);
+      expect((await request1(`${sidecar.url}/productpage`)).status).toBe(200);
     } finally {
       await sidecar.close();
     }

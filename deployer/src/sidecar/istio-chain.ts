@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { MeshSettings } from '../istio/mesh-config.js';
 import { DEFAULT_ROOT_NAMESPACE, describeSelection, selectForWorkload, skipReason } from '../istio/selection.js';
 import { parseIstioResources, translateResources, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import { withoutTargetRefs } from '../translate/scoped.js';
 import { withClusters } from './config/cluster-flag.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
 import { requiredClusters } from './config/istio-clusters.js';
@@ -80,7 +81,8 @@ export function applyIstioChain(config: SidecarConfig, options: IstioChainOption
   if (selection.applied.length === 0 && resources.length > 0 && options.allowEmpty !== true) {
     throw new Error(`--istio ${options.source}: ${describeSelection(selection)}: the sidecar would run without any of them; expected --namespace and --workload-labels of a workload they select (root namespace ${rootNamespace}), or --allow-empty to start anyway`);
   }
-  const selected = selection.applied;
+  // A gateway workload's targetRef policies attached above; the filter config never carries targetRefs.
+  const selected = selection.applied.map(withoutTargetRefs);
   const registry = options.registry ?? translatorsFor({ mesh: options.mesh?.rbac });
   const translations: FilterTranslation[] = selected.length === 0 ? [] : translateResources(selected, registry);
   const rank = (name: string) => (CHAIN_ORDER.indexOf(name) === -1 ? CHAIN_ORDER.length : CHAIN_ORDER.indexOf(name));

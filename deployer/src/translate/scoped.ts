@@ -25,7 +25,7 @@ function entryFor(resource: IstioResource, registry: readonly TranslatorEntry[])
 }
 
 /** targetRef(s) only decide where a policy attaches (already decided); the filter config never carries them. */
-function withoutTargetRefs(resource: IstioResource): IstioResource {
+export function withoutTargetRefs(resource: IstioResource): IstioResource {
   if (resource.spec['targetRef'] === undefined && resource.spec['targetRefs'] === undefined) return resource;
   const { targetRef: _ref, targetRefs: _refs, ...spec } = resource.spec;
   return { ...resource, spec };
