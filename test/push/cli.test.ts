@@ -128,6 +128,7 @@ describe('deployer CLI commands', () => {
 
     it.each([
       ['push --config with "jwks_url" (typo)', () => ['push', builtFilter('jwt-auth'), '--image', image, '--config', jwtTypo, '--dry-run=client'], /push failed at validate: EnvoyFilter default\/wasmesh-jwt-auth: refused by the filter itself .*providers\.main: unknown field "jwks_url"/],
+      ['push --config \'{"providers":{"main":{…"jwks_url"…}}}\' inline', () => ['push', builtFilter('jwt-auth'), '--image', image, '--config', readFileSync(jwtTypo, 'utf8'), '--dry-run=client'], /push failed at validate: .*providers\.main: unknown field "jwks_url"/],
       ['render --config with "jwks_url" (typo)', () => ['render', builtFilter('jwt-auth'), '--image', image, '--config', jwtTypo], /EnvoyFilter default\/wasmesh-jwt-auth: refused by the filter itself .*unknown field "jwks_url"/],
       ['push --istio with request.auth.claim[groups]', () => ['push', builtFilter('rbac'), '--image', image, '--istio', scopeFixture('claim-typo.yaml'), '--dry-run=client'], /push failed at validate: EnvoyFilter bookinfo\/wasmesh-rbac-app-productpage: refused by the filter itself .*unknown attribute "request\.auth\.claim\[groups\]"/],
       ['render --istio with request.auth.claim[groups]', () => ['render', builtFilter('rbac'), '--image', image, '--istio', scopeFixture('claim-typo.yaml'), '--via', 'wasmplugin'], /WasmPlugin bookinfo\/wasmesh-rbac-app-productpage: refused by the filter itself .*unknown attribute "request\.auth\.claim\[groups\]"/],
@@ -210,6 +211,8 @@ describe('deployer CLI commands', () => {
     [['undeploy', 'example', '-n', 'cli', '--kubeconfig', kubeconfig], 'not deployed by wasmesh'],
     [['status', '--kubeconfig', kubeconfig, '-o', 'xml'], 'unknown output format "xml"'],
     [['render', badWasm, '--image', image], `${badWasm}: module would not load in Envoy`],
+    [['render', wasm, '--image', image, '--config', '{bad'], "--config '{bad': not JSON"],
+    [['render', wasm, '--image', image, '--config', path.join(dir, 'absent.json')], 'absent.json": ENOENT: expected a readable JSON file or an inline JSON object'],
     [['render', wasm, '--image', 'oci://Registry/UPPER:v1'], 'invalid image reference'],
   ])('cli: %j fails naming the bad value', async (args, message) => {
     await expect(cli(...args)).rejects.toThrow(message);

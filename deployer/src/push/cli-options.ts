@@ -33,7 +33,7 @@ export function addWiringOptions(command: Command): Command {
   return command
     .option('--image <ref>', 'image to push, oci://host/repo[:tag] (env DEPLOYER_IMAGE)', env.DEPLOYER_IMAGE)
     .option('--format <format>', 'Wasm image format: compat | oci (env DEPLOYER_FORMAT)', env.DEPLOYER_FORMAT ?? 'compat')
-    .option('--config <file>', 'filter config JSON (env DEPLOYER_CONFIG)', env.DEPLOYER_CONFIG)
+    .option('--config <file|json>', 'filter config: a JSON file, or the JSON object inline (\'{"providers": …}\') (env DEPLOYER_CONFIG)', env.DEPLOYER_CONFIG)
     .option('--istio <file>', 'Istio policy YAML translated to the filter config (env DEPLOYER_ISTIO)', env.DEPLOYER_ISTIO)
     .option('--mesh-config <file>', 'Istio MeshConfig used by --istio: the istio ConfigMap, its mesh key, or a bare MeshConfig (env DEPLOYER_MESH_CONFIG)', env.DEPLOYER_MESH_CONFIG)
     .option('-n, --namespace <ns>', 'namespace of the workloads (env DEPLOYER_NAMESPACE)', env.DEPLOYER_NAMESPACE ?? 'default')
@@ -84,16 +84,19 @@ export function parseWiring(flags: WiringFlags): ParsedWiring {
   };
 }
 
-async function readJsonConfig(file: string): Promise<JsonObject> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--config "${file}": ${e.code ?? e.message}: expected a readable JSON file`); });
-  let value: unknown;
+/** `--config`: a JSON file, or the JSON object itself when the value starts with `{`. */
+async function readJsonConfig(value: string): Promise<JsonObject> {
+  const inline = value.trimStart().startsWith('{');
+  const label = inline ? `--config '${value.length > 60 ? `${value.slice(0, 57)}...` : value}'` : `--config "${value}"`;
+  const text = inline ? value : await readFile(value, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`${label}: ${e.code ?? e.message}: expected a readable JSON file or an inline JSON object`); });
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`--config "${file}": not JSON (${(error as Error).message}): expected a JSON object`);
+    throw new Error(`${label}: not JSON (${(error as Error).message}): expected a JSON object`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--config "${file}": expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
-  return value as JsonObject;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${label}: expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+  return parsed as JsonObject;
 }
 
 /** What to deploy: one filter config per scope, and where the configs came from (for messages). */
@@ -124,7 +127,7 @@ export async function loadWiringTargets(flags: WiringFlags, filter: string, requ
     targets: [{ scope: { namespace: request.namespace ?? 'default', selector: request.selector }, config: config ?? {}, sources: [] }],
     source,
   });
-  if (flags.config) return single(await readJsonConfig(flags.config), `--config ${flags.config}`);
+  if (flags.config) return single(await readJsonConfig(flags.config), '--config');
   if (!flags.istio) return single(undefined, 'no configuration');
   const text = await readFile(flags.istio, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${flags.istio}": ${e.code ?? e.message}: expected a readable YAML file`); });
   // Same mesh settings as `deployer translate` and `deployer run --istio` (CUSTOM providers,
