@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { translatePolicyFile } from '../../deployer/src/cli/commands/translate.js';
 import { describePlans, formatScope, planScopes, type ScopeRequest } from '../../deployer/src/istio/scopes.js';
 import { selectForWorkload, skipReason } from '../../deployer/src/istio/selection.js';
 import { parseIstioResources, type IstioResource } from '../../deployer/src/translate/index.js';
@@ -51,6 +52,22 @@ describe('istio scopes: one object per scope, holding exactly the policies istio
   it('push/render --istio: nothing applying is an error that says what was read and why each was left out', () => {
     expect(() => filterTargets(load('bookinfo-mixed.yaml'), 'rbac', { namespace: 'reviews-ns', selector: { app: 'reviews' } }, 'bookinfo-mixed.yaml'))
       .toThrow('bookinfo-mixed.yaml: 3 resources read; none applies; 3 skipped: namespace bookinfo (AuthorizationPolicy bookinfo/productpage-viewer); namespace other (AuthorizationPolicy other/reviews-deny-all); namespace bookinfo (AuthorizationPolicy bookinfo/details-viewer): nothing to deploy');
+  });
+});
+
+describe('deployer translate: per scope, each config proven against its module', () => {
+  it('translate -n bookinfo -l app=productpage: one rbac config for that scope, and what was left out', async () => {
+    const notes: string[] = [];
+    const result = await translatePolicyFile(path.join(fixtures, 'bookinfo-mixed.yaml'), { output: 'json', namespace: 'bookinfo', selector: 'app=productpage' }, (l) => notes.push(l));
+    expect(result.map((t) => [t.filter, t.scope, t.sources])).toEqual([['rbac', { namespace: 'bookinfo', selector: { app: 'productpage' } }, ['bookinfo/productpage-viewer']]]);
+    expect(notes).toEqual([expect.stringContaining('rbac: 3 resources read; 1 applies to bookinfo/app=productpage')]);
+  });
+
+  it('translate: without the built module it says so and how to proceed; --no-validate skips the proof', async () => {
+    const file = path.join(fixtures, 'bookinfo-mixed.yaml');
+    await expect(translatePolicyFile(file, { output: 'json', filtersDir: '/nonexistent' }))
+      .rejects.toThrow('cannot prove the rbac config against its module: /nonexistent/rbac.wasm not found; expected the built filter (npm run build), --filters-dir, or --no-validate');
+    expect(await translatePolicyFile(file, { output: 'json', filtersDir: '/nonexistent', validate: false })).toHaveLength(3);
   });
 });
 
