@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyManifests } from '../../deployer/src/apply/apply.js';
 import { ClusterClient } from '../../deployer/src/apply/client.js';
 import { filterStatus } from '../../deployer/src/apply/status.js';
 import { PushStepError, runPush, type PushPipelineOptions, type PushProgress } from '../../deployer/src/push/push.js';
@@ -65,6 +66,15 @@ describe('push pipeline', () => {
       ['bookinfo', 'wasmesh-example-app-productpage', { labels: { app: 'productpage' } }],
       ['bookinfo', 'wasmesh-example-app-reviews', { labels: { app: 'reviews' } }],
     ]);
+  });
+
+  it('push: other live scopes of the filter in the namespace are reported and left as they are', async () => {
+    const first = await runPush(base({ dryRun: 'client', namespace: 'untouched', selector: { app: 'productpage' } }));
+    await applyManifests(new ClusterClient({ kubeconfig }), first.manifests, { dryRun: 'none', force: false });
+    const second = await runPush(base({ dryRun: 'server', namespace: 'untouched', selector: { app: 'reviews' } }));
+    expect(second.untouched).toEqual(['EnvoyFilter untouched/wasmesh-example-app-productpage (untouched/app=productpage)']);
+    expect(second.manifests.map((m) => m.metadata.name)).toEqual(['wasmesh-example-app-reviews']);
+    await new ClusterClient({ kubeconfig }).delete({ apiVersion: first.manifests[0]!.apiVersion, kind: 'EnvoyFilter', name: 'wasmesh-example-app-productpage', namespace: 'untouched' }, false);
   });
 
   it('push: an unreachable registry fails at push and leaves the cluster untouched', async () => {

@@ -64,6 +64,11 @@ export interface PushPipelineResult {
   readonly pushed: boolean;
   readonly manifests: readonly KubernetesManifest[];
   readonly applied: readonly AppliedObject[];
+  /**
+   * Other live objects of this filter in the namespaces pushed to (other scopes, e.g. one whose
+   * policies were since removed from the file): not touched; `deployer undeploy -l` removes one.
+   */
+  readonly untouched: readonly string[];
   /** Milliseconds per step, plus `total`. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -123,16 +128,18 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
   }, (image) => `${image.url}${remote ? '' : ' (not pushed: dry run)'}`);
 
   const client = options.dryRun === 'client' ? undefined : options.client ?? new ClusterClient(options.kube);
+  let untouched: string[] = [];
   const manifests = await step('render', async () => {
     const rendered = renderTargets(options, pinned);
-    if (client) await refuseDoubleDeployment(client, options, rendered);
+    if (client) untouched = await checkLiveObjects(client, options, rendered);
     return rendered;
-  }, (rendered) => rendered.map((m) => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`).join(', '));
+  }, (rendered) => rendered.map((m) => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`).join(', ')
+    + (untouched.length > 0 ? `; left as they are: ${untouched.join(', ')}` : ''));
   await step('validate', () => validateRendered(options.wasm, manifests), (checked) => checked.join(', '));
   const applied = await step('apply', () => applyManifests(client, manifests, { dryRun: options.dryRun, force: options.force, ...(options.now ? { now: options.now } : {}) }),
     (objects) => objects.map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.action}`).join(', '));
   timings.total = performance.now() - started;
-  return { filter: options.filter, image: pinned, pushed: remote, manifests: applied.map((a) => a.manifest), applied, timings };
+  return { filter: options.filter, image: pinned, pushed: remote, manifests: applied.map((a) => a.manifest), applied, untouched, timings };
 }
 
 /**
@@ -164,9 +171,11 @@ function renderTargets(options: PushPipelineOptions, image: PinnedImage): Kubern
 /**
  * Objects of this filter already live in the namespace that would run next to the new ones on a
  * workload: the other via (EnvoyFilter ↔ WasmPlugin), or another scope that can select the same
- * workloads (deployer/src/istio/scopes.ts). Both would run, so this is refused.
+ * workloads (deployer/src/istio/scopes.ts). Both would run, so this is refused. Returns the
+ * other live objects of the filter there (disjoint scopes), which this push leaves as they are.
  */
-async function refuseDoubleDeployment(client: ClusterClient, options: PushPipelineOptions, rendered: readonly KubernetesManifest[]): Promise<void> {
+async function checkLiveObjects(client: ClusterClient, options: PushPipelineOptions, rendered: readonly KubernetesManifest[]): Promise<string[]> {
+  const untouched: string[] = [];
   const root = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const rootDeployed = await listDeployed(client, root, options.filter);
   for (const namespace of new Set(rendered.map((m) => m.metadata.namespace))) {
@@ -187,5 +196,8 @@ async function refuseDoubleDeployment(client: ClusterClient, options: PushPipeli
         throw new Error(`${manifest.kind} ${namespace}/${manifest.metadata.name} (${mine}) would select workloads already running ${clash.kind} ${clash.namespace}/${clash.name} (${theirs})${renamed}: the filter would run twice on them; expected the same scope, or deployer undeploy ${options.filter} -n ${clash.namespace} first`);
       }
     }
+    const names = new Set(rendered.filter((m) => m.metadata.namespace === namespace).map((m) => m.metadata.name));
+    for (const d of own.filter((o) => !names.has(o.name))) untouched.push(`${d.kind} ${d.namespace}/${d.name} (${formatScope(scopeOfManifest(toManifest(d.object)))})`);
   }
+  return untouched;
 }

@@ -44,6 +44,7 @@ Examples:
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
       });
       process.stderr.write(`${result.pushed ? 'pushed' : 'image (dry run, not pushed)'} ${result.image.url}\n`);
+      for (const other of result.untouched) process.stderr.write(`note: ${other} is another scope of ${filter}, left as it is (deployer undeploy ${filter} -n <ns> -l <labels> removes it)\n`);
       process.stdout.write(wiring.output === 'json' ? manifestsToJson(result.manifests) : manifestsToYaml(result.manifests));
     });
 }
