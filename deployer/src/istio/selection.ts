@@ -17,7 +17,7 @@ import type { IstioResource } from '../translate/index.js';
  * - for a Kubernetes Gateway API gateway (that label present), a targetRef of kind Gateway
  *   (group gateway.networking.k8s.io) naming that gateway attaches when the policy is in the
  *   gateway's namespace and the ref names no other namespace; without targetRefs the selector is
- *   used (PILOT_ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, on by default).
+ *   used (istiod env ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, true by default, pilot/pkg/features).
  * - VirtualService / DestinationRule are not workload-scoped: they are visible by `exportTo`
  *   (absent or "*": every namespace; ".": their own) — pilot/pkg/model/push_context.go.
  */
