@@ -3,6 +3,7 @@ import { manifestsToJson, manifestsToYaml, renderFilterTargets, writeManifests }
 import { addWiringOptions, loadWiringTargets, parseWiring, requestedNamespace, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, localPinnedImage, readWasmFile } from '../../push/push.js';
 import { validateRendered } from '../../push/validate-rendered.js';
+import { checkDirectionNotPassedAsContext } from '../options.js';
 
 interface RenderFlags extends WiringFlags {
   readonly out?: string;
@@ -26,14 +27,15 @@ With --istio, policies are selected as istiod does (root namespace, namespace, s
 targetRefs): one object per scope, each holding exactly the policies that apply there; what was
 left out, and why, is printed on stderr. The output is deterministic: apply-time facts
 (applied-at, history) are added by push/rollback when they apply.`)
-    .action(async (wasmPath: string, flags: RenderFlags, cmd: Command) => {
+    .action(async (wasmPath: string, flags: RenderFlags) => {
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      checkDirectionNotPassedAsContext(flags);
       const wiring = parseWiring(flags);
       const filter = flags.filter ?? filterNameFromPath(wasmPath);
       const wasm = await readWasmFile(wasmPath);
       const image = await localPinnedImage(wasm, flags.image, wiring.format)
         .catch((error: unknown) => { throw new Error(`${wasmPath}: ${error instanceof Error ? error.message : String(error)}`); });
-      const { targets, note } = await loadWiringTargets(flags, filter, { namespace: requestedNamespace(cmd, flags), selector: wiring.selector, context: wiring.context });
+      const { targets, note } = await loadWiringTargets(flags, filter, { namespace: requestedNamespace(flags, wiring), selector: wiring.selector, context: wiring.context });
       if (note) process.stderr.write(`deployer render: ${note}\n`);
       const manifests = renderFilterTargets({
         filter, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy, image,
