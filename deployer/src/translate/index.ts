@@ -95,7 +95,10 @@ export function translateResources(resources: readonly IstioResource[], registry
   return results;
 }
 
-/** Config for one filter from an Istio policy file (for `push --istio`). */
+/**
+ * Config for one filter from every resource in a policy file, all taken as applying (no workload
+ * selection). push/render/translate select per scope first (deployer/src/translate/scoped.ts).
+ */
 export function configFromIstio(yamlText: string, filter: string, source = 'policy', registry: readonly TranslatorEntry[] = TRANSLATORS): JsonObject {
   const translations = translateResources(parseIstioResources(yamlText, source), registry);
   const match = translations.find((t) => t.filter === filter);

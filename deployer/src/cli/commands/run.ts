@@ -39,6 +39,8 @@ interface RunFlags extends KubeTargetFlags {
   readonly watch?: boolean;
   /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (Envoy's --drain-time-s). */
   readonly drainTimeS?: string;
+  /** With --istio: start even when no resource read applies to this workload. */
+  readonly allowEmpty?: boolean;
 }
 
 /** Istio's default terminationDrainDuration; Envoy's own --drain-time-s defaults to 600. */
@@ -58,6 +60,7 @@ export function register(program: Command): void {
     .option('-l, --selector <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector (env DEPLOYER_RUN_WORKLOAD_LABELS)', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
     .addOption(new Option('--workload-labels <k=v,...>', 'older name of -l/--selector').hideHelp())
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
+    .option('--allow-empty', 'with --istio: start even when none of the resources read applies to this workload (by default that refuses: a wrong --namespace would pass every request)', process.env.DEPLOYER_RUN_ALLOW_EMPTY === '1')
     .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\'; a path serves a JWKS fetched through it: \'outbound|443||issuer.example=http://127.0.0.1:9000/keys.json\' (repeatable)', collect, [])
     .option('--no-metrics', 'with --istio: leave the metrics filter (Istio\'s standard metrics, last in the chain by default) out')
     .option('--workload-name <name>', 'WORKLOAD_NAME of this workload (metrics labels; default: the app label)', process.env.DEPLOYER_RUN_WORKLOAD_NAME)
@@ -181,6 +184,7 @@ export function loadRunConfig(flags: RunFlags, note: (line: string) => void): Lo
       ...(mesh ? { mesh: mesh.settings } : {}),
       clusterOverrides,
       note,
+      allowEmpty: flags.allowEmpty === true,
     });
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
