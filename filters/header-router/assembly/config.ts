@@ -270,7 +270,7 @@ function parseMatch(v: JsonValue, field: string): MatchSpec | null {
       m.port = <i32>value.numberValue;
     }
   }
-  if (conditions == 0) return fail<MatchSpec>("empty match: expected at least one condition (omit match[] to match every request)");
+  if (conditions == 0) return fail<MatchSpec>(field + ": empty match: expected at least one condition (omit match[] to match every request)");
   if (m.ignoreUriCase && m.uri !== null && m.uri!.kind != MatchKind.Regex) m.uri!.value = asciiLower(m.uri!.value);
   return m;
 }
