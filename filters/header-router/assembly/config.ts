@@ -68,6 +68,8 @@ export class HeaderRules {
 
 export class Destination {
   cluster: string = "";
+  /** Value of the routing header: the cluster, or the route key of a rule with route-level settings. */
+  routeKey: string = "";
   weight: i32 = 100;
   headers: HeaderRules = new HeaderRules();
   /** Stable per-cluster token in pin cookies (FNV-1a of the name, hex). */
@@ -476,7 +478,7 @@ function parseRule(v: JsonValue, index: i32, vsSticky: StickySpec, config: Route
     for (let i = 0; i < route.items.length; i++) {
       const f = "route[" + i.toString() + "]";
       const item = route.items[i];
-      if (!item.isObject() || !onlyKeys(item, ["destination", "weight", "headers"], f)) return item.isObject() ? null : fail<Rule>(f + ": expected {destination, weight}");
+      if (!item.isObject() || !onlyKeys(item, ["destination", "weight", "headers", "routeKey"], f)) return item.isObject() ? null : fail<Rule>(f + ": expected {destination, weight}");
       const d = new Destination();
       const dest = item.get("destination");
       if (dest === null || !dest.isString() || dest.stringValue.length == 0) {
@@ -487,6 +489,12 @@ function parseRule(v: JsonValue, index: i32, vsSticky: StickySpec, config: Route
         return fail<Rule>(f + ".destination: unknown destination \"" + d.cluster + "\": expected one of clusters (" + known.join(", ") + ")");
       }
       d.pinToken = fnvHex(d.cluster);
+      d.routeKey = d.cluster;
+      const routeKey = item.get("routeKey");
+      if (routeKey !== null) {
+        if (!routeKey.isString() || routeKey.stringValue.length == 0) return fail<Rule>(f + ".routeKey: expected a non-empty string");
+        d.routeKey = routeKey.stringValue;
+      }
       const weight = item.get("weight");
       if (weight !== null) {
         if (!weight.isInteger() || weight.numberValue < 0 || weight.numberValue > 100) return fail<Rule>(f + ".weight: expected an integer from 0 to 100, got " + describe(weight));

@@ -171,7 +171,7 @@ class RouterStream extends Context {
       applyOps(rule.headers.request, false);
       const rewrite = rule.rewrite;
       if (rewrite !== null) applyRewrite(rule, matched, facts);
-      stream_context.headers.request.replace(config.routeHeader, d.cluster);
+      stream_context.headers.request.replace(config.routeHeader, d.routeKey);
       headersChanged = true;
     }
     if (headersChanged || rule.rewrite !== null) clearRouteCache();
