@@ -5,6 +5,7 @@ import { parseIstioResources, translateResources, translatorsFor, type FilterTra
 import { withClusters } from './config/cluster-flag.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
 import { requiredClusters } from './config/istio-clusters.js';
+import { routerRoutesForRun } from './router-routes.js';
 
 export interface IstioChainOptions {
   /** A YAML file, or a folder whose *.yaml / *.yml files are read in name order. */
@@ -44,6 +45,9 @@ export function parseWorkloadLabels(text: string): Record<string, string> {
 
 /** Istio's workload selection: namespace (or the root namespace) and spec.selector.matchLabels. */
 export function appliesToWorkload(resource: IstioResource, namespace: string, labels: Readonly<Record<string, string>>, rootNamespace: string): boolean {
+  // Routing resources are exported to every namespace by default (exportTo "*"); the
+  // header-router translator picks the ones bound to the mesh.
+  if (resource.kind === 'VirtualService' || resource.kind === 'DestinationRule') return true;
   const resourceNamespace = resource.metadata.namespace ?? namespace;
   if (resourceNamespace !== namespace && resourceNamespace !== rootNamespace) return false;
   const spec = resource.spec as { selector?: { matchLabels?: Record<string, string> }; targetRef?: unknown; targetRefs?: unknown };
@@ -89,5 +93,6 @@ export function applyIstioChain(config: SidecarConfig, options: IstioChainOption
   const derived = requiredClusters(translations, new Set([...config.clusters.keys(), ...overrides.map((c) => c.name)]));
   for (const cluster of derived) options.note?.(cluster.note);
   const clusters = withClusters(withClusters(config.clusters, derived.map((d) => d.cluster)), overrides);
-  return { ...config, clusters, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
+  const routes = [...routerRoutesForRun(translations, clusters), ...config.routes];
+  return { ...config, clusters, routes, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
 }
