@@ -10,6 +10,7 @@ import { buildWasmImage, type WasmImageFormat } from '../oci/image-builder.js';
 import { pushWasmImage, type ProgressEvent as OciProgressEvent, type RegistryCredentials } from '../oci/push.js';
 import { parseImageReference } from '../oci/reference.js';
 import { renderEnvoyFilter } from '../render/envoyfilter.js';
+import { renderRoutePatches } from '../render/route-patches.js';
 import { validateManifests } from '../render/validate.js';
 import { renderWasmPlugin } from '../render/wasmplugin.js';
 import type { DeploymentRecord, JsonObject, KubernetesManifest, PinnedImage, RenderOptions, WiringChoice } from '../render/types.js';
@@ -37,6 +38,8 @@ export interface PushPipelineOptions extends WiringChoice {
   readonly dockerConfigPath?: string;
   readonly chunkSize?: number;
   readonly pluginConfig?: JsonObject;
+  /** header-router: routes its routing header selects (rendered as HTTP_ROUTE patches). */
+  readonly routes?: readonly JsonObject[];
   /** client: nothing leaves this machine (image digest computed locally); server: push skipped too, apply is a server dry run. */
   readonly dryRun: DryRun;
   readonly force: boolean;
@@ -120,7 +123,8 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
       failStrategy: options.failStrategy, image: pinned, pluginConfig: options.pluginConfig, imagePullPolicy: options.imagePullPolicy, imagePullSecret: options.imagePullSecret,
       appliedAt: (options.now ?? (() => new Date()))().toISOString(), history, priority: options.priority,
     };
-    return [options.via === 'wasmplugin' ? renderWasmPlugin(renderOptions) : renderEnvoyFilter(renderOptions)];
+    const filterManifest = options.via === 'wasmplugin' ? renderWasmPlugin(renderOptions) : renderEnvoyFilter(renderOptions);
+    return options.routes && options.routes.length > 0 ? [filterManifest, renderRoutePatches(renderOptions, options.routes)] : [filterManifest];
   });
   await step('validate', () => validateManifests(manifests));
   const applied = await step('apply', () => applyManifests(client, manifests, { dryRun: options.dryRun, force: options.force }),

@@ -5,6 +5,7 @@ import { renderEnvoyFilter } from './envoyfilter.js';
 import type { KubernetesManifest, RenderOptions } from './types.js';
 import { validateManifests } from './validate.js';
 import { renderWasmPlugin } from './wasmplugin.js';
+import { renderRoutePatches } from './route-patches.js';
 
 export { renderEnvoyFilter } from './envoyfilter.js';
 export { renderWasmPlugin } from './wasmplugin.js';
@@ -14,8 +15,9 @@ export * from './types.js';
 /** Renders the wiring for one filter by the chosen `via`, and validates it (CRD schema + Envoy protos). */
 export function renderFilter(options: RenderOptions): KubernetesManifest[] {
   const manifest = options.via === 'wasmplugin' ? renderWasmPlugin(options) : renderEnvoyFilter(options);
-  validateManifests([manifest]);
-  return [manifest];
+  const manifests = options.routes && options.routes.length > 0 ? [manifest, renderRoutePatches(options, options.routes)] : [manifest];
+  validateManifests(manifests);
+  return manifests;
 }
 
 export function manifestsToYaml(manifests: readonly KubernetesManifest[]): string {

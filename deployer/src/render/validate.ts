@@ -6,6 +6,7 @@ import type { KubernetesManifest } from './types.js';
 const PATCH_VALUE_MESSAGE: Readonly<Record<string, string>> = {
   EXTENSION_CONFIG: 'envoy.config.core.v3.TypedExtensionConfig',
   HTTP_FILTER: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
+  HTTP_ROUTE: 'envoy.config.route.v3.Route',
 };
 
 interface ConfigPatch { readonly applyTo?: string; readonly patch?: { readonly value?: unknown } }

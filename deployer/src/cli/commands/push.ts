@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml } from '../../render/index.js';
 import { addKubeOptions, addWiringOptions, loadPluginConfig, parseDryRunFlag, parseWiring, type WiringFlags } from '../../push/cli-options.js';
+import { routerRoutesFromIstio } from '../../render/route-patches.js';
 import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
 
 interface PushFlags extends WiringFlags {
@@ -39,6 +40,7 @@ Examples:
         via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
         dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: flags.kubeContext },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
+        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
       });
       process.stderr.write(`${result.pushed ? 'pushed' : 'image (dry run, not pushed)'} ${result.image.url}\n`);
       process.stdout.write(wiring.output === 'json' ? manifestsToJson(result.manifests) : manifestsToYaml(result.manifests));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml, renderFilter, writeManifests } from '../../render/index.js';
 import { addWiringOptions, loadPluginConfig, parseWiring, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, localPinnedImage, readWasmFile } from '../../push/push.js';
+import { routerRoutesFromIstio } from '../../render/route-patches.js';
 
 interface RenderFlags extends WiringFlags {
   readonly out?: string;
@@ -29,6 +30,8 @@ Examples:
         filter, namespace: wiring.namespace, selector: wiring.selector, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy,
         image,
         pluginConfig: await loadPluginConfig(flags, filter), imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority, appliedAt: new Date().toISOString(),
+        // header-router from VirtualServices: also the routes its routing header selects.
+        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
       });
       if (flags.out) {
         for (const file of await writeManifests(flags.out, manifests, wiring.output)) process.stderr.write(`wrote ${file}\n`);
