@@ -22,6 +22,7 @@ const BENCHMARKS = [
   { name: 'crypto-ec', script: 'crypto-ec.ts', output: 'crypto-ec.json', issue: 'jwt-auth' },
   { name: 'jwt-auth', script: 'jwt-auth.ts', output: 'jwt-auth.json', issue: 'jwt-auth' },
   { name: 'rbac', script: 'rbac.ts', output: 'rbac.json', issue: 'rbac' },
+  { name: 'header-router', script: 'header-router.ts', output: 'header-router.json', issue: 'header-router' },
   { name: 'push', script: 'push.ts', output: 'push.json', issue: 'deployer' },
 ] as const;
 
