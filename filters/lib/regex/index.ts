@@ -5,7 +5,7 @@
  */
 import { parse, parseError } from "./parser";
 import { Program, compileProgram } from "./program";
-import { PikeVm } from "./pike";
+import { LazyDfa, PikeVm, dfaCompatible } from "./pike";
 
 export { regexSteps, resetRegexSteps } from "./pike";
 
@@ -18,12 +18,15 @@ export class Regex {
   private prog: Program;
   private matcher: PikeVm;
   private capturer: PikeVm | null = null;
+  /** Full matches without assertions run on a lazy DFA over the matcher's threads. */
+  private dfa: LazyDfa | null = null;
 
   private constructor(pattern: string, prog: Program, groupCount: i32) {
     this.pattern = pattern;
     this.prog = prog;
     this.groupCount = groupCount;
     this.matcher = new PikeVm(prog, false);
+    if (dfaCompatible(prog)) this.dfa = new LazyDfa(this.matcher);
   }
 
   /** Compiles `pattern`; null with regexError set when RE2 would refuse it. */
@@ -44,11 +47,19 @@ export class Regex {
 
   /** RE2::FullMatch — Envoy's `safe_regex` semantics. */
   fullMatch(text: string): bool {
-    return this.matcher.run(changetype<usize>(text), text.length, 0, true, true);
+    return this.fullMatchUnits(changetype<usize>(text), text.length);
   }
 
   /** Full match over UTF-16 units at (ptr, len). */
   fullMatchUnits(ptr: usize, len: i32): bool {
+    // A match starts with the literal prefix: most non-matching inputs stop here.
+    const prefix = this.prog.prefix;
+    const plen = prefix.length;
+    if (plen > 0) {
+      if (len < plen || memory.compare(ptr, changetype<usize>(prefix), <usize>plen << 1) != 0) return false;
+    }
+    const dfa = this.dfa;
+    if (dfa !== null) return dfa.fullMatch(ptr, len);
     return this.matcher.run(ptr, len, 0, true, true);
   }
 

@@ -56,8 +56,12 @@ export class PikeVm {
   scratch: StaticArray<i32>;
   /** Slots of the best match found (valid when the run returned true). */
   matchCaps: StaticArray<i32>;
-  /** Explicit stack for addThread: (pc or -1-slot, restore value) pairs. */
-  stack: Array<i32> = new Array<i32>();
+  /**
+   * Explicit stack for addThread: (pc or -1-slot, restore value) pairs. Each pc enters the list
+   * once per step and pushes at most three pairs (SPLIT two, SAVE a restore and its next), so
+   * 3 pairs per instruction (+1 for the start) bound it.
+   */
+  stack: StaticArray<i32>;
 
   constructor(prog: Program, withCaptures: bool) {
     const n = prog.length;
@@ -68,6 +72,7 @@ export class PikeVm {
     this.nlist = new ThreadList(n, slots);
     this.scratch = new StaticArray<i32>(slots);
     this.matchCaps = new StaticArray<i32>(slots);
+    this.stack = new StaticArray<i32>(6 * n + 8);
   }
 
   /**
@@ -80,7 +85,9 @@ export class PikeVm {
     clist.size = 0;
     const slots = this.slots;
     const prog = this.prog;
-    const ops = prog.ops;
+    const ops = prog.fops;
+    const xs = prog.fx;
+    const sets = prog.fsets;
     let matched = false;
     let pos = start;
     let prev: i32 = start > 0 ? <i32>load<u16>(ptr + ((<usize>(start - 1)) << 1)) : -1;
@@ -110,7 +117,7 @@ export class PikeVm {
         regexSteps++;
         const op = unchecked(ops[pc]);
         if (op == Op.Char) {
-          if (c >= 0 && unchecked(prog.sets[unchecked(prog.x[pc])]).has(c)) {
+          if (c >= 0 && unchecked(sets[unchecked(xs[pc])]).has(c)) {
             for (let s = 0; s < slots; s++) unchecked(this.scratch[s] = clist.caps[i * slots + s]);
             this.addThread(nlist, pc + 1, pos + width, c, this.peekAfter(ptr, len, pos + width));
           }
@@ -141,14 +148,17 @@ export class PikeVm {
   /** Follows empty transitions from `pc0` at `pos`; `prev`/`next` are the units around it. */
   addThread(list: ThreadList, pc0: i32, pos: i32, prev: i32, next: i32): void {
     const prog = this.prog;
+    const ops = prog.fops;
+    const xs = prog.fx;
+    const ys = prog.fy;
     const stack = this.stack;
     const slots = this.slots;
-    stack.length = 0;
-    stack.push(pc0);
-    stack.push(0);
-    while (stack.length > 0) {
-      const value = stack.pop();
-      const entry = stack.pop();
+    let top = 0;
+    unchecked(stack[top++] = pc0);
+    unchecked(stack[top++] = 0);
+    while (top > 0) {
+      const value = unchecked(stack[--top]);
+      const entry = unchecked(stack[--top]);
       if (entry < 0) {
         unchecked(this.scratch[-1 - entry] = value);
         continue;
@@ -157,26 +167,26 @@ export class PikeVm {
       if (list.has(pc)) continue;
       const at = list.add(pc);
       regexSteps++;
-      const op = unchecked(prog.ops[pc]);
+      const op = unchecked(ops[pc]);
       switch (op) {
         case Op.Jmp:
-          stack.push(unchecked(prog.x[pc])); stack.push(0);
+          unchecked(stack[top++] = xs[pc]); unchecked(stack[top++] = 0);
           break;
         case Op.Split:
-          stack.push(unchecked(prog.y[pc])); stack.push(0);
-          stack.push(unchecked(prog.x[pc])); stack.push(0);
+          unchecked(stack[top++] = ys[pc]); unchecked(stack[top++] = 0);
+          unchecked(stack[top++] = xs[pc]); unchecked(stack[top++] = 0);
           break;
         case Op.Save: {
-          const slot = unchecked(prog.x[pc]);
+          const slot = unchecked(xs[pc]);
           if (slot < slots) {
-            stack.push(-1 - slot); stack.push(unchecked(this.scratch[slot]));
+            unchecked(stack[top++] = -1 - slot); unchecked(stack[top++] = this.scratch[slot]);
             unchecked(this.scratch[slot] = pos);
           }
-          stack.push(pc + 1); stack.push(0);
+          unchecked(stack[top++] = pc + 1); unchecked(stack[top++] = 0);
           break;
         }
         case Op.Assert:
-          if (assertionHolds(unchecked(prog.x[pc]), prev, next)) { stack.push(pc + 1); stack.push(0); }
+          if (assertionHolds(unchecked(xs[pc]), prev, next)) { unchecked(stack[top++] = pc + 1); unchecked(stack[top++] = 0); }
           break;
         default:
           // Char and Match wait in the list with the captures they were reached with.
@@ -195,4 +205,119 @@ function assertionHolds(kind: i32, prev: i32, next: i32): bool {
     case Assertion.WordBoundary: return isWord(prev) != isWord(next);
   }
   return isWord(prev) == isWord(next);
+}
+
+/** DFA states kept before the cache is flushed (RE2's lazy DFA does the same when its budget runs out). */
+const MAX_DFA_STATES: i32 = 512;
+const UNKNOWN: i32 = -1;
+
+/**
+ * Lazy DFA for full matches of programs without assertions (the usual route and header
+ * regexes): a state is the set of NFA threads the Pike VM would hold, built on first use and
+ * cached with its ASCII transitions, so a repeated match costs one table lookup per character.
+ * Each character still builds at most one state (O(program)), so the run stays linear even when
+ * the cache is flushed; non-ASCII characters are stepped without caching.
+ */
+export class LazyDfa {
+  vm: PikeVm;
+  states: Array<StaticArray<i32>> = new Array();
+  accepting: Array<bool> = new Array();
+  trans: Array<StaticArray<i32>> = new Array();
+  ids: Map<string, i32> = new Map();
+  start: i32 = UNKNOWN;
+  /** Bumped by every flush: state numbers from before it are void. */
+  generation: i32 = 0;
+
+  constructor(vm: PikeVm) {
+    this.vm = vm;
+  }
+
+  /** The state for the threads in `list` (created if new). */
+  private intern(list: ThreadList): i32 {
+    let key = "";
+    for (let i = 0; i < list.size; i++) key += String.fromCharCode(unchecked(list.dense[i]) & 0xffff) + String.fromCharCode(unchecked(list.dense[i]) >>> 16);
+    if (this.ids.has(key)) return this.ids.get(key);
+    if (this.states.length >= MAX_DFA_STATES) this.flush();
+    const pcs = new StaticArray<i32>(list.size);
+    let accepting = false;
+    const ops = this.vm.prog.fops;
+    for (let i = 0; i < list.size; i++) {
+      const pc = unchecked(list.dense[i]);
+      pcs[i] = pc;
+      if (unchecked(ops[pc]) == Op.Match) accepting = true;
+    }
+    const id = this.states.length;
+    this.states.push(pcs);
+    this.accepting.push(accepting);
+    const row = new StaticArray<i32>(128);
+    for (let c = 0; c < 128; c++) unchecked(row[c] = UNKNOWN);
+    this.trans.push(row);
+    this.ids.set(key, id);
+    return id;
+  }
+
+  private flush(): void {
+    this.states.length = 0;
+    this.accepting.length = 0;
+    this.trans.length = 0;
+    this.ids.clear();
+    this.start = UNKNOWN;
+    this.generation++;
+  }
+
+  private step(state: i32, c: i32): i32 {
+    const vm = this.vm;
+    const list = vm.nlist;
+    list.size = 0;
+    const pcs = this.states[state];
+    const prog = vm.prog;
+    for (let i = 0; i < pcs.length; i++) {
+      const pc = unchecked(pcs[i]);
+      regexSteps++;
+      if (unchecked(prog.fops[pc]) == Op.Char && unchecked(prog.fsets[unchecked(prog.fx[pc])]).has(c)) vm.addThread(list, pc + 1, 0, -1, -1);
+    }
+    return this.intern(list);
+  }
+
+  fullMatch(ptr: usize, len: i32): bool {
+    if (this.start == UNKNOWN) {
+      const list = this.vm.nlist;
+      list.size = 0;
+      this.vm.addThread(list, 0, 0, -1, -1);
+      this.start = this.intern(list);
+    }
+    let state = this.start;
+    let pos = 0;
+    while (pos < len) {
+      if (unchecked(this.states[state]).length == 0) return false;
+      let c = <i32>load<u16>(ptr + ((<usize>pos) << 1));
+      pos++;
+      if (c >= 0xd800 && c < 0xdc00 && pos < len) {
+        const lo = <i32>load<u16>(ptr + ((<usize>pos) << 1));
+        if (lo >= 0xdc00 && lo < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00); pos++; }
+      }
+      regexSteps++;
+      if (c < 128) {
+        const row = unchecked(this.trans[state]);
+        let next = unchecked(row[c]);
+        if (next == UNKNOWN) {
+          const generation = this.generation;
+          next = this.step(state, c);
+          // After a flush `row` belongs to no state any more: nothing to record.
+          if (this.generation == generation) unchecked(row[c] = next);
+        }
+        state = next;
+      } else {
+        state = this.step(state, c);
+      }
+    }
+    return unchecked(this.accepting[state]);
+  }
+}
+
+/** True when the program has no zero-width assertions: its threads do not depend on neighbouring characters. */
+export function dfaCompatible(prog: Program): bool {
+  const ops = prog.fops;
+  for (let i = 0; i < ops.length; i++) if (unchecked(ops[i]) == Op.Assert) return false;
+  return true;
 }

@@ -56,6 +56,28 @@ export class Program {
   /** Capture slots: 2 per group, group 0 being the whole match. */
   slotCount: i32 = 2;
   tooLarge: bool = false;
+  /** The same program in fixed arrays for the VM's inner loop (finish()). */
+  fops: StaticArray<i32> = new StaticArray<i32>(0);
+  fx: StaticArray<i32> = new StaticArray<i32>(0);
+  fy: StaticArray<i32> = new StaticArray<i32>(0);
+  fsets: StaticArray<CharSet> = new StaticArray<CharSet>(0);
+  /** Literal text every match starts with (a cheap reject before the VM runs); "" when none. */
+  prefix: string = "";
+
+  finish(): void {
+    const n = this.ops.length;
+    this.fops = new StaticArray<i32>(n);
+    this.fx = new StaticArray<i32>(n);
+    this.fy = new StaticArray<i32>(n);
+    for (let i = 0; i < n; i++) {
+      unchecked(this.fops[i] = <i32>this.ops[i]);
+      unchecked(this.fx[i] = this.x[i]);
+      unchecked(this.fy[i] = this.y[i]);
+    }
+    const sets = new StaticArray<CharSet>(this.sets.length);
+    for (let i = 0; i < this.sets.length; i++) sets[i] = this.sets[i];
+    this.fsets = sets;
+  }
 
   get length(): i32 { return this.ops.length; }
 
@@ -77,7 +99,22 @@ export function compileProgram(root: Node, captureCount: i32): Program | null {
   emitNode(prog, root);
   prog.emit(Op.Save, 1, 0);
   prog.emit(Op.Match, 0, 0);
-  return prog.tooLarge ? null : prog;
+  if (prog.tooLarge) return null;
+  prog.finish();
+  prog.prefix = literalPrefix(root);
+  return prog;
+}
+
+/** The single code points a pattern must start with: leading one-character classes of its top concatenation. */
+function literalPrefix(root: Node): string {
+  let out = "";
+  const items = root.kind == NodeKind.Concat ? root.subs : [root];
+  for (let i = 0; i < items.length; i++) {
+    const n = items[i];
+    if (n.kind != NodeKind.Class || n.ranges.length != 2 || n.ranges[0] != n.ranges[1]) break;
+    out += String.fromCodePoint(n.ranges[0]);
+  }
+  return out;
 }
 
 function emitNode(prog: Program, node: Node): void {
