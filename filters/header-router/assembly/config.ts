@@ -74,6 +74,8 @@ export class Destination {
   headers: HeaderRules = new HeaderRules();
   /** Stable per-cluster token in pin cookies (FNV-1a of the name, hex). */
   pinToken: string = "";
+  /** routeKey as UTF-8, encoded once: written on every routed request. */
+  routeKeyUtf8: ArrayBuffer = new ArrayBuffer(0);
 }
 
 export enum StickyKind { None = 0, Header = 1, Cookie = 2, Query = 3, Claim = 4, SourceIp = 5 }
@@ -137,6 +139,7 @@ export class VirtualService {
 
 export class RouterConfig {
   routeHeader: string = "x-wasmesh-route";
+  routeHeaderUtf8: ArrayBuffer = String.UTF8.encode("x-wasmesh-route");
   debugHeader: string = "";
   virtualServices: Array<VirtualService> = new Array();
   /** Every cluster some rule routes to (for counters and the unknown-destination check). */
@@ -495,6 +498,7 @@ function parseRule(v: JsonValue, index: i32, vsSticky: StickySpec, config: Route
         if (!routeKey.isString() || routeKey.stringValue.length == 0) return fail<Rule>(f + ".routeKey: expected a non-empty string");
         d.routeKey = routeKey.stringValue;
       }
+      d.routeKeyUtf8 = String.UTF8.encode(d.routeKey);
       const weight = item.get("weight");
       if (weight !== null) {
         if (!weight.isInteger() || weight.numberValue < 0 || weight.numberValue > 100) return fail<Rule>(f + ".weight: expected an integer from 0 to 100, got " + describe(weight));
@@ -643,6 +647,7 @@ export function parseRouterConfig(text: string): RouterConfig | null {
   if (routeHeader !== null) {
     if (!routeHeader.isString() || !isName(routeHeader.stringValue) || routeHeader.stringValue.startsWith(":")) return fail<RouterConfig>("routeHeader: expected a header name");
     config.routeHeader = asciiLower(routeHeader.stringValue);
+    config.routeHeaderUtf8 = String.UTF8.encode(config.routeHeader);
   }
   const debugHeader = root.get("debugHeader");
   if (debugHeader !== null) {

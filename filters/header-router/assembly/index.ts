@@ -10,13 +10,14 @@
 export * from "@solo-io/proxy-runtime/assembly/proxy";
 import {
   BufferTypeValues, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair, Headers, LogLevelValues, RootContext,
-  call_foreign_function, continue_request, get_buffer_bytes, get_current_time_nanoseconds, log, proxy_set_effective_context,
+  continue_request, get_buffer_bytes, get_current_time_nanoseconds, log, proxy_set_effective_context,
   registerRootContext, send_local_response, set_tick_period_milliseconds, stream_context,
 } from "@solo-io/proxy-runtime/assembly";
 import { Destination, HeaderOps, MatchKind, MatchSpec, RouterConfig, Rule, StickyKind, VirtualService, configError, parseRouterConfig } from "./config";
 import { NodeFacts, RequestFacts, matchesRequest, readNodeFacts } from "./request";
 import { clearClusterHashes, hashHex, hashKey, pickRandom, pickSticky, random01, seedRandom } from "./split";
 import { RouterMetrics, defineRouterMetrics, increment } from "./metrics";
+import { proxy_call_foreign_function, proxy_remove_header_map_value, proxy_replace_header_map_value } from "@solo-io/proxy-runtime/assembly/imports";
 
 const DECISION_HEADER = "x-wasmesh-route-decision";
 const EMPTY = new ArrayBuffer(0);
@@ -132,7 +133,7 @@ class RouterStream extends Context {
     let headersChanged = false;
     // Never trust the downstream with the routing decision.
     if (facts.header(config.routeHeader) !== null) {
-      stream_context.headers.request.remove(config.routeHeader);
+      proxy_remove_header_map_value(0 /* RequestHeaders */, changetype<usize>(config.routeHeaderUtf8), config.routeHeaderUtf8.byteLength);
       headersChanged = true;
     }
     this.debug = config.debugHeader.length > 0 && facts.header(config.debugHeader) !== null;
@@ -171,7 +172,8 @@ class RouterStream extends Context {
       applyOps(rule.headers.request, false);
       const rewrite = rule.rewrite;
       if (rewrite !== null) applyRewrite(rule, matched, facts);
-      stream_context.headers.request.replace(config.routeHeader, d.routeKey);
+      proxy_replace_header_map_value(0 /* RequestHeaders */, changetype<usize>(config.routeHeaderUtf8), config.routeHeaderUtf8.byteLength,
+        changetype<usize>(d.routeKeyUtf8), d.routeKeyUtf8.byteLength);
       headersChanged = true;
     }
     if (headersChanged || rule.rewrite !== null) clearRouteCache();
@@ -364,8 +366,17 @@ function redirectLocation(rule: Rule, facts: RequestFacts): string {
  * need the clear_route_cache foreign function (envoy source/extensions/common/wasm/foreign.cc).
  * A host without it answers NotFound, which is fine.
  */
+const CLEAR_ROUTE_CACHE = String.UTF8.encode("clear_route_cache");
+const foreignResult = new StaticArray<u32>(2);
+
 function clearRouteCache(): void {
-  call_foreign_function("clear_route_cache", EMPTY);
+  const cells = changetype<usize>(foreignResult);
+  store<u32>(cells, 0);
+  if (proxy_call_foreign_function(changetype<usize>(CLEAR_ROUTE_CACHE), CLEAR_ROUTE_CACHE.byteLength, 0, 0, cells, cells + 4) == 0) {
+    // An answer (Envoy's is empty) would be a buffer the host allocated and pinned for us.
+    const result = <usize>load<u32>(cells);
+    if (result != 0) __unpin(result);
+  }
 }
 
 registerRootContext((context_id: u32) => new RouterRoot(context_id), "header-router");

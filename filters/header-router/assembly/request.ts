@@ -3,7 +3,10 @@
  * repeated names, as Envoy's header matcher sees them), path and query, cookies, and — only when
  * a rule asks — the JWT payload jwt-auth published and connection properties.
  */
-import { HeaderMapTypeValues, get_header_map_pairs } from "@solo-io/proxy-runtime/assembly";
+@external("env", "proxy_get_header_map_pairs")
+declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
+
+const headerCells = new StaticArray<u32>(2);
 import { JsonValue, parseJson } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
 import { fetchProperty, propertyBytes, propertyInt, propertyLength, propertyString, releaseProperty } from "../../rbac/assembly/properties";
@@ -39,8 +42,12 @@ export class RequestFacts {
   private principalValue: string | null = null;
   private portValue: i64 = -2;
 
+  /**
+   * Reads the request headers straight from the host's serialized map (u32 count, then
+   * key/value lengths, then NUL-terminated bytes: the proxy-wasm ABI), decoding each string once
+   * without the SDK's intermediate buffers.
+   */
   read(): void {
-    const pairs = get_header_map_pairs(HeaderMapTypeValues.RequestHeaders);
     const names = this.names;
     const values = this.values;
     names.length = 0;
@@ -49,15 +56,35 @@ export class RequestFacts {
     this.method = "";
     this.authority = "";
     this.scheme = "";
-    for (let i = 0; i < pairs.length; i++) {
-      const name = String.UTF8.decode(pairs[i].key);
-      const value = String.UTF8.decode(pairs[i].value);
-      if (name == ":path") this.path = value;
-      else if (name == ":method") this.method = value;
-      else if (name == ":authority") this.authority = value;
-      else if (name == ":scheme") this.scheme = value;
-      names.push(name);
-      values.push(value);
+    const cells = changetype<usize>(headerCells);
+    if (proxy_get_header_map_pairs(0 /* RequestHeaders */, cells, cells + 4) == 0) {
+      const base = <usize>load<u32>(cells);
+      const size = <usize>load<u32>(cells + 4);
+      if (base != 0 && size >= 4) {
+        const end = base + size;
+        const count = <usize>load<u32>(base);
+        let sizes = base + 4;
+        let data = base + 4 + count * 8;
+        for (let i: usize = 0; i < count; i++) {
+          const keyLength = <usize>load<u32>(sizes);
+          const valueLength = <usize>load<u32>(sizes + 4);
+          sizes += 8;
+          if (data + keyLength + valueLength + 2 > end) break;
+          const name = String.UTF8.decodeUnsafe(data, keyLength);
+          const value = String.UTF8.decodeUnsafe(data + keyLength + 1, valueLength);
+          data += keyLength + valueLength + 2;
+          if (keyLength > 0 && load<u8>(data - keyLength - valueLength - 2) == 0x3a) {
+            if (name == ":path") this.path = value;
+            else if (name == ":method") this.method = value;
+            else if (name == ":authority") this.authority = value;
+            else if (name == ":scheme") this.scheme = value;
+          }
+          names.push(name);
+          values.push(value);
+        }
+      }
+      // The host allocated the buffer through proxy_on_memory_allocate, which pins it.
+      if (base != 0) __unpin(base);
     }
     let cut = this.path.indexOf("?");
     const hash = this.path.indexOf("#");
