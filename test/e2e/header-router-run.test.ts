@@ -118,15 +118,16 @@ describe('e2e: deployer run --istio with VirtualService and DestinationRule', ()
     expect((await get(`${sidecar.url}/reviews/0`, { 'end-user': 'jason', 'x-wasmesh-route': V1 })).upstream).toBe('reviews-v2');
   });
 
-  it('header-router: e2e 10/90 split through real sockets (3,000 requests, within ±3%)', async () => {
+  // ±3% is 4.5 standard deviations at 2,000 requests; the ±1% over 100,000 is test/filters/header-router/split.test.ts (same host chain, no sockets).
+  it('header-router: e2e 10/90 split through real sockets (2,000 requests, within ±3%)', { timeout: 120_000 }, async () => {
     const sidecar = await start(virtualService(split(10, 90)));
-    const results = await inBatches(3000, 32, () => get(`${sidecar.url}/reviews/0`, {}));
+    const results = await inBatches(2000, 32, () => get(`${sidecar.url}/reviews/0`, {}));
     expect(results.every((r) => r.status === 200)).toBe(true);
     const onV1 = results.filter((r) => r.upstream === 'reviews-v1').length / results.length;
     expect(Math.abs(onV1 - 0.1)).toBeLessThan(0.03);
   });
 
-  it('header-router: e2e sticky keys keep their destination on every request', async () => {
+  it('header-router: e2e sticky keys keep their destination on every request', { timeout: 120_000 }, async () => {
     const sidecar = await start(virtualService(split(50, 50), '\n    wasmesh.io/sticky-key: "header:x-user"'));
     const keys = Array.from({ length: 300 }, (_, i) => `user-${i}`);
     const first = await inBatches(keys.length, 32, (i) => get(`${sidecar.url}/reviews/0`, { 'x-user': keys[i]! }));
