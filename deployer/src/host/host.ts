@@ -68,6 +68,9 @@ export function createProxyWasmHost(options: InternalHostOptions = {}): WasmProx
     metrics(): readonly MetricSample[] {
       return services.stats.samples();
     },
+    unloadPlugin(handle: WasmPluginHandle): void {
+      if (handle instanceof WasmPlugin && plugins.delete(handle)) handle.shutdown();
+    },
     async close(): Promise<void> {
       closed = true;
       for (const plugin of plugins) plugin.shutdown();

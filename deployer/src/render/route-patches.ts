@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { parseIstioResources, translateResources } from '../translate/index.js';
+import { readResourcesText } from '../cli/inputs.js';
+import { parseIstioResources, translateResources, translatedKinds } from '../translate/index.js';
 import { placementFor } from '../suite.js';
 import { ENVOY_FILTER_API_VERSION, envoyPatchContext } from './envoyfilter.js';
 import { objectName, renderAnnotations, renderLabels } from './metadata.js';
@@ -46,9 +46,14 @@ export function renderRoutePatches(options: RenderOptions, routes: readonly Json
   };
 }
 
-/** The routes header-router needs, translated from the VirtualServices/DestinationRules in `file` (render/push --istio). */
-export async function routerRoutesFromIstio(file: string): Promise<readonly JsonObject[]> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${file}": ${e.code ?? e.message}: expected a readable YAML file`); });
-  const translation = translateResources(parseIstioResources(text, file)).find((t) => t.filter === 'header-router');
+/**
+ * The routes header-router needs, translated from the VirtualServices/DestinationRules in
+ * `spec` (render/push --istio: a file or a folder; stdin is read once, by the config, so `-`
+ * has no second copy to give and is refused here).
+ */
+export async function routerRoutesFromIstio(spec: string): Promise<readonly JsonObject[]> {
+  if (spec === '-') throw new Error('--istio -: header-router routes cannot be read from stdin (it is consumed by the filter config); pass a file or folder');
+  const text = readResourcesText(spec, translatedKinds(), '--istio', () => {});
+  const translation = translateResources(parseIstioResources(text, spec)).find((t) => t.filter === 'header-router');
   return translation?.routes ?? [];
 }

@@ -46,6 +46,11 @@ export const TRANSLATORS: readonly TranslatorEntry[] = [
   // { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
 ];
 
+/** Every kind the registry reads: translated kinds and their companions (DestinationRule). */
+export function translatedKinds(registry: readonly TranslatorEntry[] = TRANSLATORS): string[] {
+  return registry.flatMap((t) => [t.kind, ...(t.companions ?? [])]);
+}
+
 export interface TranslateOptions {
   /** MeshConfig settings (`--mesh-config`, deployer/src/istio/mesh-config.ts) for the AuthorizationPolicy translator. */
   readonly mesh?: RbacMeshOptions;
