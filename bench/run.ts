@@ -23,6 +23,7 @@ const BENCHMARKS = [
   { name: 'jwt-auth', script: 'jwt-auth.ts', output: 'jwt-auth.json', issue: 'jwt-auth' },
   { name: 'rbac', script: 'rbac.ts', output: 'rbac.json', issue: 'rbac' },
   { name: 'metrics', script: 'metrics.ts', output: 'metrics.json', issue: 'metrics' },
+  { name: 'header-router', script: 'header-router.ts', output: 'header-router.json', issue: 'header-router' },
   { name: 'push', script: 'push.ts', output: 'push.json', issue: 'deployer' },
 ] as const;
 

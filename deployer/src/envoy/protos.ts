@@ -29,6 +29,8 @@ const ENTRY_FILES = [
 const BOOTSTRAP_FILES = [
   'envoy/config/bootstrap/v3/bootstrap.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
+  // Per-route CORS policies header-router's routes carry (VirtualService corsPolicy).
+  'envoy/extensions/filters/http/cors/v3/cors.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',

@@ -5,7 +5,7 @@ import { parseContext, parseFailStrategy, parsePullPolicy, parseSelector, parseV
 import type { JsonObject, ListenerContext, WiringChoice } from '../render/types.js';
 import { loadMeshConfigFile } from '../istio/mesh-config.js';
 import { formatScope } from '../istio/scopes.js';
-import { parseIstioResources, translatorsFor } from '../translate/index.js';
+import { parseIstioResources, translatedKinds, translatorsFor } from '../translate/index.js';
 import { filterTargets, type FilterTarget } from '../translate/scoped.js';
 import { readResourcesText } from '../cli/inputs.js';
 import { addDirectionOption, addKubeTargetOptions, addNamespaceOption, addSelectorOption, resolveNamespace, type NamespaceFlags } from '../cli/options.js';
@@ -131,7 +131,7 @@ export async function loadWiringTargets(flags: WiringFlags, filter: string, requ
   if (flags.config) return single(await readJsonConfig(flags.config), '--config');
   if (!flags.istio) return single(undefined, 'no configuration');
   // A file, a folder or - (stdin); kinds no translator takes are skipped with a note (cli/inputs.ts).
-  const text = readResourcesText(flags.istio, translatorsFor().map((t) => t.kind), '--istio', (line) => process.stderr.write(`deployer: ${line}\n`));
+  const text = readResourcesText(flags.istio, translatedKinds(), '--istio', (line) => process.stderr.write(`deployer: ${line}\n`));
   // Same mesh settings as `deployer translate` and `deployer run --istio` (CUSTOM providers,
   // path normalization, root namespace), so a pushed rbac config decides as the local sidecar did.
   const mesh = flags.meshConfig ? loadMeshConfigFile(flags.meshConfig) : undefined;

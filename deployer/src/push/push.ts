@@ -47,6 +47,8 @@ export interface PushPipelineOptions extends WiringChoice {
   readonly targets?: readonly FilterTarget[];
   /** Istio's root namespace (objects there reach every namespace); default istio-system. */
   readonly rootNamespace?: string;
+  /** header-router: routes its routing header selects (rendered as HTTP_ROUTE patches beside each object). */
+  readonly routes?: readonly JsonObject[];
   /** client: nothing leaves this machine (image digest computed locally); server: push skipped too, apply is a server dry run. */
   readonly dryRun: DryRun;
   readonly force: boolean;
@@ -169,6 +171,7 @@ function renderTargets(options: PushPipelineOptions, image: PinnedImage): Kubern
   return renderFilterTargets({
     filter: options.filter, context: options.context, via: options.via, failStrategy: options.failStrategy, image,
     imagePullPolicy: options.imagePullPolicy, imagePullSecret: options.imagePullSecret, priority: options.priority,
+    ...(options.routes ? { routes: options.routes } : {}),
   }, targets);
 }
 

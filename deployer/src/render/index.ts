@@ -5,6 +5,7 @@ import { renderEnvoyFilter } from './envoyfilter.js';
 import type { JsonObject, KubernetesManifest, RenderOptions } from './types.js';
 import { validateManifests } from './validate.js';
 import { renderWasmPlugin } from './wasmplugin.js';
+import { renderRoutePatches } from './route-patches.js';
 
 export { renderEnvoyFilter } from './envoyfilter.js';
 export { renderWasmPlugin } from './wasmplugin.js';
@@ -18,8 +19,9 @@ function renderOne(options: RenderOptions): KubernetesManifest {
 /** Renders the wiring for one filter by the chosen `via`, and validates it (CRD schema + Envoy protos). */
 export function renderFilter(options: RenderOptions): KubernetesManifest[] {
   const manifest = renderOne(options);
-  validateManifests([manifest]);
-  return [manifest];
+  const manifests = options.routes && options.routes.length > 0 ? [manifest, renderRoutePatches(options, options.routes)] : [manifest];
+  validateManifests(manifests);
+  return manifests;
 }
 
 /** Where one object goes and the config it carries (deployer/src/istio/scopes.ts makes these from policies). */
@@ -35,13 +37,17 @@ export type SharedRenderOptions = Omit<RenderOptions, 'namespace' | 'selector' |
  * callers validate what ships (push/validate-rendered.ts: schemas and the module's own check).
  */
 export function renderFilterTargets(shared: SharedRenderOptions, targets: readonly RenderTarget[]): KubernetesManifest[] {
-  return targets.map((target) => renderOne({
-    ...shared,
-    namespace: target.scope.namespace,
-    selector: target.scope.selector,
-    ...(target.scope.targetRefs ? { targetRefs: target.scope.targetRefs } : {}),
-    pluginConfig: target.config,
-  }));
+  return targets.flatMap((target) => {
+    const options: RenderOptions = {
+      ...shared,
+      namespace: target.scope.namespace,
+      selector: target.scope.selector,
+      ...(target.scope.targetRefs ? { targetRefs: target.scope.targetRefs } : {}),
+      pluginConfig: target.config,
+    };
+    // header-router from VirtualServices: the routes its routing header selects, in the same scope.
+    return shared.routes && shared.routes.length > 0 ? [renderOne(options), renderRoutePatches(options, shared.routes)] : [renderOne(options)];
+  });
 }
 
 export function manifestsToYaml(manifests: readonly KubernetesManifest[]): string {

@@ -55,6 +55,8 @@ export interface RenderOptions {
   readonly imagePullSecret?: string;
   /** Only for filters outside the suite: their EnvoyFilter/WasmPlugin priority. */
   readonly priority?: number;
+  /** header-router: the Envoy routes its routing header selects, rendered as HTTP_ROUTE patches (route-patches.ts). */
+  readonly routes?: readonly JsonObject[];
 }
 
 /** Where and how a filter is wired in: the RenderOptions that `push` and `render` take from flags. */

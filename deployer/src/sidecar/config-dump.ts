@@ -41,16 +41,11 @@ export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<strin
 }
 
 function pathMatch(match: PathMatch): Record<string, unknown> {
-  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) } } : { [match.kind]: match.value };
+  return match.kind === 'regex' ? { safe_regex: { regex: match.value.pattern } } : { [match.kind]: match.value };
 }
 
 function stringMatch(match: StringMatch): Record<string, unknown> {
-  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) }, ignore_case: match.value.flags.includes('i') || undefined } : { [match.kind]: match.value };
-}
-
-function unanchor(regex: RegExp): string {
-  const source = regex.source;
-  return source.startsWith('^(?:') && source.endsWith(')$') ? source.slice(4, -2) : source;
+  return match.kind === 'regex' ? { safe_regex: { regex: match.value.pattern } } : { [match.kind]: match.value, ignore_case: match.ignoreCase };
 }
 
 function parseMaybeJson(text: string): unknown {

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { describeSkipped, keepKinds, readInputs } from '../cli/inputs.js';
 import type { MeshSettings } from '../istio/mesh-config.js';
 import { DEFAULT_ROOT_NAMESPACE, describeSelection, selectForWorkload, skipReason } from '../istio/selection.js';
-import { parseIstioResources, translateResources, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import { parseIstioResources, translateResources, translatedKinds, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
 import { withoutTargetRefs } from '../translate/scoped.js';
 import { withClusters } from './config/cluster-flag.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
 import { requiredClusters } from './config/istio-clusters.js';
+import { routerRoutesForRun } from './router-routes.js';
 
 export interface IstioChainOptions {
   /** A YAML file, or a folder whose *.yaml / *.yml files are read in name order. */
@@ -75,7 +76,7 @@ function readSources(source: string, kinds: readonly string[], note: (line: stri
 export function applyIstioChain(config: SidecarConfig, options: IstioChainOptions): SidecarConfig {
   const rootNamespace = options.rootNamespace ?? options.mesh?.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const registry = options.registry ?? translatorsFor({ mesh: options.mesh?.rbac });
-  const resources = readSources(options.source, registry.map((t) => t.kind), options.note ?? (() => {})).flatMap(({ file, text }) => parseIstioResources(text, file));
+  const resources = readSources(options.source, translatedKinds(registry), options.note ?? (() => {})).flatMap(({ file, text }) => parseIstioResources(text, file));
   const selection = selectForWorkload(resources, { namespace: options.namespace, labels: options.workloadLabels }, rootNamespace);
   options.note?.(`--istio ${options.source}: ${describeSelection(selection)}`);
   if (selection.applied.length === 0 && resources.length > 0 && options.allowEmpty !== true) {
@@ -99,5 +100,6 @@ export function applyIstioChain(config: SidecarConfig, options: IstioChainOption
   const derived = requiredClusters(translations, new Set([...config.clusters.keys(), ...overrides.map((c) => c.name)]));
   for (const cluster of derived) options.note?.(cluster.note);
   const clusters = withClusters(withClusters(config.clusters, derived.map((d) => d.cluster)), overrides);
-  return { ...config, clusters, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
+  const routes = [...routerRoutesForRun(translations, clusters), ...config.routes];
+  return { ...config, clusters, routes, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
 }

@@ -5,7 +5,7 @@
  * This file only reads and checks the document; compiler.ts turns it into matchers.
  * Unknown fields are refused: a typo (`notpaths`) must not silently change what a policy allows.
  */
-import { asciiLower } from "./ascii";
+import { asciiLower } from "../../lib/ascii";
 import { JsonValue, describeJson, parseJson, jsonError, unknownFieldError } from "../../lib/json";
 import { Attribute, AttributeKey, keyError, parseWhenKey } from "./attributes";
 import { PathNormalization, parsePathNormalization } from "./path";

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml } from '../../render/index.js';
 import { addKubeOptions, addWiringOptions, loadWiringTargets, parseDryRunFlag, parseWiring, requestedNamespace, type WiringFlags } from '../../push/cli-options.js';
+import { routerRoutesFromIstio } from '../../render/route-patches.js';
 import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
 import { checkDirectionNotPassedAsContext, kubeContext } from '../options.js';
 import { dryRunMarker, palette } from '../output.js';
@@ -44,6 +45,7 @@ Examples:
         via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
         dryRun, force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: kubeContext(flags) },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: (event) => printProgress(event, dryRunMarker(dryRun)),
+        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
       });
       process.stderr.write(`${result.pushed ? 'pushed' : `image not pushed${dryRunMarker(dryRun)}`} ${result.image.url}\n`);
       for (const other of result.untouched) process.stderr.write(`note: ${other} is another scope of ${filter}, left as it is (deployer undeploy ${filter} -n <ns> -l <labels> removes it)\n`);

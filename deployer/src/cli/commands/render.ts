@@ -3,6 +3,7 @@ import { manifestsToJson, manifestsToYaml, renderFilterTargets, writeManifests }
 import { addWiringOptions, loadWiringTargets, parseWiring, requestedNamespace, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, localPinnedImage, readWasmFile } from '../../push/push.js';
 import { validateRendered } from '../../push/validate-rendered.js';
+import { routerRoutesFromIstio } from '../../render/route-patches.js';
 import { checkDirectionNotPassedAsContext } from '../options.js';
 
 interface RenderFlags extends WiringFlags {
@@ -40,6 +41,8 @@ left out, and why, is printed on stderr. The output is deterministic: apply-time
       const manifests = renderFilterTargets({
         filter, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy, image,
         imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
+        // header-router from VirtualServices: also the routes its routing header selects.
+        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
       }, targets);
       await validateRendered(wasm, manifests);
       if (flags.out) {

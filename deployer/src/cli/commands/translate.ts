@@ -10,7 +10,7 @@ import { printStructured } from '../output.js';
 import { describeSkipped, keepKinds, readInputs } from '../inputs.js';
 import { addDirectionOption, addSelectorOption } from '../options.js';
 import { builtFiltersDir } from '../project-root.js';
-import { parseIstioResources, translatorsFor, TRANSLATORS, type IstioResource } from '../../translate/index.js';
+import { parseIstioResources, translatedKinds, translatorsFor, TRANSLATORS, type IstioResource } from '../../translate/index.js';
 import { translateScoped, type ScopedTranslation } from '../../translate/scoped.js';
 
 export interface TranslateFlags {
@@ -76,7 +76,7 @@ export async function translatePolicyFile(policy: string | readonly string[], fl
   const mesh = flags.meshConfig === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
   if (mesh) note(`deployer translate: ${describeMeshConfig(mesh)}`);
   const registry = translatorsFor({ mesh: mesh?.settings.rbac });
-  const kinds = registry.map((t) => t.kind);
+  const kinds = translatedKinds(registry);
   const specs = typeof policy === 'string' ? [policy] : policy;
   const { kept, skipped } = keepKinds(specs.flatMap((spec) => readInputs(spec)), kinds);
   for (const line of describeSkipped(skipped, kinds)) note(`deployer translate: ${line}`);

@@ -6,6 +6,8 @@ import type { StatsTagSpec } from '../stats-tags.js';
  * these types are what the rest of the sidecar works with (paths resolved, durations in ms).
  */
 
+import type { Re2Regex } from '../../regex/engine.js';
+
 export interface ListenAddress {
   readonly host: string;
   /** 0 asks the OS for a free port (tests, demo). */
@@ -40,12 +42,13 @@ export interface ClusterConfig {
   readonly connectTimeoutMs: number;
 }
 
+/**
+ * envoy.type.matcher.v3.StringMatcher. `ignoreCase` applies to the literal kinds only: Envoy
+ * ignores ignore_case for safe_regex. Regexes run on the RE2 engine the filters use.
+ */
 export type StringMatch =
-  | { readonly kind: 'exact'; readonly value: string }
-  | { readonly kind: 'prefix'; readonly value: string }
-  | { readonly kind: 'suffix'; readonly value: string }
-  | { readonly kind: 'contains'; readonly value: string }
-  | { readonly kind: 'regex'; readonly value: RegExp };
+  | { readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains'; readonly value: string; readonly ignoreCase?: boolean }
+  | { readonly kind: 'regex'; readonly value: Re2Regex };
 
 /** envoy.config.route.v3.HeaderMatcher, the commonly used subset. */
 export interface HeaderMatcher {
@@ -58,7 +61,7 @@ export interface HeaderMatcher {
 export type PathMatch =
   | { readonly kind: 'prefix'; readonly value: string }
   | { readonly kind: 'path'; readonly value: string }
-  | { readonly kind: 'regex'; readonly value: RegExp };
+  | { readonly kind: 'regex'; readonly value: Re2Regex };
 
 export interface RouteConfig {
   readonly name: string;
