@@ -1,0 +1,78 @@
+import { TYPE_SHORT_NAMES, type AckRecord, type Log, type NackRecord, type NodeIdentity, type NodeStatus, type StatusRecorder, type TypeUrl } from './types.js';
+
+interface MutableStatus {
+  node: NodeIdentity;
+  streams: number;
+  acked: Partial<Record<TypeUrl, AckRecord>>;
+  lastNack: Partial<Record<TypeUrl, NackRecord>>;
+  pending: Partial<Record<TypeUrl, string>>;
+}
+
+type AckListener = () => void;
+
+/**
+ * ACK/NACK per node and type. A NACK is recorded and logged with its error_detail; the node stays
+ * on its last ACKed version (nothing is re-sent until the configuration changes — no retry loop).
+ */
+export class NodeStatusRegistry implements StatusRecorder {
+  private readonly nodes = new Map<string, MutableStatus>();
+  private readonly listeners = new Set<AckListener>();
+
+  constructor(private readonly log: Log = () => {}) {}
+
+  connected(node: NodeIdentity): void {
+    const status = this.entry(node);
+    status.node = node;
+    status.streams += 1;
+  }
+
+  disconnected(node: NodeIdentity): void {
+    const status = this.nodes.get(node.id);
+    if (status) status.streams = Math.max(0, status.streams - 1);
+    this.changed();
+  }
+
+  sent(node: NodeIdentity, typeUrl: TypeUrl, version: string): void {
+    this.entry(node).pending[typeUrl] = version;
+  }
+
+  ack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string): void {
+    const status = this.entry(node);
+    status.acked[typeUrl] = { version, nonce, at: new Date().toISOString() };
+    if (status.pending[typeUrl] === version) delete status.pending[typeUrl];
+    this.changed();
+  }
+
+  nack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, error: string): void {
+    const status = this.entry(node);
+    status.lastNack[typeUrl] = { version, nonce, error, at: new Date().toISOString() };
+    delete status.pending[typeUrl];
+    this.log(`control-plane: ${node.id} NACKed ${TYPE_SHORT_NAMES[typeUrl]} version ${version || '(none)'} (nonce ${nonce}); it stays on ${status.acked[typeUrl]?.version ?? 'nothing accepted yet'}: ${error}`);
+    this.changed();
+  }
+
+  list(): NodeStatus[] {
+    return [...this.nodes.values()]
+      .map((s) => ({ node: s.node, connected: s.streams > 0, streams: s.streams, acked: { ...s.acked }, lastNack: { ...s.lastNack }, pending: { ...s.pending } }))
+      .sort((a, b) => a.node.id.localeCompare(b.node.id));
+  }
+
+  /** Called after every ACK, NACK or disconnect (push waits on it). */
+  onChange(listener: AckListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private entry(node: NodeIdentity): MutableStatus {
+    let status = this.nodes.get(node.id);
+    if (!status) {
+      status = { node, streams: 0, acked: {}, lastNack: {}, pending: {} };
+      this.nodes.set(node.id, status);
+    }
+    return status;
+  }
+}
