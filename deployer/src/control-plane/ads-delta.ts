@@ -6,6 +6,8 @@ interface PendingResponse {
   readonly systemVersion: string;
   /** What the client had before this response, per name (undefined = not present), to restore on NACK. */
   readonly previous: ReadonlyMap<string, string | undefined>;
+  readonly resources: readonly XdsResource[];
+  readonly removed: readonly string[];
 }
 
 interface DeltaTypeState {
@@ -48,9 +50,9 @@ export class DeltaStream extends AdsStreamBase {
           if (version === undefined) state.known.delete(name);
           else state.known.set(name, version);
         }
-        this.context.status.nack(this.node!, typeUrl, pending.systemVersion, nonce, request.error_detail.message || `code ${request.error_detail.code ?? 0}`);
+        this.context.status.nack(this.node!, typeUrl, pending.systemVersion, nonce, request.error_detail.message || `code ${request.error_detail.code ?? 0}`, pending.resources.map((r) => r.name));
       } else {
-        this.context.status.ack(this.node!, typeUrl, pending.systemVersion, nonce);
+        this.context.status.ack(this.node!, typeUrl, pending.systemVersion, nonce, { mode: 'merge', resources: pending.resources.map((r) => ({ name: r.name, version: r.version })), removed: pending.removed });
       }
     }
     const first = !state;
@@ -115,8 +117,10 @@ export class DeltaStream extends AdsStreamBase {
     state.initialized = true;
     const nonce = this.nextNonce();
     const systemVersion = this.snapshot!.versions[typeUrl];
-    state.pending.set(nonce, { systemVersion, previous });
+    changed.sort((a, b) => a.name.localeCompare(b.name));
+    removed.sort();
+    state.pending.set(nonce, { systemVersion, previous, resources: changed, removed });
     this.context.status.sent(this.node!, typeUrl, systemVersion);
-    this.sink.write(deltaResponse(systemVersion, typeUrl, changed.sort((a, b) => a.name.localeCompare(b.name)), removed.sort(), nonce));
+    this.sink.write(deltaResponse(systemVersion, typeUrl, changed, removed, nonce));
   }
 }

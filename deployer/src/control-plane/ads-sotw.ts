@@ -9,6 +9,7 @@ interface TypeState {
   sentVersion?: string;
   sentNonce?: string;
   sentNamesKey?: string;
+  sentResources?: readonly XdsResource[];
 }
 
 /**
@@ -34,9 +35,9 @@ export class SotwStream extends AdsStreamBase {
       // Stale: the client answers a response that a newer one has superseded.
       if (!state || nonce !== state.sentNonce) return;
       if (request.error_detail) {
-        this.context.status.nack(this.node!, typeUrl, state.sentVersion ?? '', nonce, request.error_detail.message || `code ${request.error_detail.code ?? 0}`);
+        this.context.status.nack(this.node!, typeUrl, state.sentVersion ?? '', nonce, request.error_detail.message || `code ${request.error_detail.code ?? 0}`, (state.sentResources ?? []).map((r) => r.name));
       } else {
-        this.context.status.ack(this.node!, typeUrl, request.version_info, nonce);
+        this.context.status.ack(this.node!, typeUrl, request.version_info, nonce, { mode: 'replace', resources: (state.sentResources ?? []).map((r) => ({ name: r.name, version: r.version })) });
       }
     }
     const names = subscription(typeUrl, request.resource_names ?? []);
@@ -76,6 +77,7 @@ export class SotwStream extends AdsStreamBase {
     state.sentVersion = version;
     state.sentNonce = nonce;
     state.sentNamesKey = namesKey;
+    state.sentResources = resources;
     this.context.status.sent(this.node!, typeUrl, version);
     this.sink.write(withNonce(sotwResponseBody(snapshot, typeUrl, version, resources, namesKey), nonce));
   }

@@ -1,4 +1,4 @@
-import { TYPE_SHORT_NAMES, type AckRecord, type Log, type NackRecord, type NodeIdentity, type NodeStatus, type StatusRecorder, type TypeUrl } from './types.js';
+import { TYPE_SHORT_NAMES, type AcceptedResources, type AckRecord, type Log, type NackRecord, type NodeIdentity, type NodeStatus, type StatusRecorder, type TypeUrl } from './types.js';
 
 interface MutableStatus {
   node: NodeIdentity;
@@ -6,6 +6,7 @@ interface MutableStatus {
   acked: Partial<Record<TypeUrl, AckRecord>>;
   lastNack: Partial<Record<TypeUrl, NackRecord>>;
   pending: Partial<Record<TypeUrl, string>>;
+  resources: Partial<Record<TypeUrl, Record<string, string>>>;
 }
 
 type AckListener = () => void;
@@ -36,16 +37,20 @@ export class NodeStatusRegistry implements StatusRecorder {
     this.entry(node).pending[typeUrl] = version;
   }
 
-  ack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string): void {
+  ack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, accepted: AcceptedResources): void {
     const status = this.entry(node);
     status.acked[typeUrl] = { version, nonce, at: new Date().toISOString() };
+    const held = accepted.mode === 'replace' ? {} : { ...(status.resources[typeUrl] ?? {}) };
+    for (const name of accepted.removed ?? []) delete held[name];
+    for (const r of accepted.resources) held[r.name] = r.version;
+    status.resources[typeUrl] = held;
     if (status.pending[typeUrl] === version) delete status.pending[typeUrl];
     this.changed();
   }
 
-  nack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, error: string): void {
+  nack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, error: string, resources: readonly string[]): void {
     const status = this.entry(node);
-    status.lastNack[typeUrl] = { version, nonce, error, at: new Date().toISOString() };
+    status.lastNack[typeUrl] = { version, nonce, error, resources: [...resources], at: new Date().toISOString() };
     delete status.pending[typeUrl];
     this.log(`control-plane: ${node.id} NACKed ${TYPE_SHORT_NAMES[typeUrl]} version ${version || '(none)'} (nonce ${nonce}); it stays on ${status.acked[typeUrl]?.version ?? 'nothing accepted yet'}: ${error}`);
     this.changed();
@@ -53,7 +58,7 @@ export class NodeStatusRegistry implements StatusRecorder {
 
   list(): NodeStatus[] {
     return [...this.nodes.values()]
-      .map((s) => ({ node: s.node, connected: s.streams > 0, streams: s.streams, acked: { ...s.acked }, lastNack: { ...s.lastNack }, pending: { ...s.pending } }))
+      .map((s) => ({ node: s.node, connected: s.streams > 0, streams: s.streams, acked: { ...s.acked }, lastNack: { ...s.lastNack }, pending: { ...s.pending }, resources: { ...s.resources } }))
       .sort((a, b) => a.node.id.localeCompare(b.node.id));
   }
 
@@ -70,7 +75,7 @@ export class NodeStatusRegistry implements StatusRecorder {
   private entry(node: NodeIdentity): MutableStatus {
     let status = this.nodes.get(node.id);
     if (!status) {
-      status = { node, streams: 0, acked: {}, lastNack: {}, pending: {} };
+      status = { node, streams: 0, acked: {}, lastNack: {}, pending: {}, resources: {} };
       this.nodes.set(node.id, status);
     }
     return status;

@@ -81,7 +81,14 @@ export interface SnapshotSource {
 }
 
 export interface AckRecord { readonly version: string; readonly nonce: string; readonly at: string }
-export interface NackRecord extends AckRecord { readonly error: string }
+export interface NackRecord extends AckRecord {
+  readonly error: string;
+  /** Resources in the refused response. */
+  readonly resources: readonly string[];
+}
+
+/** A resource as a proxy holds it: name and content version. */
+export interface ResourceVersion { readonly name: string; readonly version: string }
 
 /** ACK/NACK per node and type, surfaced by the admin API and `deployer status --control-plane`. */
 export interface NodeStatus {
@@ -90,6 +97,8 @@ export interface NodeStatus {
   readonly streams: number;
   readonly acked: Readonly<Partial<Record<TypeUrl, AckRecord>>>;
   readonly lastNack: Readonly<Partial<Record<TypeUrl, NackRecord>>>;
+  /** Per type, the resources (name → version) the node has accepted. */
+  readonly resources: Readonly<Partial<Record<TypeUrl, Readonly<Record<string, string>>>>>;
   /** Versions sent and not yet ACKed or NACKed. */
   readonly pending: Readonly<Partial<Record<TypeUrl, string>>>;
 }
@@ -98,8 +107,18 @@ export interface StatusRecorder {
   connected(node: NodeIdentity): void;
   disconnected(node: NodeIdentity): void;
   sent(node: NodeIdentity, typeUrl: TypeUrl, version: string): void;
-  ack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string): void;
-  nack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, error: string): void;
+  /**
+   * `accepted`: the resources of the ACKed response; SotW replaces the node's set (`replace`),
+   * delta merges it and drops `removed`.
+   */
+  ack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, accepted: AcceptedResources): void;
+  nack(node: NodeIdentity, typeUrl: TypeUrl, version: string, nonce: string, error: string, resources: readonly string[]): void;
+}
+
+export interface AcceptedResources {
+  readonly mode: 'replace' | 'merge';
+  readonly resources: readonly ResourceVersion[];
+  readonly removed?: readonly string[];
 }
 
 /** Logging sink: one line per event (stderr in the CLI, captured in tests). */

@@ -62,39 +62,68 @@ export function xdsType(fullName: string): protobuf.Type {
  */
 export function encodeMessage(fullName: string, data: Record<string, unknown>): Uint8Array {
   const type = xdsType(fullName);
-  const problem = type.verify(withoutAnyMarkers(data));
+  const problem = fieldProblem(type, data, '');
   if (problem) throw new Error(`could not encode ${fullName}: ${problem}`);
   return type.encode(type.fromObject(data)).finish();
 }
 
-/** verify() does not know the Any wrapper's `@type` form; check nested Any payloads separately. */
-function withoutAnyMarkers(data: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/**
+ * protobufjs's fromObject drops unknown fields and bad enum names silently, and verify() wants
+ * enum numbers; this walks the JSON against the message descriptors instead (nested Any
+ * payloads included) and names the first field that does not fit.
+ */
+function fieldProblem(type: protobuf.Type, data: Record<string, unknown>, at: string): string | undefined {
   for (const [key, value] of Object.entries(data)) {
-    if (value && typeof value === 'object' && !Array.isArray(value) && '@type' in value) {
-      const typeName = String((value as { '@type': unknown })['@type']).replace(/^.*\//, '');
-      const nested = { ...(value as Record<string, unknown>) };
-      delete nested['@type'];
-      const problem = xdsType(typeName).verify(withoutAnyMarkers(nested));
-      if (problem) throw new Error(`${key} (${typeName}): ${problem}`);
-      continue;
+    if (value === undefined) continue;
+    if (key === '@type' && type.fullName === '.google.protobuf.Any') continue;
+    const field = type.fields[key];
+    const where = at ? `${at}.${key}` : key;
+    if (!field) return `${where}: no such field in ${type.fullName.slice(1)}`;
+    field.resolve();
+    const items = field.map ? Object.values(value as Record<string, unknown>) : field.repeated ? (Array.isArray(value) ? value : [undefined]) : [value];
+    if (field.repeated && !Array.isArray(value)) return `${where}: expected a list`;
+    for (const item of items) {
+      const problem = valueProblem(field, item, where);
+      if (problem) return problem;
     }
-    if (Array.isArray(value)) out[key] = value.map((v) => (v && typeof v === 'object' && !(v instanceof Uint8Array) ? withoutAnyMarkers(v as Record<string, unknown>) : v));
-    else if (value && typeof value === 'object' && !(value instanceof Uint8Array)) out[key] = withoutAnyMarkers(value as Record<string, unknown>);
-    else out[key] = value;
   }
-  return out;
+  return undefined;
+}
+
+function valueProblem(field: protobuf.Field, value: unknown, where: string): string | undefined {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Enum) {
+    if (typeof value === 'number' ? !Object.values(resolved.values).includes(value) : typeof value !== 'string' || !(value in resolved.values)) {
+      return `${where}: ${JSON.stringify(value)} is not a value of ${resolved.fullName.slice(1)}`;
+    }
+    return undefined;
+  }
+  if (resolved instanceof protobuf.Type) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${where}: expected a ${resolved.fullName.slice(1)} object`;
+    if (resolved.fullName === '.google.protobuf.Any' && '@type' in value) {
+      const typeName = String((value as { '@type': unknown })['@type']).replace(/^.*\//, '');
+      const payload = Object.fromEntries(Object.entries(value).filter(([k]) => k !== '@type'));
+      let payloadType: protobuf.Type;
+      try { payloadType = xdsType(typeName); } catch (error) { return `${where}: ${error instanceof Error ? error.message : String(error)}`; }
+      return fieldProblem(payloadType, payload, `${where}<${typeName}>`);
+    }
+    return fieldProblem(resolved, value as Record<string, unknown>, where);
+  }
+  return undefined;
 }
 
 export function decodeMessage<T>(fullName: string, bytes: Uint8Array): T {
   return xdsType(fullName).decode(bytes) as unknown as T;
 }
 
-/** google.protobuf.Struct / Value (as protobufjs decodes them) → plain JSON. */
+/**
+ * google.protobuf.Struct / Value (as protobufjs decodes them) → plain JSON. protobufjs defines the
+ * well-known types itself (src/common.js), with lowerCamel field names even under keepCase.
+ */
 export interface StructMessage { readonly fields?: Record<string, ValueMessage> }
 export interface ValueMessage {
-  readonly null_value?: number; readonly number_value?: number; readonly string_value?: string; readonly bool_value?: boolean;
-  readonly struct_value?: StructMessage; readonly list_value?: { readonly values?: readonly ValueMessage[] };
+  readonly nullValue?: number; readonly numberValue?: number; readonly stringValue?: string; readonly boolValue?: boolean;
+  readonly structValue?: StructMessage; readonly listValue?: { readonly values?: readonly ValueMessage[] };
 }
 
 export function structToJson(struct: StructMessage | null | undefined): Record<string, unknown> {
@@ -104,11 +133,13 @@ export function structToJson(struct: StructMessage | null | undefined): Record<s
 }
 
 function valueToJson(value: ValueMessage): unknown {
-  if (value.string_value !== undefined && value.string_value !== null) return value.string_value;
-  if (value.number_value !== undefined && value.number_value !== null) return value.number_value;
-  if (value.bool_value !== undefined && value.bool_value !== null) return value.bool_value;
-  if (value.struct_value) return structToJson(value.struct_value);
-  if (value.list_value) return (value.list_value.values ?? []).map(valueToJson);
+  // Decoded messages carry defaults on their prototype; only the oneof member actually set is an own property.
+  const has = (field: keyof ValueMessage) => Object.prototype.hasOwnProperty.call(value, field) && value[field] !== null && value[field] !== undefined;
+  if (has('stringValue')) return value.stringValue;
+  if (has('numberValue')) return value.numberValue;
+  if (has('boolValue')) return value.boolValue;
+  if (has('structValue')) return structToJson(value.structValue);
+  if (has('listValue')) return (value.listValue!.values ?? []).map(valueToJson);
   return null;
 }
 
@@ -120,10 +151,10 @@ export function jsonToStruct(json: Readonly<Record<string, unknown>>): StructMes
 }
 
 function jsonToValue(value: unknown): ValueMessage {
-  if (typeof value === 'string') return { string_value: value };
-  if (typeof value === 'number') return { number_value: value };
-  if (typeof value === 'boolean') return { bool_value: value };
-  if (Array.isArray(value)) return { list_value: { values: value.map(jsonToValue) } };
-  if (value && typeof value === 'object') return { struct_value: jsonToStruct(value as Record<string, unknown>) };
-  return { null_value: 0 };
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'number') return { numberValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(jsonToValue) } };
+  if (value && typeof value === 'object') return { structValue: jsonToStruct(value as Record<string, unknown>) };
+  return { nullValue: 0 };
 }

@@ -1,0 +1,98 @@
+import * as grpc from '@grpc/grpc-js';
+import { jsonToStruct, xdsType } from '../../deployer/src/control-plane/xds-protos.js';
+
+/**
+ * A raw ADS client over @grpc/grpc-js, written for the tests (and the bench): it sends exactly the
+ * requests a test asks for and records every response, so the protocol itself is what is checked.
+ */
+export interface DecodedAny { readonly type_url: string; readonly value: Uint8Array }
+export interface SotwResponse { readonly version_info: string; readonly resources: readonly DecodedAny[]; readonly type_url: string; readonly nonce: string }
+export interface DeltaResource { readonly name: string; readonly version: string; readonly resource: DecodedAny }
+export interface DeltaResponse { readonly system_version_info: string; readonly resources: readonly DeltaResource[]; readonly type_url: string; readonly nonce: string; readonly removed_resources: readonly string[] }
+
+export interface NodeSpec { readonly id: string; readonly metadata?: Record<string, unknown> }
+
+const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
+
+function nodeMessage(node: NodeSpec): Record<string, unknown> {
+  return { id: node.id, cluster: 'test', metadata: node.metadata ? jsonToStruct(node.metadata) : undefined };
+}
+
+abstract class RawStream<Res> {
+  readonly responses: Res[] = [];
+  private waiters: { predicate: (r: Res) => boolean; resolve: (r: Res) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
+  protected readonly call: grpc.ClientDuplexStream<Uint8Array, Res>;
+  ended: grpc.StatusObject | Error | undefined;
+
+  constructor(client: grpc.Client, method: string, responseType: string) {
+    const type = xdsType(responseType);
+    this.call = client.makeBidiStreamRequest(`${SERVICE}/${method}`, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => type.toObject(type.decode(b), { defaults: true, arrays: true, objects: true }) as Res);
+    this.call.on('data', (response: Res) => {
+      this.responses.push(response);
+      for (const waiter of [...this.waiters]) {
+        if (waiter.predicate(response)) { clearTimeout(waiter.timer); this.waiters.splice(this.waiters.indexOf(waiter), 1); waiter.resolve(response); }
+      }
+    });
+    this.call.on('error', (error) => { this.ended = error; for (const w of this.waiters.splice(0)) { clearTimeout(w.timer); w.reject(error); } });
+    this.call.on('status', (status) => { this.ended ??= status; });
+  }
+
+  /** The next response (after those already seen) matching `predicate`. */
+  next(predicate: (r: Res) => boolean = () => true, timeoutMs = 5000, fromIndex = this.responses.length): Promise<Res> {
+    const seen = this.responses.slice(fromIndex).find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.waiters = this.waiters.filter((w) => w.timer !== timer); reject(new Error(`no matching response within ${timeoutMs} ms (${this.responses.length} received)`)); }, timeoutMs);
+      this.waiters.push({ predicate, resolve, reject, timer });
+    });
+  }
+
+  close(): void {
+    this.call.end();
+    this.call.cancel();
+  }
+}
+
+export class SotwClient extends RawStream<SotwResponse> {
+  constructor(client: grpc.Client, private readonly node: NodeSpec) {
+    super(client, 'StreamAggregatedResources', 'envoy.service.discovery.v3.DiscoveryResponse');
+  }
+
+  send(request: { type_url: string; resource_names?: string[]; version_info?: string; response_nonce?: string; error_detail?: { code: number; message: string }; withNode?: boolean }): void {
+    const type = xdsType('envoy.service.discovery.v3.DiscoveryRequest');
+    this.call.write(type.encode(type.fromObject({ ...request, node: request.withNode === false ? undefined : nodeMessage(this.node) })).finish());
+  }
+
+  ack(response: SotwResponse, names?: string[]): void {
+    this.send({ type_url: response.type_url, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+  }
+
+  nack(response: SotwResponse, message: string, acceptedVersion = '', names?: string[]): void {
+    this.send({ type_url: response.type_url, version_info: acceptedVersion, response_nonce: response.nonce, error_detail: { code: 3, message }, resource_names: names });
+  }
+}
+
+export class DeltaClient extends RawStream<DeltaResponse> {
+  constructor(client: grpc.Client, private readonly node: NodeSpec) {
+    super(client, 'DeltaAggregatedResources', 'envoy.service.discovery.v3.DeltaDiscoveryResponse');
+  }
+
+  send(request: { type_url: string; resource_names_subscribe?: string[]; resource_names_unsubscribe?: string[]; initial_resource_versions?: Record<string, string>; response_nonce?: string; error_detail?: { code: number; message: string } }): void {
+    const type = xdsType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+    this.call.write(type.encode(type.fromObject({ ...request, node: nodeMessage(this.node) })).finish());
+  }
+
+  ack(response: DeltaResponse): void {
+    this.send({ type_url: response.type_url, response_nonce: response.nonce });
+  }
+}
+
+export function adsClient(address: string): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure());
+}
+
+/** Decode an Any's payload (`type.googleapis.com/<message>`). */
+export function decodeAny<T = Record<string, unknown>>(any: DecodedAny): T {
+  const type = xdsType(any.type_url.replace(/^.*\//, ''));
+  return type.toObject(type.decode(any.value), { defaults: false, longs: Number }) as T;
+}
