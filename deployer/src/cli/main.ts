@@ -10,6 +10,7 @@ import { register as registerTranslate } from './commands/translate.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerUndeploy } from './commands/undeploy.js';
+import { register as registerControlPlane } from './commands/control-plane.js';
 
 /**
  * The deployer CLI. Each command lives in ./commands/<name>.ts, exports `register(program)`,
@@ -30,6 +31,7 @@ export function createProgram(): Command {
   registerStatus(program);
   registerRollback(program);
   registerUndeploy(program);
+  registerControlPlane(program);
   return program;
 }
 

@@ -30,7 +30,7 @@ export function wasmExtensionConfig(filter: FilterAttachment, moduleBaseUrl: str
             // One VM per module version: a new module never shares a VM with the old one.
             vm_id: `${filter.name}-${filter.sha256.slice(0, 12)}`,
             runtime: 'envoy.wasm.runtime.v8',
-            code: { remote: { http_uri: { uri: moduleUrl(moduleBaseUrl, filter.sha256), cluster: MODULE_SERVER_CLUSTER, timeout: { seconds: 30 } }, sha256: filter.sha256, retry_policy: { num_retries: 5 } } },
+            code: { remote: { http_uri: { uri: moduleUrl(moduleBaseUrl, filter.sha256), cluster: MODULE_SERVER_CLUSTER, timeout: { seconds: 30 } }, sha256: filter.sha256, retry_policy: { num_retries: { value: 5 } } } },
           },
           configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: filter.configuration },
           fail_open: filter.failOpen,
