@@ -37,6 +37,11 @@ abstract class RawStream<Res> {
     this.call.on('status', (status) => { this.ended ??= status; });
   }
 
+  /** Run `handler` on every response from now on (e.g. a proxy that ACKs everything). */
+  onEach(handler: (response: Res) => void): void {
+    this.call.on('data', handler);
+  }
+
   /** The next response (after those already seen) matching `predicate`. */
   next(predicate: (r: Res) => boolean = () => true, timeoutMs = 5000, fromIndex = this.responses.length): Promise<Res> {
     const seen = this.responses.slice(fromIndex).find(predicate);
@@ -84,6 +89,10 @@ export class DeltaClient extends RawStream<DeltaResponse> {
 
   ack(response: DeltaResponse): void {
     this.send({ type_url: response.type_url, response_nonce: response.nonce });
+  }
+
+  nack(response: DeltaResponse, message: string): void {
+    this.send({ type_url: response.type_url, response_nonce: response.nonce, error_detail: { code: 3, message } });
   }
 }
 

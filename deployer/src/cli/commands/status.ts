@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { filterStatus } from '../../apply/status.js';
 import { formatTable, parseOutputFormat, printStructured } from '../output.js';
+import { addControlPlaneClientOptions, controlPlaneStatusCommand, type ControlPlaneClientFlags } from './control-plane-clients.js';
 
 export function register(program: Command): void {
-  program
-    .command('status')
+  const command = program.command('status');
+  addControlPlaneClientOptions(command, false);
+  command
     .description('Show which wasmesh filters are applied where: name, digest, context, chain order, last applied')
     .option('-n, --namespace <ns>', 'only this namespace (env DEPLOYER_NAMESPACE; default: all namespaces)', process.env.DEPLOYER_NAMESPACE)
     .option('--kubeconfig <file>', 'kubeconfig file (env DEPLOYER_KUBECONFIG)', process.env.DEPLOYER_KUBECONFIG)
@@ -13,8 +15,10 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ deployer status
-  $ deployer status -n shop -o json`)
-    .action(async (flags: { namespace?: string; kubeconfig?: string; kubeContext?: string; output: string }) => {
+  $ deployer status -n shop -o json
+  $ deployer status --control-plane http://127.0.0.1:15081 --token-file token`)
+    .action(async (flags: { namespace?: string; kubeconfig?: string; kubeContext?: string; output: string } & ControlPlaneClientFlags) => {
+      if (flags.controlPlane) return controlPlaneStatusCommand(flags);
       const output = parseOutputFormat(flags.output);
       const rows = await filterStatus({ namespace: flags.namespace, kubeconfig: flags.kubeconfig, context: flags.kubeContext });
       if (output !== 'table') return printStructured(rows, output);
