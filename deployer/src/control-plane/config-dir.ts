@@ -35,7 +35,8 @@ export function readConfigFiles(dir: string): { resources: SourcedResource[]; fi
   const files = listYamlFiles(dir);
   const resources: SourcedResource[] = [];
   for (const file of files) {
-    const name = path.relative(process.cwd(), file) || file;
+    const relative = path.relative(process.cwd(), file);
+    const name = relative && !relative.startsWith('..') ? relative : file;
     const docs = parseAllDocuments(readFileSync(file, 'utf8'));
     const list = Array.isArray(docs) ? docs : [docs];
     list.forEach((doc, index) => {
@@ -59,10 +60,10 @@ async function resolveModule(plugin: WasmPluginInput, options: ConfigDirOptions)
   const { at, url } = plugin;
   const fail = (detail: string): never => { throw new ConfigInputError(at.file, at.document, 'spec.url', detail); };
   let digest: string;
-  const pinned = /(?:^sha256:|\/modules\/sha256\/)([0-9a-f]{64})$/.exec(url);
+  const pinned = /\/modules\/sha256\/([0-9a-f]{64})$/.exec(url);
   if (pinned) {
     digest = pinned[1]!;
-    if (!options.modules.has(digest)) fail(`${url}: no module with this sha256 was pushed to this control plane`);
+    if (!options.modules.has(digest)) fail(`${url}: no module with sha256 ${digest} was pushed to this control plane`);
   } else if (url.startsWith('file://') || url.startsWith('/') || url.startsWith('./')) {
     const file = url.startsWith('file://') ? fileURLToPath(url.startsWith('file:///') ? url : `file://${path.resolve(options.dir, url.slice('file://'.length))}`) : path.resolve(options.dir, url);
     if (!existsSync(file)) fail(`${url}: ${file} not found`);
@@ -74,14 +75,29 @@ async function resolveModule(plugin: WasmPluginInput, options: ConfigDirOptions)
     } catch (error) {
       fail(`${url}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  } else if (url.startsWith('http://') || url.startsWith('https://')) {
+    digest = options.modules.put(await fetchModule(url, fail)).sha256;
   } else {
-    fail(`${url}: expected oci://, file://, a path, or sha256:<hex> of a module pushed to this control plane`);
+    fail(`${url}: expected oci://, file://, http(s)://, or http://<control plane>/modules/sha256/<hex> of a module pushed here`);
   }
   digest = digest!;
   if (plugin.sha256 && plugin.sha256 !== digest) {
     throw new ConfigInputError(at.file, at.document, 'spec.sha256', `${plugin.sha256} does not match the module at ${url} (sha256 ${digest})`);
   }
   return digest;
+}
+
+/** http(s) WasmPlugin urls: fetched once here (Istio's agent does the same), then served from the store. */
+async function fetchModule(url: string, fail: (detail: string) => never): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    return fail(`${url}: could not fetch the module: ${cause ?? (error instanceof Error ? error.message : String(error))}`);
+  }
+  if (!response.ok) return fail(`${url}: could not fetch the module: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** Every destination of every VirtualService names a known service, subset and port. */

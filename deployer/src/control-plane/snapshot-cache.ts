@@ -107,10 +107,14 @@ export class SnapshotCache {
       const group = this.source.groupOf(node);
       let snapshot = this.groups.get(group);
       if (!snapshot) {
-        snapshot = this.build(node, group) ?? previous.get(group) ?? this.lastGiven.get(listener) ?? createSnapshot(group, []);
+        const built = this.build(node, group);
+        const before = previous.get(group);
+        // An unchanged group keeps its snapshot object: nothing to send, nothing to re-encode.
+        snapshot = built && before && sameVersions(built, before) ? before : built ?? before ?? this.lastGiven.get(listener) ?? createSnapshot(group, []);
         this.groups.set(group, snapshot);
       }
-      notify.push([listener, snapshot]);
+      const given = this.lastGiven.get(listener);
+      if (!given || !sameVersions(given, snapshot)) notify.push([listener, snapshot]);
     }
     for (const [listener, snapshot] of notify) {
       this.lastGiven.set(listener, snapshot);
@@ -127,4 +131,8 @@ export class SnapshotCache {
       return undefined;
     }
   }
+}
+
+function sameVersions(a: Snapshot, b: Snapshot): boolean {
+  return a.group === b.group && Object.entries(a.versions).every(([type, version]) => b.versions[type as keyof Snapshot['versions']] === version);
 }
