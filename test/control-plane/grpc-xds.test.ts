@@ -39,7 +39,7 @@ describe('control-plane: proxyless gRPC through @grpc/grpc-js-xds', () => {
     serverB = await startEchoServer('b');
     config = tempConfigDir();
     writeFile(config.dir, 'workloads.yaml', workloadEntry(serverA.port));
-    ({ cp } = await startTestControlPlane({ configDir: config.dir }));
+    ({ cp } = await startTestControlPlane({ configDir: config.dir, xdsAddress: '127.0.0.1:0' }));
     const bootstrap = {
       xds_servers: [{ server_uri: cp.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
       node: { id: 'sidecar~127.0.0.1~client-0.shop~shop.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'shop' }, locality: {} },
@@ -76,5 +76,30 @@ describe('control-plane: proxyless gRPC through @grpc/grpc-js-xds', () => {
     writeFile(config.dir, 'workloads.yaml', workloadEntry(serverB.port));
     const reply = await eventually(async () => { const r = await say('again'); return r.server === 'b' ? r : undefined; }, 10_000, 'calls to reach server b');
     expect(reply.text).toBe('again');
+  });
+
+  it('a cut connection: calls keep working on the last configuration, and the client resubscribes', async () => {
+    const acked = () => cp.status.list().find((s) => s.node.id.startsWith('sidecar~127.0.0.1~client-0'))!.acked;
+    const before = acked();
+    cp.cutStreams();
+    expect((await say('during')).server).toBe('b');
+    await eventually(() => cp.status.list().find((s) => s.node.id.startsWith('sidecar~127.0.0.1~client-0'))?.streams === 1, 15_000, 'the client to resubscribe');
+    expect((await say('after')).server).toBe('b');
+    expect(Object.fromEntries(Object.entries(acked()).map(([t, r]) => [t, r!.version]))).toEqual(Object.fromEntries(Object.entries(before).map(([t, r]) => [t, r!.version])));
+  });
+
+  it('a control-plane restart: calls keep working while it is away; the new process serves the same versions', async () => {
+    const address = cp.xdsAddress;
+    const versions = Object.fromEntries(Object.entries(cp.status.list().find((s) => s.node.id.startsWith('sidecar~127.0.0.1~client-0'))!.acked).map(([t, r]) => [t, r!.version]));
+    await cp.close();
+    expect((await say('while away')).server).toBe('b');
+    ({ cp } = await startTestControlPlane({ configDir: config.dir, xdsAddress: address }));
+    const node = await eventually(() => cp.status.list().find((s) => s.node.id.startsWith('sidecar~127.0.0.1~client-0') && s.streams === 1), 20_000, 'the client to come back');
+    expect((await say('back')).server).toBe('b');
+    // The client resubscribes with the versions it holds; they are the new process's too, so nothing needed re-sending.
+    expect(Object.values(node.lastNack)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cp.status.list().find((s) => s.node.id === node.node.id)!.pending).toEqual({});
+    for (const [type, version] of Object.entries(node.acked)) expect(versions[type]).toBe(version!.version);
   });
 });
