@@ -23,6 +23,7 @@ const BENCHMARKS = [
   { name: 'jwt-auth', script: 'jwt-auth.ts', output: 'jwt-auth.json', issue: 'jwt-auth' },
   { name: 'rbac', script: 'rbac.ts', output: 'rbac.json', issue: 'rbac' },
   { name: 'push', script: 'push.ts', output: 'push.json', issue: 'deployer' },
+  { name: 'control-plane', script: 'control-plane.ts', output: 'control-plane.json', issue: 'control plane' },
 ] as const;
 
 const wanted = process.argv.slice(2);

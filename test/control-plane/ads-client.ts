@@ -24,9 +24,11 @@ abstract class RawStream<Res> {
   protected readonly call: grpc.ClientDuplexStream<Uint8Array, Res>;
   ended: grpc.StatusObject | Error | undefined;
 
-  constructor(client: grpc.Client, method: string, responseType: string) {
+  /** `lite`: decode without converting to plain objects (the bench's thousand clients). */
+  constructor(client: grpc.Client, method: string, responseType: string, lite = false) {
     const type = xdsType(responseType);
-    this.call = client.makeBidiStreamRequest(`${SERVICE}/${method}`, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => type.toObject(type.decode(b), { defaults: true, arrays: true, objects: true }) as Res);
+    const decode = lite ? (b: Buffer) => type.decode(b) as unknown as Res : (b: Buffer) => type.toObject(type.decode(b), { defaults: true, arrays: true, objects: true }) as Res;
+    this.call = client.makeBidiStreamRequest(`${SERVICE}/${method}`, (b: Uint8Array) => Buffer.from(b), decode);
     this.call.on('data', (response: Res) => {
       this.responses.push(response);
       for (const waiter of [...this.waiters]) {
@@ -59,8 +61,8 @@ abstract class RawStream<Res> {
 }
 
 export class SotwClient extends RawStream<SotwResponse> {
-  constructor(client: grpc.Client, private readonly node: NodeSpec) {
-    super(client, 'StreamAggregatedResources', 'envoy.service.discovery.v3.DiscoveryResponse');
+  constructor(client: grpc.Client, private readonly node: NodeSpec, lite = false) {
+    super(client, 'StreamAggregatedResources', 'envoy.service.discovery.v3.DiscoveryResponse', lite);
   }
 
   send(request: { type_url: string; resource_names?: string[]; version_info?: string; response_nonce?: string; error_detail?: { code: number; message: string }; withNode?: boolean }): void {
@@ -78,8 +80,8 @@ export class SotwClient extends RawStream<SotwResponse> {
 }
 
 export class DeltaClient extends RawStream<DeltaResponse> {
-  constructor(client: grpc.Client, private readonly node: NodeSpec) {
-    super(client, 'DeltaAggregatedResources', 'envoy.service.discovery.v3.DeltaDiscoveryResponse');
+  constructor(client: grpc.Client, private readonly node: NodeSpec, lite = false) {
+    super(client, 'DeltaAggregatedResources', 'envoy.service.discovery.v3.DeltaDiscoveryResponse', lite);
   }
 
   send(request: { type_url: string; resource_names_subscribe?: string[]; resource_names_unsubscribe?: string[]; initial_resource_versions?: Record<string, string>; response_nonce?: string; error_detail?: { code: number; message: string } }): void {
@@ -96,8 +98,9 @@ export class DeltaClient extends RawStream<DeltaResponse> {
   }
 }
 
-export function adsClient(address: string): grpc.Client {
-  return new grpc.Client(address, grpc.credentials.createInsecure());
+/** A client on its own connection when `ownConnection` (as separate proxies would be); else grpc-js shares one per target. */
+export function adsClient(address: string, ownConnection = false): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure(), ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
 }
 
 /** Decode an Any's payload (`type.googleapis.com/<message>`). */

@@ -1,0 +1,185 @@
+/**
+ * Benchmark: one filter change (an admin API attach with a new pluginConfig) reaching N ADS
+ * clients — every client has received the new ECDS resource and ACKed it — for SotW and delta
+ * streams; and the control plane's memory per connected client.
+ *
+ * The control plane runs in a child process (so its memory is measured alone); the clients are
+ * raw ADS clients (test/control-plane/ads-client.ts) in this process, each on its own HTTP/2
+ * connection like separate proxies, each a sidecar of the same workload (one node group, as a
+ * Deployment's pods are). The time includes the push debounce (100 ms, Istio's default).
+ * Prints a table and writes bench/control-plane.json.
+ * Usage: node --import tsx bench/control-plane.ts [--clients 1000] [--changes 5]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startControlPlane } from '../deployer/src/control-plane/control-plane.js';
+import { TypeUrl } from '../deployer/src/control-plane/types.js';
+import { adsClient, DeltaClient, SotwClient } from '../test/control-plane/ads-client.js';
+import { numberOption } from './options.js';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(benchDir);
+const TOKEN = 'bench-token';
+const DEBOUNCE_MS = 100;
+
+interface ServerMessage { readonly ready?: { xds: string; http: string }; readonly memory?: { heapUsed: number; rss: number } }
+
+/** Child process: the control plane alone. */
+async function serve(): Promise<void> {
+  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, debounceMs: DEBOUNCE_MS, log: () => {} });
+  process.on('message', (message: string) => {
+    if (message === 'memory') {
+      for (let i = 0; i < 3; i += 1) (globalThis as { gc?: () => void }).gc?.();
+      const { heapUsed, rss } = process.memoryUsage();
+      process.send!({ memory: { heapUsed, rss } } satisfies ServerMessage);
+    }
+    if (message === 'stop') void cp.close().then(() => process.exit(0));
+  });
+  process.send!({ ready: { xds: cp.xdsAddress, http: cp.httpAddress } } satisfies ServerMessage);
+}
+
+function request(child: ChildProcess, message: string): Promise<ServerMessage> {
+  return new Promise((resolve) => {
+    child.once('message', (m: ServerMessage) => resolve(m));
+    child.send(message);
+  });
+}
+
+interface BenchClient {
+  /** When this client last received an ECDS response. */
+  ecdsAt: number;
+  ecdsCount: number;
+  close(): void;
+}
+
+const ECDS_NAME = 'bench.rbac';
+
+function nodeSpec(i: number) {
+  return { id: `sidecar~10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}~bench-${i}.bench~bench.svc.cluster.local`, metadata: { NAMESPACE: 'bench', LABELS: { app: 'bench' } } };
+}
+
+/** A sidecar: LDS, then ECDS for the names its inbound chain uses; ACKs everything at once. */
+function sotwProxy(xds: string, i: number): BenchClient {
+  const client = new SotwClient(adsClient(xds, true), nodeSpec(i), true);
+  const state: BenchClient = { ecdsAt: 0, ecdsCount: 0, close: () => client.close() };
+  client.onEach((response) => {
+    if (response.type_url === TypeUrl.extensionConfig) {
+      state.ecdsAt = performance.now();
+      state.ecdsCount += 1;
+      return client.ack(response, [ECDS_NAME]);
+    }
+    client.ack(response);
+    if (response.type_url === TypeUrl.listener && state.ecdsCount === 0) client.send({ type_url: TypeUrl.extensionConfig, resource_names: [ECDS_NAME] });
+  });
+  client.send({ type_url: TypeUrl.listener });
+  return state;
+}
+
+function deltaProxy(xds: string, i: number): BenchClient {
+  const client = new DeltaClient(adsClient(xds, true), nodeSpec(i), true);
+  const state: BenchClient = { ecdsAt: 0, ecdsCount: 0, close: () => client.close() };
+  let subscribed = false;
+  client.onEach((response) => {
+    if (response.type_url === TypeUrl.extensionConfig) {
+      state.ecdsAt = performance.now();
+      state.ecdsCount += 1;
+      return client.ack(response);
+    }
+    client.ack(response);
+    if (response.type_url === TypeUrl.listener && !subscribed) {
+      subscribed = true;
+      client.send({ type_url: TypeUrl.extensionConfig, resource_names_subscribe: [ECDS_NAME] });
+    }
+  });
+  client.send({ type_url: TypeUrl.listener });
+  return state;
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function attach(http: string, sha256: string, change: number): Promise<void> {
+  const response = await fetch(`http://${http}/api/v1/attachments/bench/rbac`, {
+    method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sha256, pluginName: 'rbac', selector: { app: 'bench' }, phase: 'AUTHZ', priority: 100, pluginConfig: { change } }),
+  });
+  if (!response.ok) throw new Error(`attach failed: ${response.status} ${await response.text()}`);
+}
+
+async function allAcked(http: string, clients: number): Promise<boolean> {
+  const response = await fetch(`http://${http}/api/v1/attachments/bench/rbac/rollout`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const rollout = (await response.json()) as { nodes: { state: string }[] };
+  return rollout.nodes.length === clients && rollout.nodes.every((n) => n.state === 'acked');
+}
+
+interface Row { readonly mode: string; readonly clients: number; readonly changes: number; readonly medianMs: number; readonly maxMs: number; readonly connectMs: number; readonly heapPerClientKiB: number; readonly rssPerClientKiB: number }
+
+async function measure(mode: 'sotw' | 'delta', count: number, changes: number, sha256: string): Promise<Row> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { ready } = await new Promise<ServerMessage>((resolve) => child.once('message', resolve));
+  const { xds, http } = ready!;
+  await fetch(`http://${http}/api/v1/modules`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: readFileSync(path.join(root, 'build/filters/rbac.wasm')) });
+  await attach(http, sha256, 0);
+  const before = (await request(child, 'memory')).memory!;
+  const connectStart = performance.now();
+  const clients: BenchClient[] = [];
+  for (let i = 0; i < count; i += 1) {
+    clients.push(mode === 'sotw' ? sotwProxy(xds, i) : deltaProxy(xds, i));
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+  }
+  await waitFor(() => clients.every((c) => c.ecdsCount >= 1), 120_000, `${count} clients to receive their first ECDS`);
+  const connectMs = performance.now() - connectStart;
+  await new Promise((r) => setTimeout(r, 500));
+  const after = (await request(child, 'memory')).memory!;
+  const times: number[] = [];
+  for (let change = 1; change <= changes; change += 1) {
+    const counts = clients.map((c) => c.ecdsCount);
+    const start = performance.now();
+    await attach(http, sha256, change);
+    await waitFor(() => clients.every((c, i) => c.ecdsCount > counts[i]!), 60_000, `change ${change} to reach ${count} clients`);
+    times.push(Math.max(...clients.map((c) => c.ecdsAt)) - start);
+    // The server has the ACKs too (not timed: the rollout call itself would add its own latency).
+    for (let tries = 0; !(await allAcked(http, count)); tries += 1) {
+      if (tries > 200) throw new Error(`change ${change}: not all ${count} clients shown as ACKed`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  for (const client of clients) client.close();
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  times.sort((a, b) => a - b);
+  return {
+    mode, clients: count, changes, connectMs: Math.round(connectMs),
+    medianMs: Math.round(times[Math.floor(times.length / 2)]!), maxMs: Math.round(times.at(-1)!),
+    heapPerClientKiB: Math.round((after.heapUsed - before.heapUsed) / count / 102.4) / 10,
+    rssPerClientKiB: Math.round((after.rss - before.rss) / count / 102.4) / 10,
+  };
+}
+
+async function main(): Promise<void> {
+  const count = numberOption('clients', 1000);
+  const changes = numberOption('changes', 5);
+  const { createHash } = await import('node:crypto');
+  const sha256 = createHash('sha256').update(readFileSync(path.join(root, 'build/filters/rbac.wasm'))).digest('hex');
+  const rows: Row[] = [];
+  for (const mode of ['sotw', 'delta'] as const) rows.push(await measure(mode, count, changes, sha256));
+  console.log(`control plane: one filter change → ${count} ADS clients all ACKed (debounce ${DEBOUNCE_MS} ms included); load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
+  console.log('mode   clients  changes  median ms  max ms  connect ms  heap/client KiB  rss/client KiB');
+  for (const r of rows) {
+    console.log(`${r.mode.padEnd(6)} ${String(r.clients).padStart(7)}  ${String(r.changes).padStart(7)}  ${String(r.medianMs).padStart(9)}  ${String(r.maxMs).padStart(6)}  ${String(r.connectMs).padStart(10)}  ${String(r.heapPerClientKiB).padStart(15)}  ${String(r.rssPerClientKiB).padStart(14)}`);
+  }
+  const target = rows.every((r) => r.maxMs <= 1000);
+  console.log(`target ≤ 1000 ms for ${count} clients: ${target ? 'met' : 'NOT met'} (max ${Math.max(...rows.map((r) => r.maxMs))} ms)`);
+  writeFileSync(path.join(benchDir, 'control-plane.json'), `${JSON.stringify({ clients: count, changes, debounceMs: DEBOUNCE_MS, loadAverage: os.loadavg()[0], rows, targetMet: target }, null, 2)}\n`);
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();
