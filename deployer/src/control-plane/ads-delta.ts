@@ -1,5 +1,5 @@
 import { AdsStreamBase } from './ads-stream.js';
-import { isKnownTypeUrl, isWildcardCapable, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
+import { isWildcardCapable, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
 import { deltaResponse, type DeltaDiscoveryRequest } from './xds-wire.js';
 
 interface PendingResponse {
@@ -33,12 +33,8 @@ export class DeltaStream extends AdsStreamBase {
   private readonly types = new Map<TypeUrl, DeltaTypeState>();
 
   onRequest(request: DeltaDiscoveryRequest): void {
-    if (this.isClosed || !this.identify(request.node)) return;
-    const typeUrl = request.type_url;
-    if (!isKnownTypeUrl(typeUrl)) {
-      this.context.log(`control-plane: ${this.node!.id} asked for ${typeUrl || '(no type_url)'} (delta), which this control plane does not serve; ignored`);
-      return;
-    }
+    const typeUrl = this.acceptedType(request.node, request.type_url, 'delta');
+    if (!typeUrl) return;
     let state = this.types.get(typeUrl);
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AdsStreamBase } from './ads-stream.js';
-import { isKnownTypeUrl, isWildcardCapable, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
+import { isWildcardCapable, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
 import { sotwResponseBody, withNonce, type DiscoveryRequest } from './xds-wire.js';
 
 interface TypeState {
@@ -23,12 +23,8 @@ export class SotwStream extends AdsStreamBase {
   private readonly types = new Map<TypeUrl, TypeState>();
 
   onRequest(request: DiscoveryRequest): void {
-    if (this.isClosed || !this.identify(request.node)) return;
-    const typeUrl = request.type_url;
-    if (!isKnownTypeUrl(typeUrl)) {
-      this.context.log(`control-plane: ${this.node!.id} asked for ${typeUrl || '(no type_url)'}, which this control plane does not serve; ignored`);
-      return;
-    }
+    const typeUrl = this.acceptedType(request.node, request.type_url, 'SotW');
+    if (!typeUrl) return;
     const state = this.types.get(typeUrl);
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') {

@@ -1,6 +1,6 @@
 import { nodeIdentity } from './node-identity.js';
 import type { SnapshotCache } from './snapshot-cache.js';
-import type { Log, NodeIdentity, Snapshot, StatusRecorder } from './types.js';
+import { isKnownTypeUrl, type Log, type NodeIdentity, type Snapshot, type StatusRecorder, type TypeUrl } from './types.js';
 import type { NodeMessage } from './node-identity.js';
 
 /** What an ADS stream needs from the server around it. */
@@ -47,6 +47,17 @@ export abstract class AdsStreamBase {
       this.onSnapshot(snapshot);
     });
     return true;
+  }
+
+  /**
+   * The type URL of a request on an identified stream, or undefined when the request is to be
+   * dropped: the stream is closed or refused, or the type is one this control plane does not serve.
+   */
+  protected acceptedType(node: NodeMessage | null | undefined, typeUrl: string, flavour: string): TypeUrl | undefined {
+    if (this.isClosed || !this.identify(node)) return undefined;
+    if (isKnownTypeUrl(typeUrl)) return typeUrl;
+    this.context.log(`control-plane: ${this.node!.id} asked for ${typeUrl || '(no type_url)'} (${flavour}), which this control plane does not serve; ignored`);
+    return undefined;
   }
 
   protected nextNonce(): string {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { startControlPlane } from '../../control-plane/control-plane.js';
 import { resolveToken } from '../../control-plane/token.js';
 import { findProjectRoot } from '../project-root.js';
+import { closeOnSignal } from '../until-signal.js';
 
 interface ControlPlaneFlags {
   readonly config?: string;
@@ -48,15 +49,7 @@ Examples:
         tls: flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined,
       });
       process.stdout.write(`control-plane: xds=${running.xdsAddress} http=${running.httpAddress}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void running.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await closeOnSignal(() => running.close());
     });
 }
 
