@@ -7,7 +7,11 @@ interface MutableStatus {
   lastNack: Partial<Record<TypeUrl, NackRecord>>;
   pending: Partial<Record<TypeUrl, string>>;
   resources: Partial<Record<TypeUrl, Record<string, string>>>;
+  disconnectedAt?: number;
 }
+
+/** A node gone this long is forgotten (proxies come and go; their records must not pile up). */
+const FORGET_AFTER_MS = 60 * 60 * 1000;
 
 type AckListener = () => void;
 
@@ -25,11 +29,16 @@ export class NodeStatusRegistry implements StatusRecorder {
     const status = this.entry(node);
     status.node = node;
     status.streams += 1;
+    delete status.disconnectedAt;
   }
 
   disconnected(node: NodeIdentity): void {
     const status = this.nodes.get(node.id);
-    if (status) status.streams = Math.max(0, status.streams - 1);
+    if (status) {
+      status.streams = Math.max(0, status.streams - 1);
+      if (status.streams === 0) status.disconnectedAt = Date.now();
+    }
+    this.forgetGone();
     this.changed();
   }
 
@@ -60,6 +69,12 @@ export class NodeStatusRegistry implements StatusRecorder {
     return [...this.nodes.values()]
       .map((s) => ({ node: s.node, connected: s.streams > 0, streams: s.streams, acked: { ...s.acked }, lastNack: { ...s.lastNack }, pending: { ...s.pending }, resources: { ...s.resources } }))
       .sort((a, b) => a.node.id.localeCompare(b.node.id));
+  }
+
+  private forgetGone(now = Date.now()): void {
+    for (const [id, status] of this.nodes) {
+      if (status.disconnectedAt !== undefined && now - status.disconnectedAt > FORGET_AFTER_MS) this.nodes.delete(id);
+    }
   }
 
   /** Called after every ACK, NACK or disconnect (push waits on it). */
