@@ -44,10 +44,10 @@ describe('control-plane: proxyless gRPC through @grpc/grpc-js-xds', () => {
       xds_servers: [{ server_uri: cp.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
       node: { id: 'sidecar~127.0.0.1~client-0.shop~shop.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'shop' }, locality: {} },
     };
-    client = new grpc.Client('xds:///echo.shop.svc.cluster.local:7070', grpc.credentials.createInsecure(), {
-      // Per-channel bootstrap (the same JSON GRPC_XDS_BOOTSTRAP_CONFIG would hold), so tests don't share process env.
-      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap),
-    });
+    // gRPC's documented way in: the bootstrap JSON in GRPC_XDS_BOOTSTRAP_CONFIG (read once per process;
+    // vitest runs each test file in its own worker).
+    process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify(bootstrap);
+    client = new grpc.Client('xds:///echo.shop.svc.cluster.local:7070', grpc.credentials.createInsecure());
   });
 
   afterAll(async () => {
