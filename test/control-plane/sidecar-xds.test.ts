@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { attachmentFrom } from '../../deployer/src/control-plane/attachments.js';
 import type { RunningControlPlane } from '../../deployer/src/control-plane/control-plane.js';
 import { TypeUrl } from '../../deployer/src/control-plane/types.js';
-import type { WasmFilterConfig } from '../../deployer/src/sidecar/config/types.js';
+import type { SidecarConfig, WasmFilterConfig } from '../../deployer/src/sidecar/config/types.js';
 import { ModuleFetcher } from '../../deployer/src/sidecar/xds/module-fetcher.js';
 import { XdsSubscriber } from '../../deployer/src/sidecar/xds/xds-subscriber.js';
 import { eventually, FIXTURES, startTestControlPlane, tempConfigDir, tempDir } from './harness.js';
@@ -101,5 +101,26 @@ describe('sidecar xDS subscriber (ECDS filters for deployer run --xds)', () => {
     // Same configuration, same versions: nothing new to apply.
     expect(ctx.applied).toHaveLength(1);
     expect(ctx.cp.status.list()[0]!.lastNack).toEqual({});
+  });
+
+  it('topology mode (no sidecar.yaml): applies whole configurations — listener, routes, clusters and the chain', async () => {
+    const config = tempConfigDir();
+    copyFileSync(path.join(FIXTURES, 'policies.yaml'), path.join(config.dir, 'policies.yaml'));
+    const cache = tempDir();
+    const { cp } = await startTestControlPlane({ configDir: config.dir, filtersDir: FILTERS });
+    const applied: SidecarConfig[] = [];
+    const subscriber = new XdsSubscriber({
+      address: cp.xdsAddress, node: NODE, fetcher: new ModuleFetcher({ cacheDir: cache.dir }),
+      apply: async () => { throw new Error('not used in topology mode'); },
+      topology: { admin: { host: '127.0.0.1', port: 0 }, apply: async (c) => { applied.push(c); } },
+    });
+    subscriber.start();
+    cleanups.push(() => config.cleanup(), () => cache.cleanup(), () => cp.close(), () => subscriber.close());
+    const last = await eventually(() => applied.find((c) => c.filters.length === 2), 15_000, 'a whole configuration');
+    expect(last.listen).toEqual({ host: '0.0.0.0', port: 15006 });
+    expect(last.routes.map((r) => r.cluster)).toEqual(['inbound|9080||']);
+    expect(last.clusters.get('inbound|9080||')?.url.href).toBe('http://127.0.0.1:9080/');
+    expect(last.filters.map((f) => f.name)).toEqual(['wasmesh.jwt-auth', 'wasmesh.rbac']);
+    expect(cp.status.list()[0]!.lastNack).toEqual({});
   });
 });

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { jsonToStruct, xdsType } from '../../control-plane/xds-protos.js';
-import type { WasmFilterConfig } from '../config/types.js';
+import type { ListenAddress, SidecarConfig, WasmFilterConfig } from '../config/types.js';
 import type { ModuleFetcher } from './module-fetcher.js';
+import { sidecarConfigFromXds, XdsConfigError } from './xds-config.js';
 import { decodeWasmExtension } from './wasm-extension.js';
 
 /**
@@ -16,6 +17,8 @@ import { decodeWasmExtension } from './wasm-extension.js';
 const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 const EXTENSION_CONFIG = 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig';
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const CLUSTER = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+const ENDPOINT = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 const METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 const INBOUND_LISTENER = 'virtualInbound';
 
@@ -34,6 +37,11 @@ export interface XdsSubscriberOptions {
   readonly log?: (line: string) => void;
   readonly credentials?: grpc.ChannelCredentials;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * With no sidecar.yaml: take listeners, routes and clusters from LDS/CDS/EDS too, and apply
+   * whole configurations (xds-config.ts) instead of filter chains.
+   */
+  readonly topology?: { readonly admin: ListenAddress; readonly apply: (config: SidecarConfig) => Promise<void> };
 }
 
 interface AnyMessage { readonly type_url: string; readonly value: Uint8Array }
@@ -46,6 +54,12 @@ export class XdsSubscriber {
   private call: grpc.ClientDuplexStream<Uint8Array, DiscoveryResponse> | undefined;
   private readonly lds: TypeState = { version: '', nonce: '', names: [] };
   private readonly ecds: TypeState = { version: '', nonce: '', names: [] };
+  private readonly cds: TypeState = { version: '', nonce: '', names: [] };
+  private readonly eds: TypeState = { version: '', nonce: '', names: [] };
+  private latest: { listeners: readonly AnyMessage[]; clusters: readonly AnyMessage[]; endpoints: readonly AnyMessage[] } = { listeners: [], clusters: [], endpoints: [] };
+  private chainReady = false;
+  /** The whole configuration last applied (topology mode). */
+  config: SidecarConfig | undefined;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -86,6 +100,10 @@ export class XdsSubscriber {
     call.on('end', () => this.reconnect('stream ended'));
     this.send(LISTENER, this.lds, this.lds.names);
     if (this.ecds.names.length > 0) this.send(EXTENSION_CONFIG, this.ecds, this.ecds.names);
+    if (this.options.topology) {
+      this.send(CLUSTER, this.cds, []);
+      if (this.eds.names.length > 0) this.send(ENDPOINT, this.eds, this.eds.names);
+    }
   }
 
   private reconnect(reason: string): void {
@@ -113,11 +131,18 @@ export class XdsSubscriber {
   private async onResponse(response: DiscoveryResponse): Promise<void> {
     if (response.type_url === LISTENER) return this.onListeners(response);
     if (response.type_url === EXTENSION_CONFIG) return this.onExtensionConfigs(response);
+    if (response.type_url === CLUSTER && this.options.topology) return this.onClusters(response);
+    if (response.type_url === ENDPOINT && this.options.topology) {
+      this.latest = { ...this.latest, endpoints: response.resources };
+      Object.assign(this.eds, { version: response.version_info, nonce: response.nonce });
+      this.send(ENDPOINT, this.eds, this.eds.names);
+      return this.refreshTopology();
+    }
     // Types this sidecar does not take from xDS yet are ACKed as received (nothing to apply).
     this.send(response.type_url, { version: response.version_info, nonce: response.nonce, names: [] }, []);
   }
 
-  private onListeners(response: DiscoveryResponse): void {
+  private async onListeners(response: DiscoveryResponse): Promise<void> {
     let names: string[];
     try {
       names = inboundFilterNames(response.resources);
@@ -127,11 +152,43 @@ export class XdsSubscriber {
       return this.send(LISTENER, this.lds, this.lds.names, message, response.nonce);
     }
     Object.assign(this.lds, { version: response.version_info, nonce: response.nonce });
+    this.latest = { ...this.latest, listeners: response.resources };
     this.send(LISTENER, this.lds, []);
     if (names.join('\n') !== this.ecds.names.join('\n')) {
       this.ecds.names = names;
-      if (names.length === 0) void this.applyChain([], new Map());
-      else this.send(EXTENSION_CONFIG, this.ecds, names);
+      if (names.length === 0) return this.applyChain([], new Map());
+      this.send(EXTENSION_CONFIG, this.ecds, names);
+      return;
+    }
+    return this.refreshTopology();
+  }
+
+  /** CDS (topology mode): keep the clusters, follow EDS for the EDS ones. */
+  private async onClusters(response: DiscoveryResponse): Promise<void> {
+    const clusterType = xdsType('envoy.config.cluster.v3.Cluster');
+    const edsNames = response.resources
+      .map((a) => clusterType.decode(a.value) as unknown as { name: string; type?: number; eds_cluster_config?: { service_name?: string } | null })
+      .filter((c) => c.eds_cluster_config).map((c) => c.eds_cluster_config!.service_name || c.name).sort();
+    this.latest = { ...this.latest, clusters: response.resources };
+    Object.assign(this.cds, { version: response.version_info, nonce: response.nonce });
+    this.send(CLUSTER, this.cds, []);
+    if (edsNames.join('\n') !== this.eds.names.join('\n')) {
+      this.eds.names = edsNames;
+      this.send(ENDPOINT, this.eds, edsNames);
+    }
+    return this.refreshTopology();
+  }
+
+  /** Topology mode: apply the whole configuration once LDS, CDS and the filter chain are in. */
+  private async refreshTopology(): Promise<void> {
+    const topology = this.options.topology;
+    if (!topology || !this.chainReady) return;
+    try {
+      const config = sidecarConfigFromXds({ ...this.latest, filters: this.running, admin: topology.admin });
+      await topology.apply(config);
+      this.config = config;
+    } catch (error) {
+      this.log(`xds: configuration not applied yet, the running one stays: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -156,8 +213,25 @@ export class XdsSubscriber {
 
   private async applyChain(names: readonly string[], configs: ReadonlyMap<string, WasmFilterConfig>): Promise<void> {
     const chain = names.map((n) => configs.get(n)!);
-    await this.options.apply(chain);
+    const topology = this.options.topology;
+    if (topology) {
+      let config: SidecarConfig | undefined;
+      try {
+        config = sidecarConfigFromXds({ ...this.latest, filters: chain, admin: topology.admin });
+      } catch (error) {
+        // The topology is not complete yet (CDS/EDS still coming): the chain goes in with it, not NACKed.
+        if (!(error instanceof XdsConfigError)) throw error;
+        this.log(`xds: filters ready, waiting for the rest of the configuration: ${error.message}`);
+      }
+      if (config) {
+        await topology.apply(config);
+        this.config = config;
+      }
+    } else {
+      await this.options.apply(chain);
+    }
     this.running = chain;
+    this.chainReady = true;
   }
 }
 
