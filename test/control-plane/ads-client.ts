@@ -65,9 +65,15 @@ export class SotwClient extends RawStream<SotwResponse> {
     super(client, 'StreamAggregatedResources', 'envoy.service.discovery.v3.DiscoveryResponse', lite);
   }
 
+  private nodeSent = false;
+
+  /** The node goes on the first request only (as gRPC's client and Envoy's set_node_on_first_message_only do). */
   send(request: { type_url: string; resource_names?: string[]; version_info?: string; response_nonce?: string; error_detail?: { code: number; message: string }; withNode?: boolean }): void {
     const type = xdsType('envoy.service.discovery.v3.DiscoveryRequest');
-    this.call.write(type.encode(type.fromObject({ ...request, node: request.withNode === false ? undefined : nodeMessage(this.node) })).finish());
+    const withNode = request.withNode !== false && !this.nodeSent;
+    if (withNode) this.nodeSent = true;
+    const { withNode: _ignored, ...fields } = request;
+    this.call.write(type.encode(type.fromObject({ ...fields, node: withNode ? nodeMessage(this.node) : undefined })).finish());
   }
 
   ack(response: SotwResponse, names?: string[]): void {
@@ -84,9 +90,13 @@ export class DeltaClient extends RawStream<DeltaResponse> {
     super(client, 'DeltaAggregatedResources', 'envoy.service.discovery.v3.DeltaDiscoveryResponse', lite);
   }
 
+  private nodeSent = false;
+
   send(request: { type_url: string; resource_names_subscribe?: string[]; resource_names_unsubscribe?: string[]; initial_resource_versions?: Record<string, string>; response_nonce?: string; error_detail?: { code: number; message: string } }): void {
     const type = xdsType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
-    this.call.write(type.encode(type.fromObject({ ...request, node: nodeMessage(this.node) })).finish());
+    const node = this.nodeSent ? undefined : nodeMessage(this.node);
+    this.nodeSent = true;
+    this.call.write(type.encode(type.fromObject({ ...request, node })).finish());
   }
 
   ack(response: DeltaResponse): void {
