@@ -64,7 +64,7 @@ describe('deployer translate --mesh-config', () => {
 });
 
 describe('deployer push/render --istio --mesh-config', () => {
-  const wiring = { format: 'compat', namespace: 'shop', context: 'inbound', via: 'envoyfilter', failStrategy: 'close', output: 'yaml' } as const;
+  const wiring = { format: 'compat', namespace: 'shop', direction: 'inbound', via: 'envoyfilter', failStrategy: 'close', output: 'yaml' } as const;
 
   it('push: a CUSTOM policy is refused without --mesh-config, as translate refuses it', async () => {
     await expect(loadPluginConfig({ ...wiring, istio: policy('custom-ext-authz.yaml') }, 'rbac')).rejects.toThrow(/CUSTOM provider "ext-authz-http" is not defined/);

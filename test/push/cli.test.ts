@@ -55,6 +55,10 @@ describe('deployer CLI commands', () => {
     expect(manifest.kind).toBe('EnvoyFilter');
     expect(manifest.spec.workloadSelector).toEqual({ labels: { app: 'reviews' } });
     for (const step of ['inspect', 'push', 'render', 'validate', 'apply']) expect(stderr).toContain(`✓ ${step}`);
+    // What would have changed something is marked as not having done so.
+    expect(stderr).toContain('✓ push (dry run: client)');
+    expect(stderr).toContain('✓ apply (dry run: client)');
+    expect(stderr).toMatch(/^image not pushed \(dry run: client\) oci:/m);
   });
 
   it('push: --istio translates the policy through the registered translator into the filter config', async () => {
@@ -107,7 +111,7 @@ describe('deployer CLI commands', () => {
   });
 
   it.each([
-    [['push', wasm, '--image', image, '--context', 'sideways', '--dry-run=client'], 'context "sideways": expected one of inbound, outbound, gateway'],
+    [['push', wasm, '--image', image, '--direction', 'sideways', '--dry-run=client'], "argument 'sideways' is invalid. Allowed choices are inbound, outbound, gateway"],
     [['push', wasm, '--image', image, '--via', 'envoyfilter', '--fail-strategy', 'reload', '--dry-run=client'], 'fail strategy "reload" with --via envoyfilter'],
     [['push', wasm, '--image', image, '--selector', 'app', '--dry-run=client'], 'selector "app": expected key=value pairs'],
     [['push', wasm, '--dry-run=client'], 'no image given: expected --image'],

@@ -46,6 +46,12 @@ describe('push pipeline', () => {
     expect(apiServer.requests.length).toBe(before);
   });
 
+  it.each(['client', 'none'] as const)('push: a bad image reference fails at push, not inspect (dry run %s)', async (dryRun) => {
+    const events: PushProgress[] = [];
+    await expect(runPush(base({ image: 'oci://Registry/UPPER:v1', dryRun, onProgress: (e) => events.push(e) }))).rejects.toThrow(/^push failed at push: .*UPPER/);
+    expect(events.filter((e) => e.state === 'done').map((e) => e.step)).toEqual(['inspect']);
+  });
+
   it('push: an unreachable registry fails at push and leaves the cluster untouched', async () => {
     const before = apiServer.requests.length;
     const error = await runPush(base({ dryRun: 'none' })).catch((e: unknown) => e);

@@ -76,11 +76,13 @@ const validators = new Map<string, ValidateFunction>();
 
 function validatorFor(apiVersion: string, kind: string): { validate: ValidateFunction; namespaced: boolean } {
   const crd = findCrdSchema(apiVersion, kind);
+  // The packaged schemas come compiled (crds-package.ts); same calling convention as ajv's.
+  if (crd.compiledValidate) return { validate: crd.compiledValidate as unknown as ValidateFunction, namespaced: crd.namespaced };
   const key = `${istioCrdsPath()}|${apiVersion}|${kind}`;
   let validate = validators.get(key);
   if (!validate) {
     ajvInstance ??= createAjv();
-    const schema = toAjvSchema(crd.openAPIV3Schema as JsonSchema);
+    const schema = toAjvSchema((crd.openAPIV3Schema ?? {}) as JsonSchema);
     // apiVersion/kind/metadata are checked separately; the CRD schema may or may not list them.
     const properties = { ...(schema.properties as JsonSchema | undefined), apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
     validate = ajvInstance.compile({ ...schema, type: 'object', properties, additionalProperties: false });

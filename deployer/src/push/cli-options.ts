@@ -5,18 +5,20 @@ import { parseContext, parseFailStrategy, parsePullPolicy, parseSelector, parseV
 import type { JsonObject, WiringChoice } from '../render/types.js';
 import { loadMeshConfigFile } from '../istio/mesh-config.js';
 import { configFromIstio, translatorsFor } from '../translate/index.js';
+import { readResourcesText } from '../cli/inputs.js';
+import { addDirectionOption, addKubeTargetOptions, addNamespaceOption, addSelectorOption, resolveNamespace, type NamespaceFlags } from '../cli/options.js';
 
 /** Flags shared by `deployer push` and `deployer render`, with DEPLOYER_* env fallbacks. */
-export interface WiringFlags {
+export interface WiringFlags extends NamespaceFlags {
   readonly image?: string;
   readonly format: string;
   readonly config?: string;
   readonly istio?: string;
   /** Istio MeshConfig for --istio translation (path normalization, ext_authz providers). */
   readonly meshConfig?: string;
-  readonly namespace: string;
   readonly selector?: string;
-  readonly context: string;
+  /** inbound | outbound | gateway (the patch context); the kube context is `context`. */
+  readonly direction: string;
   readonly via: string;
   readonly failStrategy: string;
   readonly pullPolicy?: string;
@@ -28,15 +30,16 @@ export interface WiringFlags {
 
 export function addWiringOptions(command: Command): Command {
   const env = process.env;
+  addNamespaceOption(command);
+  addSelectorOption(command);
+  addDirectionOption(command);
+  addKubeTargetOptions(command);
   return command
     .option('--image <ref>', 'image to push, oci://host/repo[:tag] (env DEPLOYER_IMAGE)', env.DEPLOYER_IMAGE)
     .option('--format <format>', 'Wasm image format: compat | oci (env DEPLOYER_FORMAT)', env.DEPLOYER_FORMAT ?? 'compat')
     .option('--config <file>', 'filter config JSON (env DEPLOYER_CONFIG)', env.DEPLOYER_CONFIG)
-    .option('--istio <file>', 'Istio policy YAML translated to the filter config (env DEPLOYER_ISTIO)', env.DEPLOYER_ISTIO)
+    .option('--istio <file|dir|->', 'Istio policy YAML translated to the filter config: a file, a folder, or - for stdin (env DEPLOYER_ISTIO)', env.DEPLOYER_ISTIO)
     .option('--mesh-config <file>', 'Istio MeshConfig used by --istio: the istio ConfigMap, its mesh key, or a bare MeshConfig (env DEPLOYER_MESH_CONFIG)', env.DEPLOYER_MESH_CONFIG)
-    .option('-n, --namespace <ns>', 'namespace of the workloads (env DEPLOYER_NAMESPACE)', env.DEPLOYER_NAMESPACE ?? 'default')
-    .option('--selector <labels>', 'workload labels, e.g. app=reviews,version=v1 (env DEPLOYER_SELECTOR)', env.DEPLOYER_SELECTOR)
-    .option('--context <ctx>', 'inbound | outbound | gateway (env DEPLOYER_CONTEXT)', env.DEPLOYER_CONTEXT ?? 'inbound')
     .option('--via <kind>', 'envoyfilter | wasmplugin (env DEPLOYER_VIA)', env.DEPLOYER_VIA ?? 'envoyfilter')
     .option('--fail-strategy <s>', 'close | open | reload (reload: wasmplugin only) (env DEPLOYER_FAIL_STRATEGY)', env.DEPLOYER_FAIL_STRATEGY ?? 'close')
     .option('--pull-policy <p>', 'IfNotPresent | Always (env DEPLOYER_PULL_POLICY)', env.DEPLOYER_PULL_POLICY)
@@ -49,8 +52,6 @@ export function addWiringOptions(command: Command): Command {
 export function addKubeOptions(command: Command): Command {
   const env = process.env;
   return command
-    .option('--kubeconfig <file>', 'kubeconfig file (env DEPLOYER_KUBECONFIG, else KUBECONFIG / ~/.kube/config)', env.DEPLOYER_KUBECONFIG)
-    .option('--kube-context <name>', 'kubeconfig context (env DEPLOYER_KUBE_CONTEXT)', env.DEPLOYER_KUBE_CONTEXT)
     .option('--dry-run [mode]', 'client (nothing leaves this machine) | server (API server dry run)', env.DEPLOYER_DRY_RUN)
     .option('--force', 'take over fields owned by another field manager', env.DEPLOYER_FORCE === '1');
 }
@@ -60,7 +61,7 @@ export interface ParsedWiring extends WiringChoice {
   readonly output: 'yaml' | 'json';
 }
 
-export function parseWiring(flags: WiringFlags): ParsedWiring {
+export function parseWiring(flags: WiringFlags, note: (line: string) => void = (line) => process.stderr.write(`deployer: ${line}\n`)): ParsedWiring {
   if (flags.format !== 'compat' && flags.format !== 'oci') throw new Error(`--format "${flags.format}": expected compat or oci`);
   if (flags.output !== 'yaml' && flags.output !== 'json') throw new Error(`-o "${flags.output}": expected yaml or json`);
   let priority: number | undefined;
@@ -70,9 +71,9 @@ export function parseWiring(flags: WiringFlags): ParsedWiring {
   }
   return {
     format: flags.format,
-    namespace: flags.namespace,
+    namespace: resolveNamespace(flags, note).namespace,
     selector: parseSelector(flags.selector),
-    context: parseContext(flags.context),
+    context: parseContext(flags.direction),
     via: parseVia(flags.via),
     failStrategy: parseFailStrategy(flags.failStrategy),
     ...(flags.pullPolicy ? { imagePullPolicy: parsePullPolicy(flags.pullPolicy) } : {}),
@@ -97,7 +98,8 @@ export async function loadPluginConfig(flags: WiringFlags, filter: string): Prom
     return value as JsonObject;
   }
   if (flags.istio) {
-    const text = await readFile(flags.istio, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new Error(`--istio "${flags.istio}": ${e.code ?? e.message}: expected a readable YAML file`); });
+    // A file, a folder or - (stdin); kinds no translator takes are skipped with a note (cli/inputs.ts).
+    const text = readResourcesText(flags.istio, translatorsFor().map((t) => t.kind), '--istio', (line) => process.stderr.write(`deployer: ${line}\n`));
     // Same mesh settings as `deployer translate` and `deployer run --istio` (CUSTOM providers,
     // path normalization), so a pushed rbac config decides as the local sidecar did.
     const mesh = flags.meshConfig ? loadMeshConfigFile(flags.meshConfig) : undefined;

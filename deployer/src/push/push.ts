@@ -94,22 +94,23 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
     }
   };
 
-  const reference = await step('inspect', () => {
-    const ref = parseImageReference(options.image);
+  await step('inspect', () => {
     const report = inspectModule(options.wasm);
     if (!report.ok) throw new Error(`module "${options.filter}" would not load in Envoy: ${report.problems.join('; ')}`);
-    return { ref, report };
-  }, ({ report }) => `${report.size} bytes, ${report.abiVersion ?? 'unknown ABI'}`);
+    return report;
+  }, (report) => `${report.size} bytes, ${report.abiVersion ?? 'unknown ABI'}`);
 
   const remote = options.dryRun === 'none';
   const pinned = await step('push', async (): Promise<PinnedImage> => {
+    // The image reference belongs to this step: a bad one fails "at push", not "at inspect".
+    const ref = parseImageReference(options.image);
     if (!remote) return localPinnedImage(options.wasm, options.image, options.format);
     const pushed = await pushWasmImage({
       wasm: options.wasm, reference: options.image, format: options.format, credentials: options.credentials,
       dockerConfigPath: options.dockerConfigPath, chunkSize: options.chunkSize, signal: options.signal,
       onProgress: (oci) => options.onProgress?.({ step: 'push', state: 'progress', oci }),
     });
-    return pinnedImage(reference.ref.registry, reference.ref.repository, pushed.manifestDigest, pushed.wasmSha256);
+    return pinnedImage(ref.registry, ref.repository, pushed.manifestDigest, pushed.wasmSha256);
   }, (image) => `${image.url}${remote ? '' : ' (not pushed: dry run)'}`);
 
   const client = options.dryRun === 'client' ? undefined : options.client ?? new ClusterClient(options.kube);

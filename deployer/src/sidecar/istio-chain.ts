@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { describeSkipped, keepKinds, readInputs } from '../cli/inputs.js';
 import type { MeshSettings } from '../istio/mesh-config.js';
 import { parseIstioResources, translateResources, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
 import { withClusters } from './config/cluster-flag.js';
@@ -53,13 +54,11 @@ export function appliesToWorkload(resource: IstioResource, namespace: string, la
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }
 
-function readSources(source: string): { file: string; text: string }[] {
-  if (!existsSync(source)) throw new Error(`--istio: ${source} not found; expected a YAML file or a folder of them`);
-  const files = statSync(source).isDirectory()
-    ? readdirSync(source).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(source, n))
-    : [source];
-  if (files.length === 0) throw new Error(`--istio: no .yaml or .yml files in ${source}`);
-  return files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+/** A file, a folder or - (stdin), kinds no translator takes skipped with a note (cli/inputs.ts). */
+function readSources(source: string, kinds: readonly string[], note: (line: string) => void): { file: string; text: string }[] {
+  const { kept, skipped } = keepKinds(readInputs(source, undefined, '--istio'), kinds);
+  for (const line of describeSkipped(skipped, kinds)) note(line);
+  return kept.map((k) => ({ file: k.source, text: k.text }));
 }
 
 /**
@@ -70,9 +69,9 @@ function readSources(source: string): { file: string; text: string }[] {
  */
 export function applyIstioChain(config: SidecarConfig, options: IstioChainOptions): SidecarConfig {
   const rootNamespace = options.rootNamespace ?? options.mesh?.rootNamespace ?? 'istio-system';
-  const resources = readSources(options.source).flatMap(({ file, text }) => parseIstioResources(text, file));
-  const selected = resources.filter((r) => appliesToWorkload(r, options.namespace, options.workloadLabels, rootNamespace));
   const registry = options.registry ?? translatorsFor({ mesh: options.mesh?.rbac });
+  const resources = readSources(options.source, registry.map((t) => t.kind), options.note ?? (() => {})).flatMap(({ file, text }) => parseIstioResources(text, file));
+  const selected = resources.filter((r) => appliesToWorkload(r, options.namespace, options.workloadLabels, rootNamespace));
   const translations: FilterTranslation[] = selected.length === 0 ? [] : translateResources(selected, registry);
   const rank = (name: string) => (CHAIN_ORDER.indexOf(name) === -1 ? CHAIN_ORDER.length : CHAIN_ORDER.indexOf(name));
   const istioFilters = translations

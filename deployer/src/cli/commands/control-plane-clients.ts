@@ -47,7 +47,8 @@ export async function pushToControlPlaneCommand(wasmPath: string, flags: WiringF
   let lastWaiting = '';
   const result = await pushToControlPlane({
     controlPlane: flags.controlPlane!, token: resolveToken(flags.tokenFile), wasm: await readWasmFile(wasmPath), filter,
-    namespace: flags.namespace, selector: parseSelector(flags.selector), priority, pluginConfig: await loadPluginConfig(flags, filter),
+    // No kubeconfig is involved with a control plane: -n, else "default".
+    namespace: flags.namespace ?? 'default', selector: parseSelector(flags.selector), priority, pluginConfig: await loadPluginConfig(flags, filter),
     failOpen: flags.failStrategy === 'open', timeoutMs: timeoutSeconds * 1000,
     onProgress: (event) => {
       const line = progressLine(event);
@@ -56,7 +57,7 @@ export async function pushToControlPlaneCommand(wasmPath: string, flags: WiringF
       process.stderr.write(`${line}\n`);
     },
   });
-  if (result.nodes.length === 0) process.stderr.write(`no connected proxy is selected by namespace ${flags.namespace}${flags.selector ? ` and ${flags.selector}` : ''}: ${result.name} will reach them when they connect\n`);
+  if (result.nodes.length === 0) process.stderr.write(`no connected proxy is selected by namespace ${flags.namespace ?? 'default'}${flags.selector ? ` and ${flags.selector}` : ''}: ${result.name} will reach them when they connect\n`);
   for (const node of result.nodes) process.stdout.write(`${node.state.toUpperCase().padEnd(7)} ${node.id}${node.error ? `: ${node.error}` : ''}\n`);
   if (!result.ok) {
     process.stderr.write(`deployer: ${result.nodes.filter((n) => n.state !== 'acked').length} of ${result.nodes.length} proxies did not accept ${result.name} (sha256:${result.sha256})\n`);

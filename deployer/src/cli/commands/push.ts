@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml } from '../../render/index.js';
 import { addKubeOptions, addWiringOptions, loadPluginConfig, parseDryRunFlag, parseWiring, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
+import { checkDirectionNotPassedAsContext, kubeContext } from '../options.js';
+import { dryRunMarker, palette } from '../output.js';
 import { addControlPlaneClientOptions, pushToControlPlaneCommand, type ControlPlaneClientFlags } from './control-plane-clients.js';
 
 interface PushFlags extends WiringFlags, ControlPlaneClientFlags {
-  readonly kubeconfig?: string;
-  readonly kubeContext?: string;
   readonly dryRun?: string | boolean;
   readonly force: boolean;
   readonly dockerConfig?: string;
@@ -33,24 +33,28 @@ Examples:
     .action(async (wasmPath: string, flags: PushFlags) => {
       if (flags.controlPlane) return pushToControlPlaneCommand(wasmPath, flags);
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      checkDirectionNotPassedAsContext(flags);
       const wiring = parseWiring(flags);
       const filter = flags.filter ?? filterNameFromPath(wasmPath);
       const chunkSize = flags.chunkSize !== undefined ? Number(flags.chunkSize) : undefined;
       if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize <= 0)) throw new Error(`--chunk-size "${flags.chunkSize}": expected a positive number of bytes`);
+      const dryRun = parseDryRunFlag(flags.dryRun);
       const result = await runPush({
         wasm: await readWasmFile(wasmPath), filter, image: flags.image, format: wiring.format,
         pluginConfig: await loadPluginConfig(flags, filter), namespace: wiring.namespace, selector: wiring.selector, context: wiring.context,
         via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
-        dryRun: parseDryRunFlag(flags.dryRun), force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: flags.kubeContext },
-        dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: printProgress,
+        dryRun, force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: kubeContext(flags) },
+        dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: (event) => printProgress(event, dryRunMarker(dryRun)),
       });
-      process.stderr.write(`${result.pushed ? 'pushed' : 'image (dry run, not pushed)'} ${result.image.url}\n`);
+      process.stderr.write(`${result.pushed ? 'pushed' : `image not pushed${dryRunMarker(dryRun)}`} ${result.image.url}\n`);
       process.stdout.write(wiring.output === 'json' ? manifestsToJson(result.manifests) : manifestsToYaml(result.manifests));
     });
 }
 
 /** Progress on stderr so stdout stays the manifests (pipe-able). */
-function printProgress(event: PushProgress): void {
-  if (event.state === 'done') process.stderr.write(`  ✓ ${event.step} (${event.ms.toFixed(0)} ms)${event.detail ? `: ${event.detail}` : ''}\n`);
+function printProgress(event: PushProgress, marker: string): void {
+  // Steps that would change something elsewhere (push, apply) carry the dry-run mark.
+  const mark = event.step === 'push' || event.step === 'apply' ? marker : '';
+  if (event.state === 'done') process.stderr.write(`  ${palette(process.stderr).green('✓')} ${event.step}${mark} (${event.ms.toFixed(0)} ms)${event.detail ? `: ${event.detail}` : ''}\n`);
   else if (event.state === 'progress' && event.oci.step === 'blob' && event.oci.state === 'done') process.stderr.write(`    blob ${event.oci.digest.slice(0, 19)}… ${event.oci.bytesTotal} bytes\n`);
 }

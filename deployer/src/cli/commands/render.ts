@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml, renderFilter, writeManifests } from '../../render/index.js';
 import { addWiringOptions, loadPluginConfig, parseWiring, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, localPinnedImage, readWasmFile } from '../../push/push.js';
+import { checkDirectionNotPassedAsContext } from '../options.js';
 
 interface RenderFlags extends WiringFlags {
   readonly out?: string;
@@ -21,6 +22,7 @@ Examples:
   $ deployer render build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --via wasmplugin --out gitops/shop`)
     .action(async (wasmPath: string, flags: RenderFlags) => {
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      checkDirectionNotPassedAsContext(flags);
       const wiring = parseWiring(flags);
       const filter = flags.filter ?? filterNameFromPath(wasmPath);
       const image = await localPinnedImage(await readWasmFile(wasmPath), flags.image, wiring.format)

@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import { rollbackFilter } from '../../apply/rollback.js';
 import { parseDryRun } from '../../apply/apply.js';
-import { parseOutputFormat, printStructured } from '../output.js';
+import { dryRunMarker, parseOutputFormat, printStructured } from '../output.js';
+import { addKubeTargetOptions, addNamespaceOption, kubeContext, resolveNamespace, type NamespaceFlags } from '../options.js';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('rollback')
     .description('Point a filter back at its previous image digest (recorded in the wasmesh history annotation)')
-    .argument('<filter>', 'filter name, e.g. jwt-auth')
-    .option('-n, --namespace <ns>', 'namespace (env DEPLOYER_NAMESPACE)', process.env.DEPLOYER_NAMESPACE ?? 'default')
+    .argument('<filter>', 'filter name, e.g. jwt-auth');
+  addKubeTargetOptions(addNamespaceOption(command, 'namespace'))
     .option('--to <digest>', 'a specific earlier sha256:… digest from the history')
-    .option('--kubeconfig <file>', 'kubeconfig file (env DEPLOYER_KUBECONFIG)', process.env.DEPLOYER_KUBECONFIG)
-    .option('--kube-context <name>', 'kubeconfig context (env DEPLOYER_KUBE_CONTEXT)', process.env.DEPLOYER_KUBE_CONTEXT)
     .option('--dry-run [mode]', 'client | server', process.env.DEPLOYER_DRY_RUN)
     .option('--force', 'take over fields owned by another field manager', false)
     .option('-o, --output <format>', 'table | json | yaml', process.env.DEPLOYER_OUTPUT ?? 'table')
@@ -19,10 +18,11 @@ export function register(program: Command): void {
 Examples:
   $ deployer rollback jwt-auth -n shop
   $ deployer rollback rbac -n shop --to sha256:0f3c… --dry-run=server`)
-    .action(async (filter: string, flags: { namespace: string; to?: string; kubeconfig?: string; kubeContext?: string; dryRun?: string | boolean; force: boolean; output: string }) => {
+    .action(async (filter: string, flags: NamespaceFlags & { to?: string; dryRun?: string | boolean; force: boolean; output: string }) => {
       const output = parseOutputFormat(flags.output);
-      const result = await rollbackFilter({ filter, namespace: flags.namespace, toDigest: flags.to, kubeconfig: flags.kubeconfig, context: flags.kubeContext, dryRun: parseDryRun(flags.dryRun), force: flags.force });
+      const dryRun = parseDryRun(flags.dryRun);
+      const result = await rollbackFilter({ filter, namespace: resolveNamespace(flags).namespace, toDigest: flags.to, kubeconfig: flags.kubeconfig, context: kubeContext(flags), dryRun, force: flags.force });
       if (output !== 'table') return printStructured({ filter: result.filter, from: result.from, to: result.to, applied: result.applied }, output);
-      process.stdout.write(`${filter}: ${result.from} → ${result.to.manifestDigest} (${result.applied.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`).join(', ')})\n`);
+      process.stdout.write(`${filter}: ${result.from} → ${result.to.manifestDigest} (${result.applied.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`).join(', ')})${dryRunMarker(dryRun)}\n`);
     });
 }

@@ -1,21 +1,26 @@
 import { createWriteStream } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
-import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
+import { routeJwksThroughMappedClusters } from '../../sidecar/config/jwks-mapping.js';
+import { loadRunConfigFile } from '../../sidecar/config/from-envoy-bootstrap.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
-import { findProjectRoot } from '../project-root.js';
+import { builtFiltersDir } from '../project-root.js';
+import { addKubeTargetOptions, resolveNamespace, type KubeTargetFlags } from '../options.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
-interface RunFlags {
+interface RunFlags extends KubeTargetFlags {
   readonly config: string;
   readonly accessLog: string;
   readonly logLevel: string;
   readonly istio?: string;
-  readonly namespace: string;
+  /** Default: the kubeconfig context's namespace, else "default" (options.ts). */
+  readonly namespace?: string;
+  /** -l/--selector; --workload-labels is its older name. */
+  readonly selector?: string;
   readonly workloadLabels?: string;
   /** Istio MeshConfig YAML (deployer/src/istio/mesh-config.ts); needs --istio. */
   readonly meshConfig?: string;
@@ -26,24 +31,27 @@ interface RunFlags {
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('Run a local sidecar: HTTP/1.1 and h2c in, the wasm filter chain, routes to upstream clusters, an admin listener')
-    .requiredOption('-c, --config <file>', 'sidecar.yaml (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
+    .requiredOption('-c, --config <file>', 'sidecar.yaml, or an Envoy bootstrap (envoy.yaml: static listener with HCM and wasm filters, routes, clusters, admin) (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
     .option('--access-log <path>', 'where access log lines go ("-" for stdout)', process.env.DEPLOYER_RUN_ACCESS_LOG ?? '-')
     .option('--log-level <level>', `filter log level: ${LOG_LEVELS.join(', ')}`, process.env.DEPLOYER_RUN_LOG_LEVEL ?? 'info')
     .option('--istio <file|dir>', 'build the filter chain from Istio resources (RequestAuthentication, AuthorizationPolicy, ...) instead of the config\'s filters', process.env.DEPLOYER_RUN_ISTIO)
-    .option('--namespace <ns>', 'namespace of the workload this sidecar stands for (selects the Istio resources that apply)', process.env.DEPLOYER_RUN_NAMESPACE ?? 'default')
-    .option('--workload-labels <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
+    .option('-n, --namespace <ns>', 'namespace of the workload this sidecar stands for, selecting the Istio resources that apply (env DEPLOYER_RUN_NAMESPACE; default: the kubeconfig context\'s namespace, else "default")', process.env.DEPLOYER_RUN_NAMESPACE)
+    .option('-l, --selector <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector (env DEPLOYER_RUN_WORKLOAD_LABELS)', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
+    .addOption(new Option('--workload-labels <k=v,...>', 'older name of -l/--selector').hideHelp())
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
-    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
+    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\'; a path serves a JWKS fetched through it: \'outbound|443||issuer.example=http://127.0.0.1:9000/keys.json\' (repeatable)', collect, [])
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
-  $ deployer run -c sidecar.yaml --istio policies/ --namespace shop --workload-labels app=cart,version=v1
+  $ deployer run -c envoy.yaml                 # the same file Envoy runs
+  $ deployer run -c sidecar.yaml --istio policies/ -n shop -l app=cart,version=v1
   $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
-  $ curl -s http://127.0.0.1:15000/stats/prometheus`)
+  $ curl -s http://127.0.0.1:15000/stats/prometheus`);
+  addKubeTargetOptions(command)
     .action(async (flags: RunFlags) => {
       const running = await runSidecarCommand(flags);
       await new Promise<void>((resolve) => {
@@ -69,13 +77,15 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
   const mesh = flags.meshConfig === undefined || flags.istio === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
   if (mesh) note(describeMeshConfig(mesh));
-  let config = loadSidecarConfigFile(flags.config);
+  // A sidecar.yaml, or an Envoy bootstrap (the subset the sidecar implements): one file for both.
+  let config = loadRunConfigFile(flags.config);
   if (flags.istio !== undefined) {
+    if (flags.selector !== undefined && flags.workloadLabels !== undefined) throw new Error('-l/--selector and --workload-labels both given: --workload-labels is the older name of --selector; pass one');
     config = applyIstioChain(config, {
       source: flags.istio,
-      namespace: flags.namespace,
-      workloadLabels: parseWorkloadLabels(flags.workloadLabels ?? ''),
-      filtersDir: `${findProjectRoot()}/build/filters`,
+      namespace: resolveNamespace(flags, note).namespace,
+      workloadLabels: parseWorkloadLabels(flags.selector ?? flags.workloadLabels ?? ''),
+      filtersDir: builtFiltersDir(),
       ...(mesh ? { mesh: mesh.settings } : {}),
       clusterOverrides,
       note,
@@ -83,6 +93,7 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  config = routeJwksThroughMappedClusters(config, clusterOverrides, note);
   const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
