@@ -2,7 +2,9 @@
 // `npm ci && npm test` works on a fresh Debian/Ubuntu machine:
 //   docker-registry — CNCF distribution, the real OCI registry the push/pull tests run on loopback
 //                     (WASMESH_REGISTRY_BINARY overrides its path);
-//   openssl         — the registry token-auth test signs its token certificate with it.
+//   openssl         — the registry token-auth test signs its token certificate with it;
+//   docker-compose  — Compose v1 parses envoy-configs/docker-compose.yml with no engine running
+//                     (test/envoy/compose.test.ts), the check that the compose file is valid.
 // Installed with apt-get when running as root; otherwise one line says what is missing and how to
 // get it, and the tests that need it fail naming it.
 import { accessSync, constants, existsSync, writeFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import path from 'node:path';
 const REQUIRED = [
   { pkg: 'docker-registry', binary: process.env.WASMESH_REGISTRY_BINARY ?? '/usr/bin/docker-registry' },
   { pkg: 'openssl', binary: 'openssl' },
+  { pkg: 'docker-compose', binary: 'docker-compose' },
 ];
 
 function onPath(binary) {
@@ -35,7 +38,7 @@ if (missing.length === 0) process.exit(0);
 const names = missing.map((m) => m.pkg).join(' ');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot || !onPath('apt-get')) {
-  console.warn(`pretest: ${names} not found and not installable here (${isRoot ? 'no apt-get' : 'not root'}): install the Debian package(s) ${names} (sudo apt-get install ${names}); the registry/token tests fail without them`);
+  console.warn(`pretest: ${names} not found and not installable here (${isRoot ? 'no apt-get' : 'not root'}): install the Debian package(s) ${names} (sudo apt-get install ${names}); the tests that need them fail naming them`);
   process.exit(0);
 }
 console.log(`pretest: installing ${names} (apt-get)`);
@@ -46,7 +49,7 @@ const createdPolicy = !existsSync(policy);
 if (createdPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
 try {
   const ok = run('apt-get', ['update', '-qq']) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)]);
-  if (!ok) console.warn(`pretest: apt-get could not install ${names}: the registry/token tests fail without them`);
+  if (!ok) console.warn(`pretest: apt-get could not install ${names}: the tests that need them fail naming them`);
 } finally {
   if (createdPolicy) rmSync(policy, { force: true });
 }

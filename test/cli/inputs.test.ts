@@ -55,6 +55,7 @@ describe('cli: deployer translate', () => {
     expect(notes).toEqual([
       `deployer translate: skipped PeerAuthentication shop/default (${mixed}): wasmesh does not translate this kind (it translates ${TRANSLATED.join(', ')})`,
       `deployer translate: skipped Gateway shop/edge (${mixed}): wasmesh does not translate this kind (it translates ${TRANSLATED.join(', ')})`,
+      expect.stringMatching(/^deployer translate: rbac: 1 resource read; 1 applies to shop\/\* \(AuthorizationPolicy shop\/allow-get\)$/),
     ]);
   });
 

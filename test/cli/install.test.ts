@@ -71,7 +71,9 @@ describe('cli: npm pack → npm i -g → deployer from any directory', () => {
   it('cli: installed `deployer inspect` and `render` work outside any checkout', async () => {
     const rbac = path.join(installed(), 'build', 'filters', 'rbac.wasm');
     expect((await deployer('inspect', rbac)).stdout).toContain('Envoy would load this module');
-    const { stdout } = await deployer('render', rbac, '--image', 'oci://registry.local:5000/wasmesh/rbac:v1', '--via', 'wasmplugin', '-n', 'shop', '-l', 'app=reviews', '--direction', 'inbound');
+    const { stdout } = await deployer('render', rbac, '--image', 'oci://registry.local:5000/wasmesh/rbac:v1', '--via', 'wasmplugin', '-n', 'shop', '-l', 'app=reviews', '--direction', 'inbound',
+      // The config is proven against the module (issue #10): rbac refuses the empty one a WasmPlugin without pluginConfig ships.
+      '--config', '{"policies":[]}');
     const [plugin] = parseAllDocuments(stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace: string }; spec: { url: string } });
     expect(plugin).toMatchObject({ kind: 'WasmPlugin', metadata: { namespace: 'shop' } });
     expect(plugin!.spec.url).toMatch(/^oci:\/\/registry\.local:5000\/wasmesh\/rbac@sha256:[0-9a-f]{64}$/);

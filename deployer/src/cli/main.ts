@@ -11,6 +11,7 @@ import { register as registerStatus } from './commands/status.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerUndeploy } from './commands/undeploy.js';
 import { register as registerControlPlane } from './commands/control-plane.js';
+import { register as registerValidate } from './commands/validate.js';
 import { packageVersion, register as registerVersion } from './commands/version.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { palette } from './output.js';
@@ -21,6 +22,7 @@ Examples:
   $ deployer run -c sidecar.yaml --istio policies/ -n shop -l app=reviews
   $ deployer translate -f authz.yaml                 # the rbac filter config Istio's policy becomes
   $ deployer inspect build/filters/jwt-auth.wasm     # would Envoy load it?
+  $ deployer validate envoy-configs/envoy.yaml       # Envoy/Istio config against Envoy's protos and the CRDs
 
   # Ship to a mesh: push the module, render or apply its WasmPlugin/EnvoyFilter
   $ deployer push build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 \\
@@ -57,6 +59,7 @@ export function createProgram(): Command {
   registerControlPlane(program);
   registerVersion(program);
   registerCompletion(program);
+  registerValidate(program);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { evaluateRule } from './cel.js';
 import { findCrdSchema, istioCrdsPath, IstioCrdsUnavailableError } from './crds.js';
+import { didYouMean } from '../envoy/suggest.js';
 import { metadataProblems } from './metadata.js';
 import { toAjvSchema, type JsonSchema } from './schema-convert.js';
 
@@ -104,12 +105,17 @@ function describeAjvError(error: ErrorObject): IstioValidationProblem {
     case 'additionalProperties': {
       const field = (error.params as { additionalProperty: string }).additionalProperty;
       path = path ? `${path}.${field}` : field;
-      message = 'unknown field: expected only fields declared by the CRD schema';
+      const declared = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      const hint = didYouMean(field, declared);
+      message = hint ? `unknown field${hint}` : 'unknown field: expected only fields declared by the CRD schema';
       break;
     }
-    case 'enum':
-      message = `expected one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(error.data)}`;
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      message = `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(error.data)}`;
+      if (typeof error.data === 'string') message += didYouMean(error.data, allowed.filter((v): v is string => typeof v === 'string'));
       break;
+    }
     case 'required': {
       const field = (error.params as { missingProperty: string }).missingProperty;
       path = path ? `${path}.${field}` : field;

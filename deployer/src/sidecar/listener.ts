@@ -27,6 +27,8 @@ export interface ListenerEvents {
 
 export interface DataListener {
   readonly address: ListenAddress;
+  /** Drain: no new connections; open ones keep being served until `close`. */
+  stopAccepting(): void;
   close(): Promise<void>;
 }
 
@@ -104,12 +106,17 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
   server.on('error', () => undefined);
 
   const bound = await listenOn(server, address);
+  // server.close() may run once: a second call would wait for a 'close' event already emitted.
+  let stopped: Promise<void> | undefined;
+  const stopAccepting = () => (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
     address: bound,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    stopAccepting: () => { void stopAccepting(); },
+    close: () => {
+      const done = stopAccepting();
       for (const socket of sockets) socket.destroy();
-    }),
+      return done;
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { validateIstioResource } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
 import { authorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
 import { translateRequestAuthentication } from './request-authentication.js';
+import { translateTelemetry } from './telemetry.js';
 
 /**
  * `deployer translate`: Istio policy resources → each wasmesh filter's JSON config.
@@ -34,7 +35,7 @@ export const TRANSLATORS: readonly TranslatorEntry[] = [
   { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication },
   { kind: 'AuthorizationPolicy', filter: 'rbac', translate: translateAuthorizationPolicy },
   // { kind: 'VirtualService', filter: 'header-router', translate: translateVirtualService },
-  // { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
+  { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
 ];
 
 export interface TranslateOptions {
@@ -94,7 +95,10 @@ export function translateResources(resources: readonly IstioResource[], registry
   return results;
 }
 
-/** Config for one filter from an Istio policy file (for `push --istio`). */
+/**
+ * Config for one filter from every resource in a policy file, all taken as applying (no workload
+ * selection). push/render/translate select per scope first (deployer/src/translate/scoped.ts).
+ */
 export function configFromIstio(yamlText: string, filter: string, source = 'policy', registry: readonly TranslatorEntry[] = TRANSLATORS): JsonObject {
   const translations = translateResources(parseIstioResources(yamlText, source), registry);
   const match = translations.find((t) => t.filter === filter);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { manifestsToJson, manifestsToYaml } from '../../render/index.js';
-import { addKubeOptions, addWiringOptions, loadPluginConfig, parseDryRunFlag, parseWiring, type WiringFlags } from '../../push/cli-options.js';
+import { addKubeOptions, addWiringOptions, loadWiringTargets, parseDryRunFlag, parseWiring, requestedNamespace, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
 import { checkDirectionNotPassedAsContext, kubeContext } from '../options.js';
 import { dryRunMarker, palette } from '../output.js';
@@ -28,6 +28,7 @@ Examples:
   $ deployer push build/filters/jwt-auth.wasm --image oci://registry.local:5000/wasmesh/jwt-auth:v1 \\
       --config jwt.json --namespace shop --selector app=reviews
   $ deployer push build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --istio authz.yaml --via wasmplugin
+  $ deployer push build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --istio authz.yaml -n bookinfo -l app=productpage
   $ deployer push build/filters/metrics.wasm --image oci://registry.local:5000/wasmesh/metrics:v1 --dry-run=client -o json
   $ deployer push build/filters/rbac.wasm --control-plane http://127.0.0.1:15081 --token-file token -n shop --selector app=cart --istio authz.yaml`)
     .action(async (wasmPath: string, flags: PushFlags) => {
@@ -39,14 +40,17 @@ Examples:
       const chunkSize = flags.chunkSize !== undefined ? Number(flags.chunkSize) : undefined;
       if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize <= 0)) throw new Error(`--chunk-size "${flags.chunkSize}": expected a positive number of bytes`);
       const dryRun = parseDryRunFlag(flags.dryRun);
+      const { targets, note, rootNamespace } = await loadWiringTargets(flags, filter, { namespace: requestedNamespace(flags, wiring), selector: wiring.selector, context: wiring.context });
+      if (note) process.stderr.write(`deployer push: ${note}\n`);
       const result = await runPush({
         wasm: await readWasmFile(wasmPath), filter, image: flags.image, format: wiring.format,
-        pluginConfig: await loadPluginConfig(flags, filter), namespace: wiring.namespace, selector: wiring.selector, context: wiring.context,
+        targets, ...(rootNamespace ? { rootNamespace } : {}), namespace: wiring.namespace, selector: wiring.selector, context: wiring.context,
         via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
         dryRun, force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: kubeContext(flags) },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: (event) => printProgress(event, dryRunMarker(dryRun)),
       });
       process.stderr.write(`${result.pushed ? 'pushed' : `image not pushed${dryRunMarker(dryRun)}`} ${result.image.url}\n`);
+      for (const other of result.untouched) process.stderr.write(`note: ${other} is another scope of ${filter}, left as it is (deployer undeploy ${filter} -n <ns> -l <labels> removes it)\n`);
       process.stdout.write(wiring.output === 'json' ? manifestsToJson(result.manifests) : manifestsToYaml(result.manifests));
     });
 }

@@ -7,7 +7,7 @@ import { addControlPlaneClientOptions, controlPlaneStatusCommand, type ControlPl
 export function register(program: Command): void {
   const command = program
     .command('status')
-    .description('Show which wasmesh filters are applied where: name, digest, context, chain order, last applied')
+    .description('Show which wasmesh filters are applied where: name, scope (workloads selected), digest, context, chain order, last applied')
     .option('-A, --all-namespaces', 'every namespace (as kubectl -A)', false);
   addControlPlaneClientOptions(command, false);
   addKubeTargetOptions(addNamespaceOption(command, 'only this namespace'))
@@ -25,7 +25,7 @@ Examples:
       const namespace = flags.allNamespaces ? undefined : resolveNamespace(flags).namespace;
       const rows = await filterStatus({ namespace, kubeconfig: flags.kubeconfig, context: kubeContext(flags) });
       if (output !== 'table') return printStructured(rows, output);
-      process.stdout.write(formatTable(['NAMESPACE', 'ORDER', 'FILTER', 'KIND', 'CONTEXT', 'DIGEST', 'LAST APPLIED'],
-        rows.map((r) => [r.namespace, String(r.order), r.filter, r.kind, r.context, r.digest, r.lastApplied])));
+      process.stdout.write(formatTable(['NAMESPACE', 'ORDER', 'FILTER', 'SCOPE', 'KIND', 'CONTEXT', 'DIGEST', 'LAST APPLIED'],
+        rows.map((r) => [r.namespace, String(r.order), r.filter, r.scope, r.kind, r.context, r.digest, r.lastApplied])));
     });
 }

@@ -94,7 +94,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   try {
     validateEnvoyMessage(BOOTSTRAP, value);
   } catch (error) {
-    if (error instanceof EnvoyConfigError) throw new SidecarConfigError(source, error.path, `not a valid Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap): expected ${error.expected}`);
+    if (error instanceof EnvoyConfigError) throw new SidecarConfigError(source, error.path, `not a valid Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap): ${error.detail}`);
     throw error;
   }
   const r = new Reader(source);

@@ -1,3 +1,5 @@
+import type { ListenerDirection, NodeInfo } from '../../host/api.js';
+import type { StatsTagSpec } from '../stats-tags.js';
 /**
  * The validated, resolved form of a sidecar.yaml (`deployer run --config`). Field names of the
  * YAML follow envoy.extensions.filters.http.wasm.v3 / envoy.config.route.v3 where they overlap;
@@ -75,4 +77,10 @@ export interface SidecarConfig {
   readonly filters: readonly WasmFilterConfig[];
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
   readonly routes: readonly RouteConfig[];
+  /** Envoy node (id, cluster, Istio node metadata) the filters read; default: a bare local node. */
+  readonly node?: NodeInfo;
+  /** `listener_direction` the filters see (metrics: reporter); default INBOUND. */
+  readonly listenerDirection?: ListenerDirection;
+  /** Envoy `stats_config.stats_tags` applied to wasm metrics on /stats/prometheus; default Istio's sidecar tags. */
+  readonly statsTags?: readonly StatsTagSpec[];
 }
