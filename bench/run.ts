@@ -25,6 +25,7 @@ const BENCHMARKS = [
   { name: 'metrics', script: 'metrics.ts', output: 'metrics.json', issue: 'metrics' },
   { name: 'header-router', script: 'header-router.ts', output: 'header-router.json', issue: 'header-router' },
   { name: 'push', script: 'push.ts', output: 'push.json', issue: 'deployer' },
+  { name: 'control-plane', script: 'control-plane.ts', output: 'control-plane.json', issue: 'control plane' },
 ] as const;
 
 const wanted = process.argv.slice(2);

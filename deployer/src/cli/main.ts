@@ -10,6 +10,7 @@ import { register as registerTranslate } from './commands/translate.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerUndeploy } from './commands/undeploy.js';
+import { register as registerControlPlane } from './commands/control-plane.js';
 import { register as registerValidate } from './commands/validate.js';
 import { packageVersion, register as registerVersion } from './commands/version.js';
 import { register as registerCompletion } from './commands/completion.js';
@@ -55,6 +56,7 @@ export function createProgram(): Command {
   registerStatus(program);
   registerRollback(program);
   registerUndeploy(program);
+  registerControlPlane(program);
   registerVersion(program);
   registerCompletion(program);
   registerValidate(program);

@@ -5,8 +5,9 @@ import { routerRoutesFromIstio } from '../../render/route-patches.js';
 import { filterNameFromPath, readWasmFile, runPush, type PushProgress } from '../../push/push.js';
 import { checkDirectionNotPassedAsContext, kubeContext } from '../options.js';
 import { dryRunMarker, palette } from '../output.js';
+import { addControlPlaneClientOptions, pushToControlPlaneCommand, type ControlPlaneClientFlags } from './control-plane-clients.js';
 
-interface PushFlags extends WiringFlags {
+interface PushFlags extends WiringFlags, ControlPlaneClientFlags {
   readonly dryRun?: string | boolean;
   readonly force: boolean;
   readonly dockerConfig?: string;
@@ -19,6 +20,7 @@ export function register(program: Command): void {
     .description('Inspect a filter module, push it as an OCI image, render its Istio wiring pinned by digest, validate and apply it')
     .argument('<wasm>', 'the filter module, e.g. build/filters/jwt-auth.wasm');
   addWiringOptions(command);
+  addControlPlaneClientOptions(command, true);
   addKubeOptions(command)
     .option('--docker-config <file>', 'Docker config.json with registry credentials (env DEPLOYER_DOCKER_CONFIG)', process.env.DEPLOYER_DOCKER_CONFIG)
     .option('--chunk-size <bytes>', 'chunked upload size (env DEPLOYER_CHUNK_SIZE)', process.env.DEPLOYER_CHUNK_SIZE)
@@ -28,8 +30,10 @@ Examples:
       --config jwt.json --namespace shop --selector app=reviews
   $ deployer push build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --istio authz.yaml --via wasmplugin
   $ deployer push build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --istio authz.yaml -n bookinfo -l app=productpage
-  $ deployer push build/filters/metrics.wasm --image oci://registry.local:5000/wasmesh/metrics:v1 --dry-run=client -o json`)
+  $ deployer push build/filters/metrics.wasm --image oci://registry.local:5000/wasmesh/metrics:v1 --dry-run=client -o json
+  $ deployer push build/filters/rbac.wasm --control-plane http://127.0.0.1:15081 --token-file token -n shop --selector app=cart --istio authz.yaml`)
     .action(async (wasmPath: string, flags: PushFlags) => {
+      if (flags.controlPlane) return pushToControlPlaneCommand(wasmPath, flags);
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
       checkDirectionNotPassedAsContext(flags);
       const wiring = parseWiring(flags);

@@ -2,20 +2,24 @@ import type { Command } from 'commander';
 import { filterStatus } from '../../apply/status.js';
 import { formatTable, parseOutputFormat, printStructured } from '../output.js';
 import { addKubeTargetOptions, addNamespaceOption, kubeContext, resolveNamespace, type NamespaceFlags } from '../options.js';
+import { addControlPlaneClientOptions, controlPlaneStatusCommand, type ControlPlaneClientFlags } from './control-plane-clients.js';
 
 export function register(program: Command): void {
   const command = program
     .command('status')
     .description('Show which wasmesh filters are applied where: name, scope (workloads selected), digest, context, chain order, last applied')
     .option('-A, --all-namespaces', 'every namespace (as kubectl -A)', false);
+  addControlPlaneClientOptions(command, false);
   addKubeTargetOptions(addNamespaceOption(command, 'only this namespace'))
     .option('-o, --output <format>', 'table | json | yaml', process.env.DEPLOYER_OUTPUT ?? 'table')
     .addHelpText('after', `
 Examples:
   $ deployer status
   $ deployer status -n shop -o json
-  $ deployer status -A`)
-    .action(async (flags: NamespaceFlags & { allNamespaces: boolean; output: string }) => {
+  $ deployer status -A
+  $ deployer status --control-plane http://127.0.0.1:15081 --token-file token`)
+    .action(async (flags: NamespaceFlags & { allNamespaces: boolean; output: string } & ControlPlaneClientFlags) => {
+      if (flags.controlPlane) return controlPlaneStatusCommand(flags);
       const output = parseOutputFormat(flags.output);
       if (flags.allNamespaces && flags.namespace) throw new Error(`-A/--all-namespaces and -n ${flags.namespace} both given: expected one`);
       const namespace = flags.allNamespaces ? undefined : resolveNamespace(flags).namespace;
