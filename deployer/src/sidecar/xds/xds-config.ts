@@ -1,3 +1,4 @@
+import { Re2Regex } from '../../regex/engine.js';
 import { xdsType } from '../../control-plane/xds-protos.js';
 import type { ClusterConfig, HeaderMatcher, ListenAddress, PathMatch, RouteConfig, SidecarConfig, StringMatch, WasmFilterConfig } from '../config/types.js';
 
@@ -39,12 +40,21 @@ function stringMatch(m: StringMatcherMessage): StringMatch {
   if (has(m, 'prefix')) return { kind: 'prefix', value: m.prefix! };
   if (has(m, 'suffix')) return { kind: 'suffix', value: m.suffix! };
   if (has(m, 'contains')) return { kind: 'contains', value: m.contains! };
-  return { kind: 'regex', value: new RegExp(`^(?:${m.safe_regex?.regex ?? ''})$`) };
+  return { kind: 'regex', value: safeRegex(m.safe_regex?.regex ?? '', 'string_match.safe_regex.regex') };
+}
+
+/** Envoy's safe_regex (RE2 syntax, full match) on the project's one RE2 engine, as the file config compiles it. */
+function safeRegex(pattern: string, field: string): Re2Regex {
+  try {
+    return Re2Regex.compile(pattern);
+  } catch (error) {
+    throw new XdsConfigError(`${field}: invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}`);
+  }
 }
 
 function routeFrom(route: RouteMessage, index: number): RouteConfig {
   const match = route.match ?? {};
-  const path: PathMatch = has(match, 'path') ? { kind: 'path', value: match.path! } : match.safe_regex ? { kind: 'regex', value: new RegExp(`^(?:${match.safe_regex.regex ?? ''})$`) } : { kind: 'prefix', value: match.prefix ?? '/' };
+  const path: PathMatch = has(match, 'path') ? { kind: 'path', value: match.path! } : match.safe_regex ? { kind: 'regex', value: safeRegex(match.safe_regex.regex ?? '', `route ${route.name || `#${index}`}: match.safe_regex.regex`) } : { kind: 'prefix', value: match.prefix ?? '/' };
   const headers = (match.headers ?? []).map((h): HeaderMatcher => ({ name: h.name, ...(h.string_match ? { match: stringMatch(h.string_match) } : {}), invert: h.invert_match ?? false }));
   const cluster = route.route?.cluster;
   if (!cluster) throw new XdsConfigError(`route ${route.name || `#${index}`}: only route.cluster actions are served by the local sidecar`);
