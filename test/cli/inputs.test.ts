@@ -5,12 +5,13 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { keepKinds, readInputs } from '../../deployer/src/cli/inputs.js';
 import { register as registerTranslate, translatePolicyFile } from '../../deployer/src/cli/commands/translate.js';
-import { TRANSLATORS } from '../../deployer/src/translate/index.js';
+import { TRANSLATORS, translatedKinds } from '../../deployer/src/translate/index.js';
 import { repoRoot } from '../setup/paths.js';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'cli');
 const mixed = path.join(fixtures, 'mixed-policies.yaml');
-const TRANSLATED = TRANSLATORS.map((t) => t.kind);
+/** Every kind translate reads: translated kinds and their companions (DestinationRule). */
+const TRANSLATED = translatedKinds();
 
 describe('cli: -f inputs (file, folder, -)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'wasmesh-inputs-'));

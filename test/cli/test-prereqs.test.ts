@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../setup/paths.js';
 
 /**
- * scripts/test-prereqs.mjs (npm pretest): silent when docker-registry and openssl are there; when
+ * scripts/test-prereqs.mjs (npm pretest): silent when docker-registry, openssl and docker-compose are there; when
  * they are missing and it cannot install them (not root), one line says what and how. The
  * apt-get path is not exercised here: it would install packages on the machine running the tests.
  */
@@ -32,6 +32,6 @@ describe('npm pretest: system programs the tests need', () => {
     expect(result.status).toBe(0);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe('pretest: docker-registry openssl not found and not installable here (not root): install the Debian package(s) docker-registry openssl (sudo apt-get install docker-registry openssl); the registry/token tests fail without them');
+    expect(lines[0]).toBe('pretest: docker-registry openssl docker-compose not found and not installable here (not root): install the Debian package(s) docker-registry openssl docker-compose (sudo apt-get install docker-registry openssl docker-compose); the tests that need them fail naming them');
   });
 });

@@ -111,7 +111,7 @@ describe('e2e: deployer run --istio with VirtualService and DestinationRule', ()
 
   it('header-router: e2e puts the header-router in the chain with a route per Istio cluster', async () => {
     const sidecar = await start(virtualService(split(10, 90)));
-    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['header-router']);
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['header-router', 'metrics']);
     expect(sidecar.config.routes.map((r) => r.cluster).slice(0, 2).sort()).toEqual([V1, V2]);
     expect((await get(`${sidecar.url}/reviews/0`, { 'end-user': 'jason' })).upstream).toBe('reviews-v2');
     // A client cannot pick the destination itself.

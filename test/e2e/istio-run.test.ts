@@ -107,7 +107,8 @@ describe('e2e: deployer run --istio with a wrong or missing --namespace (issue #
   it('run: --allow-empty starts anyway, and prints what was read and what applies', async () => {
     const sidecar = await runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: policies, namespace: 'shopp', workloadLabels: 'app=cart', allowEmpty: true });
     try {
-      expect(sidecar.config.filters).toEqual([]);
+      // No policy filter; metrics still reports, as every Istio sidecar does (--no-metrics leaves it out).
+      expect(sidecar.config.filters.map((f) => f.name)).toEqual(['metrics']);
       expect(stderr.join('')).toContain('deployer run: --istio ' + policies + ': 3 resources read; 0 apply to shopp/app=cart; 3 skipped: namespace shop');
     } finally {
       await sidecar.close();
@@ -119,7 +120,7 @@ describe('e2e: deployer run --istio with a wrong or missing --namespace (issue #
     writeFileSync(path.join(dir, 'gateway.yaml'), readFileSync(path.join(repoRoot, 'test', 'fixtures', 'istio-scope', 'gateway-and-sidecar.yaml'), 'utf8'));
     const sidecar = await runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: dir, namespace: 'bookinfo', workloadLabels: 'gateway.networking.k8s.io/gateway-name=bookinfo-gateway' });
     try {
-      expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac']);
+      expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac', 'metrics']);
       expect((await request1(`${sidecar.url}/debug/vars`)).status).toBe(403);
       expect((await request1(`${sidecar.url}/productpage`)).status).toBe(200);
     } finally {

@@ -27,13 +27,13 @@ describe('render: header-router route patches', () => {
         expect(p.patch.value.match.headers[0]!.name).toBe('x-wasmesh-route');
         expect(p.patch.value.match.headers[0]!.string_match.exact.startsWith(p.patch.value.route.cluster)).toBe(true);
       }
-      expect(manifests[1]!.metadata.name).toMatch(/header-router-routes$/);
+      expect(manifests[1]!.metadata.name).toMatch(/^wasmesh-header-router(-[a-z0-9-]+)?-routes$/);
     }
   });
 
   it('render: refuses route patches at inbound (no route table chooses an upstream there)', async () => {
     const routes = await routerRoutesFromIstio(bookinfo);
-    expect(() => renderFilter(renderInput('header-router', { context: 'inbound', routes }))).toThrow('expected --context outbound or gateway');
+    expect(() => renderFilter(renderInput('header-router', { context: 'inbound', routes }))).toThrow('expected --direction outbound or gateway');
   });
 
   it('render: a route Envoy would refuse is caught by validation', () => {
