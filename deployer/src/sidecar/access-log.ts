@@ -10,6 +10,8 @@ export interface AccessLogEntry {
   /** 0 when no response was started (client went away), as Envoy logs it. */
   readonly responseCode: number;
   readonly responseFlags: string;
+  /** %RESPONSE_CODE_DETAILS%, e.g. via_upstream, http1.codec_error. */
+  readonly responseCodeDetails?: string;
   readonly bytesReceived: number;
   readonly bytesSent: number;
   readonly durationMs: number;

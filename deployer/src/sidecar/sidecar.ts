@@ -6,11 +6,11 @@ import { startAdminServer, type AdminServer } from './admin.js';
 import { SidecarClusterDispatcher } from './cluster-dispatcher.js';
 import type { ListenAddress, SidecarConfig } from './config/types.js';
 import { configDump } from './config-dump.js';
-import { startDataListener, type DataListener } from './listener.js';
+import { startDownstream } from './downstream.js';
+import type { DataListener } from './listener.js';
 import { PassthroughChain } from './passthrough-chain.js';
 import { RouteTable } from './routing.js';
 import { ProxyStats } from './stats.js';
-import { StreamHandler } from './stream-handler.js';
 import { ClusterPool } from './upstream.js';
 
 export type HostFactory = (options: HostOptions) => ProxyWasmHost;
@@ -106,25 +106,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
   let data: DataListener | undefined;
   let admin: AdminServer | undefined;
   try {
-    data = await startDataListener(config.listen, config.tls, {
-      onRequest: (exchange) => {
-        // Nothing a request does may take the proxy down: a failure here still gets an answer.
-        try {
-          void new StreamHandler({ chain, routes, pools, stats, accessLog, onError }, exchange).run();
-        } catch (error) {
-          onError(error);
-          if (!exchange.res.headersSent) (exchange.res as import('node:http').ServerResponse).writeHead(503, { 'content-type': 'text/plain' }).end('internal error\n');
-        }
-      },
-      onConnection: (kind) => {
-        stats.downstreamCxTotal++;
-        stats.downstreamCxActive++;
-        if (kind.http2) stats.downstreamCxHttp2Total++;
-        else stats.downstreamCxHttp1Total++;
-        if (kind.tls) stats.downstreamCxSslTotal++;
-      },
-      onConnectionClosed: () => { stats.downstreamCxActive--; },
-    });
+    data = await startDownstream(config, { chain, routes, pools, stats, accessLog, onError });
     admin = await startAdminServer(config.admin, {
       proxyStats: () => stats.samples(),
       wasmMetrics: () => host?.metrics() ?? [],

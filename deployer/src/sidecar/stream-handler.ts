@@ -10,9 +10,14 @@ import { filterLocalReplyHeaders, localReplyHeaders, noRouteReply, upstreamReset
 import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
 import { UpstreamFailure, type ClusterPool } from './upstream.js';
+import type { HcmConfig } from './hcm/config.js';
+import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
+import type { StreamDeadlines, StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
 
 export interface StreamHandlerContext {
   readonly chain: FilterChain;
+  readonly hcm: HcmConfig;
+  readonly deadlines: StreamDeadlines;
   readonly routes: RouteTable;
   readonly pools: ReadonlyMap<string, ClusterPool>;
   readonly stats: ProxyStats;
@@ -35,7 +40,23 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve };
 }
 
-const never = new Promise<never>(() => undefined);
+type FirstEvent =
+  | { readonly kind: 'response'; readonly res: http.IncomingMessage }
+  | { readonly kind: 'failure'; readonly error: unknown }
+  | { readonly kind: 'localReply'; readonly reply: LocalReply };
+
+/**
+ * The upstream response, its failure, or a filter's local reply during the request body,
+ * whichever comes first. A per-request promise on purpose: racing against a shared
+ * never-settling promise would append a reaction to it per request and keep every request's
+ * state reachable for the life of the process.
+ */
+function firstOf(response: Promise<http.IncomingMessage>, body: Promise<LocalReply | undefined>): Promise<FirstEvent> {
+  return new Promise<FirstEvent>((resolve) => {
+    response.then((res) => resolve({ kind: 'response', res }), (error: unknown) => resolve({ kind: 'failure', error }));
+    void body.then((reply) => { if (reply) resolve({ kind: 'localReply', reply }); });
+  });
+}
 
 /**
  * One downstream request through the sidecar, in Envoy's order: request headers → filter chain →
@@ -44,10 +65,12 @@ const never = new Promise<never>(() => undefined);
  * 404/503/504) back through the chain's response callbacks to the client; finally
  * proxy_on_done/on_log via `complete` and one access log line.
  */
-export class StreamHandler {
+export class StreamHandler implements TimedStream {
   private readonly startTime = new Date();
-  private readonly startedAt = performance.now();
-  private readonly stream: FilterChainStream;
+  readonly startedAt = performance.now();
+  lastActivity = this.startedAt;
+  requestComplete = false;
+  private stream: FilterChainStream | undefined;
   private requestHeaders: HeaderList;
   private responseHeadersSent: HeaderList = [];
   private responseCode = 0;
@@ -60,10 +83,12 @@ export class StreamHandler {
   private finished = false;
   private pumpStopped = false;
   private pumpInFlight: Promise<unknown> = Promise.resolve();
+  /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
+  private terminated = false;
+  private upstreamRequest: http.ClientRequest | undefined;
 
   constructor(private readonly ctx: StreamHandlerContext, private readonly ex: DownstreamExchange) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
-    this.stream = ctx.chain.newStream({ connection: ex.connection, protocol: ex.protocol, startTime: this.startTime });
     ex.res.once('close', () => this.finish());
   }
 
@@ -74,7 +99,12 @@ export class StreamHandler {
     if (this.ex.protocol === 'HTTP/2') stats.downstreamRqHttp2Total++;
     else stats.downstreamRqHttp1Total++;
     try {
-      await this.process();
+      // The HCM stage: limits, authority, path normalization — before any filter sees the request.
+      const rejection = decodeRequestHeaders(this.requestHeaders as [string, string][], this.ex.req.rawHeaders, this.ex.protocol, this.ctx.hcm);
+      if (rejection) return this.reject(rejection);
+      this.ctx.deadlines.add(this);
+      this.stream = this.ctx.chain.newStream({ connection: this.ex.connection, protocol: this.ex.protocol, startTime: this.startTime });
+      await this.process(this.stream);
     } catch (error) {
       this.ctx.onError(error);
       if (!this.ex.res.headersSent && !this.ex.res.destroyed) {
@@ -86,12 +116,66 @@ export class StreamHandler {
     }
   }
 
-  private async process(): Promise<void> {
+  /**
+   * A request the HCM refuses is answered without creating the filter chain, as Envoy's
+   * sendLocalReply does before decodeHeaders reaches the filters; codec-level refusals close an
+   * HTTP/1 connection (DPE) and reset an HTTP/2 stream.
+   */
+  private reject(rejection: HcmRejection): void {
+    const { stats } = this.ctx;
+    this.details = rejection.details;
+    if (rejection.codec) {
+      stats.downstreamCxProtocolError++;
+      this.flags.push('DPE');
+    }
+    if (rejection.details === 'path_normalization_failed') {
+      if (rejection.status === 307) stats.downstreamRqRedirectedWithNormalizedPath++;
+      else stats.downstreamRqFailedPathNormalization++;
+    }
+    const { res } = this.ex;
+    if (rejection.h2ResetCode !== undefined) {
+      (res as import('node:http2').Http2ServerResponse).stream.close(rejection.h2ResetCode);
+      return;
+    }
+    const body = new TextEncoder().encode(rejection.body);
+    const extra: [string, string][] = rejection.location === undefined ? [] : [['location', rejection.location]];
+    if (rejection.codec && this.ex.protocol !== 'HTTP/2') {
+      extra.push(['connection', 'close']);
+      this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
+      return;
+    }
+    this.drainRequest();
+    this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
+  }
+
+  /** A stream timer fired (StreamDeadlines): 408 if nothing was answered yet, else a reset. */
+  onTimeout(timeout: StreamTimeout): void {
+    if (this.finished) return;
+    this.ctx.stats[timeout.stat]++;
+    this.terminated = true;
+    this.pumpStopped = true;
+    this.upstreamRequest?.destroy();
+    this.details = timeout.details;
+    if (timeout.flag) this.flags.push(timeout.flag);
+    const { res } = this.ex;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const body = new TextEncoder().encode(timeout.body);
+    this.drainRequest();
+    this.writeHead(timeout.status, localReplyHeaders(timeout.status, body, []), true);
+    this.bytesSent += body.byteLength;
+    (res as http.ServerResponse).end(body);
+  }
+
+  private async process(stream: FilterChainStream): Promise<void> {
     const { req } = this.ex;
     // Envoy picks the route before the filters run and caches it (refreshCachedRoute).
     const cachedRoute = this.ctx.routes.match(this.requestHeaders);
     const endOfStream = requestEndsWithHeaders(req);
-    const headers = await this.stream.requestHeaders(this.requestHeaders, endOfStream);
+    if (endOfStream) this.requestComplete = true;
+    const headers = await stream.requestHeaders(this.requestHeaders, endOfStream);
     if (headers.action === 'localReply') {
       this.drainRequest();
       this.sendFilterReply(headers.reply);
@@ -121,7 +205,9 @@ export class StreamHandler {
   private async forward(pool: ClusterPool, route: RouteConfig, endOfStream: boolean): Promise<void> {
     this.upstreamHost = pool.hostPort;
     const upstreamStartedAt = performance.now();
+    if (this.terminated) return;
     const { request, response } = pool.request(this.requestHeaders);
+    this.upstreamRequest = request;
     const body = endOfStream ? this.endRequest(request) : this.pumpRequestBody(request);
 
     let timedOut = false;
@@ -130,10 +216,8 @@ export class StreamHandler {
       // Envoy's route timeout starts once the downstream request is complete.
       if (!reply && route.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; request.destroy(); }, route.timeoutMs);
     });
-    const first = await Promise.race([
-      response.then((res) => ({ kind: 'response' as const, res }), (error: unknown) => ({ kind: 'failure' as const, error })),
-      body.then((reply) => (reply ? { kind: 'localReply' as const, reply } : never)),
-    ]);
+    const first = await firstOf(response, body);
+    if (this.terminated) return;
 
     if (first.kind === 'localReply') {
       clearTimeout(timer);
@@ -166,14 +250,26 @@ export class StreamHandler {
     const method = pseudo(this.requestHeaders, ':method');
     const bodiless = method === 'HEAD' || status === 204 || status === 304 || upstream.headers['content-length'] === '0';
     this.details = 'via_upstream';
+    let upstreamReset = false;
     try {
       await this.respond(headers, bodiless ? undefined : upstream, () => trailerList(upstream.rawTrailers));
       if (bodiless) upstream.resume();
+    } catch (error) {
+      if (upstream.complete) throw error;
+      upstreamReset = true;
     } finally {
       clearTimeout(timer);
     }
-    if (timedOut && !this.ex.res.writableFinished) this.flags.push('UT');
-    if (!upstream.complete && !timedOut && !this.ex.res.writableFinished) this.flags.push('UC');
+    if (this.terminated || this.ex.res.writableFinished) return;
+    if (timedOut) {
+      this.flags.push('UT');
+    } else if (upstreamReset || (!upstream.complete && !this.ex.res.destroyed)) {
+      // The upstream went away after its headers: Envoy resets the downstream stream and logs
+      // UC (upstream_reset_after_response_started), not a downstream disconnect.
+      this.flags.push('UC');
+      this.details = 'upstream_reset_after_response_started{connection_termination}';
+      this.ex.res.destroy();
+    }
   }
 
   /** Request body → chain → upstream. Resolves with a filter's local reply, or undefined once done. */
@@ -184,7 +280,8 @@ export class StreamHandler {
         this.bytesReceived += chunk.byteLength;
         // Once stopped (local reply, or the upstream answered early) the rest is drained unseen.
         if (this.pumpStopped) continue;
-        const call = this.stream.requestBody(chunk, false);
+        this.lastActivity = performance.now();
+        const call = this.stream!.requestBody(chunk, false);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') {
@@ -194,10 +291,11 @@ export class StreamHandler {
         }
         if (out.data.byteLength > 0 && !upstream.destroyed) await writeChunk(upstream, out.data);
       }
+      this.requestComplete = true;
       if (this.pumpStopped) return;
       const trailers = trailerList(this.ex.req.rawTrailers);
       if (trailers.length > 0) {
-        const call = this.stream.requestTrailers(trailers);
+        const call = this.stream!.requestTrailers(trailers);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') return result.resolve(out.reply);
@@ -205,7 +303,7 @@ export class StreamHandler {
         upstream.addTrailers(Object.fromEntries(out.trailers));
         upstream.end();
       } else {
-        const call = this.stream.requestBody(EMPTY, true);
+        const call = this.stream!.requestBody(EMPTY, true);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') return result.resolve(out.reply);
@@ -258,6 +356,7 @@ export class StreamHandler {
   }
 
   private writeReply(status: number, headers: HeaderList, body: Uint8Array): void {
+    if (this.terminated || this.ex.res.headersSent || this.ex.res.destroyed) return;
     this.writeHead(status, headers);
     this.bytesSent += body.byteLength;
     (this.ex.res as http.ServerResponse).end(body.byteLength > 0 ? body : undefined);
@@ -266,7 +365,9 @@ export class StreamHandler {
   /** Response headers, body and trailers through the chain to the client. `body` undefined: headers only. */
   private async respond(headers: HeaderList, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined, trailers: () => HeaderList): Promise<void> {
     const { res } = this.ex;
-    const out = await this.stream.responseHeaders(headers, body === undefined);
+    const stream = this.stream!;
+    const out = await stream.responseHeaders(headers, body === undefined);
+    if (this.terminated || res.destroyed) return;
     if (out.action === 'localReply') return this.sendFilterReply(out.reply);
     this.writeHead(Number(pseudo(out.headers, ':status') ?? 200), out.headers);
     if (body === undefined) {
@@ -275,26 +376,28 @@ export class StreamHandler {
     }
     for await (const chunk of body) {
       if (res.destroyed) return;
-      const data = await this.stream.responseBody(chunk, false);
+      this.lastActivity = performance.now();
+      const data = await stream.responseBody(chunk, false);
       if (data.action === 'localReply') return this.sendFilterReply(data.reply);
       await this.write(data.data);
     }
     const responseTrailers = trailers();
     if (responseTrailers.length > 0) {
-      const tail = await this.stream.responseTrailers(responseTrailers);
+      const tail = await stream.responseTrailers(responseTrailers);
       if (tail.action === 'localReply') return this.sendFilterReply(tail.reply);
       await this.write(tail.bufferedData);
       res.addTrailers(Object.fromEntries(tail.trailers));
       res.end();
     } else {
-      const last = await this.stream.responseBody(EMPTY, true);
+      const last = await stream.responseBody(EMPTY, true);
       if (last.action === 'localReply') return this.sendFilterReply(last.reply);
       await this.write(last.data);
       res.end();
     }
   }
 
-  private writeHead(status: number, headers: HeaderList): void {
+  private writeHead(status: number, headers: HeaderList, force = false): void {
+    if (this.terminated && !force) return;
     this.responseCode = status;
     this.responseHeadersSent = headers;
     const nodeHeaders = toNodeHeaders(headers);
@@ -314,17 +417,26 @@ export class StreamHandler {
     if (this.finished) return;
     this.finished = true;
     const { stats } = this.ctx;
+    this.ctx.deadlines.delete(this);
     stats.downstreamRqActive--;
     const completed = this.ex.res.writableFinished;
-    if (!completed) {
-      // Downstream went away before the response was complete (Envoy's DC flag).
-      this.flags.push('DC');
+    // Envoy resets the upstream request when the downstream stream goes away.
+    if (!completed && this.upstreamRequest && !this.upstreamRequest.destroyed) this.upstreamRequest.destroy();
+    if (!completed && this.flags.length === 0) {
+      // Downstream went away before the response was complete: the connection (DC), or on
+      // HTTP/2 a RST_STREAM from the client (DR, downstream remote reset).
+      const session = (this.ex.res as { stream?: { session?: { destroyed: boolean } } }).stream?.session;
+      const reset = this.ex.protocol === 'HTTP/2' && session !== undefined && !session.destroyed;
+      this.flags.push(reset ? 'DR' : 'DC');
+      if (reset) stats.downstreamRqRxReset++;
       if (!this.ex.res.headersSent) this.responseCode = 0;
+    } else if (!completed && !this.ex.res.headersSent) {
+      this.responseCode = 0;
     }
     if (this.responseCode > 0) stats.recordDownstreamResponse(this.responseCode);
     const responseFlags = this.flags.length > 0 ? [...new Set(this.flags)].join(',') : '-';
     try {
-      this.stream.complete({
+      this.stream?.complete({
         responseCode: this.responseCode,
         responseCodeDetails: this.details || (completed ? 'via_upstream' : 'downstream_remote_disconnect'),
         responseFlags,
@@ -343,6 +455,7 @@ export class StreamHandler {
       protocol: this.ex.protocol,
       responseCode: this.responseCode,
       responseFlags,
+      responseCodeDetails: this.details || (completed ? 'via_upstream' : 'downstream_remote_disconnect'),
       bytesReceived: this.bytesReceived,
       bytesSent: this.bytesSent,
       durationMs: performance.now() - this.startedAt,

@@ -1,3 +1,5 @@
+import type { HcmConfig, OverloadConfig } from '../hcm/config.js';
+
 /**
  * The validated, resolved form of a sidecar.yaml (`deployer run --config`). Field names of the
  * YAML follow envoy.extensions.filters.http.wasm.v3 / envoy.config.route.v3 where they overlap;
@@ -68,6 +70,10 @@ export interface RouteConfig {
 }
 
 export interface SidecarConfig {
+  /** `http_connection_manager` (Envoy's HttpConnectionManager fields; Istio sidecar defaults). */
+  readonly hcm: HcmConfig;
+  /** `overload`: the downstream connection cap. */
+  readonly overload: OverloadConfig;
   readonly listen: ListenAddress;
   readonly admin: ListenAddress;
   readonly workers: number;
