@@ -6,7 +6,7 @@ import { StreamDeadlines } from './hcm/stream-deadlines.js';
 import { startDataListener, type DataListener } from './listener.js';
 import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
-import { StreamHandler } from './stream-handler.js';
+import { addresses, StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
 
 export interface DownstreamContext {
@@ -26,7 +26,7 @@ export interface DownstreamContext {
 export async function startDownstream(config: SidecarConfig, ctx: DownstreamContext): Promise<DataListener> {
   const { stats, onError } = ctx;
   const deadlines = new StreamDeadlines(config.hcm);
-  const handlerContext = { ...ctx, hcm: config.hcm, deadlines };
+  const handlerContext = { ...ctx, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
   const listener = await startDataListener({ address: config.listen, tls: config.tls, hcm: config.hcm, overload: config.overload }, {
     onRequest: (exchange) => {
       // Nothing a request does may take the proxy down: a failure here still gets an answer.
@@ -51,7 +51,7 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
     },
     onOverflow: () => { stats.downstreamGlobalCxOverflow++; },
     onPrematureResetClose: () => { stats.downstreamRqTooManyPrematureResets++; },
-    onCodecRejection: (rejection, protocol, _connection, bytesReceived) => {
+    onCodecRejection: (rejection, protocol, connection) => {
       stats.downstreamRqTotal++;
       stats.downstreamRqHttp1Total++;
       stats.recordDownstreamResponse(rejection.status);
@@ -71,8 +71,8 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
         bytesSent: Buffer.byteLength(rejection.body),
         durationMs: 0,
         upstreamHost: undefined,
-      }));
-      void bytesReceived;
+        ...addresses(connection),
+      }, config.accessLogFormat));
     },
   });
   stats.listenerAddress = `${listener.address.host}_${listener.address.port}`;

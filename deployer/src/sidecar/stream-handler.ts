@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import type http from 'node:http';
 import type { Writable } from 'node:stream';
-import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
+import type { ConnectionInfo, FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
-import { formatAccessLogLine } from './access-log.js';
+import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
 import { downstreamRequestHeaders, pseudo, responseHeaderList, toNodeHeaders, trailerList } from './headers.js';
 import type { DownstreamExchange } from './listener.js';
 import { filterLocalReplyHeaders, localReplyHeaders, noRouteReply, upstreamResetReply, upstreamTimeoutReply, type RouterReply } from './local-reply.js';
@@ -18,6 +18,7 @@ export interface StreamHandlerContext {
   readonly chain: FilterChain;
   readonly hcm: HcmConfig;
   readonly deadlines: StreamDeadlines;
+  readonly accessLogFormat: AccessLogFormat;
   readonly routes: RouteTable;
   readonly pools: ReadonlyMap<string, ClusterPool>;
   readonly stats: ProxyStats;
@@ -460,8 +461,20 @@ export class StreamHandler implements TimedStream {
       bytesSent: this.bytesSent,
       durationMs: performance.now() - this.startedAt,
       upstreamHost: this.upstreamHost,
-    }));
+      clusterName: this.route?.cluster,
+      routeName: this.route?.name,
+      ...addresses(this.ex.connection),
+    }, this.ctx.accessLogFormat));
   }
+}
+
+/** %DOWNSTREAM_LOCAL_ADDRESS% / %DOWNSTREAM_REMOTE_ADDRESS% of a connection. */
+export function addresses(connection: ConnectionInfo): { downstreamLocalAddress: string; downstreamRemoteAddress: string } {
+  const join = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+  return {
+    downstreamLocalAddress: join(connection.destinationAddress, connection.destinationPort),
+    downstreamRemoteAddress: join(connection.sourceAddress, connection.sourcePort),
+  };
 }
 
 /** HTTP/1: no body without content-length or transfer-encoding (RFC 9112 §6.3); HTTP/2: END_STREAM on HEADERS. */

@@ -69,6 +69,7 @@ export const sidecarConfigSchema = {
     admin: hostPort,
     workers: { type: 'integer', minimum: 1, maximum: 64 },
     http_connection_manager: httpConnectionManager,
+    access_log_format: { enum: ['envoy', 'istio'] },
     overload: {
       type: 'object',
       additionalProperties: false,
@@ -195,6 +196,7 @@ export interface RawStringMatcher {
 export interface RawSidecarConfig {
   readonly listen: string;
   readonly http_connection_manager?: RawHcmFields;
+  readonly access_log_format?: 'envoy' | 'istio';
   readonly overload?: { readonly max_active_downstream_connections?: number };
   readonly admin?: string;
   readonly workers?: number;

@@ -72,6 +72,8 @@ export interface RouteConfig {
 export interface SidecarConfig {
   /** `http_connection_manager` (Envoy's HttpConnectionManager fields; Istio sidecar defaults). */
   readonly hcm: HcmConfig;
+  /** `access_log_format`: Envoy's default line, or the one an Istio sidecar writes. */
+  readonly accessLogFormat: 'envoy' | 'istio';
   /** `overload`: the downstream connection cap. */
   readonly overload: OverloadConfig;
   readonly listen: ListenAddress;

@@ -143,7 +143,7 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions): SidecarConf
     maxActiveDownstreamConnections: raw.overload?.max_active_downstream_connections ??
       defaultMaxDownstreamConnections(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8'))),
   };
-  return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload };
+  return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload, accessLogFormat: raw.access_log_format ?? 'envoy' };
 }
 
 export type Fail = (field: string, problem: string) => never;
