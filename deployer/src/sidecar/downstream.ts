@@ -51,6 +51,11 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
     },
     onOverflow: () => { stats.downstreamGlobalCxOverflow++; },
     onPrematureResetClose: () => { stats.downstreamRqTooManyPrematureResets++; },
+    onResetBeforeDispatch: () => {
+      stats.downstreamRqTotal++;
+      stats.downstreamRqHttp2Total++;
+      stats.downstreamRqRxReset++;
+    },
     onCodecRejection: (rejection, protocol, connection) => {
       stats.downstreamRqTotal++;
       stats.downstreamRqHttp1Total++;

@@ -34,6 +34,8 @@ export interface ListenerEvents {
   onOverflow(): void;
   /** An HTTP/1 request the codec refused (already answered), for the access log and stats. */
   onCodecRejection(rejection: HcmRejection, protocol: HttpProtocol, connection: ConnectionInfo, bytesReceived: number): void;
+  /** An HTTP/2 stream the client reset before its request was dispatched. */
+  onResetBeforeDispatch(): void;
   /** An HTTP/2 connection closed for too many premature stream resets (CVE-2023-44487). */
   onPrematureResetClose(): void;
 }
@@ -75,10 +77,21 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       h1Handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
       return;
     }
-    // HEADERS and RST_STREAM in one read: the stream is gone before its request is dispatched.
-    const session = req.stream.destroyed ? undefined : req.stream.session;
-    if (!session || session.destroyed) return;
-    events.onRequest({ req, res, connection: connections.forSession(session), protocol: 'HTTP/2', scheme });
+    // Dispatched after the rest of this read is parsed: a RST_STREAM that came in the same packet
+    // as the HEADERS (rapid reset, CVE-2023-44487) then finds the stream closed, and it never
+    // reaches the filters or opens an upstream request.
+    setImmediate(() => {
+      const session = req.stream.destroyed || req.stream.closed ? undefined : req.stream.session;
+      if (!session || session.destroyed) {
+        events.onResetBeforeDispatch();
+        return;
+      }
+      try {
+        events.onRequest({ req, res, connection: connections.forSession(session), protocol: 'HTTP/2', scheme });
+      } catch {
+        res.destroy();
+      }
+    });
   };
   const guarded = <A extends unknown[]>(handler: (...args: A) => void) => (...args: A) => {
     try {
@@ -122,6 +135,7 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     }
   };
 
+  const closers: (() => void)[] = [];
   let server: net.Server;
   if (tls) {
     const secure = http2.createSecureServer({
@@ -153,10 +167,16 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       headersTimeout: hcm.requestHeadersTimeoutMs || hcm.streamIdleTimeoutMs || 0,
       // request_timeout / stream_idle_timeout after the headers: StreamHandler's timers.
       requestTimeout: 0,
+      // A missing Host is the HCM's to answer (400 missing_host_header), not node's.
+      requireHostHeader: false,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((hcm.requestHeadersTimeoutMs || hcm.streamIdleTimeoutMs || 4000) / 4))),
     }, guarded(h1Handler));
     // Past the limit node drops headers silently; one more than the limit lets the HCM see it.
     h1.maxHeadersCount = hcm.maxHeadersCount + 1;
+    // This server never listens itself (the sniffer hands it sockets), so start node's periodic
+    // header-timeout check the way listen() would; close() stops it.
+    h1.emit('listening');
+    closers.push(() => h1.close());
     h1.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
       answerClientError(error, socket, hcm, (rejection) => {
         events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
@@ -188,6 +208,7 @@ export async function startDataListener(options: ListenerOptions, events: Listen
   return {
     address: bound,
     close: () => new Promise<void>((resolve) => {
+      for (const close of closers) close();
       server.close(() => resolve());
       for (const socket of sockets) socket.destroy();
     }),

@@ -141,7 +141,8 @@ export class StreamHandler implements TimedStream {
     const body = new TextEncoder().encode(rejection.body);
     const extra: [string, string][] = rejection.location === undefined ? [] : [['location', rejection.location]];
     if (rejection.codec && this.ex.protocol !== 'HTTP/2') {
-      extra.push(['connection', 'close']);
+      // A codec error ends the HTTP/1 connection: node writes `connection: close` and closes.
+      (res as http.ServerResponse).shouldKeepAlive = false;
       this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
       return;
     }

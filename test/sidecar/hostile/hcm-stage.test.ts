@@ -93,6 +93,7 @@ describe('hcm: HTTP/1 parser errors', () => {
   it.each([
     [{ code: 'HPE_HEADER_OVERFLOW' }, 431, 'http1.headers_too_large'],
     [{ code: 'HPE_UNEXPECTED_CONTENT_LENGTH', reason: 'Content-Length can\'t be present with Transfer-Encoding' }, 400, 'http1.content_length_and_chunked_not_allowed'],
+    [{ code: 'HPE_INVALID_TRANSFER_ENCODING', reason: 'Transfer-Encoding can\'t be present with Content-Length' }, 400, 'http1.content_length_and_chunked_not_allowed'],
     [{ code: 'HPE_UNEXPECTED_CONTENT_LENGTH', reason: 'Duplicate Content-Length' }, 400, 'http1.codec_error'],
     [{ code: 'HPE_INVALID_TRANSFER_ENCODING' }, 501, 'http1.invalid_transfer_encoding'],
     [{ code: 'HPE_INVALID_HEADER_TOKEN', reason: 'Invalid header value char' }, 400, 'http1.invalid_characters'],

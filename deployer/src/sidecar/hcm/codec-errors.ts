@@ -19,13 +19,15 @@ export interface ParserError {
 export function rejectionForParserError(error: ParserError): HcmRejection | undefined {
   const code = error.code ?? '';
   const reason = error.reason ?? '';
+  // llhttp reports Content-Length + Transfer-Encoding under either code, depending on order.
+  if ((code === 'HPE_UNEXPECTED_CONTENT_LENGTH' || code === 'HPE_INVALID_TRANSFER_ENCODING') && /content-length/i.test(reason) && /transfer-encoding/i.test(reason)) {
+    return codecRejection(400, 'http1.content_length_and_chunked_not_allowed');
+  }
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return codecRejection(431, 'http1.headers_too_large');
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
-      return /transfer-encoding/i.test(reason)
-        ? codecRejection(400, 'http1.content_length_and_chunked_not_allowed')
-        : codecRejection(400, 'http1.codec_error');
+      return codecRejection(400, 'http1.codec_error');
     case 'HPE_INVALID_TRANSFER_ENCODING':
       return codecRejection(501, 'http1.invalid_transfer_encoding');
     case 'HPE_INVALID_HEADER_TOKEN':

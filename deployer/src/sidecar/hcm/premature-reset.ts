@@ -14,6 +14,7 @@ const MIN_STREAM_LIFETIME_MS = 1000;
 export function trackPrematureResets(session: http2.Http2Session, onClose: () => void): void {
   let closed = 0;
   let premature = 0;
+  let closing = false;
   session.on('stream', (stream: http2.Http2Stream) => {
     const openedAt = performance.now();
     let resetByPeer = false;
@@ -22,9 +23,12 @@ export function trackPrematureResets(session: http2.Http2Session, onClose: () =>
       closed++;
       if (resetByPeer && performance.now() - openedAt < MIN_STREAM_LIFETIME_MS) premature++;
       const limit = closed < TOTAL_STREAM_COUNT ? TOTAL_STREAM_COUNT : closed;
-      if (premature * 2 < limit || session.destroyed) return;
+      if (premature * 2 < limit || closing || session.destroyed) return;
+      closing = true;
       onClose();
-      session.destroy();
+      // Not from inside nghttp2's frame callbacks: destroying the session there trips node's
+      // nghttp2 memory accounting (node_http2.cc CheckAllocatedSize) and aborts the process.
+      setImmediate(() => session.destroy());
     });
   });
 }
