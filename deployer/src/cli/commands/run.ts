@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
+import { withMeshPathNormalization } from '../../sidecar/hcm/mesh.js';
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
 import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
@@ -83,6 +84,8 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  // The HCM normalizes paths as istiod would configure it for this mesh.
+  config = withMeshPathNormalization(config, mesh?.settings.rbac.pathNormalization);
   const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
