@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type http from 'node:http';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { readChunks } from './body-reader.js';
 import type { ConnectionInfo, FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
 import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
@@ -28,6 +29,7 @@ export interface StreamHandlerContext {
 }
 
 const EMPTY = new Uint8Array(0);
+const NOTHING_IN_FLIGHT: Promise<unknown> = Promise.resolve();
 const SERVER_HEADER = 'envoy';
 
 interface Deferred<T> {
@@ -83,7 +85,7 @@ export class StreamHandler implements TimedStream {
   private upstreamHost: string | undefined;
   private finished = false;
   private pumpStopped = false;
-  private pumpInFlight: Promise<unknown> = Promise.resolve();
+  private pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
   /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
   private terminated = false;
   private upstreamRequest: http.ClientRequest | undefined;
@@ -330,7 +332,7 @@ export class StreamHandler implements TimedStream {
 
   private async stopRequestPump(): Promise<void> {
     this.pumpStopped = true;
-    await this.pumpInFlight.catch(() => undefined);
+    if (this.pumpInFlight !== NOTHING_IN_FLIGHT) await this.pumpInFlight.catch(() => undefined);
   }
 
   private drainRequest(): void {
@@ -365,7 +367,7 @@ export class StreamHandler implements TimedStream {
   }
 
   /** Response headers, body and trailers through the chain to the client. `body` undefined: headers only. */
-  private async respond(headers: HeaderList, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined, trailers: () => HeaderList): Promise<void> {
+  private async respond(headers: HeaderList, body: Readable | readonly Uint8Array[] | undefined, trailers: () => HeaderList): Promise<void> {
     const { res } = this.ex;
     const stream = this.stream!;
     const out = await stream.responseHeaders(headers, body === undefined);
@@ -376,13 +378,25 @@ export class StreamHandler implements TimedStream {
       res.end();
       return;
     }
-    for await (const chunk of body) {
-      if (res.destroyed) return;
+    let replied = false;
+    const onChunk = async (chunk: Uint8Array): Promise<boolean> => {
+      if (res.destroyed) return false;
       this.lastActivity = performance.now();
       const data = await stream.responseBody(chunk, false);
-      if (data.action === 'localReply') return this.sendFilterReply(data.reply);
+      if (data.action === 'localReply') {
+        replied = true;
+        this.sendFilterReply(data.reply);
+        return false;
+      }
       await this.write(data.data);
+      return true;
+    };
+    if (Array.isArray(body)) {
+      for (const chunk of body) if (!(await onChunk(chunk))) break;
+    } else {
+      await readChunks(body as Readable, onChunk);
     }
+    if (replied || res.destroyed) return;
     const responseTrailers = trailers();
     if (responseTrailers.length > 0) {
       const tail = await stream.responseTrailers(responseTrailers);
@@ -464,7 +478,7 @@ export class StreamHandler implements TimedStream {
       upstreamHost: this.upstreamHost,
       clusterName: this.route?.cluster,
       routeName: this.route?.name,
-      ...addresses(this.ex.connection),
+      ...(this.ctx.accessLogFormat === 'istio' ? addresses(this.ex.connection) : {}),
     }, this.ctx.accessLogFormat));
   }
 }
