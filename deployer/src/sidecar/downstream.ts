@@ -6,7 +6,8 @@ import { StreamDeadlines } from './hcm/stream-deadlines.js';
 import { startDataListener, type DataListener } from './listener.js';
 import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
-import { addresses, StreamHandler } from './stream-handler.js';
+import { addresses } from './stream-flow.js';
+import { StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
 
 export interface DownstreamContext {

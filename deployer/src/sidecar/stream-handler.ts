@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import type http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { readChunks } from './body-reader.js';
-import type { ConnectionInfo, FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
+import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk } from './stream-flow.js';
+import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
 import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
 import { downstreamRequestHeaders, pseudo, responseHeaderList, toNodeHeaders, trailerList } from './headers.js';
@@ -32,34 +32,6 @@ const EMPTY = new Uint8Array(0);
 const NOTHING_IN_FLIGHT: Promise<unknown> = Promise.resolve();
 const SERVER_HEADER = 'envoy';
 
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
-  return { promise, resolve };
-}
-
-type FirstEvent =
-  | { readonly kind: 'response'; readonly res: http.IncomingMessage }
-  | { readonly kind: 'failure'; readonly error: unknown }
-  | { readonly kind: 'localReply'; readonly reply: LocalReply };
-
-/**
- * The upstream response, its failure, or a filter's local reply during the request body,
- * whichever comes first. A per-request promise on purpose: racing against a shared
- * never-settling promise would append a reaction to it per request and keep every request's
- * state reachable for the life of the process.
- */
-function firstOf(response: Promise<http.IncomingMessage>, body: Promise<LocalReply | undefined>): Promise<FirstEvent> {
-  return new Promise<FirstEvent>((resolve) => {
-    response.then((res) => resolve({ kind: 'response', res }), (error: unknown) => resolve({ kind: 'failure', error }));
-    void body.then((reply) => { if (reply) resolve({ kind: 'localReply', reply }); });
-  });
-}
 
 /**
  * One downstream request through the sidecar, in Envoy's order: request headers → filter chain →
@@ -481,33 +453,4 @@ export class StreamHandler implements TimedStream {
       ...(this.ctx.accessLogFormat === 'istio' ? addresses(this.ex.connection) : {}),
     }, this.ctx.accessLogFormat));
   }
-}
-
-/** %DOWNSTREAM_LOCAL_ADDRESS% / %DOWNSTREAM_REMOTE_ADDRESS% of a connection. */
-export function addresses(connection: ConnectionInfo): { downstreamLocalAddress: string; downstreamRemoteAddress: string } {
-  const join = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
-  return {
-    downstreamLocalAddress: join(connection.destinationAddress, connection.destinationPort),
-    downstreamRemoteAddress: join(connection.sourceAddress, connection.sourcePort),
-  };
-}
-
-/** HTTP/1: no body without content-length or transfer-encoding (RFC 9112 §6.3); HTTP/2: END_STREAM on HEADERS. */
-function requestEndsWithHeaders(req: DownstreamExchange['req']): boolean {
-  const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream;
-  if (stream && typeof stream.endAfterHeaders === 'boolean') return stream.endAfterHeaders;
-  const headers = req.headers;
-  if (headers['transfer-encoding'] !== undefined) return false;
-  const length = headers['content-length'];
-  return length === undefined || length === '0';
-}
-
-function writeChunk(target: Writable, data: Uint8Array): Promise<void> {
-  if (target.write(data)) return Promise.resolve();
-  return Promise.race([once(target, 'drain').then(() => undefined), once(target, 'close').then(() => undefined)]);
-}
-
-function isAbort(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR';
 }
