@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { readChunks } from './body-reader.js';
-import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk } from './stream-flow.js';
+import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk, type FirstEvent } from './stream-flow.js';
 import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
 import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
@@ -184,15 +184,23 @@ export class StreamHandler implements TimedStream {
     if (this.terminated) return;
     const { request, response } = pool.request(this.requestHeaders);
     this.upstreamRequest = request;
-    const body = endOfStream ? this.endRequest(request) : this.pumpRequestBody(request);
-
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    void body.then((reply) => {
-      // Envoy's route timeout starts once the downstream request is complete.
-      if (!reply && route.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; request.destroy(); }, route.timeoutMs);
-    });
-    const first = await firstOf(response, body);
+    // Envoy's route timeout starts once the downstream request is complete.
+    const startRouteTimer = () => {
+      if (route.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; request.destroy(); }, route.timeoutMs);
+    };
+    let first: FirstEvent;
+    if (endOfStream) {
+      // No body: nothing but the upstream can answer, so no race to set up.
+      request.end();
+      startRouteTimer();
+      first = await response.then((res): FirstEvent => ({ kind: 'response', res }), (error: unknown): FirstEvent => ({ kind: 'failure', error }));
+    } else {
+      const body = this.pumpRequestBody(request);
+      void body.then((reply) => { if (!reply) startRouteTimer(); });
+      first = await firstOf(response, body);
+    }
     if (this.terminated) return;
 
     if (first.kind === 'localReply') {
@@ -295,11 +303,6 @@ export class StreamHandler implements TimedStream {
       }
     });
     return result.promise;
-  }
-
-  private async endRequest(upstream: http.ClientRequest): Promise<undefined> {
-    upstream.end();
-    return undefined;
   }
 
   private async stopRequestPump(): Promise<void> {

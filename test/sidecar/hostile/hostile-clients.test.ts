@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HeaderList } from '../../../deployer/src/host/api.js';
 import { echoHandler, eventually, fakeChain, localReply, request1, request2, sidecarConfig, startTestSidecar, startUpstream, type StartedSidecar, type TestUpstream } from '../helpers.js';
 import { clientPreface, Flags, frame, framesIn, FrameType, hpack, parseHttp1, rawExchange, requestHeaders, rstStream } from './wire.js';
@@ -42,6 +42,9 @@ async function stillServing(sidecar: StartedSidecar): Promise<void> {
 }
 
 const gauge = (sidecar: StartedSidecar) => sidecar.stats.downstreamCxActive;
+
+// Floods and timeouts wait for the server to act; on the shared 2-core machine that can take seconds.
+vi.setConfig({ testTimeout: 30_000 });
 
 describe('hostile clients', () => {
   let app: TestUpstream;
