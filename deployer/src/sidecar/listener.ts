@@ -155,6 +155,14 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     });
     secure.on('session', onSession);
     secure.on('tlsClientError', () => undefined);
+    // HTTP/1.1 over TLS (allowHTTP1) is parsed by node's HTTP/1 server code on this server:
+    // the same header-count backstop and codec-error replies apply.
+    (secure as unknown as { maxHeadersCount: number }).maxHeadersCount = hcm.maxHeadersCount + 1;
+    secure.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+      answerClientError(error, socket, hcm, (rejection) => {
+        events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
+      });
+    });
     server = secure;
   } else {
     const h1 = http.createServer({
