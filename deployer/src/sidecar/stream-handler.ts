@@ -260,10 +260,10 @@ export class StreamHandler implements TimedStream {
   private pumpRequestBody(upstream: http.ClientRequest): Promise<LocalReply | undefined> {
     const result = deferred<LocalReply | undefined>();
     const run = async () => {
-      for await (const chunk of this.ex.req as AsyncIterable<Buffer>) {
+      await readChunks(this.ex.req as Readable, async (chunk) => {
         this.bytesReceived += chunk.byteLength;
         // Once stopped (local reply, or the upstream answered early) the rest is drained unseen.
-        if (this.pumpStopped) continue;
+        if (this.pumpStopped) return true;
         this.lastActivity = performance.now();
         const call = this.stream!.requestBody(chunk, false);
         this.pumpInFlight = call;
@@ -271,10 +271,11 @@ export class StreamHandler implements TimedStream {
         if (out.action === 'localReply') {
           this.pumpStopped = true;
           result.resolve(out.reply);
-          continue;
+          return true;
         }
         if (out.data.byteLength > 0 && !upstream.destroyed) await writeChunk(upstream, out.data);
-      }
+        return true;
+      });
       this.requestComplete = true;
       if (this.pumpStopped) return;
       const trailers = trailerList(this.ex.req.rawTrailers);
