@@ -22,7 +22,10 @@ const BENCHMARKS = [
   { name: 'crypto-ec', script: 'crypto-ec.ts', output: 'crypto-ec.json', issue: 'jwt-auth' },
   { name: 'jwt-auth', script: 'jwt-auth.ts', output: 'jwt-auth.json', issue: 'jwt-auth' },
   { name: 'rbac', script: 'rbac.ts', output: 'rbac.json', issue: 'rbac' },
+  { name: 'metrics', script: 'metrics.ts', output: 'metrics.json', issue: 'metrics' },
+  { name: 'header-router', script: 'header-router.ts', output: 'header-router.json', issue: 'header-router' },
   { name: 'push', script: 'push.ts', output: 'push.json', issue: 'deployer' },
+  { name: 'control-plane', script: 'control-plane.ts', output: 'control-plane.json', issue: 'control plane' },
 ] as const;
 
 const wanted = process.argv.slice(2);

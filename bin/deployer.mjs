@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `deployer` bin: runs the esbuild bundle (npm run build) when it is at least as new as the
-// TypeScript sources, else the sources through tsx — so a stale bundle never runs old code.
+// TypeScript sources, else the sources through tsx — so a stale bundle never runs old code. An
+// installed package has only the bundle (package.json "files"); a checkout may have only sources.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -18,11 +19,15 @@ function newestMtime(dir) {
   return newest;
 }
 
-const bundleIsFresh = existsSync(bundle) && (!existsSync(sources) || statSync(bundle).mtimeMs >= newestMtime(sources));
+const hasSources = existsSync(sources);
+const bundleIsFresh = existsSync(bundle) && (!hasSources || statSync(bundle).mtimeMs >= newestMtime(sources));
 if (bundleIsFresh) {
   await import(pathToFileURL(bundle).href);
-} else {
+} else if (hasSources) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(path.join(sources, 'cli', 'main.ts')).href);
+} else {
+  process.stderr.write(`deployer: ${bundle} is missing: this package was packed without its build (npm pack runs \`npm run build\` first)\n`);
+  process.exitCode = 1;
 }

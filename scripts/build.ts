@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCli } from '../deployer/src/build/cli-bundle.js';
 import { buildFilters, writeBuildManifest } from '../deployer/src/build/filters.js';
+import { buildRegexModule } from '../deployer/src/regex/build-module.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const debug = process.argv.includes('--debug');
@@ -16,5 +17,7 @@ const built = await buildFilters({
 // The portable (no SIMD) variants ship beside the default ones.
 if (!debug) await buildFilters({ root, profile: 'portable', onFilterBuilt: report });
 if (!debug) await writeBuildManifest(path.join(root, 'build', 'filters'), built);
+// The deployer's own regex engine (the filters' RE2 engine, standalone): deployer/src/regex/engine.ts.
+report(await buildRegexModule(root));
 const cli = await bundleCli(root);
 process.stdout.write(`bundled CLI ${path.relative(root, cli)}\n`);

@@ -153,6 +153,34 @@ function writeValue(v: JsonValue, out: Array<string>): void {
   }
 }
 
+/**
+ * A short rendering of a bad value for configuration error messages (strings quoted, other types
+ * named): enough to find it, without pulling a number formatter into the module.
+ */
+export function describeJson(value: JsonValue): string {
+  switch (value.type) {
+    case JsonType.String: return "\"" + value.stringValue + "\"";
+    case JsonType.Number: return "a number";
+    case JsonType.Bool: return value.boolValue ? "true" : "false";
+    case JsonType.Null: return "null";
+    case JsonType.Array: return "a list";
+    default: return "an object";
+  }
+}
+
+/**
+ * The first member of `object` not in `allowed` as an error message
+ * (`<where>.<key>: unknown field, expected one of …`), or "" when every member is allowed.
+ */
+export function unknownFieldError(object: JsonValue, allowed: Array<string>, where: string): string {
+  for (let i = 0; i < object.keys.length; i++) {
+    if (!allowed.includes(object.keys[i])) {
+      return (where.length > 0 ? where + "." : "") + object.keys[i] + ": unknown field, expected one of " + allowed.join(", ");
+    }
+  }
+  return "";
+}
+
 /** Integers print as integers (AS prints `1.0` for f64); others use the shortest round-trip form. */
 export function formatNumber(n: f64): string {
   if (!isFinite(n)) return "null"; // not reachable from parsed input; JSON has no NaN/Infinity

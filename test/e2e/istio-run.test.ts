@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runSidecarCommand } from '../../deployer/src/cli/commands/run.js';
 import { appliesToWorkload, parseWorkloadLabels } from '../../deployer/src/sidecar/istio-chain.js';
 import type { RunningSidecar } from '../../deployer/src/sidecar/sidecar.js';
@@ -64,8 +64,8 @@ describe('e2e: deployer run --istio builds the chain from AuthorizationPolicy re
     await upstream?.close();
   });
 
-  it('puts the translated rbac filter before the config\'s own filters', () => {
-    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac', 'example']);
+  it('puts the translated rbac filter before the config\'s own filters, and the metrics filter last', () => {
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac', 'example', 'metrics']);
   });
 
   it.each([
@@ -75,6 +75,65 @@ describe('e2e: deployer run --istio builds the chain from AuthorizationPolicy re
     const res = await request1(`${sidecar.url}${requestPath}`);
     expect(res.status).toBe(status);
     expect(res.headers['x-wasmesh-example']).toBe('hello');
+  });
+});
+
+describe('e2e: deployer run --istio with a wrong or missing --namespace (issue #10)', () => {
+  let upstream: TestUpstream;
+  let config: string;
+  let stderr: string[];
+  let restore: () => void;
+
+  beforeAll(async () => {
+    upstream = await startUpstream(echoHandler('cart'));
+    config = await writeSidecarYaml({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', clusters: { app: upstream.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] });
+  });
+  afterAll(async () => { await upstream?.close(); });
+  beforeEach(() => {
+    stderr = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { stderr.push(String(chunk)); return true; });
+    restore = () => spy.mockRestore();
+  });
+  afterEach(() => restore());
+
+  it.each([
+    { name: 'a wrong --namespace', namespace: 'shopp' },
+    { name: 'no --namespace (default)', namespace: 'default' },
+  ])('run: $name with resources read and none applying refuses to start, saying what was read and why', async ({ namespace }) => {
+    await expect(runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: policies, namespace, workloadLabels: 'app=cart' }))
+      .rejects.toThrow(new RegExp(`3 resources read; 0 apply to ${namespace}/app=cart; 3 skipped: namespace shop .*shop/deny-admin.*namespace billing .*--allow-empty`));
+  });
+
+  it('run: --allow-empty starts anyway, and prints what was read and what applies', async () => {
+    const sidecar = await runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: policies, namespace: 'shopp', workloadLabels: 'app=cart', allowEmpty: true });
+    try {
+      expect(sidecar.config.filters).toEqual([]);
+      expect(stderr.join('')).toContain('deployer run: --istio ' + policies + ': 3 resources read; 0 apply to shopp/app=cart; 3 skipped: namespace shop');
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('run: a Gateway API gateway workload takes the policies whose targetRefs name it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'istio-run-gateway-'));
+    writeFileSync(path.join(dir, 'gateway.yaml'), readFileSync(path.join(repoRoot, 'test', 'fixtures', 'istio-scope', 'gateway-and-sidecar.yaml'), 'utf8'));
+    const sidecar = await runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: dir, namespace: 'bookinfo', workloadLabels: 'gateway.networking.k8s.io/gateway-name=bookinfo-gateway' });
+    try {
+      expect(sidecar.config.filters.map((f) => f.name)).toEqual(['rbac']);
+      expect((await request1(`${sidecar.url}/debug/vars`)).status).toBe(403);
+      expect((await request1(`${sidecar.url}/productpage`)).status).toBe(200);
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('run: the right namespace prints what applies and what was left out', async () => {
+    const sidecar = await runSidecarCommand({ config, accessLog: '/dev/null', logLevel: 'error', istio: policies, namespace: 'shop', workloadLabels: 'app=cart' });
+    try {
+      expect(stderr.join('')).toContain('3 resources read; 1 applies to shop/app=cart (AuthorizationPolicy shop/deny-admin); 2 skipped: selector app=payments (AuthorizationPolicy shop/deny-everything-payments); namespace billing (AuthorizationPolicy billing/deny-all-elsewhere)');
+    } finally {
+      await sidecar.close();
+    }
   });
 });
 
@@ -121,7 +180,7 @@ describe('e2e: deployer run --istio adds the JWKS cluster of a RequestAuthentica
   });
 
   it('jwt-auth: onConfigure\'s jwks_cluster is a cluster of the sidecar, pointing at the jwksUri host and port', () => {
-    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['jwt-auth']);
+    expect(sidecar.config.filters.map((f) => f.name)).toEqual(['jwt-auth', 'metrics']);
     expect(sidecar.config.clusters.get(clusterName)?.url.href).toBe(`${idp.url}/`);
   });
 

@@ -44,6 +44,6 @@ describe('examples: shipped configuration', () => {
   it('examples: a misspelt field in a bootstrap is refused with its path', () => {
     const bootstrap = parseAllDocuments(readFileSync(path.join(repoRoot, 'filters/example/envoy.yaml'), 'utf8'))[0]!.toJS() as { admin: Record<string, unknown> };
     bootstrap.admin.adress = bootstrap.admin.address;
-    expect(() => validateEnvoyMessage('envoy.config.bootstrap.v3.Bootstrap', bootstrap)).toThrow(/at admin\.adress: expected a field of envoy\.config\.bootstrap\.v3\.Admin/);
+    expect(() => validateEnvoyMessage('envoy.config.bootstrap.v3.Bootstrap', bootstrap)).toThrow(/at admin\.adress: unknown field; did you mean "address"\?/);
   });
 });

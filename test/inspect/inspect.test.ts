@@ -11,6 +11,8 @@ interface InspectCase {
   readonly maxBytes?: number;
   readonly ok: boolean;
   readonly abiVersion?: string;
+  /** The detected version as printed (`0.1.0`). */
+  readonly abi?: string;
   readonly callbacks?: readonly string[];
   /** Each expected problem must be contained in one reported problem, and the counts must match. */
   readonly problems: readonly string[];
@@ -20,7 +22,7 @@ interface InspectCase {
 const cases = JSON.parse(readFileSync(join(wasmFixtureDir, 'cases.json'), 'utf8')) as readonly InspectCase[];
 
 describe('inspectModule', () => {
-  it.each(cases)('$name ($file)', ({ file, maxBytes, ok, abiVersion, callbacks, problems, warnings }) => {
+  it.each(cases)('$name ($file)', ({ file, maxBytes, ok, abiVersion, abi, callbacks, problems, warnings }) => {
     const bytes = loadWasmFixture(file);
     const report = inspectModule(bytes, maxBytes !== undefined ? { maxBytes } : {});
     expect(report.ok).toBe(ok);
@@ -29,6 +31,10 @@ describe('inspectModule', () => {
     expect(report.problems).toHaveLength(problems.length);
     problems.forEach((expected, index) => expect(report.problems[index]).toContain(expected));
     if (abiVersion !== undefined) expect(report.abiVersion).toBe(abiVersion);
+    if (abi !== undefined) expect(report.abi).toBe(abi);
+    // Only a module Envoy loads is credited with the Envoy releases that load it.
+    if (ok) expect(report.envoy).toMatch(/^Envoy ≥ 1\.17\.0/);
+    else expect(report.envoy).toBeUndefined();
     if (callbacks !== undefined) expect(report.callbacks).toEqual(callbacks);
     if (warnings !== undefined) expect(report.warnings).toEqual(warnings);
   });

@@ -20,7 +20,10 @@ describe('deployer translate --mesh-config', () => {
   it('translate: a CUSTOM policy with --mesh-config carries the provider, normalization and trusted hops', async () => {
     const notes: string[] = [];
     const [rbac] = await translatePolicyFile(policy('custom-ext-authz.yaml'), { output: 'json', meshConfig: mesh('configmap.yaml') }, (line) => notes.push(line));
-    expect(notes).toEqual([expect.stringContaining('(ConfigMap, data.mesh): pathNormalization DECODE_AND_MERGE_SLASHES, ext_authz providers ext-authz-http')]);
+    expect(notes).toEqual([
+      expect.stringContaining('(ConfigMap, data.mesh): pathNormalization DECODE_AND_MERGE_SLASHES, ext_authz providers ext-authz-http'),
+      'deployer translate: rbac: 1 resource read; 1 applies to shop/app=cart (AuthorizationPolicy shop/ext-authz)',
+    ]);
     expect(rbac).toMatchObject({ filter: 'rbac', kind: 'AuthorizationPolicy', sources: ['shop/ext-authz'] });
     expect(rbac!.config).toEqual({
       pathNormalization: 'DECODE_AND_MERGE_SLASHES',
@@ -64,7 +67,7 @@ describe('deployer translate --mesh-config', () => {
 });
 
 describe('deployer push/render --istio --mesh-config', () => {
-  const wiring = { format: 'compat', namespace: 'shop', context: 'inbound', via: 'envoyfilter', failStrategy: 'close', output: 'yaml' } as const;
+  const wiring = { format: 'compat', namespace: 'shop', direction: 'inbound', via: 'envoyfilter', failStrategy: 'close', output: 'yaml' } as const;
 
   it('push: a CUSTOM policy is refused without --mesh-config, as translate refuses it', async () => {
     await expect(loadPluginConfig({ ...wiring, istio: policy('custom-ext-authz.yaml') }, 'rbac')).rejects.toThrow(/CUSTOM provider "ext-authz-http" is not defined/);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyManifests } from '../../deployer/src/apply/apply.js';
 import { ClusterClient } from '../../deployer/src/apply/client.js';
 import { filterStatus } from '../../deployer/src/apply/status.js';
 import { PushStepError, runPush, type PushPipelineOptions, type PushProgress } from '../../deployer/src/push/push.js';
@@ -23,7 +24,7 @@ afterAll(() => apiServer.close());
 
 const base = (overrides: Partial<PushPipelineOptions> = {}): PushPipelineOptions => ({
   wasm: wasm(), filter: 'example', image: 'oci://127.0.0.1:1/wasmesh/example:v1', format: 'compat', namespace: 'shop', selector: { app: 'reviews' },
-  context: 'inbound', via: 'envoyfilter', failStrategy: 'close', dryRun: 'client', force: false, kube: { kubeconfig }, pluginConfig: { greeting: 'hi' },
+  context: 'inbound', via: 'envoyfilter', failStrategy: 'close', dryRun: 'client', force: false, kube: { kubeconfig }, pluginConfig: { request_headers: { 'x-greeting': 'hi' } },
   ...overrides,
 });
 
@@ -44,6 +45,42 @@ describe('push pipeline', () => {
     const bad = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x02, 0, 0, 0]);
     await expect(runPush(base({ wasm: bad, dryRun: 'none' }))).rejects.toThrow(/push failed at inspect: .*nothing was applied/);
     expect(apiServer.requests.length).toBe(before);
+  });
+
+  it('push: a configuration the module refuses fails at validate with the filter\'s own message, and nothing is applied', async () => {
+    const before = apiServer.requests.filter((r) => r.method === 'PATCH').length;
+    const error = await runPush(base({ dryRun: 'server', pluginConfig: { greeting: 'hi' } })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PushStepError);
+    expect((error as PushStepError).step).toBe('validate');
+    expect((error as Error).message).toContain('EnvoyFilter shop/wasmesh-example-app-reviews: refused by the filter itself (what Envoy would do with it): wasm plugin "example": proxy_on_configure returned false (configuration refused): example: configuration refused: unknown field "greeting"');
+    expect(apiServer.requests.filter((r) => r.method === 'PATCH').length).toBe(before);
+  });
+
+  it('push: several targets (one per scope) become one object each, every config proven', async () => {
+    const targets = [
+      { scope: { namespace: 'bookinfo', selector: { app: 'productpage' } }, config: { request_headers: { 'x-scope': 'productpage' } }, sources: [] },
+      { scope: { namespace: 'bookinfo', selector: { app: 'reviews' } }, config: { request_headers: { 'x-scope': 'reviews' } }, sources: [] },
+    ];
+    const result = await runPush(base({ targets }));
+    expect(result.manifests.map((m) => [m.metadata.namespace, m.metadata.name, m.spec.workloadSelector])).toEqual([
+      ['bookinfo', 'wasmesh-example-app-productpage', { labels: { app: 'productpage' } }],
+      ['bookinfo', 'wasmesh-example-app-reviews', { labels: { app: 'reviews' } }],
+    ]);
+  });
+
+  it('push: other live scopes of the filter in the namespace are reported and left as they are', async () => {
+    const first = await runPush(base({ dryRun: 'client', namespace: 'untouched', selector: { app: 'productpage' } }));
+    await applyManifests(new ClusterClient({ kubeconfig }), first.manifests, { dryRun: 'none', force: false });
+    const second = await runPush(base({ dryRun: 'server', namespace: 'untouched', selector: { app: 'reviews' } }));
+    expect(second.untouched).toEqual(['EnvoyFilter untouched/wasmesh-example-app-productpage (untouched/app=productpage)']);
+    expect(second.manifests.map((m) => m.metadata.name)).toEqual(['wasmesh-example-app-reviews']);
+    await new ClusterClient({ kubeconfig }).delete({ apiVersion: first.manifests[0]!.apiVersion, kind: 'EnvoyFilter', name: 'wasmesh-example-app-productpage', namespace: 'untouched' }, false);
+  });
+
+  it.each(['client', 'none'] as const)('push: a bad image reference fails at push, not inspect (dry run %s)', async (dryRun) => {
+    const events: PushProgress[] = [];
+    await expect(runPush(base({ image: 'oci://Registry/UPPER:v1', dryRun, onProgress: (e) => events.push(e) }))).rejects.toThrow(/^push failed at push: .*UPPER/);
+    expect(events.filter((e) => e.state === 'done').map((e) => e.step)).toEqual(['inspect']);
   });
 
   it('push: an unreachable registry fails at push and leaves the cluster untouched', async () => {

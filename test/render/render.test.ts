@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { manifestsToYaml, renderFilter } from '../../deployer/src/render/index.js';
 import { placementFor, SUITE } from '../../deployer/src/suite.js';
 import type { KubernetesManifest, ListenerContext, Via } from '../../deployer/src/render/types.js';
-import { PREVIOUS_DIGEST, renderInput } from './support.js';
+import { objectName } from '../../deployer/src/render/metadata.js';
+import { renderInput } from './support.js';
 
 const goldenDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'render', 'golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -67,10 +68,39 @@ describe('render', () => {
     expect(JSON.parse(config.configuration.value)).toEqual({ example: true });
   });
 
-  it('render: history annotation keeps the previous digest for rollback', () => {
-    const [m] = renderFilter(renderInput('rbac', { history: [{ url: `oci://registry.example:5000/wasmesh/rbac@${PREVIOUS_DIGEST}`, manifestDigest: PREVIOUS_DIGEST, wasmSha256: 'b'.repeat(64), appliedAt: '2026-01-01T00:00:00.000Z' }] }));
-    expect(m!.metadata.annotations['wasmesh.io/previous-digest']).toBe(PREVIOUS_DIGEST);
-    expect(JSON.parse(m!.metadata.annotations['wasmesh.io/history']!)).toHaveLength(2);
+  it('render: is deterministic — rendering twice gives byte-identical output without apply-time annotations', () => {
+    const first = manifestsToYaml(renderFilter(renderInput('rbac')));
+    const second = manifestsToYaml(renderFilter(renderInput('rbac')));
+    expect(second).toBe(first);
+    expect(first).not.toMatch(/applied-at|wasmesh\.io\/history|previous-digest/);
+  });
+
+  it.each(['envoyfilter', 'wasmplugin'] as const)('render: a gateway scope (%s) binds targetRefs instead of a selector and passes the CRD schema', (via) => {
+    const targetRefs = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'bookinfo-gateway' }];
+    const [m] = renderFilter(renderInput('rbac', { via, context: 'gateway', selector: {}, targetRefs }));
+    expect(m!.spec.targetRefs).toEqual(targetRefs);
+    expect(m!.spec.workloadSelector ?? m!.spec.selector).toBeUndefined();
+    expect(m!.metadata.name).toBe('wasmesh-rbac-gateway-bookinfo-gateway');
+  });
+
+  it.each([
+    [{}, undefined, 'wasmesh-rbac'],
+    [{ app: 'productpage' }, undefined, 'wasmesh-rbac-app-productpage'],
+    [{ version: 'v1', app: 'reviews' }, undefined, 'wasmesh-rbac-app-reviews-version-v1'],
+    [{ 'app.kubernetes.io/name': 'Reviews' }, undefined, /^wasmesh-rbac-app-kubernetes-io-name-reviews-[a-f0-9]{8}$/],
+    [{ app: 'x'.repeat(63) }, undefined, /^wasmesh-rbac-app-x+-[a-f0-9]{8}$/],
+  ])('render: object name for selector %j is %s (one object per scope, ≤63 chars)', (selector, targetRefs, name) => {
+    const actual = objectName('rbac', { selector, targetRefs });
+    if (typeof name === 'string') expect(actual).toBe(name);
+    else expect(actual).toMatch(name);
+    expect(actual.length).toBeLessThanOrEqual(63);
+  });
+
+  it.each([
+    [{ context: 'inbound' as ListenerContext, selector: {}, targetRefs: [{ kind: 'Gateway', name: 'gw' }] }, 'targetRefs with context "inbound"'],
+    [{ context: 'gateway' as ListenerContext, selector: { app: 'x' }, targetRefs: [{ kind: 'Gateway', name: 'gw' }] }, 'selector {"app":"x"} and targetRefs both given'],
+  ])('render: refuses targetRefs where Istio would not attach them: %o', (override, message) => {
+    expect(() => renderFilter(renderInput('rbac', override))).toThrow(message);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import type { RenderOptions } from '../../deployer/src/render/types.js';
 
-/** Fixed inputs for golden renders: fake but well-formed digests, fixed time. */
+/** Fixed inputs for golden renders: fake but well-formed digests. */
 export const MANIFEST_DIGEST = `sha256:${'1'.repeat(64)}`;
 export const PREVIOUS_DIGEST = `sha256:${'0'.repeat(64)}`;
 
@@ -14,7 +14,6 @@ export function renderInput(filter: string, overrides: Partial<RenderOptions> = 
     failStrategy: 'close',
     image: { url: `oci://registry.example:5000/wasmesh/${filter}@${MANIFEST_DIGEST}`, manifestDigest: MANIFEST_DIGEST, wasmSha256: 'a'.repeat(64) },
     pluginConfig: { example: true },
-    appliedAt: '2026-01-02T03:04:05.000Z',
     ...overrides,
   };
 }

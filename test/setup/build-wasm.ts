@@ -10,6 +10,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileEntry, discoverFilters, filterOutputPath } from '../../deployer/src/build/filters.js';
+import { REGEX_MODULE } from '../../deployer/src/regex/engine.js';
+import { REGEX_MODULE_ENTRY } from '../../deployer/src/regex/build-module.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const testFilterDir = path.join(root, 'test', 'fixtures', 'filters');
@@ -69,6 +71,8 @@ export default async function setup(): Promise<void> {
       outFile: filterOutputPath(path.join(root, 'build', 'filters'), name, 'release'),
       sourceDir: path.join(root, 'filters', name),
     })),
+    // The deployer's regex engine (filters/lib/regex, standalone): its sources are filters/lib.
+    { name: 'lib/regex', entry: REGEX_MODULE_ENTRY, outFile: path.join(root, REGEX_MODULE), sourceDir: path.join(root, 'filters', 'lib', 'regex') },
     ...testFilterNames().map((name) => ({
       name: `test-filters/${name}`,
       entry: path.join('test', 'fixtures', 'filters', name, 'index.ts'),
@@ -78,6 +82,7 @@ export default async function setup(): Promise<void> {
   ];
   mkdirSync(path.join(root, 'build', 'filters'), { recursive: true });
   mkdirSync(testOutDir, { recursive: true });
+  mkdirSync(path.dirname(path.join(root, REGEX_MODULE)), { recursive: true });
   // One broken filter must not stop the rest of the suite: record the error, remove the stale
   // output (so its own tests fail loudly instead of testing old code) and go on.
   const errors: Record<string, string> = {};

@@ -65,7 +65,8 @@ export interface StartedSidecar extends RunningSidecar {
 export async function startTestSidecar(config: SidecarConfig, options: SidecarOptions = {}): Promise<StartedSidecar> {
   const accessLog: string[] = [];
   const sidecar = await startSidecar(config, { accessLog: (line) => accessLog.push(line), onLog: () => undefined, ...options });
-  return Object.assign(Object.create(sidecar) as RunningSidecar, sidecar, { accessLog });
+  // The prototype carries everything, getters included (config and version change on reload).
+  return Object.assign(Object.create(sidecar) as RunningSidecar, { accessLog });
 }
 
 export interface FetchResult {

@@ -35,3 +35,32 @@ describe('route table (first match, Envoy RouteMatch semantics)', () => {
     expect(table.match(request(path, headers as unknown as HeaderList))?.name).toBe(route);
   });
 });
+
+describe('route table: safe_regex on the RE2 engine (linear time, RE2 syntax)', () => {
+  const redos = new RouteTable(sidecarConfig({
+    clusters: { a: 'http://127.0.0.1:1' },
+    routes: [
+      { name: 'catastrophic', match: { prefix: '/', headers: [{ name: 'x-user', string_match: { safe_regex: { regex: '(a+)+$' } } }] }, cluster: 'a' },
+      { name: 'regex-ignores-ignore-case', match: { prefix: '/', headers: [{ name: 'x-env', string_match: { safe_regex: { regex: 'prod' }, ignore_case: true } }] }, cluster: 'a' },
+    ],
+  }).routes);
+
+  it('answers a hostile header against (a+)+$ without backtracking', () => {
+    // 100,000 "a"s then "!": a backtracking engine (JS RegExp) would not return in our lifetime.
+    expect(redos.match(request('/', [['x-user', 'a'.repeat(100_000) + '!']]))).toBeUndefined();
+    expect(redos.match(request('/', [['x-user', 'aaaa']]))?.name).toBe('catastrophic');
+  });
+
+  it('ignores ignore_case for safe_regex, as Envoy does', () => {
+    expect(redos.match(request('/', [['x-env', 'PROD']]))).toBeUndefined();
+    expect(redos.match(request('/', [['x-env', 'prod']]))?.name).toBe('regex-ignores-ignore-case');
+  });
+
+  it.each([
+    ['(a)\\1', 'backreference \\1 is not supported'],
+    ['foo(?=bar)', 'lookahead (?= is not supported'],
+  ])('refuses %s at config time, naming the field and the construct', (regex, reason) => {
+    expect(() => sidecarConfig({ clusters: { a: 'http://127.0.0.1:1' }, routes: [{ name: 'r', match: { safe_regex: { regex } }, cluster: 'a' }] }))
+      .toThrow(reason);
+  });
+});

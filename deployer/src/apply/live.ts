@@ -1,7 +1,10 @@
+import { formatLabels } from '../istio/selection.js';
+import { scopeOfManifest } from '../istio/scopes.js';
 import { MANAGED_RESOURCE_TYPES } from '../kube/resources.js';
-import { ANNOTATIONS, FILTER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, readHistory } from '../render/metadata.js';
+import { ANNOTATIONS, FILTER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../render/metadata.js';
 import type { DeploymentRecord, JsonObject, KubernetesManifest } from '../render/types.js';
 import type { ClusterClient, LiveObject } from './client.js';
+import { readHistory } from './history.js';
 
 /** What wasmesh finds deployed for one filter (from the labels/annotations it wrote). */
 export interface DeployedFilter {
@@ -60,4 +63,14 @@ export function toManifest(object: LiveObject): KubernetesManifest {
     metadata: { name: metadata.name ?? '', namespace: metadata.namespace ?? '', labels: { ...(metadata.labels ?? {}) }, annotations: { ...(metadata.annotations ?? {}) } },
     spec: (object.spec ?? {}) as JsonObject,
   };
+}
+
+/**
+ * Only the objects whose selector is exactly `selector` (`-l` on rollback/undeploy); undefined
+ * keeps every scope of the filter.
+ */
+export function withScope(deployed: readonly DeployedFilter[], selector: Readonly<Record<string, string>> | undefined): DeployedFilter[] {
+  if (selector === undefined || Object.keys(selector).length === 0) return [...deployed];
+  const wanted = formatLabels(selector);
+  return deployed.filter((d) => scopeOfManifest(toManifest(d.object)).targetRefs === undefined && formatLabels(scopeOfManifest(toManifest(d.object)).selector) === wanted);
 }

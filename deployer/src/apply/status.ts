@@ -1,5 +1,7 @@
+import { formatLabels } from '../istio/selection.js';
+import { scopeOfManifest } from '../istio/scopes.js';
 import { ClusterClient } from './client.js';
-import { listDeployed } from './live.js';
+import { listDeployed, toManifest } from './live.js';
 import type { KubeTarget } from '../kube/kubeconfig.js';
 
 export interface FilterStatus {
@@ -7,6 +9,8 @@ export interface FilterStatus {
   readonly namespace: string;
   readonly kind: string;
   readonly name: string;
+  /** Workloads the object selects: `app=productpage`, `*` (the whole namespace) or `Gateway:<name>`. */
+  readonly scope: string;
   readonly digest: string;
   readonly image: string;
   readonly context: string;
@@ -23,6 +27,7 @@ export async function filterStatus(target: KubeTarget & { readonly namespace?: s
     namespace: d.namespace,
     kind: d.kind,
     name: d.name,
+    scope: describeScope(d.object),
     digest: d.digest,
     image: d.image,
     context: d.context,
@@ -30,4 +35,9 @@ export async function filterStatus(target: KubeTarget & { readonly namespace?: s
     lastApplied: d.appliedAt,
     ...(d.history.find((h) => h.manifestDigest !== d.digest) ? { previousDigest: d.history.find((h) => h.manifestDigest !== d.digest)!.manifestDigest } : {}),
   }));
+}
+
+function describeScope(object: Parameters<typeof toManifest>[0]): string {
+  const scope = scopeOfManifest(toManifest(object));
+  return scope.targetRefs !== undefined ? scope.targetRefs.map((r) => `${r.kind}:${r.name}`).join(',') : formatLabels(scope.selector);
 }

@@ -20,6 +20,8 @@ export interface BuildFiltersOptions {
   /** Output folder; default `<root>/build/filters`. */
   readonly outDir?: string;
   readonly onFilterBuilt?: (filter: BuiltFilter) => void;
+  /** Called before each compile (`deployer build` progress): 1-based position of `total`. */
+  readonly onFilterStart?: (name: string, position: number, total: number) => void;
 }
 
 export interface BuiltFilter {
@@ -64,14 +66,14 @@ export async function buildFilters(options: BuildFiltersOptions): Promise<BuiltF
   const outDir = options.outDir ?? path.join(options.root, 'build', 'filters');
   const available = discoverFilters(options.root);
   const wanted = options.filters && options.filters.length > 0 ? options.filters : available;
-  for (const name of wanted) {
-    if (!available.includes(name)) {
-      throw new Error(`unknown filter "${name}": expected one of ${available.join(', ') || '(none found under filters/)'}`);
-    }
+  const unknown = wanted.filter((name) => !available.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown filter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}: expected one of ${available.join(', ') || '(none found under filters/)'}`);
   }
   await mkdir(outDir, { recursive: true });
   const built: BuiltFilter[] = [];
-  for (const name of wanted) {
+  for (const [index, name] of wanted.entries()) {
+    options.onFilterStart?.(name, index + 1, wanted.length);
     const filter = await compileEntry({
       root: options.root,
       name,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
@@ -29,6 +29,8 @@ const ENTRY_FILES = [
 const BOOTSTRAP_FILES = [
   'envoy/config/bootstrap/v3/bootstrap.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
+  // Per-route CORS policies header-router's routes carry (VirtualService corsPolicy).
+  'envoy/extensions/filters/http/cors/v3/cors.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
@@ -74,19 +76,97 @@ export function envoyProtoRoot(): protobuf.Root {
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
-export function lookupMessage(fullName: string): protobuf.Type {
-  let found = envoyProtoRoot().lookup(fullName);
-  if (!(found instanceof protobuf.Type) && !bootstrapLoaded) {
-    bootstrapLoaded = true;
+const loadedPackages = new Set<string>();
+
+/**
+ * Loads every .proto of the package directory a message name points into
+ * (`envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication` →
+ * `envoy/extensions/filters/http/jwt_authn/v3/*.proto`; nested names try shorter prefixes), so
+ * any extension's typed_config resolves without loading all ~500 files up front.
+ */
+function loadPackageOf(fullName: string): void {
+  const parts = fullName.split('.');
+  const { deps } = protoDirectories();
+  for (let n = parts.length - 1; n >= 2; n--) {
+    const relative = parts.slice(0, n).join('/');
+    if (loadedPackages.has(relative)) continue;
+    const dir = deps.map((d) => path.join(d, relative)).find((d) => existsSync(d) && statSync(d).isDirectory());
+    if (dir === undefined) continue;
+    loadedPackages.add(relative);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.proto')).map((f) => `${relative}/${f}`);
+    if (files.length === 0) continue;
     const root = envoyProtoRoot();
-    const { deps, wellKnown } = protoDirectories();
-    const present = BOOTSTRAP_FILES.filter((file) => file.startsWith('google/protobuf/') ? existsSync(path.join(wellKnown, file)) : deps.some((dir) => existsSync(path.join(dir, file))));
-    root.loadSync([...present], { keepCase: true });
+    root.loadSync(files, { keepCase: true });
     root.resolveAll();
-    found = root.lookup(fullName);
+    return;
   }
-  if (!(found instanceof protobuf.Type)) {
-    throw new Error(`unknown protobuf message "${fullName}": not in Envoy's API protos`);
+}
+
+function loadBootstrap(): void {
+  if (bootstrapLoaded) return;
+  bootstrapLoaded = true;
+  const root = envoyProtoRoot();
+  const { deps, wellKnown } = protoDirectories();
+  const present = BOOTSTRAP_FILES.filter((file) => file.startsWith('google/protobuf/') ? existsSync(path.join(wellKnown, file)) : deps.some((dir) => existsSync(path.join(dir, file))));
+  root.loadSync([...present], { keepCase: true });
+  root.resolveAll();
+}
+
+/** The message, loading its package on demand; undefined when Envoy's API has no such message. */
+export function findMessage(fullName: string): protobuf.Type | undefined {
+  const root = envoyProtoRoot();
+  const find = (): protobuf.Type | undefined => {
+    try {
+      const found = root.lookup(fullName);
+      return found instanceof protobuf.Type ? found : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let found = find();
+  if (found === undefined) {
+    loadBootstrap();
+    found = find();
+  }
+  if (found === undefined && /^[A-Za-z_][\w.]*$/.test(fullName)) {
+    loadPackageOf(fullName);
+    found = find();
   }
   return found;
+}
+
+export function lookupMessage(fullName: string): protobuf.Type {
+  const found = findMessage(fullName);
+  if (found === undefined) throw new Error(`unknown protobuf message "${fullName}": not in Envoy's API protos`);
+  return found;
+}
+
+/**
+ * The message name Envoy's API has closest to a misspelt one: each package segment is matched
+ * against the directories that exist, then the message against the package's messages.
+ */
+export function closestMessageName(fullName: string, pick: (word: string, candidates: readonly string[]) => string | undefined): string | undefined {
+  const parts = fullName.split('.');
+  const { deps } = protoDirectories();
+  const fixed: string[] = [];
+  for (let i = 0; i < parts.length - 1; i++) {
+    const here = deps.map((d) => path.join(d, ...fixed)).filter((d) => existsSync(d));
+    const subdirs = [...new Set(here.flatMap((d) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)))];
+    if (subdirs.length === 0) break;
+    const segment = subdirs.includes(parts[i]!) ? parts[i]! : pick(parts[i]!, subdirs);
+    if (segment === undefined) return undefined;
+    fixed.push(segment);
+  }
+  const pkg = fixed.join('.');
+  loadPackageOf(`${pkg}.X`);
+  let namespace: protobuf.ReflectionObject | null = null;
+  try {
+    namespace = envoyProtoRoot().lookup(pkg);
+  } catch {
+    return undefined;
+  }
+  if (!(namespace instanceof protobuf.Namespace)) return undefined;
+  const messages = namespace.nestedArray.filter((n) => n instanceof protobuf.Type).map((n) => n.name);
+  const name = pick(parts[parts.length - 1]!, messages);
+  return name === undefined ? undefined : `${pkg}.${name}`;
 }

@@ -194,6 +194,11 @@ export interface ProxyWasmHost {
   loadPlugin(spec: PluginSpec): Promise<WasmPluginHandle>;
   newFilterChain(plugins: readonly WasmPluginHandle[]): FilterChain;
   metrics(): readonly MetricSample[];
+  /**
+   * Retires one plugin (its VMs get proxy_on_done and are freed); shared data, queues and stats
+   * stay with the host. Used by `deployer run` reloads once no stream uses the plugin.
+   */
+  unloadPlugin?(plugin: WasmPluginHandle): void;
   /** Stops timers and pending http calls; VMs get proxy_on_done. */
   close(): Promise<void>;
 }

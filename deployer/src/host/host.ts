@@ -7,6 +7,7 @@ import { SharedDataStore } from './abi/shared-data.js';
 import { SharedQueueRegistry } from './abi/shared-queue.js';
 import { StatsStore } from './abi/metrics.js';
 import { envoyForeignFunctions } from './abi/foreign.js';
+import { systemDnsResolver, type DnsResolver } from './abi/dns.js';
 import { WasmFilterChain } from './chain.js';
 import { WasmPlugin } from './plugin.js';
 import { realTimers, systemClock, type Clock, type ForeignFunction, type HostServices, type TimerScheduler } from './services.js';
@@ -17,6 +18,7 @@ export interface InternalHostOptions extends HostOptions {
   readonly timers?: TimerScheduler;
   readonly foreignFunctions?: ReadonlyMap<string, ForeignFunction>;
   readonly environment?: ReadonlyArray<readonly [string, string]>;
+  readonly resolveDns?: DnsResolver;
 }
 
 export interface WasmProxyHost extends ProxyWasmHost {
@@ -45,6 +47,7 @@ export function createProxyWasmHost(options: InternalHostOptions = {}): WasmProx
     log: options.onLog ?? defaultLog,
     foreignFunctions: foreign,
     environment: options.environment ?? [],
+    resolveDns: options.resolveDns ?? systemDnsResolver,
   };
   const plugins = new Set<WasmPlugin>();
   let closed = false;
@@ -67,6 +70,9 @@ export function createProxyWasmHost(options: InternalHostOptions = {}): WasmProx
     },
     metrics(): readonly MetricSample[] {
       return services.stats.samples();
+    },
+    unloadPlugin(handle: WasmPluginHandle): void {
+      if (handle instanceof WasmPlugin && plugins.delete(handle)) handle.shutdown();
     },
     async close(): Promise<void> {
       closed = true;

@@ -6,12 +6,13 @@
  * (cpp-host src/exports.cc contextOrEffectiveContext).
  */
 import type { HttpCallResponse, PluginSpec } from './api.js';
-import type { AbiVersion } from './abi/constants.js';
+import type { AbiVersion } from './abi/envoy-abi.js';
+import type { ModuleImport } from './abi/wasm-binary.js';
 import { VmMetrics } from './abi/metrics.js';
 import type { QueueOwner } from './abi/shared-queue.js';
 import type { StreamBinding } from './context.js';
 import type { HostServices, TimerHandle } from './services.js';
-import { WasmVm, checkImports, type Export, type ImportObject } from './vm.js';
+import { WasmVm, type Export, type ImportObject } from './vm.js';
 import { buildImports } from './abi/imports.js';
 import { ContextTable } from './context-table.js';
 
@@ -72,11 +73,19 @@ export class PluginVm implements QueueOwner {
     readonly services: HostServices,
     module: WebAssembly.Module,
     readonly abiVersion: AbiVersion,
+    engineImports: readonly ModuleImport[] = [],
   ) {
     this.metrics = new VmMetrics(services.stats);
     this.vmConfiguration = encoder.encode(spec.vmConfiguration ?? '');
     const imports: ImportObject = buildImports(this);
-    checkImports(module, imports);
+    // Imported memories and tables are created by the engine, one per VM (cpp-host v8.cc link).
+    for (const entry of engineImports) {
+      const limits = entry.limits ?? { initial: 0 };
+      const created = entry.kind === 'memory'
+        ? new WebAssembly.Memory({ initial: limits.initial, ...(limits.maximum !== undefined ? { maximum: limits.maximum } : {}), ...(limits.shared ? { shared: true } : {}) } as WebAssembly.MemoryDescriptor)
+        : new WebAssembly.Table({ element: entry.element === 'externref' ? 'externref' : 'anyfunc', initial: limits.initial, ...(limits.maximum !== undefined ? { maximum: limits.maximum } : {}) } as WebAssembly.TableDescriptor);
+      imports[entry.module] = { ...imports[entry.module], [entry.name]: created };
+    }
     this.vm = new WasmVm(module, imports, abiVersion);
     this.rootContextId = this.nextContextId++;
     this.contexts.set({ id: this.rootContextId, rootContextId: 0, stream: undefined });
@@ -117,9 +126,16 @@ export class PluginVm implements QueueOwner {
   }
 
   /** _initialize/_start, root context creation and proxy_on_vm_start. Returns an error text or undefined. */
-  start(): string | undefined {
+  start(configuration: Uint8Array | null = null): string | undefined {
     if (!this.vm.start()) return `start function trapped: ${this.vm.failureReason?.message}`;
-    this.callIn(this.rootContextId, 'proxy_on_context_create', this.rootContextId, 0);
+    // cpp-host context.cc ContextBase::onStart: the root's on_context_create sees the plugin
+    // (temp_plugin_: its configuration); on_vm_start does not.
+    this.pluginConfiguration = configuration;
+    try {
+      this.callIn(this.rootContextId, 'proxy_on_context_create', this.rootContextId, 0);
+    } finally {
+      this.pluginConfiguration = null;
+    }
     if (this.vm.failed) return `proxy_on_context_create trapped: ${this.vm.failureReason?.message}`;
     const ok = this.callIn(this.rootContextId, 'proxy_on_vm_start', this.rootContextId, this.vmConfiguration.length);
     if (this.vm.failed) return `proxy_on_vm_start trapped: ${this.vm.failureReason?.message}`;
@@ -183,6 +199,26 @@ export class PluginVm implements QueueOwner {
         response.headers.length, response.body.length, response.trailers.length);
     } finally {
       this.httpCallResponse = null;
+    }
+    this.notifyIfFailed();
+  }
+
+  private dnsToken = 0;
+
+  /** envoy wasm.h nextDnsToken: 1, 2, …, never 0. */
+  nextDnsToken(): number {
+    do this.dnsToken = (this.dnsToken + 1) >>> 0; while (this.dnsToken === 0);
+    return this.dnsToken;
+  }
+
+  /** envoy context.cc onResolveDns: envoy_on_resolve_dns(root, token, size) with the answer in CallData (size 0: failed). */
+  deliverDnsAnswer(rootContextId: number, token: number, answer: Uint8Array | undefined): void {
+    if (this.closed || this.vm.failed || !this.contexts.has(rootContextId)) return;
+    this.callData = answer ?? new Uint8Array(0);
+    try {
+      this.callIn(rootContextId, 'envoy_on_resolve_dns', rootContextId, token, answer?.length ?? 0);
+    } finally {
+      this.callData = null;
     }
     this.notifyIfFailed();
   }

@@ -10,8 +10,9 @@ import type { PluginSpec, WasmPluginHandle } from './api.js';
 import type { Stat } from './abi/metrics.js';
 import { PluginVm } from './plugin-vm.js';
 import type { HostServices } from './services.js';
-import { detectAbiVersion, WasmLoadError } from './vm.js';
-import type { AbiVersion } from './abi/constants.js';
+import { WasmLoadError } from './vm.js';
+import { checkEnvoyModule, type AbiVersion } from './abi/envoy-abi.js';
+import type { ModuleImport } from './abi/wasm-binary.js';
 
 const encoder = new TextEncoder();
 
@@ -33,6 +34,16 @@ function validateSpec(spec: PluginSpec): void {
   if (spec.workers !== undefined && (!Number.isInteger(spec.workers) || spec.workers < 1 || spec.workers > 256)) bad('workers', spec.workers, 'an integer from 1 to 256');
 }
 
+/**
+ * The module's ABI version, or WasmLoadError with every reason Envoy would refuse it: the same
+ * verdict `deployer inspect` prints (abi/envoy-abi.ts checkEnvoyModule), so the two agree.
+ */
+export function envoyAbiVersion(wasm: Uint8Array): { readonly abi: AbiVersion; readonly engineImports: readonly ModuleImport[] } {
+  const verdict = checkEnvoyModule(wasm);
+  if (verdict.problems.length > 0 || verdict.abiVersion === undefined) throw new WasmLoadError(verdict.problems.join('; '));
+  return { abi: verdict.abiVersion, engineImports: verdict.imports.filter((i) => i.kind === 'memory' || i.kind === 'table') };
+}
+
 export class WasmPlugin implements WasmPluginHandle {
   private vms: PluginVm[] = [];
   private next = 0;
@@ -44,6 +55,7 @@ export class WasmPlugin implements WasmPluginHandle {
     private readonly services: HostServices,
     private readonly module: WebAssembly.Module,
     readonly abiVersion: AbiVersion,
+    private readonly engineImports: readonly ModuleImport[],
   ) {
     this.configuration = encoder.encode(spec.configuration);
     this.reloads = services.stats.stat(`wasm.${spec.name}.vm_reloads`, 'counter');
@@ -52,14 +64,14 @@ export class WasmPlugin implements WasmPluginHandle {
   static async load(spec: PluginSpec, services: HostServices): Promise<WasmPlugin> {
     validateSpec(spec);
     let module: WebAssembly.Module;
-    let abi: AbiVersion;
+    let linked: ReturnType<typeof envoyAbiVersion>;
     try {
       module = await WebAssembly.compile(new Uint8Array(spec.wasm));
-      abi = detectAbiVersion(module);
+      linked = envoyAbiVersion(spec.wasm);
     } catch (error) {
       throw new PluginLoadError(spec.name, error instanceof Error ? error.message : String(error));
     }
-    const plugin = new WasmPlugin(spec, services, module, abi);
+    const plugin = new WasmPlugin(spec, services, module, linked.abi, linked.engineImports);
     const workers = spec.workers ?? 1;
     for (let i = 0; i < workers; i++) plugin.vms.push(plugin.startVm(plugin.configuration));
     return plugin;
@@ -69,12 +81,12 @@ export class WasmPlugin implements WasmPluginHandle {
   private startVm(configuration: Uint8Array): PluginVm {
     let vm: PluginVm;
     try {
-      vm = new PluginVm(this.spec, this.services, this.module, this.abiVersion);
+      vm = new PluginVm(this.spec, this.services, this.module, this.abiVersion, this.engineImports);
     } catch (error) {
       const message = error instanceof WasmLoadError || error instanceof Error ? error.message : String(error);
       throw new PluginLoadError(this.spec.name, message);
     }
-    const startError = vm.start();
+    const startError = vm.start(configuration);
     if (startError !== undefined) throw new PluginLoadError(this.spec.name, startError);
     const configureError = vm.configure(configuration);
     if (configureError !== undefined) {

@@ -7,6 +7,7 @@ import type { ClusterDispatcher, ListenerDirection, LogEntry, LogLevel, NodeInfo
 import { SharedDataStore } from './abi/shared-data.js';
 import { SharedQueueRegistry } from './abi/shared-queue.js';
 import { StatsStore } from './abi/metrics.js';
+import type { DnsResolver } from './abi/dns.js';
 
 /** Wall clock and monotonic time in nanoseconds; the emulator substitutes a controllable one. */
 export interface Clock {
@@ -63,4 +64,6 @@ export interface HostServices {
   readonly foreignFunctions: Map<string, ForeignFunction>;
   /** Environment variables handed to WASI environ_get (Envoy: vm_config.environment_variables). */
   readonly environment: ReadonlyArray<readonly [string, string]>;
+  /** envoy_resolve_dns lookups (abi/dns.ts); the emulator scripts the answers. */
+  readonly resolveDns: DnsResolver;
 }

@@ -4,11 +4,12 @@
  * or an exception thrown by a host function never escapes; the VM is marked failed instead,
  * as cpp-host marks the WasmBase failed (cpp-host src/wasm.cc, src/v8/v8.cc).
  */
-import type { AbiVersion } from './abi/constants.js';
+import type { AbiVersion } from './abi/envoy-abi.js';
 
 export type ImportFunction = (...args: never[]) => number | bigint | void;
 export type ImportModule = Record<string, ImportFunction>;
-export type ImportObject = Record<string, ImportModule>;
+/** What the engine links: functions, plus the memories and tables a module imports (cpp-host v8.cc link creates those). */
+export type ImportObject = Record<string, Record<string, ImportFunction | WebAssembly.Memory | WebAssembly.Table>>;
 
 export class WasmLoadError extends Error {
   constructor(message: string) {
@@ -25,28 +26,6 @@ export class ProcExit extends Error {
 }
 
 export type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
-
-/** Detects the ABI from the `proxy_abi_version_*` marker export (cpp-host src/bytecode_util.cc). */
-export function detectAbiVersion(module: WebAssembly.Module): AbiVersion {
-  const names = WebAssembly.Module.exports(module).map((e) => e.name);
-  if (names.includes('proxy_abi_version_0_2_1')) return '0_2_1';
-  if (names.includes('proxy_abi_version_0_2_0')) return '0_2_0';
-  const other = names.filter((n) => n.startsWith('proxy_abi_version_'));
-  throw new WasmLoadError(other.length > 0
-    ? `module declares ${other.join(', ')}; this host implements proxy_abi_version_0_2_0 and proxy_abi_version_0_2_1`
-    : 'module exports no proxy_abi_version_0_2_0 / proxy_abi_version_0_2_1 marker, so Envoy would refuse it');
-}
-
-/** Refuses a module that imports anything the host (like Envoy) does not provide, naming it. */
-export function checkImports(module: WebAssembly.Module, provided: ImportObject): void {
-  for (const imp of WebAssembly.Module.imports(module)) {
-    const group = provided[imp.module];
-    if (imp.kind !== 'function' || group === undefined || !Object.prototype.hasOwnProperty.call(group, imp.name)) {
-      const what = imp.kind === 'function' ? '' : ` (${imp.kind})`;
-      throw new WasmLoadError(`module imports ${imp.module}.${imp.name}${what}, which Envoy does not provide`);
-    }
-  }
-}
 
 export class WasmVm {
   readonly abiVersion: AbiVersion;
@@ -65,8 +44,11 @@ export class WasmVm {
     this.abiVersion = abiVersion;
     this.instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
     const exports = this.instance.exports as Record<string, unknown>;
-    const memory = exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('module does not export its memory as "memory"');
+    // cpp-host v8.cc: the module's exported memory, whatever its name, else the one it imported.
+    const memory = exports['memory'] instanceof WebAssembly.Memory ? exports['memory']
+      : Object.values(exports).find((e) => e instanceof WebAssembly.Memory)
+      ?? Object.values(imports).flatMap((m) => Object.values(m)).find((e) => e instanceof WebAssembly.Memory);
+    if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('module has no linear memory to share with the host (export a memory)');
     this.memory = memory;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);

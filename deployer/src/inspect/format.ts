@@ -5,9 +5,10 @@ export function formatInspectReport(report: FileInspectReport): string {
   const lines = [
     `module:     ${report.path}`,
     `status:     ${report.ok ? 'OK — Envoy would load this module' : 'INVALID — Envoy would refuse this module'}`,
+    `host:       ${report.envoy ?? 'no Envoy release loads it'}`,
     `size:       ${report.size} bytes`,
     `sha256:     ${report.sha256 || '-'}`,
-    `abi:        ${report.abiVersion ?? '-'}`,
+    `abi:        ${report.abi !== undefined ? `${report.abi} (${report.abiVersion})` : 'none detected'}`,
     `callbacks:  ${report.callbacks.join(', ') || '-'}`,
     `imports:    ${report.imports.join(', ') || '-'}`,
   ];

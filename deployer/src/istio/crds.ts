@@ -1,12 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { istioModelsPackage, packagedIstioSchema, packagedIstioKinds } from './crds-package.js';
 
 /**
- * Istio's CustomResourceDefinitions (the `customresourcedefinitions.gen.yaml` istio/istio ships
- * in manifests/charts/base). Location: DEPLOYER_ISTIO_CRDS, else `../shared/testdata/istio/…`
- * next to the repository root (the shared test data checkout).
+ * Istio's resource schemas, from one of two sources:
+ * - DEPLOYER_ISTIO_CRDS: a CustomResourceDefinition YAML file (istio/istio's
+ *   manifests/charts/base/files/crd-all.gen.yaml, or `kubectl get crd -o yaml` from the cluster you
+ *   deploy to). The whole structural schema: unknown fields and CEL `x-kubernetes-validations` too.
+ * - otherwise the schemas shipped with the npm dependency @kubernetes-models/istio (generated from
+ *   Istio's CRDs by the kubernetes-models project; see crds-package.ts), so an installed deployer
+ *   needs no file outside its package. test/istio/crds-package.test.ts cross-checks it against the
+ *   shared testdata CRDs for the kinds wasmesh reads and renders.
  */
 export interface CrdVersionSchema {
   readonly group: string;
@@ -15,29 +20,37 @@ export interface CrdVersionSchema {
   readonly version: string;
   readonly served: boolean;
   readonly namespaced: boolean;
-  readonly openAPIV3Schema: Readonly<Record<string, unknown>>;
+  /** The CRD's structural schema (CRD-file source). */
+  readonly openAPIV3Schema?: Readonly<Record<string, unknown>>;
+  /**
+   * A compiled validator (package source): an ajv standalone function, `validate(resource)` →
+   * boolean with `validate.errors`; each error carries the offending value as `data`.
+   */
+  readonly compiledValidate?: CompiledValidate;
 }
 
-/**
- * The wasmesh checkout this code runs from: the nearest folder upwards holding asconfig.json.
- * Walked, not counted, because the same code runs from deployer/src/istio/ (tsx, tests) and from
- * the esbuild bundle in build/ — fixed `..` hops resolved outside the repo in the bundle.
- */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'asconfig.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
+export interface CompiledValidateError {
+  readonly instancePath: string;
+  readonly schemaPath: string;
+  readonly keyword: string;
+  readonly params: Record<string, unknown>;
+  readonly message?: string;
+  readonly data?: unknown;
 }
 
+export interface CompiledValidate {
+  (resource: unknown): boolean;
+  errors?: CompiledValidateError[] | null;
+}
+
+/** Where the schemas come from: the CRD file's path, or `package:@kubernetes-models/istio@<version>`. */
 export function istioCrdsPath(): string {
   const fromEnv = process.env.DEPLOYER_ISTIO_CRDS;
   if (fromEnv) return path.resolve(fromEnv);
-  return path.resolve(packageRoot(), '..', 'shared', 'testdata', 'istio', 'customresourcedefinitions.gen.yaml');
+  return `package:${istioModelsPackage().name}@${istioModelsPackage().version}`;
 }
+
+const isPackageSource = (source: string): boolean => source.startsWith('package:');
 
 /** The CRD file itself is missing or unreadable: a setup problem, not an invalid resource. */
 export class IstioCrdsUnavailableError extends Error {
@@ -70,7 +83,7 @@ function crdChunks(file: string): readonly CrdChunk[] {
   const hit = chunkCache.get(file);
   if (hit) return hit;
   if (!existsSync(file)) {
-    throw new IstioCrdsUnavailableError(`Istio CRDs not found at ${file}: expected customresourcedefinitions.gen.yaml (set DEPLOYER_ISTIO_CRDS to its path)`);
+    throw new IstioCrdsUnavailableError(`Istio CRDs not found at ${file}: expected a CustomResourceDefinition YAML file such as Istio's crd-all.gen.yaml (DEPLOYER_ISTIO_CRDS names it; unset it to use the schemas shipped with the deployer)`);
   }
   const chunks: CrdChunk[] = [];
   for (const text of readFileSync(file, 'utf8').split(/^---[ \t]*$/m)) {
@@ -100,18 +113,28 @@ function parseChunk(file: string, chunk: CrdChunk): readonly CrdVersionSchema[] 
   return schemas;
 }
 
-/** Every CRD version schema in the file (parses the whole file: slow, for tools rather than hot paths). */
-export function loadIstioCrds(file = istioCrdsPath()): readonly CrdVersionSchema[] {
+/** Every CRD version schema in a CRD file (parses the whole file: slow, for tools and tests). */
+export function loadIstioCrds(file: string): readonly CrdVersionSchema[] {
   return crdChunks(file).flatMap((chunk) => parseChunk(file, chunk));
 }
 
-export function findCrdSchema(apiVersion: string, kind: string, file = istioCrdsPath()): CrdVersionSchema {
+export function findCrdSchema(apiVersion: string, kind: string, source = istioCrdsPath()): CrdVersionSchema {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) as [string, string] : ['', apiVersion];
-  const chunks = crdChunks(file);
-  const candidates = chunks.filter((c) => c.kind === kind).flatMap((c) => parseChunk(file, c));
+  if (isPackageSource(source)) {
+    const match = packagedIstioSchema(group, version, kind);
+    if (match) return match;
+    return notFound(apiVersion, kind, packagedIstioKinds(), `the schemas of ${source.slice('package:'.length)}`);
+  }
+  const chunks = crdChunks(source);
+  const candidates = chunks.filter((c) => c.kind === kind).flatMap((c) => parseChunk(source, c));
   const match = candidates.find((s) => s.group === group && s.version === version);
   if (match) return match;
-  throw new Error(candidates.length > 0
-    ? `${kind} ${apiVersion}: no such version in the Istio CRDs; expected apiVersion one of ${candidates.map((s) => `${s.group}/${s.version}`).join(', ')}`
-    : `kind "${kind}" (${apiVersion}) is not an Istio resource: expected one of ${[...new Set(chunks.map((c) => c.kind))].join(', ')}`);
+  return notFound(apiVersion, kind, candidates.length > 0 ? candidates : chunks.map((c) => ({ group: c.group, kind: c.kind, version: '' })), source);
+}
+
+function notFound(apiVersion: string, kind: string, known: readonly { group: string; kind: string; version: string }[], where: string): never {
+  const sameKind = known.filter((k) => k.kind === kind && k.version !== '');
+  throw new Error(sameKind.length > 0
+    ? `${kind} ${apiVersion}: no such version in ${where}; expected apiVersion one of ${sameKind.map((s) => `${s.group}/${s.version}`).join(', ')}`
+    : `kind "${kind}" (${apiVersion}) is not an Istio resource: expected one of ${[...new Set(known.map((c) => c.kind))].join(', ')}`);
 }

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { evaluateRule } from './cel.js';
 import { findCrdSchema, istioCrdsPath, IstioCrdsUnavailableError } from './crds.js';
+import { didYouMean } from '../envoy/suggest.js';
 import { metadataProblems } from './metadata.js';
 import { toAjvSchema, type JsonSchema } from './schema-convert.js';
 
@@ -76,11 +77,13 @@ const validators = new Map<string, ValidateFunction>();
 
 function validatorFor(apiVersion: string, kind: string): { validate: ValidateFunction; namespaced: boolean } {
   const crd = findCrdSchema(apiVersion, kind);
+  // The packaged schemas come compiled (crds-package.ts); same calling convention as ajv's.
+  if (crd.compiledValidate) return { validate: crd.compiledValidate as unknown as ValidateFunction, namespaced: crd.namespaced };
   const key = `${istioCrdsPath()}|${apiVersion}|${kind}`;
   let validate = validators.get(key);
   if (!validate) {
     ajvInstance ??= createAjv();
-    const schema = toAjvSchema(crd.openAPIV3Schema as JsonSchema);
+    const schema = toAjvSchema((crd.openAPIV3Schema ?? {}) as JsonSchema);
     // apiVersion/kind/metadata are checked separately; the CRD schema may or may not list them.
     const properties = { ...(schema.properties as JsonSchema | undefined), apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
     validate = ajvInstance.compile({ ...schema, type: 'object', properties, additionalProperties: false });
@@ -102,12 +105,17 @@ function describeAjvError(error: ErrorObject): IstioValidationProblem {
     case 'additionalProperties': {
       const field = (error.params as { additionalProperty: string }).additionalProperty;
       path = path ? `${path}.${field}` : field;
-      message = 'unknown field: expected only fields declared by the CRD schema';
+      const declared = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      const hint = didYouMean(field, declared);
+      message = hint ? `unknown field${hint}` : 'unknown field: expected only fields declared by the CRD schema';
       break;
     }
-    case 'enum':
-      message = `expected one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(error.data)}`;
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      message = `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(error.data)}`;
+      if (typeof error.data === 'string') message += didYouMean(error.data, allowed.filter((v): v is string => typeof v === 'string'));
       break;
+    }
     case 'required': {
       const field = (error.params as { missingProperty: string }).missingProperty;
       path = path ? `${path}.${field}` : field;

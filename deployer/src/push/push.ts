@@ -3,19 +3,22 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyManifests, type AppliedObject, type DryRun } from '../apply/apply.js';
 import { ClusterClient } from '../apply/client.js';
-import { listDeployed } from '../apply/live.js';
+import { listDeployed, toManifest } from '../apply/live.js';
+import { formatScope, scopeOfManifest, scopesOverlap } from '../istio/scopes.js';
+import { DEFAULT_ROOT_NAMESPACE } from '../istio/selection.js';
 import { inspectModule } from '../inspect/inspect.js';
 import type { KubeTarget } from '../kube/kubeconfig.js';
 import { buildWasmImage, type WasmImageFormat } from '../oci/image-builder.js';
 import { pushWasmImage, type ProgressEvent as OciProgressEvent, type RegistryCredentials } from '../oci/push.js';
 import { parseImageReference } from '../oci/reference.js';
-import { renderEnvoyFilter } from '../render/envoyfilter.js';
-import { validateManifests } from '../render/validate.js';
-import { renderWasmPlugin } from '../render/wasmplugin.js';
-import type { DeploymentRecord, JsonObject, KubernetesManifest, PinnedImage, RenderOptions, WiringChoice } from '../render/types.js';
+import { renderFilterTargets } from '../render/index.js';
+import type { JsonObject, KubernetesManifest, PinnedImage, WiringChoice } from '../render/types.js';
+import type { FilterTarget } from '../translate/scoped.js';
+import { validateRendered } from './validate-rendered.js';
 
 /**
- * `deployer push`: inspect → OCI push → render → validate → apply.
+ * `deployer push`: inspect → OCI push → render → validate (schemas, and the module configured
+ * with each object's exact configuration in our host) → apply.
  * Each step must succeed before the next starts, and apply is last and all-or-nothing, so a
  * failure anywhere leaves the cluster as it was (an image pushed but never referenced is inert).
  */
@@ -37,6 +40,15 @@ export interface PushPipelineOptions extends WiringChoice {
   readonly dockerConfigPath?: string;
   readonly chunkSize?: number;
   readonly pluginConfig?: JsonObject;
+  /**
+   * One config per scope (`--istio`, deployer/src/translate/scoped.ts); each becomes its own
+   * object. Absent: one object for namespace/selector with pluginConfig.
+   */
+  readonly targets?: readonly FilterTarget[];
+  /** Istio's root namespace (objects there reach every namespace); default istio-system. */
+  readonly rootNamespace?: string;
+  /** header-router: routes its routing header selects (rendered as HTTP_ROUTE patches beside each object). */
+  readonly routes?: readonly JsonObject[];
   /** client: nothing leaves this machine (image digest computed locally); server: push skipped too, apply is a server dry run. */
   readonly dryRun: DryRun;
   readonly force: boolean;
@@ -54,6 +66,11 @@ export interface PushPipelineResult {
   readonly pushed: boolean;
   readonly manifests: readonly KubernetesManifest[];
   readonly applied: readonly AppliedObject[];
+  /**
+   * Other live objects of this filter in the namespaces pushed to (other scopes, e.g. one whose
+   * policies were since removed from the file): not touched; `deployer undeploy -l` removes one.
+   */
+  readonly untouched: readonly string[];
   /** Milliseconds per step, plus `total`. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -65,9 +82,12 @@ export class PushStepError extends Error {
   }
 }
 
-/** Filter name from a module path: `build/filters/jwt-auth.wasm` → `jwt-auth`. */
+/**
+ * Filter name from a module path: the build's output names (build/filters.ts filterOutputPath)
+ * `jwt-auth.wasm`, `jwt-auth.portable.wasm` and `jwt-auth.debug.wasm` are all filter `jwt-auth`.
+ */
 export function filterNameFromPath(file: string): string {
-  return path.basename(file).replace(/(\.debug)?\.wasm$/, '');
+  return path.basename(file).replace(/(\.(debug|portable))?\.wasm$/, '');
 }
 
 export async function readWasmFile(file: string): Promise<Uint8Array> {
@@ -94,39 +114,38 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
     }
   };
 
-  const reference = await step('inspect', () => {
-    const ref = parseImageReference(options.image);
+  await step('inspect', () => {
     const report = inspectModule(options.wasm);
     if (!report.ok) throw new Error(`module "${options.filter}" would not load in Envoy: ${report.problems.join('; ')}`);
-    return { ref, report };
-  }, ({ report }) => `${report.size} bytes, ${report.abiVersion ?? 'unknown ABI'}`);
+    return report;
+  }, (report) => `${report.size} bytes, ${report.abiVersion ?? 'unknown ABI'}`);
 
   const remote = options.dryRun === 'none';
   const pinned = await step('push', async (): Promise<PinnedImage> => {
+    // The image reference belongs to this step: a bad one fails "at push", not "at inspect".
+    const ref = parseImageReference(options.image);
     if (!remote) return localPinnedImage(options.wasm, options.image, options.format);
     const pushed = await pushWasmImage({
       wasm: options.wasm, reference: options.image, format: options.format, credentials: options.credentials,
       dockerConfigPath: options.dockerConfigPath, chunkSize: options.chunkSize, signal: options.signal,
       onProgress: (oci) => options.onProgress?.({ step: 'push', state: 'progress', oci }),
     });
-    return pinnedImage(reference.ref.registry, reference.ref.repository, pushed.manifestDigest, pushed.wasmSha256);
+    return pinnedImage(ref.registry, ref.repository, pushed.manifestDigest, pushed.wasmSha256);
   }, (image) => `${image.url}${remote ? '' : ' (not pushed: dry run)'}`);
 
   const client = options.dryRun === 'client' ? undefined : options.client ?? new ClusterClient(options.kube);
+  let untouched: string[] = [];
   const manifests = await step('render', async () => {
-    const history = client ? await previousDeployments(client, options) : [];
-    const renderOptions: RenderOptions = {
-      filter: options.filter, namespace: options.namespace, selector: options.selector, context: options.context, via: options.via,
-      failStrategy: options.failStrategy, image: pinned, pluginConfig: options.pluginConfig, imagePullPolicy: options.imagePullPolicy, imagePullSecret: options.imagePullSecret,
-      appliedAt: (options.now ?? (() => new Date()))().toISOString(), history, priority: options.priority,
-    };
-    return [options.via === 'wasmplugin' ? renderWasmPlugin(renderOptions) : renderEnvoyFilter(renderOptions)];
-  });
-  await step('validate', () => validateManifests(manifests));
-  const applied = await step('apply', () => applyManifests(client, manifests, { dryRun: options.dryRun, force: options.force }),
+    const rendered = renderTargets(options, pinned);
+    if (client) untouched = await checkLiveObjects(client, options, rendered);
+    return rendered;
+  }, (rendered) => rendered.map((m) => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`).join(', ')
+    + (untouched.length > 0 ? `; left as they are: ${untouched.join(', ')}` : ''));
+  await step('validate', () => validateRendered(options.wasm, manifests), (checked) => checked.join(', '));
+  const applied = await step('apply', () => applyManifests(client, manifests, { dryRun: options.dryRun, force: options.force, ...(options.now ? { now: options.now } : {}) }),
     (objects) => objects.map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.action}`).join(', '));
   timings.total = performance.now() - started;
-  return { filter: options.filter, image: pinned, pushed: remote, manifests, applied, timings };
+  return { filter: options.filter, image: pinned, pushed: remote, manifests: applied.map((a) => a.manifest), applied, untouched, timings };
 }
 
 /**
@@ -146,15 +165,46 @@ function pinnedImage(registry: string, repository: string, manifestDigest: strin
   return { url: `oci://${registry}/${repository}@${manifestDigest}`, manifestDigest, wasmSha256 };
 }
 
+/** One manifest per target (scope + config); without targets, one for namespace/selector/pluginConfig. */
+function renderTargets(options: PushPipelineOptions, image: PinnedImage): KubernetesManifest[] {
+  const targets: readonly FilterTarget[] = options.targets ?? [{ scope: { namespace: options.namespace, selector: options.selector }, config: options.pluginConfig ?? {}, sources: [] }];
+  return renderFilterTargets({
+    filter: options.filter, context: options.context, via: options.via, failStrategy: options.failStrategy, image,
+    imagePullPolicy: options.imagePullPolicy, imagePullSecret: options.imagePullSecret, priority: options.priority,
+    ...(options.routes ? { routes: options.routes } : {}),
+  }, targets);
+}
+
 /**
- * History of this filter in the namespace, newest first, so the new objects remember what they
- * replace (for rollback). Switching via (EnvoyFilter ↔ WasmPlugin) is refused: both would run.
+ * Objects of this filter already live in the namespace that would run next to the new ones on a
+ * workload: the other via (EnvoyFilter ↔ WasmPlugin), or another scope that can select the same
+ * workloads (deployer/src/istio/scopes.ts). Both would run, so this is refused. Returns the
+ * other live objects of the filter there (disjoint scopes), which this push leaves as they are.
  */
-async function previousDeployments(client: ClusterClient, options: PushPipelineOptions): Promise<DeploymentRecord[]> {
-  const deployed = await listDeployed(client, options.namespace, options.filter);
-  const otherVia = deployed.find((d) => d.kind !== (options.via === 'wasmplugin' ? 'WasmPlugin' : 'EnvoyFilter'));
-  if (otherVia) {
-    throw new Error(`filter "${options.filter}" is already deployed in "${options.namespace}" as ${otherVia.kind} ${otherVia.name}: the filter would run twice; expected --via ${otherVia.kind === 'WasmPlugin' ? 'wasmplugin' : 'envoyfilter'} (or deployer undeploy ${options.filter} first)`);
+async function checkLiveObjects(client: ClusterClient, options: PushPipelineOptions, rendered: readonly KubernetesManifest[]): Promise<string[]> {
+  const untouched: string[] = [];
+  const root = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+  const rootDeployed = await listDeployed(client, root, options.filter);
+  for (const namespace of new Set(rendered.map((m) => m.metadata.namespace))) {
+    const own = namespace === root ? rootDeployed : await listDeployed(client, namespace, options.filter);
+    const deployed = namespace === root ? own : [...own, ...rootDeployed];
+    const kind = options.via === 'wasmplugin' ? 'WasmPlugin' : 'EnvoyFilter';
+    const otherVia = own.find((d) => d.kind !== kind);
+    if (otherVia) {
+      throw new Error(`filter "${options.filter}" is already deployed in "${namespace}" as ${otherVia.kind} ${otherVia.name}: the filter would run twice; expected --via ${otherVia.kind === 'WasmPlugin' ? 'wasmplugin' : 'envoyfilter'} (or deployer undeploy ${options.filter} first)`);
+    }
+    for (const manifest of rendered.filter((m) => m.metadata.namespace === namespace)) {
+      const clash = deployed.find((d) => (d.name !== manifest.metadata.name || d.namespace !== namespace) && scopesOverlap(scopeOfManifest(toManifest(d.object)), scopeOfManifest(manifest), root));
+      if (clash) {
+        const theirs = formatScope(scopeOfManifest(toManifest(clash.object)));
+        const mine = formatScope(scopeOfManifest(manifest));
+        // Same scope under another name: an object named before names carried the scope.
+        const renamed = theirs === mine ? ' (the same scope under its earlier, scope-less name)' : '';
+        throw new Error(`${manifest.kind} ${namespace}/${manifest.metadata.name} (${mine}) would select workloads already running ${clash.kind} ${clash.namespace}/${clash.name} (${theirs})${renamed}: the filter would run twice on them; expected the same scope, or deployer undeploy ${options.filter} -n ${clash.namespace} first`);
+      }
+    }
+    const names = new Set(rendered.filter((m) => m.metadata.namespace === namespace).map((m) => m.metadata.name));
+    for (const d of own.filter((o) => !names.has(o.name))) untouched.push(`${d.kind} ${d.namespace}/${d.name} (${formatScope(scopeOfManifest(toManifest(d.object)))})`);
   }
-  return deployed[0]?.history ? [...deployed[0].history] : [];
+  return untouched;
 }

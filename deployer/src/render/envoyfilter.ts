@@ -48,12 +48,14 @@ export function renderEnvoyFilter(options: RenderOptions): KubernetesManifest {
   const opts: RenderOptions = { ...options, via: 'envoyfilter' };
   const placement = placementFor(opts.filter, opts.priority);
   const context = envoyPatchContext(opts.context);
-  const selector = Object.keys(opts.selector).length > 0 ? { workloadSelector: { labels: { ...opts.selector } } } : {};
+  const selector = opts.targetRefs !== undefined && opts.targetRefs.length > 0
+    ? { targetRefs: opts.targetRefs.map((ref) => ({ ...ref })) }
+    : Object.keys(opts.selector).length > 0 ? { workloadSelector: { labels: { ...opts.selector } } } : {};
   return {
     apiVersion: ENVOY_FILTER_API_VERSION,
     kind: 'EnvoyFilter',
     metadata: {
-      name: objectName(opts.filter),
+      name: objectName(opts.filter, opts),
       namespace: opts.namespace,
       labels: renderLabels(opts),
       annotations: renderAnnotations(opts, placement),

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { SuitePlacement } from '../suite.js';
-import type { DeploymentRecord, RenderOptions } from './types.js';
+import type { RenderOptions } from './types.js';
 
 /**
  * Labels and annotations wasmesh puts on what it applies, so `status`, `rollback` and `undeploy`
@@ -25,50 +26,39 @@ export const ANNOTATIONS = {
 /** Deployments kept in the history annotation (the current one plus earlier ones). */
 export const HISTORY_LIMIT = 10;
 
-/** `jwt-auth` → `wasmesh-jwt-auth`: the object name, also used for the ECDS resource. */
-export function objectName(filter: string): string {
-  return `wasmesh-${filter}`;
+/**
+ * `jwt-auth` → `wasmesh-jwt-auth` for a namespace-wide object; a scoped one gets the scope in its
+ * name (`wasmesh-rbac-app-productpage`, `wasmesh-rbac-gateway-ingress`) so each scope of a filter
+ * is its own object. The name is also the ECDS resource's. Lossy or long scopes get a short hash.
+ */
+export function objectName(filter: string, scope: Pick<RenderOptions, 'selector' | 'targetRefs'> = { selector: {} }): string {
+  const base = `wasmesh-${filter}`;
+  const parts = scope.targetRefs !== undefined && scope.targetRefs.length > 0
+    ? scope.targetRefs.flatMap((r) => [r.kind.toLowerCase(), r.name])
+    : Object.keys(scope.selector).sort().flatMap((k) => [k, scope.selector[k]!]);
+  if (parts.length === 0) return base;
+  const raw = parts.join('-');
+  const slug = raw.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  if (slug === raw && base.length + 1 + slug.length <= 63) return `${base}-${slug}`;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 8);
+  return `${base}-${slug.slice(0, 63 - base.length - hash.length - 2).replace(/-$/, '')}-${hash}`;
 }
 
 export function renderLabels(options: RenderOptions): Record<string, string> {
   return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [FILTER_LABEL]: options.filter, [VIA_LABEL]: options.via };
 }
 
+/**
+ * What render knows: image, digest, context, order. Nothing about when or what came before —
+ * `wasmesh.io/applied-at` and `wasmesh.io/history` are added by apply (deployer/src/apply/history.ts),
+ * so rendering the same inputs twice gives the same bytes (GitOps sees no diff).
+ */
 export function renderAnnotations(options: RenderOptions, placement: SuitePlacement): Record<string, string> {
-  const current: DeploymentRecord = { url: options.image.url, manifestDigest: options.image.manifestDigest, wasmSha256: options.image.wasmSha256, appliedAt: options.appliedAt };
-  const earlier = (options.history ?? []).filter((h) => h.manifestDigest !== current.manifestDigest || h.appliedAt !== current.appliedAt);
-  const history = [current, ...earlier].slice(0, HISTORY_LIMIT);
-  const previous = earlier.find((h) => h.manifestDigest !== current.manifestDigest);
   return {
     [ANNOTATIONS.image]: options.image.url,
     [ANNOTATIONS.digest]: options.image.manifestDigest,
     [ANNOTATIONS.wasmSha256]: options.image.wasmSha256,
     [ANNOTATIONS.context]: options.context,
     [ANNOTATIONS.order]: String(placement.order),
-    [ANNOTATIONS.appliedAt]: options.appliedAt,
-    ...(previous ? { [ANNOTATIONS.previousDigest]: previous.manifestDigest } : {}),
-    [ANNOTATIONS.history]: JSON.stringify(history),
   };
-}
-
-function isRecord(value: unknown): value is DeploymentRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  return typeof r.url === 'string' && typeof r.manifestDigest === 'string' && typeof r.wasmSha256 === 'string' && typeof r.appliedAt === 'string';
-}
-
-/** Reads the history annotation back (newest first); a damaged annotation reads as an error, not as "no history". */
-export function readHistory(annotations: Readonly<Record<string, string>> | undefined): DeploymentRecord[] {
-  const raw = annotations?.[ANNOTATIONS.history];
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error(`annotation ${ANNOTATIONS.history} is not JSON: expected a list of {url, manifestDigest, wasmSha256, appliedAt}`);
-  }
-  if (!Array.isArray(parsed) || !parsed.every(isRecord)) {
-    throw new Error(`annotation ${ANNOTATIONS.history}: expected a list of {url, manifestDigest, wasmSha256, appliedAt}, got ${raw.slice(0, 120)}`);
-  }
-  return parsed;
 }

@@ -4,7 +4,6 @@ import type { FailStrategy, ImagePullPolicy, ListenerContext, RenderOptions, Via
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HEX64 = /^[a-f0-9]{64}$/;
 const PINNED_OCI_URL = /^oci:\/\/[^/\s@]+\/[^\s@]+@sha256:[a-f0-9]{64}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export const CONTEXTS: readonly ListenerContext[] = ['inbound', 'outbound', 'gateway'];
 export const VIAS: readonly Via[] = ['envoyfilter', 'wasmplugin'];
@@ -53,7 +52,10 @@ export function checkRenderOptions(options: RenderOptions): void {
   if (!HEX64.test(options.image.wasmSha256)) {
     throw new Error(`wasm sha256 "${options.image.wasmSha256}": expected 64 lowercase hex characters`);
   }
-  if (!RFC3339.test(options.appliedAt)) throw new Error(`applied-at "${options.appliedAt}": expected an RFC 3339 timestamp`);
+  if (options.targetRefs !== undefined && options.targetRefs.length > 0) {
+    if (Object.keys(options.selector).length > 0) throw new Error(`selector ${JSON.stringify(options.selector)} and targetRefs both given: Istio accepts one of them; expected a selector (sidecars) or targetRefs (gateways)`);
+    if (options.context !== 'gateway') throw new Error(`targetRefs with context "${options.context}": istiod binds targetRefs to gateways and waypoints, never to sidecars (pilot/pkg/model/policyattachment.go); expected --context gateway`);
+  }
   if (options.via === 'envoyfilter' && options.failStrategy === 'reload') {
     throw new Error('fail strategy "reload" with --via envoyfilter: the Envoy Wasm API carried by our protos only has fail_open (close|open); expected --fail-strategy close|open, or --via wasmplugin for FAIL_RELOAD');
   }

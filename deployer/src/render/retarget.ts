@@ -1,48 +1,90 @@
-import { ANNOTATIONS, HISTORY_LIMIT, readHistory } from './metadata.js';
+import { ANNOTATIONS } from './metadata.js';
 import type { DeploymentRecord, JsonObject, JsonValue, KubernetesManifest } from './types.js';
-import { digestHex } from './wasm-config.js';
+import { digestHex, STRING_VALUE_TYPE } from './wasm-config.js';
 
 /**
- * Points an already rendered (or live) wasmesh manifest at another image, keeping everything
- * else — selector, context, config, priority — as it is. Used by `rollback`.
+ * Reading and rewriting what a wasmesh manifest ships — image and plugin configuration — for
+ * `push` (validation, history) and `rollback`. Pure: no Kubernetes, no clock.
  */
-export function retargetManifest(manifest: KubernetesManifest, target: DeploymentRecord, appliedAt: string): KubernetesManifest {
+
+function wasmConfigOf(spec: JsonObject, name: string): Record<string, JsonValue> {
+  const patches = Array.isArray(spec.configPatches) ? spec.configPatches as readonly JsonObject[] : [];
+  for (const patch of patches) {
+    if (patch.applyTo !== 'EXTENSION_CONFIG') continue;
+    const value = (patch.patch as JsonObject | undefined)?.value as JsonObject | undefined;
+    const config = (value?.typed_config as JsonObject | undefined)?.config;
+    if (config && typeof config === 'object' && !Array.isArray(config) && typeof (config as JsonObject).vm_config === 'object') return config as Record<string, JsonValue>;
+  }
+  throw new Error(`EnvoyFilter "${name}": no EXTENSION_CONFIG patch with a Wasm config (vm_config) found: expected an EnvoyFilter rendered by wasmesh`);
+}
+
+function requireWasmesh(manifest: KubernetesManifest): 'EnvoyFilter' | 'WasmPlugin' {
+  if (manifest.kind === 'EnvoyFilter' || manifest.kind === 'WasmPlugin') return manifest.kind;
+  throw new Error(`${manifest.kind} "${manifest.metadata.name}": expected an EnvoyFilter or WasmPlugin written by wasmesh`);
+}
+
+/**
+ * The plugin configuration exactly as the proxy's proxy_on_configure receives it: the
+ * StringValue of the Wasm config (EnvoyFilter), or `pluginConfig` as JSON (WasmPlugin: istiod
+ * marshals a non-empty Struct to JSON in a StringValue and sends no configuration at all for an
+ * empty one — istio/istio pilot/pkg/model/extensions.go buildPluginConfig).
+ */
+export function shippedConfiguration(manifest: KubernetesManifest): string {
+  if (requireWasmesh(manifest) === 'WasmPlugin') {
+    const config = manifest.spec.pluginConfig as JsonObject | undefined;
+    return config !== undefined && Object.keys(config).length > 0 ? JSON.stringify(config) : '';
+  }
+  const configuration = wasmConfigOf(manifest.spec, manifest.metadata.name).configuration as JsonObject | undefined;
+  return typeof configuration?.value === 'string' ? configuration.value : '';
+}
+
+/** The deployment a manifest describes (appliedAt left to the caller: apply knows the time). */
+export function deploymentOf(manifest: KubernetesManifest, appliedAt: string): DeploymentRecord {
+  const a = manifest.metadata.annotations;
+  return { url: a[ANNOTATIONS.image] ?? '', manifestDigest: a[ANNOTATIONS.digest] ?? '', wasmSha256: a[ANNOTATIONS.wasmSha256] ?? '', config: shippedConfiguration(manifest), appliedAt };
+}
+
+function parseConfig(config: string, name: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(config);
+  } catch {
+    throw new Error(`"${name}": recorded configuration is not JSON: ${config.slice(0, 80)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`"${name}": recorded configuration is not a JSON object: ${config.slice(0, 80)}`);
+  return value as JsonObject;
+}
+
+/**
+ * The manifest pointed at `target`'s image and, when recorded, its configuration; everything
+ * else (selector, context, priority) stays. Apply-time annotations are dropped: apply writes
+ * them again. Used by `rollback`.
+ */
+export function retargetManifest(manifest: KubernetesManifest, target: DeploymentRecord): KubernetesManifest {
+  const kind = requireWasmesh(manifest);
   const spec = structuredClone(manifest.spec) as Record<string, JsonValue>;
-  if (manifest.kind === 'WasmPlugin') {
+  if (kind === 'WasmPlugin') {
     spec.url = target.url;
     spec.sha256 = digestHex(target.manifestDigest);
-  } else if (manifest.kind === 'EnvoyFilter') {
-    const remote = findRemote(spec, manifest.metadata.name);
+    if (target.config !== undefined) {
+      const config = target.config === '' ? {} : parseConfig(target.config, manifest.metadata.name);
+      if (Object.keys(config).length > 0) spec.pluginConfig = config;
+      else delete spec.pluginConfig;
+    }
+  } else {
+    const config = wasmConfigOf(spec, manifest.metadata.name);
+    const remote = ((config.vm_config as Record<string, JsonValue>).code as Record<string, JsonValue> | undefined)?.remote as Record<string, JsonValue> | undefined;
+    if (!remote || typeof remote.http_uri !== 'object') throw new Error(`EnvoyFilter "${manifest.metadata.name}": no vm_config.code.remote.http_uri: expected an EnvoyFilter rendered by wasmesh`);
     (remote.http_uri as Record<string, JsonValue>).uri = target.url;
     remote.sha256 = digestHex(target.manifestDigest);
-  } else {
-    throw new Error(`cannot retarget ${manifest.kind} "${manifest.metadata.name}": expected an EnvoyFilter or WasmPlugin written by wasmesh`);
+    if (target.config !== undefined) config.configuration = { '@type': STRING_VALUE_TYPE, value: target.config };
   }
-  const history = readHistory(manifest.metadata.annotations);
-  const current = history[0];
-  const next: DeploymentRecord = { ...target, appliedAt };
   const annotations: Record<string, string> = {
     ...manifest.metadata.annotations,
     [ANNOTATIONS.image]: target.url,
     [ANNOTATIONS.digest]: target.manifestDigest,
     [ANNOTATIONS.wasmSha256]: target.wasmSha256,
-    [ANNOTATIONS.appliedAt]: appliedAt,
-    [ANNOTATIONS.history]: JSON.stringify([next, ...history].slice(0, HISTORY_LIMIT)),
   };
-  if (current && current.manifestDigest !== target.manifestDigest) annotations[ANNOTATIONS.previousDigest] = current.manifestDigest;
+  for (const key of [ANNOTATIONS.appliedAt, ANNOTATIONS.history, ANNOTATIONS.previousDigest]) delete annotations[key];
   return { ...manifest, metadata: { ...manifest.metadata, annotations }, spec: spec as JsonObject };
-}
-
-function findRemote(spec: Record<string, JsonValue>, name: string): Record<string, JsonValue> {
-  const patches = Array.isArray(spec.configPatches) ? spec.configPatches as readonly JsonObject[] : [];
-  for (const patch of patches) {
-    if (patch.applyTo !== 'EXTENSION_CONFIG') continue;
-    const value = (patch.patch as JsonObject | undefined)?.value as JsonObject | undefined;
-    const config = (value?.typed_config as JsonObject | undefined)?.config as JsonObject | undefined;
-    const remote = ((config?.vm_config as JsonObject | undefined)?.code as JsonObject | undefined)?.remote;
-    if (remote && typeof remote === 'object' && !Array.isArray(remote) && typeof (remote as JsonObject).http_uri === 'object') {
-      return remote as Record<string, JsonValue>;
-    }
-  }
-  throw new Error(`EnvoyFilter "${name}": no EXTENSION_CONFIG patch with vm_config.code.remote.http_uri found: expected an EnvoyFilter rendered by wasmesh`);
 }

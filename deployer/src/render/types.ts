@@ -1,3 +1,4 @@
+import type { TargetRef } from '../istio/selection.js';
 import type { SuitePlacement } from '../suite.js';
 
 export type ListenerContext = 'inbound' | 'outbound' | 'gateway';
@@ -19,11 +20,19 @@ export interface PinnedImage {
   readonly wasmSha256: string;
 }
 
-/** One earlier deployment of a filter, newest first in `RenderOptions.history`. */
+/**
+ * One deployment of a filter object, newest first in the `wasmesh.io/history` annotation that
+ * apply writes (deployer/src/apply/history.ts): the image and the configuration that shipped.
+ */
 export interface DeploymentRecord {
   readonly url: string;
   readonly manifestDigest: string;
   readonly wasmSha256: string;
+  /**
+   * The plugin configuration exactly as shipped (the JSON string handed to proxy_on_configure).
+   * Absent in records written before configurations were recorded.
+   */
+  readonly config?: string;
   readonly appliedAt: string;
 }
 
@@ -33,6 +42,8 @@ export interface RenderOptions {
   readonly namespace: string;
   /** Workload labels; empty selects every workload in the namespace. */
   readonly selector: Readonly<Record<string, string>>;
+  /** Gateway API gateways to bind instead of a selector (istiod attaches these to gateways only). */
+  readonly targetRefs?: readonly TargetRef[];
   readonly context: ListenerContext;
   readonly via: Via;
   readonly failStrategy: FailStrategy;
@@ -42,12 +53,10 @@ export interface RenderOptions {
   readonly imagePullPolicy?: ImagePullPolicy;
   /** Kubernetes Secret (same namespace) with registry credentials; WasmPlugin only. */
   readonly imagePullSecret?: string;
-  /** RFC 3339 time recorded in the annotations (passed in so rendering stays pure). */
-  readonly appliedAt: string;
-  /** Earlier deployments of this filter, newest first (read from the live object's annotations). */
-  readonly history?: readonly DeploymentRecord[];
   /** Only for filters outside the suite: their EnvoyFilter/WasmPlugin priority. */
   readonly priority?: number;
+  /** header-router: the Envoy routes its routing header selects, rendered as HTTP_ROUTE patches (route-patches.ts). */
+  readonly routes?: readonly JsonObject[];
 }
 
 /** Where and how a filter is wired in: the RenderOptions that `push` and `render` take from flags. */

@@ -1,12 +1,7 @@
+import { PATCH_VALUE_MESSAGE } from '../envoy/documents.js';
 import { EnvoyConfigError, validateEnvoyMessage } from '../envoy/validate.js';
 import { validateIstioResource } from '../istio/validate.js';
 import type { KubernetesManifest } from './types.js';
-
-/** Envoy message each EnvoyFilter patch value must be, by `applyTo`. */
-const PATCH_VALUE_MESSAGE: Readonly<Record<string, string>> = {
-  EXTENSION_CONFIG: 'envoy.config.core.v3.TypedExtensionConfig',
-  HTTP_FILTER: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
-};
 
 interface ConfigPatch { readonly applyTo?: string; readonly patch?: { readonly value?: unknown } }
 

@@ -8,7 +8,7 @@ export const ISTIO_PULL_POLICY_ENV = 'ISTIO_META_WASM_IMAGE_PULL_POLICY';
 
 /** Name of the ECDS resource: `<namespace>.wasmesh-<filter>`, unique across the mesh like Istio's own WasmPlugin ECDS names. */
 export function extensionConfigName(options: RenderOptions): string {
-  return `${options.namespace}.${objectName(options.filter)}`;
+  return `${options.namespace}.${objectName(options.filter, options)}`;
 }
 
 /** Hex part of `sha256:<hex>`. */

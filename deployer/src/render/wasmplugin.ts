@@ -21,12 +21,14 @@ export function renderWasmPlugin(options: RenderOptions): KubernetesManifest {
   const opts: RenderOptions = { ...options, via: 'wasmplugin' };
   checkRenderOptions(opts);
   const placement = placementFor(opts.filter, opts.priority);
-  const selector = Object.keys(opts.selector).length > 0 ? { selector: { matchLabels: { ...opts.selector } } } : {};
+  const selector = opts.targetRefs !== undefined && opts.targetRefs.length > 0
+    ? { targetRefs: opts.targetRefs.map((ref) => ({ ...ref })) }
+    : Object.keys(opts.selector).length > 0 ? { selector: { matchLabels: { ...opts.selector } } } : {};
   return {
     apiVersion: WASM_PLUGIN_API_VERSION,
     kind: 'WasmPlugin',
     metadata: {
-      name: objectName(opts.filter),
+      name: objectName(opts.filter, opts),
       namespace: opts.namespace,
       labels: renderLabels(opts),
       annotations: renderAnnotations(opts, placement),

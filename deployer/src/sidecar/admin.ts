@@ -3,11 +3,14 @@ import type { MetricSample } from '../host/api.js';
 import { listenOn } from './listen.js';
 import type { ListenAddress } from './config/types.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+import type { TagExtractor } from './stats-tags.js';
 import type { StatSample } from './stats.js';
 
 export interface AdminSources {
   proxyStats(): readonly StatSample[];
   wasmMetrics(): readonly MetricSample[];
+  /** stats_config.stats_tags for wasm metrics (default: Istio's sidecar tags). */
+  readonly statsTags?: TagExtractor;
   configDump(): unknown;
   /** Envoy's server state: LIVE once listeners accept traffic, DRAINING while shutting down. */
   state(): 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING';
@@ -44,7 +47,7 @@ export async function startAdminServer(address: ListenAddress, sources: AdminSou
           return;
         }
         case '/stats/prometheus':
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(formatPrometheus(sources.proxyStats(), sources.wasmMetrics()));
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(formatPrometheus(sources.proxyStats(), sources.wasmMetrics(), sources.statsTags));
           return;
         case '/config_dump':
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sources.configDump(), null, 2) + '\n');

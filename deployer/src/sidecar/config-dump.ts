@@ -1,8 +1,21 @@
 import type { PathMatch, SidecarConfig, StringMatch } from './config/types.js';
+import { redactSecrets } from './redact.js';
 
-/** `/config_dump`: the running config as JSON, in the YAML's own field names. */
-export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<string, string>): unknown {
-  return {
+/** Which configuration is in force: Envoy's `version_info` / `last_updated` of a dynamic resource. */
+export interface ConfigVersion {
+  /** 1 for the configuration the sidecar started with, +1 per applied reload. */
+  readonly version: number;
+  readonly lastUpdated: Date;
+}
+
+/**
+ * `/config_dump`: the running config as JSON, in the YAML's own field names, with secret material
+ * (HMAC keys of inline JWKS, tokens, credentials, private keys) redacted as Envoy redacts
+ * sensitive fields (redact.ts).
+ */
+export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<string, string>, version?: ConfigVersion): unknown {
+  return redactSecrets({
+    ...(version ? { version_info: String(version.version), last_updated: version.lastUpdated.toISOString() } : {}),
     listen: `${config.listen.host}:${config.listen.port}`,
     admin: `${config.admin.host}:${config.admin.port}`,
     workers: config.workers,
@@ -10,7 +23,10 @@ export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<strin
     filters: config.filters.map((filter) => ({
       name: filter.name,
       root_id: filter.rootId,
-      vm_config: { vm_id: filter.vmId, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: filter.wasmFile } }, sha256: wasmDigests.get(filter.name) },
+      vm_config: {
+        vm_id: filter.vmId, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: filter.wasmFile } }, sha256: wasmDigests.get(filter.name),
+        configuration: parseMaybeJson(filter.vmConfiguration),
+      },
       configuration: parseMaybeJson(filter.configuration),
       fail_open: filter.failOpen,
     })),
@@ -21,20 +37,15 @@ export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<strin
       cluster: route.cluster,
       timeout: `${route.timeoutMs / 1000}s`,
     })),
-  };
+  });
 }
 
 function pathMatch(match: PathMatch): Record<string, unknown> {
-  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) } } : { [match.kind]: match.value };
+  return match.kind === 'regex' ? { safe_regex: { regex: match.value.pattern } } : { [match.kind]: match.value };
 }
 
 function stringMatch(match: StringMatch): Record<string, unknown> {
-  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) }, ignore_case: match.value.flags.includes('i') || undefined } : { [match.kind]: match.value };
-}
-
-function unanchor(regex: RegExp): string {
-  const source = regex.source;
-  return source.startsWith('^(?:') && source.endsWith(')$') ? source.slice(4, -2) : source;
+  return match.kind === 'regex' ? { safe_regex: { regex: match.value.pattern } } : { [match.kind]: match.value, ignore_case: match.ignoreCase };
 }
 
 function parseMaybeJson(text: string): unknown {

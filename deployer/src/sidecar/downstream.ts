@@ -3,20 +3,26 @@ import type { FilterChain } from '../host/api.js';
 import { formatAccessLogLine } from './access-log.js';
 import type { SidecarConfig } from './config/types.js';
 import { StreamDeadlines } from './hcm/stream-deadlines.js';
-import { startDataListener, type DataListener } from './listener.js';
+import { startDataListener, type DataListener, type DownstreamExchange } from './listener.js';
 import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
 import { addresses } from './stream-flow.js';
 import { StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
 
-export interface DownstreamContext {
+/** What one request runs on: the chain, routes and pools of the configuration generation it arrived under. */
+export interface RequestTarget {
   readonly chain: FilterChain;
   readonly routes: RouteTable;
   readonly pools: ReadonlyMap<string, ClusterPool>;
+}
+
+export interface DownstreamContext {
   readonly stats: ProxyStats;
   readonly accessLog: (line: string) => void;
   readonly onError: (error: unknown) => void;
+  /** Picks the target for a request (live reload: the generation in force) and starts it. */
+  readonly dispatch: (exchange: DownstreamExchange, start: (target: RequestTarget) => Promise<void>) => void;
 }
 
 /**
@@ -27,12 +33,12 @@ export interface DownstreamContext {
 export async function startDownstream(config: SidecarConfig, ctx: DownstreamContext): Promise<DataListener> {
   const { stats, onError } = ctx;
   const deadlines = new StreamDeadlines(config.hcm);
-  const handlerContext = { ...ctx, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
+  const shared = { stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
   const listener = await startDataListener({ address: config.listen, tls: config.tls, hcm: config.hcm, overload: config.overload }, {
     onRequest: (exchange) => {
       // Nothing a request does may take the proxy down: a failure here still gets an answer.
       try {
-        void new StreamHandler(handlerContext, exchange).run();
+        ctx.dispatch(exchange, (target) => new StreamHandler({ ...shared, ...target }, exchange).run());
       } catch (error) {
         onError(error);
         if (!exchange.res.headersSent && !exchange.res.destroyed) {
@@ -84,6 +90,7 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
   stats.listenerAddress = `${listener.address.host}_${listener.address.port}`;
   return {
     address: listener.address,
+    stopAccepting: () => listener.stopAccepting(),
     close: async () => {
       deadlines.close();
       await listener.close();

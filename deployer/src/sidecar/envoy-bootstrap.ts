@@ -138,7 +138,7 @@ function downstreamTls(cert: string, key: string, ca: string): Json {
 }
 
 function pathMatch(match: PathMatch): Json {
-  return match.kind === 'regex' ? { safe_regex: { regex: unanchor(match.value) } } : { [match.kind]: match.value };
+  return match.kind === 'regex' ? { safe_regex: { regex: match.value.pattern } } : { [match.kind]: match.value };
 }
 
 function headerMatcher(matcher: HeaderMatcher): Json {
@@ -150,11 +150,6 @@ function headerMatcher(matcher: HeaderMatcher): Json {
 }
 
 function stringMatch(match: StringMatch): Json {
-  if (match.kind !== 'regex') return { [match.kind]: match.value };
-  return { safe_regex: { regex: unanchor(match.value) }, ...(match.value.flags.includes('i') ? { ignore_case: true } : {}) };
-}
-
-function unanchor(regex: RegExp): string {
-  const source = regex.source;
-  return source.startsWith('^(?:') && source.endsWith(')$') ? source.slice(4, -2) : source;
+  if (match.kind === 'regex') return { safe_regex: { regex: match.value.pattern } };
+  return { [match.kind]: match.value, ...(match.ignoreCase ? { ignore_case: true } : {}) };
 }

@@ -1,10 +1,14 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { describeSkipped, keepKinds, readInputs } from '../cli/inputs.js';
 import type { MeshSettings } from '../istio/mesh-config.js';
-import { parseIstioResources, translateResources, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import { DEFAULT_ROOT_NAMESPACE, describeSelection, selectForWorkload, skipReason } from '../istio/selection.js';
+import { parseIstioResources, translateResources, translatedKinds, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import { withoutTargetRefs } from '../translate/scoped.js';
 import { withClusters } from './config/cluster-flag.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
 import { requiredClusters } from './config/istio-clusters.js';
+import { routerRoutesForRun } from './router-routes.js';
 
 export interface IstioChainOptions {
   /** A YAML file, or a folder whose *.yaml / *.yml files are read in name order. */
@@ -26,6 +30,12 @@ export interface IstioChainOptions {
   readonly note?: (line: string) => void;
   /** Translator registry (tests); default TRANSLATORS with `mesh` applied. */
   readonly registry?: readonly TranslatorEntry[];
+  /**
+   * Start even when resources were read and none applies to this workload. Off by default: a
+   * wrong or missing --namespace would otherwise run a sidecar without its policies, passing
+   * every request.
+   */
+  readonly allowEmpty?: boolean;
 }
 
 /** Filter order in the chain, as Istio's sidecar orders them: authentication, then authorization. */
@@ -42,24 +52,19 @@ export function parseWorkloadLabels(text: string): Record<string, string> {
   return labels;
 }
 
-/** Istio's workload selection: namespace (or the root namespace) and spec.selector.matchLabels. */
+/**
+ * Istio's workload selection for one resource (deployer/src/istio/selection.ts, shared with
+ * push/render/translate): namespace or root namespace, selector, targetRefs.
+ */
 export function appliesToWorkload(resource: IstioResource, namespace: string, labels: Readonly<Record<string, string>>, rootNamespace: string): boolean {
-  const resourceNamespace = resource.metadata.namespace ?? namespace;
-  if (resourceNamespace !== namespace && resourceNamespace !== rootNamespace) return false;
-  const spec = resource.spec as { selector?: { matchLabels?: Record<string, string> }; targetRef?: unknown; targetRefs?: unknown };
-  // targetRef(s) bind a policy to gateways and waypoints, never to a sidecar.
-  if (spec.targetRef !== undefined || spec.targetRefs !== undefined) return false;
-  const wanted = spec.selector?.matchLabels ?? {};
-  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+  return skipReason(resource, { namespace, labels }, rootNamespace) === undefined;
 }
 
-function readSources(source: string): { file: string; text: string }[] {
-  if (!existsSync(source)) throw new Error(`--istio: ${source} not found; expected a YAML file or a folder of them`);
-  const files = statSync(source).isDirectory()
-    ? readdirSync(source).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(source, n))
-    : [source];
-  if (files.length === 0) throw new Error(`--istio: no .yaml or .yml files in ${source}`);
-  return files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+/** A file, a folder or - (stdin), kinds no translator takes skipped with a note (cli/inputs.ts). */
+function readSources(source: string, kinds: readonly string[], note: (line: string) => void): { file: string; text: string }[] {
+  const { kept, skipped } = keepKinds(readInputs(source, undefined, '--istio'), kinds);
+  for (const line of describeSkipped(skipped, kinds)) note(line);
+  return kept.map((k) => ({ file: k.source, text: k.text }));
 }
 
 /**
@@ -69,10 +74,16 @@ function readSources(source: string): { file: string; text: string }[] {
  * or `clusterOverrides` define them (deployer/src/sidecar/config/istio-clusters.ts).
  */
 export function applyIstioChain(config: SidecarConfig, options: IstioChainOptions): SidecarConfig {
-  const rootNamespace = options.rootNamespace ?? options.mesh?.rootNamespace ?? 'istio-system';
-  const resources = readSources(options.source).flatMap(({ file, text }) => parseIstioResources(text, file));
-  const selected = resources.filter((r) => appliesToWorkload(r, options.namespace, options.workloadLabels, rootNamespace));
+  const rootNamespace = options.rootNamespace ?? options.mesh?.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const registry = options.registry ?? translatorsFor({ mesh: options.mesh?.rbac });
+  const resources = readSources(options.source, translatedKinds(registry), options.note ?? (() => {})).flatMap(({ file, text }) => parseIstioResources(text, file));
+  const selection = selectForWorkload(resources, { namespace: options.namespace, labels: options.workloadLabels }, rootNamespace);
+  options.note?.(`--istio ${options.source}: ${describeSelection(selection)}`);
+  if (selection.applied.length === 0 && resources.length > 0 && options.allowEmpty !== true) {
+    throw new Error(`--istio ${options.source}: ${describeSelection(selection)}: the sidecar would run without any of them; expected the --namespace and labels (-l) of a workload they select (root namespace ${rootNamespace}), or --allow-empty to start anyway`);
+  }
+  // A gateway workload's targetRef policies attached above; the filter config never carries targetRefs.
+  const selected = selection.applied.map(withoutTargetRefs);
   const translations: FilterTranslation[] = selected.length === 0 ? [] : translateResources(selected, registry);
   const rank = (name: string) => (CHAIN_ORDER.indexOf(name) === -1 ? CHAIN_ORDER.length : CHAIN_ORDER.indexOf(name));
   const istioFilters = translations
@@ -89,5 +100,6 @@ export function applyIstioChain(config: SidecarConfig, options: IstioChainOption
   const derived = requiredClusters(translations, new Set([...config.clusters.keys(), ...overrides.map((c) => c.name)]));
   for (const cluster of derived) options.note?.(cluster.note);
   const clusters = withClusters(withClusters(config.clusters, derived.map((d) => d.cluster)), overrides);
-  return { ...config, clusters, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
+  const routes = [...routerRoutesForRun(translations, clusters), ...config.routes];
+  return { ...config, clusters, routes, filters: [...istioFilters, ...config.filters.filter((f) => !names.has(f.name))] };
 }

@@ -42,6 +42,8 @@ export interface ListenerEvents {
 
 export interface DataListener {
   readonly address: ListenAddress;
+  /** Drain: no new connections; open ones keep being served until `close`. */
+  stopAccepting(): void;
   close(): Promise<void>;
 }
 
@@ -213,13 +215,18 @@ export async function startDataListener(options: ListenerOptions, events: Listen
   server.on('error', () => undefined);
 
   const bound = await listenOn(server, options.address);
+  // server.close() may run once: a second call would wait for a 'close' event already emitted.
+  let stopped: Promise<void> | undefined;
+  const stopAccepting = () => (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
     address: bound,
-    close: () => new Promise<void>((resolve) => {
+    stopAccepting: () => { void stopAccepting(); },
+    close: () => {
       for (const close of closers) close();
-      server.close(() => resolve());
+      const done = stopAccepting();
       for (const socket of sockets) socket.destroy();
-    }),
+      return done;
+    },
   };
 }
 

@@ -27,7 +27,7 @@ function matchesPath(match: PathMatch, path: string): boolean {
     case 'path':
       return path === match.value;
     case 'regex':
-      return match.value.test(path);
+      return match.value.fullMatch(path);
   }
 }
 
@@ -43,19 +43,26 @@ function matchesHeader(matcher: HeaderMatcher, headers: HeaderList): boolean {
   return matched !== matcher.invert;
 }
 
+/** StringMatcher; safe_regex is a full match on the RE2 engine (no backtracking on request data). */
 function matchesString(match: StringMatch, value: string): boolean {
+  if (match.kind === 'regex') return match.value.fullMatch(value);
+  // ignore_case: Envoy lower-cases both sides (ASCII) before comparing.
+  const subject = match.ignoreCase ? asciiLower(value) : value;
+  const wanted = match.ignoreCase ? asciiLower(match.value) : match.value;
   switch (match.kind) {
     case 'exact':
-      return value === match.value;
+      return subject === wanted;
     case 'prefix':
-      return value.startsWith(match.value);
+      return subject.startsWith(wanted);
     case 'suffix':
-      return value.endsWith(match.value);
+      return subject.endsWith(wanted);
     case 'contains':
-      return value.includes(match.value);
-    case 'regex':
-      return match.value.test(value);
+      return subject.includes(wanted);
   }
+}
+
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
 }
 
 export function headerValue(headers: HeaderList, name: string): string | undefined {

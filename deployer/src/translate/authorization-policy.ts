@@ -7,7 +7,7 @@ import type { IstioResource, TranslateFn } from './index.js';
  *
  * The filter's config mirrors the resource, so translation is mostly selection and checks:
  *  - Workload selection (`selector`, namespace, root namespace) is the caller's job
- *    (`appliesToWorkload` in deployer/src/sidecar/istio-chain.ts): every resource given here
+ *    (deployer/src/istio/selection.ts, shared by run/push/render/translate): every resource given here
  *    applies to the workload. `selector` is dropped; `targetRef(s)` never reach a sidecar and are
  *    refused.
  *  - Only the dry-run annotation (`istio.io/dry-run`) is carried over from metadata.

@@ -3,6 +3,8 @@ import { validateIstioResource } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
 import { authorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
 import { translateRequestAuthentication } from './request-authentication.js';
+import { translateTelemetry } from './telemetry.js';
+import { translateVirtualServices } from './virtual-service.js';
 
 /**
  * `deployer translate`: Istio policy resources → each wasmesh filter's JSON config.
@@ -28,14 +30,27 @@ export interface TranslatorEntry {
   /** The wasmesh filter whose config this kind becomes. */
   readonly filter: string;
   readonly translate: TranslateFn;
+  /** Kinds read together with this one and never translated alone (DestinationRule subsets for VirtualService). */
+  readonly companions?: readonly string[];
+  /** Envoy routes the filter's decisions need (header-router), printed beside its config. */
+  readonly routes?: (resources: readonly IstioResource[]) => readonly JsonObject[];
 }
 
 export const TRANSLATORS: readonly TranslatorEntry[] = [
   { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication },
   { kind: 'AuthorizationPolicy', filter: 'rbac', translate: translateAuthorizationPolicy },
-  // { kind: 'VirtualService', filter: 'header-router', translate: translateVirtualService },
-  // { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
+  {
+    kind: 'VirtualService', filter: 'header-router', companions: ['DestinationRule'],
+    translate: (resources) => translateVirtualServices(resources).config,
+    routes: (resources) => translateVirtualServices(resources).routes,
+  },
+  { kind: 'Telemetry', filter: 'metrics', translate: translateTelemetry },
 ];
+
+/** Every kind the registry reads: translated kinds and their companions (DestinationRule). */
+export function translatedKinds(registry: readonly TranslatorEntry[] = TRANSLATORS): string[] {
+  return registry.flatMap((t) => [t.kind, ...(t.companions ?? [])]);
+}
 
 export interface TranslateOptions {
   /** MeshConfig settings (`--mesh-config`, deployer/src/istio/mesh-config.ts) for the AuthorizationPolicy translator. */
@@ -55,6 +70,8 @@ export interface FilterTranslation {
   /** `namespace/name` of the resources it came from. */
   readonly sources: readonly string[];
   readonly config: JsonObject;
+  /** Routes the configuration needs (TranslatorEntry.routes). */
+  readonly routes?: readonly JsonObject[];
 }
 
 export function parseIstioResources(yamlText: string, source = 'input'): IstioResource[] {
@@ -76,12 +93,12 @@ export function parseIstioResources(yamlText: string, source = 'input'): IstioRe
 export function translateResources(resources: readonly IstioResource[], registry: readonly TranslatorEntry[] = TRANSLATORS): FilterTranslation[] {
   const byKind = new Map<string, IstioResource[]>();
   for (const resource of resources) {
-    const entry = registry.find((t) => t.kind === resource.kind);
+    const entry = registry.find((t) => t.kind === resource.kind) ?? registry.find((t) => t.companions?.includes(resource.kind));
     if (!entry) {
       const supported = registry.map((t) => `${t.kind} (→ ${t.filter})`).join(', ') || 'none registered yet';
       throw new Error(`${resource.kind} "${resource.metadata.name}": no translator for this kind: expected one of ${supported}`);
     }
-    byKind.set(resource.kind, [...(byKind.get(resource.kind) ?? []), resource]);
+    byKind.set(entry.kind, [...(byKind.get(entry.kind) ?? []), resource]);
   }
   const results: FilterTranslation[] = [];
   for (const [kind, group] of byKind) {
@@ -89,12 +106,16 @@ export function translateResources(resources: readonly IstioResource[], registry
     if (results.some((r) => r.filter === entry.filter)) {
       throw new Error(`${kind}: filter "${entry.filter}" already configured from another kind in the same input: expected one kind per filter`);
     }
-    results.push({ filter: entry.filter, kind, sources: group.map((r) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`), config: entry.translate(group) });
+    const routes = entry.routes?.(group);
+    results.push({ filter: entry.filter, kind, sources: group.map((r) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`), config: entry.translate(group), ...(routes ? { routes } : {}) });
   }
   return results;
 }
 
-/** Config for one filter from an Istio policy file (for `push --istio`). */
+/**
+ * Config for one filter from every resource in a policy file, all taken as applying (no workload
+ * selection). push/render/translate select per scope first (deployer/src/translate/scoped.ts).
+ */
 export function configFromIstio(yamlText: string, filter: string, source = 'policy', registry: readonly TranslatorEntry[] = TRANSLATORS): JsonObject {
   const translations = translateResources(parseIstioResources(yamlText, source), registry);
   const match = translations.find((t) => t.filter === filter);

@@ -16,6 +16,9 @@ export const DEFAULT_MAX_TOKEN_BYTES: i32 = 8192;
 export const DEFAULT_TOKEN_CACHE_SIZE: i32 = 1024;
 export const DEFAULT_JWKS_TIMEOUT_MS: u32 = 5000;
 export const DEFAULT_REFETCH_INTERVAL_SECONDS: i64 = 30;
+/** Caps on one JWKS document: far above any real IdP's (a few keys, a few KB), far below harm. */
+export const DEFAULT_MAX_JWKS_BYTES: i32 = 262144;
+export const DEFAULT_MAX_JWKS_KEYS: i32 = 100;
 
 export class HeaderLocation {
   /** The name with its UTF-8 bytes, encoded once for the per-request header reads. */
@@ -80,6 +83,13 @@ export class FilterConfig {
   maxTokenBytes: i32 = DEFAULT_MAX_TOKEN_BYTES;
   tokenCacheSize: i32 = DEFAULT_TOKEN_CACHE_SIZE;
   refetchIntervalSeconds: i64 = DEFAULT_REFETCH_INTERVAL_SECONDS;
+  maxJwksBytes: i32 = DEFAULT_MAX_JWKS_BYTES;
+  maxJwksKeys: i32 = DEFAULT_MAX_JWKS_KEYS;
+  /**
+   * Removed from request trailers (a trailer reaches the upstream as a header would): the
+   * spoofable headers plus every from_headers name of a provider that does not forward its token.
+   */
+  trailerStripped: Array<HostName> = new Array<HostName>();
   /** Every header the filter writes on success: client copies are removed from every request. */
   outputHeaders: Array<string> = new Array<string>();
   /** `outputHeaders` plus the internal payload header, UTF-8 encoded once (removed from every request). */
@@ -104,7 +114,8 @@ function failAt(where: string, message: string): void {
   configError = where + message;
 }
 
-const KNOWN_TOP = ["providers", "rules", "crypto", "max_token_bytes", "token_cache_size", "unknown_kid_refetch_interval_seconds"];
+const KNOWN_TOP = ["providers", "rules", "crypto", "max_token_bytes", "token_cache_size", "unknown_kid_refetch_interval_seconds",
+  "max_jwks_bytes", "max_jwks_keys"];
 const KNOWN_PROVIDER = ["issuer", "audiences", "jwks", "jwks_uri", "jwks_cluster", "jwks_timeout_ms", "cache_duration_seconds",
   "from_headers", "from_params", "from_cookies", "forward_original_token", "output_payload_to_header",
   "output_claim_to_headers", "clock_skew_seconds"];
@@ -358,6 +369,8 @@ export function parseFilterConfig(text: string): FilterConfig | null {
   config.maxTokenBytes = <i32>getInt(root, "max_token_bytes", "configuration", DEFAULT_MAX_TOKEN_BYTES, 64, 1048576);
   config.tokenCacheSize = <i32>getInt(root, "token_cache_size", "configuration", DEFAULT_TOKEN_CACHE_SIZE, 0, 1000000);
   config.refetchIntervalSeconds = getInt(root, "unknown_kid_refetch_interval_seconds", "configuration", DEFAULT_REFETCH_INTERVAL_SECONDS, 1, 86400);
+  config.maxJwksBytes = <i32>getInt(root, "max_jwks_bytes", "configuration", DEFAULT_MAX_JWKS_BYTES, 64, 16777216);
+  config.maxJwksKeys = <i32>getInt(root, "max_jwks_keys", "configuration", DEFAULT_MAX_JWKS_KEYS, 1, 10000);
   if (!field.ok) return fail(field.error);
   if (crypto == "auto") config.crypto = CryptoMode.Auto;
   else if (crypto == "host") config.crypto = CryptoMode.Host;
@@ -401,6 +414,12 @@ export function parseFilterConfig(text: string): FilterConfig | null {
   }
   config.spoofableHeaders.push(new HostName(INTERNAL_PAYLOAD_HEADER));
   for (let i = 0; i < config.outputHeaders.length; i++) config.spoofableHeaders.push(new HostName(config.outputHeaders[i]));
+  const stripped = config.spoofableHeaders.slice(0);
+  config.trailerStripped = stripped;
+  for (let i = 0; i < config.providers.length; i++) {
+    const p = config.providers[i];
+    if (!p.forwardOriginalToken) for (let k = 0; k < p.fromHeaders.length; k++) stripped.push(p.fromHeaders[k].header);
+  }
   for (let i = 0; i < config.rules.length; i++) if (config.rules[i].methods.length > 0) config.rulesUseMethods = true;
   configError = "";
   return config;

@@ -86,6 +86,11 @@ function parseKey(obj: JsonValue, where: string, skipped: Array<string>): Jwk | 
     const n = decodeMember(obj, "n", skipped, where);
     const e = decodeMember(obj, "e", skipped, where);
     if (n === null || e === null) return null;
+    // jwt_verify_lib src/jwks.cc createRsaFromJwk refuses any exponent but 3 and 65537.
+    let at = 0;
+    while (at < e.length - 1 && e[at] == 0) at++;
+    const eLength = e.length - at;
+    if (!(eLength == 1 && e[at] == 3) && !(eLength == 3 && e[at] == 1 && e[at + 1] == 0 && e[at + 2] == 1)) return skip(skipped, where, "[e] is not 3 or 65537");
     const key = RsaPublicKey.fromComponents(n, e);
     if (key === null) return skip(skipped, where, rsaKeyError);
     jwk.rsa = key;
@@ -122,23 +127,42 @@ function parseKey(obj: JsonValue, where: string, skipped: Array<string>): Jwk | 
   }
   if (kty == "oct") {
     jwk.kty = KeyType.Oct;
-    if (jwk.alg.length > 0 && !jwk.alg.startsWith("HS")) return skip(skipped, where, "[alg] does not start with [HS] for an HMAC key");
+    // jwt_verify_lib src/jwks.cc extractJwkFromJwkOct accepts only these three `alg` values.
+    const hashBytes = jwk.alg == "HS512" ? 64 : jwk.alg == "HS384" ? 48 : 32;
+    if (jwk.alg.length > 0 && jwk.alg != "HS256" && hashBytes == 32) return skip(skipped, where, "[alg] is not HS256, HS384 or HS512 for an HMAC key");
     const k = decodeMember(obj, "k", skipped, where);
     if (k === null) return null;
+    // RFC 7518 §3.2: the key must be at least as long as the hash output. A shorter key can verify
+    // no token (verify.ts keyAllowsAlg), so it must not count as usable: a JWKS of only such keys is
+    // an error and, when fetched, does not replace the keys in force.
+    if (k.length < hashBytes) return skip(skipped, where, "[k] is " + k.length.toString() + " bytes, shorter than the " + (hashBytes * 8).toString() + "-bit hash of " + (jwk.alg.length > 0 ? jwk.alg : "HS256"));
     jwk.secret = k;
     return jwk;
   }
   return skip(skipped, where, "[kty] \"" + kty + "\" is not supported in [keys]");
 }
 
-/** Parses JWKS text. Null on a document error or when no key is usable (jwksError says why). */
-export function parseJwks(text: string): Jwks | null {
+/** jwksError for a JWKS over one of the caps (`max_jwks_bytes`, `max_jwks_keys`). */
+export function jwksOverLimit(what: string, value: i32, field: string, limit: i32): Jwks | null {
+  jwksError = "Jwks has " + value.toString() + " " + what + ", more than " + field + " (" + limit.toString() + ")";
+  return null;
+}
+
+/**
+ * Parses JWKS text. Null on a document error, over a cap, or when no key is usable (jwksError
+ * says why). The caps are checked before the expensive part: the byte size before parsing at
+ * all, the key count before any key is decoded (a 400k-key JWKS must cost neither memory nor time).
+ */
+export function parseJwks(text: string, maxBytes: i32 = i32.MAX_VALUE, maxKeys: i32 = i32.MAX_VALUE): Jwks | null {
+  const size = String.UTF8.byteLength(text);
+  if (size > maxBytes) return jwksOverLimit("bytes", size, "max_jwks_bytes", maxBytes);
   const root = parseJson(text);
   if (root === null) { jwksError = "Jwks is an invalid JSON: " + jsonError; return null; }
   if (!root.isObject()) { jwksError = "Jwks is an invalid JSON: expected an object"; return null; }
   const keys = root.get("keys");
   if (keys === null) { jwksError = "Jwks does not have [keys] field"; return null; }
   if (!keys.isArray()) { jwksError = "[keys] in Jwks is not an array"; return null; }
+  if (keys.items.length > maxKeys) return jwksOverLimit("keys", keys.items.length, "max_jwks_keys", maxKeys);
   const out = new Jwks();
   for (let i = 0; i < keys.items.length; i++) {
     const key = parseKey(keys.items[i], "keys[" + i.toString() + "]", out.skipped);

@@ -12,9 +12,9 @@ import {
   BufferTypeValues, stream_context, get_current_time_nanoseconds, RootContext, proxy_set_effective_context,
 } from "@solo-io/proxy-runtime/assembly/runtime";
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
-import { ProviderConfig } from "./config";
+import { FilterConfig, ProviderConfig } from "./config";
 import { parseDecimal } from "./text";
-import { Jwks, parseJwks, jwksError } from "./jwks";
+import { Jwks, parseJwks, jwksError, jwksOverLimit } from "./jwks";
 import { Metrics } from "./metrics";
 
 /** A paused stream waiting for a provider's keys. */
@@ -97,16 +97,26 @@ export class KeyStore {
   /** Called when any provider's key set changed (the verified-token cache must be dropped). */
   generation: i32 = 0;
 
-  constructor(public root: RootContext, public metrics: Metrics, public refetchIntervalMs: i64) {}
+  refetchIntervalMs: i64;
+
+  constructor(public root: RootContext, public metrics: Metrics, public config: FilterConfig) {
+    this.refetchIntervalMs = config.refetchIntervalSeconds * 1000;
+  }
+
+  /** Every JWKS, inline, fetched or adopted from shared data, is held to the configured caps. */
+  parse(text: string): Jwks | null {
+    return parseJwks(text, this.config.maxJwksBytes, this.config.maxJwksKeys);
+  }
 
   /** Builds the key sets for a new configuration. Null (with `error`) when an inline JWKS is bad. */
-  static create(root: RootContext, metrics: Metrics, providers: Array<ProviderConfig>, refetchIntervalMs: i64): KeyStore | null {
-    const store = new KeyStore(root, metrics, refetchIntervalMs);
+  static create(root: RootContext, metrics: Metrics, config: FilterConfig): KeyStore | null {
+    const store = new KeyStore(root, metrics, config);
+    const providers = config.providers;
     for (let i = 0; i < providers.length; i++) {
       const keys = new ProviderKeys(providers[i], store);
       const inline = providers[i].inlineJwks;
       if (inline !== null) {
-        const jwks = parseJwks(inline!);
+        const jwks = store.parse(inline!);
         if (jwks === null) {
           keyStoreError = "providers." + providers[i].name + ".jwks: " + jwksError;
           return null;
@@ -151,7 +161,7 @@ export class KeyStore {
     const newline = text.indexOf("\n");
     if (newline <= 0) return;
     const fetchedAt = parseDecimal(text.substring(0, newline));
-    const jwks = parseJwks(text.substring(newline + 1));
+    const jwks = this.parse(text.substring(newline + 1));
     keys.sharedCas = shared.cas;
     if (jwks === null) return; // never stored by us; ignore a corrupt entry
     if (keys.jwks !== null && fetchedAt <= keys.fetchedAtMs) return;
@@ -294,11 +304,17 @@ export function onJwksResponse(store: KeyStore, token: u32, headers: u32, bodySi
     store.fetchFailed(keys);
     return true;
   }
-  const body = get_buffer_bytes(BufferTypeValues.HttpCallResponseBody, 0, <u32>bodySize);
-  const text = String.UTF8.decode(body);
-  const jwks = parseJwks(text);
+  // Refused before the body is even copied into the VM.
+  const maxBytes = store.config.maxJwksBytes;
+  let jwks: Jwks | null = null;
+  let text = "";
+  if (<i64>bodySize > <i64>maxBytes) jwksOverLimit("bytes", <i32>min<usize>(bodySize, <usize>i32.MAX_VALUE), "max_jwks_bytes", maxBytes);
+  else {
+    text = String.UTF8.decode(get_buffer_bytes(BufferTypeValues.HttpCallResponseBody, 0, <u32>bodySize));
+    jwks = store.parse(text);
+  }
   if (jwks === null) {
-    log(LogLevelValues.warn, "jwt-auth: providers." + name + ": JWKS from " + keys.provider.remote!.uri + " rejected: " + jwksError);
+    log(LogLevelValues.warn, "jwt-auth: providers." + name + ": JWKS from " + keys.provider.remote!.uri + " rejected: " + jwksError + " (keeping the previous keys)");
     store.fetchFailed(keys);
     return true;
   }

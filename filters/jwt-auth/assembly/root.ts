@@ -47,7 +47,7 @@ export class JwtRoot extends RootContext {
         (this.config !== null ? " (keeping the previous configuration)" : ""));
       return false;
     }
-    const keys = KeyStore.create(this, this.metrics!, config.providers, config.refetchIntervalSeconds * 1000);
+    const keys = KeyStore.create(this, this.metrics!, config);
     if (keys === null) {
       log(LogLevelValues.error, "jwt-auth: configuration refused: " + keyStoreError +
         (this.config !== null ? " (keeping the previous configuration)" : ""));

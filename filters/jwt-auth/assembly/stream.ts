@@ -8,6 +8,7 @@
 import {
   Context, FilterHeadersStatusValues, stream_context, send_local_response, continue_request,
   HeaderPair, GrpcStatusValues, get_current_time_nanoseconds, log, LogLevelValues,
+  FilterTrailersStatusValues, remove_header_map_value, HeaderMapTypeValues,
 } from "@solo-io/proxy-runtime/assembly/runtime";
 import { FilterConfig, ProviderConfig, RequirementKind, Rule } from "./config";
 import { JwtStatus, statusMessage, statusHttpCode } from "./status";
@@ -222,6 +223,20 @@ export class JwtStream extends Context {
     send_local_response(statusHttpCode(status), "jwt_authn_access_denied{" + spacesToUnderscores(message) + "}",
       String.UTF8.encode(message), headers, GrpcStatusValues.InvalidCode);
     return FilterHeadersStatusValues.StopIteration;
+  }
+
+  /**
+   * Request trailers reach the upstream like headers (HTTP/1.1 chunked trailer section, HTTP/2
+   * trailing HEADERS): a client must not smuggle `x-jwt-sub`, the payload header or (when not
+   * forwarded) the token through them, so the same names are removed there.
+   */
+  onRequestTrailers(_trailers: u32): FilterTrailersStatusValues {
+    const config = this.jwtRoot.config;
+    if (config !== null) {
+      const names = config.trailerStripped;
+      for (let i = 0; i < names.length; i++) remove_header_map_value(HeaderMapTypeValues.RequestTrailers, unchecked(names[i]).utf8);
+    }
+    return FilterTrailersStatusValues.Continue;
   }
 
   onDone(): bool {

@@ -2,7 +2,7 @@
  * The request attributes a policy can test, one per Istio field / `when` key
  * (istio.io/latest/docs/reference/config/security/conditions/, pilot/pkg/security/authz/model/model.go).
  */
-import { asciiLower } from "./ascii";
+import { asciiLower } from "../../lib/ascii";
 export enum Attribute {
   /** `source.principals`, `when: source.principal` — peer certificate URI SAN, without `spiffe://`. */
   SourcePrincipal = 0,

@@ -5,8 +5,8 @@
  * This file only reads and checks the document; compiler.ts turns it into matchers.
  * Unknown fields are refused: a typo (`notpaths`) must not silently change what a policy allows.
  */
-import { asciiLower } from "./ascii";
-import { JsonType, JsonValue, parseJson, jsonError } from "../../lib/json";
+import { asciiLower } from "../../lib/ascii";
+import { JsonValue, describeJson, parseJson, jsonError, unknownFieldError } from "../../lib/json";
 import { Attribute, AttributeKey, keyError, parseWhenKey } from "./attributes";
 import { PathNormalization, parsePathNormalization } from "./path";
 
@@ -96,13 +96,13 @@ export function parseRbacConfig(text: string): RbacConfig | null {
   const normalization = root.get("pathNormalization");
   if (normalization !== null) {
     const mode = normalization.isString() ? parsePathNormalization(normalization.stringValue) : -1;
-    if (mode < 0) return fail("pathNormalization: expected one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, got " + describe(normalization));
+    if (mode < 0) return fail("pathNormalization: expected one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, got " + describeJson(normalization));
     config.pathNormalization = mode;
   }
   const hops = root.get("remoteIpTrustedHops");
   if (hops !== null) {
     if (!hops.isNumber() || hops.numberValue != Math.floor(hops.numberValue) || hops.numberValue < 0 || hops.numberValue > 64) {
-      return fail("remoteIpTrustedHops: expected an integer from 0 to 64, got " + describe(hops));
+      return fail("remoteIpTrustedHops: expected an integer from 0 to 64, got " + describeJson(hops));
     }
     config.remoteIpTrustedHops = <i32>hops.numberValue;
   }
@@ -134,11 +134,11 @@ function parsePolicy(value: JsonValue, index: i32, config: RbacConfig): PolicySp
   if (!value.isObject()) return failPolicy("expected an object with metadata and spec");
   if (!onlyKeys(value, ["apiVersion", "kind", "metadata", "spec"], "")) return null;
   const kind = value.get("kind");
-  if (kind !== null && (!kind.isString() || kind.stringValue != "AuthorizationPolicy")) return failPolicy("kind: expected \"AuthorizationPolicy\", got " + describe(kind));
+  if (kind !== null && (!kind.isString() || kind.stringValue != "AuthorizationPolicy")) return failPolicy("kind: expected \"AuthorizationPolicy\", got " + describeJson(kind));
   const apiVersion = value.get("apiVersion");
   if (apiVersion !== null && (!apiVersion.isString() ||
     (apiVersion.stringValue != "security.istio.io/v1" && apiVersion.stringValue != "security.istio.io/v1beta1"))) {
-    return failPolicy("apiVersion: expected security.istio.io/v1 or security.istio.io/v1beta1, got " + describe(apiVersion));
+    return failPolicy("apiVersion: expected security.istio.io/v1 or security.istio.io/v1beta1, got " + describeJson(apiVersion));
   }
   const metadata = value.get("metadata");
   if (metadata === null || !metadata.isObject()) return failPolicy("metadata: expected an object with name and namespace");
@@ -155,7 +155,7 @@ function parsePolicy(value: JsonValue, index: i32, config: RbacConfig): PolicySp
     const dryRun = annotations.get("istio.io/dry-run");
     if (dryRun !== null) {
       // Istio parses the annotation with strconv.ParseBool; anything else is a configuration error.
-      if (!dryRun.isString()) return failPolicy("metadata.annotations[istio.io/dry-run]: expected \"true\" or \"false\", got " + describe(dryRun));
+      if (!dryRun.isString()) return failPolicy("metadata.annotations[istio.io/dry-run]: expected \"true\" or \"false\", got " + describeJson(dryRun));
       const v = asciiLower(dryRun.stringValue);
       if (v == "true" || v == "1" || v == "t") policy.dryRun = true;
       else if (v != "false" && v != "0" && v != "f") return failPolicy("metadata.annotations[istio.io/dry-run]: expected \"true\" or \"false\", got \"" + dryRun.stringValue + "\"");
@@ -177,7 +177,7 @@ function parsePolicy(value: JsonValue, index: i32, config: RbacConfig): PolicySp
     else if (a == "DENY") policy.action = Action.Deny;
     else if (a == "AUDIT") policy.action = Action.Audit;
     else if (a == "CUSTOM") policy.action = Action.Custom;
-    else return failPolicy("spec.action: expected ALLOW, DENY, AUDIT or CUSTOM, got " + describe(action));
+    else return failPolicy("spec.action: expected ALLOW, DENY, AUDIT or CUSTOM, got " + describeJson(action));
   }
   const provider = spec.get("provider");
   if (policy.action == Action.Custom) {
@@ -332,7 +332,7 @@ function parseProvider(value: JsonValue, where: string): ExtAuthzHttpProvider | 
   const timeout = http.get("timeout");
   if (timeout !== null) {
     const ms = timeout.isString() ? parseDurationMs(timeout.stringValue) : -1;
-    if (ms <= 0) return failProvider(at + ".timeout: expected a positive duration such as \"0.5s\" or \"200ms\", got " + describe(timeout));
+    if (ms <= 0) return failProvider(at + ".timeout: expected a positive duration such as \"0.5s\" or \"200ms\", got " + describeJson(timeout));
     provider.timeoutMs = <u32>ms;
   }
   const prefix = http.get("pathPrefix");
@@ -347,7 +347,7 @@ function parseProvider(value: JsonValue, where: string): ExtAuthzHttpProvider | 
   const status = http.get("statusOnError");
   if (status !== null) {
     const code = status.isString() ? parseStatus(status.stringValue) : -1;
-    if (code < 0) return failProvider(at + ".statusOnError: expected an HTTP status from 400 to 599 as a string, got " + describe(status));
+    if (code < 0) return failProvider(at + ".statusOnError: expected an HTTP status from 400 to 599 as a string, got " + describeJson(status));
     provider.statusOnError = <u32>code;
   }
   const include = headerPatternList(http.get("includeRequestHeadersInCheck"), at + ".includeRequestHeadersInCheck");
@@ -424,20 +424,16 @@ function stringList(value: JsonValue | null, where: string): Array<string> | nul
   if (!value.isArray()) return failStrings(where + ": expected a list of strings");
   for (let i = 0; i < value.items.length; i++) {
     const item = value.items[i];
-    if (!item.isString() || item.stringValue.length == 0) return failStrings(where + "[" + i.toString() + "]: expected a non-empty string, got " + describe(item));
+    if (!item.isString() || item.stringValue.length == 0) return failStrings(where + "[" + i.toString() + "]: expected a non-empty string, got " + describeJson(item));
     out.push(item.stringValue);
   }
   return out;
 }
 
 function onlyKeys(object: JsonValue, allowed: Array<string>, where: string): bool {
-  for (let i = 0; i < object.keys.length; i++) {
-    if (!allowed.includes(object.keys[i])) {
-      setError((where.length > 0 ? where + "." : "") + object.keys[i] + ": unknown field, expected one of " + allowed.join(", "));
-      return false;
-    }
-  }
-  return true;
+  const error = unknownFieldError(object, allowed, where);
+  if (error.length > 0) setError(error);
+  return error.length == 0;
 }
 
 function setError(message: string): void {
@@ -456,17 +452,3 @@ export function compileError(policy: PolicySpec, message: string): string {
   return "policy \"" + policy.id + "\": " + message;
 }
 
-/**
- * A short rendering of a bad value for error messages (strings quoted, other types named):
- * enough to find it, without pulling a number formatter into the module.
- */
-function describe(value: JsonValue): string {
-  switch (value.type) {
-    case JsonType.String: return "\"" + value.stringValue + "\"";
-    case JsonType.Number: return "a number";
-    case JsonType.Bool: return value.boolValue ? "true" : "false";
-    case JsonType.Null: return "null";
-    case JsonType.Array: return "a list";
-    default: return "an object";
-  }
-}

@@ -19,7 +19,7 @@
 import { CompiledPolicies } from "./compiler";
 import { IpAddress, parseAddressBytes } from "./cidr";
 import { MatchSet } from "./match-set";
-import { fetchProperty, propertyBytes, propertyInt, propertyLength, propertyString, releaseProperty } from "./properties";
+import { fetchProperty, propertyBytes, propertyInt, propertyLength, propertyString, releaseProperty } from "../../lib/properties";
 
 /** Encoded once: the runtime's get_property would UTF-8 encode the path on every call. */
 const PATH_CONNECTION_ID = String.UTF8.encode("connection\0id");

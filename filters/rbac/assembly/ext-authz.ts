@@ -7,7 +7,7 @@
  * denies with that status, the authorizer's body and `headersToDownstreamOnDeny`. A timeout or
  * an unreachable authorizer denies with `statusOnError` (403 by default): fail closed.
  */
-import { asciiLower } from "./ascii";
+import { asciiLower } from "../../lib/ascii";
 import { HeaderPair, Headers } from "@solo-io/proxy-runtime/assembly";
 import { ExtAuthzHttpProvider } from "./config";
 import { RequestFacts } from "./request";

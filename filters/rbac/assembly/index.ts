@@ -9,7 +9,7 @@
  * DENY → ALLOW.
  */
 export * from "@solo-io/proxy-runtime/assembly/proxy";
-import { asciiLower } from "./ascii";
+import { asciiLower } from "../../lib/ascii";
 import {
   BufferTypeValues, Context, FilterHeadersStatusValues, GrpcStatusValues, Headers, LogLevelValues, RootContext,
   WasmResultValues, get_buffer_bytes, get_header_map_pairs, HeaderMapTypeValues, log, registerRootContext,

@@ -13,7 +13,7 @@ import { ConnectionCache, ConnectionFacts, needsConnectionFacts, needsSource } f
 import { markCandidates } from "./candidates";
 import { MatchSet } from "./match-set";
 import { internMethod } from "./methods";
-import { propertyString } from "./properties";
+import { propertyString } from "../../lib/properties";
 import { StringIndex } from "./string-index";
 
 /** Set by the jwt-auth filter earlier in the chain (a single path segment). */

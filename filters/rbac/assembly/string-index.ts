@@ -11,7 +11,7 @@
  * pattern length — never one comparison per policy, and never a substring allocation (values may
  * be a range of a larger string: a host without its port, a namespace segment of a URI SAN).
  */
-import { asciiLower } from "./ascii";
+import { asciiLower } from "../../lib/ascii";
 import { MatchSet, addLength } from "./match-set";
 
 export enum PatternKind { Exact = 0, Prefix = 1, Suffix = 2, Presence = 3 }

@@ -109,6 +109,24 @@ describe('jwt-auth: end to end through deployer run --istio', () => {
     expect(headers['x-wasmesh-jwt-payload']).toBeUndefined();
   });
 
+  it('jwt-auth: e2e strips output and token headers smuggled in request trailers (finding 9)', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${sidecar.url}/upload`, {
+        method: 'POST', agent: false,
+        headers: { authorization: `Bearer ${token(k1, 'erin')}`, 'transfer-encoding': 'chunked', trailer: 'x-jwt-sub, x-jwt-payload, authorization, x-checksum' },
+      }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+      req.on('error', reject);
+      req.write('body');
+      req.addTrailers({ 'x-jwt-sub': 'root', 'x-jwt-payload': 'eyJzdWIiOiJyb290In0', authorization: 'Bearer forged', 'x-checksum': 'abc' });
+      req.end();
+    });
+    expect(status).toBe(200);
+    const upstreamRequest = app.requests.at(-1)!;
+    expect(upstreamRequest.url).toBe('/upload');
+    expect(upstreamRequest.trailers).toEqual({ 'x-checksum': 'abc' });
+    expect(upstreamRequest.headers['x-jwt-sub']).toBe('erin');
+  });
+
   it('jwt-auth: e2e rejects a forged token with 401 and Envoy\'s challenge', async () => {
     const [h, p] = token(k1, 'alice').split('.');
     const res = await get({ authorization: `Bearer ${h}.${p}.${'A'.repeat(86)}` });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { BuildProfile, BuiltFilter } from '../../build/filters.js';
 import { findProjectRoot } from '../project-root.js';
-import { formatTable, printStructured, type OutputFormat } from '../output.js';
+import { formatTable, palette, printStructured, type OutputFormat } from '../output.js';
 
 export interface BuildCommandOptions {
   readonly debug: boolean;
@@ -34,11 +34,25 @@ Examples:
       const root = findProjectRoot();
       if (options.debug && options.portable) throw new Error('--debug and --portable exclude each other: pick one build profile');
       const profile: BuildProfile = options.debug ? 'debug' : options.portable ? 'portable' : 'release';
-      const built = await buildFilters({ root, filters, profile, outDir: options.outDir });
+      const built = await buildFilters({ root, filters, profile, outDir: options.outDir, ...buildProgress(profile) });
       if (options.outDir === undefined && profile === 'release') await writeBuildManifest(`${root}/build/filters`, built);
       if (options.cli) await bundleCli(root);
       printBuilt(built, options.output);
     });
+}
+
+/** Progress on stderr (stdout stays the table or JSON): one line per filter as it starts and ends. */
+export function buildProgress(profile: BuildProfile, write: (line: string) => void = (line) => process.stderr.write(line + '\n'), colors = palette(process.stderr)) {
+  let started = 0;
+  return {
+    onFilterStart: (name: string, position: number, total: number) => {
+      started = performance.now();
+      write(colors.dim(`[${position}/${total}] compiling ${name} (${profile})…`));
+    },
+    onFilterBuilt: (filter: BuiltFilter) => {
+      write(`${colors.green('✓')} ${filter.name} ${filter.size} bytes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    },
+  };
 }
 
 function printBuilt(built: readonly BuiltFilter[], output: string): void {

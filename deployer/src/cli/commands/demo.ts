@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/run-demo.js';
-import { findProjectRoot } from '../project-root.js';
+import { filtersRoot } from '../project-root.js';
 
 interface DemoFlags {
   readonly keep: boolean;
@@ -20,7 +20,7 @@ Examples:
   $ npm run demo
   $ deployer demo --keep --listen 127.0.0.1:15006 --admin 127.0.0.1:15000`)
     .action(async (flags: DemoFlags) => {
-      const result = await runDemo({ root: findProjectRoot(), keep: flags.keep, listen: flags.listen, admin: flags.admin, out: (t) => process.stdout.write(t) });
+      const result = await runDemo({ root: filtersRoot(), keep: flags.keep, listen: flags.listen, admin: flags.admin, out: (t) => process.stdout.write(t) });
       if (flags.keep) {
         process.stdout.write(`\nserving (Ctrl-C to stop):\n  sidecar   ${result.sidecar.url}\n  admin     ${result.sidecar.adminUrl}/stats/prometheus  ${result.sidecar.adminUrl}/config_dump  ${result.sidecar.adminUrl}/ready\n  upstream  ${result.upstream.url}\n`);
         if (result.filters.includes('jwt-auth')) {

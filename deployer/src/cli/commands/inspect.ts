@@ -6,7 +6,7 @@ import { parseOutputFormat, printStructured } from '../output.js';
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('Validate a Wasm module the way Envoy would load it: magic, ABI export, allocator, memory, imports, size')
+    .description('Validate a Wasm module the way Envoy would load it (the table `deployer run` loads with): magic, ABI version (0.1.0, 0.2.0, 0.2.1), imports and callbacks with their types, allocator, memory, size; states the Envoy releases that load it')
     .argument('<module>', 'path to a .wasm file')
     .option('-o, --output <format>', 'table | json | yaml (env DEPLOYER_OUTPUT)', process.env.DEPLOYER_OUTPUT ?? 'table')
     .option('--max-bytes <bytes>', 'largest module accepted (env DEPLOYER_INSPECT_MAX_BYTES; default 64 MiB)', process.env.DEPLOYER_INSPECT_MAX_BYTES)

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
-import { manifestsToJson, manifestsToYaml, renderFilter, writeManifests } from '../../render/index.js';
-import { addWiringOptions, loadPluginConfig, parseWiring, type WiringFlags } from '../../push/cli-options.js';
+import { manifestsToJson, manifestsToYaml, renderFilterTargets, writeManifests } from '../../render/index.js';
+import { addWiringOptions, loadWiringTargets, parseWiring, requestedNamespace, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, localPinnedImage, readWasmFile } from '../../push/push.js';
+import { validateRendered } from '../../push/validate-rendered.js';
+import { routerRoutesFromIstio } from '../../render/route-patches.js';
+import { checkDirectionNotPassedAsContext } from '../options.js';
 
 interface RenderFlags extends WiringFlags {
   readonly out?: string;
@@ -18,18 +21,30 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ deployer render build/filters/jwt-auth.wasm --image oci://registry.local:5000/wasmesh/jwt-auth:v1 --config jwt.json
-  $ deployer render build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --via wasmplugin --out gitops/shop`)
+  $ deployer render build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --istio authz.yaml -n bookinfo -l app=productpage
+  $ deployer render build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --via wasmplugin --out gitops/shop
+
+With --istio, policies are selected as istiod does (root namespace, namespace, selector,
+targetRefs): one object per scope, each holding exactly the policies that apply there; what was
+left out, and why, is printed on stderr. The output is deterministic: apply-time facts
+(applied-at, history) are added by push/rollback when they apply.`)
     .action(async (wasmPath: string, flags: RenderFlags) => {
       if (!flags.image) throw new Error('no image given: expected --image oci://host/repo[:tag] (or DEPLOYER_IMAGE)');
+      checkDirectionNotPassedAsContext(flags);
       const wiring = parseWiring(flags);
       const filter = flags.filter ?? filterNameFromPath(wasmPath);
-      const image = await localPinnedImage(await readWasmFile(wasmPath), flags.image, wiring.format)
+      const wasm = await readWasmFile(wasmPath);
+      const image = await localPinnedImage(wasm, flags.image, wiring.format)
         .catch((error: unknown) => { throw new Error(`${wasmPath}: ${error instanceof Error ? error.message : String(error)}`); });
-      const manifests = renderFilter({
-        filter, namespace: wiring.namespace, selector: wiring.selector, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy,
-        image,
-        pluginConfig: await loadPluginConfig(flags, filter), imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority, appliedAt: new Date().toISOString(),
-      });
+      const { targets, note } = await loadWiringTargets(flags, filter, { namespace: requestedNamespace(flags, wiring), selector: wiring.selector, context: wiring.context });
+      if (note) process.stderr.write(`deployer render: ${note}\n`);
+      const manifests = renderFilterTargets({
+        filter, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy, image,
+        imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
+        // header-router from VirtualServices: also the routes its routing header selects.
+        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
+      }, targets);
+      await validateRendered(wasm, manifests);
       if (flags.out) {
         for (const file of await writeManifests(flags.out, manifests, wiring.output)) process.stderr.write(`wrote ${file}\n`);
         return;

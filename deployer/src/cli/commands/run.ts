@@ -1,92 +1,243 @@
 import { createWriteStream } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
 import { withMeshPathNormalization } from '../../sidecar/hcm/mesh.js';
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
-import { loadSidecarConfigFile } from '../../sidecar/config/validate.js';
+import { routeJwksThroughMappedClusters } from '../../sidecar/config/jwks-mapping.js';
+import { loadRunConfigFile } from '../../sidecar/config/from-envoy-bootstrap.js';
 import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.js';
+import { applyMetricsWiring } from '../../sidecar/istio-metrics.js';
+import { startConfigReloader, type LoadedConfig } from '../../sidecar/reloader.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
-import { findProjectRoot } from '../project-root.js';
+import { builtFiltersDir } from '../project-root.js';
+import { addKubeTargetOptions, resolveNamespace, type KubeTargetFlags } from '../options.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
-interface RunFlags {
+interface RunFlags extends KubeTargetFlags {
   readonly config: string;
   readonly accessLog: string;
   readonly logLevel: string;
   readonly istio?: string;
-  readonly namespace: string;
+  /** Default: the kubeconfig context's namespace, else "default" (options.ts). */
+  readonly namespace?: string;
+  /** -l/--selector; --workload-labels is its older name. */
+  readonly selector?: string;
   readonly workloadLabels?: string;
   /** Istio MeshConfig YAML (deployer/src/istio/mesh-config.ts); needs --istio. */
   readonly meshConfig?: string;
   /** `name=http://host:port`, repeatable: clusters added or replaced. */
   readonly cluster?: readonly string[];
+  /** commander's --no-metrics: false when given (absent = true). */
+  readonly metrics?: boolean;
+  readonly workloadName?: string;
+  readonly clusterId?: string;
+  readonly nodeMetadata?: string;
+  /** inbound (default) | outbound. */
+  readonly direction?: string;
+  /** Watch the config, --istio, --mesh-config and the filter modules and reload on change (CLI default: on). */
+  readonly watch?: boolean;
+  /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (Envoy's --drain-time-s). */
+  readonly drainTimeS?: string;
+  /** With --istio: start even when no resource read applies to this workload. */
+  readonly allowEmpty?: boolean;
 }
+
+/** Istio's default terminationDrainDuration; Envoy's own --drain-time-s defaults to 600. */
+const DEFAULT_DRAIN_TIME_S = '5';
 
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('Run a local sidecar: HTTP/1.1 and h2c in, the wasm filter chain, routes to upstream clusters, an admin listener')
-    .requiredOption('-c, --config <file>', 'sidecar.yaml (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
+    .requiredOption('-c, --config <file>', 'sidecar.yaml, or an Envoy bootstrap (envoy.yaml: static listener with HCM and wasm filters, routes, clusters, admin) (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
     .option('--access-log <path>', 'where access log lines go ("-" for stdout)', process.env.DEPLOYER_RUN_ACCESS_LOG ?? '-')
     .option('--log-level <level>', `filter log level: ${LOG_LEVELS.join(', ')}`, process.env.DEPLOYER_RUN_LOG_LEVEL ?? 'info')
     .option('--istio <file|dir>', 'build the filter chain from Istio resources (RequestAuthentication, AuthorizationPolicy, ...) instead of the config\'s filters', process.env.DEPLOYER_RUN_ISTIO)
-    .option('--namespace <ns>', 'namespace of the workload this sidecar stands for (selects the Istio resources that apply)', process.env.DEPLOYER_RUN_NAMESPACE ?? 'default')
-    .option('--workload-labels <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
+    .option('-n, --namespace <ns>', 'namespace of the workload this sidecar stands for, selecting the Istio resources that apply (env DEPLOYER_RUN_NAMESPACE; default: the kubeconfig context\'s namespace, else "default")', process.env.DEPLOYER_RUN_NAMESPACE)
+    .option('-l, --selector <k=v,...>', 'labels of the workload, matched against each resource\'s spec.selector (env DEPLOYER_RUN_WORKLOAD_LABELS)', process.env.DEPLOYER_RUN_WORKLOAD_LABELS)
+    .addOption(new Option('--workload-labels <k=v,...>', 'older name of -l/--selector').hideHelp())
     .option('--mesh-config <file>', 'with --istio: Istio MeshConfig (the istio ConfigMap, its mesh key, or a bare MeshConfig): path normalization, ext_authz providers, trusted proxies, root namespace (env DEPLOYER_MESH_CONFIG)', process.env.DEPLOYER_MESH_CONFIG)
-    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\' (repeatable)', collect, [])
+    .option('--allow-empty', 'with --istio: start even when none of the resources read applies to this workload (by default that refuses: a wrong --namespace would pass every request)', process.env.DEPLOYER_RUN_ALLOW_EMPTY === '1')
+    .option('--cluster <name=url>', 'add or replace an upstream cluster, e.g. an ext_authz or JWKS cluster: \'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000\'; a path serves a JWKS fetched through it: \'outbound|443||issuer.example=http://127.0.0.1:9000/keys.json\' (repeatable)', collect, [])
+    .option('--no-metrics', 'with --istio: leave the metrics filter (Istio\'s standard metrics, last in the chain by default) out')
+    .option('--workload-name <name>', 'WORKLOAD_NAME of this workload (metrics labels; default: the app label)', process.env.DEPLOYER_RUN_WORKLOAD_NAME)
+    .option('--cluster-id <id>', 'CLUSTER_ID of this workload (source_cluster/destination_cluster; default Kubernetes)', process.env.DEPLOYER_RUN_CLUSTER_ID)
+    .option('--node-metadata <file>', 'Istio node metadata (YAML/JSON: NAME, NAMESPACE, LABELS, …, or {id, cluster, metadata}); the flags above win', process.env.DEPLOYER_RUN_NODE_METADATA)
+    .option('--direction <inbound|outbound>', 'listener direction: inbound (server side, reporter=destination) or outbound (client side, reporter=source)', process.env.DEPLOYER_RUN_DIRECTION ?? 'inbound')
+    .option('--no-watch', 'do not watch the config, --istio and --mesh-config inputs and the filter modules for live reload (env DEPLOYER_RUN_WATCH=false)')
+    .option('--drain-time-s <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests get to finish before the process exits (env DEPLOYER_RUN_DRAIN_TIME_S)', process.env.DEPLOYER_RUN_DRAIN_TIME_S ?? DEFAULT_DRAIN_TIME_S)
     .addHelpText('after', `
 Examples:
   $ deployer run --config sidecar.yaml
-  $ deployer run -c sidecar.yaml --istio policies/ --namespace shop --workload-labels app=cart,version=v1
+  $ deployer run -c envoy.yaml                 # the same file Envoy runs
+  $ deployer run -c sidecar.yaml --istio policies/ -n shop -l app=cart,version=v1
   $ deployer run -c sidecar.yaml --istio policies/ --mesh-config mesh.yaml \\
       --cluster 'outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000'
-  $ curl -s http://127.0.0.1:15000/stats/prometheus`)
+  $ deployer run -c client.yaml --istio telemetry/ --direction outbound --workload-name productpage-v1 \\
+      -l app=productpage,version=v1 --cluster-id east
+  $ deployer run -c sidecar.yaml --drain-time-s 30     # on SIGTERM, in-flight requests get 30 s
+  $ curl -s http://127.0.0.1:15000/stats/prometheus
+
+The config file, --istio and --mesh-config inputs and the filter modules are watched: an edit is
+applied without dropping connections, or refused (file and field named) with the last good
+configuration still serving. SIGHUP is ignored; SIGUSR1 reopens the --access-log file;
+SIGTERM/SIGINT drain, then exit 0.`);
+  addKubeTargetOptions(command)
     .action(async (flags: RunFlags) => {
-      const running = await runSidecarCommand(flags);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void running.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      let running: RunningSidecarCommand | undefined;
+      const stopHandlingSignals = handleHousekeepingSignals(() => running);
+      try {
+        const drainTimeMs = parseDrainTime(flags.drainTimeS ?? DEFAULT_DRAIN_TIME_S);
+        // commander's --no-watch gives watch: false; the default (true) is the CLI's, not the API's.
+        running = await runSidecarCommand({ ...flags, watch: flags.watch !== false && process.env.DEPLOYER_RUN_WATCH !== 'false' });
+        await serveUntilSignal(running, drainTimeMs);
+      } finally {
+        stopHandlingSignals();
+      }
     });
 }
 
-/** The core of `deployer run`, minus waiting for a signal: returns the running sidecar. */
-export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar> {
-  if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
-    throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
-  }
+/**
+ * Envoy's housekeeping signals, from the very start (a SIGHUP during startup must not kill the
+ * process either): SIGHUP is ignored (Envoy logs "caught and eating SIGHUP"; node's default would
+ * exit), SIGUSR1 reopens the access log (Envoy's, for logrotate; node's default would start the
+ * inspector). Returns the undo.
+ */
+function handleHousekeepingSignals(running: () => RunningSidecarCommand | undefined): () => void {
   const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  const onHangup = () => note('caught SIGHUP and ignored it, as Envoy does; the configuration is watched: edit it to reload');
+  const onUsr1 = () => {
+    running()?.reopenAccessLog();
+    note('caught SIGUSR1: access log reopened');
+  };
+  process.on('SIGHUP', onHangup);
+  process.on('SIGUSR1', onUsr1);
+  return () => {
+    process.off('SIGHUP', onHangup);
+    process.off('SIGUSR1', onUsr1);
+  };
+}
+
+/**
+ * SIGTERM/SIGINT drain: /ready turns DRAINING, the listener stops accepting, in-flight requests
+ * get `drainTimeMs` to finish, then the process exits 0. A second SIGTERM/SIGINT closes at once.
+ */
+export async function serveUntilSignal(running: RunningSidecar, drainTimeMs: number): Promise<void> {
+  const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  let stop: ((signal: NodeJS.Signals) => void) | undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      let draining = false;
+      stop = (signal) => {
+        if (draining) {
+          note(`${signal} again: closing now`);
+          void running.close().then(resolve);
+          return;
+        }
+        draining = true;
+        note(`${signal}: draining for up to ${drainTimeMs / 1000}s (no new connections, in-flight requests finish), then exiting`);
+        void running.drain(drainTimeMs).then((cut) => {
+          note(cut > 0 ? `drain time over: ${cut} request(s) still in flight were cut` : 'drained');
+          resolve();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  } finally {
+    if (stop) {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  }
+}
+
+function parseDrainTime(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(seconds) || seconds > 86_400) {
+    throw new Error(`--drain-time-s "${text}": expected a number of seconds from 0 to 86400`);
+  }
+  return seconds * 1000;
+}
+
+/**
+ * Everything `deployer run` serves, built from its inputs: the config file, the --istio
+ * resources, the --mesh-config MeshConfig and the --cluster flags. `inputs` are the files a
+ * reload watches (those, plus every filter module).
+ */
+export function loadRunConfig(flags: RunFlags, note: (line: string) => void): LoadedConfig {
   const clusterOverrides = parseClusterFlags(flags.cluster ?? []);
-  // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
-  if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
   const mesh = flags.meshConfig === undefined || flags.istio === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
   if (mesh) note(describeMeshConfig(mesh));
-  let config = loadSidecarConfigFile(flags.config);
+  // A sidecar.yaml, or an Envoy bootstrap (the subset the sidecar implements): one file for both.
+  let config = loadRunConfigFile(flags.config);
   if (flags.istio !== undefined) {
+    if (flags.selector !== undefined && flags.workloadLabels !== undefined) throw new Error('-l/--selector and --workload-labels both given: --workload-labels is the older name of --selector; pass one');
     config = applyIstioChain(config, {
       source: flags.istio,
-      namespace: flags.namespace,
-      workloadLabels: parseWorkloadLabels(flags.workloadLabels ?? ''),
-      filtersDir: `${findProjectRoot()}/build/filters`,
+      namespace: resolveNamespace(flags, note).namespace,
+      workloadLabels: parseWorkloadLabels(flags.selector ?? flags.workloadLabels ?? ''),
+      filtersDir: builtFiltersDir(),
       ...(mesh ? { mesh: mesh.settings } : {}),
       clusterOverrides,
       note,
+      allowEmpty: flags.allowEmpty === true,
     });
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
   // The HCM normalizes paths as istiod would configure it for this mesh.
   config = withMeshPathNormalization(config, mesh?.settings.rbac.pathNormalization);
-  const logStream = flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' });
+  const direction = flags.direction ?? 'inbound';
+  if (direction !== 'inbound' && direction !== 'outbound') throw new Error(`--direction "${direction}": expected inbound or outbound`);
+  config = applyMetricsWiring(config, {
+    addMetricsFilter: flags.istio !== undefined && flags.metrics !== false,
+    removeMetricsFilter: flags.metrics === false,
+    filtersDir: builtFiltersDir(),
+    namespace: resolveNamespace(flags, () => undefined).namespace,
+    workloadLabels: parseWorkloadLabels(flags.selector ?? flags.workloadLabels ?? ''),
+    ...(flags.workloadName !== undefined ? { workloadName: flags.workloadName } : {}),
+    ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+    ...(flags.nodeMetadata !== undefined ? { nodeMetadataFile: flags.nodeMetadata } : {}),
+    direction,
+    listenHost: config.listen.host,
+  });
+  config = routeJwksThroughMappedClusters(config, clusterOverrides, note);
+  const inputs = [flags.config, ...(flags.istio !== undefined ? [flags.istio] : []), ...(mesh ? [flags.meshConfig!] : []),
+    ...(flags.nodeMetadata !== undefined ? [flags.nodeMetadata] : []), ...config.filters.map((f) => f.wasmFile)];
+  return { config, inputs };
+}
+
+/** `deployer run`'s sidecar, plus what its signals act on. */
+export interface RunningSidecarCommand extends RunningSidecar {
+  /** Envoy's SIGUSR1: reopen the --access-log file (after logrotate moved it). */
+  reopenAccessLog(): void;
+}
+
+/**
+ * The core of `deployer run`, minus waiting for a signal: returns the running sidecar. With
+ * `watch`, its inputs are watched and every change is reloaded (sidecar/reloader.ts).
+ */
+export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecarCommand> {
+  if (!LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
+    throw new Error(`unknown --log-level "${flags.logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
+  // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
+  if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
+  const { config, inputs } = loadRunConfig(flags, note);
+  const openLog = () => (flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' }));
+  let logStream = openLog();
+  const reopenAccessLog = () => {
+    if (flags.accessLog === '-') return;
+    const old = logStream;
+    logStream = openLog();
+    old.end();
+  };
   const sidecar = await startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
     logLevel: flags.logLevel as LogLevel,
@@ -94,5 +245,13 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   process.stderr.write(
     `deployer run: listening on ${sidecar.url} (${config.tls ? 'mTLS, HTTP/2 and HTTP/1.1 by ALPN' : 'HTTP/1.1 and h2c'}), admin ${sidecar.adminUrl}\n` +
     `deployer run: filters: ${config.filters.map((f) => f.name).join(' → ') || '(none)'}; routes: ${config.routes.length}; clusters: ${[...config.clusters.keys()].join(', ')}\n`);
-  return sidecar;
+  if (flags.watch !== true) return Object.assign(Object.create(sidecar) as RunningSidecar, { reopenAccessLog });
+  const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, note), inputs, { note });
+  note(`watching ${inputs.length} input(s) for live reload: ${inputs.join(', ')}`);
+  // The watcher stops with the sidecar; everything else is the sidecar's own.
+  return Object.assign(Object.create(sidecar) as RunningSidecar, {
+    reopenAccessLog,
+    drain: (timeoutMs: number) => { reloader.close(); return sidecar.drain(timeoutMs); },
+    close: () => { reloader.close(); return sidecar.close(); },
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * proxy-wasm ABI v0.2.x enumerations, numbered as the spec and proxy-wasm-cpp-host
+ * proxy-wasm ABI enumerations (the same numbers in 0.1.0 and 0.2.x), numbered as the spec and proxy-wasm-cpp-host
  * (include/proxy-wasm/wasm_api_impl.h, src/common/types.h).
  */
 export const WasmResult = {
@@ -68,5 +68,5 @@ export const FilterTrailersStatus = { Continue: 0, StopIteration: 1 } as const;
 /** spdlog levels as Envoy maps proxy_log levels (envoy:context.cc Context::log). */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
 
-/** ABI versions a module can declare with its `proxy_abi_version_*` export marker. */
-export type AbiVersion = '0_2_0' | '0_2_1';
+/** ABI versions a module can declare with its `proxy_abi_version_*` export marker (the table: envoy-abi.ts). */
+export type { AbiVersion } from './envoy-abi.js';

@@ -1,9 +1,11 @@
 /**
  * Header map functions (envoy:context.cc getMap/getConstMap & co): keys are lower-cased
  * (Http::LowerCaseString); a map not available in the current callback answers BadArgument;
- * a missing key answers NotFound (0.2.x); get returns the first value; replace sets the first
- * and drops the rest; remove drops all; get_header_map_size answers the map's *byte size*
- * (Envoy: HeaderMap::byteSize, sum of key and value lengths), not the pair count.
+ * a missing key answers NotFound (0.2.x) or Ok with an empty value (0.1.0, envoy:context.cc
+ * getHeaderMapValue keys this on the ABI version); get returns the first value; replace is
+ * HeaderMapImpl::setCopy — remove every entry, then add one (see replaceHeader); remove drops
+ * all; get_header_map_size answers the map's *byte size* (Envoy: HeaderMap::byteSize, sum of
+ * key and value lengths), not the pair count.
  */
 import type { HeaderList } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
@@ -44,6 +46,18 @@ export function addHeader(map: MutablePair[], key: string, value: string): void 
   }
 }
 
+/**
+ * Envoy's HeaderMapImpl::setCopy (source/common/http/header_map_impl.cc): `remove(key);
+ * addCopy(key, value)` since the `http_set_copy_replace_all_headers` runtime guard became the
+ * only path (Envoy 1.16 default, guard removed in 1.20). So a replaced header leaves its place:
+ * an ordinary header moves to the end of the map, a pseudo-header to the end of the
+ * pseudo-header block (HeaderList::insert keeps pseudo-headers first).
+ */
+export function replaceHeader(map: MutablePair[], key: string, value: string): void {
+  for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+  addHeader(map, key, value);
+}
+
 export function headerValue(map: HeaderList, key: string): string | undefined {
   for (let i = 0; i < map.length; i++) if (map[i]![0] === key) return map[i]![1];
   return undefined;
@@ -62,6 +76,7 @@ function modified(h: PluginVm, type: number): void {
 }
 
 export function headerImports(h: PluginVm): ImportModule {
+  const abi010 = h.abiVersion === '0_1_0';
   /** The map a write may change (not yet copied for writing), or the WasmResult refusing the write. */
   const writableMap = (type: number): HeaderList | number => {
     const found = readableMap(h, type);
@@ -81,11 +96,17 @@ export function headerImports(h: PluginVm): ImportModule {
   return {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const found = readableMap(h, u32(type));
+      // envoy:context.cc getHeaderMapValue: under ABI 0.1.0 an absent header — or a map absent in
+      // the access-log phase — reads as an empty value (Ok); 0.2.x answers NotFound.
+      if (found === WasmResult.NotFound && abi010) return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       if (typeof found === 'number') return found;
       const key = readString(h.vm, keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
       const value = headerValue(found, key.toLowerCase());
-      if (value === undefined) return WasmResult.NotFound;
+      if (value === undefined) {
+        if (!abi010) return WasmResult.NotFound;
+        return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      }
       return copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
@@ -104,13 +125,7 @@ export function headerImports(h: PluginVm): ImportModule {
       const key = readString(h.vm, keyPtr, keySize)?.toLowerCase();
       const value = readString(h.vm, valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-      const first = map.findIndex((p) => p[0] === key);
-      if (first < 0) {
-        addHeader(map, key, value);
-      } else {
-        map[first] = [key, value];
-        for (let i = map.length - 1; i > first; i--) if (map[i]![0] === key) map.splice(i, 1);
-      }
+      replaceHeader(map, key, value);
       modified(h, u32(type));
       return WasmResult.Ok;
     },

@@ -136,6 +136,21 @@ function responseCode(f: StreamFacts): number | undefined {
   return status === undefined ? undefined : Number(status);
 }
 
+/**
+ * Envoy's grpc_status without a grpc-status header or trailer: mapped from the HTTP status
+ * (source/common/grpc/common.cc getGrpcStatus → utility.cc httpToGrpcStatus).
+ */
+function grpcStatusOfHttp(code: number): number {
+  switch (code) {
+    case 400: return 13; // INTERNAL
+    case 401: return 16; // UNAUTHENTICATED
+    case 403: return 7; // PERMISSION_DENIED
+    case 404: return 12; // UNIMPLEMENTED
+    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
+    default: return 2; // UNKNOWN
+  }
+}
+
 function responseMember(f: StreamFacts, key: string): Attr | undefined {
   switch (key) {
     case 'code': { const c = responseCode(f); return c === undefined ? undefined : int64(c); }
@@ -148,7 +163,9 @@ function responseMember(f: StreamFacts, key: string): Attr | undefined {
     }
     case 'grpc_status': {
       const v = (f.responseTrailers && joinedHeader(f.responseTrailers, 'grpc-status')) ?? (f.responseHeaders && joinedHeader(f.responseHeaders, 'grpc-status'));
-      return v === undefined ? undefined : int64(Number(v));
+      if (v !== undefined) return int64(Number(v));
+      const code = responseCode(f);
+      return code === undefined || code <= 0 ? undefined : int64(grpcStatusOfHttp(code));
     }
     case 'headers': return headersAttr(f.responseHeaders);
     case 'trailers': return headersAttr(f.responseTrailers);

@@ -14,6 +14,7 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
+import type { DnsAnswer } from '../abi/dns.js';
 import type { HeaderList, ListenerDirection, LocalReply, LogEntry, LogLevel, MetricSample, NodeInfo, StreamInfo } from '../api.js';
 import { createProxyWasmHost, type WasmProxyHost } from '../host.js';
 import type { AnyOutcome, ChainStreamCore } from '../filter-chain.js';
@@ -49,6 +50,14 @@ export interface EmulatorOptions {
   readonly start?: boolean;
 }
 
+/** What completeHttpContext reports besides the response code (api.ts StreamCompletion). */
+export interface CompletionOverrides {
+  readonly responseFlags?: string;
+  readonly responseCodeDetails?: string;
+  readonly clusterName?: string;
+  readonly routeName?: string;
+}
+
 export interface HttpContextOptions {
   readonly streamInfo?: Partial<StreamInfo>;
 }
@@ -74,6 +83,7 @@ export class HostEmulator {
   private readonly contexts = new Map<number, HttpContextState>();
   private nextId = 1;
   private readonly template = new StreamTemplate();
+  private readonly dnsAnswers = new Map<string, readonly DnsAnswer[]>();
 
   private constructor(private readonly options: EmulatorOptions, private readonly wasm: Uint8Array) {
     this.clock = new ManualClock(options.startTimeMs);
@@ -84,6 +94,10 @@ export class HostEmulator {
       timers: new ManualTimers(),
       logLevel: options.logLevel ?? 'trace',
       onLog: (entry) => this.logs.push(entry),
+      resolveDns: (name) => {
+        const answers = this.dnsAnswers.get(name);
+        return answers === undefined ? Promise.reject(new Error(`${name}: no scripted answer`)) : Promise.resolve(answers);
+      },
       ...(options.node ? { node: options.node } : {}),
       ...(options.listenerDirection ? { listenerDirection: options.listenerDirection } : {}),
     });
@@ -207,8 +221,11 @@ export class HostEmulator {
     return this.drive(id, (core, done) => core.encodeTrailers(trailers, done));
   }
 
-  /** proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's order). */
-  completeHttpContext(id: number, responseCode?: number): void {
+  /**
+   * proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's order). `completion` sets what the
+   * proxy would report for the stream (response flags such as `UF,URX`, details, cluster).
+   */
+  completeHttpContext(id: number, responseCode?: number, completion?: CompletionOverrides): void {
     const state = this.state(id);
     if (state.completed) return;
     state.completed = true;
@@ -216,8 +233,10 @@ export class HostEmulator {
     const status = Number(core.responseHeaders?.find(([k]) => k === ':status')?.[1] ?? core.ended?.status ?? 0);
     core.complete({
       responseCode: responseCode ?? status,
-      responseCodeDetails: core.ended?.details ?? (status > 0 ? 'via_upstream' : ''),
-      responseFlags: '-',
+      responseCodeDetails: completion?.responseCodeDetails ?? core.ended?.details ?? (status > 0 ? 'via_upstream' : ''),
+      responseFlags: completion?.responseFlags ?? '-',
+      ...(completion?.clusterName !== undefined ? { clusterName: completion.clusterName } : {}),
+      ...(completion?.routeName !== undefined ? { routeName: completion.routeName } : {}),
       bytesReceived: core.requestBodyBytes,
       bytesSent: core.responseBodyBytes,
     });
@@ -288,6 +307,16 @@ export class HostEmulator {
   // ---- timers and time ------------------------------------------------------------------
 
   /** proxy_on_tick on every VM whose root context set a tick period. */
+  /** Answers envoy_resolve_dns lookups of `name` (a name without answers fails: size 0). */
+  setDnsAnswers(name: string, answers: readonly DnsAnswer[]): void {
+    this.dnsAnswers.set(name, answers);
+  }
+
+  /** Lets pending envoy_resolve_dns answers reach the module. */
+  async flushDns(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   tick(): void {
     for (const vm of this.requirePlugin().instances) if (vm.tickPeriodMs > 0) vm.tick();
   }

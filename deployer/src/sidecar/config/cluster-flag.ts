@@ -5,16 +5,22 @@ import type { ClusterConfig } from './types.js';
  * `deployer run --cluster name=http://host:port` (repeatable): adds a cluster to the sidecar
  * config or replaces the one of that name. Its use is mapping a name the sidecar cannot reach
  * as such (an Istio `outbound|8000||ext-authz.foo.svc.cluster.local` cluster, an https JWKS
- * host) to a local clear-text endpoint. The URL obeys the rules of sidecar.yaml `clusters`.
+ * host) to a local clear-text endpoint. The URL obeys the rules of sidecar.yaml `clusters`, plus
+ * an optional path: where a JWKS fetched through the cluster is served (jwks-mapping.ts).
  */
 export function parseClusterFlag(text: string): ClusterConfig {
   const eq = text.indexOf('=');
   const fail = (_field: string, problem: string): never => {
     throw new Error(`--cluster "${text}": ${problem}`);
   };
-  if (eq <= 0) return fail('', 'expected name=http://host:port, e.g. "outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000"');
+  if (eq <= 0) return fail('', 'expected name=http://host:port[/path], e.g. "outbound|8000||ext-authz.foo.svc.cluster.local=http://127.0.0.1:9000"');
   const name = text.slice(0, eq);
-  return { name, url: parseClusterUrl(text.slice(eq + 1), '', fail), connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS };
+  // A path is kept: a JWKS mapped here is fetched from it (jwks-mapping.ts). The rest obeys sidecar.yaml's rules.
+  const target = text.slice(eq + 1);
+  const withoutPath = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(\/[^?#]*)?$/i.exec(target);
+  const url = parseClusterUrl(withoutPath ? withoutPath[1]! : target, '', fail);
+  if (withoutPath?.[2] && withoutPath[2] !== '/') url.pathname = withoutPath[2];
+  return { name, url, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS };
 }
 
 /** The `--cluster` values in order; a name given twice is a mistake, not an override. */

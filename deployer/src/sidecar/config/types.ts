@@ -1,3 +1,5 @@
+import type { ListenerDirection, NodeInfo } from '../../host/api.js';
+import type { StatsTagSpec } from '../stats-tags.js';
 import type { HcmConfig, OverloadConfig } from '../hcm/config.js';
 
 /**
@@ -5,6 +7,8 @@ import type { HcmConfig, OverloadConfig } from '../hcm/config.js';
  * YAML follow envoy.extensions.filters.http.wasm.v3 / envoy.config.route.v3 where they overlap;
  * these types are what the rest of the sidecar works with (paths resolved, durations in ms).
  */
+
+import type { Re2Regex } from '../../regex/engine.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -40,12 +44,13 @@ export interface ClusterConfig {
   readonly connectTimeoutMs: number;
 }
 
+/**
+ * envoy.type.matcher.v3.StringMatcher. `ignoreCase` applies to the literal kinds only: Envoy
+ * ignores ignore_case for safe_regex. Regexes run on the RE2 engine the filters use.
+ */
 export type StringMatch =
-  | { readonly kind: 'exact'; readonly value: string }
-  | { readonly kind: 'prefix'; readonly value: string }
-  | { readonly kind: 'suffix'; readonly value: string }
-  | { readonly kind: 'contains'; readonly value: string }
-  | { readonly kind: 'regex'; readonly value: RegExp };
+  | { readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains'; readonly value: string; readonly ignoreCase?: boolean }
+  | { readonly kind: 'regex'; readonly value: Re2Regex };
 
 /** envoy.config.route.v3.HeaderMatcher, the commonly used subset. */
 export interface HeaderMatcher {
@@ -58,7 +63,7 @@ export interface HeaderMatcher {
 export type PathMatch =
   | { readonly kind: 'prefix'; readonly value: string }
   | { readonly kind: 'path'; readonly value: string }
-  | { readonly kind: 'regex'; readonly value: RegExp };
+  | { readonly kind: 'regex'; readonly value: Re2Regex };
 
 export interface RouteConfig {
   readonly name: string;
@@ -83,4 +88,10 @@ export interface SidecarConfig {
   readonly filters: readonly WasmFilterConfig[];
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
   readonly routes: readonly RouteConfig[];
+  /** Envoy node (id, cluster, Istio node metadata) the filters read; default: a bare local node. */
+  readonly node?: NodeInfo;
+  /** `listener_direction` the filters see (metrics: reporter); default INBOUND. */
+  readonly listenerDirection?: ListenerDirection;
+  /** Envoy `stats_config.stats_tags` applied to wasm metrics on /stats/prometheus; default Istio's sidecar tags. */
+  readonly statsTags?: readonly StatsTagSpec[];
 }

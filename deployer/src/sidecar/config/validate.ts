@@ -6,6 +6,7 @@ import { defaultMaxDownstreamConnections, openFilesLimit, resolveHcmConfig, type
 import { describeAjvError, valueAt } from './ajv-messages.js';
 import { describeValue, SidecarConfigError } from './errors.js';
 import { sidecarConfigSchema, type RawSidecarConfig, type RawStringMatcher } from './schema.js';
+import { Re2Regex } from '../../regex/engine.js';
 import type {
   ClusterConfig, HeaderMatcher, ListenAddress, PathMatch, RouteConfig, SidecarConfig, StringMatch, TlsListenerConfig, WasmFilterConfig,
 } from './types.js';
@@ -177,7 +178,7 @@ function parsePathMatch(match: RawSidecarConfig['routes'][number]['match'], fiel
   }
   if (match.prefix !== undefined) return { kind: 'prefix', value: match.prefix };
   if (match.path !== undefined) return { kind: 'path', value: match.path };
-  return { kind: 'regex', value: compileRegex(match.safe_regex!.regex, false, `${field}.safe_regex.regex`, fail) };
+  return { kind: 'regex', value: compileRegex(match.safe_regex!.regex, `${field}.safe_regex.regex`, fail) };
 }
 
 function parseHeaderMatcher(raw: NonNullable<RawSidecarConfig['routes'][number]['match']['headers']>[number], field: string, fail: Fail): HeaderMatcher {
@@ -195,25 +196,16 @@ function parseStringMatch(raw: RawStringMatcher, field: string, fail: Fail): Str
   if (given.length !== 1) {
     return fail(field, `expected exactly one of exact, prefix, suffix, contains, safe_regex${given.length ? `, got ${given.join(' and ')}` : ''}`);
   }
-  const ignoreCase = raw.ignore_case ?? false;
-  if (raw.safe_regex) return { kind: 'regex', value: compileRegex(raw.safe_regex.regex, ignoreCase, `${field}.safe_regex.regex`, fail) };
+  // Envoy's StringMatcher: ignore_case applies to exact/prefix/suffix/contains, not safe_regex.
+  if (raw.safe_regex) return { kind: 'regex', value: compileRegex(raw.safe_regex.regex, `${field}.safe_regex.regex`, fail) };
   const kind = given[0] as 'exact' | 'prefix' | 'suffix' | 'contains';
-  const value = raw[kind]!;
-  // ignore_case on the literal matchers: compare lower-cased (StringMatcher semantics).
-  return ignoreCase
-    ? { kind: 'regex', value: new RegExp(literalPattern(kind, value), 'i') }
-    : { kind, value };
+  return raw.ignore_case ? { kind, value: raw[kind]!, ignoreCase: true } : { kind, value: raw[kind]! };
 }
 
-function literalPattern(kind: 'exact' | 'prefix' | 'suffix' | 'contains', value: string): string {
-  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return kind === 'exact' ? `^${escaped}$` : kind === 'prefix' ? `^${escaped}` : kind === 'suffix' ? `${escaped}$` : escaped;
-}
-
-/** Envoy's safe_regex is RE2 and must match the whole value; JS RegExp is close enough for RE2's syntax subset. */
-function compileRegex(source: string, ignoreCase: boolean, field: string, fail: Fail): RegExp {
+/** Envoy's safe_regex: RE2 syntax, full match — on the filters' own RE2 engine (linear time). */
+function compileRegex(source: string, field: string, fail: Fail): Re2Regex {
   try {
-    return new RegExp(`^(?:${source})$`, ignoreCase ? 'i' : '');
+    return Re2Regex.compile(source);
   } catch (error) {
     return fail(field, `invalid regular expression ${describeValue(source)}: ${(error as Error).message}`);
   }

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { appliesToWorkload } from '../sidecar/istio-chain.js';
+import { placementFor } from '../suite.js';
+import { translateResources, TRANSLATORS } from '../translate/index.js';
+import { labelsMatch } from './node-identity.js';
+import { sortFilters, type FilterAttachment, type MeshModel, type MeshService, type ServicePort } from './mesh-model.js';
+import { edsCluster, inboundCluster, moduleServerCluster, passthroughCluster } from './resources/clusters.js';
+import { clusterLoadAssignment, serviceWorkloads } from './resources/endpoints.js';
+import { wasmExtensionConfig } from './resources/extension-configs.js';
+import { grpcApiListener, outboundListener, virtualInboundListener, virtualOutboundListener } from './resources/listeners.js';
+import { outboundClusterName } from './resources/names.js';
+import { virtualHostFor } from './resources/routes.js';
+import { buildResource, createSnapshot, type ResourceSpec } from './snapshot.js';
+import { TypeUrl, type NodeIdentity, type Snapshot, type SnapshotSource, type XdsResource } from './types.js';
+
+export interface GeneratorOptions {
+  readonly model: MeshModel;
+  /** `http://host:port` of the module server, as proxies reach it. */
+  readonly moduleBaseUrl: string;
+  /** Built suite filters (jwt-auth, rbac, …) by name → sha256 in the module store, for translated policies. */
+  readonly builtModules: ReadonlyMap<string, string>;
+}
+
+/**
+ * Turns the mesh model into one snapshot per node group, as istiod's generators do: Envoy
+ * sidecars get inbound/outbound listeners with the wasm chain over ECDS; proxyless gRPC clients
+ * get what pilot/pkg/networking/grpcgen serves. Resources are encoded once per snapshot; the
+ * snapshot is checked for consistency before it can be served (snapshot.ts).
+ */
+export class SnapshotGenerator implements SnapshotSource {
+  private readonly encoded = new Map<string, XdsResource>();
+
+  constructor(private readonly options: GeneratorOptions) {}
+
+  groupOf(node: NodeIdentity): string {
+    // Proxyless gRPC clients see every service the same way; sidecars differ by namespace and labels (filters, inbound ports).
+    if (node.generator === 'grpc') return 'grpc';
+    const labels = Object.entries(node.labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+    return `sidecar|${node.namespace}|${labels}`;
+  }
+
+  snapshotFor(node: NodeIdentity): Snapshot {
+    const group = this.groupOf(node);
+    const specs = node.generator === 'grpc' ? this.grpcResources() : this.sidecarResources(node);
+    return createSnapshot(group, specs.map((spec) => this.encode(spec)));
+  }
+
+  /** Identical specs across groups are encoded once (most resources are shared). */
+  private encode(spec: ResourceSpec): XdsResource {
+    const key = createHash('sha256').update(`${spec.typeUrl}\0${spec.name}\0${JSON.stringify(spec.message)}\0${JSON.stringify(spec.references ?? [])}\0${(spec.modules ?? []).join(',')}`).digest('hex');
+    let resource = this.encoded.get(key);
+    if (!resource) {
+      resource = buildResource(spec);
+      this.encoded.set(key, resource);
+    }
+    return resource;
+  }
+
+  private outboundClusters(service: MeshService, host: string, port: ServicePort, forEnvoy: boolean): ResourceSpec[] {
+    const { model } = this.options;
+    const rule = model.destinationRules.find((dr) => dr.host === host);
+    const workloads = serviceWorkloads(model, service);
+    const out: ResourceSpec[] = [];
+    const name = outboundClusterName(host, port.number);
+    out.push(edsCluster(name, port, rule?.lbPolicy, forEnvoy), clusterLoadAssignment(name, workloads, port));
+    for (const subset of rule?.subsets ?? []) {
+      const subsetName = outboundClusterName(host, port.number, subset.name);
+      out.push(edsCluster(subsetName, port, subset.lbPolicy ?? rule?.lbPolicy, forEnvoy), clusterLoadAssignment(subsetName, workloads, port, subset.labels));
+    }
+    return out;
+  }
+
+  private grpcResources(): ResourceSpec[] {
+    const { model } = this.options;
+    const specs: ResourceSpec[] = [];
+    for (const service of model.services) {
+      for (const host of service.hosts) {
+        for (const port of service.ports) {
+          const routeName = outboundClusterName(host, port.number);
+          specs.push(grpcApiListener(`${host}:${port.number}`, '0.0.0.0', port.number, routeName));
+          const vhost = virtualHostFor(model, service, host, port);
+          specs.push({ typeUrl: TypeUrl.route, name: routeName, message: { name: routeName, virtual_hosts: [vhost.message] }, references: vhost.references });
+          specs.push(...this.outboundClusters(service, host, port, false));
+        }
+      }
+    }
+    return specs;
+  }
+
+  private sidecarResources(node: NodeIdentity): ResourceSpec[] {
+    const { model } = this.options;
+    const specs: ResourceSpec[] = [];
+    const byPort = new Map<number, { service: MeshService; host: string; port: ServicePort }[]>();
+    for (const service of model.services) {
+      for (const host of service.hosts) {
+        for (const port of service.ports) {
+          byPort.set(port.number, [...(byPort.get(port.number) ?? []), { service, host, port }]);
+          specs.push(...this.outboundClusters(service, host, port, true));
+        }
+      }
+    }
+    for (const [port, entries] of [...byPort].sort(([a], [b]) => a - b)) {
+      const vhosts = entries.map(({ service, host, port: p }) => virtualHostFor(model, service, host, p));
+      specs.push(outboundListener(port));
+      specs.push({ typeUrl: TypeUrl.route, name: String(port), message: { name: String(port), virtual_hosts: vhosts.map((v) => v.message) }, references: vhosts.flatMap((v) => v.references) });
+    }
+    specs.push(virtualOutboundListener(), passthroughCluster());
+    const filters = this.filtersFor(node);
+    const inboundPorts = model.services
+      .filter((s) => s.namespace === node.namespace && s.workloadSelector && Object.keys(s.workloadSelector).length > 0 && labelsMatch(s.workloadSelector, node.labels))
+      .flatMap((s) => s.ports);
+    specs.push(virtualInboundListener(inboundPorts, filters));
+    for (const port of new Set(inboundPorts.map((p) => p.targetPort ?? p.number))) specs.push(inboundCluster(port));
+    for (const filter of filters) specs.push(wasmExtensionConfig(filter, this.options.moduleBaseUrl));
+    const base = new URL(this.options.moduleBaseUrl);
+    specs.push(moduleServerCluster(base.hostname.replace(/^\[|\]$/g, ''), Number(base.port || (base.protocol === 'https:' ? 443 : 80))));
+    return specs;
+  }
+
+  /** WasmPlugins and admin attachments selecting the node, plus the suite filters its policies configure. */
+  filtersFor(node: NodeIdentity): FilterAttachment[] {
+    const { model, builtModules } = this.options;
+    const selected = model.filters.filter((f) => (f.namespace === node.namespace || f.namespace === model.rootNamespace) && labelsMatch(f.selector, node.labels));
+    const policies = model.policies.filter((p) => appliesToWorkload(p, node.namespace, node.labels, model.rootNamespace));
+    const translated = policies.length === 0 ? [] : translateResources(policies, TRANSLATORS).map((t): FilterAttachment => {
+      const sha256 = builtModules.get(t.filter);
+      if (!sha256) throw new Error(`${t.kind} (${t.sources.join(', ')}) needs filter ${t.filter}, which is not in the module store: build it (npm run build) or push it`);
+      const placement = placementFor(t.filter);
+      return {
+        name: `wasmesh.${t.filter}`, namespace: node.namespace, selector: {}, phase: placement.wasmPluginPhase, priority: placement.wasmPluginPriority,
+        rootId: t.filter, sha256, configuration: JSON.stringify(t.config), failOpen: false, origin: `${t.kind} ${t.sources.join(', ')}`,
+      };
+    });
+    return sortFilters([...translated, ...selected]);
+  }
+}

@@ -1,0 +1,89 @@
+import protobuf from 'protobufjs';
+import type { NodeMessage } from './node-identity.js';
+import type { Snapshot, TypeUrl, XdsResource } from './types.js';
+import { decodeMessage } from './xds-protos.js';
+
+/**
+ * DiscoveryRequest/Response (SotW) and DeltaDiscoveryRequest/Response on the wire
+ * (envoy/service/discovery/v3/discovery.proto). Responses are written field by field with
+ * protobufjs's Writer: a resource is wrapped once per snapshot, and a response body is shared by
+ * every stream it goes to — only the nonce differs, appended last (protobuf allows fields in any
+ * order), so pushing one change to 1,000 proxies encodes it once.
+ */
+export interface DiscoveryRequest {
+  readonly version_info: string;
+  readonly node?: NodeMessage | null;
+  readonly resource_names: readonly string[];
+  readonly type_url: string;
+  readonly response_nonce: string;
+  readonly error_detail?: { readonly code?: number; readonly message?: string } | null;
+}
+
+export interface DeltaDiscoveryRequest {
+  readonly node?: NodeMessage | null;
+  readonly type_url: string;
+  readonly resource_names_subscribe: readonly string[];
+  readonly resource_names_unsubscribe: readonly string[];
+  readonly initial_resource_versions: Readonly<Record<string, string>>;
+  readonly response_nonce: string;
+  readonly error_detail?: { readonly code?: number; readonly message?: string } | null;
+}
+
+export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequest {
+  return decodeMessage<DiscoveryRequest>('envoy.service.discovery.v3.DiscoveryRequest', bytes);
+}
+
+export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequest {
+  return decodeMessage<DeltaDiscoveryRequest>('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
+}
+
+const LENGTH_DELIMITED = 2;
+const tag = (field: number): number => (field << 3) | LENGTH_DELIMITED;
+
+function anyBytes(resource: XdsResource): Uint8Array {
+  return protobuf.Writer.create().uint32(tag(1)).string(resource.typeUrl).uint32(tag(2)).bytes(resource.value).finish();
+}
+
+const sotwBodies = new WeakMap<Snapshot, Map<string, Uint8Array>>();
+
+/** DiscoveryResponse without its nonce: version_info=1, resources=2 (Any), type_url=4. */
+export function sotwResponseBody(snapshot: Snapshot, typeUrl: TypeUrl, version: string, resources: readonly XdsResource[], cacheKey: string): Uint8Array {
+  let bodies = sotwBodies.get(snapshot);
+  if (!bodies) sotwBodies.set(snapshot, (bodies = new Map()));
+  const key = `${typeUrl}|${version}|${cacheKey}`;
+  let body = bodies.get(key);
+  if (!body) {
+    const writer = protobuf.Writer.create().uint32(tag(1)).string(version);
+    for (const resource of resources) writer.uint32(tag(2)).bytes(anyBytes(resource));
+    body = writer.uint32(tag(4)).string(typeUrl).finish();
+    bodies.set(key, body);
+  }
+  return body;
+}
+
+/** body + nonce (DiscoveryResponse field 5). */
+export function withNonce(body: Uint8Array, nonce: string): Buffer {
+  const suffix = protobuf.Writer.create().uint32(tag(5)).string(nonce).finish();
+  return Buffer.concat([body, suffix]);
+}
+
+const deltaResourceBytes = new WeakMap<XdsResource, Uint8Array>();
+
+/** envoy.service.discovery.v3.Resource: version=1, resource=2 (Any), name=3. */
+function deltaResource(resource: XdsResource): Uint8Array {
+  let bytes = deltaResourceBytes.get(resource);
+  if (!bytes) {
+    bytes = protobuf.Writer.create().uint32(tag(1)).string(resource.version).uint32(tag(2)).bytes(anyBytes(resource)).uint32(tag(3)).string(resource.name).finish();
+    deltaResourceBytes.set(resource, bytes);
+  }
+  return bytes;
+}
+
+/** DeltaDiscoveryResponse: system_version_info=1, resources=2, type_url=4, nonce=5, removed_resources=6. */
+export function deltaResponse(systemVersion: string, typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer {
+  const writer = protobuf.Writer.create().uint32(tag(1)).string(systemVersion);
+  for (const resource of resources) writer.uint32(tag(2)).bytes(deltaResource(resource));
+  writer.uint32(tag(4)).string(typeUrl).uint32(tag(5)).string(nonce);
+  for (const name of removed) writer.uint32(tag(6)).string(name);
+  return Buffer.from(writer.finish());
+}

@@ -1,0 +1,205 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { EnvoyConfigError, validateEnvoyMessage } from '../../envoy/validate.js';
+import { SidecarConfigError } from './errors.js';
+import type { RawSidecarConfig } from './schema.js';
+import { loadSidecarConfigFile, validateSidecarConfig } from './validate.js';
+import type { SidecarConfig } from './types.js';
+
+/**
+ * `deployer run -c envoy.yaml`: an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap) read as
+ * the sidecar config, so one file serves Envoy and the local sidecar. It is validated against
+ * Envoy's API protos first (a misspelt field fails as Envoy would fail it), then the subset the
+ * sidecar implements is taken — the inverse of sidecar/envoy-bootstrap.ts: one static listener
+ * with one HTTP connection manager (codec AUTO, stdout access log), wasm filters then the router,
+ * one virtual host `*` with routes, clusters with one endpoint, downstream mTLS, admin. Anything
+ * else is refused by its path, all at once, rather than run with a meaning Envoy would not give it.
+ */
+type Json = Record<string, unknown>;
+
+const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const WASM = 'envoy.extensions.filters.http.wasm.v3.Wasm';
+const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
+const STDOUT_LOG = 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const STRING_VALUE = 'google.protobuf.StringValue';
+const V8 = 'envoy.wasm.runtime.v8';
+
+/** A document that is an Envoy bootstrap rather than a sidecar.yaml. */
+export function isEnvoyBootstrap(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const keys = Object.keys(value);
+  return keys.includes('static_resources') || keys.includes('staticResources') || keys.includes('node') || keys.includes('dynamic_resources') || keys.includes('dynamicResources');
+}
+
+/** Reads a sidecar.yaml or an Envoy bootstrap (envoy.yaml), whichever the file is. */
+export function loadRunConfigFile(file: string, baseDir = process.cwd()): SidecarConfig {
+  if (!existsSync(file)) throw new SidecarConfigError(file, '', 'config file not found');
+  const document = parseDocument(readFileSync(file, 'utf8'));
+  const value = document.errors.length === 0 ? (document.toJS() as unknown) : undefined;
+  if (!isEnvoyBootstrap(value)) return loadSidecarConfigFile(file, baseDir);
+  return validateSidecarConfig(sidecarConfigFromEnvoyBootstrap(value, file), { source: file, baseDir });
+}
+
+const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reads fields of one message, noting those the sidecar does not implement (by path). */
+class Reader {
+  readonly unsupported: string[] = [];
+
+  constructor(private readonly source: string) {}
+
+  /** The object at `path` with snake_case keys; a field outside `allowed` is noted. */
+  fields(value: unknown, path: string, allowed: readonly string[]): Json {
+    if (!isObject(value)) return {};
+    const out: Json = {};
+    for (const [key, field] of Object.entries(value)) {
+      const name = key === '@type' ? key : snake(key);
+      if (!allowed.includes(name)) this.unsupported.push(`${join(path, name)}`);
+      else out[name] = field;
+    }
+    return out;
+  }
+
+  /** Exactly one element of the list at `path` (the sidecar has one listener, one chain, …). */
+  one(value: unknown, path: string, what: string): unknown {
+    const list = Array.isArray(value) ? value : [];
+    if (list.length !== 1) this.unsupported.push(`${path} (${list.length} ${what}; the sidecar takes exactly one)`);
+    return list[0];
+  }
+
+  typed(value: unknown, path: string, type: string, allowed: readonly string[]): Json {
+    const message = this.fields(value, path, ['@type', ...allowed]);
+    if (message['@type'] !== `type.googleapis.com/${type}`) this.unsupported.push(`${join(path, '@type')} (${String(message['@type'])}; the sidecar implements ${type})`);
+    return message;
+  }
+
+  fail(): never {
+    throw new SidecarConfigError(this.source, '', `Envoy bootstrap uses what deployer run does not implement (Envoy would run it; the sidecar will not guess): ${this.unsupported.join('; ')}`);
+  }
+}
+
+const join = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+
+function socketAddress(r: Reader, value: unknown, path: string): string {
+  const address = r.fields(r.fields(value, path, ['socket_address']).socket_address, join(path, 'socket_address'), ['address', 'port_value']);
+  const host = String(address.address ?? '');
+  return `${host.includes(':') ? `[${host}]` : host}:${Number(address.port_value ?? 0)}`;
+}
+
+/** The sidecar.yaml equivalent of an Envoy bootstrap; throws naming every unsupported field. */
+export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string): RawSidecarConfig {
+  try {
+    validateEnvoyMessage(BOOTSTRAP, value);
+  } catch (error) {
+    if (error instanceof EnvoyConfigError) throw new SidecarConfigError(source, error.path, `not a valid Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap): ${error.detail}`);
+    throw error;
+  }
+  const r = new Reader(source);
+  const root = r.fields(value, '', ['node', 'static_resources', 'admin']);
+  r.fields(root.node, 'node', ['id', 'cluster', 'metadata', 'locality']);
+  const resources = r.fields(root.static_resources, 'static_resources', ['listeners', 'clusters']);
+
+  const listenerPath = 'static_resources.listeners[0]';
+  const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'address', 'filter_chains']);
+  const chainPath = join(listenerPath, 'filter_chains[0]');
+  const chain = r.fields(r.one(listener.filter_chains, join(listenerPath, 'filter_chains'), 'filter chains'), chainPath, ['filters', 'transport_socket']);
+  const hcmPath = join(chainPath, 'filters[0].typed_config');
+  const network = r.fields(r.one(chain.filters, join(chainPath, 'filters'), 'network filters'), join(chainPath, 'filters[0]'), ['name', 'typed_config']);
+  const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters']);
+  if (hcm.codec_type !== undefined && hcm.codec_type !== 'AUTO') r.unsupported.push(`${join(hcmPath, 'codec_type')} (${String(hcm.codec_type)}; the sidecar speaks AUTO: HTTP/1.1 and h2c)`);
+  (Array.isArray(hcm.access_log) ? hcm.access_log : []).forEach((log, i) => {
+    const path = join(hcmPath, `access_log[${i}]`);
+    const typed = r.typed(r.fields(log, path, ['name', 'typed_config']).typed_config, join(path, 'typed_config'), STDOUT_LOG, ['log_format']);
+    // The sidecar writes Envoy's default format; a custom one would be silently different.
+    const format = r.fields(typed.log_format, join(path, 'typed_config.log_format'), ['text_format_source']);
+    if (format.text_format_source !== undefined) r.fields(format.text_format_source, join(path, 'typed_config.log_format.text_format_source'), ['inline_string']);
+  });
+
+  const routeConfig = r.fields(hcm.route_config, join(hcmPath, 'route_config'), ['name', 'virtual_hosts']);
+  const vhostPath = join(hcmPath, 'route_config.virtual_hosts[0]');
+  const vhost = r.fields(r.one(routeConfig.virtual_hosts, join(hcmPath, 'route_config.virtual_hosts'), 'virtual hosts'), vhostPath, ['name', 'domains', 'routes']);
+  if (JSON.stringify(vhost.domains ?? ['*']) !== '["*"]') r.unsupported.push(`${join(vhostPath, 'domains')} (${JSON.stringify(vhost.domains)}; the sidecar serves every authority: ["*"])`);
+  const routes = (Array.isArray(vhost.routes) ? vhost.routes : []).map((route, i) => {
+    const path = join(vhostPath, `routes[${i}]`);
+    const fields = r.fields(route, path, ['name', 'match', 'route']);
+    const action = r.fields(fields.route, join(path, 'route'), ['cluster', 'timeout']);
+    const match = r.fields(fields.match, join(path, 'match'), ['prefix', 'path', 'safe_regex', 'headers']);
+    if (match.safe_regex !== undefined) match.safe_regex = r.fields(match.safe_regex, join(path, 'match.safe_regex'), ['regex', 'google_re2']);
+    if (Array.isArray(match.headers)) {
+      match.headers = match.headers.map((h, j) => r.fields(h, join(path, `match.headers[${j}]`), ['name', 'string_match', 'present_match', 'invert_match']));
+    }
+    return { ...(fields.name !== undefined ? { name: fields.name } : {}), match, cluster: action.cluster, ...(action.timeout !== undefined ? { timeout: action.timeout } : {}) };
+  });
+
+  const httpFilters = Array.isArray(hcm.http_filters) ? hcm.http_filters : [];
+  const filters = httpFilters.flatMap((entry, i) => {
+    const path = join(hcmPath, `http_filters[${i}]`);
+    const filter = r.fields(entry, path, ['name', 'typed_config']);
+    const isLast = i === httpFilters.length - 1;
+    if (isLast) {
+      r.typed(filter.typed_config, join(path, 'typed_config'), ROUTER, []);
+      return [];
+    }
+    const config = r.fields(r.typed(filter.typed_config, join(path, 'typed_config'), WASM, ['config']).config, join(path, 'typed_config.config'), ['name', 'root_id', 'fail_open', 'configuration', 'vm_config']);
+    const vmPath = join(path, 'typed_config.config.vm_config');
+    const vm = r.fields(config.vm_config, vmPath, ['vm_id', 'runtime', 'code', 'configuration']);
+    if (vm.runtime !== undefined && vm.runtime !== V8) r.unsupported.push(`${join(vmPath, 'runtime')} (${String(vm.runtime)}; the sidecar's host stands for ${V8})`);
+    const local = r.fields(r.fields(vm.code, join(vmPath, 'code'), ['local']).local, join(vmPath, 'code.local'), ['filename']);
+    const text = (value: unknown, at: string): string | undefined => (value === undefined ? undefined : String(r.typed(value, at, STRING_VALUE, ['value']).value ?? ''));
+    const configuration = text(config.configuration, join(path, 'typed_config.config.configuration'));
+    const vmConfiguration = text(vm.configuration, join(vmPath, 'configuration'));
+    return [{
+      name: String(config.name ?? ''),
+      ...(config.root_id !== undefined ? { root_id: config.root_id } : {}),
+      vm_config: { ...(vm.vm_id !== undefined ? { vm_id: vm.vm_id } : {}), code: { local: { filename: local.filename } }, ...(vmConfiguration !== undefined ? { configuration: vmConfiguration } : {}) },
+      ...(configuration !== undefined ? { configuration } : {}),
+      ...(config.fail_open !== undefined ? { fail_open: config.fail_open } : {}),
+    }];
+  });
+  if (httpFilters.length === 0) r.unsupported.push(`${join(hcmPath, 'http_filters')} (none; expected wasm filters then envoy.filters.http.router)`);
+
+  const clusters: Record<string, { url: string; connect_timeout?: string }> = {};
+  (Array.isArray(resources.clusters) ? resources.clusters : []).forEach((entry, i) => {
+    const path = `static_resources.clusters[${i}]`;
+    const cluster = r.fields(entry, path, ['name', 'type', 'connect_timeout', 'load_assignment']);
+    if (cluster.type !== undefined && !['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'].includes(String(cluster.type))) r.unsupported.push(`${join(path, 'type')} (${String(cluster.type)}; the sidecar resolves STATIC, STRICT_DNS and LOGICAL_DNS endpoints)`);
+    const assignment = r.fields(cluster.load_assignment, join(path, 'load_assignment'), ['cluster_name', 'endpoints']);
+    const endpointsPath = join(path, 'load_assignment.endpoints');
+    const locality = r.fields(r.one(assignment.endpoints, endpointsPath, 'localities'), `${endpointsPath}[0]`, ['lb_endpoints']);
+    const lbPath = `${endpointsPath}[0].lb_endpoints`;
+    const lb = r.fields(r.one(locality.lb_endpoints, lbPath, 'endpoints'), `${lbPath}[0]`, ['endpoint']);
+    const endpoint = r.fields(lb.endpoint, `${lbPath}[0].endpoint`, ['address']);
+    clusters[String(cluster.name)] = { url: `http://${socketAddress(r, endpoint.address, `${lbPath}[0].endpoint.address`)}`, ...(cluster.connect_timeout !== undefined ? { connect_timeout: String(cluster.connect_timeout) } : {}) };
+  });
+
+  let tls: RawSidecarConfig['tls'];
+  if (chain.transport_socket !== undefined) {
+    const path = join(chainPath, 'transport_socket');
+    const context = r.typed(r.fields(chain.transport_socket, path, ['name', 'typed_config']).typed_config, join(path, 'typed_config'), DOWNSTREAM_TLS, ['require_client_certificate', 'common_tls_context']);
+    const contextPath = join(path, 'typed_config');
+    if (context.require_client_certificate !== true) r.unsupported.push(`${join(contextPath, 'require_client_certificate')} (the sidecar's TLS is mTLS, as an Istio sidecar's: expected true)`);
+    const common = r.fields(context.common_tls_context, join(contextPath, 'common_tls_context'), ['tls_certificates', 'validation_context', 'alpn_protocols']);
+    const certPath = join(contextPath, 'common_tls_context.tls_certificates');
+    const certificate = r.fields(r.one(common.tls_certificates, certPath, 'certificates'), `${certPath}[0]`, ['certificate_chain', 'private_key']);
+    const filename = (v: unknown, at: string) => String(r.fields(v, at, ['filename']).filename ?? '');
+    const validation = r.fields(common.validation_context, join(contextPath, 'common_tls_context.validation_context'), ['trusted_ca']);
+    tls = {
+      cert: filename(certificate.certificate_chain, `${certPath}[0].certificate_chain`),
+      key: filename(certificate.private_key, `${certPath}[0].private_key`),
+      client_ca: filename(validation.trusted_ca, join(contextPath, 'common_tls_context.validation_context.trusted_ca')),
+    };
+  }
+  const admin = root.admin === undefined ? undefined : socketAddress(r, r.fields(root.admin, 'admin', ['address', 'access_log']).address, 'admin.address');
+  if (r.unsupported.length > 0) r.fail();
+  return {
+    listen: socketAddress(r, listener.address, join(listenerPath, 'address')),
+    ...(admin !== undefined ? { admin } : {}),
+    ...(tls ? { tls } : {}),
+    filters,
+    clusters,
+    routes,
+  } as RawSidecarConfig;
+}
