@@ -1,11 +1,17 @@
 /**
- * `deployer run` throughput on loopback: requests/s through the local sidecar with no filters and
- * with the example chain (workers: 2, one wasm VM per worker), against the upstream alone as a
- * reference. The sidecar and the upstream share this process's event loop (the sidecar is
- * single-threaded, as `deployer run` is); autocannon generates load from a worker thread.
+ * `deployer run` on loopback, side by side in one run (issue #16): the bare upstream, a minimal
+ * node:http keep-alive reverse proxy (written below, the reference a proxy in node can reach),
+ * `deployer run` with no filters (pass-through), and with the full chain (jwt-auth verifying an
+ * HS256 token + rbac requiring its principal + example). All share this process's event loop (the
+ * sidecar is single-threaded, as `deployer run` is); autocannon generates load from a worker
+ * thread. Then memory: RSS (and heap after GC) of the pass-through sidecar after warm-up and
+ * after --requests requests (default 1,000,000; env BENCH_SIDECAR_REQUESTS when run through
+ * `npm run bench -- sidecar`). Targets: pass-through ≥ 1.0× the minimal proxy, full chain ≥ 0.7×
+ * pass-through, RSS growth ≤ 10%.
  *
- *   npx tsx bench/sidecar.ts [--duration 5] [--connections 32]   # prints a table, writes bench/sidecar.json
+ *   npx tsx --expose-gc bench/sidecar.ts [--duration 4] [--connections 32] [--rounds 3] [--requests 1000000]
  */
+import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,9 +28,10 @@ const root = path.dirname(here);
 
 const DURATION_S = numberOption('duration', 4, false);
 const CONNECTIONS = numberOption('connections', 32);
-/** Measured rounds per case, interleaved (no filters, example, no filters, ...): median reported. */
+/** Measured rounds per case, interleaved: the median round is reported. */
 const ROUNDS = numberOption('rounds', 3);
 const WARMUP_S = numberOption('warmup', 2, false);
+const REQUESTS = numberOption('requests', Number(process.env['BENCH_SIDECAR_REQUESTS'] ?? 1_000_000));
 
 interface Row {
   readonly case: string;
@@ -35,8 +42,18 @@ interface Row {
   readonly errors: number;
 }
 
-async function load(url: string, name: string, duration = DURATION_S): Promise<Row> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration, workers: 1 });
+const SECRET = Buffer.alloc(32, 7);
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const now = Math.floor(Date.now() / 1000);
+const unsigned = `${b64({ alg: 'HS256', kid: 'k1', typ: 'JWT' })}.${b64({ iss: 'https://issuer.example', sub: 'bench-user', aud: 'api', iat: now, exp: now + 86_400 })}`;
+const TOKEN = `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
+const REQUEST_HEADERS = { authorization: `Bearer ${TOKEN}`, 'user-agent': 'bench' };
+
+async function load(url: string, name: string, options: { duration?: number; amount?: number } = {}): Promise<Row> {
+  const result = await autocannon({
+    url, connections: CONNECTIONS, workers: 1, headers: REQUEST_HEADERS,
+    ...(options.amount ? { amount: options.amount, timeout: 30 } : { duration: options.duration ?? DURATION_S }),
+  });
   return {
     case: name,
     requestsPerSecond: Math.round(result.requests.average),
@@ -47,12 +64,9 @@ async function load(url: string, name: string, duration = DURATION_S): Promise<R
   };
 }
 
-async function startUpstream(): Promise<{ url: string; close: () => Promise<void> }> {
-  const body = JSON.stringify({ ok: true, service: 'bench-upstream' });
-  const server = http.createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-  });
+interface Server { readonly url: string; close(): Promise<void> }
+
+async function serve(server: http.Server): Promise<Server> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -61,13 +75,66 @@ async function startUpstream(): Promise<{ url: string; close: () => Promise<void
   };
 }
 
+function startUpstream(): Promise<Server> {
+  const body = JSON.stringify({ ok: true, service: 'bench-upstream' });
+  return serve(http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  }));
+}
+
+/** The reference: a minimal keep-alive reverse proxy on node:http, headers and body streamed through. */
+function startMinimalProxy(upstreamUrl: string): Promise<Server> {
+  const target = new URL(upstreamUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+  return serve(http.createServer((req, res) => {
+    const upstream = http.request({
+      host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent,
+    }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    });
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(503).end();
+      else res.destroy();
+    });
+    req.pipe(upstream);
+  }));
+}
+
 async function sidecarWith(upstreamUrl: string, filters: readonly Record<string, unknown>[]): Promise<RunningSidecar> {
   const config = validateSidecarConfig({
-    listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 2, filters,
+    listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 1, filters,
     clusters: { app: upstreamUrl }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
   }, { source: 'bench/sidecar.ts', baseDir: root });
   return startSidecar(config, { accessLog: () => undefined, onLog: () => undefined });
 }
+
+const FULL_CHAIN: readonly Record<string, unknown>[] = [
+  {
+    name: 'jwt-auth', root_id: 'jwt-auth',
+    vm_config: { code: { local: { filename: 'build/filters/jwt-auth.wasm' } } },
+    configuration: {
+      providers: { main: { issuer: 'https://issuer.example', audiences: ['api'], jwks: { keys: [{ kty: 'oct', kid: 'k1', alg: 'HS256', k: SECRET.toString('base64url') }] } } },
+      rules: [{ match: { prefix: '/' }, requires: ['main'] }],
+    },
+  },
+  {
+    name: 'rbac', root_id: 'rbac',
+    vm_config: { code: { local: { filename: 'build/filters/rbac.wasm' } } },
+    configuration: {
+      policies: [
+        { metadata: { name: 'deny-admin', namespace: 'bench' }, spec: { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin/*'] } }] }] } },
+        { metadata: { name: 'allow-issuer', namespace: 'bench' }, spec: { action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['https://issuer.example/*'] } }] }] } },
+      ],
+    },
+  },
+  {
+    name: 'example', root_id: 'example',
+    vm_config: { code: { local: { filename: 'build/filters/example.wasm' } } },
+    configuration: { response_headers: { 'x-wasmesh-example': 'hello' } },
+  },
+];
 
 /** The round with the median throughput: robust to one round disturbed by the machine. */
 function median(rounds: readonly Row[]): Row {
@@ -75,53 +142,80 @@ function median(rounds: readonly Row[]): Row {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-const upstream = await startUpstream();
-const rows: Row[] = [];
-try {
-  rows.push(await load(`${upstream.url}/`, 'upstream alone (reference)'));
-  // Both sidecars run side by side and are warmed up first; the measured rounds then alternate,
-  // so JIT warm-up and machine drift don't favour whichever case runs later.
-  const bare = await sidecarWith(upstream.url, []);
-  const chained = await sidecarWith(upstream.url, [{
-    name: 'example', root_id: 'example',
-    vm_config: { code: { local: { filename: 'build/filters/example.wasm' } } },
-    configuration: { response_headers: { 'x-wasmesh-example': 'hello' } },
-  }]);
-  try {
-    await load(`${bare.url}/`, 'warm-up', WARMUP_S);
-    await load(`${chained.url}/`, 'warm-up', WARMUP_S);
-    const bareRounds: Row[] = [];
-    const chainedRounds: Row[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      bareRounds.push(await load(`${bare.url}/`, 'deployer run, no filters'));
-      chainedRounds.push(await load(`${chained.url}/`, 'deployer run, example chain'));
-    }
-    rows.push(median(bareRounds), median(chainedRounds));
-  } finally {
-    await bare.close();
-    await chained.close();
+interface Memory { readonly rssMiB: number; readonly heapUsedMiB: number }
+
+async function memory(): Promise<Memory> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 100));
   }
+  const usage = process.memoryUsage();
+  return { rssMiB: +(usage.rss / 2 ** 20).toFixed(1), heapUsedMiB: +(usage.heapUsed / 2 ** 20).toFixed(1) };
+}
+
+const upstream = await startUpstream();
+const proxy = await startMinimalProxy(upstream.url);
+const passThrough = await sidecarWith(upstream.url, []);
+const fullChain = await sidecarWith(upstream.url, FULL_CHAIN);
+const cases = [
+  { name: 'upstream alone', url: upstream.url },
+  { name: 'minimal node:http proxy', url: proxy.url },
+  { name: 'deployer run, no filters', url: passThrough.url },
+  { name: 'deployer run, jwt+rbac+example', url: fullChain.url },
+] as const;
+const rows: Row[] = [];
+let memoryRow: { requests: number; seconds: number; afterWarmup: Memory; afterRequests: Memory; rssGrowth: number; non2xx: number; errors: number };
+try {
+  for (const c of cases) await load(`${c.url}/api/items`, 'warm-up', { duration: WARMUP_S });
+  const rounds = new Map<string, Row[]>(cases.map((c) => [c.name, []]));
+  // Interleaved rounds, so JIT warm-up and machine drift don't favour whichever case runs later.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) rounds.get(c.name)!.push(await load(`${c.url}/api/items`, c.name));
+  }
+  for (const c of cases) rows.push(median(rounds.get(c.name)!));
+
+  await load(`${passThrough.url}/api/items`, 'warm-up', { duration: WARMUP_S });
+  const afterWarmup = await memory();
+  const started = performance.now();
+  const run = await load(`${passThrough.url}/api/items`, 'memory', { amount: REQUESTS });
+  const seconds = (performance.now() - started) / 1000;
+  const afterRequests = await memory();
+  memoryRow = {
+    requests: REQUESTS, seconds: +seconds.toFixed(1), afterWarmup, afterRequests,
+    rssGrowth: +((afterRequests.rssMiB - afterWarmup.rssMiB) / afterWarmup.rssMiB).toFixed(3),
+    non2xx: run.non2xx, errors: run.errors,
+  };
 } finally {
+  await passThrough.close();
+  await fullChain.close();
+  await proxy.close();
   await upstream.close();
 }
 
-const noFilters = rows[1]!.requestsPerSecond;
-const example = rows[2]!.requestsPerSecond;
-const ratio = noFilters > 0 ? example / noFilters : 0;
+const rps = (name: string) => rows.find((r) => r.case === name)!.requestsPerSecond;
+const passOverProxy = rps('deployer run, no filters') / rps('minimal node:http proxy');
+const chainOverPass = rps('deployer run, jwt+rbac+example') / rps('deployer run, no filters');
 const pad = (s: string, n: number) => s.padEnd(n);
-process.stdout.write(`deployer run throughput on loopback (${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION_S}s rounds after ${WARMUP_S}s warm-up, ${os.cpus().length} cores)\n`);
-process.stdout.write(`${pad('case', 32)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-2xx', 9)}errors\n`);
+process.stdout.write(`deployer run on loopback (${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION_S}s rounds after ${WARMUP_S}s warm-up, ${os.cpus().length} cores, shared machine)\n`);
+process.stdout.write(`${pad('case', 34)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-2xx', 9)}errors\n`);
 for (const r of rows) {
-  process.stdout.write(`${pad(r.case, 32)}${pad(String(r.requestsPerSecond), 10)}${pad(String(r.latencyP50Ms), 9)}${pad(String(r.latencyP99Ms), 9)}${pad(String(r.non2xx), 9)}${r.errors}\n`);
+  process.stdout.write(`${pad(r.case, 34)}${pad(String(r.requestsPerSecond), 10)}${pad(String(r.latencyP50Ms), 9)}${pad(String(r.latencyP99Ms), 9)}${pad(String(r.non2xx), 9)}${r.errors}\n`);
 }
-process.stdout.write(`example chain / no filters: ${ratio.toFixed(3)}\n`);
+process.stdout.write(`pass-through / minimal proxy: ${passOverProxy.toFixed(3)} (target ≥ 1.0)\n`);
+process.stdout.write(`full chain / pass-through:    ${chainOverPass.toFixed(3)} (target ≥ 0.7)\n`);
+process.stdout.write(`memory, pass-through: RSS ${memoryRow!.afterWarmup.rssMiB} MiB after warm-up → ${memoryRow!.afterRequests.rssMiB} MiB after ${REQUESTS} requests ` +
+  `(${(memoryRow!.rssGrowth * 100).toFixed(1)}%, target ≤ 10%); heap after GC ${memoryRow!.afterWarmup.heapUsedMiB} → ${memoryRow!.afterRequests.heapUsedMiB} MiB; ` +
+  `${memoryRow!.seconds}s, non-2xx ${memoryRow!.non2xx}, errors ${memoryRow!.errors}\n`);
 writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
-  benchmark: 'sidecar-throughput',
+  benchmark: 'sidecar',
   date: new Date().toISOString(),
   node: process.version,
   cores: os.cpus().length,
   connections: CONNECTIONS,
   durationSeconds: DURATION_S,
   rows,
-  exampleOverNoFiltersRatio: Number(ratio.toFixed(3)),
+  passThroughOverMinimalProxy: Number(passOverProxy.toFixed(3)),
+  fullChainOverPassThrough: Number(chainOverPass.toFixed(3)),
+  memory: memoryRow!,
 }, null, 2) + '\n');

@@ -29,6 +29,7 @@ describe('envoy-configs', () => {
       'envoy/config/bootstrap/v3/bootstrap.proto',
       'envoy/extensions/access_loggers/stream/v3/stream.proto',
       'envoy/extensions/filters/http/router/v3/router.proto',
+      'envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.proto',
     ], { keepCase: true });
     root.resolveAll();
     // deployer/src/envoy/validate.ts applies `message.required` to unset oneof members (e.g.
@@ -57,6 +58,16 @@ describe('envoy-configs', () => {
     }
     for (const route of config.route_config.virtual_hosts[0]!.routes) expect(clusterNames.has(route.route.cluster)).toBe(true);
     validateEnvoyMessage('envoy.config.bootstrap.v3.Admin', (envoyYaml as unknown as { admin: unknown }).admin, 'admin');
+    // The HCM stage's settings, under Envoy's names and types.
+    const settings = hcm.typed_config as Record<string, unknown>;
+    validateEnvoyMessage('envoy.config.core.v3.HttpProtocolOptions', settings['common_http_protocol_options'], 'common_http_protocol_options');
+    validateEnvoyMessage('envoy.config.core.v3.Http1ProtocolOptions', settings['http_protocol_options'], 'http_protocol_options');
+    expect(settings).toMatchObject({ normalize_path: true, merge_slashes: false, path_with_escaped_slashes_action: 'KEEP_UNCHANGED', max_request_headers_kb: 60 });
+    const overload = (envoyYaml as unknown as { overload_manager: unknown }).overload_manager;
+    validateEnvoyMessage('envoy.config.overload.v3.OverloadManager', overload, 'overload_manager');
+    for (const monitor of (overload as { resource_monitors: { typed_config: Record<string, unknown> }[] }).resource_monitors) {
+      expect(validateEnvoyAny(monitor.typed_config)).toBe('envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig');
+    }
   });
 
   it('docker-compose.yml runs Envoy with envoy.yaml, the built filters and an upstream in its network namespace', () => {

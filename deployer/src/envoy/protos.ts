@@ -34,6 +34,8 @@ const BOOTSTRAP_FILES = [
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  // The overload manager's connection cap the sidecar's bootstrap renders (sidecar/hcm/config.ts).
+  'envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.proto',
   'google/protobuf/wrappers.proto',
 ] as const;
 

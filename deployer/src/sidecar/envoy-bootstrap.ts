@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { ISTIO_ACCESS_LOG_FORMAT } from './access-log.js';
 import type { HeaderMatcher, PathMatch, SidecarConfig, StringMatch } from './config/types.js';
+import type { HcmConfig } from './hcm/config.js';
 
 export interface EnvoyBootstrapOptions {
   /** Folder the .wasm files are in where Envoy runs (e.g. /etc/wasmesh/filters in a container). */
@@ -29,10 +31,11 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
   const hcm = any('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
     stat_prefix: statPrefix,
     codec_type: 'AUTO',
+    ...hcmSettings(config.hcm),
     access_log: [{
       name: 'envoy.access_loggers.stdout',
       typed_config: any('envoy.extensions.access_loggers.stream.v3.StdoutAccessLog', {
-        log_format: { text_format_source: { inline_string: ENVOY_DEFAULT_ACCESS_LOG_FORMAT } },
+        log_format: { text_format_source: { inline_string: config.accessLogFormat === 'istio' ? ISTIO_ACCESS_LOG_FORMAT : ENVOY_DEFAULT_ACCESS_LOG_FORMAT } },
       }),
     }],
     route_config: {
@@ -87,6 +90,36 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
       })),
     },
     admin: { address: { socket_address: { address: config.admin.host, port_value: config.admin.port } } },
+    // The sidecar's connection cap (deployer/src/sidecar/hcm/config.ts OverloadConfig).
+    overload_manager: {
+      resource_monitors: [{
+        name: 'envoy.resource_monitors.global_downstream_max_connections',
+        typed_config: any('envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', {
+          max_active_downstream_connections: config.overload.maxActiveDownstreamConnections,
+        }),
+      }],
+    },
+  };
+}
+
+/** The HttpConnectionManager fields the sidecar's HCM stage implements, under Envoy's names. */
+function hcmSettings(hcm: HcmConfig): Json {
+  const duration = (ms: number) => `${ms / 1000}s`;
+  return {
+    normalize_path: hcm.normalizePath,
+    merge_slashes: hcm.mergeSlashes,
+    path_with_escaped_slashes_action: hcm.escapedSlashesAction,
+    max_request_headers_kb: hcm.maxRequestHeadersKb,
+    common_http_protocol_options: {
+      idle_timeout: duration(hcm.idleTimeoutMs),
+      max_headers_count: hcm.maxHeadersCount,
+      ...(hcm.maxStreamDurationMs > 0 ? { max_stream_duration: duration(hcm.maxStreamDurationMs) } : {}),
+    },
+    http_protocol_options: { accept_http_10: hcm.acceptHttp10 },
+    stream_idle_timeout: duration(hcm.streamIdleTimeoutMs),
+    request_headers_timeout: duration(hcm.requestHeadersTimeoutMs),
+    request_timeout: duration(hcm.requestTimeoutMs),
+    strip_trailing_host_dot: hcm.stripTrailingHostDot,
   };
 }
 

@@ -7,6 +7,10 @@ import type { ConnectionInfo, HttpProtocol } from '../host/api.js';
 import { listenOn } from './listen.js';
 import type { ListenAddress, TlsListenerConfig } from './config/types.js';
 import type { DownstreamRequest } from './headers.js';
+import { http1RejectionBytes, rejectionForParserError } from './hcm/codec-errors.js';
+import type { HcmConfig, OverloadConfig } from './hcm/config.js';
+import { trackPrematureResets } from './hcm/premature-reset.js';
+import type { HcmRejection } from './hcm/request-checks.js';
 import { tlsInfoOf } from './tls-info.js';
 
 export type DownstreamResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -21,8 +25,19 @@ export interface DownstreamExchange {
 
 export interface ListenerEvents {
   onRequest(exchange: DownstreamExchange): void;
-  onConnection(kind: { readonly http2: boolean; readonly tls: boolean }): void;
+  /** Accepted (counted at once, so a connection closed before its protocol is known still balances). */
+  onConnectionOpened(): void;
   onConnectionClosed(): void;
+  /** The codec was chosen (preface or ALPN). */
+  onProtocol(kind: { readonly http2: boolean; readonly tls: boolean }): void;
+  /** Refused at accept by the overload manager's connection cap. */
+  onOverflow(): void;
+  /** An HTTP/1 request the codec refused (already answered), for the access log and stats. */
+  onCodecRejection(rejection: HcmRejection, protocol: HttpProtocol, connection: ConnectionInfo, bytesReceived: number): void;
+  /** An HTTP/2 stream the client reset before its request was dispatched. */
+  onResetBeforeDispatch(): void;
+  /** An HTTP/2 connection closed for too many premature stream resets (CVE-2023-44487). */
+  onPrematureResetClose(): void;
 }
 
 export interface DataListener {
@@ -30,6 +45,13 @@ export interface DataListener {
   /** Drain: no new connections; open ones keep being served until `close`. */
   stopAccepting(): void;
   close(): Promise<void>;
+}
+
+export interface ListenerOptions {
+  readonly address: ListenAddress;
+  readonly tls?: TlsListenerConfig;
+  readonly hcm: HcmConfig;
+  readonly overload: OverloadConfig;
 }
 
 /** RFC 9113 §3.4: an h2c client with prior knowledge opens with this 24-octet preface. */
@@ -40,13 +62,16 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
  * connection preface as Envoy's `codec_type: AUTO` does
  * (source/common/http/conn_manager_utility.cc determineNextProtocol); with `tls`, HTTP/2 or
  * HTTP/1.1 over TLS chosen by ALPN, with a client certificate required and verified.
+ * Nothing a client sends may throw out of here: every socket, session and stream has an error
+ * handler, and a stream already reset when its request is dispatched is dropped.
  */
-export async function startDataListener(address: ListenAddress, tls: TlsListenerConfig | undefined, events: ListenerEvents): Promise<DataListener> {
+export async function startDataListener(options: ListenerOptions, events: ListenerEvents): Promise<DataListener> {
+  const { tls, hcm } = options;
   const connections = new ConnectionRegistry();
+  const scheme = tls ? 'https' : 'http';
   const h1Handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const socket = req.socket;
     const protocol: HttpProtocol = req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
-    events.onRequest({ req, res, connection: connections.forSocket(socket), protocol, scheme: tls ? 'https' : 'http' });
+    events.onRequest({ req, res, connection: connections.forSocket(req.socket), protocol, scheme });
   };
   const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     if (req.httpVersionMajor === 1) {
@@ -54,21 +79,69 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
       h1Handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
       return;
     }
-    events.onRequest({ req, res, connection: connections.forSession(req.stream.session!), protocol: 'HTTP/2', scheme: tls ? 'https' : 'http' });
+    // Dispatched after the rest of this read is parsed: a RST_STREAM that came in the same packet
+    // as the HEADERS (rapid reset, CVE-2023-44487) then finds the stream closed, and it never
+    // reaches the filters or opens an upstream request.
+    setImmediate(() => {
+      const session = req.stream.destroyed || req.stream.closed ? undefined : req.stream.session;
+      if (!session || session.destroyed) {
+        events.onResetBeforeDispatch();
+        return;
+      }
+      try {
+        events.onRequest({ req, res, connection: connections.forSession(session), protocol: 'HTTP/2', scheme });
+      } catch {
+        res.destroy();
+      }
+    });
+  };
+  const guarded = <A extends unknown[]>(handler: (...args: A) => void) => (...args: A) => {
+    try {
+      handler(...args);
+    } catch {
+      // A handler bug must not take the listener down; the stream's close handler logs it.
+    }
   };
 
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
+    events.onConnectionOpened();
+    socket.on('error', () => undefined);
     socket.once('close', () => {
       sockets.delete(socket);
       events.onConnectionClosed();
     });
   };
 
+  const h2Options: http2.ServerOptions = {
+    // Envoy advertises max_request_headers_kb as SETTINGS_MAX_HEADER_LIST_SIZE and counts
+    // headers against max_headers_count (source/common/http/http2/codec_impl.cc).
+    settings: { maxHeaderListSize: hcm.maxRequestHeadersKb * 1024 },
+    maxHeaderListPairs: Math.max(4, hcm.maxHeadersCount),
+    // Flood limits nghttp2 enforces with GOAWAY, as Envoy's max_outbound_control_frames etc.
+    maxSessionInvalidFrames: 1000,
+    maxSessionRejectedStreams: 100,
+    maxOutstandingPings: 10,
+    maxSettings: 32,
+  };
+  const onSession = (session: http2.Http2Session) => {
+    session.on('error', () => undefined);
+    session.on('stream', (stream: http2.ServerHttp2Stream) => { stream.on('error', () => undefined); });
+    trackPrematureResets(session, events.onPrematureResetClose);
+    if (hcm.idleTimeoutMs > 0) {
+      // common_http_protocol_options.idle_timeout: a connection without streams gets GOAWAY.
+      session.setTimeout(hcm.idleTimeoutMs, () => {
+        if (!session.destroyed) session.close();
+      });
+    }
+  };
+
+  const closers: (() => void)[] = [];
   let server: net.Server;
   if (tls) {
     const secure = http2.createSecureServer({
+      ...h2Options,
       cert: readFileSync(tls.certFile),
       key: readFileSync(tls.keyFile),
       ca: readFileSync(tls.clientCaFile),
@@ -76,23 +149,56 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
       // Fail closed: a client without a certificate chaining to client_ca never gets a stream.
       rejectUnauthorized: true,
       allowHTTP1: true,
-    }, h2Handler);
+    }, guarded(h2Handler));
+    secure.on('connection', track);
     secure.on('secureConnection', (socket: TLSSocket) => {
       socket.setNoDelay(true);
-      track(socket);
-      events.onConnection({ http2: socket.alpnProtocol === 'h2', tls: true });
+      events.onProtocol({ http2: socket.alpnProtocol === 'h2', tls: true });
     });
+    secure.on('session', onSession);
     secure.on('tlsClientError', () => undefined);
+    // HTTP/1.1 over TLS (allowHTTP1) is parsed by node's HTTP/1 server code on this server:
+    // the same header-count backstop and codec-error replies apply.
+    (secure as unknown as { maxHeadersCount: number }).maxHeadersCount = hcm.maxHeadersCount + 1;
+    secure.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+      answerClientError(error, socket, hcm, (rejection) => {
+        events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
+      });
+    });
     server = secure;
   } else {
-    const h1 = http.createServer({ keepAliveTimeout: 60_000 }, h1Handler);
-    const h2 = http2.createServer({}, h2Handler);
-    h1.on('clientError', (_error, socket) => socket.destroy());
+    const h1 = http.createServer({
+      keepAliveTimeout: hcm.idleTimeoutMs,
+      // Node's header-size ceiling is only a backstop: the HCM stage applies Envoy's exact
+      // max_request_headers_kb (sum of names and values) and answers 431 itself.
+      maxHeaderSize: hcm.maxRequestHeadersKb * 1024 * 2 + 16 * 1024,
+      // Until the headers are complete Envoy's stream is bounded by request_headers_timeout,
+      // else by stream_idle_timeout (the stream exists from the first byte).
+      headersTimeout: hcm.requestHeadersTimeoutMs || hcm.streamIdleTimeoutMs || 0,
+      // request_timeout / stream_idle_timeout after the headers: StreamHandler's timers.
+      requestTimeout: 0,
+      // A missing Host is the HCM's to answer (400 missing_host_header), not node's.
+      requireHostHeader: false,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((hcm.requestHeadersTimeoutMs || hcm.streamIdleTimeoutMs || 4000) / 4))),
+    }, guarded(h1Handler));
+    // Past the limit node drops headers silently; one more than the limit lets the HCM see it.
+    h1.maxHeadersCount = hcm.maxHeadersCount + 1;
+    // This server never listens itself (the sniffer hands it sockets), so start node's periodic
+    // header-timeout check the way listen() would; close() stops it.
+    h1.emit('listening');
+    closers.push(() => h1.close());
+    h1.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+      answerClientError(error, socket, hcm, (rejection) => {
+        events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
+      });
+    });
+    const h2 = http2.createServer(h2Options, guarded(h2Handler));
+    h2.on('session', onSession);
     // noDelay: the HTTP codecs write headers and body separately; Nagle + delayed ACK would stall them.
     server = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
-      sniffPreface(socket, (isHttp2) => {
-        events.onConnection({ http2: isHttp2, tls: false });
+      sniffPreface(socket, hcm.idleTimeoutMs, (isHttp2) => {
+        events.onProtocol({ http2: isHttp2, tls: false });
         if (isHttp2) {
           h2.emit('connection', socket);
         } else {
@@ -103,9 +209,12 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
       });
     });
   }
+  // Overload manager (global_downstream_max_connections): refuse at accept, keep the rest served.
+  server.maxConnections = options.overload.maxActiveDownstreamConnections;
+  server.on('drop', () => events.onOverflow());
   server.on('error', () => undefined);
 
-  const bound = await listenOn(server, address);
+  const bound = await listenOn(server, options.address);
   // server.close() may run once: a second call would wait for a 'close' event already emitted.
   let stopped: Promise<void> | undefined;
   const stopAccepting = () => (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
@@ -113,6 +222,7 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
     address: bound,
     stopAccepting: () => { void stopAccepting(); },
     close: () => {
+      for (const close of closers) close();
       const done = stopAccepting();
       for (const socket of sockets) socket.destroy();
       return done;
@@ -121,25 +231,53 @@ export async function startDataListener(address: ListenAddress, tls: TlsListener
 }
 
 /**
- * Reads until the bytes either diverge from the HTTP/2 preface or complete it, then puts them
- * back for the chosen codec.
+ * An HTTP/1 parse failure or header timeout answered as Envoy answers it (status, body,
+ * `connection: close`), unless a response already started on that connection: then it is closed.
  */
-function sniffPreface(socket: net.Socket, decide: (isHttp2: boolean) => void): void {
-  let buffered = Buffer.alloc(0);
+function answerClientError(error: NodeJS.ErrnoException, socket: net.Socket, hcm: HcmConfig, report: (rejection: HcmRejection) => void): void {
+  const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
+  let rejection: HcmRejection | undefined;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    rejection = hcm.requestHeadersTimeoutMs > 0
+      ? { status: 408, body: '', details: 'request_header_timeout', codec: false }
+      : { status: 408, body: 'stream timeout', details: 'stream_idle_timeout', codec: false };
+  } else {
+    rejection = rejectionForParserError(error as { code?: string; reason?: string });
+  }
+  if (!rejection || inFlight?.headersSent || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  report(rejection);
+  socket.end(http1RejectionBytes(rejection));
+  // A client that never reads must not pin the socket: give the reply a moment, then close.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/**
+ * Reads until the bytes either diverge from the HTTP/2 preface or complete it, then puts them
+ * back for the chosen codec. A partial preface is bounded by the connection idle timeout.
+ */
+function sniffPreface(socket: net.Socket, idleTimeoutMs: number, decide: (isHttp2: boolean) => void): void {
+  let buffered: Buffer = Buffer.alloc(0);
+  const onTimeout = () => socket.destroy();
   const onData = (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     const compared = Math.min(buffered.length, H2_PREFACE.length);
     const isPrefix = buffered.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
     if (isPrefix && buffered.length < H2_PREFACE.length) return;
     socket.off('data', onData);
-    socket.off('error', onError);
+    socket.off('timeout', onTimeout);
+    socket.setTimeout(0);
     socket.pause();
     socket.unshift(buffered);
     decide(isPrefix);
   };
-  const onError = () => socket.destroy();
+  if (idleTimeoutMs > 0) {
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', onTimeout);
+  }
   socket.on('data', onData);
-  socket.on('error', onError);
 }
 
 /** One ConnectionInfo per downstream connection (socket for HTTP/1, session for HTTP/2). */

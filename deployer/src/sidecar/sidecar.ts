@@ -8,10 +8,10 @@ import { SidecarClusterDispatcher } from './cluster-dispatcher.js';
 import type { ListenAddress, SidecarConfig } from './config/types.js';
 import { configDump } from './config-dump.js';
 import { GenerationSet, type Generation } from './generation.js';
-import { startDataListener, type DataListener } from './listener.js';
+import { startDownstream } from './downstream.js';
+import type { DataListener } from './listener.js';
 import { runOnCurrentGeneration } from './request-generation.js';
 import { ProxyStats } from './stats.js';
-import { StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
 export type HostFactory = (options: HostOptions) => ProxyWasmHost;
 
@@ -119,25 +119,11 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
   let data: DataListener | undefined;
   let admin: AdminServer | undefined;
   try {
-    data = await startDataListener(config.listen, config.tls, {
-      onRequest: (exchange) => {
-        // Nothing a request does may take the proxy down: a failure here still gets an answer.
-        try {
-          runOnCurrentGeneration(generations, exchange, state === 'DRAINING', (generation) =>
-            new StreamHandler({ chain: generation.chain, routes: generation.routes, pools: generation.pools, stats, accessLog, onError }, exchange).run());
-        } catch (error) {
-          onError(error);
-          if (!exchange.res.headersSent) (exchange.res as ServerResponse).writeHead(503, { 'content-type': 'text/plain' }).end('internal error\n');
-        }
-      },
-      onConnection: (kind) => {
-        stats.downstreamCxTotal++;
-        stats.downstreamCxActive++;
-        if (kind.http2) stats.downstreamCxHttp2Total++;
-        else stats.downstreamCxHttp1Total++;
-        if (kind.tls) stats.downstreamCxSslTotal++;
-      },
-      onConnectionClosed: () => { stats.downstreamCxActive--; },
+    data = await startDownstream(config, {
+      stats, accessLog, onError,
+      // Each request runs on the generation in force when it arrived (live reload).
+      dispatch: (exchange, start) => runOnCurrentGeneration(generations, exchange, state === 'DRAINING', (generation) =>
+        start({ chain: generation.chain, routes: generation.routes, pools: generation.pools })),
     });
     admin = await startAdminServer(config.admin, {
       proxyStats: () => stats.samples(),

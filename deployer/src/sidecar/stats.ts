@@ -35,6 +35,19 @@ export class ProxyStats {
   downstreamRqHttp2Total = 0;
   downstreamRqCompleted = 0;
   noRoute = 0;
+  /** Codec-level rejections (HTTP/1 parse errors and limits): Envoy's downstream_cx_protocol_error. */
+  downstreamCxProtocolError = 0;
+  downstreamRqRxReset = 0;
+  downstreamRqTooManyPrematureResets = 0;
+  downstreamRqFailedPathNormalization = 0;
+  downstreamRqRedirectedWithNormalizedPath = 0;
+  downstreamRqIdleTimeout = 0;
+  downstreamRqTimeout = 0;
+  downstreamRqHeaderTimeout = 0;
+  downstreamRqMaxDurationReached = 0;
+  /** Listener stat: connections refused at accept by the overload manager's cap. */
+  downstreamGlobalCxOverflow = 0;
+  listenerAddress = '';
   private readonly downstreamRqByClass = new Map<string, number>(RESPONSE_CLASSES.map((c) => [c, 0]));
   private readonly clusters = new Map<string, ClusterStats>();
 
@@ -81,6 +94,16 @@ export class ProxyStats {
       { name: 'envoy_http_downstream_rq_http2_total', type: 'counter', labels: http, value: this.downstreamRqHttp2Total },
       { name: 'envoy_http_downstream_rq_completed', type: 'counter', labels: http, value: this.downstreamRqCompleted },
       { name: 'envoy_http_no_route', type: 'counter', labels: http, value: this.noRoute },
+      { name: 'envoy_http_downstream_cx_protocol_error', type: 'counter', labels: http, value: this.downstreamCxProtocolError },
+      { name: 'envoy_http_downstream_rq_rx_reset', type: 'counter', labels: http, value: this.downstreamRqRxReset },
+      { name: 'envoy_http_downstream_rq_too_many_premature_resets', type: 'counter', labels: http, value: this.downstreamRqTooManyPrematureResets },
+      { name: 'envoy_http_downstream_rq_failed_path_normalization', type: 'counter', labels: http, value: this.downstreamRqFailedPathNormalization },
+      { name: 'envoy_http_downstream_rq_redirected_with_normalized_path', type: 'counter', labels: http, value: this.downstreamRqRedirectedWithNormalizedPath },
+      { name: 'envoy_http_downstream_rq_idle_timeout', type: 'counter', labels: http, value: this.downstreamRqIdleTimeout },
+      { name: 'envoy_http_downstream_rq_timeout', type: 'counter', labels: http, value: this.downstreamRqTimeout },
+      { name: 'envoy_http_downstream_rq_header_timeout', type: 'counter', labels: http, value: this.downstreamRqHeaderTimeout },
+      { name: 'envoy_http_downstream_rq_max_duration_reached', type: 'counter', labels: http, value: this.downstreamRqMaxDurationReached },
+      { name: 'envoy_listener_downstream_global_cx_overflow', type: 'counter', labels: { envoy_listener_address: this.listenerAddress }, value: this.downstreamGlobalCxOverflow },
     ];
     for (const [cls, value] of this.downstreamRqByClass) {
       out.push({ name: 'envoy_http_downstream_rq_xx', type: 'counter', labels: { envoy_response_code_class: cls, ...http }, value });

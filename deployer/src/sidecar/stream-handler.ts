@@ -1,18 +1,25 @@
-import { once } from 'node:events';
 import type http from 'node:http';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { readChunks } from './body-reader.js';
+import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk, type FirstEvent } from './stream-flow.js';
 import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
-import { formatAccessLogLine } from './access-log.js';
+import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
 import { downstreamRequestHeaders, pseudo, responseHeaderList, toNodeHeaders, trailerList } from './headers.js';
 import type { DownstreamExchange } from './listener.js';
 import { filterLocalReplyHeaders, localReplyHeaders, noRouteReply, upstreamResetReply, upstreamTimeoutReply, type RouterReply } from './local-reply.js';
 import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
 import { UpstreamFailure, type ClusterPool } from './upstream.js';
+import type { HcmConfig } from './hcm/config.js';
+import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
+import type { StreamDeadlines, StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
 
 export interface StreamHandlerContext {
   readonly chain: FilterChain;
+  readonly hcm: HcmConfig;
+  readonly deadlines: StreamDeadlines;
+  readonly accessLogFormat: AccessLogFormat;
   readonly routes: RouteTable;
   readonly pools: ReadonlyMap<string, ClusterPool>;
   readonly stats: ProxyStats;
@@ -22,20 +29,9 @@ export interface StreamHandlerContext {
 }
 
 const EMPTY = new Uint8Array(0);
+const NOTHING_IN_FLIGHT: Promise<unknown> = Promise.resolve();
 const SERVER_HEADER = 'envoy';
 
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
-  return { promise, resolve };
-}
-
-const never = new Promise<never>(() => undefined);
 
 /**
  * One downstream request through the sidecar, in Envoy's order: request headers → filter chain →
@@ -44,10 +40,12 @@ const never = new Promise<never>(() => undefined);
  * 404/503/504) back through the chain's response callbacks to the client; finally
  * proxy_on_done/on_log via `complete` and one access log line.
  */
-export class StreamHandler {
+export class StreamHandler implements TimedStream {
   private readonly startTime = new Date();
-  private readonly startedAt = performance.now();
-  private readonly stream: FilterChainStream;
+  readonly startedAt = performance.now();
+  lastActivity = this.startedAt;
+  requestComplete = false;
+  private stream: FilterChainStream | undefined;
   private requestHeaders: HeaderList;
   private responseHeadersSent: HeaderList = [];
   private responseCode = 0;
@@ -59,11 +57,13 @@ export class StreamHandler {
   private upstreamHost: string | undefined;
   private finished = false;
   private pumpStopped = false;
-  private pumpInFlight: Promise<unknown> = Promise.resolve();
+  private pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
+  /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
+  private terminated = false;
+  private upstreamRequest: http.ClientRequest | undefined;
 
   constructor(private readonly ctx: StreamHandlerContext, private readonly ex: DownstreamExchange) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
-    this.stream = ctx.chain.newStream({ connection: ex.connection, protocol: ex.protocol, startTime: this.startTime });
     ex.res.once('close', () => this.finish());
   }
 
@@ -74,7 +74,12 @@ export class StreamHandler {
     if (this.ex.protocol === 'HTTP/2') stats.downstreamRqHttp2Total++;
     else stats.downstreamRqHttp1Total++;
     try {
-      await this.process();
+      // The HCM stage: limits, authority, path normalization — before any filter sees the request.
+      const rejection = decodeRequestHeaders(this.requestHeaders as [string, string][], this.ex.req.rawHeaders, this.ex.protocol, this.ctx.hcm);
+      if (rejection) return this.reject(rejection);
+      this.ctx.deadlines.add(this);
+      this.stream = this.ctx.chain.newStream({ connection: this.ex.connection, protocol: this.ex.protocol, startTime: this.startTime });
+      await this.process(this.stream);
     } catch (error) {
       this.ctx.onError(error);
       if (!this.ex.res.headersSent && !this.ex.res.destroyed) {
@@ -86,12 +91,67 @@ export class StreamHandler {
     }
   }
 
-  private async process(): Promise<void> {
+  /**
+   * A request the HCM refuses is answered without creating the filter chain, as Envoy's
+   * sendLocalReply does before decodeHeaders reaches the filters; codec-level refusals close an
+   * HTTP/1 connection (DPE) and reset an HTTP/2 stream.
+   */
+  private reject(rejection: HcmRejection): void {
+    const { stats } = this.ctx;
+    this.details = rejection.details;
+    if (rejection.codec) {
+      stats.downstreamCxProtocolError++;
+      this.flags.push('DPE');
+    }
+    if (rejection.details === 'path_normalization_failed') {
+      if (rejection.status === 307) stats.downstreamRqRedirectedWithNormalizedPath++;
+      else stats.downstreamRqFailedPathNormalization++;
+    }
+    const { res } = this.ex;
+    if (rejection.h2ResetCode !== undefined) {
+      (res as import('node:http2').Http2ServerResponse).stream.close(rejection.h2ResetCode);
+      return;
+    }
+    const body = new TextEncoder().encode(rejection.body);
+    const extra: [string, string][] = rejection.location === undefined ? [] : [['location', rejection.location]];
+    if (rejection.codec && this.ex.protocol !== 'HTTP/2') {
+      // A codec error ends the HTTP/1 connection: node writes `connection: close` and closes.
+      (res as http.ServerResponse).shouldKeepAlive = false;
+      this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
+      return;
+    }
+    this.drainRequest();
+    this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
+  }
+
+  /** A stream timer fired (StreamDeadlines): 408 if nothing was answered yet, else a reset. */
+  onTimeout(timeout: StreamTimeout): void {
+    if (this.finished) return;
+    this.ctx.stats[timeout.stat]++;
+    this.terminated = true;
+    this.pumpStopped = true;
+    this.upstreamRequest?.destroy();
+    this.details = timeout.details;
+    if (timeout.flag) this.flags.push(timeout.flag);
+    const { res } = this.ex;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const body = new TextEncoder().encode(timeout.body);
+    this.drainRequest();
+    this.writeHead(timeout.status, localReplyHeaders(timeout.status, body, []), true);
+    this.bytesSent += body.byteLength;
+    (res as http.ServerResponse).end(body);
+  }
+
+  private async process(stream: FilterChainStream): Promise<void> {
     const { req } = this.ex;
     // Envoy picks the route before the filters run and caches it (refreshCachedRoute).
     const cachedRoute = this.ctx.routes.match(this.requestHeaders);
     const endOfStream = requestEndsWithHeaders(req);
-    const headers = await this.stream.requestHeaders(this.requestHeaders, endOfStream);
+    if (endOfStream) this.requestComplete = true;
+    const headers = await stream.requestHeaders(this.requestHeaders, endOfStream);
     if (headers.action === 'localReply') {
       this.drainRequest();
       this.sendFilterReply(headers.reply);
@@ -121,19 +181,27 @@ export class StreamHandler {
   private async forward(pool: ClusterPool, route: RouteConfig, endOfStream: boolean): Promise<void> {
     this.upstreamHost = pool.hostPort;
     const upstreamStartedAt = performance.now();
+    if (this.terminated) return;
     const { request, response } = pool.request(this.requestHeaders);
-    const body = endOfStream ? this.endRequest(request) : this.pumpRequestBody(request);
-
+    this.upstreamRequest = request;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    void body.then((reply) => {
-      // Envoy's route timeout starts once the downstream request is complete.
-      if (!reply && route.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; request.destroy(); }, route.timeoutMs);
-    });
-    const first = await Promise.race([
-      response.then((res) => ({ kind: 'response' as const, res }), (error: unknown) => ({ kind: 'failure' as const, error })),
-      body.then((reply) => (reply ? { kind: 'localReply' as const, reply } : never)),
-    ]);
+    // Envoy's route timeout starts once the downstream request is complete.
+    const startRouteTimer = () => {
+      if (route.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; request.destroy(); }, route.timeoutMs);
+    };
+    let first: FirstEvent;
+    if (endOfStream) {
+      // No body: nothing but the upstream can answer, so no race to set up.
+      request.end();
+      startRouteTimer();
+      first = await response.then((res): FirstEvent => ({ kind: 'response', res }), (error: unknown): FirstEvent => ({ kind: 'failure', error }));
+    } else {
+      const body = this.pumpRequestBody(request);
+      void body.then((reply) => { if (!reply) startRouteTimer(); });
+      first = await firstOf(response, body);
+    }
+    if (this.terminated) return;
 
     if (first.kind === 'localReply') {
       clearTimeout(timer);
@@ -166,38 +234,53 @@ export class StreamHandler {
     const method = pseudo(this.requestHeaders, ':method');
     const bodiless = method === 'HEAD' || status === 204 || status === 304 || upstream.headers['content-length'] === '0';
     this.details = 'via_upstream';
+    let upstreamReset = false;
     try {
       await this.respond(headers, bodiless ? undefined : upstream, () => trailerList(upstream.rawTrailers));
       if (bodiless) upstream.resume();
+    } catch (error) {
+      if (upstream.complete) throw error;
+      upstreamReset = true;
     } finally {
       clearTimeout(timer);
     }
-    if (timedOut && !this.ex.res.writableFinished) this.flags.push('UT');
-    if (!upstream.complete && !timedOut && !this.ex.res.writableFinished) this.flags.push('UC');
+    if (this.terminated || this.ex.res.writableFinished) return;
+    if (timedOut) {
+      this.flags.push('UT');
+    } else if (upstreamReset || (!upstream.complete && !this.ex.res.destroyed)) {
+      // The upstream went away after its headers: Envoy resets the downstream stream and logs
+      // UC (upstream_reset_after_response_started), not a downstream disconnect.
+      this.flags.push('UC');
+      this.details = 'upstream_reset_after_response_started{connection_termination}';
+      this.ex.res.destroy();
+    }
   }
 
   /** Request body → chain → upstream. Resolves with a filter's local reply, or undefined once done. */
   private pumpRequestBody(upstream: http.ClientRequest): Promise<LocalReply | undefined> {
     const result = deferred<LocalReply | undefined>();
     const run = async () => {
-      for await (const chunk of this.ex.req as AsyncIterable<Buffer>) {
+      await readChunks(this.ex.req as Readable, async (chunk) => {
         this.bytesReceived += chunk.byteLength;
         // Once stopped (local reply, or the upstream answered early) the rest is drained unseen.
-        if (this.pumpStopped) continue;
-        const call = this.stream.requestBody(chunk, false);
+        if (this.pumpStopped) return true;
+        this.lastActivity = performance.now();
+        const call = this.stream!.requestBody(chunk, false);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') {
           this.pumpStopped = true;
           result.resolve(out.reply);
-          continue;
+          return true;
         }
         if (out.data.byteLength > 0 && !upstream.destroyed) await writeChunk(upstream, out.data);
-      }
+        return true;
+      });
+      this.requestComplete = true;
       if (this.pumpStopped) return;
       const trailers = trailerList(this.ex.req.rawTrailers);
       if (trailers.length > 0) {
-        const call = this.stream.requestTrailers(trailers);
+        const call = this.stream!.requestTrailers(trailers);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') return result.resolve(out.reply);
@@ -205,7 +288,7 @@ export class StreamHandler {
         upstream.addTrailers(Object.fromEntries(out.trailers));
         upstream.end();
       } else {
-        const call = this.stream.requestBody(EMPTY, true);
+        const call = this.stream!.requestBody(EMPTY, true);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') return result.resolve(out.reply);
@@ -223,14 +306,9 @@ export class StreamHandler {
     return result.promise;
   }
 
-  private async endRequest(upstream: http.ClientRequest): Promise<undefined> {
-    upstream.end();
-    return undefined;
-  }
-
   private async stopRequestPump(): Promise<void> {
     this.pumpStopped = true;
-    await this.pumpInFlight.catch(() => undefined);
+    if (this.pumpInFlight !== NOTHING_IN_FLIGHT) await this.pumpInFlight.catch(() => undefined);
   }
 
   private drainRequest(): void {
@@ -258,43 +336,60 @@ export class StreamHandler {
   }
 
   private writeReply(status: number, headers: HeaderList, body: Uint8Array): void {
+    if (this.terminated || this.ex.res.headersSent || this.ex.res.destroyed) return;
     this.writeHead(status, headers);
     this.bytesSent += body.byteLength;
     (this.ex.res as http.ServerResponse).end(body.byteLength > 0 ? body : undefined);
   }
 
   /** Response headers, body and trailers through the chain to the client. `body` undefined: headers only. */
-  private async respond(headers: HeaderList, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined, trailers: () => HeaderList): Promise<void> {
+  private async respond(headers: HeaderList, body: Readable | readonly Uint8Array[] | undefined, trailers: () => HeaderList): Promise<void> {
     const { res } = this.ex;
-    const out = await this.stream.responseHeaders(headers, body === undefined);
+    const stream = this.stream!;
+    const out = await stream.responseHeaders(headers, body === undefined);
+    if (this.terminated || res.destroyed) return;
     if (out.action === 'localReply') return this.sendFilterReply(out.reply);
     this.writeHead(Number(pseudo(out.headers, ':status') ?? 200), out.headers);
     if (body === undefined) {
       res.end();
       return;
     }
-    for await (const chunk of body) {
-      if (res.destroyed) return;
-      const data = await this.stream.responseBody(chunk, false);
-      if (data.action === 'localReply') return this.sendFilterReply(data.reply);
+    let replied = false;
+    const onChunk = async (chunk: Uint8Array): Promise<boolean> => {
+      if (res.destroyed) return false;
+      this.lastActivity = performance.now();
+      const data = await stream.responseBody(chunk, false);
+      if (data.action === 'localReply') {
+        replied = true;
+        this.sendFilterReply(data.reply);
+        return false;
+      }
       await this.write(data.data);
+      return true;
+    };
+    if (Array.isArray(body)) {
+      for (const chunk of body) if (!(await onChunk(chunk))) break;
+    } else {
+      await readChunks(body as Readable, onChunk);
     }
+    if (replied || res.destroyed) return;
     const responseTrailers = trailers();
     if (responseTrailers.length > 0) {
-      const tail = await this.stream.responseTrailers(responseTrailers);
+      const tail = await stream.responseTrailers(responseTrailers);
       if (tail.action === 'localReply') return this.sendFilterReply(tail.reply);
       await this.write(tail.bufferedData);
       res.addTrailers(Object.fromEntries(tail.trailers));
       res.end();
     } else {
-      const last = await this.stream.responseBody(EMPTY, true);
+      const last = await stream.responseBody(EMPTY, true);
       if (last.action === 'localReply') return this.sendFilterReply(last.reply);
       await this.write(last.data);
       res.end();
     }
   }
 
-  private writeHead(status: number, headers: HeaderList): void {
+  private writeHead(status: number, headers: HeaderList, force = false): void {
+    if (this.terminated && !force) return;
     this.responseCode = status;
     this.responseHeadersSent = headers;
     const nodeHeaders = toNodeHeaders(headers);
@@ -314,17 +409,26 @@ export class StreamHandler {
     if (this.finished) return;
     this.finished = true;
     const { stats } = this.ctx;
+    this.ctx.deadlines.delete(this);
     stats.downstreamRqActive--;
     const completed = this.ex.res.writableFinished;
-    if (!completed) {
-      // Downstream went away before the response was complete (Envoy's DC flag).
-      this.flags.push('DC');
+    // Envoy resets the upstream request when the downstream stream goes away.
+    if (!completed && this.upstreamRequest && !this.upstreamRequest.destroyed) this.upstreamRequest.destroy();
+    if (!completed && this.flags.length === 0) {
+      // Downstream went away before the response was complete: the connection (DC), or on
+      // HTTP/2 a RST_STREAM from the client (DR, downstream remote reset).
+      const session = (this.ex.res as { stream?: { session?: { destroyed: boolean } } }).stream?.session;
+      const reset = this.ex.protocol === 'HTTP/2' && session !== undefined && !session.destroyed;
+      this.flags.push(reset ? 'DR' : 'DC');
+      if (reset) stats.downstreamRqRxReset++;
       if (!this.ex.res.headersSent) this.responseCode = 0;
+    } else if (!completed && !this.ex.res.headersSent) {
+      this.responseCode = 0;
     }
     if (this.responseCode > 0) stats.recordDownstreamResponse(this.responseCode);
     const responseFlags = this.flags.length > 0 ? [...new Set(this.flags)].join(',') : '-';
     try {
-      this.stream.complete({
+      this.stream?.complete({
         responseCode: this.responseCode,
         responseCodeDetails: this.details || (completed ? 'via_upstream' : 'downstream_remote_disconnect'),
         responseFlags,
@@ -343,30 +447,14 @@ export class StreamHandler {
       protocol: this.ex.protocol,
       responseCode: this.responseCode,
       responseFlags,
+      responseCodeDetails: this.details || (completed ? 'via_upstream' : 'downstream_remote_disconnect'),
       bytesReceived: this.bytesReceived,
       bytesSent: this.bytesSent,
       durationMs: performance.now() - this.startedAt,
       upstreamHost: this.upstreamHost,
-    }));
+      clusterName: this.route?.cluster,
+      routeName: this.route?.name,
+      ...(this.ctx.accessLogFormat === 'istio' ? addresses(this.ex.connection) : {}),
+    }, this.ctx.accessLogFormat));
   }
-}
-
-/** HTTP/1: no body without content-length or transfer-encoding (RFC 9112 §6.3); HTTP/2: END_STREAM on HEADERS. */
-function requestEndsWithHeaders(req: DownstreamExchange['req']): boolean {
-  const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream;
-  if (stream && typeof stream.endAfterHeaders === 'boolean') return stream.endAfterHeaders;
-  const headers = req.headers;
-  if (headers['transfer-encoding'] !== undefined) return false;
-  const length = headers['content-length'];
-  return length === undefined || length === '0';
-}
-
-function writeChunk(target: Writable, data: Uint8Array): Promise<void> {
-  if (target.write(data)) return Promise.resolve();
-  return Promise.race([once(target, 'drain').then(() => undefined), once(target, 'close').then(() => undefined)]);
-}
-
-function isAbort(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR';
 }

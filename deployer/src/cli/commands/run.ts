@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { LogLevel } from '../../host/api.js';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
+import { withMeshPathNormalization } from '../../sidecar/hcm/mesh.js';
 import { parseClusterFlags, withClusters } from '../../sidecar/config/cluster-flag.js';
 import { routeJwksThroughMappedClusters } from '../../sidecar/config/jwks-mapping.js';
 import { loadRunConfigFile } from '../../sidecar/config/from-envoy-bootstrap.js';
@@ -189,6 +190,8 @@ export function loadRunConfig(flags: RunFlags, note: (line: string) => void): Lo
   } else {
     config = { ...config, clusters: withClusters(config.clusters, clusterOverrides) };
   }
+  // The HCM normalizes paths as istiod would configure it for this mesh.
+  config = withMeshPathNormalization(config, mesh?.settings.rbac.pathNormalization);
   const direction = flags.direction ?? 'inbound';
   if (direction !== 'inbound' && direction !== 'outbound') throw new Error(`--direction "${direction}": expected inbound or outbound`);
   config = applyMetricsWiring(config, {

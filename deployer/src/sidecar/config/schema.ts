@@ -28,6 +28,37 @@ const stringMatcherProperties = {
   ignore_case: { type: 'boolean' },
 } as const;
 
+/** Envoy's HttpConnectionManager fields the sidecar implements (deployer/src/sidecar/hcm/). */
+const httpConnectionManager = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    normalize_path: { type: 'boolean' },
+    merge_slashes: { type: 'boolean' },
+    path_with_escaped_slashes_action: { enum: ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'] },
+    // HttpConnectionManager.max_request_headers_kb: 1..8192 (the proto's constraint).
+    max_request_headers_kb: { type: 'integer', minimum: 1, maximum: 8192 },
+    common_http_protocol_options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        idle_timeout: duration,
+        max_headers_count: { type: 'integer', minimum: 1 },
+        max_stream_duration: duration,
+      },
+    },
+    http_protocol_options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { accept_http_10: { type: 'boolean' } },
+    },
+    stream_idle_timeout: duration,
+    request_headers_timeout: duration,
+    request_timeout: duration,
+    strip_trailing_host_dot: { type: 'boolean' },
+  },
+} as const;
+
 export const sidecarConfigSchema = {
   $id: 'https://wasmesh.dev/schemas/sidecar.json',
   type: 'object',
@@ -37,6 +68,13 @@ export const sidecarConfigSchema = {
     listen: hostPort,
     admin: hostPort,
     workers: { type: 'integer', minimum: 1, maximum: 64 },
+    http_connection_manager: httpConnectionManager,
+    access_log_format: { enum: ['envoy', 'istio'] },
+    overload: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { max_active_downstream_connections: { type: 'integer', minimum: 1 } },
+    },
     tls: {
       type: 'object',
       required: ['cert', 'key', 'client_ca'],
@@ -143,6 +181,8 @@ export const sidecarConfigSchema = {
   },
 } as const;
 
+import type { RawHcmFields } from '../hcm/config.js';
+
 /** The shape ajv guarantees after validation (before the semantic checks of validate.ts). */
 export interface RawStringMatcher {
   readonly exact?: string;
@@ -155,6 +195,9 @@ export interface RawStringMatcher {
 
 export interface RawSidecarConfig {
   readonly listen: string;
+  readonly http_connection_manager?: RawHcmFields;
+  readonly access_log_format?: 'envoy' | 'istio';
+  readonly overload?: { readonly max_active_downstream_connections?: number };
   readonly admin?: string;
   readonly workers?: number;
   readonly tls?: { readonly cert: string; readonly key: string; readonly client_ca: string };

@@ -1,5 +1,7 @@
 import type { ListenerDirection, NodeInfo } from '../../host/api.js';
 import type { StatsTagSpec } from '../stats-tags.js';
+import type { HcmConfig, OverloadConfig } from '../hcm/config.js';
+
 /**
  * The validated, resolved form of a sidecar.yaml (`deployer run --config`). Field names of the
  * YAML follow envoy.extensions.filters.http.wasm.v3 / envoy.config.route.v3 where they overlap;
@@ -73,6 +75,12 @@ export interface RouteConfig {
 }
 
 export interface SidecarConfig {
+  /** `http_connection_manager` (Envoy's HttpConnectionManager fields; Istio sidecar defaults). */
+  readonly hcm: HcmConfig;
+  /** `access_log_format`: Envoy's default line, or the one an Istio sidecar writes. */
+  readonly accessLogFormat: 'envoy' | 'istio';
+  /** `overload`: the downstream connection cap. */
+  readonly overload: OverloadConfig;
   readonly listen: ListenAddress;
   readonly admin: ListenAddress;
   readonly workers: number;

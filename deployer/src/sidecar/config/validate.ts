@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { defaultMaxDownstreamConnections, openFilesLimit, resolveHcmConfig, type OverloadConfig } from '../hcm/config.js';
 import { describeAjvError, valueAt } from './ajv-messages.js';
 import { describeValue, SidecarConfigError } from './errors.js';
 import { sidecarConfigSchema, type RawSidecarConfig, type RawStringMatcher } from './schema.js';
@@ -138,7 +139,12 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions): SidecarConf
     };
   });
 
-  return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes };
+  const hcm = resolveHcmConfig(raw.http_connection_manager, durationMs);
+  const overload: OverloadConfig = {
+    maxActiveDownstreamConnections: raw.overload?.max_active_downstream_connections ??
+      defaultMaxDownstreamConnections(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8'))),
+  };
+  return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload, accessLogFormat: raw.access_log_format ?? 'envoy' };
 }
 
 export type Fail = (field: string, problem: string) => never;

@@ -1,3 +1,4 @@
+import { DEFAULT_HCM, defaultMaxDownstreamConnections } from '../hcm/config.js';
 import { Re2Regex } from '../../regex/engine.js';
 import { xdsType } from '../../control-plane/xds-protos.js';
 import type { ClusterConfig, HeaderMatcher, ListenAddress, PathMatch, RouteConfig, SidecarConfig, StringMatch, WasmFilterConfig } from '../config/types.js';
@@ -101,5 +102,7 @@ export function sidecarConfigFromXds(resources: XdsResources): SidecarConfig {
   return {
     listen: { host: listen?.address ?? '0.0.0.0', port: listen?.port_value ?? 15006 },
     admin: resources.admin, workers: 1, filters: resources.filters, clusters, routes,
+    // The HCM stage and connection cap with an Istio sidecar's defaults (sidecar/hcm/config.ts).
+    hcm: DEFAULT_HCM, accessLogFormat: 'envoy', overload: { maxActiveDownstreamConnections: defaultMaxDownstreamConnections(undefined) },
   };
 }
