@@ -11,6 +11,12 @@ describe('e2e: deployer demo', () => {
       expect(output).toMatch(/^#\s+FILTER\s+REQUEST\s+STATUS\s+EXPECTED\s+WHAT THE CHAIN DID$/m);
       expect(output).toMatch(/example .* 200\s+200 ok\s+.*response \+x-wasmesh-example: hello/);
       expect(output).toContain('wasmesh_example_requests_total');
+      // Every filter of the suite shows in the demo, in suite order.
+      expect(result.filters).toEqual(['jwt-auth', 'rbac', 'header-router', 'metrics', 'example']);
+      expect(output).toMatch(/header-router .*\(end-user jason\) .* 200\s+200 ok\s+.*x-wasmesh-route: app-v2/);
+      expect(output).toMatch(/x-wasmesh-route-decision: rule=canary;destination=app-v[12];sticky=/);
+      expect(output).toMatch(/^istio_requests_total\s+reporter\s+response_code/m);
+      expect(output).toMatch(/^\s+destination\s+403\s+-\s+http\s+1$/m);
       expect(output).toMatch(/demo: all \d+ requests behaved as expected/);
     } finally {
       await result.close();

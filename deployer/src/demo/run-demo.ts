@@ -7,7 +7,7 @@ import type { LogEntry } from '../host/api.js';
 import { validateSidecarConfig } from '../sidecar/config/validate.js';
 import { startSidecar, type RunningSidecar } from '../sidecar/sidecar.js';
 import { createDemoKeys } from './keys.js';
-import { DEMO_STAGES, type DemoKeys, type DemoRequest, type DemoStage } from './stages.js';
+import { DEMO_CLUSTERS, DEMO_ROUTE_HEADER, DEMO_STAGES, type DemoKeys, type DemoRequest, type DemoStage } from './stages.js';
 import { startDemoUpstream, UPSTREAM_RESPONSE_HEADERS, type DemoUpstream } from './upstream.js';
 
 export interface DemoOptions {
@@ -66,8 +66,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       configuration: stage.configuration(keys),
       fail_open: false,
     })),
-    clusters: { app: upstream.url },
-    routes: [{ name: 'app', match: { prefix: '/' }, cluster: 'app' }],
+    // The versions header-router chooses between are clusters of the same upstream: what the
+    // upstream saw (the routing header) shows the decision.
+    clusters: Object.fromEntries(DEMO_CLUSTERS.map((name) => [name, upstream.url])),
+    routes: [
+      ...DEMO_CLUSTERS.filter((name) => name !== 'app').map((name) => ({
+        name, match: { prefix: '/', headers: [{ name: DEMO_ROUTE_HEADER, string_match: { exact: name } }] }, cluster: name,
+      })),
+      { name: 'app', match: { prefix: '/' }, cluster: 'app' },
+    ],
   }, { source: '<demo config>', baseDir: options.root });
   let sidecar: RunningSidecar;
   try {
@@ -98,7 +105,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
       const respAdded = Object.entries(res.headers).filter(([name]) => !UPSTREAM_RESPONSE_HEADERS.has(name) && !PROXY_RESPONSE_HEADERS.has(name));
       if (respAdded.length) did.push(`response +${respAdded.map(([n, v]) => `${n}: ${shorten(String(v))}`).join(', ')}`);
-      const headersOk = Object.entries(request.expectResponseHeaders ?? {}).every(([n, v]) => res.headers[n] === v);
+      const headersOk = Object.entries(request.expectResponseHeaders ?? {}).every(([n, v]) => res.headers[n] === v)
+        && Object.entries(request.expectUpstreamHeaders ?? {}).every(([n, v]) => upstreamSaw?.[n] === v);
       outcomes.push({ stage, request, status: res.status, ok: res.status === request.expectStatus && headersOk, did: did.join('; ') || 'passed unchanged' });
     }
   }
@@ -109,9 +117,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const metrics = await scrape(`${sidecar.adminUrl}/stats/prometheus`);
   const rows = metrics
+    .filter(([name]) => !name.startsWith('istio_'))
     .filter(([name]) => !name.startsWith('envoy_') || /^envoy_http_downstream_rq_(total|xx\{envoy_response_code_class="[245]")/.test(name))
     .filter(([name, value]) => !name.startsWith('envoy_') || value !== '0');
   out(formatTable(['METRIC', 'VALUE'], rows.map(([name, value]) => [name, value])) + '\n');
+  // Istio's series carry 25 labels each; the demo shows the ones that tell the requests apart.
+  const istio = metrics.filter(([name]) => name.startsWith('istio_requests_total{'));
+  if (istio.length > 0) {
+    out(formatTable(['istio_requests_total', 'reporter', 'response_code', 'response_flags', 'request_protocol', 'VALUE'], istio.map(([name, value]) => {
+      const labels = promLabels(name);
+      return ['', labels.reporter ?? '', labels.response_code ?? '', labels.response_flags ?? '', labels.request_protocol ?? '', value];
+    })) + '\n');
+  }
   if (logs.length) out(`filter logs:\n${logs.slice(-10).map((l) => `  [${l.level}] ${l.plugin}: ${l.message}`).join('\n')}\n\n`);
   out(`access log:\n${accessLog.map((l) => `  ${l}`).join('\n')}\n\n`);
 
@@ -166,6 +183,13 @@ async function scrape(url: string): Promise<[string, string][]> {
     const cut = l.lastIndexOf(' ');
     return [l.slice(0, cut), l.slice(cut + 1)];
   });
+}
+
+/** The labels of one exposition series name, `name{a="x",b="y"}` (values as Prometheus escapes them). */
+function promLabels(series: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const m of series.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]!] = m[2]!;
+  return labels;
 }
 
 function shorten(text: string, max = 48): string {

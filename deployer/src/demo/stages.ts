@@ -3,8 +3,8 @@
  * embedded configuration and the requests that show what the filter does; `deployer demo` runs
  * every stage whose module is built (build/filters/<name>.wasm).
  *
- * Adding a filter to the demo is adding a stage here: jwt-auth and rbac plug in before `example`
- * (authentication, then authorization, as Istio orders them), with their configs built from the
+ * Stages follow the suite order (deployer/src/suite.ts: jwt-auth → rbac → header-router →
+ * metrics), then `example`, the template filter outside the suite. Configs are built from the
  * demo's key material (`DemoKeys`: an in-process JWKS and a signer for tokens).
  */
 export interface DemoKeys {
@@ -25,7 +25,14 @@ export interface DemoRequest {
   /** The outcome the demo expects; a mismatch makes `deployer demo` exit 1. */
   readonly expectStatus: number;
   readonly expectResponseHeaders?: Readonly<Record<string, string>>;
+  /** Request headers the upstream must have seen (a routing decision, say). */
+  readonly expectUpstreamHeaders?: Readonly<Record<string, string>>;
 }
+
+/** The demo's upstream clusters: `app`, and two versions of it for header-router to choose between. */
+export const DEMO_CLUSTERS = ['app', 'app-v1', 'app-v2'] as const;
+/** header-router's routing header (its default); the demo's routes match it exactly, one per version. */
+export const DEMO_ROUTE_HEADER = 'x-wasmesh-route';
 
 export interface DemoStage {
   /** Filter name = module build/filters/<filter>.wasm = root_id. */
@@ -70,6 +77,44 @@ export const DEMO_STAGES: readonly DemoStage[] = [
     requests: [
       { title: 'alice reads a product', method: 'GET', path: '/products/9', headers: (keys) => bearer(keys.signToken('alice')), expectStatus: 200 },
       { title: 'alice tries an admin path', method: 'GET', path: '/admin/users', headers: (keys) => bearer(keys.signToken('alice')), expectStatus: 403 },
+    ],
+  },
+  {
+    filter: 'header-router',
+    describe: 'VirtualService routing: end-user jason → v2; others a 90/10 canary, sticky per user; /old redirects',
+    configuration: () => ({
+      debugHeader: 'x-wasmesh-debug',
+      clusters: ['app-v1', 'app-v2'],
+      virtualServices: [{
+        name: 'demo/app',
+        sticky: { key: 'header:end-user' },
+        http: [
+          { name: 'old-path', match: [{ uri: { prefix: '/old/' } }], redirect: { uri: '/products/', redirectCode: 301 } },
+          { name: 'jason', match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: 'app-v2' }] },
+          { name: 'canary', route: [{ destination: 'app-v1', weight: 90 }, { destination: 'app-v2', weight: 10 }] },
+        ],
+      }],
+    }),
+    requests: [
+      { title: 'end-user jason', method: 'GET', path: '/reviews/1', headers: (keys) => ({ ...bearer(keys.signToken('jason')), 'end-user': 'jason' }), expectStatus: 200, expectUpstreamHeaders: { [DEMO_ROUTE_HEADER]: 'app-v2' } },
+      {
+        title: 'end-user alice, with the debug header',
+        method: 'GET',
+        path: '/reviews/1',
+        // A sticky split: alice's key hashes to the same version on every request.
+        headers: (keys) => ({ ...bearer(keys.signToken('alice')), 'end-user': 'alice', 'x-wasmesh-debug': '1' }),
+        expectStatus: 200,
+      },
+      { title: 'a client-sent routing header is ignored', method: 'GET', path: '/reviews/1', headers: (keys) => ({ ...bearer(keys.signToken('jason')), 'end-user': 'jason', [DEMO_ROUTE_HEADER]: 'app-v1' }), expectStatus: 200, expectUpstreamHeaders: { [DEMO_ROUTE_HEADER]: 'app-v2' } },
+      { title: 'an old path', method: 'GET', path: '/old/7', headers: (keys) => bearer(keys.signToken('alice')), expectStatus: 301 },
+    ],
+  },
+  {
+    filter: 'metrics',
+    describe: "Istio's standard metrics (istio_requests_total, durations, sizes) for every stream, local replies included",
+    configuration: () => ({}),
+    requests: [
+      { title: 'counted like every other request', method: 'GET', path: '/products/3', headers: (keys) => bearer(keys.signToken('bob')), expectStatus: 200 },
     ],
   },
   {
