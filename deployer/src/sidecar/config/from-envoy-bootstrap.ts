@@ -3,6 +3,9 @@ import { parseDocument } from 'yaml';
 import { EnvoyConfigError, validateEnvoyMessage } from '../../envoy/validate.js';
 import { SidecarConfigError } from './errors.js';
 import type { RawSidecarConfig } from './schema.js';
+import type { RawHcmFields } from '../hcm/config.js';
+import { ISTIO_ACCESS_LOG_FORMAT } from '../access-log.js';
+import { ENVOY_DEFAULT_ACCESS_LOG_FORMAT } from '../envoy-bootstrap.js';
 import { loadSidecarConfigFile, validateSidecarConfig } from './validate.js';
 import type { SidecarConfig } from './types.js';
 
@@ -22,6 +25,10 @@ const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpCon
 const WASM = 'envoy.extensions.filters.http.wasm.v3.Wasm';
 const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 const STDOUT_LOG = 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+const DOWNSTREAM_CONNECTIONS = 'envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
+/** The HttpConnectionManager fields the sidecar's HCM stage implements (deployer/src/sidecar/hcm/config.ts), under Envoy's names. */
+const HCM_STAGE_FIELDS = ['normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'max_request_headers_kb', 'common_http_protocol_options',
+  'http_protocol_options', 'stream_idle_timeout', 'request_headers_timeout', 'request_timeout', 'strip_trailing_host_dot'] as const;
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 const STRING_VALUE = 'google.protobuf.StringValue';
 const V8 = 'envoy.wasm.runtime.v8';
@@ -98,7 +105,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     throw error;
   }
   const r = new Reader(source);
-  const root = r.fields(value, '', ['node', 'static_resources', 'admin']);
+  const root = r.fields(value, '', ['node', 'static_resources', 'admin', 'overload_manager']);
   r.fields(root.node, 'node', ['id', 'cluster', 'metadata', 'locality']);
   const resources = r.fields(root.static_resources, 'static_resources', ['listeners', 'clusters']);
 
@@ -108,14 +115,24 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   const chain = r.fields(r.one(listener.filter_chains, join(listenerPath, 'filter_chains'), 'filter chains'), chainPath, ['filters', 'transport_socket']);
   const hcmPath = join(chainPath, 'filters[0].typed_config');
   const network = r.fields(r.one(chain.filters, join(chainPath, 'filters'), 'network filters'), join(chainPath, 'filters[0]'), ['name', 'typed_config']);
-  const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters']);
+  const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters', ...HCM_STAGE_FIELDS]);
+  if (hcm.common_http_protocol_options !== undefined) r.fields(hcm.common_http_protocol_options, join(hcmPath, 'common_http_protocol_options'), ['idle_timeout', 'max_headers_count', 'max_stream_duration']);
+  if (hcm.http_protocol_options !== undefined) r.fields(hcm.http_protocol_options, join(hcmPath, 'http_protocol_options'), ['accept_http_10']);
+  const hcmStage = Object.fromEntries(HCM_STAGE_FIELDS.filter((name) => hcm[name] !== undefined).map((name) => [name, hcm[name]])) as RawHcmFields;
+  let accessLogFormat: 'envoy' | 'istio' | undefined;
   if (hcm.codec_type !== undefined && hcm.codec_type !== 'AUTO') r.unsupported.push(`${join(hcmPath, 'codec_type')} (${String(hcm.codec_type)}; the sidecar speaks AUTO: HTTP/1.1 and h2c)`);
   (Array.isArray(hcm.access_log) ? hcm.access_log : []).forEach((log, i) => {
     const path = join(hcmPath, `access_log[${i}]`);
     const typed = r.typed(r.fields(log, path, ['name', 'typed_config']).typed_config, join(path, 'typed_config'), STDOUT_LOG, ['log_format']);
     // The sidecar writes Envoy's default format; a custom one would be silently different.
     const format = r.fields(typed.log_format, join(path, 'typed_config.log_format'), ['text_format_source']);
-    if (format.text_format_source !== undefined) r.fields(format.text_format_source, join(path, 'typed_config.log_format.text_format_source'), ['inline_string']);
+    if (format.text_format_source !== undefined) {
+      const formatPath = join(path, 'typed_config.log_format.text_format_source');
+      const inline = r.fields(format.text_format_source, formatPath, ['inline_string']).inline_string;
+      if (inline === ISTIO_ACCESS_LOG_FORMAT) accessLogFormat = 'istio';
+      else if (inline === ENVOY_DEFAULT_ACCESS_LOG_FORMAT) accessLogFormat = 'envoy';
+      else r.unsupported.push(`${join(formatPath, 'inline_string')} (a custom format; the sidecar writes Envoy's default line or Istio's)`);
+    }
   });
 
   const routeConfig = r.fields(hcm.route_config, join(hcmPath, 'route_config'), ['name', 'virtual_hosts']);
@@ -193,8 +210,12 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     };
   }
   const admin = root.admin === undefined ? undefined : socketAddress(r, r.fields(root.admin, 'admin', ['address', 'access_log']).address, 'admin.address');
+  const maxConnections = overloadCap(r, root.overload_manager);
   if (r.unsupported.length > 0) r.fail();
   return {
+    ...(Object.keys(hcmStage).length > 0 ? { http_connection_manager: hcmStage } : {}),
+    ...(accessLogFormat !== undefined ? { access_log_format: accessLogFormat } : {}),
+    ...(maxConnections !== undefined ? { overload: { max_active_downstream_connections: maxConnections } } : {}),
     listen: socketAddress(r, listener.address, join(listenerPath, 'address')),
     ...(admin !== undefined ? { admin } : {}),
     ...(tls ? { tls } : {}),
@@ -202,4 +223,14 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     clusters,
     routes,
   } as RawSidecarConfig;
+}
+
+/** The overload manager the sidecar implements: one global downstream connection cap. */
+function overloadCap(r: Reader, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const manager = r.fields(value, 'overload_manager', ['resource_monitors']);
+  const monitor = r.fields(r.one(manager.resource_monitors, 'overload_manager.resource_monitors', 'resource monitors'), 'overload_manager.resource_monitors[0]', ['name', 'typed_config']);
+  const config = r.typed(monitor.typed_config, 'overload_manager.resource_monitors[0].typed_config', DOWNSTREAM_CONNECTIONS, ['max_active_downstream_connections']);
+  const max = Number(config.max_active_downstream_connections);
+  return Number.isFinite(max) ? max : undefined;
 }
