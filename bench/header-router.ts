@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
+import { serializePairs } from '../deployer/src/host/abi/pairs.js';
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
 import { Re2Regex } from '../deployer/src/regex/engine.js';
 import { numberOption } from './options.js';
@@ -116,20 +117,9 @@ class StubHost {
     return (this.instance.exports[name] as (...a: number[]) => number)(...args);
   }
 
+  /** The host's own header-map codec (deployer/src/host/abi/pairs.ts), so the stub hands over the same bytes. */
   static serialize(headers: HeaderList): Uint8Array {
-    const encoder = new TextEncoder();
-    const pairs = headers.map(([k, v]) => [encoder.encode(k), encoder.encode(v)] as const);
-    const out = new Uint8Array(4 + pairs.length * 8 + pairs.reduce((n, [k, v]) => n + k.length + v.length + 2, 0));
-    const view = new DataView(out.buffer);
-    view.setUint32(0, pairs.length, true);
-    let offset = 4 + pairs.length * 8;
-    pairs.forEach(([k, v], i) => {
-      view.setUint32(4 + i * 8, k.length, true);
-      view.setUint32(8 + i * 8, v.length, true);
-      out.set(k, offset); offset += k.length + 1;
-      out.set(v, offset); offset += v.length + 1;
-    });
-    return out;
+    return serializePairs(headers);
   }
 
   run(headers: Uint8Array, count: number): void {

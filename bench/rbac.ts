@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
+import { serializePairs } from '../deployer/src/host/abi/pairs.js';
 import { createProxyWasmHost } from '../deployer/src/host/host.js';
 import { numberOption, stringOption } from './options.js';
 
@@ -167,18 +168,7 @@ class StubHost {
   /** Pre-serializes one request's headers and connection properties, as a host would hand them over. */
   prepare(request: BenchRequest): { headers: Uint8Array; properties: Map<string, Uint8Array> } {
     const encoder = new TextEncoder();
-    const pairs = request.headers.map(([k, v]) => [encoder.encode(k), encoder.encode(v)] as const);
-    const size = 4 + pairs.length * 8 + pairs.reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
-    const headers = new Uint8Array(size);
-    const view = new DataView(headers.buffer);
-    view.setUint32(0, pairs.length, true);
-    let offset = 4 + pairs.length * 8;
-    pairs.forEach(([k, v], i) => {
-      view.setUint32(4 + i * 8, k.length, true);
-      view.setUint32(8 + i * 8, v.length, true);
-      headers.set(k, offset); offset += k.length + 1;
-      headers.set(v, offset); offset += v.length + 1;
-    });
+    const headers = serializePairs(request.headers);
     const c = request.info.connection;
     const port = new Uint8Array(8);
     new DataView(port.buffer).setBigInt64(0, BigInt(c.destinationPort), true);
