@@ -231,7 +231,9 @@ export class XdsSubscriber {
         await topology.apply(config);
         this.config = config;
       }
-    } else {
+    } else if (!this.chainReady || JSON.stringify(chain) !== JSON.stringify(this.running)) {
+      // The same chain again (a restarted control plane serving the same modules from another
+      // module-server address: new resource versions, same sha256 and config) is ACKed, not reapplied.
       await this.options.apply(chain);
     }
     this.running = chain;
