@@ -279,12 +279,14 @@ async function measure(mode: 'sotw' | 'delta', count: number, changes: number, s
 const PUSH_TO_LIVE_TARGET_MS = 100;
 
 async function pushToLive(): Promise<{ rows: PushToLiveRow[]; targetMet: boolean }> {
-  const rows = await measurePushToLive(numberOption('pushes', 20));
-  console.log(`push-to-live in the local sidecar (deployer run --xds, keep-alive load; ${rows[0]!.pushes} pushes each; the control plane's 100 ms push debounce, upload and attach calls included; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
-  console.log('mode           median ms  p99 ms  ACK→live median ms  requests  failed  stale after ACK');
-  for (const r of rows) console.log(`${r.mode.padEnd(13)}  ${String(r.medianMs).padStart(9)}  ${String(r.p99Ms).padStart(6)}  ${String(r.ackToLiveMedianMs ?? '-').padStart(18)}  ${String(r.requests).padStart(8)}  ${String(r.failed).padStart(6)}  ${String(r.staleAfterAck).padStart(15)}`);
+  const pushes = numberOption('pushes', 20);
+  // Istio's default debounce, then a short one: what the debounce costs, beside the swap's own floor.
+  const rows = [...await measurePushToLive(pushes, DEBOUNCE_MS, true), ...await measurePushToLive(pushes, 10, false)];
+  console.log(`push-to-live in the local sidecar (deployer run --xds, keep-alive load; ${rows[0]!.pushes} pushes each; the push debounce, upload and attach calls included; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
+  console.log('mode                         median ms  p99 ms  ACK→live median ms  requests  failed  stale after ACK');
+  for (const r of rows) console.log(`${r.mode.padEnd(27)}  ${String(r.medianMs).padStart(9)}  ${String(r.p99Ms).padStart(6)}  ${String(r.ackToLiveMedianMs ?? '-').padStart(18)}  ${String(r.requests).padStart(8)}  ${String(r.failed).padStart(6)}  ${String(r.staleAfterAck).padStart(15)}`);
   const targetMet = rows[0]!.p99Ms <= PUSH_TO_LIVE_TARGET_MS;
-  console.log(`target ≤ ${PUSH_TO_LIVE_TARGET_MS} ms push-to-live: ${targetMet ? 'met' : 'NOT met'} (p99 ${rows[0]!.p99Ms} ms, push call to first response with the new filter; the direct-reload row is the swap's own floor, measured in the same run)`);
+  console.log(`target ≤ ${PUSH_TO_LIVE_TARGET_MS} ms push-to-live: ${targetMet ? 'met' : 'NOT met'} (p99 ${rows[0]!.p99Ms} ms with Istio's 100 ms debounce, ${rows.at(-1)!.p99Ms} ms with 10 ms; push call to first response with the new filter; the direct-reload row is the swap's own floor, measured in the same run)`);
   return { rows, targetMet };
 }
 

@@ -13,7 +13,7 @@ import { firstShowing, pushExample, ROOT, startLoad, startUpstream, startXdsSide
 import { tempDir } from '../test/control-plane/harness.js';
 
 export interface PushToLiveRow {
-  readonly mode: 'xds push' | 'direct reload';
+  readonly mode: string;
   readonly pushes: number;
   readonly medianMs: number;
   readonly p99Ms: number;
@@ -28,9 +28,10 @@ export interface PushToLiveRow {
 const TOKEN = 'bench-token';
 const percentile = (values: readonly number[], p: number) => { const sorted = [...values].sort((a, b) => a - b); return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!; };
 
-export async function measurePushToLive(pushes: number): Promise<PushToLiveRow[]> {
+/** `debounceMs`: the control plane's push debounce (100 ms by default, Istio's PILOT_DEBOUNCE_AFTER). */
+export async function measurePushToLive(pushes: number, debounceMs = 100, withFloor = true): Promise<PushToLiveRow[]> {
   const work = tempDir();
-  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, filtersDir: path.join(ROOT, 'build/filters'), log: () => {} });
+  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, filtersDir: path.join(ROOT, 'build/filters'), debounceMs, log: () => {} });
   const upstream = await startUpstream();
   const quiet = process.stderr.write.bind(process.stderr);
   // The sidecar's per-reload notes would drown the table.
@@ -52,7 +53,7 @@ export async function measurePushToLive(pushes: number): Promise<PushToLiveRow[]
       fromAck.push(live.at - ackAt);
       staleXds += load.samples.filter((s) => s.startedAt > ackAt && s.status === 200 && s.version !== version && s.version !== '').length;
     }
-    for (let i = 0; i < pushes; i += 1) {
+    for (let i = 0; withFloor && i < pushes; i += 1) {
       const version = `d${i}`;
       const running = sidecar.config;
       const configuration = JSON.stringify({ response_headers: { [VERSION_HEADER]: version } });
@@ -66,8 +67,8 @@ export async function measurePushToLive(pushes: number): Promise<PushToLiveRow[]
     await load.stop();
     const failed = load.samples.filter((s) => s.status !== 200 || s.error).length;
     return [
-      { mode: 'xds push', pushes, medianMs: percentile(xds, 50), p99Ms: percentile(xds, 99), ackToLiveMedianMs: percentile(fromAck, 50), requests: load.samples.length, failed, staleAfterAck: staleXds },
-      { mode: 'direct reload', pushes, medianMs: percentile(direct, 50), p99Ms: percentile(direct, 99), requests: load.samples.length, failed, staleAfterAck: staleDirect },
+      { mode: `xds push, debounce ${debounceMs} ms`, pushes, medianMs: percentile(xds, 50), p99Ms: percentile(xds, 99), ackToLiveMedianMs: percentile(fromAck, 50), requests: load.samples.length, failed, staleAfterAck: staleXds },
+      ...(withFloor ? [{ mode: 'direct reload', pushes, medianMs: percentile(direct, 50), p99Ms: percentile(direct, 99), requests: load.samples.length, failed, staleAfterAck: staleDirect }] : []),
     ];
   } finally {
     await sidecar.close();
