@@ -12,6 +12,12 @@ export interface ConfigReloader {
   close(): void;
 }
 
+/**
+ * What a reload goes to: the sidecar itself, or (`deployer run --xds --config`) an adapter that
+ * merges the filters xDS gave into each file-derived configuration (xds/xds-run.ts).
+ */
+export type ReloadTarget = Pick<RunningSidecar, 'reload' | 'version'>;
+
 export interface ReloaderOptions {
   /** One line per reload applied or refused. */
   readonly note: (line: string) => void;
@@ -24,7 +30,7 @@ export interface ReloaderOptions {
  * that cannot load (bad YAML, a field out of range, a missing module, a filter refusing its
  * configuration) is refused with the file and field named, and the running one keeps serving.
  */
-export function startConfigReloader(sidecar: RunningSidecar, load: () => LoadedConfig, inputs: readonly string[], options: ReloaderOptions): ConfigReloader {
+export function startConfigReloader(sidecar: ReloadTarget, load: () => LoadedConfig, inputs: readonly string[], options: ReloaderOptions): ConfigReloader {
   const { note } = options;
   let chain: Promise<void> = Promise.resolve();
   const reloadAfter = (changed: readonly string[]) => {

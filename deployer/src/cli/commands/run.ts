@@ -10,13 +10,23 @@ import { applyIstioChain, parseWorkloadLabels } from '../../sidecar/istio-chain.
 import { applyMetricsWiring } from '../../sidecar/istio-metrics.js';
 import { startConfigReloader, type LoadedConfig } from '../../sidecar/reloader.js';
 import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
+import type { SidecarConfig } from '../../sidecar/config/types.js';
+import { parseListenAddress } from '../../sidecar/config/validate.js';
+import { parseXdsAddress, startXdsRun, type XdsRun } from '../../sidecar/xds/xds-run.js';
 import { builtFiltersDir } from '../project-root.js';
 import { addKubeTargetOptions, resolveNamespace, type KubeTargetFlags } from '../options.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
-interface RunFlags extends KubeTargetFlags {
-  readonly config: string;
+export interface RunFlags extends KubeTargetFlags {
+  /** sidecar.yaml or an Envoy bootstrap; optional only with --xds (everything from xDS). */
+  readonly config?: string;
+  /** host:port of the control plane's ADS: filters (ECDS), and with no --config everything else too. */
+  readonly xds?: string;
+  /** With --xds and no --config: the admin listener (default 127.0.0.1:15000, Envoy's). */
+  readonly adminAddress?: string;
+  /** Where modules fetched over xDS are cached by sha256 (default: under the OS temp dir). */
+  readonly xdsCacheDir?: string;
   readonly accessLog: string;
   readonly logLevel: string;
   readonly istio?: string;
@@ -53,7 +63,10 @@ export function register(program: Command): void {
   const command = program
     .command('run')
     .description('Run a local sidecar: HTTP/1.1 and h2c in, the wasm filter chain, routes to upstream clusters, an admin listener')
-    .requiredOption('-c, --config <file>', 'sidecar.yaml, or an Envoy bootstrap (envoy.yaml: static listener with HCM and wasm filters, routes, clusters, admin) (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
+    .option('-c, --config <file>', 'sidecar.yaml, or an Envoy bootstrap (envoy.yaml: static listener with HCM and wasm filters, routes, clusters, admin); required unless --xds (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
+    .option('--xds <host:port>', 'subscribe to a control plane over ADS (deployer control-plane\'s xds= address): with --config, xDS gives the filters (ECDS) for this workload; alone, everything (env DEPLOYER_RUN_XDS)', process.env.DEPLOYER_RUN_XDS)
+    .option('--admin-address <host:port>', 'with --xds and no --config: the admin listener (env DEPLOYER_RUN_ADMIN_ADDRESS; default 127.0.0.1:15000)', process.env.DEPLOYER_RUN_ADMIN_ADDRESS)
+    .option('--xds-cache-dir <dir>', 'with --xds: where fetched modules are kept by sha256 (env DEPLOYER_RUN_XDS_CACHE_DIR; default: under the OS temp dir)', process.env.DEPLOYER_RUN_XDS_CACHE_DIR)
     .option('--access-log <path>', 'where access log lines go ("-" for stdout)', process.env.DEPLOYER_RUN_ACCESS_LOG ?? '-')
     .option('--log-level <level>', `filter log level: ${LOG_LEVELS.join(', ')}`, process.env.DEPLOYER_RUN_LOG_LEVEL ?? 'info')
     .option('--istio <file|dir>', 'build the filter chain from Istio resources (RequestAuthentication, AuthorizationPolicy, ...) instead of the config\'s filters', process.env.DEPLOYER_RUN_ISTIO)
@@ -80,12 +93,18 @@ Examples:
   $ deployer run -c client.yaml --istio telemetry/ --direction outbound --workload-name productpage-v1 \\
       -l app=productpage,version=v1 --cluster-id east
   $ deployer run -c sidecar.yaml --drain-time-s 30     # on SIGTERM, in-flight requests get 30 s
+  $ deployer run -c sidecar.yaml --xds 127.0.0.1:15010 -n shop -l app=cart   # filters from the control plane
+  $ deployer run --xds 127.0.0.1:15010 -n shop -l app=cart --workload-name cart-1   # everything from xDS
   $ curl -s http://127.0.0.1:15000/stats/prometheus
 
 The config file, --istio and --mesh-config inputs and the filter modules are watched: an edit is
 applied without dropping connections, or refused (file and field named) with the last good
 configuration still serving. SIGHUP is ignored; SIGUSR1 reopens the --access-log file;
-SIGTERM/SIGINT drain, then exit 0.`);
+SIGTERM/SIGINT drain, then exit 0.
+
+With --xds, filters pushed to the control plane (deployer push --control-plane) go live between
+requests; the sidecar serves only once its first filter chain has arrived, keeps serving its last
+configuration while the control plane is away, and resubscribes with backoff.`);
   addKubeTargetOptions(command)
     .action(async (flags: RunFlags) => {
       let running: RunningSidecarCommand | undefined;
@@ -169,7 +188,7 @@ function parseDrainTime(text: string): number {
  * resources, the --mesh-config MeshConfig and the --cluster flags. `inputs` are the files a
  * reload watches (those, plus every filter module).
  */
-export function loadRunConfig(flags: RunFlags, note: (line: string) => void): LoadedConfig {
+export function loadRunConfig(flags: RunFlags & { readonly config: string }, note: (line: string) => void): LoadedConfig {
   const clusterOverrides = parseClusterFlags(flags.cluster ?? []);
   const mesh = flags.meshConfig === undefined || flags.istio === undefined ? undefined : loadMeshConfigFile(flags.meshConfig);
   if (mesh) note(describeMeshConfig(mesh));
@@ -208,7 +227,9 @@ export function loadRunConfig(flags: RunFlags, note: (line: string) => void): Lo
   });
   config = routeJwksThroughMappedClusters(config, clusterOverrides, note);
   const inputs = [flags.config, ...(flags.istio !== undefined ? [flags.istio] : []), ...(mesh ? [flags.meshConfig!] : []),
-    ...(flags.nodeMetadata !== undefined ? [flags.nodeMetadata] : []), ...config.filters.map((f) => f.wasmFile)];
+    ...(flags.nodeMetadata !== undefined ? [flags.nodeMetadata] : []),
+    // With --xds the file's filters are replaced by ECDS's: their modules are not inputs.
+    ...(flags.xds === undefined ? config.filters.map((f) => f.wasmFile) : [])];
   return { config, inputs };
 }
 
@@ -229,7 +250,7 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
   const note = (line: string) => process.stderr.write(`deployer run: ${line}\n`);
   // Not an error without --istio: DEPLOYER_MESH_CONFIG may be set for `deployer translate` too.
   if (flags.meshConfig !== undefined && flags.istio === undefined) note(`--mesh-config ${flags.meshConfig} ignored: it only applies to --istio`);
-  const { config, inputs } = loadRunConfig(flags, note);
+  checkInputFlags(flags);
   const openLog = () => (flags.accessLog === '-' ? process.stdout : createWriteStream(flags.accessLog, { flags: 'a' }));
   let logStream = openLog();
   const reopenAccessLog = () => {
@@ -238,20 +259,73 @@ export async function runSidecarCommand(flags: RunFlags): Promise<RunningSidecar
     logStream = openLog();
     old.end();
   };
-  const sidecar = await startSidecar(config, {
+  const start = (config: SidecarConfig) => startSidecar(config, {
     accessLog: (line) => logStream.write(line + '\n'),
     logLevel: flags.logLevel as LogLevel,
   });
+  if (flags.xds !== undefined) return runWithXds(flags, start, note, reopenAccessLog);
+  const { config, inputs } = loadRunConfig({ ...flags, config: flags.config! }, note);
+  const sidecar = await start(config);
+  announce(sidecar, config);
+  if (flags.watch !== true) return Object.assign(Object.create(sidecar) as RunningSidecar, { reopenAccessLog });
+  const reloader = startConfigReloader(sidecar, () => loadRunConfig({ ...flags, config: flags.config! }, note), inputs, { note });
+  note(`watching ${inputs.length} input(s) for live reload: ${inputs.join(', ')}`);
+  return withStops(sidecar, reopenAccessLog, () => reloader.close());
+}
+
+function checkInputFlags(flags: RunFlags): void {
+  if (flags.config === undefined && flags.xds === undefined) throw new Error('no configuration: pass -c/--config <file> (env DEPLOYER_RUN_CONFIG), --xds <host:port> (env DEPLOYER_RUN_XDS), or both');
+  if (flags.xds !== undefined && flags.istio !== undefined) throw new Error(`--istio ${flags.istio} with --xds ${flags.xds}: with --xds the control plane translates the Istio resources (deployer control-plane --config <dir>); pass one of them`);
+  if (flags.adminAddress !== undefined && (flags.xds === undefined || flags.config !== undefined)) throw new Error('--admin-address only applies to --xds without --config (otherwise the config file gives the admin listener)');
+}
+
+function announce(sidecar: RunningSidecar, config: SidecarConfig): void {
   process.stderr.write(
     `deployer run: listening on ${sidecar.url} (${config.tls ? 'mTLS, HTTP/2 and HTTP/1.1 by ALPN' : 'HTTP/1.1 and h2c'}), admin ${sidecar.adminUrl}\n` +
     `deployer run: filters: ${config.filters.map((f) => f.name).join(' → ') || '(none)'}; routes: ${config.routes.length}; clusters: ${[...config.clusters.keys()].join(', ')}\n`);
-  if (flags.watch !== true) return Object.assign(Object.create(sidecar) as RunningSidecar, { reopenAccessLog });
-  const reloader = startConfigReloader(sidecar, () => loadRunConfig(flags, note), inputs, { note });
-  note(`watching ${inputs.length} input(s) for live reload: ${inputs.join(', ')}`);
-  // The watcher stops with the sidecar; everything else is the sidecar's own.
+}
+
+/** The sidecar, plus `stop` (the watcher, the xDS subscription) run when it drains or closes. */
+function withStops(sidecar: RunningSidecar, reopenAccessLog: () => void, stop: () => void): RunningSidecarCommand {
   return Object.assign(Object.create(sidecar) as RunningSidecar, {
     reopenAccessLog,
-    drain: (timeoutMs: number) => { reloader.close(); return sidecar.drain(timeoutMs); },
-    close: () => { reloader.close(); return sidecar.close(); },
+    drain: (timeoutMs: number) => { stop(); return sidecar.drain(timeoutMs); },
+    close: () => { stop(); return sidecar.close(); },
   });
+}
+
+/**
+ * `--xds`: subscribe, start once the first filter chain (or, with no --config, the first whole
+ * configuration) is in, and with --config keep watching the file: each file reload goes through
+ * the xDS adapter, which keeps the filters xDS gave (sidecar/xds/xds-run.ts).
+ */
+async function runWithXds(flags: RunFlags, start: (config: SidecarConfig) => Promise<RunningSidecar>, note: (line: string) => void, reopenAccessLog: () => void): Promise<RunningSidecarCommand> {
+  const address = parseXdsAddress(flags.xds!);
+  if (flags.selector !== undefined && flags.workloadLabels !== undefined) throw new Error('-l/--selector and --workload-labels both given: --workload-labels is the older name of --selector; pass one');
+  const identity = {
+    namespace: resolveNamespace(flags, note).namespace,
+    workloadLabels: parseWorkloadLabels(flags.selector ?? flags.workloadLabels ?? ''),
+    ...(flags.workloadName !== undefined ? { workloadName: flags.workloadName } : {}),
+    ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+  };
+  const fileFlags = flags.config === undefined ? undefined : { ...flags, config: flags.config };
+  const loaded = fileFlags ? loadRunConfig(fileFlags, note) : undefined;
+  if (loaded && loaded.config.filters.length > 0) note(`the ${loaded.config.filters.length} filter(s) in ${flags.config} are not used: with --xds the filters come from the control plane (ECDS)`);
+  const admin = flags.adminAddress === undefined ? undefined : parseListenAddress(flags.adminAddress, '--admin-address', (field, problem) => { throw new Error(`${field}: ${problem}`); });
+  const run: XdsRun = await startXdsRun(loaded?.config, start, {
+    address, identity, log: note,
+    ...(flags.xdsCacheDir !== undefined ? { cacheDir: flags.xdsCacheDir } : {}),
+    ...(admin ? { admin } : {}),
+  });
+  announce(run.sidecar, run.sidecar.config);
+  if (!fileFlags || flags.watch !== true) return withStops(run.sidecar, reopenAccessLog, () => run.close());
+  // The reloader's target: file-derived configurations, merged with the xDS filters before reload.
+  const target = { get version() { return run.sidecar.version; }, reload: (config: SidecarConfig) => run.reloadFile(config) };
+  const load = (): LoadedConfig => {
+    const next = loadRunConfig(fileFlags, note);
+    return { config: { ...next.config, filters: run.filters }, inputs: next.inputs };
+  };
+  const reloader = startConfigReloader(target, load, loaded!.inputs, { note });
+  note(`watching ${loaded!.inputs.length} input(s) for live reload (filters from xDS kept): ${loaded!.inputs.join(', ')}`);
+  return withStops(run.sidecar, reopenAccessLog, () => { reloader.close(); run.close(); });
 }

@@ -92,6 +92,9 @@ export class XdsSubscriber {
     const call = this.client!.makeBidiStreamRequest(METHOD, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => responseType.decode(b) as unknown as DiscoveryResponse);
     this.call = call;
     this.connects += 1;
+    // Nonces are per stream: the first requests on a new stream carry the versions held and no
+    // nonce (a control plane ignores a nonce it never sent as stale, and would never answer).
+    for (const state of [this.lds, this.ecds, this.cds, this.eds]) state.nonce = '';
     call.on('data', (response: DiscoveryResponse) => {
       this.attempt = 0;
       this.queue = this.queue.then(() => this.onResponse(response)).catch((error: unknown) => this.log(`xds: ${error instanceof Error ? error.message : String(error)}`));
@@ -154,7 +157,8 @@ export class XdsSubscriber {
     Object.assign(this.lds, { version: response.version_info, nonce: response.nonce });
     this.latest = { ...this.latest, listeners: response.resources };
     this.send(LISTENER, this.lds, []);
-    if (names.join('\n') !== this.ecds.names.join('\n')) {
+    // The first LDS applies even an empty chain: `deployer run --xds` serves only once it has one.
+    if (names.join('\n') !== this.ecds.names.join('\n') || (names.length === 0 && !this.chainReady)) {
       this.ecds.names = names;
       if (names.length === 0) return this.applyChain([], new Map());
       this.send(EXTENSION_CONFIG, this.ecds, names);
@@ -227,7 +231,9 @@ export class XdsSubscriber {
         await topology.apply(config);
         this.config = config;
       }
-    } else {
+    } else if (!this.chainReady || JSON.stringify(chain) !== JSON.stringify(this.running)) {
+      // The same chain again (a restarted control plane serving the same modules from another
+      // module-server address: new resource versions, same sha256 and config) is ACKed, not reapplied.
       await this.options.apply(chain);
     }
     this.running = chain;
