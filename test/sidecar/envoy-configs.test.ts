@@ -12,6 +12,13 @@ const dir = path.join(repoRoot, 'envoy-configs');
 const envoyYaml = parse(readFileSync(path.join(dir, 'envoy.yaml'), 'utf8')) as {
   static_resources: { listeners: { filter_chains: { filters: { name: string; typed_config: Record<string, unknown> }[] }[] }[] };
 };
+/** The suite, in Istio's order: authentication, authorization, routing, telemetry last. */
+const SUITE = ['jwt-auth', 'rbac', 'header-router', 'metrics'] as const;
+interface WasmFilter { name: string; typed_config: { config: { name: string; root_id: string; configuration: { value: string }; vm_config: { runtime: string; code: { local: { filename: string } } } } } }
+const hcmConfig = () => envoyYaml.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config as unknown as {
+  http_filters: WasmFilter[];
+  route_config: { virtual_hosts: { routes: { match: { prefix?: string; headers?: { name: string; string_match: { exact: string } }[] }; route: { cluster: string } }[] }[] };
+};
 const compose = parse(readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, { image: string; command?: string[]; volumes?: string[]; ports?: string[]; network_mode?: string }>;
 };
@@ -46,8 +53,8 @@ describe('envoy-configs', () => {
     expect(config['@type']).toBe('type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager');
     expect(config.codec_type).toBe('AUTO');
     const filterTypes = config.http_filters.map((f) => validateEnvoyAny(f.typed_config));
-    expect(filterTypes).toEqual(['envoy.extensions.filters.http.wasm.v3.Wasm', 'envoy.extensions.filters.http.wasm.v3.Wasm', 'envoy.extensions.filters.http.router.v3.Router']);
-    expect(config.http_filters.map((f) => f.name)).toEqual(['envoy.filters.http.wasm', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
+    expect(filterTypes).toEqual([...SUITE.map(() => 'envoy.extensions.filters.http.wasm.v3.Wasm'), 'envoy.extensions.filters.http.router.v3.Router']);
+    expect(config.http_filters.map((f) => f.name)).toEqual([...SUITE.map(() => 'envoy.filters.http.wasm'), 'envoy.filters.http.router']);
     expect(config.access_log[0]!.typed_config['@type']).toBe('type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog');
     expect(config.access_log[0]!.typed_config.log_format.text_format_source.inline_string).toBe(ENVOY_DEFAULT_ACCESS_LOG_FORMAT);
     const clusterNames = new Set<string>();
@@ -57,6 +64,45 @@ describe('envoy-configs', () => {
     }
     for (const route of config.route_config.virtual_hosts[0]!.routes) expect(clusterNames.has(route.route.cluster)).toBe(true);
     validateEnvoyMessage('envoy.config.bootstrap.v3.Admin', (envoyYaml as unknown as { admin: unknown }).admin, 'admin');
+  });
+
+  it('envoy.yaml runs the full suite in order on V8 from local files, configuration as JSON', () => {
+    const wasm = hcmConfig().http_filters.filter((f) => f.name === 'envoy.filters.http.wasm').map((f) => f.typed_config.config);
+    expect(wasm.map((c) => c.name)).toEqual([...SUITE]);
+    for (const c of wasm) {
+      expect(c.root_id).toBe(c.name);
+      expect(c.vm_config.runtime).toBe('envoy.wasm.runtime.v8');
+      expect(c.vm_config.code.local.filename).toBe(`/etc/wasmesh/filters/${c.name}.wasm`);
+      expect(() => JSON.parse(c.configuration.value) as unknown).not.toThrow();
+    }
+  });
+
+  it("envoy.yaml has Istio's inbound listener, the clusters the filters call and header-router's per-destination routes", () => {
+    const listener = envoyYaml.static_resources.listeners[0] as unknown as { name: string; traffic_direction: string; address: { socket_address: { port_value: number } } };
+    expect([listener.name, listener.traffic_direction, listener.address.socket_address.port_value]).toEqual(['virtualInbound', 'INBOUND', 15006]);
+    const clusters = new Set((envoyYaml.static_resources as unknown as { clusters: { name: string }[] }).clusters.map((c) => c.name));
+    const configOf = (name: string) => JSON.parse(hcmConfig().http_filters.find((f) => f.typed_config.config?.name === name)!.typed_config.config.configuration.value) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const provider of Object.values(configOf('jwt-auth').providers as Record<string, { jwks_cluster: string }>)) expect(clusters.has(provider.jwks_cluster)).toBe(true);
+    for (const provider of configOf('rbac').extensionProviders as { envoyExtAuthzHttp: { cluster: string } }[]) expect(clusters.has(provider.envoyExtAuthzHttp.cluster)).toBe(true);
+    // header-router sets x-wasmesh-route: <cluster>; each destination has the route matching it exactly.
+    const destinations = new Set((configOf('header-router').virtualServices as { http: { route: { destination: string }[] }[] }[])
+      .flatMap((vs) => vs.http.flatMap((h) => h.route.map((r) => r.destination))));
+    const routes = hcmConfig().route_config.virtual_hosts[0]!.routes;
+    for (const destination of destinations) {
+      expect(clusters.has(destination)).toBe(true);
+      expect(routes).toContainEqual(expect.objectContaining({
+        match: expect.objectContaining({ headers: [{ name: 'x-wasmesh-route', string_match: { exact: destination } }] }),
+        route: expect.objectContaining({ cluster: destination }),
+      }));
+    }
+    // The header routes come before the catch-all default.
+    expect(routes.at(-1)!.match.headers).toBeUndefined();
+  });
+
+  it("envoy.yaml carries Istio's sidecar stats_tags, as filters/metrics/envoy.yaml", () => {
+    const metrics = parse(readFileSync(path.join(repoRoot, 'filters', 'metrics', 'envoy.yaml'), 'utf8')) as { stats_config: unknown };
+    expect((envoyYaml as unknown as { stats_config: unknown }).stats_config).toEqual(metrics.stats_config);
+    validateEnvoyMessage('envoy.config.metrics.v3.StatsConfig', (envoyYaml as unknown as { stats_config: unknown }).stats_config, 'stats_config');
   });
 
   it('docker-compose.yml runs Envoy with envoy.yaml, the built filters and an upstream in its network namespace', () => {
