@@ -7,6 +7,9 @@ import { validateEnvoyAny, validateEnvoyMessage } from '../../deployer/src/envoy
 import { loadSidecarConfigFile } from '../../deployer/src/sidecar/config/validate.js';
 import { ENVOY_DEFAULT_ACCESS_LOG_FORMAT, toEnvoyBootstrap } from '../../deployer/src/sidecar/envoy-bootstrap.js';
 import { repoRoot } from '../setup/paths.js';
+import { validateConfigFile } from '../../deployer/src/envoy/validate-files.js';
+import { nodeIdentity } from '../../deployer/src/control-plane/node-identity.js';
+import { jsonToStruct } from '../../deployer/src/control-plane/xds-protos.js';
 
 const dir = path.join(repoRoot, 'envoy-configs');
 const envoyYaml = parse(readFileSync(path.join(dir, 'envoy.yaml'), 'utf8')) as {
@@ -103,6 +106,32 @@ describe('envoy-configs', () => {
     const metrics = parse(readFileSync(path.join(repoRoot, 'filters', 'metrics', 'envoy.yaml'), 'utf8')) as { stats_config: unknown };
     expect((envoyYaml as unknown as { stats_config: unknown }).stats_config).toEqual(metrics.stats_config);
     validateEnvoyMessage('envoy.config.metrics.v3.StatsConfig', (envoyYaml as unknown as { stats_config: unknown }).stats_config, 'stats_config');
+  });
+
+  it('envoy-xds.yaml takes listeners and clusters over ADS from the control plane on 15010, and validates', async () => {
+    const file = path.join(dir, 'envoy-xds.yaml');
+    const result = await validateConfigFile(file);
+    expect(result.status, JSON.stringify(result.documents.map((d) => d.issues))).toBe('valid');
+    expect(result.documents[0]!.kind).toContain('envoy.config.bootstrap.v3.Bootstrap');
+    const xds = parse(readFileSync(file, 'utf8')) as {
+      dynamic_resources: { ads_config: { api_type: string; transport_api_version: string; grpc_services: { envoy_grpc: { cluster_name: string } }[] }; lds_config: unknown; cds_config: unknown };
+      static_resources: { clusters: { name: string; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string; port_value: number } } } }[] }[] } }[]; listeners?: unknown };
+      stats_config: unknown;
+    };
+    const ads = xds.dynamic_resources.ads_config;
+    expect([ads.api_type, ads.transport_api_version]).toEqual(['GRPC', 'V3']);
+    expect(xds.dynamic_resources.lds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
+    expect(xds.dynamic_resources.cds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
+    expect(xds.static_resources.listeners).toBeUndefined();
+    const cluster = xds.static_resources.clusters.find((c) => c.name === ads.grpc_services[0]!.envoy_grpc.cluster_name)!;
+    expect(cluster.load_assignment.endpoints[0]!.lb_endpoints[0]!.endpoint.address.socket_address).toEqual({ address: 'control-plane', port_value: 15010 });
+    expect(xds.stats_config).toEqual((envoyYaml as unknown as { stats_config: unknown }).stats_config);
+  });
+
+  it('envoy-xds.yaml\'s node reads as an Istio sidecar to the control plane (namespace, workload, labels)', () => {
+    const { node } = parse(readFileSync(path.join(dir, 'envoy-xds.yaml'), 'utf8')) as { node: { id: string; cluster: string; metadata: Record<string, unknown> } };
+    const identity = nodeIdentity({ id: node.id, cluster: node.cluster, metadata: jsonToStruct(node.metadata) });
+    expect(identity).toMatchObject({ generator: 'sidecar', namespace: 'demo', workloadName: 'app-v1', ip: '127.0.0.1', labels: { app: 'app', version: 'v1' } });
   });
 
   it('docker-compose.yml runs Envoy with envoy.yaml, the built filters and an upstream in its network namespace', () => {
