@@ -135,12 +135,19 @@ describe('envoy-configs', () => {
   });
 
   it('docker-compose.yml runs Envoy with envoy.yaml, the built filters and an upstream in its network namespace', () => {
-    const { envoy, app } = compose.services;
-    expect(envoy?.image).toMatch(/^envoyproxy\/envoy:v1\.\d+/);
-    expect(envoy?.command).toEqual(expect.arrayContaining(['-c', '/etc/envoy/envoy.yaml']));
+    const { envoy, app, jwks } = compose.services;
+    // A released version by full tag: not -latest, not a dev build.
+    expect(envoy?.image).toMatch(/^envoyproxy\/envoy:v1\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/);
+    expect(jwks?.network_mode).toBe('service:envoy');
+    expect(envoy?.command).toEqual(expect.arrayContaining(['-c', '/etc/envoy/${WASMESH_ENVOY_CONFIG:-envoy.yaml}']));
     expect(envoy?.volumes).toEqual(expect.arrayContaining(['./envoy.yaml:/etc/envoy/envoy.yaml:ro', '../build/filters:/etc/wasmesh/filters:ro']));
     expect(envoy?.ports).toContain('15006:15006');
     expect(app?.network_mode).toBe('service:envoy');
+    // The xDS variant: envoy-xds.yaml mounted too, the control plane only under the xds profile.
+    expect(envoy?.volumes).toContain('./envoy-xds.yaml:/etc/envoy/envoy-xds.yaml:ro');
+    const controlPlane = compose.services['control-plane'] as { profiles?: string[]; command?: string[] } | undefined;
+    expect(controlPlane?.profiles).toEqual(['xds']);
+    expect(controlPlane?.command).toEqual(expect.arrayContaining(['control-plane', '--xds-address', '0.0.0.0:15010']));
     // Every module envoy.yaml loads is one `npm run build` produces.
     const filenames = [...JSON.stringify(envoyYaml).matchAll(/"filename":"([^"]+\.wasm)"/g)].map((m) => m[1]!);
     expect(filenames.length).toBeGreaterThan(0);
