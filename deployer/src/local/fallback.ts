@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { startDemoUpstream, type DemoUpstream } from '../demo/upstream.js';
+import type { LogEntry } from '../host/api.js';
 import { validateSidecarConfig } from '../sidecar/config/validate.js';
 import { startSidecar, type RunningSidecar } from '../sidecar/sidecar.js';
 import { localJwksDir } from './local-keys.js';
@@ -20,6 +21,8 @@ export interface FallbackOptions {
   readonly listen?: string;
   readonly admin?: string;
   readonly accessLog?: (line: string) => void;
+  /** Filter logs; stderr by default, as deployer run. */
+  readonly onLog?: (entry: LogEntry) => void;
 }
 
 export interface RunningFallback {
@@ -46,7 +49,7 @@ export async function startLocalFallback(options: FallbackOptions): Promise<Runn
       return [name, new URL(url).port === '8080' ? upstream.url : url];
     }));
     const config = validateSidecarConfig({ ...raw, listen: options.listen ?? raw.listen, admin: options.admin ?? raw.admin, clusters }, { source: file, baseDir: options.root });
-    const sidecar = await startSidecar(config, { accessLog: options.accessLog ?? (() => undefined), logLevel: 'info' });
+    const sidecar = await startSidecar(config, { accessLog: options.accessLog ?? (() => undefined), ...(options.onLog ? { onLog: options.onLog } : {}), logLevel: 'info' });
     return {
       url: sidecar.url,
       adminUrl: sidecar.adminUrl,
