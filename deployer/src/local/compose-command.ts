@@ -6,7 +6,7 @@
  */
 import type { ComposeCli } from '../envoy/compose.js';
 
-export type LocalAction = 'up' | 'down' | 'logs' | 'ps' | 'metrics';
+export type LocalAction = 'up' | 'down' | 'logs' | 'ps' | 'ready' | 'metrics';
 
 export interface ComposeTarget {
   readonly file: string;
@@ -30,6 +30,7 @@ const ACTION_ARGS: Readonly<Record<LocalAction, readonly string[]>> = {
   logs: ['logs', '--follow', '--tail', '200', 'envoy'],
   ps: ['ps', '-q', 'envoy'],
   // Envoy's admin stays on its loopback (as in a pod); read it from inside the namespace.
+  ready: ['exec', '-T', 'envoy', 'curl', '-sf', 'http://127.0.0.1:15000/ready'],
   metrics: ['exec', '-T', 'envoy', 'curl', '-s', 'http://127.0.0.1:15000/stats/prometheus'],
 };
 

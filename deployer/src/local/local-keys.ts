@@ -3,9 +3,10 @@
  * (public half served by the stack's JWKS server, private half signing the test's tokens), in
  * the demo's DemoKeys shape so the demo's request builders work unchanged.
  */
-import { createPrivateKey, createSign } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { rs256Keys } from '../demo/keys.js';
 import type { DemoKeys } from '../demo/stages.js';
 
 /** jwt-auth's provider in envoy-configs/sidecar.yaml and envoy.yaml. */
@@ -21,16 +22,5 @@ export function loadLocalKeys(root: string): DemoKeys {
   const jwks = readFileSync(path.join(dir, 'jwks.json'), 'utf8');
   const kid = (JSON.parse(jwks) as { keys: { kid: string }[] }).keys[0]!.kid;
   const privateKey = createPrivateKey(readFileSync(path.join(dir, 'demo-signing-key.pem'), 'utf8'));
-  const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64url');
-  return {
-    jwks,
-    issuer: LOCAL_ISSUER,
-    audience: LOCAL_AUDIENCE,
-    signToken(subject, claims = {}) {
-      const now = Math.floor(Date.now() / 1000);
-      const header = b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
-      const payload = b64(JSON.stringify({ iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, sub: subject, iat: now, exp: now + 600, ...claims }));
-      return `${header}.${payload}.${b64(createSign('RSA-SHA256').update(`${header}.${payload}`).sign(privateKey))}`;
-    },
-  };
+  return rs256Keys(jwks, privateKey, kid, LOCAL_ISSUER, LOCAL_AUDIENCE);
 }

@@ -86,11 +86,11 @@ export async function localUp(options: LocalOptions): Promise<void> {
   }
   const up = run(composeInvocation(cli, 'up', target), options.root);
   if (up.status !== 0) throw new Error(`${cli.label} up exited ${up.status}`);
-  await waitForReady(() => run(composeInvocation(cli, 'metrics', target), options.root, true), options.out);
+  await waitForReady(() => run(composeInvocation(cli, 'ready', target), options.root, true), options.out);
   options.out(`deployer local: Envoy ${target.xds ? '(xDS from the control plane)' : '(static envoy.yaml)'} is ready on http://127.0.0.1:15006; next: deployer local test\n`);
 }
 
-/** Envoy's admin is only on its loopback: /ready answers once `curl` from inside succeeds. */
+/** Envoy's admin is only on its loopback: polls /ready from inside Envoy's namespace until it says LIVE (curl -f: 200). */
 async function waitForReady(probe: () => { status: number }, out: (text: string) => void, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
