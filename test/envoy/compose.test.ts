@@ -23,8 +23,13 @@ describe.skipIf(cli === undefined)(`compose: envoy-configs/docker-compose.yml th
     expect(checkComposeFile(composeFile)).toEqual({ cli });
   });
 
-  it('compose: every bind-mounted host path exists after the build', () => {
-    const resolved = parse(execFileSync(cli!.command, [...cli!.prefix, '-f', composeFile, 'config'], { encoding: 'utf8', cwd: path.dirname(composeFile) })) as {
+  it('compose: the xds profile parses and adds the control plane', () => {
+    const services = execFileSync(cli!.command, [...cli!.prefix, '-f', composeFile, '--profile', 'xds', 'config', '--services'], { encoding: 'utf8', cwd: path.dirname(composeFile) });
+    expect(services.trim().split('\n').sort()).toEqual(['app', 'control-plane', 'envoy', 'jwks']);
+  });
+
+  it.each([[[]], [['--profile', 'xds']]])('compose: every bind-mounted host path exists after the build (%j)', (profile: string[]) => {
+    const resolved = parse(execFileSync(cli!.command, [...cli!.prefix, '-f', composeFile, ...profile, 'config'], { encoding: 'utf8', cwd: path.dirname(composeFile) })) as {
       services: Record<string, { volumes?: (string | { type?: string; source?: string })[] }>;
     };
     const sources = Object.values(resolved.services).flatMap((s) => s.volumes ?? [])

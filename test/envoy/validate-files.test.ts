@@ -17,7 +17,8 @@ const cases = JSON.parse(readFileSync(path.join(brokenDir, 'cases.json'), 'utf8'
 
 /** Every config the repository ships: envoy-configs/ and each filter's envoy.yaml and istio/ examples. */
 function shippedConfigs(): string[] {
-  const files = readdirSync(path.join(repoRoot, 'envoy-configs')).map((f) => path.join('envoy-configs', f));
+  const files = readdirSync(path.join(repoRoot, 'envoy-configs'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join('envoy-configs', f));
   const filters = path.join(repoRoot, 'filters');
   for (const name of readdirSync(filters)) {
     if (existsSync(path.join(filters, name, 'envoy.yaml'))) files.push(path.join('filters', name, 'envoy.yaml'));

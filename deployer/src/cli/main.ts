@@ -12,6 +12,7 @@ import { register as registerRollback } from './commands/rollback.js';
 import { register as registerUndeploy } from './commands/undeploy.js';
 import { register as registerControlPlane } from './commands/control-plane.js';
 import { register as registerValidate } from './commands/validate.js';
+import { register as registerLocal } from './commands/local.js';
 import { packageVersion, register as registerVersion } from './commands/version.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { palette } from './output.js';
@@ -60,6 +61,7 @@ export function createProgram(): Command {
   registerVersion(program);
   registerCompletion(program);
   registerValidate(program);
+  registerLocal(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import type { DemoKeys } from './stages.js';
 
 const base64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
@@ -11,7 +11,11 @@ export function createDemoKeys(issuer = 'https://issuer.wasmesh.demo', audience 
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID();
   const jwk = publicKey.export({ format: 'jwk' });
-  const jwks = JSON.stringify({ keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] });
+  return rs256Keys(JSON.stringify({ keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] }), privateKey, kid, issuer, audience);
+}
+
+/** DemoKeys over a given key pair: `jwks` served as is, tokens signed RS256 with `privateKey` under `kid`. */
+export function rs256Keys(jwks: string, privateKey: KeyObject, kid: string, issuer: string, audience: string): DemoKeys {
   return {
     jwks,
     issuer,

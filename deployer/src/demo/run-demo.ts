@@ -40,8 +40,8 @@ interface Outcome {
 }
 
 /** Headers the proxy itself sets on every hop; not what a filter did. */
-const PROXY_REQUEST_HEADERS = new Set(['host', 'connection', 'x-forwarded-proto', 'x-request-id', 'content-length', 'transfer-encoding', 'user-agent', 'content-type']);
-const PROXY_RESPONSE_HEADERS = new Set(['server', 'x-envoy-upstream-service-time', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+export const PROXY_REQUEST_HEADERS = new Set(['host', 'connection', 'x-forwarded-proto', 'x-request-id', 'content-length', 'transfer-encoding', 'user-agent', 'content-type']);
+export const PROXY_RESPONSE_HEADERS = new Set(['server', 'x-envoy-upstream-service-time', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /**
  * `deployer demo` / `npm run demo`: a demo upstream, the local sidecar with the demo chain in
@@ -160,7 +160,7 @@ async function availableStages(root: string, stages: readonly DemoStage[], out: 
   return ready;
 }
 
-function send(base: string, request: DemoRequest, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+export function send(base: string, request: DemoRequest, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const body = request.method === 'POST' ? JSON.stringify({ item: 'demo', quantity: 1 }) : undefined;
   return new Promise((resolve, reject) => {
     const req = http.request(`${base}${request.path}`, {
@@ -177,7 +177,7 @@ function send(base: string, request: DemoRequest, headers: Record<string, string
   });
 }
 
-async function scrape(url: string): Promise<[string, string][]> {
+export async function scrape(url: string): Promise<[string, string][]> {
   const text = await (await fetch(url)).text();
   return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
     const cut = l.lastIndexOf(' ');
@@ -192,7 +192,7 @@ function promLabels(series: string): Record<string, string> {
   return labels;
 }
 
-function shorten(text: string, max = 48): string {
+export function shorten(text: string, max = 48): string {
   const oneLine = text.replace(/\s+/g, ' ');
   return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ISTIO_ACCESS_LOG_FORMAT } from './access-log.js';
 import type { HeaderMatcher, PathMatch, SidecarConfig, StringMatch } from './config/types.js';
 import type { HcmConfig } from './hcm/config.js';
+import { ISTIO_STATS_TAGS } from './stats-tags.js';
 
 export interface EnvoyBootstrapOptions {
   /** Folder the .wasm files are in where Envoy runs (e.g. /etc/wasmesh/filters in a container). */
@@ -67,8 +68,10 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
       { name: 'envoy.filters.http.router', typed_config: any('envoy.extensions.filters.http.router.v3.Router', {}) },
     ],
   });
+  // Istio's inbound listener is `virtualInbound`, INBOUND (the metrics filter's reporter=destination).
   const listener: Json = {
-    name: 'inbound',
+    name: 'virtualInbound',
+    traffic_direction: 'INBOUND',
     address: { socket_address: { address: config.listen.host, port_value: config.listen.port } },
     filter_chains: [{
       filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }],
@@ -76,7 +79,14 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
     }],
   };
   return {
-    node: { id: 'wasmesh-sidecar', cluster: 'wasmesh' },
+    node: config.node
+      ? { id: config.node.id, cluster: config.node.cluster, ...(Object.keys(config.node.metadata).length ? { metadata: config.node.metadata } : {}) }
+      : { id: 'wasmesh-sidecar', cluster: 'wasmesh' },
+    // The sidecar applies Istio's sidecar stats_tags by default (stats-tags.ts); Envoy needs them spelled out.
+    stats_config: {
+      use_all_default_tags: false,
+      stats_tags: (config.statsTags ?? ISTIO_STATS_TAGS).map((tag) => ({ tag_name: tag.tagName, regex: tag.regex })),
+    },
     static_resources: {
       listeners: [listener],
       clusters: [...config.clusters.values()].map((cluster) => ({

@@ -8,6 +8,7 @@ import { ISTIO_ACCESS_LOG_FORMAT } from '../access-log.js';
 import { ENVOY_DEFAULT_ACCESS_LOG_FORMAT } from '../envoy-bootstrap.js';
 import { loadSidecarConfigFile, validateSidecarConfig } from './validate.js';
 import type { SidecarConfig } from './types.js';
+import { ISTIO_STATS_TAGS } from '../stats-tags.js';
 
 /**
  * `deployer run -c envoy.yaml`: an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap) read as
@@ -105,12 +106,16 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     throw error;
   }
   const r = new Reader(source);
-  const root = r.fields(value, '', ['node', 'static_resources', 'admin', 'overload_manager']);
+  const root = r.fields(value, '', ['node', 'static_resources', 'admin', 'overload_manager', 'stats_config']);
+  checkStatsConfig(r, root.stats_config);
   r.fields(root.node, 'node', ['id', 'cluster', 'metadata', 'locality']);
   const resources = r.fields(root.static_resources, 'static_resources', ['listeners', 'clusters']);
 
   const listenerPath = 'static_resources.listeners[0]';
-  const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'address', 'filter_chains']);
+  const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'traffic_direction', 'address', 'filter_chains']);
+  if (listener.traffic_direction !== undefined && listener.traffic_direction !== 'INBOUND') {
+    r.unsupported.push(`${join(listenerPath, 'traffic_direction')} (${String(listener.traffic_direction)}; the sidecar's listener is INBOUND)`);
+  }
   const chainPath = join(listenerPath, 'filter_chains[0]');
   const chain = r.fields(r.one(listener.filter_chains, join(listenerPath, 'filter_chains'), 'filter chains'), chainPath, ['filters', 'transport_socket']);
   const hcmPath = join(chainPath, 'filters[0].typed_config');
@@ -233,4 +238,15 @@ function overloadCap(r: Reader, value: unknown): number | undefined {
   const config = r.typed(monitor.typed_config, 'overload_manager.resource_monitors[0].typed_config', DOWNSTREAM_CONNECTIONS, ['max_active_downstream_connections']);
   const max = Number(config.max_active_downstream_connections);
   return Number.isFinite(max) ? max : undefined;
+}
+
+/** The sidecar applies Istio's sidecar stats_tags (stats-tags.ts); a bootstrap asking for other tags would report differently. */
+function checkStatsConfig(r: Reader, value: unknown): void {
+  if (value === undefined) return;
+  const stats = r.fields(value, 'stats_config', ['use_all_default_tags', 'stats_tags']);
+  const tags = Array.isArray(stats.stats_tags) ? stats.stats_tags.map((t, i) => r.fields(t, `stats_config.stats_tags[${i}]`, ['tag_name', 'regex'])) : [];
+  const istio = ISTIO_STATS_TAGS.map((t) => ({ tag_name: t.tagName, regex: t.regex }));
+  if (stats.use_all_default_tags !== false || JSON.stringify(tags) !== JSON.stringify(istio)) {
+    r.unsupported.push('stats_config (the sidecar applies exactly Istio\'s sidecar stats_tags with use_all_default_tags: false)');
+  }
 }
