@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../setup/paths.js';
@@ -12,10 +14,23 @@ const script = path.join(repoRoot, 'scripts', 'test-prereqs.mjs');
 const isRoot = process.getuid?.() === 0;
 const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
 
+/**
+ * The script, where the unprivileged user can read it: a checkout may sit in a root-only folder
+ * (mktemp -d is 0700), and the script needs only node's builtins.
+ */
+function readableCopy(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wasmesh-prereqs-'));
+  chmodSync(dir, 0o755);
+  const copy = path.join(dir, 'test-prereqs.mjs');
+  copyFileSync(script, copy);
+  chmodSync(copy, 0o644);
+  return copy;
+}
+
 function runScript(env: NodeJS.ProcessEnv) {
   // As root the script would install; drop to nobody so it takes the "cannot install" branch.
   const [command, args] = isRoot
-    ? [setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script]]
+    ? [setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, readableCopy()]]
     : [process.execPath, [script]];
   return spawnSync(command, args, { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, cwd: '/' });
 }
