@@ -14,6 +14,7 @@ import { probeEngine } from '../../deployer/src/local/engine.js';
 import { startLocalFallback, type RunningFallback } from '../../deployer/src/local/fallback.js';
 import { composeFile, NO_ENGINE_EXIT } from '../../deployer/src/local/local.js';
 import { repoRoot } from '../setup/paths.js';
+import { runCommand } from '../support/cli.js';
 
 interface InvocationCase { readonly cli: 'v1' | 'v2'; readonly action: LocalAction; readonly xds: boolean; readonly args: string[]; readonly config: string }
 const cases = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'local', 'compose-invocations.json'), 'utf8')) as InvocationCase[];
@@ -22,23 +23,7 @@ const CLIS: Readonly<Record<'v1' | 'v2', ComposeCli>> = {
   v1: { command: 'docker-compose', prefix: [], label: 'docker-compose (v1)' },
 };
 
-async function deployer(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  process.exitCode = 0;
-  const program = new Command('deployer').exitOverride();
-  register(program);
-  try {
-    await program.parseAsync(['node', 'deployer', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
+const deployer = (args: readonly string[]) => runCommand(register, args);
 
 describe('local: compose invocations', () => {
   it.each(cases)('local: $cli $action (xds: $xds)', ({ cli, action, xds, args, config }) => {

@@ -5,11 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { register } from '../../deployer/src/cli/commands/validate.js';
 import { validateConfigFile, validateConfigFiles } from '../../deployer/src/envoy/validate-files.js';
 import { repoRoot } from '../setup/paths.js';
+import { runCommand } from '../support/cli.js';
 
 const brokenDir = path.join(repoRoot, 'test', 'fixtures', 'envoy', 'broken');
 interface BrokenCase { readonly file: string; readonly kind: string; readonly path: string; readonly message: string }
@@ -28,21 +28,7 @@ function shippedConfigs(): string[] {
   return files;
 }
 
-async function deployer(args: readonly string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  process.exitCode = 0;
-  const program = new Command('deployer').exitOverride();
-  register(program);
-  try {
-    await program.parseAsync(['node', 'deployer', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout };
-}
+const deployer = (args: readonly string[]) => runCommand(register, args);
 
 describe('validate: broken configs are refused naming the field', () => {
   it.each(cases)('validate: $file → $path', async ({ file, kind, path: fieldPath, message }) => {

@@ -1,41 +1,14 @@
-// Runs the real `inspect` command through commander in-process (spawning the full CLI would also
-// load the AssemblyScript compiler the `build` command imports, which is slow on shared machines).
+// Runs the real `inspect` command through commander in-process (test/support/cli.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { register } from '../../deployer/src/cli/commands/inspect.js';
 import { loadWasmFixture, wasmFixtureDir } from './support.js';
+import { runCommand } from '../support/cli.js';
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Same error handling as deployer/src/cli/main.ts: thrown errors become `deployer: <message>` and exit 1. */
-async function deployer(args: readonly string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  process.exitCode = 0;
-  const program = new Command('deployer').exitOverride();
-  register(program);
-  try {
-    await program.parseAsync(['node', 'deployer', ...args]);
-  } catch (error) {
-    stderr += `deployer: ${(error as Error).message}\n`;
-    process.exitCode = 1;
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
+const deployer = (args: readonly string[]) => runCommand(register, args, { asMain: true });
 
 describe('deployer inspect', () => {
   let dir: string;
