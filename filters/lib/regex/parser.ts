@@ -113,6 +113,19 @@ class Parser {
     this.src = src;
   }
 
+  /** A capture group's body and its closing ")", numbered in order of its opening "(" (read already). */
+  parseCapture(flags: Flags, depth: i32): Node | null {
+    const index = ++this.captures;
+    const inner = this.parseAlternation(flags.copy(), depth + 1);
+    if (inner === null) return null;
+    if (!this.more() || this.peek() != 0x29) return this.fail("missing closing ): " + this.src);
+    this.pos++;
+    const cap = new Node(NodeKind.Capture);
+    cap.cap = index;
+    cap.subs.push(inner);
+    return cap;
+  }
+
   fail(message: string): Node | null {
     if (parseError.length == 0) parseError = message;
     return null;
@@ -180,14 +193,8 @@ class Parser {
           continue;
         }
         this.pos++;
-        const index = ++this.captures;
-        const inner = this.parseAlternation(flags.copy(), depth + 1);
-        if (inner === null) return null;
-        if (!this.more() || this.peek() != 0x29) return this.fail("missing closing ): " + this.src);
-        this.pos++;
-        const cap = new Node(NodeKind.Capture);
-        cap.cap = index;
-        cap.subs.push(inner);
+        const cap = this.parseCapture(flags, depth);
+        if (cap === null) return null;
         items.push(cap);
         continue;
       }
@@ -289,15 +296,7 @@ class Parser {
         if (!isWordChar(name.charCodeAt(i))) return this.fail("invalid named capture group: " + this.src.substring(start, close + 1));
       }
       this.pos = close + 1;
-      const index = ++this.captures;
-      const inner = this.parseAlternation(flags.copy(), depth + 1);
-      if (inner === null) return null;
-      if (!this.more() || this.peek() != 0x29) return this.fail("missing closing ): " + this.src);
-      this.pos++;
-      const cap = new Node(NodeKind.Capture);
-      cap.cap = index;
-      cap.subs.push(inner);
-      return cap;
+      return this.parseCapture(flags, depth);
     }
     // Flags: (?flags) or (?flags:re), flags from i m s U, '-' negates the ones after it.
     const local = flags.copy();
