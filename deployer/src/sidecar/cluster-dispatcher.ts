@@ -1,5 +1,4 @@
 import type { ClusterDispatcher, HeaderList, HttpCallResponse } from '../host/api.js';
-import { responseHeaderList, trailerList } from './headers.js';
 import type { ClusterPool } from './upstream.js';
 
 /**
@@ -20,28 +19,24 @@ export class SidecarClusterDispatcher implements ClusterDispatcher {
   async dispatch(cluster: string, headers: HeaderList, body: Uint8Array, trailers: HeaderList, timeoutMs: number): Promise<HttpCallResponse> {
     const pool = this.pools.get(cluster);
     if (!pool) throw new Error(`unknown cluster "${cluster}"`);
-    const { request, response } = pool.request(headers);
+    const request = pool.request(headers, body.byteLength > 0 || trailers.length > 0);
     let timedOut = false;
     const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; request.destroy(); }, timeoutMs) : undefined;
     try {
-      if (trailers.length > 0) request.addTrailers(Object.fromEntries(trailers));
-      request.end(body.byteLength > 0 ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined);
-      const res = await response;
-      const chunks: Buffer[] = [];
+      request.end(body.byteLength > 0 ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined, trailers);
+      const res = await request.response;
+      const chunks: Uint8Array[] = [];
       let size = 0;
-      for await (const chunk of res) {
-        size += (chunk as Buffer).byteLength;
+      await res.readBody(async (chunk) => {
+        size += chunk.byteLength;
         if (size > this.maxResponseBytes) {
-          res.destroy();
+          request.destroy();
           throw new Error(`http call to ${cluster}: response body exceeds ${this.maxResponseBytes} bytes`);
         }
-        chunks.push(chunk as Buffer);
-      }
-      return {
-        headers: responseHeaderList(res.statusCode ?? 0, res.rawHeaders),
-        body: Buffer.concat(chunks),
-        trailers: trailerList(res.rawTrailers),
-      };
+        chunks.push(chunk);
+        return true;
+      });
+      return { headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers() };
     } catch (error) {
       if (timedOut) throw new Error(`http call to ${cluster} timed out after ${timeoutMs} ms`, { cause: error });
       throw error;

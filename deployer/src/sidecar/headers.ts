@@ -48,6 +48,42 @@ export function responseHeaderList(status: number, rawHeaders: readonly string[]
   return list;
 }
 
+/** responseHeaderList over undici's raw header buffers (latin1, as node's HTTP parser decodes them). */
+export function responseHeaderListOfBuffers(status: number, rawHeaders: readonly Buffer[]): [string, string][] {
+  const list: [string, string][] = [[':status', String(status)]];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    list.push([name, rawHeaders[i + 1]!.toString('latin1')]);
+  }
+  return list;
+}
+
+export function trailerListOfBuffers(rawTrailers: readonly (Buffer | string)[]): [string, string][] {
+  const text = (raw: Buffer | string) => (typeof raw === 'string' ? raw : raw.toString('latin1'));
+  const list: [string, string][] = [];
+  for (let i = 0; i + 1 < rawTrailers.length; i += 2) list.push([text(rawTrailers[i]!).toLowerCase(), text(rawTrailers[i + 1]!)]);
+  return list;
+}
+
+/**
+ * Request headers for undici, flat (`name, value, …`): pseudo-headers and hop-by-hop ones
+ * dropped, `:authority` as Host. `expect` is dropped too: Envoy answers 100-continue itself and
+ * strips it (proxy_100_continue off), and undici refuses it.
+ */
+export function upstreamHeaderArray(list: HeaderList): string[] {
+  const out: string[] = [];
+  for (const [name, value] of list) {
+    if (name === ':authority') {
+      if (value !== '') out.push('host', value);
+      continue;
+    }
+    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(name) || name === 'expect') continue;
+    out.push(name, value);
+  }
+  return out;
+}
+
 export function trailerList(rawTrailers: readonly string[]): [string, string][] {
   const list: [string, string][] = [];
   for (let i = 0; i + 1 < rawTrailers.length; i += 2) list.push([rawTrailers[i]!.toLowerCase(), rawTrailers[i + 1]!]);

@@ -1,10 +1,11 @@
-import { once } from 'node:events';
-import type http from 'node:http';
 import type { Writable } from 'node:stream';
 import type { ConnectionInfo, LocalReply } from '../host/api.js';
 import type { DownstreamExchange } from './listener.js';
+import type { UpstreamResponse } from './upstream.js';
 
 /** Small pieces of one request's flow through the sidecar (stream-handler.ts). */
+
+const WRITTEN = Promise.resolve();
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -18,7 +19,7 @@ export function deferred<T>(): Deferred<T> {
 }
 
 export type FirstEvent =
-  | { readonly kind: 'response'; readonly res: http.IncomingMessage }
+  | { readonly kind: 'response'; readonly res: UpstreamResponse }
   | { readonly kind: 'failure'; readonly error: unknown }
   | { readonly kind: 'localReply'; readonly reply: LocalReply };
 
@@ -28,7 +29,7 @@ export type FirstEvent =
  * never-settling promise would append a reaction to it per request and keep every request's
  * state reachable for the life of the process.
  */
-export function firstOf(response: Promise<http.IncomingMessage>, body: Promise<LocalReply | undefined>): Promise<FirstEvent> {
+export function firstOf(response: Promise<UpstreamResponse>, body: Promise<LocalReply | undefined>): Promise<FirstEvent> {
   return new Promise<FirstEvent>((resolve) => {
     response.then((res) => resolve({ kind: 'response', res }), (error: unknown) => resolve({ kind: 'failure', error }));
     void body.then((reply) => { if (reply) resolve({ kind: 'localReply', reply }); });
@@ -54,9 +55,22 @@ export function requestEndsWithHeaders(req: DownstreamExchange['req']): boolean 
   return length === undefined || length === '0';
 }
 
+/**
+ * Writes a chunk; when the target is full, resolves once it drained or closed. Both listeners
+ * go away on either event: a response body written under backpressure must not pile up one
+ * 'close' listener per full write (events.once + Promise.race left them until the response closed).
+ */
 export function writeChunk(target: Writable, data: Uint8Array): Promise<void> {
-  if (target.write(data)) return Promise.resolve();
-  return Promise.race([once(target, 'drain').then(() => undefined), once(target, 'close').then(() => undefined)]);
+  if (target.write(data)) return WRITTEN;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      target.off('drain', done);
+      target.off('close', done);
+      resolve();
+    };
+    target.on('drain', done);
+    target.on('close', done);
+  });
 }
 
 export function isAbort(error: unknown): boolean {

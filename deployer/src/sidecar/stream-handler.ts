@@ -5,12 +5,12 @@ import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChu
 import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
 import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
-import { downstreamRequestHeaders, pseudo, responseHeaderList, toNodeHeaders, trailerList } from './headers.js';
+import { downstreamRequestHeaders, pseudo, toNodeHeaders, trailerList } from './headers.js';
 import type { DownstreamExchange } from './listener.js';
 import { filterLocalReplyHeaders, localReplyHeaders, noRouteReply, upstreamResetReply, upstreamTimeoutReply, type RouterReply } from './local-reply.js';
 import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
-import { UpstreamFailure, type ClusterPool } from './upstream.js';
+import { UpstreamFailure, type ClusterPool, type UpstreamCall, type UpstreamResponse } from './upstream.js';
 import type { HcmConfig } from './hcm/config.js';
 import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
 import type { StreamDeadlines, StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
@@ -60,7 +60,7 @@ export class StreamHandler implements TimedStream {
   private pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
   /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
   private terminated = false;
-  private upstreamRequest: http.ClientRequest | undefined;
+  private upstreamRequest: UpstreamCall | undefined;
 
   constructor(private readonly ctx: StreamHandlerContext, private readonly ex: DownstreamExchange) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
@@ -182,7 +182,8 @@ export class StreamHandler implements TimedStream {
     this.upstreamHost = pool.hostPort;
     const upstreamStartedAt = performance.now();
     if (this.terminated) return;
-    const { request, response } = pool.request(this.requestHeaders);
+    const request = pool.request(this.requestHeaders, !endOfStream);
+    const response = request.response;
     this.upstreamRequest = request;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -226,18 +227,18 @@ export class StreamHandler implements TimedStream {
     }
 
     const upstream = first.res;
-    const status = upstream.statusCode ?? 502;
+    const status = upstream.status;
     this.ctx.stats.recordUpstreamResponse(route.cluster, status);
-    const headers = responseHeaderList(status, upstream.rawHeaders);
+    const headers = upstream.headers;
     // Envoy's router adds the upstream's time to first byte (x-envoy-upstream-service-time).
     headers.push(['x-envoy-upstream-service-time', String(Math.round(performance.now() - upstreamStartedAt))]);
     const method = pseudo(this.requestHeaders, ':method');
-    const bodiless = method === 'HEAD' || status === 204 || status === 304 || upstream.headers['content-length'] === '0';
+    const bodiless = method === 'HEAD' || status === 204 || status === 304 || pseudo(headers, 'content-length') === '0';
     this.details = 'via_upstream';
     let upstreamReset = false;
     try {
-      await this.respond(headers, bodiless ? undefined : upstream, () => trailerList(upstream.rawTrailers));
-      if (bodiless) upstream.resume();
+      await this.respond(headers, bodiless ? undefined : upstream, () => upstream.trailers());
+      if (bodiless) upstream.discard();
     } catch (error) {
       if (upstream.complete) throw error;
       upstreamReset = true;
@@ -257,7 +258,7 @@ export class StreamHandler implements TimedStream {
   }
 
   /** Request body → chain → upstream. Resolves with a filter's local reply, or undefined once done. */
-  private pumpRequestBody(upstream: http.ClientRequest): Promise<LocalReply | undefined> {
+  private pumpRequestBody(upstream: UpstreamCall): Promise<LocalReply | undefined> {
     const result = deferred<LocalReply | undefined>();
     const run = async () => {
       await readChunks(this.ex.req as Readable, async (chunk) => {
@@ -273,7 +274,7 @@ export class StreamHandler implements TimedStream {
           result.resolve(out.reply);
           return true;
         }
-        if (out.data.byteLength > 0 && !upstream.destroyed) await writeChunk(upstream, out.data);
+        if (out.data.byteLength > 0 && !upstream.destroyed) await upstream.write(out.data);
         return true;
       });
       this.requestComplete = true;
@@ -284,15 +285,13 @@ export class StreamHandler implements TimedStream {
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') return result.resolve(out.reply);
-        if (out.bufferedData.byteLength > 0) await writeChunk(upstream, out.bufferedData);
-        upstream.addTrailers(Object.fromEntries(out.trailers));
-        upstream.end();
+        upstream.end(out.bufferedData, out.trailers);
       } else {
         const call = this.stream!.requestBody(EMPTY, true);
         this.pumpInFlight = call;
         const out = await call;
         if (out.action === 'localReply') return result.resolve(out.reply);
-        upstream.end(out.data.byteLength > 0 ? out.data : undefined);
+        upstream.end(out.data);
       }
       result.resolve(undefined);
     };
@@ -343,7 +342,7 @@ export class StreamHandler implements TimedStream {
   }
 
   /** Response headers, body and trailers through the chain to the client. `body` undefined: headers only. */
-  private async respond(headers: HeaderList, body: Readable | readonly Uint8Array[] | undefined, trailers: () => HeaderList): Promise<void> {
+  private async respond(headers: HeaderList, body: UpstreamResponse | readonly Uint8Array[] | undefined, trailers: () => HeaderList): Promise<void> {
     const { res } = this.ex;
     const stream = this.stream!;
     const out = await stream.responseHeaders(headers, body === undefined);
@@ -370,7 +369,7 @@ export class StreamHandler implements TimedStream {
     if (Array.isArray(body)) {
       for (const chunk of body) if (!(await onChunk(chunk))) break;
     } else {
-      await readChunks(body as Readable, onChunk);
+      await (body as UpstreamResponse).readBody(onChunk);
     }
     if (replied || res.destroyed) return;
     const responseTrailers = trailers();

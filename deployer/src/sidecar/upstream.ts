@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { constants as osConstants } from 'node:os';
+import { Pool } from 'undici';
 import type { HeaderList } from '../host/api.js';
 import type { ClusterConfig } from './config/types.js';
-import { pseudo, toNodeHeaders } from './headers.js';
+import { NodeUpstreamCall, UndiciUpstreamCall } from './upstream-calls.js';
 
 /** Why an upstream request failed before a response started, in Envoy's reset-reason terms. */
 export type UpstreamFailureKind = 'connection_failure' | 'connection_timeout' | 'connection_termination';
@@ -14,12 +15,66 @@ export class UpstreamFailure extends Error {
   }
 }
 
-/** Keep-alive connection pool per cluster (Envoy's per-cluster HTTP/1.1 connection pool). */
+/** An upstream response once its headers arrived. */
+export interface UpstreamResponse {
+  readonly status: number;
+  /** `:status` first, names lower-cased, hop-by-hop headers removed (headers.ts responseHeaderList). */
+  readonly headers: [string, string][];
+  /**
+   * Streams the body chunk by chunk, waiting for each `onChunk` (backpressure); resolves at the
+   * end or when `onChunk` answers false, rejects when the upstream resets mid-body.
+   */
+  readBody(onChunk: (chunk: Uint8Array) => Promise<boolean>): Promise<void>;
+  /** Throws the body away (HEAD, 204, 304). */
+  discard(): void;
+  /** The whole body (and trailers) arrived. */
+  readonly complete: boolean;
+  trailers(): [string, string][];
+}
+
+/** One request to a cluster: the body (if any) is written by the caller as it streams in. */
+export interface UpstreamCall {
+  /** Resolves with the response headers; rejects with an UpstreamFailure. Never unhandled. */
+  readonly response: Promise<UpstreamResponse>;
+  /** A request body chunk; resolves once the upstream can take more. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the request body, with its last bytes and trailers. */
+  end(last?: Uint8Array, trailers?: HeaderList): void;
+  /** Resets the request (route timeout, downstream reset, local reply). */
+  destroy(): void;
+  readonly destroyed: boolean;
+}
+
+/**
+ * Keep-alive connection pool per cluster (Envoy's per-cluster HTTP/1.1 connection pool).
+ * Requests without a body, the common case, go through undici's Pool: its client writes and
+ * parses HTTP/1.1 without node's ClientRequest/IncomingMessage/Agent machinery, about half the
+ * CPU per request of http.request (bench/sidecar.ts). A request with a body keeps node's client,
+ * because undici cannot send request trailers (gRPC and chunked uploads carry them, and Envoy
+ * forwards them).
+ */
 export class ClusterPool {
-  private readonly agent: http.Agent;
+  private agent: http.Agent | undefined;
+  private readonly pool: Pool;
+  private readonly host: string;
+  private readonly port: number;
 
   constructor(readonly cluster: ClusterConfig) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', noDelay: true });
+    this.host = cluster.url.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(cluster.url.port || 80);
+    this.pool = new Pool(`http://${cluster.url.host || `${cluster.url.hostname}:${this.port}`}`, {
+      connections: null,
+      pipelining: 1,
+      connectTimeout: cluster.connectTimeoutMs,
+      // The route timeout (stream-handler.ts) bounds a request, as Envoy's router does; undici's
+      // own header and body timeouts would answer differently.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      // Envoy's HTTP/1 codec lets filters change a body without fixing content-length.
+      strictContentLength: false,
+    });
+    // A reset pooled connection is reported to the request on it (handler.onError).
+    this.pool.on('connectionError', () => undefined);
   }
 
   get hostPort(): string {
@@ -27,59 +82,32 @@ export class ClusterPool {
   }
 
   /**
-   * Starts a request to the cluster; the body is written by the caller as it streams in.
-   * `:authority` is kept as the Host header (Envoy forwards the downstream authority unchanged
-   * unless the route rewrites it).
+   * Starts a request to the cluster. `:authority` is kept as the Host header (Envoy forwards the
+   * downstream authority unchanged unless the route rewrites it). `hasBody` false: the request
+   * ends with its headers.
    */
-  request(headers: HeaderList): { readonly request: http.ClientRequest; readonly response: Promise<http.IncomingMessage> } {
-    const authority = pseudo(headers, ':authority');
-    const nodeHeaders = toNodeHeaders(headers);
-    if (authority) nodeHeaders.host = authority;
-    const request = http.request({
-      host: this.cluster.url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(this.cluster.url.port || 80),
-      method: pseudo(headers, ':method') ?? 'GET',
-      path: pseudo(headers, ':path') ?? '/',
-      headers: nodeHeaders,
-      agent: this.agent,
-      setHost: false,
-    });
-    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-      let connectTimer: NodeJS.Timeout | undefined;
-      request.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        connectTimer = setTimeout(() => {
-          request.destroy(new UpstreamFailure('connection_timeout'));
-        }, this.cluster.connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
-      request.once('response', (res) => {
-        clearTimeout(connectTimer);
-        resolve(res);
-      });
-      request.once('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(connectTimer);
-        reject(classifyError(error));
-      });
-    });
-    // The caller may abort before awaiting the response; the rejection is handled there.
-    response.catch(() => undefined);
-    return { request, response };
+  request(headers: HeaderList, hasBody: boolean): UpstreamCall {
+    if (!hasBody) return new UndiciUpstreamCall(this.pool, headers);
+    this.agent ??= new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', noDelay: true });
+    return new NodeUpstreamCall(this.agent, this.host, this.port, this.cluster.connectTimeoutMs, headers);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+    void this.pool.destroy().catch(() => undefined);
   }
 }
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
  * Envoy's body for a failed connect reads "transport failure reason: delayed connect error: 111"
  * on Linux (the errno of ECONNREFUSED), see source/common/network/connection_impl.cc.
  */
-function classifyError(error: NodeJS.ErrnoException): UpstreamFailure {
+export function classifyUpstreamError(error: NodeJS.ErrnoException): UpstreamFailure {
   if (error instanceof UpstreamFailure) return error;
-  const connectErrors = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'];
-  if (error.code && connectErrors.includes(error.code)) {
+  if (error.code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamFailure('connection_timeout');
+  if (error.code && CONNECT_ERRORS.has(error.code)) {
     const errno = (osConstants.errno as Record<string, number | undefined>)[error.code];
     return new UpstreamFailure('connection_failure', errno === undefined ? error.code : `delayed connect error: ${errno}`);
   }
