@@ -1,28 +1,19 @@
 import type http from 'node:http';
-import type { FilterChain } from '../host/api.js';
 import { formatAccessLogLine } from './access-log.js';
 import type { SidecarConfig } from './config/types.js';
 import { StreamDeadlines } from './hcm/stream-deadlines.js';
 import { startDataListener, type DataListener, type DownstreamExchange } from './listener.js';
-import type { RouteTable } from './routing.js';
 import type { ProxyStats } from './stats.js';
 import { addresses } from './stream-flow.js';
-import { StreamHandler } from './stream-handler.js';
-import type { ClusterPool } from './upstream.js';
-
-/** What one request runs on: the chain, routes and pools of the configuration generation it arrived under. */
-export interface RequestTarget {
-  readonly chain: FilterChain;
-  readonly routes: RouteTable;
-  readonly pools: ReadonlyMap<string, ClusterPool>;
-}
+import { StreamHandler, type StartRequest, type StreamHandlerContext } from './stream-handler.js';
 
 export interface DownstreamContext {
   readonly stats: ProxyStats;
-  readonly accessLog: (line: string) => void;
+  /** Access log sink; undefined: no access log (nothing is formatted). */
+  readonly accessLog: ((line: string) => void) | undefined;
   readonly onError: (error: unknown) => void;
   /** Picks the target for a request (live reload: the generation in force) and starts it. */
-  readonly dispatch: (exchange: DownstreamExchange, start: (target: RequestTarget) => Promise<void>) => void;
+  readonly dispatch: (exchange: DownstreamExchange, start: StartRequest) => void;
 }
 
 /**
@@ -33,12 +24,14 @@ export interface DownstreamContext {
 export async function startDownstream(config: SidecarConfig, ctx: DownstreamContext): Promise<DataListener> {
   const { stats, onError } = ctx;
   const deadlines = new StreamDeadlines(config.hcm);
-  const shared = { stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
+  const shared: StreamHandlerContext = { stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
+  // One function for every request (no closure or context object per request).
+  const start: StartRequest = (exchange, target, release) => { void new StreamHandler(shared, target, exchange, release).run(); };
   const listener = await startDataListener({ address: config.listen, tls: config.tls, hcm: config.hcm, overload: config.overload }, {
     onRequest: (exchange) => {
       // Nothing a request does may take the proxy down: a failure here still gets an answer.
       try {
-        ctx.dispatch(exchange, (target) => new StreamHandler({ ...shared, ...target }, exchange).run());
+        ctx.dispatch(exchange, start);
       } catch (error) {
         onError(error);
         if (!exchange.res.headersSent && !exchange.res.destroyed) {
@@ -71,7 +64,7 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
       if (rejection.details === 'request_header_timeout') stats.downstreamRqHeaderTimeout++;
       if (rejection.details === 'stream_idle_timeout') stats.downstreamRqIdleTimeout++;
       // Envoy logs a stream its codec refused without method or path (they were never decoded).
-      ctx.accessLog(formatAccessLogLine({
+      ctx.accessLog?.(formatAccessLogLine({
         startTime: new Date(),
         requestHeaders: [],
         responseHeaders: [],

@@ -1,30 +1,26 @@
 import type { ServerResponse } from 'node:http';
-import type { Generation, GenerationSet } from './generation.js';
+import type { GenerationSet } from './generation.js';
 import type { DownstreamExchange } from './listener.js';
+import type { StartRequest } from './stream-handler.js';
 
 /**
  * Runs one downstream request on the generation in force when it arrived. The generation is
- * picked once: a reload never changes a running stream's chain, routes or pools. It is released
- * once the response is closed AND `run` has settled, so no callback can reach a plugin that a
- * reload retired meanwhile. While `draining`, the connection is told to go away after this request.
- * Throws only if `run` throws synchronously (the caller answers 503); the generation is released then.
+ * picked once: a reload never changes a running stream's chain, routes or pools. The stream
+ * hands it back (`generations.leave`) once the response is closed AND its processing has settled
+ * (StreamHandler), so no callback can reach a plugin that a reload retired meanwhile; no closure
+ * or promise per request for that. While `draining`, the connection is told to go away after
+ * this request. Throws only if `start` throws (the caller answers 503); the generation is
+ * released then.
  */
-export function runOnCurrentGeneration(generations: GenerationSet, exchange: DownstreamExchange, draining: boolean, run: (generation: Generation) => Promise<void>): void {
+export function runOnCurrentGeneration(generations: GenerationSet, exchange: DownstreamExchange, draining: boolean, start: StartRequest): void {
   const generation = generations.enter();
   if (draining) closeAfterThisRequest(exchange);
-  let pending = 2;
-  const leave = () => {
-    if (--pending === 0) generations.leave(generation);
-  };
-  let started: Promise<void>;
   try {
-    started = run(generation);
+    start(exchange, generation, generations);
   } catch (error) {
     generations.leave(generation);
     throw error;
   }
-  exchange.res.once('close', leave);
-  void started.finally(leave);
 }
 
 /**

@@ -18,8 +18,11 @@ export type HostFactory = (options: HostOptions) => ProxyWasmHost;
 export interface SidecarOptions {
   /** Creates the proxy-wasm host (default: the wasmesh host, deployer/src/host). */
   readonly createHost?: HostFactory;
-  /** One Envoy-format line per request; default: stdout. */
-  readonly accessLog?: (line: string) => void;
+  /**
+   * One Envoy-format line per request; default: stdout. null: no access log, as an Istio sidecar
+   * whose meshConfig.accessLogFile is empty; then no line is even formatted.
+   */
+  readonly accessLog?: ((line: string) => void) | null;
   /** proxy_log output of the filters; default: stderr. */
   readonly onLog?: (entry: LogEntry) => void;
   readonly logLevel?: LogLevel;
@@ -114,7 +117,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     throw new SidecarStartError(error instanceof Error ? error.message : String(error), { cause: error });
   }
 
-  const accessLog = options.accessLog ?? ((line: string) => process.stdout.write(line + '\n'));
+  const accessLog = options.accessLog === null ? undefined : options.accessLog ?? ((line: string) => process.stdout.write(line + '\n'));
   let state: 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' = 'PRE_INITIALIZING';
   let data: DataListener | undefined;
   let admin: AdminServer | undefined;
@@ -122,8 +125,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     data = await startDownstream(config, {
       stats, accessLog, onError,
       // Each request runs on the generation in force when it arrived (live reload).
-      dispatch: (exchange, start) => runOnCurrentGeneration(generations, exchange, state === 'DRAINING', (generation) =>
-        start({ chain: generation.chain, routes: generation.routes, pools: generation.pools })),
+      dispatch: (exchange, start) => runOnCurrentGeneration(generations, exchange, state === 'DRAINING', start),
     });
     admin = await startAdminServer(config.admin, {
       proxyStats: () => stats.samples(),

@@ -15,22 +15,47 @@ import type { HcmConfig } from './hcm/config.js';
 import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
 import type { StreamDeadlines, StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
 
+/** What every stream of a listener shares. */
 export interface StreamHandlerContext {
-  readonly chain: FilterChain;
   readonly hcm: HcmConfig;
   readonly deadlines: StreamDeadlines;
   readonly accessLogFormat: AccessLogFormat;
-  readonly routes: RouteTable;
-  readonly pools: ReadonlyMap<string, ClusterPool>;
   readonly stats: ProxyStats;
-  readonly accessLog: (line: string) => void;
+  /** undefined: no access log, and no line is formatted. */
+  readonly accessLog: ((line: string) => void) | undefined;
   /** Unexpected errors (a bug, not a bad request): logged, the stream gets a 503 or a reset. */
   readonly onError: (error: unknown) => void;
 }
 
+/** What one request runs on: the chain, routes and pools of the configuration generation it arrived under. */
+export interface RequestTarget {
+  readonly chain: FilterChain;
+  readonly routes: RouteTable;
+  readonly pools: ReadonlyMap<string, ClusterPool>;
+}
+
+/** Takes a request's target back once the stream is done with it (live reload: GenerationSet). */
+export interface TargetRelease {
+  leave(target: RequestTarget): void;
+}
+
+/** Starts one request on `target`; `release.leave(target)` once its response closed and its processing settled. */
+export type StartRequest = (exchange: DownstreamExchange, target: RequestTarget, release: TargetRelease | undefined) => void;
+
 const EMPTY = new Uint8Array(0);
 const NOTHING_IN_FLIGHT: Promise<unknown> = Promise.resolve();
 const SERVER_HEADER = 'envoy';
+const HANDLER = Symbol('wasmesh.streamHandler');
+const NO_TRAILERS: HeaderList = [];
+
+/** The response's 'close' listener: one function for every stream, the handler found on the response. */
+function onResponseClose(this: DownstreamExchange['res']): void {
+  (this as unknown as { [HANDLER]: StreamHandler })[HANDLER].finish();
+}
+
+const onRouteTimeout = (handler: StreamHandler) => handler.routeTimeout();
+const responseEvent = (res: UpstreamResponse): FirstEvent => ({ kind: 'response', res });
+const failureEvent = (error: unknown): FirstEvent => ({ kind: 'failure', error });
 
 
 /**
@@ -61,10 +86,25 @@ export class StreamHandler implements TimedStream {
   /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
   private terminated = false;
   private upstreamRequest: UpstreamCall | undefined;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private routeTimedOut = false;
+  /** Response closed, processing settled: the target is released at 2. */
+  private settledParts = 0;
 
-  constructor(private readonly ctx: StreamHandlerContext, private readonly ex: DownstreamExchange) {
+  constructor(
+    private readonly ctx: StreamHandlerContext,
+    private readonly target: RequestTarget,
+    private readonly ex: DownstreamExchange,
+    private readonly release: TargetRelease | undefined,
+  ) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
-    ex.res.once('close', () => this.finish());
+    (ex.res as unknown as { [HANDLER]: StreamHandler })[HANDLER] = this;
+    // 'close' comes once per response: `on` spares the once-wrapper.
+    ex.res.on('close', onResponseClose);
+  }
+
+  private settled(): void {
+    if (++this.settledParts === 2) this.release?.leave(this.target);
   }
 
   async run(): Promise<void> {
@@ -78,7 +118,7 @@ export class StreamHandler implements TimedStream {
       const rejection = decodeRequestHeaders(this.requestHeaders as [string, string][], this.ex.req.rawHeaders, this.ex.protocol, this.ctx.hcm);
       if (rejection) return this.reject(rejection);
       this.ctx.deadlines.add(this);
-      this.stream = this.ctx.chain.newStream({ connection: this.ex.connection, protocol: this.ex.protocol, startTime: this.startTime });
+      this.stream = this.target.chain.newStream({ connection: this.ex.connection, protocol: this.ex.protocol, startTime: this.startTime });
       await this.process(this.stream);
     } catch (error) {
       this.ctx.onError(error);
@@ -88,6 +128,8 @@ export class StreamHandler implements TimedStream {
       } else {
         this.ex.res.destroy();
       }
+    } finally {
+      this.settled();
     }
   }
 
@@ -148,7 +190,7 @@ export class StreamHandler implements TimedStream {
   private async process(stream: FilterChainStream): Promise<void> {
     const { req } = this.ex;
     // Envoy picks the route before the filters run and caches it (refreshCachedRoute).
-    const cachedRoute = this.ctx.routes.match(this.requestHeaders);
+    const cachedRoute = this.target.routes.match(this.requestHeaders);
     const endOfStream = requestEndsWithHeaders(req);
     if (endOfStream) this.requestComplete = true;
     const headers = await stream.requestHeaders(this.requestHeaders, endOfStream);
@@ -160,14 +202,14 @@ export class StreamHandler implements TimedStream {
     this.requestHeaders = headers.headers;
     // Envoy re-matches only when the route cache was cleared; the host reports that for every
     // request-header mutation too (source/extensions/common/wasm/context.cc onHeadersModified).
-    this.route = headers.routeCacheCleared ? this.ctx.routes.match(this.requestHeaders) : cachedRoute;
+    this.route = headers.routeCacheCleared ? this.target.routes.match(this.requestHeaders) : cachedRoute;
     if (!this.route) {
       this.ctx.stats.noRoute++;
       this.drainRequest();
       await this.sendRouterReply(noRouteReply());
       return;
     }
-    const pool = this.ctx.pools.get(this.route.cluster)!;
+    const pool = this.target.pools.get(this.route.cluster)!;
     const clusterStats = this.ctx.stats.cluster(this.route.cluster);
     clusterStats.upstreamRqTotal++;
     clusterStats.upstreamRqActive++;
@@ -185,37 +227,31 @@ export class StreamHandler implements TimedStream {
     const request = pool.request(this.requestHeaders, !endOfStream);
     const response = request.response;
     this.upstreamRequest = request;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    // Envoy's route timeout starts once the downstream request is complete.
-    const startRouteTimer = () => {
-      if (route.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; request.destroy(); }, route.timeoutMs);
-    };
     let first: FirstEvent;
     if (endOfStream) {
       // No body: nothing but the upstream can answer, so no race to set up.
       request.end();
-      startRouteTimer();
-      first = await response.then((res): FirstEvent => ({ kind: 'response', res }), (error: unknown): FirstEvent => ({ kind: 'failure', error }));
+      this.startRouteTimer(route);
+      first = await response.then(responseEvent, failureEvent);
     } else {
       const body = this.pumpRequestBody(request);
-      void body.then((reply) => { if (!reply) startRouteTimer(); });
+      void body.then((reply) => { if (!reply) this.startRouteTimer(route); });
       first = await firstOf(response, body);
     }
     if (this.terminated) return;
 
     if (first.kind === 'localReply') {
-      clearTimeout(timer);
+      clearTimeout(this.routeTimer);
       request.destroy();
       this.sendFilterReply(first.reply);
       return;
     }
     await this.stopRequestPump();
     if (first.kind === 'failure') {
-      clearTimeout(timer);
+      clearTimeout(this.routeTimer);
       this.drainRequest();
       const clusterStats = this.ctx.stats.cluster(route.cluster);
-      if (timedOut) {
+      if (this.routeTimedOut) {
         clusterStats.upstreamRqTimeout++;
         await this.sendRouterReply(upstreamTimeoutReply());
         return;
@@ -237,16 +273,16 @@ export class StreamHandler implements TimedStream {
     this.details = 'via_upstream';
     let upstreamReset = false;
     try {
-      await this.respond(headers, bodiless ? undefined : upstream, () => upstream.trailers());
+      await this.respond(headers, bodiless ? undefined : upstream);
       if (bodiless) upstream.discard();
     } catch (error) {
       if (upstream.complete) throw error;
       upstreamReset = true;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(this.routeTimer);
     }
     if (this.terminated || this.ex.res.writableFinished) return;
-    if (timedOut) {
+    if (this.routeTimedOut) {
       this.flags.push('UT');
     } else if (upstreamReset || (!upstream.complete && !this.ex.res.destroyed)) {
       // The upstream went away after its headers: Envoy resets the downstream stream and logs
@@ -255,6 +291,17 @@ export class StreamHandler implements TimedStream {
       this.details = 'upstream_reset_after_response_started{connection_termination}';
       this.ex.res.destroy();
     }
+  }
+
+  /** Envoy's route timeout, started once the downstream request is complete. */
+  private startRouteTimer(route: RouteConfig): void {
+    if (route.timeoutMs > 0 && this.upstreamRequest !== undefined) this.routeTimer = setTimeout(onRouteTimeout, route.timeoutMs, this);
+  }
+
+  /** The route timeout fired: the upstream request is reset, the reply is a 504 (or UT after headers). */
+  routeTimeout(): void {
+    this.routeTimedOut = true;
+    this.upstreamRequest?.destroy();
   }
 
   /** Request body → chain → upstream. Resolves with a filter's local reply, or undefined once done. */
@@ -319,7 +366,7 @@ export class StreamHandler implements TimedStream {
   private async sendRouterReply(reply: RouterReply): Promise<void> {
     this.details = reply.details;
     this.flags.push(reply.flags);
-    await this.respond(localReplyHeaders(reply.status, reply.body, []), reply.body.byteLength > 0 ? [reply.body] : undefined, () => []);
+    await this.respond(localReplyHeaders(reply.status, reply.body, []), reply.body.byteLength > 0 ? [reply.body] : undefined);
   }
 
   private sendFilterReply(reply: LocalReply): void {
@@ -342,7 +389,7 @@ export class StreamHandler implements TimedStream {
   }
 
   /** Response headers, body and trailers through the chain to the client. `body` undefined: headers only. */
-  private async respond(headers: HeaderList, body: UpstreamResponse | readonly Uint8Array[] | undefined, trailers: () => HeaderList): Promise<void> {
+  private async respond(headers: HeaderList, body: UpstreamResponse | readonly Uint8Array[] | undefined): Promise<void> {
     const { res } = this.ex;
     const stream = this.stream!;
     const out = await stream.responseHeaders(headers, body === undefined);
@@ -372,7 +419,7 @@ export class StreamHandler implements TimedStream {
       await (body as UpstreamResponse).readBody(onChunk);
     }
     if (replied || res.destroyed) return;
-    const responseTrailers = trailers();
+    const responseTrailers = Array.isArray(body) ? NO_TRAILERS : (body as UpstreamResponse).trailers();
     if (responseTrailers.length > 0) {
       const tail = await stream.responseTrailers(responseTrailers);
       if (tail.action === 'localReply') return this.sendFilterReply(tail.reply);
@@ -404,9 +451,10 @@ export class StreamHandler implements TimedStream {
   }
 
   /** Runs once, when the downstream response finished or the stream was reset. */
-  private finish(): void {
+  finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.settled();
     const { stats } = this.ctx;
     this.ctx.deadlines.delete(this);
     stats.downstreamRqActive--;
@@ -439,6 +487,7 @@ export class StreamHandler implements TimedStream {
     } catch (error) {
       this.ctx.onError(error);
     }
+    if (this.ctx.accessLog === undefined) return;
     this.ctx.accessLog(formatAccessLogLine({
       startTime: this.startTime,
       requestHeaders: this.requestHeaders,
