@@ -4,12 +4,14 @@
  * `deployer run` with no filters (pass-through), and with the full chain (jwt-auth verifying an
  * HS256 token + rbac requiring its principal + example). All share this process's event loop (the
  * sidecar is single-threaded, as `deployer run` is); autocannon generates load from a worker
- * thread. Then memory: RSS (and heap after GC) of the pass-through sidecar after warm-up and
- * after --requests requests (default 1,000,000; env BENCH_SIDECAR_REQUESTS when run through
- * `npm run bench -- sidecar`). Targets: pass-through ≥ 1.0× the minimal proxy, full chain ≥ 0.7×
- * pass-through, RSS growth ≤ 10%.
+ * thread. The sidecars run without an access log (Istio's default: meshConfig.accessLogFile
+ * empty), as the minimal proxy logs nothing. Then memory: RSS (and heap after GC) of the
+ * pass-through sidecar after warm-up and after --requests requests (default 1,000,000; env
+ * BENCH_SIDECAR_REQUESTS when run through `npm run bench -- sidecar`), then the same for the full
+ * chain with --chain-requests (default: --requests; env BENCH_SIDECAR_CHAIN_REQUESTS; 0 skips it).
+ * Targets: pass-through ≥ 1.0× the minimal proxy, full chain ≥ 0.7× pass-through, RSS growth ≤ 10%.
  *
- *   npx tsx --expose-gc bench/sidecar.ts [--duration 4] [--connections 32] [--rounds 3] [--requests 1000000]
+ *   npx tsx --expose-gc bench/sidecar.ts [--duration 4] [--connections 32] [--rounds 3] [--requests 1000000] [--chain-requests N]
  */
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +34,10 @@ const CONNECTIONS = numberOption('connections', 32);
 const ROUNDS = numberOption('rounds', 3);
 const WARMUP_S = numberOption('warmup', 2, false);
 const REQUESTS = numberOption('requests', Number(process.env['BENCH_SIDECAR_REQUESTS'] ?? 1_000_000));
+/** 0 (allowed here, unlike --requests) skips the full chain's memory phase. */
+const CHAIN_REQUESTS = process.argv.includes('--chain-requests') && process.argv[process.argv.indexOf('--chain-requests') + 1] === '0'
+  ? 0
+  : numberOption('chain-requests', Number(process.env['BENCH_SIDECAR_CHAIN_REQUESTS'] ?? REQUESTS));
 
 interface Row {
   readonly case: string;
@@ -107,7 +113,7 @@ async function sidecarWith(upstreamUrl: string, filters: readonly Record<string,
     listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 1, filters,
     clusters: { app: upstreamUrl }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
   }, { source: 'bench/sidecar.ts', baseDir: root });
-  return startSidecar(config, { accessLog: () => undefined, onLog: () => undefined });
+  return startSidecar(config, { accessLog: null, onLog: () => undefined });
 }
 
 const FULL_CHAIN: readonly Record<string, unknown>[] = [
@@ -144,6 +150,20 @@ function median(rounds: readonly Row[]): Row {
 
 interface Memory { readonly rssMiB: number; readonly heapUsedMiB: number }
 
+/** One memory phase: RSS after warm-up and after `requests` requests (1M by default), growth as a fraction. */
+interface MemoryRow {
+  readonly case: string;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rssAfterWarmup: number;
+  readonly rssAfter1M: number;
+  readonly growth: number;
+  readonly heapAfterWarmup: number;
+  readonly heapAfter1M: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
 async function memory(): Promise<Memory> {
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) {
@@ -165,7 +185,24 @@ const cases = [
   { name: 'deployer run, jwt+rbac+example', url: fullChain.url },
 ] as const;
 const rows: Row[] = [];
-let memoryRow: { requests: number; seconds: number; afterWarmup: Memory; afterRequests: Memory; rssGrowth: number; non2xx: number; errors: number };
+const memoryRows: MemoryRow[] = [];
+
+/** Warm-up, GC, RSS; `requests` requests; GC, RSS. Heap sizes after GC tell a leak from allocator slack. */
+async function memoryPhase(name: string, url: string, requests: number): Promise<MemoryRow> {
+  await load(`${url}/api/items`, 'warm-up', { duration: WARMUP_S });
+  const afterWarmup = await memory();
+  const started = performance.now();
+  const run = await load(`${url}/api/items`, 'memory', { amount: requests });
+  const seconds = (performance.now() - started) / 1000;
+  const after = await memory();
+  return {
+    case: name, requests, seconds: +seconds.toFixed(1),
+    rssAfterWarmup: afterWarmup.rssMiB, rssAfter1M: after.rssMiB,
+    growth: +((after.rssMiB - afterWarmup.rssMiB) / afterWarmup.rssMiB).toFixed(3),
+    heapAfterWarmup: afterWarmup.heapUsedMiB, heapAfter1M: after.heapUsedMiB,
+    non2xx: run.non2xx, errors: run.errors,
+  };
+}
 try {
   for (const c of cases) await load(`${c.url}/api/items`, 'warm-up', { duration: WARMUP_S });
   const rounds = new Map<string, Row[]>(cases.map((c) => [c.name, []]));
@@ -175,17 +212,8 @@ try {
   }
   for (const c of cases) rows.push(median(rounds.get(c.name)!));
 
-  await load(`${passThrough.url}/api/items`, 'warm-up', { duration: WARMUP_S });
-  const afterWarmup = await memory();
-  const started = performance.now();
-  const run = await load(`${passThrough.url}/api/items`, 'memory', { amount: REQUESTS });
-  const seconds = (performance.now() - started) / 1000;
-  const afterRequests = await memory();
-  memoryRow = {
-    requests: REQUESTS, seconds: +seconds.toFixed(1), afterWarmup, afterRequests,
-    rssGrowth: +((afterRequests.rssMiB - afterWarmup.rssMiB) / afterWarmup.rssMiB).toFixed(3),
-    non2xx: run.non2xx, errors: run.errors,
-  };
+  memoryRows.push(await memoryPhase('deployer run, no filters', passThrough.url, REQUESTS));
+  if (CHAIN_REQUESTS > 0) memoryRows.push(await memoryPhase('deployer run, jwt+rbac+example', fullChain.url, CHAIN_REQUESTS));
 } finally {
   await passThrough.close();
   await fullChain.close();
@@ -204,9 +232,11 @@ for (const r of rows) {
 }
 process.stdout.write(`pass-through / minimal proxy: ${passOverProxy.toFixed(3)} (target ≥ 1.0)\n`);
 process.stdout.write(`full chain / pass-through:    ${chainOverPass.toFixed(3)} (target ≥ 0.7)\n`);
-process.stdout.write(`memory, pass-through: RSS ${memoryRow!.afterWarmup.rssMiB} MiB after warm-up → ${memoryRow!.afterRequests.rssMiB} MiB after ${REQUESTS} requests ` +
-  `(${(memoryRow!.rssGrowth * 100).toFixed(1)}%, target ≤ 10%); heap after GC ${memoryRow!.afterWarmup.heapUsedMiB} → ${memoryRow!.afterRequests.heapUsedMiB} MiB; ` +
-  `${memoryRow!.seconds}s, non-2xx ${memoryRow!.non2xx}, errors ${memoryRow!.errors}\n`);
+for (const m of memoryRows) {
+  process.stdout.write(`memory, ${m.case}: RSS ${m.rssAfterWarmup} MiB after warm-up → ${m.rssAfter1M} MiB after ${m.requests} requests ` +
+    `(${(m.growth * 100).toFixed(1)}%, target ≤ 10%); heap after GC ${m.heapAfterWarmup} → ${m.heapAfter1M} MiB; ` +
+    `${m.seconds}s, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
+}
 writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
   benchmark: 'sidecar',
   date: new Date().toISOString(),
@@ -217,5 +247,6 @@ writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
   rows,
   passThroughOverMinimalProxy: Number(passOverProxy.toFixed(3)),
   fullChainOverPassThrough: Number(chainOverPass.toFixed(3)),
-  memory: memoryRow!,
+  /** The process's RSS (all four servers and the load generator share it), per memory phase. */
+  memory: memoryRows,
 }, null, 2) + '\n');
