@@ -401,24 +401,35 @@ export class StreamHandler implements TimedStream {
       return;
     }
     let replied = false;
-    const onChunk = async (chunk: Uint8Array): Promise<boolean> => {
+    let ended = false;
+    // `last`: the response is complete, this is its last data and no trailers follow. Envoy's
+    // codec then hands the data over with end_stream (http1 codec_impl.cc onMessageComplete
+    // flushes the body read in the same dispatch with end_stream=true), so there is no extra
+    // empty end-of-stream callback through the chain.
+    const onChunk = async (chunk: Uint8Array, last: boolean): Promise<boolean> => {
       if (res.destroyed) return false;
       this.lastActivity = performance.now();
-      const data = await stream.responseBody(chunk, false);
+      const data = await stream.responseBody(chunk, last);
       if (data.action === 'localReply') {
         replied = true;
         this.sendFilterReply(data.reply);
+        return false;
+      }
+      if (last) {
+        ended = true;
+        this.bytesSent += data.data.byteLength;
+        (res as http.ServerResponse).end(data.data.byteLength > 0 ? data.data : undefined);
         return false;
       }
       await this.write(data.data);
       return true;
     };
     if (Array.isArray(body)) {
-      for (const chunk of body) if (!(await onChunk(chunk))) break;
+      for (let i = 0; i < body.length; i++) if (!(await onChunk(body[i]!, i === body.length - 1))) break;
     } else {
       await (body as UpstreamResponse).readBody(onChunk);
     }
-    if (replied || res.destroyed) return;
+    if (replied || ended || res.destroyed) return;
     const responseTrailers = Array.isArray(body) ? NO_TRAILERS : (body as UpstreamResponse).trailers();
     if (responseTrailers.length > 0) {
       const tail = await stream.responseTrailers(responseTrailers);

@@ -29,7 +29,7 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
   private resumeParser: (() => void) | undefined;
   private rawTrailers: readonly (Buffer | string)[] | undefined;
   private queue: Buffer[] | undefined;
-  private reader: ((chunk: Uint8Array) => Promise<boolean>) | undefined;
+  private reader: ((chunk: Uint8Array, last: boolean) => Promise<boolean>) | undefined;
   private reading = false;
   private discarding = false;
   private finishRead: ((error?: unknown) => void) | undefined;
@@ -69,7 +69,7 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
 
   // ---- UpstreamResponse ----------------------------------------------------------------
 
-  readBody(onChunk: (chunk: Uint8Array) => Promise<boolean>): Promise<void> {
+  readBody(onChunk: (chunk: Uint8Array, last: boolean) => Promise<boolean>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.reader = onChunk;
       this.finishRead = (error?: unknown) => {
@@ -142,7 +142,8 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
     const chunk = this.queue?.shift();
     if (chunk !== undefined) {
       this.reading = true;
-      reader(chunk).then((more) => {
+      const last = this.complete && this.rawTrailers === undefined && this.queue!.length === 0;
+      reader(chunk, last).then((more) => {
         this.reading = false;
         if (!more) {
           this.finishRead?.();
@@ -225,7 +226,8 @@ function nodeResponse(res: http.IncomingMessage): UpstreamResponse {
   return {
     status: res.statusCode ?? 502,
     headers: responseHeaderList(res.statusCode ?? 502, res.rawHeaders),
-    readBody: (onChunk) => readChunks(res, onChunk),
+    // IncomingMessage does not tell whether a chunk is the last one.
+    readBody: (onChunk) => readChunks(res, (chunk) => onChunk(chunk, false)),
     discard: () => { res.resume(); },
     get complete() { return res.complete; },
     trailers: () => trailerList(res.rawTrailers),

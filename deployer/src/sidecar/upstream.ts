@@ -22,9 +22,11 @@ export interface UpstreamResponse {
   readonly headers: [string, string][];
   /**
    * Streams the body chunk by chunk, waiting for each `onChunk` (backpressure); resolves at the
-   * end or when `onChunk` answers false, rejects when the upstream resets mid-body.
+   * end or when `onChunk` answers false, rejects when the upstream resets mid-body. `last` is
+   * true for the final chunk of a response already complete without trailers (known when the
+   * whole rest arrived in one read), so the caller can end the stream with it.
    */
-  readBody(onChunk: (chunk: Uint8Array) => Promise<boolean>): Promise<void>;
+  readBody(onChunk: (chunk: Uint8Array, last: boolean) => Promise<boolean>): Promise<void>;
   /** Throws the body away (HEAD, 204, 304). */
   discard(): void;
   /** The whole body (and trailers) arrived. */
