@@ -187,6 +187,12 @@ const cases = [
 const rows: Row[] = [];
 const memoryRows: MemoryRow[] = [];
 
+function printMemoryRow(m: MemoryRow): void {
+  process.stdout.write(`memory, ${m.case}: RSS ${m.rssAfterWarmup} MiB after warm-up → ${m.rssAfter1M} MiB after ${m.requests} requests ` +
+    `(${(m.growth * 100).toFixed(1)}%, target ≤ 10%); heap after GC ${m.heapAfterWarmup} → ${m.heapAfter1M} MiB; ` +
+    `${m.seconds}s, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
+}
+
 /** Warm-up, GC, RSS; `requests` requests; GC, RSS. Heap sizes after GC tell a leak from allocator slack. */
 async function memoryPhase(name: string, url: string, requests: number): Promise<MemoryRow> {
   await load(`${url}/api/items`, 'warm-up', { duration: WARMUP_S });
@@ -212,8 +218,13 @@ try {
   }
   for (const c of cases) rows.push(median(rounds.get(c.name)!));
 
+  // Each phase is printed as soon as it ends: a long run cut short still leaves its figures.
   memoryRows.push(await memoryPhase('deployer run, no filters', passThrough.url, REQUESTS));
-  if (CHAIN_REQUESTS > 0) memoryRows.push(await memoryPhase('deployer run, jwt+rbac+example', fullChain.url, CHAIN_REQUESTS));
+  printMemoryRow(memoryRows[0]!);
+  if (CHAIN_REQUESTS > 0) {
+    memoryRows.push(await memoryPhase('deployer run, jwt+rbac+example', fullChain.url, CHAIN_REQUESTS));
+    printMemoryRow(memoryRows[1]!);
+  }
 } finally {
   await passThrough.close();
   await fullChain.close();
@@ -232,11 +243,7 @@ for (const r of rows) {
 }
 process.stdout.write(`pass-through / minimal proxy: ${passOverProxy.toFixed(3)} (target ≥ 1.0)\n`);
 process.stdout.write(`full chain / pass-through:    ${chainOverPass.toFixed(3)} (target ≥ 0.7)\n`);
-for (const m of memoryRows) {
-  process.stdout.write(`memory, ${m.case}: RSS ${m.rssAfterWarmup} MiB after warm-up → ${m.rssAfter1M} MiB after ${m.requests} requests ` +
-    `(${(m.growth * 100).toFixed(1)}%, target ≤ 10%); heap after GC ${m.heapAfterWarmup} → ${m.heapAfter1M} MiB; ` +
-    `${m.seconds}s, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
-}
+for (const m of memoryRows) printMemoryRow(m);
 writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
   benchmark: 'sidecar',
   date: new Date().toISOString(),
