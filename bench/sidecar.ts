@@ -243,7 +243,6 @@ for (const r of rows) {
 }
 process.stdout.write(`pass-through / minimal proxy: ${passOverProxy.toFixed(3)} (target ≥ 1.0)\n`);
 process.stdout.write(`full chain / pass-through:    ${chainOverPass.toFixed(3)} (target ≥ 0.7)\n`);
-for (const m of memoryRows) printMemoryRow(m);
 writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
   benchmark: 'sidecar',
   date: new Date().toISOString(),
