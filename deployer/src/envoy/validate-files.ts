@@ -75,7 +75,7 @@ function runFileCheck(verdict: DocumentVerdict, path: string, value: unknown): D
     validateSidecarConfig(value, { source: path, baseDir: process.cwd() });
     return { kind: verdict.kind, issues: [] };
   } catch (error) {
-    if (error instanceof SidecarConfigError) return { kind: verdict.kind, issues: [{ path: error.field, message: error.problem }] };
+    if (error instanceof SidecarConfigError) return { kind: verdict.kind, issues: error.problems.map((p) => ({ path: p.field, message: p.problem })) };
     throw error;
   }
 }
