@@ -10,8 +10,9 @@ import type { CompiledValidate, CompiledValidateError, CrdVersionSchema } from '
  * (`<group>/<version>/<Kind>.js`, whose model class carries the validator).
  *
  * What the compiled validators check: types, enums, required fields, formats, patterns, lengths,
- * oneOf. What they do not: unknown fields and CEL `x-kubernetes-validations` (the generator drops
- * both). For those, point DEPLOYER_ISTIO_CRDS at a CRD file (crds.ts).
+ * oneOf. What they do not — unknown fields, CEL `x-kubernetes-validations`, list-map keys (the
+ * generator drops them) — packaged-strict.ts adds from generated tables, so this source is as
+ * strict as a CRD file (DEPLOYER_ISTIO_CRDS, crds.ts).
  *
  * The package is ESM with an import-only exports map; validation is synchronous, so the modules
  * are loaded by file path with require() (Node ≥ 20.19 loads ES modules that way).
@@ -19,7 +20,13 @@ import type { CompiledValidate, CompiledValidateError, CrdVersionSchema } from '
 const PACKAGE = '@kubernetes-models/istio';
 const require = createRequire(import.meta.url);
 
-interface ModelsPackage { readonly name: string; readonly version: string; readonly dir: string }
+interface ModelsPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+  /** The Istio release whose crd-all.gen.yaml the package was generated from (its `crd-generate` input). */
+  readonly istioRelease?: string;
+}
 
 let located: ModelsPackage | undefined;
 
@@ -30,11 +37,18 @@ export function istioModelsPackage(): ModelsPackage {
     const dir = path.join(base, PACKAGE);
     const manifest = path.join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
-    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
-    located = { name: PACKAGE, version, dir };
+    const { version, 'crd-generate': generate } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string; 'crd-generate'?: { input?: string[] } };
+    const istioRelease = generate?.input?.map((url) => /\/istio\/istio\/([^/]+)\/manifests\/charts\/base\/files\/crd-all\.gen\.yaml$/.exec(url)?.[1]).find(Boolean);
+    located = { name: PACKAGE, version, dir, ...(istioRelease ? { istioRelease } : {}) };
     return located;
   }
   throw new Error(`${PACKAGE} is not installed: the deployer validates Istio resources with its schemas (reinstall the deployer, or set DEPLOYER_ISTIO_CRDS to Istio's CRD YAML)`);
+}
+
+/** "Istio 1.29.2's schemas, shipped with the deployer in @kubernetes-models/istio@3.0.1", for messages. */
+export function packagedSchemasSource(): string {
+  const { name, version, istioRelease } = istioModelsPackage();
+  return `${istioRelease ? `Istio ${istioRelease}'s schemas` : 'the Istio schemas'}, shipped with the deployer in ${name}@${version}`;
 }
 
 interface PackagedKind { readonly group: string; readonly version: string; readonly kind: string; readonly file: string }

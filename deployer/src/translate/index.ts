@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { validateIstioResource } from '../istio/validate.js';
+import { IstioInputProblems } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
 import { authorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
 import { translateRequestAuthentication } from './request-authentication.js';
@@ -76,16 +76,18 @@ export interface FilterTranslation {
 
 export function parseIstioResources(yamlText: string, source = 'input'): IstioResource[] {
   const resources: IstioResource[] = [];
+  // Every invalid document is reported, not just the first (istio/validate.ts IstioInputProblems).
+  const problems = new IstioInputProblems(source);
   parseAllDocuments(yamlText).forEach((doc, index) => {
-    if (doc.errors.length > 0) throw new Error(`${source}: document ${index + 1}: YAML error: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0) return problems.yamlError(index + 1, doc.errors[0]!.message);
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return;
     const items = typeof value === 'object' && (value as { kind?: unknown }).kind === 'List' ? ((value as { items?: unknown[] }).items ?? []) : [value];
     for (const item of items) {
-      validateIstioResource(item);
-      resources.push(item as IstioResource);
+      if (problems.check(index + 1, item)) resources.push(item as IstioResource);
     }
   });
+  problems.throwIfAny();
   if (resources.length === 0) throw new Error(`${source}: no Istio resources found: expected YAML documents with apiVersion/kind/metadata/spec`);
   return resources;
 }
