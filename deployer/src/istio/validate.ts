@@ -61,7 +61,7 @@ export class IstioInputProblems {
   constructor(private readonly source: string) {}
 
   yamlError(document: number, message: string): void {
-    this.documents.push({ document, yamlError: message.split('\n')[0]! });
+    this.documents.push({ document, yamlError: message.split('\n')[0]!.replace(/:$/, '') });
   }
 
   /** Validates `resource` (document `document` of the input); false, with its problems kept, if invalid. */

@@ -92,6 +92,25 @@ export function parseIstioResources(yamlText: string, source = 'input'): IstioRe
   return resources;
 }
 
+/**
+ * parseIstioResources over several inputs (a folder's files, the documents of a file, each its
+ * own input): every invalid one is reported in one error, one line each (a resource with several
+ * problems keeps them, indented under it).
+ */
+export function parseIstioInputs(inputs: readonly { readonly source: string; readonly text: string }[]): IstioResource[] {
+  const resources: IstioResource[] = [];
+  const problems: string[] = [];
+  for (const input of inputs) {
+    try {
+      resources.push(...parseIstioResources(input.text, input.source));
+    } catch (error) {
+      problems.push(`${input.source}: ${(error instanceof Error ? error.message : String(error)).replace(/\n/g, '\n  ')}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.length === 1 ? problems[0]! : `${problems.length} invalid resources:\n  ${problems.join('\n  ')}`);
+  return resources;
+}
+
 export function translateResources(resources: readonly IstioResource[], registry: readonly TranslatorEntry[] = TRANSLATORS): FilterTranslation[] {
   const byKind = new Map<string, IstioResource[]>();
   for (const resource of resources) {
