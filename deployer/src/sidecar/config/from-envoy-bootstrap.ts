@@ -47,7 +47,21 @@ export function loadRunConfigFile(file: string, baseDir = process.cwd()): Sideca
   const document = parseDocument(readFileSync(file, 'utf8'));
   const value = document.errors.length === 0 ? (document.toJS() as unknown) : undefined;
   if (!isEnvoyBootstrap(value)) return loadSidecarConfigFile(file, baseDir);
-  return validateSidecarConfig(sidecarConfigFromEnvoyBootstrap(value, file), { source: file, baseDir });
+  // Every problem at once: what Envoy refuses, what the sidecar does not implement, and what the
+  // sidecar's own checks find in the rest (files, regexes, clusters), all named by envoy.yaml path.
+  const { raw, problems, envoyPath } = translateBootstrap(value);
+  try {
+    const config = validateSidecarConfig(raw, { source: file, baseDir });
+    if (problems.length === 0) return config;
+  } catch (error) {
+    if (!(error instanceof SidecarConfigError)) throw error;
+    const reported = (field: string) => problems.some((p) => field === p.field || field.startsWith(`${p.field}.`) || field.startsWith(`${p.field}[`));
+    for (const p of error.problems) {
+      const field = envoyPath(p.field);
+      if (!reported(field)) problems.push({ field, problem: p.problem });
+    }
+  }
+  throw new SidecarConfigError(file, problems);
 }
 
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -56,6 +70,19 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 /** Reads fields of one message, noting those the sidecar does not implement (by path). */
 class Reader {
   readonly unsupported: SidecarConfigProblem[] = [];
+  /** Where each part of the sidecar config came from: sidecar.yaml path → envoy.yaml path. */
+  readonly origins: [string, string][] = [];
+
+  origin(sidecarPath: string, envoyPath: string): void {
+    this.origins.push([sidecarPath, envoyPath]);
+  }
+
+  /** The envoy.yaml path of a sidecar.yaml field (the longest recorded prefix), for messages. */
+  envoyPath = (field: string): string => {
+    const hit = this.origins.filter(([prefix]) => field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`))
+      .sort((a, b) => b[0].length - a[0].length)[0];
+    return hit ? `${hit[1]}${field.slice(hit[0].length)}` : field;
+  };
 
   /** A field Envoy would run but the sidecar does not implement, with why where it helps. */
   note(path: string, why?: string): void {
@@ -96,10 +123,22 @@ function socketAddress(r: Reader, value: unknown, path: string): string {
   return `${host.includes(':') ? `[${host}]` : host}:${Number(address.port_value ?? 0)}`;
 }
 
-/** The sidecar.yaml equivalent of an Envoy bootstrap; throws naming every unsupported field. */
+/** The sidecar.yaml equivalent of an Envoy bootstrap; throws naming every invalid or unsupported field. */
 export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string): RawSidecarConfig {
-  // What Envoy itself refuses (unknown fields, wrong types, failed validate rules), then what the
-  // sidecar does not implement: both listed in one error, each by its path.
+  const { raw, problems } = translateBootstrap(value);
+  if (problems.length > 0) throw new SidecarConfigError(source, problems);
+  return raw;
+}
+
+interface Translation {
+  /** As much of the sidecar config as could be read (complete when `problems` is empty). */
+  readonly raw: RawSidecarConfig;
+  /** What Envoy itself refuses (unknown fields, wrong types, failed validate rules), then what the sidecar does not implement. */
+  readonly problems: SidecarConfigProblem[];
+  readonly envoyPath: (sidecarField: string) => string;
+}
+
+function translateBootstrap(value: unknown): Translation {
   const invalid = envoyMessageIssues(BOOTSTRAP, value).map((issue) => ({ field: issue.path, problem: `not a valid Envoy bootstrap (${BOOTSTRAP}): ${issue.message}` }));
   const r = new Reader();
   const root = r.fields(value, '', ['node', 'static_resources', 'admin', 'overload_manager', 'stats_config']);
@@ -109,6 +148,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
 
   const listenerPath = 'static_resources.listeners[0]';
   const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'traffic_direction', 'address', 'filter_chains']);
+  r.origin('listen', join(listenerPath, 'address'));
   if (listener.traffic_direction !== undefined && listener.traffic_direction !== 'INBOUND') {
     r.note(join(listenerPath, 'traffic_direction'), `${String(listener.traffic_direction)}; the sidecar's listener is INBOUND`);
   }
@@ -119,6 +159,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters', ...HCM_STAGE_FIELDS]);
   if (hcm.common_http_protocol_options !== undefined) r.fields(hcm.common_http_protocol_options, join(hcmPath, 'common_http_protocol_options'), ['idle_timeout', 'max_headers_count', 'max_stream_duration']);
   if (hcm.http_protocol_options !== undefined) r.fields(hcm.http_protocol_options, join(hcmPath, 'http_protocol_options'), ['accept_http_10']);
+  r.origin('http_connection_manager', hcmPath);
   const hcmStage = Object.fromEntries(HCM_STAGE_FIELDS.filter((name) => hcm[name] !== undefined).map((name) => [name, hcm[name]])) as RawHcmFields;
   let accessLogFormat: 'envoy' | 'istio' | undefined;
   if (hcm.codec_type !== undefined && hcm.codec_type !== 'AUTO') r.note(join(hcmPath, 'codec_type'), `${String(hcm.codec_type)}; the sidecar speaks AUTO: HTTP/1.1 and h2c`);
@@ -140,8 +181,12 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   const vhostPath = join(hcmPath, 'route_config.virtual_hosts[0]');
   const vhost = r.fields(r.one(routeConfig.virtual_hosts, join(hcmPath, 'route_config.virtual_hosts'), 'virtual hosts'), vhostPath, ['name', 'domains', 'routes']);
   if (JSON.stringify(vhost.domains ?? ['*']) !== '["*"]') r.note(join(vhostPath, 'domains'), `${JSON.stringify(vhost.domains)}; the sidecar serves every authority: ["*"]`);
+  r.origin('routes', join(vhostPath, 'routes'));
   const routes = (Array.isArray(vhost.routes) ? vhost.routes : []).map((route, i) => {
     const path = join(vhostPath, `routes[${i}]`);
+    r.origin(`routes[${i}]`, path);
+    r.origin(`routes[${i}].cluster`, join(path, 'route.cluster'));
+    r.origin(`routes[${i}].timeout`, join(path, 'route.timeout'));
     const fields = r.fields(route, path, ['name', 'match', 'route']);
     const action = r.fields(fields.route, join(path, 'route'), ['cluster', 'timeout']);
     const match = r.fields(fields.match, join(path, 'match'), ['prefix', 'path', 'safe_regex', 'headers']);
@@ -153,6 +198,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   });
 
   const httpFilters = Array.isArray(hcm.http_filters) ? hcm.http_filters : [];
+  r.origin('filters', join(hcmPath, 'http_filters'));
   const filters = httpFilters.flatMap((entry, i) => {
     const path = join(hcmPath, `http_filters[${i}]`);
     const filter = r.fields(entry, path, ['name', 'typed_config']);
@@ -161,6 +207,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
       r.typed(filter.typed_config, join(path, 'typed_config'), ROUTER, []);
       return [];
     }
+    r.origin(`filters[${i}]`, join(path, 'typed_config.config'));
     const config = r.fields(r.typed(filter.typed_config, join(path, 'typed_config'), WASM, ['config']).config, join(path, 'typed_config.config'), ['name', 'root_id', 'fail_open', 'configuration', 'vm_config']);
     const vmPath = join(path, 'typed_config.config.vm_config');
     const vm = r.fields(config.vm_config, vmPath, ['vm_id', 'runtime', 'code', 'configuration']);
@@ -180,6 +227,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   if (httpFilters.length === 0) r.note(join(hcmPath, 'http_filters'), `none; expected wasm filters then envoy.filters.http.router`);
 
   const clusters: Record<string, { url: string; connect_timeout?: string }> = {};
+  r.origin('clusters', 'static_resources.clusters');
   (Array.isArray(resources.clusters) ? resources.clusters : []).forEach((entry, i) => {
     const path = `static_resources.clusters[${i}]`;
     const cluster = r.fields(entry, path, ['name', 'type', 'connect_timeout', 'load_assignment']);
@@ -190,6 +238,8 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     const lbPath = `${endpointsPath}[0].lb_endpoints`;
     const lb = r.fields(r.one(locality.lb_endpoints, lbPath, 'endpoints'), `${lbPath}[0]`, ['endpoint']);
     const endpoint = r.fields(lb.endpoint, `${lbPath}[0].endpoint`, ['address']);
+    r.origin(`clusters.${String(cluster.name)}`, path);
+    r.origin(`clusters.${String(cluster.name)}.url`, `${lbPath}[0].endpoint.address`);
     clusters[String(cluster.name)] = { url: `http://${socketAddress(r, endpoint.address, `${lbPath}[0].endpoint.address`)}`, ...(cluster.connect_timeout !== undefined ? { connect_timeout: String(cluster.connect_timeout) } : {}) };
   });
 
@@ -204,18 +254,22 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     const certificate = r.fields(r.one(common.tls_certificates, certPath, 'certificates'), `${certPath}[0]`, ['certificate_chain', 'private_key']);
     const filename = (v: unknown, at: string) => String(r.fields(v, at, ['filename']).filename ?? '');
     const validation = r.fields(common.validation_context, join(contextPath, 'common_tls_context.validation_context'), ['trusted_ca']);
+    r.origin('tls.cert', `${certPath}[0].certificate_chain.filename`);
+    r.origin('tls.key', `${certPath}[0].private_key.filename`);
+    r.origin('tls.client_ca', join(contextPath, 'common_tls_context.validation_context.trusted_ca.filename'));
     tls = {
       cert: filename(certificate.certificate_chain, `${certPath}[0].certificate_chain`),
       key: filename(certificate.private_key, `${certPath}[0].private_key`),
       client_ca: filename(validation.trusted_ca, join(contextPath, 'common_tls_context.validation_context.trusted_ca')),
     };
   }
+  r.origin('admin', 'admin.address');
   const admin = root.admin === undefined ? undefined : socketAddress(r, r.fields(root.admin, 'admin', ['address', 'access_log']).address, 'admin.address');
   const maxConnections = overloadCap(r, root.overload_manager);
+  r.origin('overload', 'overload_manager.resource_monitors[0].typed_config');
   // An unknown field is both invalid and unread; say it once, as invalid.
   const problems = [...invalid, ...r.unsupported.filter((u) => !invalid.some((i) => i.field === u.field))];
-  if (problems.length > 0) throw new SidecarConfigError(source, problems);
-  return {
+  const raw = {
     ...(Object.keys(hcmStage).length > 0 ? { http_connection_manager: hcmStage } : {}),
     ...(accessLogFormat !== undefined ? { access_log_format: accessLogFormat } : {}),
     ...(maxConnections !== undefined ? { overload: { max_active_downstream_connections: maxConnections } } : {}),
@@ -226,6 +280,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     clusters,
     routes,
   } as RawSidecarConfig;
+  return { raw, problems, envoyPath: r.envoyPath };
 }
 
 /** The overload manager the sidecar implements: one global downstream connection cap. */
