@@ -3,7 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SidecarConfigError } from '../../deployer/src/sidecar/config/errors.js';
 import { loadRunConfigFile } from '../../deployer/src/sidecar/config/from-envoy-bootstrap.js';
+import { register } from '../../deployer/src/cli/commands/run.js';
 import { validateConfigFile } from '../../deployer/src/envoy/validate-files.js';
+import { runCommand } from '../support/cli.js';
 import { repoRoot } from '../setup/paths.js';
 
 /**
@@ -46,6 +48,14 @@ describe('sidecar config: every problem in one run', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+
+  it('deployer run -c: exit code 1, every problem on its own line of stderr, nothing started', async () => {
+    const { file, expected } = cases.find((c) => c.name === 'broken-parts-skipped.yaml')!;
+    const result = await runCommand(register, ['run', '-c', file, '--no-watch'], { asMain: true });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`deployer: ${file}: ${expected.length} problems:\n${expected.map((line) => `  ${line}`).join('\n')}\n`);
   });
 
   it('one problem keeps the one-line form: file: field: problem', () => {
