@@ -148,7 +148,7 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions, problems: Pr
     if (broken(pointer('routes', i))) return [];
     const at = `routes[${i}]`;
     // Only against a clusters map that is there: with none, "unknown cluster" would only repeat that.
-    if (clusterSpecs && !(route.cluster in clusterSpecs)) {
+    if (clusterSpecs && !Object.hasOwn(clusterSpecs, route.cluster)) {
       report(`${at}.cluster`, `unknown cluster "${route.cluster}"; expected one of: ${Object.keys(clusterSpecs).join(', ')}`);
     }
     const path = parsePathMatch(route.match, `${at}.match`, report);
