@@ -121,7 +121,7 @@ async function measureFloor(count: number, changes: number, bytes: number): Prom
 
 /** Child process: the control plane alone. */
 async function serve(): Promise<void> {
-  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, debounceMs: DEBOUNCE_MS, log: () => {} });
+  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, debounceAfterMs: DEBOUNCE_MS, log: () => {} });
   // Server-side view of a change: from the attach call to the last ECDS response written and the last ACK recorded.
   let attachAt = 0, lastSent = 0, lastAck = 0, sent = 0, acked = 0;
   const attach = cp.attachments.attach.bind(cp.attachments);
@@ -320,7 +320,7 @@ async function main(): Promise<void> {
   const ours = rows.filter((r) => r.mode !== 'floor');
   const target = ours.every((r) => r.maxMs <= 1000);
   console.log(`target ≤ 1000 ms for ${count} clients: ${target ? 'met' : 'NOT met'} (max ${Math.max(...ours.map((r) => r.maxMs))} ms; the bare-transport floor row is the reference measured in the same run)`);
-  writeResults({ clients: count, changes, debounceMs: DEBOUNCE_MS, loadAverage: os.loadavg()[0], rows, targetMet: target, pushToLive: await pushToLive() });
+  writeResults({ clients: count, changes, debounceAfterMs: DEBOUNCE_MS, loadAverage: os.loadavg()[0], rows, targetMet: target, pushToLive: await pushToLive() });
 }
 
 if (process.argv.includes('--serve')) await serve();

@@ -31,7 +31,7 @@ const percentile = (values: readonly number[], p: number) => { const sorted = [.
 /** `debounceMs`: the control plane's push debounce (100 ms by default, Istio's PILOT_DEBOUNCE_AFTER). */
 export async function measurePushToLive(pushes: number, debounceMs = 100, withFloor = true): Promise<PushToLiveRow[]> {
   const work = tempDir();
-  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, filtersDir: path.join(ROOT, 'build/filters'), debounceMs, log: () => {} });
+  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, filtersDir: path.join(ROOT, 'build/filters'), debounceAfterMs: debounceMs, log: () => {} });
   const upstream = await startUpstream();
   const quiet = process.stderr.write.bind(process.stderr);
   // The sidecar's per-reload notes would drown the table.
