@@ -5,7 +5,7 @@ import { translateResources, TRANSLATORS } from '../translate/index.js';
 import { labelsMatch } from './node-identity.js';
 import { sortFilters, type FilterAttachment, type MeshModel, type MeshService, type ServicePort } from './mesh-model.js';
 import { edsCluster, inboundCluster, moduleServerCluster, passthroughCluster } from './resources/clusters.js';
-import { clusterLoadAssignment, serviceWorkloads } from './resources/endpoints.js';
+import { clusterLoadAssignment, serviceWorkloads, workloadPort } from './resources/endpoints.js';
 import { wasmExtensionConfig } from './resources/extension-configs.js';
 import { grpcApiListener, outboundListener, virtualInboundListener, virtualOutboundListener } from './resources/listeners.js';
 import { outboundClusterName } from './resources/names.js';
@@ -108,13 +108,25 @@ export class SnapshotGenerator implements SnapshotSource {
     const filters = this.filtersFor(node);
     const inboundPorts = model.services
       .filter((s) => s.namespace === node.namespace && s.workloadSelector && Object.keys(s.workloadSelector).length > 0 && labelsMatch(s.workloadSelector, node.labels))
-      .flatMap((s) => s.ports);
+      .flatMap((s) => this.inboundPorts(s, node));
     specs.push(virtualInboundListener(inboundPorts, filters));
     for (const port of new Set(inboundPorts.map((p) => p.targetPort ?? p.number))) specs.push(inboundCluster(port));
     for (const filter of filters) specs.push(wasmExtensionConfig(filter, this.options.moduleBaseUrl));
     const base = new URL(this.options.moduleBaseUrl);
     specs.push(moduleServerCluster(base.hostname.replace(/^\[|\]$/g, ''), Number(base.port || (base.protocol === 'https:' ? 443 : 80))));
     return specs;
+  }
+
+  /**
+   * The ports this node serves for `service`, with the target port the application listens on:
+   * the node's own WorkloadEntry (the one the service selects at the node's IP, preferring the one
+   * named after the workload) maps port names to ports, as istiod builds inbound listeners from the
+   * proxy's service targets; else the ServiceEntry's targetPort, else the port.
+   */
+  private inboundPorts(service: MeshService, node: NodeIdentity): ServicePort[] {
+    const own = serviceWorkloads(this.options.model, service).filter((w) => w.address === node.ip);
+    const self = own.find((w) => w.name === node.workloadName) ?? own[0];
+    return service.ports.map((port) => (self ? { ...port, targetPort: workloadPort(self, port) } : port));
   }
 
   /** WasmPlugins and admin attachments selecting the node, plus the suite filters its policies configure. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { startControlPlane } from '../../control-plane/control-plane.js';
 import { resolveToken } from '../../control-plane/token.js';
+import { flagDurationMs } from '../duration-flag.js';
 import { findProjectRoot } from '../project-root.js';
 import { closeOnSignal } from '../until-signal.js';
 
@@ -60,14 +61,6 @@ Examples:
       process.stdout.write(`control-plane: xds=${running.xdsAddress} http=${running.httpAddress}\n`);
       await closeOnSignal(() => running.close());
     });
-}
-
-/** A Go duration as Istio's PILOT_DEBOUNCE_* take it (`100ms`, `1.5s`, `0`), in milliseconds. */
-export function flagDurationMs(flag: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (text.trim() === '0') return 0;
-  if (!match) throw new Error(`${flag} "${text}": not a duration; expected e.g. 100ms, 1.5s or 0`);
-  return Math.round(Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm']);
 }
 
 /** build/filters of the project, when run inside one; translated policies need the suite's modules. */
