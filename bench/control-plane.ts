@@ -330,7 +330,7 @@ async function main(): Promise<void> {
   const ours = rows.filter((r) => r.mode !== 'floor');
   const target = ours.every((r) => r.maxMs <= 1000);
   console.log(`target ≤ 1000 ms for ${count} clients: ${target ? 'met' : 'NOT met'} (max ${Math.max(...ours.map((r) => r.maxMs))} ms; the bare-transport floor row is the reference measured in the same run)`);
-  writeResults({ clients: count, changes, debounceAfterMs: DEBOUNCE_MS, loadAverage: os.loadavg()[0], rows, targetMet: target, pushToLive: await pushToLive() });
+  writeResults({ clients: count, changes, debounceMs: DEBOUNCE_MS, loadAverage: os.loadavg()[0], rows, targetMet: target, ...(only === 'scale' ? {} : { pushToLive: await pushToLive() }) });
 }
 
 if (process.argv.includes('--serve')) await serve();
