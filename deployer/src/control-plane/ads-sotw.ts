@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AdsStreamBase } from './ads-stream.js';
-import { isWildcardCapable, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
+import { isWildcardCapable, type ResourceVersion, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
 import { sotwResponseBody, withNonce, type DiscoveryRequest } from './xds-wire.js';
 
 interface TypeState {
@@ -8,10 +8,14 @@ interface TypeState {
   names: ReadonlySet<string> | '*';
   /** The subscription as one string (sorted names), computed when it changes, not per push. */
   namesKey: string;
+  /** resource_names as last requested, joined: an identical request skips parsing the subscription. */
+  rawKey: string;
   sentVersion?: string;
   sentNonce?: string;
   sentNamesKey?: string;
   sentResources?: readonly XdsResource[];
+  /** What an ACK of the last response accepts (name and version each), shared with every stream sent the same response. */
+  sentVersions?: readonly ResourceVersion[];
 }
 
 /**
@@ -35,15 +39,25 @@ export class SotwStream extends AdsStreamBase {
       if (request.error_detail) {
         this.context.status.nack(this.node!, typeUrl, state.sentVersion ?? '', nonce, request.error_detail.message || `code ${request.error_detail.code ?? 0}`, (state.sentResources ?? []).map((r) => r.name));
       } else {
-        this.context.status.ack(this.node!, typeUrl, request.version_info, nonce, { mode: 'replace', resources: (state.sentResources ?? []).map((r) => ({ name: r.name, version: r.version })) });
+        this.context.status.ack(this.node!, typeUrl, request.version_info, nonce, { mode: 'replace', resources: state.sentVersions ?? [] });
       }
     }
-    const names = subscription(typeUrl, request.resource_names ?? []);
-    const namesKey = names === '*' ? '*' : [...names].sort().join('\n');
-    const next: TypeState = state ?? { names, namesKey };
-    next.names = names;
-    next.namesKey = namesKey;
-    this.types.set(typeUrl, next);
+    // An ACK usually repeats the subscription word for word: then nothing is re-parsed.
+    const requested = request.resource_names ?? [];
+    const rawKey = requested.join('\n');
+    let next: TypeState;
+    if (state && state.rawKey === rawKey) {
+      next = state;
+    } else {
+      const names = subscription(typeUrl, requested);
+      const namesKey = names === '*' ? '*' : [...names].sort().join('\n');
+      next = state ?? { names, namesKey, rawKey };
+      next.names = names;
+      next.namesKey = namesKey;
+      next.rawKey = rawKey;
+      this.types.set(typeUrl, next);
+    }
+    const { names, namesKey } = next;
     const version = responseFor(this.snapshot!, typeUrl, names, namesKey).version;
     if (next.sentVersion === undefined) {
       // First request of this type on the stream: a reconnecting proxy that already has this version needs nothing.
@@ -73,6 +87,7 @@ export class SotwStream extends AdsStreamBase {
     state.sentNonce = nonce;
     state.sentNamesKey = state.namesKey;
     state.sentResources = response.resources;
+    state.sentVersions = response.versions;
     this.context.status.sent(this.node!, typeUrl, response.version);
     this.sink.write(withNonce(response.body, nonce));
   }
@@ -81,6 +96,7 @@ export class SotwStream extends AdsStreamBase {
 interface SharedResponse {
   readonly version: string;
   readonly resources: readonly XdsResource[];
+  readonly versions: readonly ResourceVersion[];
   readonly body: Uint8Array;
 }
 
@@ -98,7 +114,7 @@ function responseFor(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<st
       ? [...byName.values()]
       : [...names].sort().map((n) => byName.get(n)).filter((r): r is XdsResource => r !== undefined);
     const version = responseVersion(snapshot, typeUrl, names);
-    response = { version, resources, body: sotwResponseBody(typeUrl, version, resources) };
+    response = { version, resources, versions: resources.map((r) => ({ name: r.name, version: r.version })), body: sotwResponseBody(typeUrl, version, resources) };
     bySubscription.set(key, response);
   }
   return response;

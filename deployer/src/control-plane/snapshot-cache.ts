@@ -123,5 +123,6 @@ export class SnapshotCache {
 }
 
 function sameVersions(a: Snapshot, b: Snapshot): boolean {
+  if (a === b) return true;
   return a.group === b.group && Object.entries(a.versions).every(([type, version]) => b.versions[type as keyof Snapshot['versions']] === version);
 }
