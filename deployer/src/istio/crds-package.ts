@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { CompiledValidate, CompiledValidateError, CrdVersionSchema } from './crds.js';
+import { requireImportOnly } from './import-only-require.js';
 
 /**
  * Istio's schemas as shipped by the npm package @kubernetes-models/istio: the kubernetes-models
@@ -15,7 +16,8 @@ import type { CompiledValidate, CompiledValidateError, CrdVersionSchema } from '
  * strict as a CRD file (DEPLOYER_ISTIO_CRDS, crds.ts).
  *
  * The package is ESM with an import-only exports map; validation is synchronous, so the modules
- * are loaded by file path with require() (Node ≥ 20.19 loads ES modules that way).
+ * are loaded by file path with require() (Node ≥ 20.19 loads ES modules that way; under a CommonJS
+ * transform hook such as `node --import tsx`, import-only-require.ts keeps their imports resolving).
  */
 const PACKAGE = '@kubernetes-models/istio';
 const require = createRequire(import.meta.url);
@@ -85,7 +87,7 @@ export function packagedIstioSchema(group: string, version: string, kind: string
   if (hit) return hit;
   const entry = packagedIstioKinds().find((k) => k.group === group && k.version === version && k.kind === kind);
   if (!entry) return undefined;
-  const model = (require(entry.file) as Record<string, { prototype: { validate(this: unknown): void } } | undefined>)[kind];
+  const model = (requireImportOnly(entry.file) as Record<string, { prototype: { validate(this: unknown): void } } | undefined>)[kind];
   if (!model) throw new Error(`${PACKAGE}: ${entry.file} has no ${kind} model`);
   // Every Istio kind is namespaced (the CRDs' scope: Namespaced).
   const schema: CrdVersionSchema = { group, version, kind, plural: pluralOf(kind), served: true, namespaced: true, compiledValidate: adaptModel(model.prototype.validate) };
