@@ -44,7 +44,7 @@ left out, and why, is printed on stderr. The output is deterministic: apply-time
         // header-router from VirtualServices: also the routes its routing header selects.
         ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
       }, targets);
-      await validateRendered(wasm, manifests);
+      await validateRendered(wasm, manifests, Object.keys(wiring.selector).length > 0);
       if (flags.out) {
         for (const file of await writeManifests(flags.out, manifests, wiring.output)) process.stderr.write(`wrote ${file}\n`);
         return;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
 import { formatScope } from '../../istio/scopes.js';
-import { checkConfiguration } from '../../push/configure-check.js';
+import { checkObjectConfiguration } from '../../push/scoped-check.js';
 import { readWasmFile } from '../../push/push.js';
 import { parseContext, parseSelector } from '../../render/options.js';
 import { printStructured } from '../output.js';
@@ -109,6 +109,7 @@ async function proveConfigs(translations: readonly ScopedTranslation[], filtersD
   for (const t of translations) {
     const file = path.join(dir, `${t.filter}.wasm`);
     if (!existsSync(file)) throw new Error(`cannot prove the ${t.filter} config against its module: ${file} not found; expected the built filter (npm run build), --filters-dir, or --no-validate`);
-    await checkConfiguration({ wasm: await readWasmFile(file), filter: t.filter, configuration: JSON.stringify(t.config), where: `${t.filter} config for ${formatScope(t.scope)} (from ${t.sources.join(', ')})` });
+    // A workload-scoped config (one object for overlapping scopes) is proven for each workload it covers.
+    await checkObjectConfiguration({ wasm: await readWasmFile(file), filter: t.filter, configuration: JSON.stringify(t.config), where: `${t.filter} config for ${formatScope(t.scope)} (from ${t.sources.join(', ')})` }, t.scope);
   }
 }
