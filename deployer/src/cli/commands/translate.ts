@@ -48,7 +48,9 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Kinds translated: ${kinds}. Other kinds in the input (PeerAuthentication, Gateway, …) are skipped with a note.
 Policies are selected per scope as istiod does (root namespace, namespace, selector, targetRefs
-with --direction gateway): one config per scope, each proven against its built module.
+with --direction gateway): one config per scope, each proven against its built module. Scopes
+that overlap (a mesh-wide DENY next to an app's ALLOW) give one workload-scoped rbac/jwt-auth
+config for the scope covering them: each proxy applies the policies istiod would apply to it.
 
 Examples:
   $ deployer translate -f authz.yaml            # [{"filter": "rbac", "scope": {...}, "config": {...}}]
