@@ -97,15 +97,16 @@ export function scopeOfManifest(manifest: { readonly metadata: { readonly namesp
 
 /**
  * One scope per distinct selector of the resources that istiod would look at for workloads in
- * `namespace`. With -n, root-namespace policies are rendered into that namespace; without it,
- * into the root namespace, which reaches every namespace as they do.
+ * `namespace`. Root-namespace policies are rendered into each target namespace; or, with
+ * `rootPlacement` (no -n, mergeable filter), into the root namespace itself, which reaches every
+ * namespace as they do.
  */
-function candidateScopes(resources: readonly IstioResource[], namespace: string, request: ScopeRequest, root: string): PolicyScope[] {
+function candidateScopes(resources: readonly IstioResource[], namespace: string, request: ScopeRequest, root: string, rootPlacement: boolean): PolicyScope[] {
   const scopes = new Map<string, PolicyScope>();
   const add = (scope: PolicyScope) => scopes.set(formatScope(scope), scope);
   for (const resource of resources) {
     const own = resource.metadata.namespace ?? namespace;
-    if (own !== namespace && (own !== root || request.namespace === undefined)) continue;
+    if (own !== namespace && (own !== root || rootPlacement)) continue;
     const refs = targetRefsOf(resource);
     if (refs.length > 0) {
       if (!request.gateway || own !== namespace) continue;
@@ -119,9 +120,13 @@ function candidateScopes(resources: readonly IstioResource[], namespace: string,
   return [...scopes.values()].sort((a, b) => formatScope(a).localeCompare(formatScope(b)));
 }
 
-/** Namespaces the resources are in (a resource without one is in `default`, as kubectl would create it). */
-function namespacesOf(resources: readonly IstioResource[]): string[] {
-  return [...new Set(resources.map((r) => r.metadata.namespace ?? 'default'))].sort();
+/**
+ * Namespaces the resources are in (a resource without one is in `default`, as kubectl would
+ * create it); the root namespace only with `rootPlacement` or when nothing else is there.
+ */
+function namespacesOf(resources: readonly IstioResource[], root: string, rootPlacement: boolean): string[] {
+  const found = new Set(resources.map((r) => r.metadata.namespace ?? 'default').filter((ns) => rootPlacement || ns !== root));
+  return found.size === 0 ? [root] : [...found].sort();
 }
 
 /** The narrowest scope covering all of `scopes`: their namespace (the root one when they differ), the labels they share. */
@@ -178,10 +183,13 @@ function planGroup(resources: readonly IstioResource[], group: readonly PolicySc
 export function planScopes(resources: readonly IstioResource[], request: ScopeRequest = {}): ScopePlans {
   const root = request.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const explicit = request.selector !== undefined && Object.keys(request.selector).length > 0;
-  const namespaces = request.namespace !== undefined ? [request.namespace] : namespacesOf(resources);
+  // Objects for overlapping scopes can be workload-scoped: root-namespace policies then go to the
+  // root namespace, mesh-wide as istiod applies them (without -n).
+  const rootPlacement = request.mergeable === true && request.namespace === undefined;
+  const namespaces = request.namespace !== undefined ? [request.namespace] : namespacesOf(resources, root, rootPlacement);
   const scopes = explicit
     ? namespaces.map((namespace): PolicyScope => ({ namespace, selector: { ...request.selector } }))
-    : namespaces.flatMap((namespace) => candidateScopes(resources, namespace, request, root));
+    : namespaces.flatMap((namespace) => candidateScopes(resources, namespace, request, root, rootPlacement));
   const plans = groupScopes(scopes, request, root).map((group) => planGroup(resources, group, root))
     .filter((plan) => plan.selection.applied.length > 0)
     .sort((a, b) => formatScope(a.scope).localeCompare(formatScope(b.scope)));
