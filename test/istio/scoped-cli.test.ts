@@ -54,6 +54,14 @@ describe('overlapping scopes through the CLI', () => {
     expect(notes.join('\n')).toContain('skipped WasmPlugin');
   });
 
+  it('translate: RequestAuthentication mesh-wide + workload-specific → one root jwt-auth config, proven per covered workload', async () => {
+    const notes: string[] = [];
+    const [t, ...rest] = await translatePolicyFile(scopeFixture('request-authentication-mesh-and-app.yaml'), { output: 'json' }, (line) => notes.push(line));
+    expect(rest).toEqual([]);
+    expect(t).toMatchObject({ filter: 'jwt-auth', scope: { namespace: 'istio-system', selector: {} }, config: { root_namespace: 'istio-system' } });
+    expect(notes.join('\n')).toContain('jwt-auth: 2 resources read; 2 apply to istio-system/* as one workload-scoped object for the overlapping scopes bookinfo/app=productpage, istio-system/*');
+  });
+
   it('render --istio (namespace-wide DENY + selector ALLOW, -n bookinfo): one WasmPlugin for the namespace, policies keeping their selectors', async () => {
     const { stdout, stderr } = await cli('render', builtFilter('rbac'), '--image', image, '--istio', scopeFixture('namespace-wide-and-workload.yaml'), '-n', 'bookinfo', '--via', 'wasmplugin', '-o', 'json');
     const m = JSON.parse(stdout) as Rendered;
