@@ -184,8 +184,8 @@ export function planScopes(resources: readonly IstioResource[], request: ScopeRe
   const root = request.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const explicit = request.selector !== undefined && Object.keys(request.selector).length > 0;
   // Objects for overlapping scopes can be workload-scoped: root-namespace policies then go to the
-  // root namespace, mesh-wide as istiod applies them (without -n).
-  const rootPlacement = request.mergeable === true && request.namespace === undefined;
+  // root namespace, mesh-wide as istiod applies them (without -n; -l names one workload per namespace).
+  const rootPlacement = request.mergeable === true && request.namespace === undefined && !explicit;
   const namespaces = request.namespace !== undefined ? [request.namespace] : namespacesOf(resources, root, rootPlacement);
   const scopes = explicit
     ? namespaces.map((namespace): PolicyScope => ({ namespace, selector: { ...request.selector } }))
