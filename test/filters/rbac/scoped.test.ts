@@ -82,6 +82,16 @@ describe('rbac: onConfigure with a workload-scoped config', () => {
     expect(await decide(config, node('other', { app: 'reviews' }), { path: '/admin/x' })).toBe(403);
   });
 
+  it('rbac: onConfigure matches label keys with dots and slashes (app.kubernetes.io/name) and empty values', async () => {
+    const dotted = {
+      rootNamespace: ROOT,
+      policies: [{ metadata: { name: 'deny-all', namespace: 'shop' }, spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'cart', tier: '' } } } }],
+    };
+    expect(await decide(dotted, node('shop', { 'app.kubernetes.io/name': 'cart', tier: '' }), { path: '/' })).toBe(403);
+    expect(await decide(dotted, node('shop', { 'app.kubernetes.io/name': 'cart' }), { path: '/' })).toBe(200);
+    expect(await decide(dotted, node('shop', { 'app.kubernetes.io/name': 'cart-v2', tier: '' }), { path: '/' })).toBe(200);
+  });
+
   it('rbac: onConfigure logs how many policies apply to this workload', async () => {
     const emulator = await loadRbac(config, { logLevel: 'info', node: node('bookinfo', { app: 'productpage' }) });
     emulators.push(emulator);
