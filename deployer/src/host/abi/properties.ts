@@ -33,6 +33,8 @@ type Attr =
   | { readonly kind: 'request' | 'response' | 'connection' | 'source' | 'destination'; readonly facts: StreamFacts }
   | { readonly kind: 'xds'; readonly facts: StreamFacts | undefined }
   | { readonly kind: 'node' | 'node_metadata' | 'node_metadata_fields' }
+  /** A Struct value below node.metadata, walked as the map CEL unwraps it into. */
+  | { readonly kind: 'struct'; readonly fields: Readonly<Record<string, unknown>> }
   | { readonly kind: 'filter_state'; readonly state: FilterState | undefined };
 
 const str = (s: string): Attr => ({ kind: 'string', value: s });
@@ -203,6 +205,29 @@ const NODE: Attr = { kind: 'node' };
 const NODE_METADATA: Attr = { kind: 'node_metadata' };
 const NODE_METADATA_FIELDS: Attr = { kind: 'node_metadata_fields' };
 
+/**
+ * A google.protobuf.Value as Envoy's CEL hands it over once unwrapped (cel-cpp UnwrapMessageToValue):
+ * strings as-is, numbers as 8-byte doubles, booleans as one byte, Structs as maps that later path
+ * segments walk — so `node.metadata.NAMESPACE` and `node.metadata.LABELS.app` answer the plain
+ * string, as istio/proxy extensions/common/context.cc (extractPartialLocalNodeFlatBuffer) reads
+ * them. Lists and nulls are not handed over here (NotFound).
+ */
+function unwrapped(value: unknown): Attr | undefined {
+  if (typeof value === 'string') return str(value);
+  if (typeof value === 'boolean') return bool(value);
+  if (typeof value === 'number') {
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setFloat64(0, value, true);
+    return bytesAttr(out);
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { kind: 'struct', fields: value as Record<string, unknown> };
+  return undefined;
+}
+
+function ownValue(fields: Readonly<Record<string, unknown>>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
+}
+
 /** The value under `key` of a map attribute; undefined when absent or not a map. */
 function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
   switch (attr.kind) {
@@ -233,7 +258,10 @@ function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
       const { id, cluster } = h.services.node;
       return key === 'id' ? str(id) : key === 'cluster' ? str(cluster) : key === 'metadata' ? NODE_METADATA : undefined;
     }
-    case 'node_metadata': return key === 'fields' ? NODE_METADATA_FIELDS : undefined;
+    // `fields` walks the Struct message (kept for filters written against it); any other key is
+    // the metadata key itself, as Envoy's CEL sees the Struct.
+    case 'node_metadata': return key === 'fields' ? NODE_METADATA_FIELDS : unwrapped(ownValue(h.services.node.metadata, key));
+    case 'struct': return unwrapped(ownValue(attr.fields, key));
     case 'node_metadata_fields': {
       const { metadata } = h.services.node;
       return Object.prototype.hasOwnProperty.call(metadata, key) ? bytesAttr(encode(ValueType, toValue(metadata[key]))) : undefined;
@@ -254,6 +282,8 @@ function finalValue(h: PluginVm, attr: Attr): PropertyValue | undefined {
     case 'headers': return serializePairs(attr.pairs);
     case 'node': return nodeBytes(h);
     case 'node_metadata': return encode(StructType, toStruct(h.services.node.metadata));
+    // Envoy serializes a map value through ExportAsProtoValue: the Struct's bytes.
+    case 'struct': return encode(StructType, toStruct(attr.fields));
     default: return undefined;
   }
 }
