@@ -33,7 +33,10 @@ export interface DownstreamContext {
 export async function startDownstream(config: SidecarConfig, ctx: DownstreamContext): Promise<DataListener> {
   const { stats, onError } = ctx;
   const deadlines = new StreamDeadlines(config.hcm);
-  const shared = { stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
+  const shared = {
+    stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat,
+    perConnectionBufferLimitBytes: config.perConnectionBufferLimitBytes,
+  };
   const listener = await startDataListener({ address: config.listen, tls: config.tls, hcm: config.hcm, overload: config.overload }, {
     onRequest: (exchange) => {
       // Nothing a request does may take the proxy down: a failure here still gets an answer.

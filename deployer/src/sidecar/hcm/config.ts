@@ -41,7 +41,16 @@ export interface HcmConfig extends PathNormalizationConfig {
    * turns it on only with PILOT_HTTP10=1).
    */
   readonly acceptHttp10: boolean;
+  /**
+   * http2_protocol_options.initial_stream_window_size (Envoy default 268435456, 65535..2147483647):
+   * also the HTTP/2 stream's buffer limit, which bounds what filters may buffer on HTTP/2
+   * (source/common/http/http2/codec_impl.cc per_stream_buffer_limit_).
+   */
+  readonly http2InitialStreamWindowSize: number;
 }
+
+/** Listener.per_connection_buffer_limit_bytes default (1 MiB): the HTTP/1 stream buffer limit. */
+export const DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * The overload manager's global downstream connection limit
@@ -65,6 +74,7 @@ export const DEFAULT_HCM: HcmConfig = {
   requestTimeoutMs: 0,
   stripTrailingHostDot: false,
   acceptHttp10: false,
+  http2InitialStreamWindowSize: 268_435_456,
 };
 
 /**
@@ -100,6 +110,7 @@ export interface RawHcmFields {
   readonly max_request_headers_kb?: number;
   readonly common_http_protocol_options?: { readonly idle_timeout?: string; readonly max_headers_count?: number; readonly max_stream_duration?: string };
   readonly http_protocol_options?: { readonly accept_http_10?: boolean };
+  readonly http2_protocol_options?: { readonly initial_stream_window_size?: number };
   readonly stream_idle_timeout?: string;
   readonly request_headers_timeout?: string;
   readonly request_timeout?: string;
@@ -125,6 +136,7 @@ export function resolveHcmConfig(raw: RawHcmFields | undefined, durationMs: (tex
     requestTimeoutMs: ms(raw.request_timeout, DEFAULT_HCM.requestTimeoutMs),
     stripTrailingHostDot: raw.strip_trailing_host_dot ?? DEFAULT_HCM.stripTrailingHostDot,
     acceptHttp10: raw.http_protocol_options?.accept_http_10 ?? DEFAULT_HCM.acceptHttp10,
+    http2InitialStreamWindowSize: raw.http2_protocol_options?.initial_stream_window_size ?? DEFAULT_HCM.http2InitialStreamWindowSize,
   };
 }
 
