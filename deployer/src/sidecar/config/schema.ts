@@ -72,8 +72,6 @@ export const sidecarConfigSchema = {
   additionalProperties: false,
   properties: {
     listen: hostPort,
-    // Listener.per_connection_buffer_limit_bytes (uint32).
-    per_connection_buffer_limit_bytes: { type: 'integer', minimum: 1, maximum: 4294967295 },
     admin: hostPort,
     workers: { type: 'integer', minimum: 1, maximum: 64 },
     http_connection_manager: httpConnectionManager,
@@ -83,6 +81,8 @@ export const sidecarConfigSchema = {
       additionalProperties: false,
       properties: { max_active_downstream_connections: { type: 'integer', minimum: 1 } },
     },
+    // Listener.per_connection_buffer_limit_bytes (uint32).
+    per_connection_buffer_limit_bytes: { type: 'integer', minimum: 1, maximum: 4294967295 },
     tls: {
       type: 'object',
       required: ['cert', 'key', 'client_ca'],
