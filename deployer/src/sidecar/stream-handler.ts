@@ -68,6 +68,10 @@ export class StreamHandler implements TimedStream {
   /** The sidecar reset the stream itself after the response started (no DC/DR flag then). */
   private locallyReset = false;
 
+  get timeouts(): HcmConfig {
+    return this.ctx.hcm;
+  }
+
   constructor(private readonly ctx: StreamHandlerContext, private readonly ex: DownstreamExchange) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
     ex.res.once('close', () => this.finish());
