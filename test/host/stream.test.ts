@@ -121,6 +121,18 @@ describe('host: stream control', () => {
     expect(emu.getSentLocalResponse(id)).toMatchObject({ status: 500, details: 'response_payload_too_large' });
   });
 
+  it('host: proxy_on_request_body with StopIterationAndWatermark past bufferLimitBytes waits (flow control) instead of 413, and continue_stream forwards the body', async () => {
+    const emu = await conformance({ configuration: 'tick:100' });
+    const id = emu.initializeHttpContext({ streamInfo: { bufferLimitBytes: 4 } });
+    emu.callOnRequestHeaders(id, withAction('body-watermark'), false);
+    expect(emu.callOnRequestBody(id, 'abc', false)).toBe('Pause');
+    expect(emu.callOnRequestBody(id, 'de', false)).toBe('Pause');
+    expect(emu.getSentLocalResponse(id)).toBeUndefined();
+    emu.tick();
+    expect(emu.getCurrentHttpStreamAction(id)).toBe('Continue');
+    expect(new TextDecoder().decode(emu.getCurrentRequestBody(id))).toBe('abcde');
+  });
+
   it('host: proxy_set_buffer_bytes at the end appends and proxy_get_buffer_bytes clamps ranges', async () => {
     const emu = await conformance();
     const id = emu.initializeHttpContext();
