@@ -109,6 +109,7 @@ export async function startDownstream(initial: SidecarConfig, ctx: DownstreamCon
     address: listener.address,
     stopAccepting: () => listener.stopAccepting(),
     drainConnections: () => listener.drainConnections(),
+    whenConnectionsClosed: (timeoutMs) => listener.whenConnectionsClosed(timeoutMs),
     reconfigure: (next) => {
       config = next;
       deadlines.update(next.hcm);

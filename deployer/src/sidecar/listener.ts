@@ -57,6 +57,8 @@ export interface DataListener {
    * `connection: close` (or, if the response already started, is closed after it).
    */
   drainConnections(): void;
+  /** Resolves once every downstream connection has closed, or after `timeoutMs`. */
+  whenConnectionsClosed(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startDataListener(options: ListenerOptions, events: Listen
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
+  const closedWaiters: (() => void)[] = [];
   /** Sockets whose protocol is known (handed to a codec); the others have sent nothing useful yet. */
   const decided = new WeakSet<net.Socket>();
   let draining = false;
@@ -130,6 +133,7 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     socket.once('close', () => {
       sockets.delete(socket);
       events.onConnectionClosed();
+      if (sockets.size === 0) for (const wake of closedWaiters.splice(0)) wake();
     });
   };
 
@@ -179,7 +183,8 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     drainers.push(() => { for (const socket of tlsHttp1) closeAfterCurrentResponse(socket, true); });
     secure.on('secureConnection', (socket: TLSSocket) => {
       socket.setNoDelay(true);
-      decided.add(socket);
+      // `sockets` holds the TCP socket the TLS socket wraps (node's TLSSocket._parent).
+      decided.add((socket as TLSSocket & { _parent?: net.Socket })._parent ?? socket);
       if (socket.alpnProtocol !== 'h2') {
         tlsHttp1.add(socket);
         socket.once('close', () => tlsHttp1.delete(socket));
@@ -303,6 +308,11 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       // Connections still deciding their protocol (nothing sent yet) are idle: close them.
       for (const socket of sockets) if (!decided.has(socket)) socket.destroy();
     },
+    whenConnectionsClosed: (timeoutMs) => new Promise<void>((resolve) => {
+      if (sockets.size === 0) return resolve();
+      const timer = setTimeout(resolve, timeoutMs);
+      closedWaiters.push(() => { clearTimeout(timer); resolve(); });
+    }),
     close: () => {
       for (const close of closers) close();
       const done = stopAccepting();

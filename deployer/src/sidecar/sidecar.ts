@@ -212,8 +212,12 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
       state = 'DRAINING';
       data!.stopAccepting();
       data!.drainConnections();
+      const deadline = performance.now() + timeoutMs;
       const idle = await generations.whenIdle(timeoutMs);
       const left = idle ? 0 : generations.inFlight;
+      // Connections told to go away (GOAWAY, connection: close) close on their own once their
+      // last response is out; give them the rest of the drain time to flush before closing.
+      if (idle) await data!.whenConnectionsClosed(Math.max(0, deadline - performance.now()));
       await close();
       return left;
     },
