@@ -161,3 +161,30 @@ describe('sidecar config: the buffer limit fields', () => {
     expect(config.hcm.http2InitialStreamWindowSize).toBe(268_435_456);
   });
 });
+
+describe('sidecar: StopIterationAndWatermark past the buffer limit is flow control', () => {
+  let upstream: TestUpstream;
+  let sidecar: StartedSidecar;
+  beforeAll(async () => {
+    upstream = await startUpstream(echoHandler());
+    sidecar = await startTestSidecar(sidecarConfig({
+      per_connection_buffer_limit_bytes: LIMIT,
+      // The filter holds the body (watermark) until its next tick continues the stream.
+      filters: [{ name: 'conformance', root_id: 'conformance', configuration: 'tick:20', vm_config: { code: { local: { filename: conformance } } } }],
+      clusters: { app: upstream.url },
+      routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+    }));
+  });
+  afterAll(async () => {
+    await sidecar?.close();
+    await upstream?.close();
+  });
+
+  it('HTTP/1.1: a body well past the limit is not refused; it reaches the upstream whole once the filter continues', async () => {
+    const body = 'w'.repeat(4 * LIMIT);
+    const res = await request1(`${sidecar.url}/watermark`, { method: 'POST', headers: { 'x-action': 'body-watermark' }, body });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).body).toBe(body);
+    expect(stat(sidecar, 'envoy_http_downstream_rq_too_large')).toBe(0);
+  });
+});
