@@ -64,7 +64,11 @@ describe('sidecar drain: open connections', () => {
   let sidecar: StartedSidecar;
   beforeEach(async () => {
     upstream = await holdingUpstream();
-    sidecar = await startTestSidecar(sidecarConfig({ clusters: { app: upstream.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] }));
+    sidecar = await startTestSidecar(sidecarConfig({
+      // The HTTP/2 shutdown notice comes first; the final GOAWAY after drain_timeout.
+      http_connection_manager: { drain_timeout: '0.2s' },
+      clusters: { app: upstream.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+    }));
   });
   afterEach(async () => {
     upstream.release();
@@ -162,7 +166,7 @@ describe('sidecar drain: open connections', () => {
     }
   });
 
-  it('HTTP/2 (raw frames): the GOAWAY names the last stream the connection processed, and that stream still gets its response', async () => {
+  it('HTTP/2 (raw frames): a shutdown notice (GOAWAY, highest stream id), then after drain_timeout the GOAWAY naming the last stream processed; both streams get their response', async () => {
     const socket = net.connect(sidecar.listen.port, '127.0.0.1');
     let data = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => { data = Buffer.concat([data, chunk]); });
@@ -173,17 +177,17 @@ describe('sidecar drain: open connections', () => {
     socket.write(Buffer.concat([clientPreface(), frame(FrameType.SETTINGS, Flags.ACK, 0), get(1, '/slow-1'), get(3, '/slow-3')]));
     await upstream.held(2);
     const drained = sidecar.drain(5_000);
-    const goaway = async () => {
-      for (let i = 0; i < 200; i++) {
-        const found = framesIn(data.subarray(0)).find((f) => f.type === FrameType.GOAWAY);
-        if (found) return found;
+    const goaways = async (count: number) => {
+      for (let i = 0; i < 300; i++) {
+        const found = framesIn(data).filter((f) => f.type === FrameType.GOAWAY);
+        if (found.length >= count) return found.map((f) => [f.payload.readUInt32BE(0) & 0x7fffffff, f.payload.readUInt32BE(4)]);
         await new Promise((r) => setTimeout(r, 10));
       }
-      throw new Error('no GOAWAY');
+      throw new Error(`fewer than ${count} GOAWAY frames`);
     };
-    const frameSeen = await goaway();
-    expect(frameSeen.payload.readUInt32BE(0) & 0x7fffffff).toBe(3);
-    expect(frameSeen.payload.readUInt32BE(4)).toBe(0); // NO_ERROR
+    // [last stream id, error code NO_ERROR]
+    expect(await goaways(1)).toEqual([[2 ** 31 - 1, 0]]);
+    expect(await goaways(2)).toEqual([[2 ** 31 - 1, 0], [3, 0]]);
     upstream.release();
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const headersFor = framesIn(data).filter((f) => f.type === FrameType.HEADERS).map((f) => f.streamId);

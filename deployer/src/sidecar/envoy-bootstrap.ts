@@ -131,6 +131,7 @@ function hcmSettings(hcm: HcmConfig): Json {
     stream_idle_timeout: duration(hcm.streamIdleTimeoutMs),
     request_headers_timeout: duration(hcm.requestHeadersTimeoutMs),
     request_timeout: duration(hcm.requestTimeoutMs),
+    drain_timeout: duration(hcm.drainTimeoutMs),
     strip_trailing_host_dot: hcm.stripTrailingHostDot,
   };
 }

@@ -154,7 +154,7 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     trackPrematureResets(session, events.onPrematureResetClose);
-    if (draining) session.close();
+    if (draining) drainSession(session, hcm.drainTimeoutMs);
     if (hcm.idleTimeoutMs > 0) {
       // common_http_protocol_options.idle_timeout: a connection without streams gets GOAWAY.
       session.setTimeout(hcm.idleTimeoutMs, () => {
@@ -303,7 +303,7 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     },
     drainConnections: () => {
       draining = true;
-      for (const session of sessions) if (!session.closed && !session.destroyed) session.close();
+      for (const session of sessions) drainSession(session, hcm.drainTimeoutMs);
       for (const drain of drainers) drain();
       // Connections still deciding their protocol (nothing sent yet) are idle: close them.
       for (const socket of sockets) if (!decided.has(socket)) socket.destroy();
@@ -320,6 +320,23 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       return done;
     },
   };
+}
+
+/** Highest HTTP/2 stream id: a GOAWAY naming it is a shutdown notice (RFC 9113 §6.8). */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+
+/**
+ * Envoy's HTTP/2 drain (conn_manager_impl.cc startDrainSequence / onDrainTimeout): a shutdown
+ * notice first (GOAWAY NO_ERROR with the highest stream id: streams the client already sent are
+ * still taken), then after drain_timeout the final GOAWAY naming the last stream processed;
+ * Http2Session.close then closes the connection once its open streams finish.
+ */
+function drainSession(session: http2.Http2Session, drainTimeoutMs: number): void {
+  if (session.closed || session.destroyed) return;
+  session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+  const timer = setTimeout(() => { if (!session.closed && !session.destroyed) session.close(); }, drainTimeoutMs);
+  timer.unref();
+  session.once('close', () => clearTimeout(timer));
 }
 
 /** The HTTP/1 codec of one HCM settings version (plain listener): live reload makes a new one. */

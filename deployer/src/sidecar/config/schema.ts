@@ -61,6 +61,7 @@ const httpConnectionManager = {
     stream_idle_timeout: duration,
     request_headers_timeout: duration,
     request_timeout: duration,
+    drain_timeout: duration,
     strip_trailing_host_dot: { type: 'boolean' },
   },
 } as const;

@@ -34,6 +34,11 @@ export interface HcmConfig extends PathNormalizationConfig {
   readonly requestHeadersTimeoutMs: number;
   /** request_timeout (default 0 = disabled). */
   readonly requestTimeoutMs: number;
+  /**
+   * drain_timeout (default 5 s): on drain, the time between HTTP/2's shutdown notice (GOAWAY with
+   * the highest stream id) and the final GOAWAY (conn_manager_impl.cc startDrainSequence).
+   */
+  readonly drainTimeoutMs: number;
   /** strip_trailing_host_dot (default false, as Istio leaves it). */
   readonly stripTrailingHostDot: boolean;
   /**
@@ -72,6 +77,7 @@ export const DEFAULT_HCM: HcmConfig = {
   streamIdleTimeoutMs: 300_000,
   requestHeadersTimeoutMs: 0,
   requestTimeoutMs: 0,
+  drainTimeoutMs: 5000,
   stripTrailingHostDot: false,
   acceptHttp10: false,
   http2InitialStreamWindowSize: 268_435_456,
@@ -114,6 +120,7 @@ export interface RawHcmFields {
   readonly stream_idle_timeout?: string;
   readonly request_headers_timeout?: string;
   readonly request_timeout?: string;
+  readonly drain_timeout?: string;
   readonly strip_trailing_host_dot?: boolean;
 }
 
@@ -134,6 +141,7 @@ export function resolveHcmConfig(raw: RawHcmFields | undefined, durationMs: (tex
     streamIdleTimeoutMs: ms(raw.stream_idle_timeout, DEFAULT_HCM.streamIdleTimeoutMs),
     requestHeadersTimeoutMs: ms(raw.request_headers_timeout, DEFAULT_HCM.requestHeadersTimeoutMs),
     requestTimeoutMs: ms(raw.request_timeout, DEFAULT_HCM.requestTimeoutMs),
+    drainTimeoutMs: ms(raw.drain_timeout, DEFAULT_HCM.drainTimeoutMs),
     stripTrailingHostDot: raw.strip_trailing_host_dot ?? DEFAULT_HCM.stripTrailingHostDot,
     acceptHttp10: raw.http_protocol_options?.accept_http_10 ?? DEFAULT_HCM.acceptHttp10,
     http2InitialStreamWindowSize: raw.http2_protocol_options?.initial_stream_window_size ?? DEFAULT_HCM.http2InitialStreamWindowSize,
