@@ -52,8 +52,8 @@ export interface DataListener {
   reconfigure(hcm: HcmConfig, overload: OverloadConfig): void;
   /**
    * Drain (Envoy's drain sequence, conn_manager_impl.cc startDrainSequence): every HTTP/2
-   * connection gets GOAWAY with the last stream id it processed and closes once its open streams
-   * finish; idle HTTP/1 connections are closed; a busy one answers its current request with
+   * connection gets a shutdown notice, then after drain_timeout the final GOAWAY with the last
+   * stream id it processed, and closes once its open streams finish; idle HTTP/1 connections are closed; a busy one answers its current request with
    * `connection: close` (or, if the response already started, is closed after it).
    */
   drainConnections(): void;
