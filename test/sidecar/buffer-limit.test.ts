@@ -80,6 +80,7 @@ describe('sidecar: buffered body past the stream buffer limit', () => {
     await eventually(() => sidecar.accessLog.some((l) => l.includes('/upload')));
     expect(sidecar.accessLog.find((l) => l.includes('/upload'))).toMatch(/"POST \/upload HTTP\/1\.1" 413 - request_payload_too_large /);
     expect(stat(sidecar, 'envoy_http_downstream_rq_too_large')).toBe(before + 1);
+    expect(stat(sidecar, 'envoy_http_downstream_rq_response_before_rq_complete')).toBeGreaterThanOrEqual(1);
   });
 
   it('HTTP/1.1: a client still uploading a large body reads the 413 (delayed close), and the sidecar keeps serving', async () => {
