@@ -54,8 +54,9 @@ export interface DataListener {
   /**
    * Drain (Envoy's drain sequence, conn_manager_impl.cc startDrainSequence): every HTTP/2
    * connection gets a shutdown notice, then after drain_timeout the final GOAWAY with the last
-   * stream id it processed, and closes once its open streams finish; idle HTTP/1 connections are closed; a busy one answers its current request with
-   * `connection: close` (or, if the response already started, is closed after it).
+   * stream id it processed, and closes once its open streams finish; idle HTTP/1 connections are
+   * closed; a busy one answers its current request with `connection: close` (or, if the response
+   * already started, is closed after it).
    */
   drainConnections(): void;
   /** Resolves once every downstream connection has closed, or after `timeoutMs`. */
