@@ -64,6 +64,8 @@ describe('sidecar reload: HCM settings and the connection cap', () => {
         'http_connection_manager.max_request_headers_kb: 60 → 1',
       ]);
 
+      const dump = await (await fetch(`${sidecar.adminUrl}/config_dump`)).json() as { version_info: string; http_connection_manager: { normalize_path: boolean; max_request_headers_kb: number } };
+      expect([dump.version_info, dump.http_connection_manager.normalize_path, dump.http_connection_manager.max_request_headers_kb]).toEqual(['2', false, 1]);
       const after = await get(sidecar, agent, '/a/../b');
       expect([after.status, upstreamPath(after.body)]).toEqual([200, '/a/../b']);
       // The same socket: the reload dropped nothing.

@@ -114,7 +114,7 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
 }
 
 /** The HttpConnectionManager fields the sidecar's HCM stage implements, under Envoy's names. */
-function hcmSettings(hcm: HcmConfig): Json {
+export function hcmSettings(hcm: HcmConfig): Json {
   const duration = (ms: number) => `${ms / 1000}s`;
   return {
     normalize_path: hcm.normalizePath,
