@@ -132,6 +132,7 @@ export function hcmSettings(hcm: HcmConfig): Json {
     request_headers_timeout: duration(hcm.requestHeadersTimeoutMs),
     request_timeout: duration(hcm.requestTimeoutMs),
     drain_timeout: duration(hcm.drainTimeoutMs),
+    delayed_close_timeout: duration(hcm.delayedCloseTimeoutMs),
     strip_trailing_host_dot: hcm.stripTrailingHostDot,
   };
 }

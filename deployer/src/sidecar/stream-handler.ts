@@ -417,7 +417,7 @@ export class StreamHandler implements TimedStream {
     const early = (this.ex.res as http.ServerResponse).shouldKeepAlive !== false && respondsBeforeRequestComplete(this.ex.req, this.requestComplete);
     if (early) {
       this.ctx.stats.downstreamRqResponseBeforeRqComplete++;
-      closeAfterEarlyResponse(this.ex.req, this.ex.res, this.ex.protocol, nodeHeaders);
+      closeAfterEarlyResponse(this.ex.req, this.ex.res, this.ex.protocol, nodeHeaders, this.ctx.hcm.delayedCloseTimeoutMs);
     }
     (this.ex.res as http.ServerResponse).writeHead(status, nodeHeaders);
     if (early) deferNodeClose(this.ex.res, this.ex.protocol);

@@ -29,7 +29,7 @@ const STDOUT_LOG = 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 const DOWNSTREAM_CONNECTIONS = 'envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
 /** The HttpConnectionManager fields the sidecar's HCM stage implements (deployer/src/sidecar/hcm/config.ts), under Envoy's names. */
 const HCM_STAGE_FIELDS = ['normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'max_request_headers_kb', 'common_http_protocol_options',
-  'http_protocol_options', 'http2_protocol_options', 'stream_idle_timeout', 'request_headers_timeout', 'request_timeout', 'drain_timeout', 'strip_trailing_host_dot'] as const;
+  'http_protocol_options', 'http2_protocol_options', 'stream_idle_timeout', 'request_headers_timeout', 'request_timeout', 'drain_timeout', 'delayed_close_timeout', 'strip_trailing_host_dot'] as const;
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 const STRING_VALUE = 'google.protobuf.StringValue';
 const V8 = 'envoy.wasm.runtime.v8';

@@ -62,6 +62,7 @@ const httpConnectionManager = {
     request_headers_timeout: duration,
     request_timeout: duration,
     drain_timeout: duration,
+    delayed_close_timeout: duration,
     strip_trailing_host_dot: { type: 'boolean' },
   },
 } as const;

@@ -39,6 +39,11 @@ export interface HcmConfig extends PathNormalizationConfig {
    * the highest stream id) and the final GOAWAY (conn_manager_impl.cc startDrainSequence).
    */
   readonly drainTimeoutMs: number;
+  /**
+   * delayed_close_timeout (default 1 s; 0 disables): how long an HTTP/1 connection closed after an
+   * early response keeps reading the rest of the request before it closes (hcm/early-response.ts).
+   */
+  readonly delayedCloseTimeoutMs: number;
   /** strip_trailing_host_dot (default false, as Istio leaves it). */
   readonly stripTrailingHostDot: boolean;
   /**
@@ -78,6 +83,7 @@ export const DEFAULT_HCM: HcmConfig = {
   requestHeadersTimeoutMs: 0,
   requestTimeoutMs: 0,
   drainTimeoutMs: 5000,
+  delayedCloseTimeoutMs: 1000,
   stripTrailingHostDot: false,
   acceptHttp10: false,
   http2InitialStreamWindowSize: 268_435_456,
@@ -121,6 +127,7 @@ export interface RawHcmFields {
   readonly request_headers_timeout?: string;
   readonly request_timeout?: string;
   readonly drain_timeout?: string;
+  readonly delayed_close_timeout?: string;
   readonly strip_trailing_host_dot?: boolean;
 }
 
@@ -142,6 +149,7 @@ export function resolveHcmConfig(raw: RawHcmFields | undefined, durationMs: (tex
     requestHeadersTimeoutMs: ms(raw.request_headers_timeout, DEFAULT_HCM.requestHeadersTimeoutMs),
     requestTimeoutMs: ms(raw.request_timeout, DEFAULT_HCM.requestTimeoutMs),
     drainTimeoutMs: ms(raw.drain_timeout, DEFAULT_HCM.drainTimeoutMs),
+    delayedCloseTimeoutMs: ms(raw.delayed_close_timeout, DEFAULT_HCM.delayedCloseTimeoutMs),
     stripTrailingHostDot: raw.strip_trailing_host_dot ?? DEFAULT_HCM.stripTrailingHostDot,
     acceptHttp10: raw.http_protocol_options?.accept_http_10 ?? DEFAULT_HCM.acceptHttp10,
     http2InitialStreamWindowSize: raw.http2_protocol_options?.initial_stream_window_size ?? DEFAULT_HCM.http2InitialStreamWindowSize,

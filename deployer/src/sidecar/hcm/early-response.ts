@@ -3,12 +3,6 @@ import type http2 from 'node:http2';
 import type { HttpProtocol } from '../../host/api.js';
 import { requestEndsWithHeaders } from '../stream-flow.js';
 
-/**
- * How long an HTTP/1 connection closed after an early response keeps reading (and discarding)
- * the rest of the request: Envoy's HttpConnectionManager.delayed_close_timeout default (1 s).
- */
-export const DELAYED_CLOSE_MS = 1000;
-
 /** RFC 9113 §8.1: NO_ERROR asks the client to stop sending a request that was answered. */
 const NGHTTP2_NO_ERROR = 0;
 
@@ -34,11 +28,11 @@ export function respondsBeforeRequestComplete(req: Request, complete: boolean): 
  *
  * HTTP/1 closes the way Envoy's delayed close does (FlushWriteAndDelay): once the response is
  * flushed, the rest of the request keeps being read and discarded until it ends or
- * DELAYED_CLOSE_MS pass, then the connection closes — closing at once, with request bytes unread,
+ * `delayedCloseMs` (the HCM's delayed_close_timeout) pass, then the connection closes — closing at once, with request bytes unread,
  * would make the kernel send a reset that can destroy the reply before the client reads it.
  * HTTP/2 gets RST_STREAM(NO_ERROR) after the response (RFC 9113 §8.1).
  */
-export function closeAfterEarlyResponse(req: Request, res: Response, protocol: HttpProtocol, headers: Record<string, unknown>): void {
+export function closeAfterEarlyResponse(req: Request, res: Response, protocol: HttpProtocol, headers: Record<string, unknown>, delayedCloseMs: number): void {
   if (protocol === 'HTTP/2') {
     const stream = (res as http2.Http2ServerResponse).stream;
     res.once('finish', () => {
@@ -51,11 +45,11 @@ export function closeAfterEarlyResponse(req: Request, res: Response, protocol: H
   const socket = response.socket;
   response.once('finish', () => {
     if (!socket || socket.destroyed) return;
-    if (req.complete) {
+    if (req.complete || delayedCloseMs <= 0) {
       socket.end();
       return;
     }
-    const timer = setTimeout(() => socket.destroy(), DELAYED_CLOSE_MS);
+    const timer = setTimeout(() => socket.destroy(), delayedCloseMs);
     timer.unref();
     req.once('end', () => {
       clearTimeout(timer);
