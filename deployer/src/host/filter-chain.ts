@@ -4,7 +4,8 @@
  * pauses the direction until the filter calls proxy_continue_stream (from any later callback,
  * an http call response or a timer). Body: StopIterationAndBuffer/Watermark keep the data at
  * the filter and hand the accumulated buffer to it on the next body callback (Envoy's
- * buffering_request_body_); NoBuffer drops it. A local reply sent on the request path runs
+ * buffering_request_body_), up to the stream's buffer limit (StreamInfo.bufferLimitBytes: past it
+ * Buffer ends the stream with 413 / 500, Watermark waits for the filter); NoBuffer drops it. A local reply sent on the request path runs
  * through the response callbacks of every filter (Envoy sends local replies through the
  * encoder chain) and ends the stream. A trapped VM fails the stream with a 503
  * `wasm_fail_stream` local reply (gRPC UNAVAILABLE), or passes when the plugin is fail-open
