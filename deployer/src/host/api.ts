@@ -45,6 +45,13 @@ export interface StreamInfo {
   readonly protocol: HttpProtocol;
   /** Wall-clock start of the request (`request.time`). Defaults to now. */
   readonly startTime?: Date;
+  /**
+   * Envoy's per-stream buffer limit (the filter manager's buffer_limit_: the listener's
+   * per_connection_buffer_limit_bytes for HTTP/1, http2_protocol_options.initial_stream_window_size
+   * for HTTP/2). Body a filter holds with StopIterationAndBuffer past it ends the stream: 413
+   * `request_payload_too_large`, or 500 / a reset `response_payload_too_large`. Absent or 0: no limit.
+   */
+  readonly bufferLimitBytes?: number;
 }
 
 export interface LocalReply {

@@ -52,9 +52,17 @@ const httpConnectionManager = {
       additionalProperties: false,
       properties: { accept_http_10: { type: 'boolean' } },
     },
+    // Http2ProtocolOptions.initial_stream_window_size: 65535..2147483647 (the proto's constraint).
+    http2_protocol_options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { initial_stream_window_size: { type: 'integer', minimum: 65535, maximum: 2147483647 } },
+    },
     stream_idle_timeout: duration,
     request_headers_timeout: duration,
     request_timeout: duration,
+    drain_timeout: duration,
+    delayed_close_timeout: duration,
     strip_trailing_host_dot: { type: 'boolean' },
   },
 } as const;
@@ -75,6 +83,8 @@ export const sidecarConfigSchema = {
       additionalProperties: false,
       properties: { max_active_downstream_connections: { type: 'integer', minimum: 1 } },
     },
+    // Listener.per_connection_buffer_limit_bytes (uint32).
+    per_connection_buffer_limit_bytes: { type: 'integer', minimum: 1, maximum: 4294967295 },
     tls: {
       type: 'object',
       required: ['cert', 'key', 'client_ca'],
@@ -195,6 +205,7 @@ export interface RawStringMatcher {
 
 export interface RawSidecarConfig {
   readonly listen: string;
+  readonly per_connection_buffer_limit_bytes?: number;
   readonly http_connection_manager?: RawHcmFields;
   readonly access_log_format?: 'envoy' | 'istio';
   readonly overload?: { readonly max_active_downstream_connections?: number };

@@ -82,6 +82,11 @@ export interface SidecarConfig {
   /** `overload`: the downstream connection cap. */
   readonly overload: OverloadConfig;
   readonly listen: ListenAddress;
+  /**
+   * `per_connection_buffer_limit_bytes` (Envoy's Listener field, default 1 MiB): how much request or
+   * response body filters may buffer on an HTTP/1 stream before Envoy answers 413 / 500.
+   */
+  readonly perConnectionBufferLimitBytes: number;
   readonly admin: ListenAddress;
   readonly workers: number;
   readonly tls?: TlsListenerConfig;

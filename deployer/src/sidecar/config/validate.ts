@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { defaultMaxDownstreamConnections, openFilesLimit, resolveHcmConfig, type OverloadConfig } from '../hcm/config.js';
+import { DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES, defaultMaxDownstreamConnections, openFilesLimit, resolveHcmConfig, type OverloadConfig } from '../hcm/config.js';
 import { describeAjvError, valueAt } from './ajv-messages.js';
 import { describeValue, ProblemList, SidecarConfigError } from './errors.js';
 import { sidecarConfigSchema, type RawSidecarConfig, type RawStringMatcher } from './schema.js';
@@ -169,7 +169,10 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions, problems: Pr
     maxActiveDownstreamConnections: raw.overload?.max_active_downstream_connections ??
       defaultMaxDownstreamConnections(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8'))),
   };
-  return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload, accessLogFormat: raw.access_log_format ?? 'envoy' };
+  return {
+    listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload, accessLogFormat: raw.access_log_format ?? 'envoy',
+    perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES,
+  };
 }
 
 /** Notes a problem and yields undefined, so a parser can `return report(...)` and the caller goes on. */
