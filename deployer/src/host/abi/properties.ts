@@ -4,7 +4,7 @@
  * are serialized as Envoy does (README.md "Properties"). Unknown top-level names fall back to
  * filter state `wasm.<name>`, which proxy_set_property writes on the stream.
  */
-import type { ConnectionInfo, HeaderList, ListenerDirection } from '../api.js';
+import type { ConnectionInfo, HeaderList, ListenerDirection, NodeInfo } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
 import type { FilterState, StreamBinding, StreamFacts } from '../context.js';
 import type { ImportModule } from '../vm.js';
@@ -12,10 +12,14 @@ import { WasmResult } from './constants.js';
 import { u32 } from './memory.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
-import { decodeMostlyAscii, writeU32 } from './utf8.js';
+import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
 import { PropertyKeys } from './property-keys.js';
 import { encode, NodeType, StructType, ValueType, toStruct, toValue } from './proto.js';
+import { fastResolver, type FastResolver } from './property-fast-paths.js';
+import {
+  boolBytes, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
+} from './property-values.js';
 
 const encoder = new TextEncoder();
 export const FILTER_STATE_PREFIX = 'wasm.';
@@ -39,44 +43,15 @@ const str = (s: string): Attr => ({ kind: 'string', value: s });
 const optStr = (s: string | undefined): Attr | undefined => (s === undefined ? undefined : { kind: 'string', value: s });
 const bytesAttr = (bytes: Uint8Array): Attr => ({ kind: 'bytes', bytes });
 
-const TWO_32 = 2 ** 32;
-/** 8 bytes little-endian; safe non-negative integers skip the BigInt round trip. */
-function eightBytes(n: number | bigint, signed: boolean): Uint8Array {
-  const out = new Uint8Array(8);
-  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) {
-    writeU32(out, 0, n % TWO_32);
-    writeU32(out, 4, Math.floor(n / TWO_32));
-  } else if (signed) {
-    new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
-  } else {
-    new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  }
-  return out;
-}
 const int64 = (n: number | bigint): Attr => bytesAttr(eightBytes(n, true));
 const uint64 = (n: number | bigint): Attr => bytesAttr(eightBytes(n, false));
-const bool = (b: boolean): Attr => bytesAttr(Uint8Array.of(b ? 1 : 0));
+const bool = (b: boolean): Attr => bytesAttr(boolBytes(b));
 
 const DIRECTION: Readonly<Record<ListenerDirection, number>> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUND: 2 };
-
-/** Envoy's ResponseFlag bits (envoy/stream_info/stream_info.h), by their access-log short codes. */
-const RESPONSE_FLAG_BITS: Readonly<Record<string, number>> = {
-  LH: 0x1, UH: 0x2, UT: 0x4, LR: 0x8, UR: 0x10, UF: 0x20, UC: 0x40, UO: 0x80, NR: 0x100, DI: 0x200, FI: 0x400,
-  RL: 0x800, UAEX: 0x1000, RLSE: 0x2000, DC: 0x4000, URX: 0x8000, SI: 0x10000, IH: 0x20000, DPE: 0x40000,
-};
 
 function headersAttr(pairs: HeaderList | undefined): Attr | undefined {
   if (pairs === undefined) return undefined;
   return { kind: 'headers', pairs };
-}
-
-function joinedHeader(pairs: HeaderList, name: string): string | undefined {
-  let joined: string | undefined;
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i]!;
-    if (pair[0] === name) joined = joined === undefined ? pair[1] : `${joined},${pair[1]}`;
-  }
-  return joined;
 }
 
 function peer(address: string, port: number): string {
@@ -97,10 +72,6 @@ function addresses(c: ConnectionInfo): { readonly source: string; readonly desti
   return cached;
 }
 
-function startNanos(f: StreamFacts): bigint {
-  return BigInt((f.info.startTime ?? new Date()).getTime()) * 1_000_000n;
-}
-
 function requestMember(f: StreamFacts, key: string): Attr | undefined {
   const h = f.requestHeaders ?? [];
   switch (key) {
@@ -118,36 +89,8 @@ function requestMember(f: StreamFacts, key: string): Attr | undefined {
     case 'protocol': return str(f.info.protocol);
     case 'size': return int64(f.requestBodyBytes);
     case 'total_size': return int64(f.requestBodyBytes + headerBytes(h));
-    case 'duration': return f.completedAtNanos === undefined ? undefined : int64(f.completedAtNanos - startNanos(f));
+    case 'duration': { const d = durationNanos(f); return d === undefined ? undefined : int64(d); }
     default: return undefined;
-  }
-}
-
-function headerBytes(pairs: HeaderList): number {
-  let n = 0;
-  for (const [k, v] of pairs) n += k.length + v.length;
-  return n;
-}
-
-function responseCode(f: StreamFacts): number | undefined {
-  if (f.completion !== undefined) return f.completion.responseCode;
-  if (f.localReply !== undefined) return f.localReply.status;
-  const status = f.responseHeaders === undefined ? undefined : joinedHeader(f.responseHeaders, ':status');
-  return status === undefined ? undefined : Number(status);
-}
-
-/**
- * Envoy's grpc_status without a grpc-status header or trailer: mapped from the HTTP status
- * (source/common/grpc/common.cc getGrpcStatus → utility.cc httpToGrpcStatus).
- */
-function grpcStatusOfHttp(code: number): number {
-  switch (code) {
-    case 400: return 13; // INTERNAL
-    case 401: return 16; // UNAUTHENTICATED
-    case 403: return 7; // PERMISSION_DENIED
-    case 404: return 12; // UNIMPLEMENTED
-    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
-    default: return 2; // UNKNOWN
   }
 }
 
@@ -155,18 +98,8 @@ function responseMember(f: StreamFacts, key: string): Attr | undefined {
   switch (key) {
     case 'code': { const c = responseCode(f); return c === undefined ? undefined : int64(c); }
     case 'code_details': return optStr(f.completion?.responseCodeDetails ?? f.localReply?.details);
-    case 'flags': {
-      if (f.completion === undefined) return uint64(0);
-      let bits = 0;
-      for (const flag of f.completion.responseFlags.split(',')) bits |= RESPONSE_FLAG_BITS[flag] ?? 0;
-      return uint64(bits);
-    }
-    case 'grpc_status': {
-      const v = (f.responseTrailers && joinedHeader(f.responseTrailers, 'grpc-status')) ?? (f.responseHeaders && joinedHeader(f.responseHeaders, 'grpc-status'));
-      if (v !== undefined) return int64(Number(v));
-      const code = responseCode(f);
-      return code === undefined || code <= 0 ? undefined : int64(grpcStatusOfHttp(code));
-    }
+    case 'flags': return uint64(responseFlagBits(f));
+    case 'grpc_status': { const g = grpcStatus(f); return g === undefined ? undefined : int64(g); }
     case 'headers': return headersAttr(f.responseHeaders);
     case 'trailers': return headersAttr(f.responseTrailers);
     case 'size': return int64(f.responseBodyBytes);
@@ -193,9 +126,42 @@ function connectionMember(f: StreamFacts, key: string): Attr | undefined {
   }
 }
 
+/**
+ * Node attributes are static for the host's life (api.ts NodeInfo is immutable): `node`,
+ * `node.metadata` and each `node.metadata.<key>` are encoded once per NodeInfo, not per lookup.
+ */
+interface NodeEncodings { whole?: Uint8Array; metadata?: Uint8Array; readonly fields: Map<string, Uint8Array> }
+const nodeEncodings = new WeakMap<NodeInfo, NodeEncodings>();
+function encodingsOf(node: NodeInfo): NodeEncodings {
+  let e = nodeEncodings.get(node);
+  if (e === undefined) {
+    e = { fields: new Map() };
+    nodeEncodings.set(node, e);
+  }
+  return e;
+}
+
 function nodeBytes(h: PluginVm): Uint8Array {
+  const e = encodingsOf(h.services.node);
   const { id, cluster, metadata } = h.services.node;
-  return encode(NodeType, { id, cluster, metadata: toStruct(metadata) });
+  return (e.whole ??= encode(NodeType, { id, cluster, metadata: toStruct(metadata) }));
+}
+
+function nodeMetadataBytes(h: PluginVm): Uint8Array {
+  const e = encodingsOf(h.services.node);
+  return (e.metadata ??= encode(StructType, toStruct(h.services.node.metadata)));
+}
+
+function nodeMetadataField(h: PluginVm, key: string): Uint8Array | undefined {
+  const { metadata } = h.services.node;
+  if (!Object.prototype.hasOwnProperty.call(metadata, key)) return undefined;
+  const fields = encodingsOf(h.services.node).fields;
+  let bytes = fields.get(key);
+  if (bytes === undefined) {
+    bytes = encode(ValueType, toValue(metadata[key]));
+    fields.set(key, bytes);
+  }
+  return bytes;
 }
 
 const NODE: Attr = { kind: 'node' };
@@ -234,10 +200,7 @@ function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
       return key === 'id' ? str(id) : key === 'cluster' ? str(cluster) : key === 'metadata' ? NODE_METADATA : undefined;
     }
     case 'node_metadata': return key === 'fields' ? NODE_METADATA_FIELDS : undefined;
-    case 'node_metadata_fields': {
-      const { metadata } = h.services.node;
-      return Object.prototype.hasOwnProperty.call(metadata, key) ? bytesAttr(encode(ValueType, toValue(metadata[key]))) : undefined;
-    }
+    case 'node_metadata_fields': { const bytes = nodeMetadataField(h, key); return bytes === undefined ? undefined : bytesAttr(bytes); }
     case 'filter_state': {
       const entry = attr.state?.get(key);
       return entry === undefined ? undefined : bytesAttr(entry.value);
@@ -253,7 +216,7 @@ function finalValue(h: PluginVm, attr: Attr): PropertyValue | undefined {
     case 'string': return attr.value;
     case 'headers': return serializePairs(attr.pairs);
     case 'node': return nodeBytes(h);
-    case 'node_metadata': return encode(StructType, toStruct(h.services.node.metadata));
+    case 'node_metadata': return nodeMetadataBytes(h);
     default: return undefined;
   }
 }
@@ -316,12 +279,21 @@ export class PathCache {
   private readonly decoder = new TextDecoder();
 
   segments(ptr: number, bytes: Uint8Array): readonly string[] {
-    const cacheable = bytes.length < PATH_CACHE_MAX_LENGTH;
-    const key = ptr * PATH_CACHE_MAX_LENGTH + bytes.length;
+    return this.segmentsAt(ptr, bytes, 0, bytes.length);
+  }
+
+  /**
+   * The segments of the path at memory[start, start + length) (a module's memory, `ptr` its
+   * address there): compared in place, so a hit allocates nothing.
+   */
+  segmentsAt(ptr: number, memory: Uint8Array, start: number, length: number): readonly string[] {
+    const cacheable = length < PATH_CACHE_MAX_LENGTH;
+    const key = ptr * PATH_CACHE_MAX_LENGTH + length;
     const entry = cacheable ? this.entries.get(key) : undefined;
-    if (entry !== undefined && sameBytes(entry.bytes, bytes)) return entry.parts;
+    if (entry !== undefined && sameBytes(entry.bytes, memory, start)) return entry.parts;
+    const bytes = memory.slice(start, start + length);
     const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
-    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, { bytes: bytes.slice(), parts });
+    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, { bytes, parts });
     return parts;
   }
 }
@@ -329,16 +301,16 @@ export class PathCache {
 const PATH_CACHE_MAX_LENGTH = 1024;
 const PATH_CACHE_ENTRIES = 256;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether memory[start…] holds `a` (the caller checked the length fits). */
+function sameBytes(a: Uint8Array, memory: Uint8Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== memory[start + i]) return false;
   return true;
 }
 
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
 export function getProperty(h: PluginVm, path: string): Uint8Array | number {
   const value = resolveProperty(h, pathSegments(path));
-  return typeof value === 'string' ? encoder.encode(value) : value;
+  return typeof value === 'string' ? encoder.encode(value) : owned(value);
 }
 
 /**
@@ -357,10 +329,24 @@ function connectionScoped(name: string): boolean {
   return name === 'source' || name === 'destination' || name === 'connection' || name === 'connection_id';
 }
 
+/** Direct resolvers by path segment array (null: the path is walked). */
+const resolvers = new WeakMap<readonly string[], FastResolver | null>();
+function resolverOf(parts: readonly string[]): FastResolver | null {
+  let r = resolvers.get(parts);
+  if (r === undefined) {
+    r = fastResolver(parts) ?? null;
+    resolvers.set(parts, r);
+  }
+  return r;
+}
+
 /** proxy_get_property's value for `parts`: bytes/string to copy out, or a WasmResult. */
 function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
   const facts = h.context()?.stream?.facts;
-  if (facts === undefined || !connectionScoped(parts[0]!)) return resolveProperty(h, parts);
+  if (facts === undefined) return resolveProperty(h, parts);
+  const fast = resolverOf(parts);
+  if (fast !== null) return fast(facts);
+  if (!connectionScoped(parts[0]!)) return resolveProperty(h, parts);
   const connection = facts.info.connection;
   let values = connectionValues.get(connection);
   if (values === undefined) {
@@ -370,7 +356,7 @@ function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
   let value = values.get(parts);
   if (value === undefined) {
     const resolved = resolveProperty(h, parts);
-    value = typeof resolved === 'string' ? encoder.encode(resolved) : resolved;
+    value = typeof resolved === 'string' ? encoder.encode(resolved) : owned(resolved);
     if (values.size < CONNECTION_VALUES_MAX) values.set(parts, value);
   }
   return value;
@@ -382,9 +368,11 @@ export function propertyImports(h: PluginVm): ImportModule {
   const valueCopies = new ByteSlab();
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
-      const bytes = h.vm.bytes(pathPtr, pathSize);
-      if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = propertyValue(h, paths.segments(u32(pathPtr), bytes));
+      const memory = h.vm.memoryBytes();
+      const ptr = u32(pathPtr);
+      const size = u32(pathSize);
+      if (ptr + size > memory.length) return WasmResult.InvalidMemoryAccess;
+      const value = propertyValue(h, paths.segmentsAt(ptr, memory, ptr, size));
       if (typeof value === 'number') return value;
       const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
