@@ -34,7 +34,7 @@ type Attr =
   /** A string value, UTF-8 encoded only when handed over (copy-out.ts writes ASCII directly). */
   | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'headers'; readonly pairs: HeaderList }
-  | { readonly kind: 'request' | 'response' | 'connection' | 'source' | 'destination'; readonly facts: StreamFacts }
+  | { readonly kind: 'request' | 'response' | 'connection' | 'source' | 'destination' | 'upstream'; readonly facts: StreamFacts }
   | { readonly kind: 'xds'; readonly facts: StreamFacts | undefined }
   | { readonly kind: 'node' | 'node_metadata' | 'node_metadata_fields' }
   | { readonly kind: 'filter_state'; readonly state: FilterState | undefined };
@@ -122,6 +122,34 @@ function connectionMember(f: StreamFacts, key: string): Attr | undefined {
     case 'dns_san_peer_certificate': return optStr(cert?.dnsSans[0]);
     case 'subject_local_certificate': return optStr(tls?.localSubject);
     case 'uri_san_local_certificate': return optStr(tls?.localUriSans?.[0]);
+    case 'dns_san_local_certificate': return optStr(tls?.localDnsSans?.[0]);
+    case 'sha256_peer_certificate_digest': return optStr(cert?.sha256Digest);
+    default: return undefined;
+  }
+}
+
+/**
+ * `upstream.*` (Envoy's upstream attributes): the connection the stream was forwarded on, known
+ * from the stream's completion; absent (NotFound) for a stream never sent upstream. The TLS ones
+ * answer from the upstream socket, whose peer is the upstream server.
+ */
+function upstreamMember(f: StreamFacts, key: string): Attr | undefined {
+  const u = f.completion?.upstream;
+  if (u === undefined) return undefined;
+  const tls = u.tls;
+  const cert = tls?.peerCertificate;
+  switch (key) {
+    case 'address': return str(peer(u.address, u.port));
+    case 'port': return int64(u.port);
+    case 'local_address': return optStr(u.localAddress);
+    case 'tls_version': return optStr(tls?.tlsVersion);
+    case 'subject_peer_certificate': return optStr(cert?.subject);
+    case 'uri_san_peer_certificate': return optStr(cert?.uriSans[0]);
+    case 'dns_san_peer_certificate': return optStr(cert?.dnsSans[0]);
+    case 'sha256_peer_certificate_digest': return optStr(cert?.sha256Digest);
+    case 'subject_local_certificate': return optStr(tls?.localSubject);
+    case 'uri_san_local_certificate': return optStr(tls?.localUriSans?.[0]);
+    case 'dns_san_local_certificate': return optStr(tls?.localDnsSans?.[0]);
     default: return undefined;
   }
 }
@@ -176,6 +204,7 @@ function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
     case 'request': return requestMember(attr.facts, key);
     case 'response': return responseMember(attr.facts, key);
     case 'connection': return connectionMember(attr.facts, key);
+    case 'upstream': return upstreamMember(attr.facts, key);
     case 'source': {
       const c = attr.facts.info.connection;
       return key === 'address' ? str(addresses(c).source) : key === 'port' ? int64(c.sourcePort) : undefined;
@@ -239,6 +268,7 @@ function topLevel(h: PluginVm, name: string, stream: StreamBinding | undefined):
       case 'connection':
       case 'source':
       case 'destination':
+      case 'upstream':
         return { kind: name, facts };
       case 'connection_id': return uint64(facts.info.connection.id);
       case 'cluster_name': return optStr(facts.completion?.clusterName);
