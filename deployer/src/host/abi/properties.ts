@@ -305,27 +305,35 @@ function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
  * decoded afresh. Bounded: a module building paths on the fly just misses.
  */
 export class PathCache {
-  private readonly entries = new Map<number, { readonly bytes: Uint8Array; readonly parts: readonly string[] }>();
+  private readonly entries = new Map<number, PathEntry>();
   private readonly decoder = new TextDecoder();
 
   segments(ptr: number, bytes: Uint8Array): readonly string[] {
-    return this.segmentsAt(ptr, bytes, 0, bytes.length);
+    return this.entryAt(ptr, bytes, 0, bytes.length).parts;
   }
 
   /**
-   * The segments of the path at memory[start, start + length) (a module's memory, `ptr` its
-   * address there): compared in place, so a hit allocates nothing.
+   * The path at memory[start, start + length) (a module's memory, `ptr` its address there),
+   * compared in place, so a hit allocates nothing; with its direct resolver chosen once.
    */
-  segmentsAt(ptr: number, memory: Uint8Array, start: number, length: number): readonly string[] {
+  entryAt(ptr: number, memory: Uint8Array, start: number, length: number): PathEntry {
     const cacheable = length < PATH_CACHE_MAX_LENGTH;
     const key = ptr * PATH_CACHE_MAX_LENGTH + length;
     const entry = cacheable ? this.entries.get(key) : undefined;
-    if (entry !== undefined && sameBytes(entry.bytes, memory, start)) return entry.parts;
+    if (entry !== undefined && sameBytes(entry.bytes, memory, start)) return entry;
     const bytes = memory.slice(start, start + length);
     const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
-    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, { bytes, parts });
-    return parts;
+    const fresh: PathEntry = { bytes, parts, fast: fastResolver(parts) ?? null };
+    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, fresh);
+    return fresh;
   }
+}
+
+interface PathEntry {
+  readonly bytes: Uint8Array;
+  readonly parts: readonly string[];
+  /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
+  readonly fast: FastResolver | null;
 }
 
 const PATH_CACHE_MAX_LENGTH = 1024;
@@ -359,23 +367,12 @@ function connectionScoped(name: string): boolean {
   return name === 'source' || name === 'destination' || name === 'connection' || name === 'connection_id';
 }
 
-/** Direct resolvers by path segment array (null: the path is walked). */
-const resolvers = new WeakMap<readonly string[], FastResolver | null>();
-function resolverOf(parts: readonly string[]): FastResolver | null {
-  let r = resolvers.get(parts);
-  if (r === undefined) {
-    r = fastResolver(parts) ?? null;
-    resolvers.set(parts, r);
-  }
-  return r;
-}
-
 /** proxy_get_property's value for `parts`: bytes/string to copy out, or a WasmResult. */
-function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
+function propertyValue(h: PluginVm, path: PathEntry): PropertyValue {
+  const parts = path.parts;
   const facts = h.context()?.stream?.facts;
   if (facts === undefined) return resolveProperty(h, parts);
-  const fast = resolverOf(parts);
-  if (fast !== null) return fast(facts);
+  if (path.fast !== null) return path.fast(facts);
   if (!connectionScoped(parts[0]!)) return resolveProperty(h, parts);
   const connection = facts.info.connection;
   let values = connectionValues.get(connection);
@@ -402,7 +399,7 @@ export function propertyImports(h: PluginVm): ImportModule {
       const ptr = u32(pathPtr);
       const size = u32(pathSize);
       if (ptr + size > memory.length) return WasmResult.InvalidMemoryAccess;
-      const value = propertyValue(h, paths.segmentsAt(ptr, memory, ptr, size));
+      const value = propertyValue(h, paths.entryAt(ptr, memory, ptr, size));
       if (typeof value === 'number') return value;
       const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
