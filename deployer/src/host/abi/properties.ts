@@ -4,7 +4,7 @@
  * are serialized as Envoy does (README.md "Properties"). Unknown top-level names fall back to
  * filter state `wasm.<name>`, which proxy_set_property writes on the stream.
  */
-import type { ConnectionInfo, HeaderList, ListenerDirection, NodeInfo } from '../api.js';
+import type { ConnectionInfo, HeaderList, ListenerDirection } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
 import type { FilterState, StreamBinding, StreamFacts } from '../context.js';
 import type { ImportModule } from '../vm.js';
@@ -15,7 +15,7 @@ import { serializePairs } from './pairs.js';
 import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
 import { PropertyKeys } from './property-keys.js';
-import { encode, NodeType, StructType, ValueType, toStruct, toValue } from './proto.js';
+import { nodeBytes, nodeMetadataBytes, nodeMetadataField } from './property-node.js';
 import { fastResolver, type FastResolver } from './property-fast-paths.js';
 import {
   boolBytes, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
@@ -152,44 +152,6 @@ function upstreamMember(f: StreamFacts, key: string): Attr | undefined {
     case 'dns_san_local_certificate': return optStr(tls?.localDnsSans?.[0]);
     default: return undefined;
   }
-}
-
-/**
- * Node attributes are static for the host's life (api.ts NodeInfo is immutable): `node`,
- * `node.metadata` and each `node.metadata.<key>` are encoded once per NodeInfo, not per lookup.
- */
-interface NodeEncodings { whole?: Uint8Array; metadata?: Uint8Array; readonly fields: Map<string, Uint8Array> }
-const nodeEncodings = new WeakMap<NodeInfo, NodeEncodings>();
-function encodingsOf(node: NodeInfo): NodeEncodings {
-  let e = nodeEncodings.get(node);
-  if (e === undefined) {
-    e = { fields: new Map() };
-    nodeEncodings.set(node, e);
-  }
-  return e;
-}
-
-function nodeBytes(h: PluginVm): Uint8Array {
-  const e = encodingsOf(h.services.node);
-  const { id, cluster, metadata } = h.services.node;
-  return (e.whole ??= encode(NodeType, { id, cluster, metadata: toStruct(metadata) }));
-}
-
-function nodeMetadataBytes(h: PluginVm): Uint8Array {
-  const e = encodingsOf(h.services.node);
-  return (e.metadata ??= encode(StructType, toStruct(h.services.node.metadata)));
-}
-
-function nodeMetadataField(h: PluginVm, key: string): Uint8Array | undefined {
-  const { metadata } = h.services.node;
-  if (!Object.prototype.hasOwnProperty.call(metadata, key)) return undefined;
-  const fields = encodingsOf(h.services.node).fields;
-  let bytes = fields.get(key);
-  if (bytes === undefined) {
-    bytes = encode(ValueType, toValue(metadata[key]));
-    fields.set(key, bytes);
-  }
-  return bytes;
 }
 
 const NODE: Attr = { kind: 'node' };
