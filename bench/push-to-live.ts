@@ -3,7 +3,8 @@
  * in process, `deployer run -c sidecar.yaml --xds` started by the CLI's own core function, a
  * loopback upstream and two keep-alive load workers; each push (`deployer push`'s control-plane
  * client: upload + attach; the control plane has no Istio config dir, only the admin API's attachments with a new pluginConfig) is timed from the push call to the first
- * response carrying the new config's header. Reference in the same run: the same change applied
+ * response carrying the new config's header. Pushes are lone changes (spaced by the debounce's
+ * quiet period), so the control plane pushes them on the leading edge. Reference in the same run: the same change applied
  * with `sidecar.reload` directly (no control plane, no xDS) — the floor of the swap itself.
  */
 import path from 'node:path';
@@ -31,7 +32,7 @@ const percentile = (values: readonly number[], p: number) => { const sorted = [.
 /** `debounceMs`: the control plane's push debounce (100 ms by default, Istio's PILOT_DEBOUNCE_AFTER). */
 export async function measurePushToLive(pushes: number, debounceMs = 100, withFloor = true): Promise<PushToLiveRow[]> {
   const work = tempDir();
-  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, filtersDir: path.join(ROOT, 'build/filters'), debounceMs, log: () => {} });
+  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, filtersDir: path.join(ROOT, 'build/filters'), debounceAfterMs: debounceMs, log: () => {} });
   const upstream = await startUpstream();
   const quiet = process.stderr.write.bind(process.stderr);
   // The sidecar's per-reload notes would drown the table.
@@ -52,6 +53,9 @@ export async function measurePushToLive(pushes: number, debounceMs = 100, withFl
       xds.push(live.afterMs);
       fromAck.push(live.at - ackAt);
       staleXds += load.samples.filter((s) => s.startedAt > ackAt && s.status === 200 && s.version !== version && s.version !== '').length;
+      // Each push is a lone change, as a developer's pushes are: the next one comes after the
+      // debounce's quiet period (back-to-back pushes are a burst, coalesced by design).
+      await new Promise((r) => setTimeout(r, debounceMs + 20));
     }
     for (let i = 0; withFloor && i < pushes; i += 1) {
       const version = `d${i}`;

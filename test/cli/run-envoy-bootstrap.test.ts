@@ -34,20 +34,20 @@ describe('run: -c envoy.yaml (Envoy bootstrap)', () => {
   });
 
   it.each([
-    ['a second listener', (b: Record<string, any>) => { b.static_resources.listeners.push(structuredClone(b.static_resources.listeners[0])); }, ['static_resources.listeners (2 listeners; the sidecar takes exactly one)']], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a second listener', (b: Record<string, any>) => { b.static_resources.listeners.push(structuredClone(b.static_resources.listeners[0])); }, ['static_resources.listeners: not implemented by deployer run (2 listeners; the sidecar takes exactly one)']], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['a listener field', (b: Record<string, any>) => { b.static_resources.listeners[0].per_connection_buffer_limit_bytes = 1024; }, ['static_resources.listeners[0].per_connection_buffer_limit_bytes']], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['codec HTTP2 and a domain, together', (b: Record<string, any>) => { hcmOf(b).codec_type = 'HTTP2'; hcmOf(b).route_config.virtual_hosts[0].domains = ['shop.example']; }, [ // eslint-disable-line @typescript-eslint/no-explicit-any
-      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.codec_type (HTTP2; the sidecar speaks AUTO: HTTP/1.1 and h2c)',
-      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains (["shop.example"]; the sidecar serves every authority: ["*"])',
+      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.codec_type: not implemented by deployer run (HTTP2; the sidecar speaks AUTO: HTTP/1.1 and h2c)',
+      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains: not implemented by deployer run (["shop.example"]; the sidecar serves every authority: ["*"])',
     ]],
     ['a load-balancing policy', (b: Record<string, any>) => { b.static_resources.clusters[0].lb_policy = 'RANDOM'; }, ['static_resources.clusters[0].lb_policy']], // eslint-disable-line @typescript-eslint/no-explicit-any
-    ['another wasm runtime', (b: Record<string, any>) => { hcmOf(b).http_filters[0].typed_config.config.vm_config.runtime = 'envoy.wasm.runtime.wamr'; }, ['static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config.vm_config.runtime (envoy.wasm.runtime.wamr; the sidecar\'s host stands for envoy.wasm.runtime.v8)']], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['another wasm runtime', (b: Record<string, any>) => { hcmOf(b).http_filters[0].typed_config.config.vm_config.runtime = 'envoy.wasm.runtime.wamr'; }, ['static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config.vm_config.runtime: not implemented by deployer run (envoy.wasm.runtime.wamr; the sidecar\'s host stands for envoy.wasm.runtime.v8)']], // eslint-disable-line @typescript-eslint/no-explicit-any
   ])('run: an Envoy bootstrap with %s is refused naming every unsupported field', (_name, mutate, paths) => {
     const b = bootstrap();
     mutate(b);
     let message = '';
     try { loadRunConfigFile(writeYaml('unsupported.yaml', b), repoRoot); } catch (e) { message = (e as Error).message; }
-    expect(message).toContain('Envoy bootstrap uses what deployer run does not implement');
+    expect(message).toContain('not implemented by deployer run');
     for (const p of paths) expect(message).toContain(p);
   });
 

@@ -73,7 +73,9 @@ export class SotwClient extends RawStream<SotwResponse> {
     const withNode = request.withNode !== false && !this.nodeSent;
     if (withNode) this.nodeSent = true;
     const { withNode: _ignored, ...fields } = request;
-    this.call.write(type.encode(type.fromObject({ ...fields, node: withNode ? nodeMessage(this.node) : undefined })).finish());
+    // encode takes the plain object as is (strings, lists, the Struct in protobufjs's form): no
+    // fromObject copy per request, which the bench's thousand clients would pay on every ACK.
+    this.call.write(type.encode({ ...fields, node: withNode ? nodeMessage(this.node) : undefined }).finish());
   }
 
   ack(response: SotwResponse, names?: string[]): void {
@@ -96,7 +98,7 @@ export class DeltaClient extends RawStream<DeltaResponse> {
     const type = xdsType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
     const node = this.nodeSent ? undefined : nodeMessage(this.node);
     this.nodeSent = true;
-    this.call.write(type.encode(type.fromObject({ ...request, node })).finish());
+    this.call.write(type.encode({ ...request, node }).finish());
   }
 
   ack(response: DeltaResponse): void {

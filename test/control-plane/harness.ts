@@ -22,7 +22,7 @@ export function tempDir(): { dir: string; cleanup(): void } {
 
 export async function startTestControlPlane(options: Partial<ControlPlaneOptions> = {}): Promise<{ cp: RunningControlPlane; logs: string[] }> {
   const logs: string[] = [];
-  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, debounceMs: 10, log: (l) => logs.push(l), ...options });
+  const cp = await startControlPlane({ xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', token: TOKEN, debounceAfterMs: 10, log: (l) => logs.push(l), ...options });
   return { cp, logs };
 }
 

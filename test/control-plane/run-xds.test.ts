@@ -58,7 +58,7 @@ describe('deployer run --xds: push to a running sidecar under load', () => {
     cpHttp = cp.httpAddress;
     upstream = await startUpstream();
     sidecar = await startXdsSidecar(writeSidecarYaml(temp.dir, upstream.port), cp.xdsAddress, temp.dir);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await sidecar?.close();
@@ -100,7 +100,7 @@ describe('deployer run --xds: push to a running sidecar under load', () => {
     // Recorded, not a timing assertion: negative means live before the ACK reached the control plane.
     console.log(`run --xds: push-to-live ${live.at - pushedAt} ms after the push started; ${live.afterMs} ms from the ACK; ${load.samples.length} requests, 0 failed`);
     expect(live.afterMs).toBeLessThanOrEqual(100);
-  }, 30_000);
+  }, 60_000);
 
   it('the config file reloaded keeps the filters xDS gave', async () => {
     const before = sidecar.version;
@@ -152,5 +152,5 @@ describe('deployer run --xds: push to a running sidecar under load', () => {
     expect(failures(load.samples)).toEqual([]);
     expect(load.samples.filter((s) => s.version !== 'v4')).toEqual([]);
     expect(sidecar.config.filters.map((f) => f.name)).toEqual(['shop.example']);
-  }, 30_000);
+  }, 60_000);
 });

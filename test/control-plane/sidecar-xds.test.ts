@@ -93,7 +93,7 @@ describe('sidecar xDS subscriber (ECDS filters for deployer run --xds)', () => {
     await eventually(() => ctx.applied.length === 1, 15_000, 'the first chain');
     const address = ctx.cp.xdsAddress;
     await ctx.cp.close();
-    await eventually(() => ctx.logs.some((l) => /resubscribing in \d+ ms/.test(l)), 5000, 'a backoff');
+    await eventually(() => ctx.logs.some((l) => /retrying in \d+ ms/.test(l)), 5000, 'a backoff');
     expect(ctx.subscriber.running).toHaveLength(2);
     ({ cp: ctx.cp } = await startTestControlPlane({ configDir: ctx.config.dir, filtersDir: FILTERS, xdsAddress: address }));
     await eventually(() => ctx.cp.status.list().some((s) => s.connected), 15_000, 'the resubscription');

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { nodeIdentity, NodeIdentityError } from '../../deployer/src/control-plane/node-identity.js';
 import { buildResource, createSnapshot, SnapshotInconsistentError } from '../../deployer/src/control-plane/snapshot.js';
-import { TypeUrl } from '../../deployer/src/control-plane/types.js';
+import { EMPTY_MODEL, type FilterAttachment, type MeshModel } from '../../deployer/src/control-plane/mesh-model.js';
+import { SnapshotGenerator } from '../../deployer/src/control-plane/snapshot-generator.js';
+import { TypeUrl, type NodeIdentity } from '../../deployer/src/control-plane/types.js';
 import { jsonToStruct } from '../../deployer/src/control-plane/xds-protos.js';
 
 const cluster = (name: string) => buildResource({ typeUrl: TypeUrl.cluster, name, message: { name, type: 'EDS', eds_cluster_config: { service_name: name, eds_config: { ads: {} } } }, references: [{ typeUrl: TypeUrl.endpoint, name }] });
@@ -54,5 +56,23 @@ describe('control-plane: node identity', () => {
   ])('refuses %s', (_label, node, message) => {
     expect(() => nodeIdentity(node)).toThrow(NodeIdentityError);
     expect(() => nodeIdentity(node)).toThrow(message);
+  });
+});
+
+describe('control-plane: node groups', () => {
+  const filter = (name: string, selector: Record<string, string>): FilterAttachment => ({
+    name: `shop.${name}`, namespace: 'shop', selector, phase: 'AUTHZ', priority: 0, rootId: name, sha256: 'a'.repeat(64), configuration: '{}', failOpen: false, origin: 'test',
+  });
+  const model: MeshModel = { ...EMPTY_MODEL, filters: [filter('all-carts', { app: 'cart' }), filter('canary', { app: 'cart', track: 'canary' })] };
+  const generator = new SnapshotGenerator({ model, moduleBaseUrl: 'http://127.0.0.1:15081', builtModules: new Map() });
+  const node = (pod: string, labels: Record<string, string>): NodeIdentity => ({ id: `sidecar~10.0.0.1~${pod}.shop~shop.svc.cluster.local`, cluster: '', generator: 'sidecar', namespace: 'shop', labels, workloadName: pod, dnsDomain: 'shop.svc.cluster.local' });
+
+  it.each([
+    ['pods differing only in per-pod labels share a group', node('cart-1', { app: 'cart', 'pod-name': 'cart-1' }), node('cart-2', { app: 'cart', 'pod-name': 'cart-2' }), true],
+    ['a pod a further WasmPlugin selects is another group', node('cart-1', { app: 'cart' }), node('cart-c', { app: 'cart', track: 'canary' }), false],
+    ['another namespace is another group', node('cart-1', { app: 'cart' }), { ...node('cart-1', { app: 'cart' }), namespace: 'other' }, false],
+  ])('%s', (_label, a, b, same) => {
+    expect(generator.groupOf(a) === generator.groupOf(b)).toBe(same);
+    if (same) expect(generator.snapshotFor(a).versions).toEqual(generator.snapshotFor(b).versions);
   });
 });

@@ -31,6 +31,16 @@ describe('mesh-config: --mesh-config parsing', () => {
     expect((thrown as Error).message).toContain(`${source}: ${error}`);
   });
 
+  it('mesh-config: every problem of every setting is listed in one run, one per line', () => {
+    const file = path.join(fixtures, 'several-errors', 'mesh.yaml');
+    const expected = [...readFileSync(file, 'utf8').matchAll(/^# expect: (.+)$/gm)].map((m) => m[1]!);
+    let thrown: unknown;
+    try { loadMeshConfigFile(file); } catch (e) { thrown = e; }
+    expect(thrown).toBeInstanceOf(MeshConfigError);
+    expect((thrown as MeshConfigError).problems.map((p) => `${p.field}: ${p.problem}`)).toEqual(expected);
+    expect((thrown as Error).message.split('\n')).toEqual([`${file}: ${expected.length} problems:`, ...expected.map((line) => `  ${line}`)]);
+  });
+
   it('mesh-config: a missing file is refused with its name', () => {
     expect(() => loadMeshConfigFile('/nonexistent/mesh.yaml')).toThrow('/nonexistent/mesh.yaml: file not found: expected an Istio MeshConfig YAML file');
   });

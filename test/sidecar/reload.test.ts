@@ -205,6 +205,7 @@ describe('sidecar live reload from the watched config file', () => {
 
   it.each([
     ['a field of the wrong type', (g: string) => yaml(g, { routes: [{ match: { prefix: '/' }, cluster: 'nope' }] }), /sidecar\.yaml: routes\[0\]\.cluster/],
+    ['three mistakes, all listed', (g: string) => yaml(g, { listn: 'x', workers: 0, routes: [{ match: { prefix: '/' }, cluster: 'nope' }] }), /sidecar\.yaml: 3 problems:\n {2}listn: unknown field.*\n {2}workers: expected a value >= 1, got 0\n {2}routes\[0\]\.cluster: unknown cluster "nope"/],
     ['invalid YAML', () => 'listen: [', /sidecar\.yaml: not valid YAML/],
     ['a filter configuration the filter refuses', (g: string) => yaml(g, { filters: [{ ...exampleFilter(g), configuration: { response_headers: { 'Bad Name': 'x' } } }] }), /filters\[0\] \(example\): could not load/],
   ])('refuses an edit with %s, naming file and field, and keeps the last good configuration', async (_name, edit, reason) => {

@@ -113,10 +113,10 @@ export class DeltaStream extends AdsStreamBase {
     state.initialized = true;
     const nonce = this.nextNonce();
     const systemVersion = this.snapshot!.versions[typeUrl];
-    changed.sort((a, b) => a.name.localeCompare(b.name));
+    changed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     removed.sort();
     state.pending.set(nonce, { systemVersion, previous, resources: changed, removed });
     this.context.status.sent(this.node!, typeUrl, systemVersion);
-    this.sink.write(deltaResponse(systemVersion, typeUrl, changed, removed, nonce));
+    this.sink.write(deltaResponse(this.snapshot!, systemVersion, typeUrl, changed, removed, nonce));
   }
 }

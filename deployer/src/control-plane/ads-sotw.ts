@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
 import { AdsStreamBase } from './ads-stream.js';
-import { isWildcardCapable, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
+import { isWildcardCapable, type ResourceVersion, type Snapshot, type TypeUrl, type XdsResource } from './types.js';
 import { sotwResponseBody, withNonce, type DiscoveryRequest } from './xds-wire.js';
 
 interface TypeState {
   /** `*` = every resource of the type (LDS/CDS wildcard). */
   names: ReadonlySet<string> | '*';
+  /** The subscription as one string (sorted names), computed when it changes, not per push. */
+  namesKey: string;
+  /** resource_names as last requested, joined: an identical request skips parsing the subscription. */
+  rawKey: string;
   sentVersion?: string;
   sentNonce?: string;
   sentNamesKey?: string;
   sentResources?: readonly XdsResource[];
+  /** What an ACK of the last response accepts (name and version each), shared with every stream sent the same response. */
+  sentVersions?: readonly ResourceVersion[];
 }
 
 /**
@@ -33,15 +39,26 @@ export class SotwStream extends AdsStreamBase {
       if (request.error_detail) {
         this.context.status.nack(this.node!, typeUrl, state.sentVersion ?? '', nonce, request.error_detail.message || `code ${request.error_detail.code ?? 0}`, (state.sentResources ?? []).map((r) => r.name));
       } else {
-        this.context.status.ack(this.node!, typeUrl, request.version_info, nonce, { mode: 'replace', resources: (state.sentResources ?? []).map((r) => ({ name: r.name, version: r.version })) });
+        this.context.status.ack(this.node!, typeUrl, request.version_info, nonce, { mode: 'replace', resources: state.sentVersions ?? [] });
       }
     }
-    const names = subscription(typeUrl, request.resource_names ?? []);
-    const next: TypeState = state ?? { names };
-    next.names = names;
-    this.types.set(typeUrl, next);
-    const version = responseVersion(this.snapshot!, typeUrl, names);
-    const namesKey = names === '*' ? '*' : [...names].sort().join('\n');
+    // An ACK usually repeats the subscription word for word: then nothing is re-parsed.
+    const requested = request.resource_names ?? [];
+    const rawKey = requested.join('\n');
+    let next: TypeState;
+    if (state && state.rawKey === rawKey) {
+      next = state;
+    } else {
+      const names = subscription(typeUrl, requested);
+      const namesKey = names === '*' ? '*' : [...names].sort().join('\n');
+      next = state ?? { names, namesKey, rawKey };
+      next.names = names;
+      next.namesKey = namesKey;
+      next.rawKey = rawKey;
+      this.types.set(typeUrl, next);
+    }
+    const { names, namesKey } = next;
+    const version = responseFor(this.snapshot!, typeUrl, names, namesKey).version;
     if (next.sentVersion === undefined) {
       // First request of this type on the stream: a reconnecting proxy that already has this version needs nothing.
       if (request.version_info !== '' && request.version_info === version) {
@@ -57,26 +74,50 @@ export class SotwStream extends AdsStreamBase {
 
   protected onSnapshot(snapshot: Snapshot): void {
     for (const [typeUrl, state] of this.types) {
-      if (responseVersion(snapshot, typeUrl, state.names) !== state.sentVersion) this.send(typeUrl, state);
+      if (responseFor(snapshot, typeUrl, state.names, state.namesKey).version !== state.sentVersion) this.send(typeUrl, state);
     }
   }
 
   private send(typeUrl: TypeUrl, state: TypeState): void {
-    const snapshot = this.snapshot!;
-    const byName = snapshot.resources.get(typeUrl)!;
-    const resources: XdsResource[] = state.names === '*'
-      ? [...byName.values()]
-      : [...state.names].sort().map((n) => byName.get(n)).filter((r): r is XdsResource => r !== undefined);
-    const version = responseVersion(snapshot, typeUrl, state.names);
-    const namesKey = state.names === '*' ? '*' : [...state.names].sort().join('\n');
+    // Shared by every stream with this subscription to this snapshot: resources, version and the
+    // encoded body are computed once; a stream adds only its nonce.
+    const response = responseFor(this.snapshot!, typeUrl, state.names, state.namesKey);
     const nonce = this.nextNonce();
-    state.sentVersion = version;
+    state.sentVersion = response.version;
     state.sentNonce = nonce;
-    state.sentNamesKey = namesKey;
-    state.sentResources = resources;
-    this.context.status.sent(this.node!, typeUrl, version);
-    this.sink.write(withNonce(sotwResponseBody(snapshot, typeUrl, version, resources, namesKey), nonce));
+    state.sentNamesKey = state.namesKey;
+    state.sentResources = response.resources;
+    state.sentVersions = response.versions;
+    this.context.status.sent(this.node!, typeUrl, response.version);
+    this.sink.write(withNonce(response.body, nonce));
   }
+}
+
+interface SharedResponse {
+  readonly version: string;
+  readonly resources: readonly XdsResource[];
+  readonly versions: readonly ResourceVersion[];
+  readonly body: Uint8Array;
+}
+
+const responses = new WeakMap<Snapshot, Map<string, SharedResponse>>();
+
+/** The response a subscription gets from a snapshot, built once per (snapshot, type, subscription). */
+function responseFor(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<string> | '*', namesKey: string): SharedResponse {
+  let bySubscription = responses.get(snapshot);
+  if (!bySubscription) responses.set(snapshot, (bySubscription = new Map()));
+  const key = `${typeUrl}|${namesKey}`;
+  let response = bySubscription.get(key);
+  if (!response) {
+    const byName = snapshot.resources.get(typeUrl)!;
+    const resources: XdsResource[] = names === '*'
+      ? [...byName.values()]
+      : [...names].sort().map((n) => byName.get(n)).filter((r): r is XdsResource => r !== undefined);
+    const version = responseVersion(snapshot, typeUrl, names);
+    response = { version, resources, versions: resources.map((r) => ({ name: r.name, version: r.version })), body: sotwResponseBody(typeUrl, version, resources) };
+    bySubscription.set(key, response);
+  }
+  return response;
 }
 
 /** LDS/CDS with no names (or `*`) subscribe to everything; other types only to what they name. */

@@ -34,7 +34,10 @@ export interface ControlPlaneOptions {
   /** The module server's URL as proxies reach it (default: http(s)://<http address>). */
   readonly moduleBaseUrl?: string;
   readonly rootNamespace?: string;
-  readonly debounceMs?: number;
+  /** Push debounce (snapshot-cache.ts): quiet period, 100 ms by default (Istio's PILOT_DEBOUNCE_AFTER). */
+  readonly debounceAfterMs?: number;
+  /** Longest a change waits under a constant stream of them, 10 s by default (PILOT_DEBOUNCE_MAX). */
+  readonly debounceMaxMs?: number;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly dockerConfigPath?: string;
   readonly log?: Log;
@@ -126,7 +129,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     };
   };
   const generator = () => new SnapshotGenerator({ model: model(), moduleBaseUrl, builtModules });
-  const cache = new SnapshotCache(generator(), { debounceAfterMs: options.debounceMs ?? 100, log });
+  const cache = new SnapshotCache(generator(), { debounceAfterMs: options.debounceAfterMs ?? 100, debounceMaxMs: options.debounceMaxMs ?? 10_000, log });
   const collectModules = () => {
     const keep = new Set([...attachments.referencedModules(), ...builtModules.values(), ...(config?.filters ?? []).map((f) => f.sha256)]);
     for (const snapshot of cache.servedSnapshots()) for (const m of snapshotModules(snapshot)) keep.add(m);

@@ -1,10 +1,12 @@
+import { PushDebouncer } from './push-debounce.js';
 import { createSnapshot } from './snapshot.js';
 import type { Log, NodeIdentity, Snapshot, SnapshotSource } from './types.js';
 
 export interface SnapshotCacheOptions {
   /**
-   * Istio's PILOT_DEBOUNCE_AFTER (100 ms): a push waits this long after the last change, so a burst
-   * of edits becomes one push; PILOT_DEBOUNCE_MAX (10 s) caps the wait under a constant stream.
+   * Istio's PILOT_DEBOUNCE_AFTER (100 ms) and PILOT_DEBOUNCE_MAX (10 s), with a leading edge: a
+   * change after a quiet period is pushed at once, a burst after it becomes one push
+   * (push-debounce.ts).
    */
   readonly debounceAfterMs?: number;
   readonly debounceMaxMs?: number;
@@ -25,17 +27,13 @@ export class SnapshotCache {
   private readonly listeners = new Map<Listener, NodeIdentity>();
   /** What each listener was last given: the fallback when its (possibly re-keyed) group fails to build. */
   private readonly lastGiven = new Map<Listener, Snapshot>();
-  private timer: NodeJS.Timeout | undefined;
-  private firstPendingAt: number | undefined;
-  private readonly debounceAfterMs: number;
-  private readonly debounceMaxMs: number;
+  private readonly debouncer: PushDebouncer;
   private readonly log: Log;
   private readonly waiters: (() => void)[] = [];
 
   constructor(source: SnapshotSource, options: SnapshotCacheOptions = {}) {
     this.source = source;
-    this.debounceAfterMs = options.debounceAfterMs ?? 100;
-    this.debounceMaxMs = options.debounceMaxMs ?? 10_000;
+    this.debouncer = new PushDebouncer({ afterMs: options.debounceAfterMs ?? 100, maxMs: options.debounceMaxMs ?? 10_000 }, () => this.push());
     this.log = options.log ?? (() => {});
   }
 
@@ -57,26 +55,21 @@ export class SnapshotCache {
     return () => { this.listeners.delete(listener); this.lastGiven.delete(listener); };
   }
 
-  /** A new configuration: applied to every group after the debounce. */
+  /** A new configuration: applied to every group at once after a quiet period, else after the debounce. */
   setSource(source: SnapshotSource): void {
     this.source = source;
-    const now = Date.now();
-    this.firstPendingAt ??= now;
-    if (this.timer) clearTimeout(this.timer);
-    const wait = Math.max(0, Math.min(this.debounceAfterMs, this.firstPendingAt + this.debounceMaxMs - now));
-    this.timer = setTimeout(() => this.push(), wait);
-    this.timer.unref?.();
+    this.debouncer.request();
   }
 
   /** Resolves once the pending push (if any) has been applied. */
   settled(): Promise<void> {
-    if (!this.timer) return Promise.resolve();
+    if (!this.debouncer.pending) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Apply a pending change now (tests, shutdown). */
   flush(): void {
-    if (this.timer) this.push();
+    this.debouncer.flush();
   }
 
   groupCount(): number {
@@ -89,15 +82,11 @@ export class SnapshotCache {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.debouncer.close();
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
   private push(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.firstPendingAt = undefined;
     // Groups are re-keyed by the new source: a change of selectors may move nodes between groups.
     // A group that fails to build keeps its last good snapshot.
     const previous = new Map(this.groups);
@@ -134,5 +123,6 @@ export class SnapshotCache {
 }
 
 function sameVersions(a: Snapshot, b: Snapshot): boolean {
+  if (a === b) return true;
   return a.group === b.group && Object.entries(a.versions).every(([type, version]) => b.versions[type as keyof Snapshot['versions']] === version);
 }

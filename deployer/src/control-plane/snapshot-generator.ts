@@ -5,7 +5,7 @@ import { translateResources, TRANSLATORS } from '../translate/index.js';
 import { labelsMatch } from './node-identity.js';
 import { sortFilters, type FilterAttachment, type MeshModel, type MeshService, type ServicePort } from './mesh-model.js';
 import { edsCluster, inboundCluster, moduleServerCluster, passthroughCluster } from './resources/clusters.js';
-import { clusterLoadAssignment, serviceWorkloads } from './resources/endpoints.js';
+import { clusterLoadAssignment, serviceWorkloads, workloadPort } from './resources/endpoints.js';
 import { wasmExtensionConfig } from './resources/extension-configs.js';
 import { grpcApiListener, outboundListener, virtualInboundListener, virtualOutboundListener } from './resources/listeners.js';
 import { outboundClusterName } from './resources/names.js';
@@ -29,14 +29,42 @@ export interface GeneratorOptions {
  */
 export class SnapshotGenerator implements SnapshotSource {
   private readonly encoded = new Map<string, XdsResource>();
+  /** Each stream's node object → its group, for this configuration (a push asks once per stream). */
+  private readonly groups = new WeakMap<NodeIdentity, string>();
 
   constructor(private readonly options: GeneratorOptions) {}
 
+  /**
+   * Proxies whose snapshots would be identical share one: proxyless gRPC clients all see every
+   * service the same way; a sidecar's snapshot depends on its namespace and on what selects it —
+   * WasmPlugins and attachments, policies, the services whose inbound ports it serves (with its
+   * own WorkloadEntry's target ports) — not on its other labels or its name, so 1,000 pods with
+   * per-pod labels and the same selection are built and encoded once.
+   */
   groupOf(node: NodeIdentity): string {
-    // Proxyless gRPC clients see every service the same way; sidecars differ by namespace and labels (filters, inbound ports).
     if (node.generator === 'grpc') return 'grpc';
-    const labels = Object.entries(node.labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
-    return `sidecar|${node.namespace}|${labels}`;
+    let group = this.groups.get(node);
+    if (group === undefined) this.groups.set(node, (group = this.sidecarGroup(node)));
+    return group;
+  }
+
+  private sidecarGroup(node: NodeIdentity): string {
+    const { model } = this.options;
+    const filters: number[] = [];
+    model.filters.forEach((f, i) => { if (this.selectsFilter(f, node)) filters.push(i); });
+    const policies: number[] = [];
+    model.policies.forEach((p, i) => { if (appliesToWorkload(p, node.namespace, node.labels, model.rootNamespace)) policies.push(i); });
+    const inbound = this.inboundServices(node).flatMap((s) => this.inboundPorts(s, node).map((p) => `${p.number}>${p.targetPort ?? p.number}`));
+    return `sidecar|${node.namespace}|f${filters.join(',')}|p${policies.join(',')}|i${inbound.join(',')}`;
+  }
+
+  private selectsFilter(filter: FilterAttachment, node: NodeIdentity): boolean {
+    return (filter.namespace === node.namespace || filter.namespace === this.options.model.rootNamespace) && labelsMatch(filter.selector, node.labels);
+  }
+
+  /** ServiceEntries in the node's namespace whose workloadSelector picks it: the node serves their ports. */
+  private inboundServices(node: NodeIdentity): MeshService[] {
+    return this.options.model.services.filter((s) => s.namespace === node.namespace && s.workloadSelector && Object.keys(s.workloadSelector).length > 0 && labelsMatch(s.workloadSelector, node.labels));
   }
 
   snapshotFor(node: NodeIdentity): Snapshot {
@@ -106,9 +134,7 @@ export class SnapshotGenerator implements SnapshotSource {
     }
     specs.push(virtualOutboundListener(), passthroughCluster());
     const filters = this.filtersFor(node);
-    const inboundPorts = model.services
-      .filter((s) => s.namespace === node.namespace && s.workloadSelector && Object.keys(s.workloadSelector).length > 0 && labelsMatch(s.workloadSelector, node.labels))
-      .flatMap((s) => s.ports);
+    const inboundPorts = this.inboundServices(node).flatMap((s) => this.inboundPorts(s, node));
     specs.push(virtualInboundListener(inboundPorts, filters));
     for (const port of new Set(inboundPorts.map((p) => p.targetPort ?? p.number))) specs.push(inboundCluster(port));
     for (const filter of filters) specs.push(wasmExtensionConfig(filter, this.options.moduleBaseUrl));
@@ -117,10 +143,22 @@ export class SnapshotGenerator implements SnapshotSource {
     return specs;
   }
 
+  /**
+   * The ports this node serves for `service`, with the target port the application listens on:
+   * the node's own WorkloadEntry (the one the service selects at the node's IP, preferring the one
+   * named after the workload) maps port names to ports, as istiod builds inbound listeners from the
+   * proxy's service targets; else the ServiceEntry's targetPort, else the port.
+   */
+  private inboundPorts(service: MeshService, node: NodeIdentity): ServicePort[] {
+    const own = serviceWorkloads(this.options.model, service).filter((w) => w.address === node.ip);
+    const self = own.find((w) => w.name === node.workloadName) ?? own[0];
+    return service.ports.map((port) => (self ? { ...port, targetPort: workloadPort(self, port) } : port));
+  }
+
   /** WasmPlugins and admin attachments selecting the node, plus the suite filters its policies configure. */
   filtersFor(node: NodeIdentity): FilterAttachment[] {
     const { model, builtModules } = this.options;
-    const selected = model.filters.filter((f) => (f.namespace === node.namespace || f.namespace === model.rootNamespace) && labelsMatch(f.selector, node.labels));
+    const selected = model.filters.filter((f) => this.selectsFilter(f, node));
     const policies = model.policies.filter((p) => appliesToWorkload(p, node.namespace, node.labels, model.rootNamespace));
     const translated = policies.length === 0 ? [] : translateResources(policies, TRANSLATORS).map((t): FilterAttachment => {
       const sha256 = builtModules.get(t.filter);

@@ -40,31 +40,37 @@ export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRe
 const LENGTH_DELIMITED = 2;
 const tag = (field: number): number => (field << 3) | LENGTH_DELIMITED;
 
+const anyCache = new WeakMap<XdsResource, Uint8Array>();
+
+/** The resource as a google.protobuf.Any, encoded once per resource (resources are shared across snapshots and groups). */
 function anyBytes(resource: XdsResource): Uint8Array {
-  return protobuf.Writer.create().uint32(tag(1)).string(resource.typeUrl).uint32(tag(2)).bytes(resource.value).finish();
-}
-
-const sotwBodies = new WeakMap<Snapshot, Map<string, Uint8Array>>();
-
-/** DiscoveryResponse without its nonce: version_info=1, resources=2 (Any), type_url=4. */
-export function sotwResponseBody(snapshot: Snapshot, typeUrl: TypeUrl, version: string, resources: readonly XdsResource[], cacheKey: string): Uint8Array {
-  let bodies = sotwBodies.get(snapshot);
-  if (!bodies) sotwBodies.set(snapshot, (bodies = new Map()));
-  const key = `${typeUrl}|${version}|${cacheKey}`;
-  let body = bodies.get(key);
-  if (!body) {
-    const writer = protobuf.Writer.create().uint32(tag(1)).string(version);
-    for (const resource of resources) writer.uint32(tag(2)).bytes(anyBytes(resource));
-    body = writer.uint32(tag(4)).string(typeUrl).finish();
-    bodies.set(key, body);
+  let bytes = anyCache.get(resource);
+  if (!bytes) {
+    bytes = protobuf.Writer.create().uint32(tag(1)).string(resource.typeUrl).uint32(tag(2)).bytes(resource.value).finish();
+    anyCache.set(resource, bytes);
   }
-  return body;
+  return bytes;
 }
 
-/** body + nonce (DiscoveryResponse field 5). */
+/** DiscoveryResponse without its nonce: version_info=1, resources=2 (Any), type_url=4. Callers cache it per snapshot. */
+export function sotwResponseBody(typeUrl: TypeUrl, version: string, resources: readonly XdsResource[]): Uint8Array {
+  const writer = protobuf.Writer.create().uint32(tag(1)).string(version);
+  for (const resource of resources) writer.uint32(tag(2)).bytes(anyBytes(resource));
+  return writer.uint32(tag(4)).string(typeUrl).finish();
+}
+
+/**
+ * body + nonce (field 5 of DiscoveryResponse and of DeltaDiscoveryResponse), written straight into
+ * one buffer: the only per-stream bytes of a push. Nonces are short ASCII (a stream counter).
+ */
 export function withNonce(body: Uint8Array, nonce: string): Buffer {
-  const suffix = protobuf.Writer.create().uint32(tag(5)).string(nonce).finish();
-  return Buffer.concat([body, suffix]);
+  if (nonce.length > 127 || !/^[\x20-\x7e]*$/.test(nonce)) return Buffer.concat([body, protobuf.Writer.create().uint32(tag(5)).string(nonce).finish()]);
+  const out = Buffer.allocUnsafe(body.byteLength + 2 + nonce.length);
+  out.set(body, 0);
+  out[body.byteLength] = tag(5);
+  out[body.byteLength + 1] = nonce.length;
+  out.write(nonce, body.byteLength + 2, 'latin1');
+  return out;
 }
 
 const deltaResourceBytes = new WeakMap<XdsResource, Uint8Array>();
@@ -79,11 +85,27 @@ function deltaResource(resource: XdsResource): Uint8Array {
   return bytes;
 }
 
-/** DeltaDiscoveryResponse: system_version_info=1, resources=2, type_url=4, nonce=5, removed_resources=6. */
-export function deltaResponse(systemVersion: string, typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer {
-  const writer = protobuf.Writer.create().uint32(tag(1)).string(systemVersion);
-  for (const resource of resources) writer.uint32(tag(2)).bytes(deltaResource(resource));
-  writer.uint32(tag(4)).string(typeUrl).uint32(tag(5)).string(nonce);
-  for (const name of removed) writer.uint32(tag(6)).string(name);
-  return Buffer.from(writer.finish());
+const deltaBodies = new WeakMap<Snapshot, Map<string, Uint8Array>>();
+
+/**
+ * DeltaDiscoveryResponse: system_version_info=1, resources=2, type_url=4, nonce=5,
+ * removed_resources=6. The part before the nonce is shared by every stream that gets the same
+ * changes from the same snapshot (a push to a group's proxies), so it is encoded once.
+ */
+export function deltaResponse(snapshot: Snapshot, systemVersion: string, typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer {
+  let bodies = deltaBodies.get(snapshot);
+  if (!bodies) deltaBodies.set(snapshot, (bodies = new Map()));
+  let key = `${typeUrl}|${systemVersion}`;
+  for (const resource of resources) key += `|${resource.name}\0${resource.version}`;
+  let body = bodies.get(key);
+  if (!body) {
+    const writer = protobuf.Writer.create().uint32(tag(1)).string(systemVersion);
+    for (const resource of resources) writer.uint32(tag(2)).bytes(deltaResource(resource));
+    body = writer.uint32(tag(4)).string(typeUrl).finish();
+    bodies.set(key, body);
+  }
+  if (removed.length === 0) return withNonce(body, nonce);
+  const tail = protobuf.Writer.create();
+  for (const name of removed) tail.uint32(tag(6)).string(name);
+  return Buffer.concat([withNonce(body, nonce), tail.finish()]);
 }

@@ -20,7 +20,7 @@ export interface DocumentResult extends DocumentVerdict {
 export interface FileResult {
   readonly path: string;
   readonly status: 'valid' | 'invalid' | 'unreadable';
-  /** Why the file could not be read or parsed (status unreadable). */
+  /** Why the file could not be read or parsed (status unreadable); the documents that did parse are still checked. */
   readonly error?: string;
   readonly documents: readonly DocumentResult[];
 }
@@ -46,8 +46,14 @@ export async function validateConfigFile(path: string, options: ValidateFilesOpt
   const parsed = parseAllDocuments(text, { prettyErrors: true });
   const docs = Array.isArray(parsed) ? parsed : [parsed];
   const documents: DocumentResult[] = [];
+  // A document that does not parse makes the file unreadable, but the others are still checked
+  // and listed: one run shows everything to fix.
+  const yamlErrors: string[] = [];
   for (const [i, doc] of docs.entries()) {
-    if (doc.errors.length > 0) return unreadable(`not valid YAML/JSON (document ${i + 1}): ${doc.errors[0]!.message.split('\n')[0]}`);
+    if (doc.errors.length > 0) {
+      yamlErrors.push(`not valid YAML/JSON (document ${i + 1}): ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`);
+      continue;
+    }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue; // empty document (a trailing ---)
     try {
@@ -59,6 +65,7 @@ export async function validateConfigFile(path: string, options: ValidateFilesOpt
       throw error;
     }
   }
+  if (yamlErrors.length > 0) return { path, status: 'unreadable', error: yamlErrors.join('\n  '), documents };
   if (documents.length === 0) return unreadable('no documents: the file is empty');
   return { path, status: documents.some((d) => d.issues.length > 0) ? 'invalid' : 'valid', documents };
 }
@@ -75,7 +82,7 @@ function runFileCheck(verdict: DocumentVerdict, path: string, value: unknown): D
     validateSidecarConfig(value, { source: path, baseDir: process.cwd() });
     return { kind: verdict.kind, issues: [] };
   } catch (error) {
-    if (error instanceof SidecarConfigError) return { kind: verdict.kind, issues: [{ path: error.field, message: error.problem }] };
+    if (error instanceof SidecarConfigError) return { kind: verdict.kind, issues: error.problems.map((p) => ({ path: p.field, message: p.problem })) };
     throw error;
   }
 }
@@ -91,11 +98,8 @@ export async function validateConfigFiles(paths: readonly string[], options: Val
 export function formatValidation(files: readonly FileResult[]): string {
   const lines: string[] = [];
   for (const file of files) {
-    if (file.status === 'unreadable') {
-      lines.push(`${file.path}: UNREADABLE — ${file.error}`);
-      continue;
-    }
-    const many = file.documents.length > 1;
+    if (file.status === 'unreadable') lines.push(`${file.path}: UNREADABLE — ${file.error}`);
+    const many = file.documents.length > 1 || file.status === 'unreadable';
     for (const doc of file.documents) {
       const where = many ? `${file.path}#${doc.index}` : file.path;
       const status = doc.skipped !== undefined ? `skipped — ${doc.kind}: ${doc.skipped}` : doc.issues.length === 0 ? `valid — ${doc.kind}` : `INVALID — ${doc.kind}`;

@@ -78,6 +78,8 @@ export interface LocalReply {
    * `status` is then 0.
    */
   readonly reset?: boolean;
+  /** An Envoy response flag the reply sets in the access log (e.g. `NFCF`, Envoy's missing-config filter). */
+  readonly responseFlag?: string;
 }
 
 /** What the chain did with one piece of the stream. `localReply`: the stream ends with that reply. */

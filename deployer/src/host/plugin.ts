@@ -11,6 +11,7 @@ import type { Stat } from './abi/metrics.js';
 import { PluginVm } from './plugin-vm.js';
 import type { HostServices } from './services.js';
 import { WasmLoadError } from './vm.js';
+import { compiledByDigest } from './compiled-modules.js';
 import { checkEnvoyModule, type AbiVersion } from './abi/envoy-abi.js';
 import type { ModuleImport } from './abi/wasm-binary.js';
 
@@ -66,8 +67,8 @@ export class WasmPlugin implements WasmPluginHandle {
     let module: WebAssembly.Module;
     let linked: ReturnType<typeof envoyAbiVersion>;
     try {
-      module = await WebAssembly.compile(new Uint8Array(spec.wasm));
-      linked = envoyAbiVersion(spec.wasm);
+      // Compiled and checked once per module (compiled-modules.ts): a config-only update instantiates only.
+      ({ module, linked } = await compiledByDigest(spec.wasm, async () => ({ module: await WebAssembly.compile(new Uint8Array(spec.wasm)), linked: envoyAbiVersion(spec.wasm) })));
     } catch (error) {
       throw new PluginLoadError(spec.name, error instanceof Error ? error.message : String(error));
     }

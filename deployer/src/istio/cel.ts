@@ -48,3 +48,8 @@ export function evaluateRule(rule: string, self: unknown): CelOutcome {
     return { ok: false, reason: `rule could not be evaluated: ${error instanceof Error ? error.message : String(error)}` };
   }
 }
+
+/** A failed rule as the API server words it: the CRD's message (or the rule), then the rule and why. */
+export function celProblemMessage(rule: string, message: string | undefined, reason: string): string {
+  return `${message ?? `failed rule: ${rule}`} (CEL: ${rule.replace(/\s+/g, ' ')}; ${reason})`;
+}

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { CompiledValidate, CompiledValidateError, CrdVersionSchema } from './crds.js';
+import { requireImportOnly } from './import-only-require.js';
 
 /**
  * Istio's schemas as shipped by the npm package @kubernetes-models/istio: the kubernetes-models
@@ -10,16 +11,24 @@ import type { CompiledValidate, CompiledValidateError, CrdVersionSchema } from '
  * (`<group>/<version>/<Kind>.js`, whose model class carries the validator).
  *
  * What the compiled validators check: types, enums, required fields, formats, patterns, lengths,
- * oneOf. What they do not: unknown fields and CEL `x-kubernetes-validations` (the generator drops
- * both). For those, point DEPLOYER_ISTIO_CRDS at a CRD file (crds.ts).
+ * oneOf. What they do not — unknown fields, CEL `x-kubernetes-validations`, list-map keys (the
+ * generator drops them) — packaged-strict.ts adds from generated tables, so this source is as
+ * strict as a CRD file (DEPLOYER_ISTIO_CRDS, crds.ts).
  *
  * The package is ESM with an import-only exports map; validation is synchronous, so the modules
- * are loaded by file path with require() (Node ≥ 20.19 loads ES modules that way).
+ * are loaded by file path with require() (Node ≥ 20.19 loads ES modules that way; under a CommonJS
+ * transform hook such as `node --import tsx`, import-only-require.ts keeps their imports resolving).
  */
 const PACKAGE = '@kubernetes-models/istio';
 const require = createRequire(import.meta.url);
 
-interface ModelsPackage { readonly name: string; readonly version: string; readonly dir: string }
+interface ModelsPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+  /** The Istio release whose crd-all.gen.yaml the package was generated from (its `crd-generate` input). */
+  readonly istioRelease?: string;
+}
 
 let located: ModelsPackage | undefined;
 
@@ -30,11 +39,18 @@ export function istioModelsPackage(): ModelsPackage {
     const dir = path.join(base, PACKAGE);
     const manifest = path.join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
-    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
-    located = { name: PACKAGE, version, dir };
+    const { version, 'crd-generate': generate } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string; 'crd-generate'?: { input?: string[] } };
+    const istioRelease = generate?.input?.map((url) => /\/istio\/istio\/([^/]+)\/manifests\/charts\/base\/files\/crd-all\.gen\.yaml$/.exec(url)?.[1]).find(Boolean);
+    located = { name: PACKAGE, version, dir, ...(istioRelease ? { istioRelease } : {}) };
     return located;
   }
   throw new Error(`${PACKAGE} is not installed: the deployer validates Istio resources with its schemas (reinstall the deployer, or set DEPLOYER_ISTIO_CRDS to Istio's CRD YAML)`);
+}
+
+/** "Istio 1.29.2's schemas, shipped with the deployer in @kubernetes-models/istio@3.0.1", for messages. */
+export function packagedSchemasSource(): string {
+  const { name, version, istioRelease } = istioModelsPackage();
+  return `${istioRelease ? `Istio ${istioRelease}'s schemas` : 'the Istio schemas'}, shipped with the deployer in ${name}@${version}`;
 }
 
 interface PackagedKind { readonly group: string; readonly version: string; readonly kind: string; readonly file: string }
@@ -71,7 +87,7 @@ export function packagedIstioSchema(group: string, version: string, kind: string
   if (hit) return hit;
   const entry = packagedIstioKinds().find((k) => k.group === group && k.version === version && k.kind === kind);
   if (!entry) return undefined;
-  const model = (require(entry.file) as Record<string, { prototype: { validate(this: unknown): void } } | undefined>)[kind];
+  const model = (requireImportOnly(entry.file) as Record<string, { prototype: { validate(this: unknown): void } } | undefined>)[kind];
   if (!model) throw new Error(`${PACKAGE}: ${entry.file} has no ${kind} model`);
   // Every Istio kind is namespaced (the CRDs' scope: Namespaced).
   const schema: CrdVersionSchema = { group, version, kind, plural: pluralOf(kind), served: true, namespaced: true, compiledValidate: adaptModel(model.prototype.validate) };

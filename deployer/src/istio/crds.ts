@@ -10,8 +10,9 @@ import { istioModelsPackage, packagedIstioSchema, packagedIstioKinds } from './c
  *   deploy to). The whole structural schema: unknown fields and CEL `x-kubernetes-validations` too.
  * - otherwise the schemas shipped with the npm dependency @kubernetes-models/istio (generated from
  *   Istio's CRDs by the kubernetes-models project; see crds-package.ts), so an installed deployer
- *   needs no file outside its package. test/istio/crds-package.test.ts cross-checks it against the
- *   shared testdata CRDs for the kinds wasmesh reads and renders.
+ *   needs no file outside its package, made as strict as the CRDs by packaged-strict.ts (unknown
+ *   fields, CEL rules, list-map keys). test/istio/crds-package.test.ts and packaged-strict.test.ts
+ *   cross-check it against the shared testdata CRDs.
  */
 export interface CrdVersionSchema {
   readonly group: string;

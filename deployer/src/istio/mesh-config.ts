@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import type { JsonObject, JsonValue } from '../render/types.js';
+import { formatProblems, ProblemList, type SidecarConfigProblem as ConfigProblem } from '../sidecar/config/errors.js';
 import type { RbacMeshOptions } from '../translate/authorization-policy.js';
 
 /**
@@ -50,15 +51,50 @@ const SUPPORTED_EXT_AUTHZ_HTTP_FIELDS = [
 ] as const;
 const HEADER_LIST_FIELDS = ['includeRequestHeadersInCheck', 'headersToUpstreamOnAllow', 'headersToDownstreamOnDeny'] as const;
 
-/** The error every check throws: `<file>: <field>: <problem>`. */
+/**
+ * Every problem of a mesh config, in one error: `<file>: <field>: <problem>` for one, else one
+ * indented line each (as sidecar.yaml's, sidecar/config/errors.ts). `field`/`problem` are the first.
+ */
 export class MeshConfigError extends Error {
-  constructor(readonly source: string, readonly field: string, readonly problem: string) {
-    super(`${source}: ${field ? `${field}: ` : ''}${problem}`);
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(readonly source: string, fieldOrProblems: string | readonly ConfigProblem[], problem = '') {
+    const problems = typeof fieldOrProblems === 'string' ? [{ field: fieldOrProblems, problem }] : fieldOrProblems;
+    super(formatProblems(source, problems));
+    this.problems = problems;
     this.name = 'MeshConfigError';
+  }
+
+  get field(): string {
+    return this.problems[0]!.field;
+  }
+
+  get problem(): string {
+    return this.problems[0]!.problem;
   }
 }
 
-type Fail = (field: string, problem: string) => never;
+/**
+ * `report` notes a problem and the check goes on; `fail` notes one the rest of its part cannot be
+ * read past (a provider that is not a mapping), ending that part only: the other parts are still
+ * checked, so one run lists everything to fix.
+ */
+interface Checks {
+  readonly report: (field: string, problem: string) => undefined;
+  readonly fail: (field: string, problem: string) => never;
+}
+
+const STOP = Symbol('mesh config part unreadable');
+
+/** Runs one independent part of the checks; undefined if it had to stop. */
+function part<T>(run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (error) {
+    if (error === STOP) return undefined;
+    throw error;
+  }
+}
 
 const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value));
 
@@ -72,16 +108,22 @@ export function loadMeshConfigFile(file: string): LoadedMeshConfig {
 }
 
 export function parseMeshConfig(text: string, source = '<mesh config>'): LoadedMeshConfig {
-  const fail: Fail = (field, problem) => { throw new MeshConfigError(source, field, problem); };
-  const documents = parseAllDocuments(text);
-  const values = documents.map((doc, i) => {
-    if (doc.errors.length > 0) fail('', `document ${i + 1}: not valid YAML: ${doc.errors[0]!.message}`);
-    return doc.toJS() as unknown;
-  }).filter((v) => v !== null && v !== undefined);
-  if (values.length !== 1) fail('', `expected one YAML document (a MeshConfig, the istio ConfigMap or its mesh key), found ${values.length}`);
-  const { form, mesh, prefix } = unwrap(values[0], fail);
-  return { source, form, settings: readSettings(mesh, prefix, fail) };
+  const problems = new ProblemList();
+  const checks: Checks = { report: problems.report, fail: (field, problem) => { problems.report(field, problem); throw STOP; } };
+  const loaded = part(() => {
+    const documents = parseAllDocuments(text);
+    documents.forEach((doc, i) => { if (doc.errors.length > 0) checks.report('', `document ${i + 1}: not valid YAML: ${doc.errors[0]!.message}`); });
+    if (problems.problems.length > 0) throw STOP;
+    const values = documents.map((doc) => doc.toJS() as unknown).filter((v) => v !== null && v !== undefined);
+    if (values.length !== 1) checks.fail('', `expected one YAML document (a MeshConfig, the istio ConfigMap or its mesh key), found ${values.length}`);
+    const { form, mesh, prefix } = unwrap(values[0], checks.fail);
+    return { source, form, settings: readSettings(mesh, prefix, checks) };
+  });
+  if (problems.problems.length > 0 || !loaded) throw new MeshConfigError(source, problems.problems);
+  return loaded;
 }
+
+type Fail = Checks['fail'];
 
 /** Tells the three layouts apart; `prefix` is where the MeshConfig sits, for error messages. */
 function unwrap(root: unknown, fail: Fail): { form: MeshConfigForm; mesh: Record<string, unknown>; prefix: string } {
@@ -113,17 +155,18 @@ function meshText(value: unknown, field: string, fail: Fail): Record<string, unk
   return parsed;
 }
 
-function readSettings(mesh: Record<string, unknown>, prefix: string, fail: Fail): MeshSettings {
+/** Each setting is read on its own: a problem in one does not hide those of the others. */
+function readSettings(mesh: Record<string, unknown>, prefix: string, checks: Checks): MeshSettings {
   const rbac: { pathNormalization?: Normalization; extensionProviders?: JsonObject[]; numTrustedProxies?: number } = {};
-  const normalization = readNormalization(mesh['pathNormalization'], `${prefix}pathNormalization`, fail);
+  const normalization = part(() => readNormalization(mesh['pathNormalization'], `${prefix}pathNormalization`, checks.fail));
   if (normalization !== undefined) rbac.pathNormalization = normalization;
-  const providers = readProviders(mesh['extensionProviders'], `${prefix}extensionProviders`, fail);
+  const providers = part(() => readProviders(mesh['extensionProviders'], `${prefix}extensionProviders`, checks)) ?? [];
   if (providers.length > 0) rbac.extensionProviders = providers;
-  const hops = readTrustedProxies(mesh['defaultConfig'], `${prefix}defaultConfig`, fail);
+  const hops = part(() => readTrustedProxies(mesh['defaultConfig'], `${prefix}defaultConfig`, checks.fail));
   if (hops !== undefined) rbac.numTrustedProxies = hops;
   const root = mesh['rootNamespace'];
   if (root !== undefined && (typeof root !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(root))) {
-    fail(`${prefix}rootNamespace`, `${describe(root)}: expected a Kubernetes namespace name such as istio-system`);
+    checks.report(`${prefix}rootNamespace`, `${describe(root)}: expected a Kubernetes namespace name such as istio-system`);
   }
   return { rbac, ...(typeof root === 'string' ? { rootNamespace: root } : {}) };
 }
@@ -155,74 +198,81 @@ function readTrustedProxies(value: unknown, field: string, fail: Fail): number |
   return hops;
 }
 
-function readProviders(value: unknown, field: string, fail: Fail): JsonObject[] {
+function readProviders(value: unknown, field: string, checks: Checks): JsonObject[] {
+  const report = checks.report;
+  // Annotated: a call to a `never` function narrows only through a declared type.
+  const fail: Fail = checks.fail;
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) return fail(field, `expected a list of {name, <provider>}, got ${describe(value)}`);
   const names = new Set<string>();
   const http: JsonObject[] = [];
-  value.forEach((provider: unknown, i) => {
+  // Each provider on its own: a problem in one does not hide those of the next.
+  value.forEach((provider: unknown, i) => part(() => {
     const at = `${field}[${i}]`;
     if (!isObject(provider)) fail(at, `expected {name, <provider>}, got ${describe(provider)}`);
     const name = provider['name'];
     if (typeof name !== 'string' || name === '') fail(`${at}.name`, `${describe(name)}: expected a non-empty string`);
     // Istio's validation: provider names are unique (pilot/pkg/config/validation, validateExtensionProvider).
-    if (names.has(name)) fail(`${at}.name`, `"${name}" is defined twice: expected unique provider names`);
+    if (names.has(name)) report(`${at}.name`, `"${name}" is defined twice: expected unique provider names`);
     names.add(name);
     const kinds = Object.keys(provider).filter((key) => key !== 'name');
     if (kinds.length !== 1) fail(at, `provider "${name}" has ${kinds.length === 0 ? 'no provider kind' : `${kinds.join(' and ')}`}: expected exactly one, e.g. envoyExtAuthzHttp`);
     if (kinds[0] === 'envoyExtAuthzHttp') {
-      http.push({ name, envoyExtAuthzHttp: readExtAuthzHttp(provider['envoyExtAuthzHttp'], `${at}.envoyExtAuthzHttp`, fail) });
+      http.push({ name, envoyExtAuthzHttp: readExtAuthzHttp(provider['envoyExtAuthzHttp'], `${at}.envoyExtAuthzHttp`, checks) });
     }
-  });
+  }));
   return http;
 }
 
-function readExtAuthzHttp(value: unknown, at: string, fail: Fail): JsonObject {
-  if (!isObject(value)) return fail(at, `expected {service, port, ...}, got ${describe(value)}`);
+/** Every field's problem is reported (the caller refuses the file if any was). */
+function readExtAuthzHttp(value: unknown, at: string, checks: Checks): JsonObject {
+  const { report } = checks;
+  if (!isObject(value)) return checks.fail(at, `expected {service, port, ...}, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
     if (!(SUPPORTED_EXT_AUTHZ_HTTP_FIELDS as readonly string[]).includes(key)) {
-      fail(`${at}.${key}`, `not supported by the wasmesh rbac filter: expected only ${SUPPORTED_EXT_AUTHZ_HTTP_FIELDS.join(', ')}`);
+      report(`${at}.${key}`, `not supported by the wasmesh rbac filter: expected only ${SUPPORTED_EXT_AUTHZ_HTTP_FIELDS.join(', ')}`);
     }
   }
   const service = value['service'];
   const serviceForm = typeof service === 'string' ? /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/.exec(service) : null;
   if (serviceForm === null) {
-    return fail(`${at}.service`, `${describe(service)}: expected [<namespace>/]<hostname> such as ext-authz.foo.svc.cluster.local`);
+    report(`${at}.service`, `${describe(service)}: expected [<namespace>/]<hostname> such as ext-authz.foo.svc.cluster.local`);
   }
   const port = value['port'];
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(`${at}.port`, `${describe(port)}: expected an integer from 1 to 65535`);
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) report(`${at}.port`, `${describe(port)}: expected an integer from 1 to 65535`);
   const cluster = value['cluster'];
-  if (cluster !== undefined && (typeof cluster !== 'string' || cluster === '')) fail(`${at}.cluster`, `${describe(cluster)}: expected a non-empty cluster name`);
+  if (cluster !== undefined && (typeof cluster !== 'string' || cluster === '')) report(`${at}.cluster`, `${describe(cluster)}: expected a non-empty cluster name`);
   const timeout = value['timeout'];
   // protobuf Duration in JSON/YAML: decimal seconds with "s" ("0.5s"); Go-style "200ms" is accepted as Istio's tooling does.
   if (timeout !== undefined && (typeof timeout !== 'string' || !/^\d+(\.\d+)?(ms|s|m|h)$/.test(timeout) || Number.parseFloat(timeout) <= 0)) {
-    fail(`${at}.timeout`, `${describe(timeout)}: expected a positive duration such as "0.5s" or "200ms"`);
+    report(`${at}.timeout`, `${describe(timeout)}: expected a positive duration such as "0.5s" or "200ms"`);
   }
   const pathPrefix = value['pathPrefix'];
   if (pathPrefix !== undefined && (typeof pathPrefix !== 'string' || (pathPrefix !== '' && !pathPrefix.startsWith('/')))) {
-    fail(`${at}.pathPrefix`, `${describe(pathPrefix)}: expected a path starting with "/"`);
+    report(`${at}.pathPrefix`, `${describe(pathPrefix)}: expected a path starting with "/"`);
   }
   const failOpen = value['failOpen'];
   if (failOpen !== undefined && failOpen !== false) {
-    fail(`${at}.failOpen`, `${describe(failOpen)}: expected false: the rbac filter fails closed when the authorizer is unreachable`);
+    report(`${at}.failOpen`, `${describe(failOpen)}: expected false: the rbac filter fails closed when the authorizer is unreachable`);
   }
   const status = value['statusOnError'];
   if (status !== undefined && (typeof status !== 'string' || !/^[45]\d\d$/.test(status))) {
-    fail(`${at}.statusOnError`, `${describe(status)}: expected an HTTP status from 400 to 599 as a string, such as "503"`);
+    report(`${at}.statusOnError`, `${describe(status)}: expected an HTTP status from 400 to 599 as a string, such as "503"`);
   }
   for (const key of HEADER_LIST_FIELDS) {
     const list = value[key];
     if (list !== undefined && (!Array.isArray(list) || list.some((h) => typeof h !== 'string' || h === ''))) {
-      fail(`${at}.${key}`, `${describe(list)}: expected a list of header names (or prefix* / *suffix patterns)`);
+      report(`${at}.${key}`, `${describe(list)}: expected a list of header names (or prefix* / *suffix patterns)`);
     }
   }
   const additional = value['includeAdditionalHeadersInCheck'];
   if (additional !== undefined && (!isObject(additional) || Object.values(additional).some((v) => typeof v !== 'string'))) {
-    fail(`${at}.includeAdditionalHeadersInCheck`, `${describe(additional)}: expected a mapping of header name to string value`);
+    report(`${at}.includeAdditionalHeadersInCheck`, `${describe(additional)}: expected a mapping of header name to string value`);
   }
   // `<namespace>/<hostname>` only disambiguates the service; Istio's cluster is still
   // outbound|<port>||<hostname> (pilot/pkg/model/extensionproviders LookupCluster), and the rbac
   // filter derives the cluster name from `service`: hand it the hostname.
+  if (serviceForm === null) throw STOP;
   return serviceForm[1] === undefined ? value as JsonValue as JsonObject : { ...(value as JsonObject), service: serviceForm[3]! };
 }
 

@@ -1,8 +1,11 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { evaluateRule } from './cel.js';
+import { celProblemMessage, evaluateRule } from './cel.js';
 import { findCrdSchema, istioCrdsPath, IstioCrdsUnavailableError } from './crds.js';
+import { packagedSchemasSource } from './crds-package.js';
 import { didYouMean } from '../envoy/suggest.js';
+import { packagedStrictProblems } from './packaged-strict.js';
+import { duplicateListMapEntry, unknownFieldMessage, withValueFound } from './problems.js';
 import { metadataProblems } from './metadata.js';
 import { toAjvSchema, type JsonSchema } from './schema-convert.js';
 
@@ -17,10 +20,65 @@ export interface IstioValidationProblem {
   readonly message: string;
 }
 
+const problemLine = (p: IstioValidationProblem): string => `${p.path || '<root>'}: ${p.message}`;
+
+/** One resource and every problem in it: one line for one problem, else one indented line each. */
 export class IstioValidationError extends Error {
   constructor(readonly kind: string, readonly resourceName: string, readonly problems: readonly IstioValidationProblem[]) {
-    super(`${kind} "${resourceName}" is invalid: ${problems.map((p) => `${p.path || '<root>'}: ${p.message}`).join('; ')}`);
+    super(problems.length === 1
+      ? `${kind} "${resourceName}" is invalid: ${problemLine(problems[0]!)}`
+      : `${kind} "${resourceName}" is invalid (${problems.length} problems):\n${problems.map((p) => `  ${problemLine(p)}`).join('\n')}`);
     this.name = 'IstioValidationError';
+  }
+}
+
+/** What is wrong with one document of an input: its YAML, or the resource in it. */
+export type IstioDocumentProblem =
+  | { readonly document: number; readonly yamlError: string }
+  | { readonly document: number; readonly error: IstioValidationError };
+
+/**
+ * Several documents of one input (a file, a directory's files, stdin) that are invalid, each
+ * problem on its own line, so one run shows everything to fix: `apply` would refuse each one.
+ */
+export class IstioInputInvalidError extends Error {
+  constructor(readonly source: string, readonly documents: readonly IstioDocumentProblem[]) {
+    const lines = documents.flatMap((d) => ('yamlError' in d
+      ? [`document ${d.document}: YAML error: ${d.yamlError}`]
+      : d.error.problems.map((p) => `document ${d.document}: ${d.error.kind} "${d.error.resourceName}": ${problemLine(p)}`)));
+    super(`${source}: ${lines.length} problems in ${documents.length} documents:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    this.name = 'IstioInputInvalidError';
+  }
+}
+
+/**
+ * Collects the problems of an input's documents; `throwIfAny` throws one error listing them all
+ * (a lone problem keeps the form it always had: the resource's IstioValidationError, or the YAML error).
+ */
+export class IstioInputProblems {
+  private readonly documents: IstioDocumentProblem[] = [];
+
+  constructor(private readonly source: string) {}
+
+  yamlError(document: number, message: string): void {
+    this.documents.push({ document, yamlError: message.split('\n')[0]!.replace(/:$/, '') });
+  }
+
+  /** Validates `resource` (document `document` of the input); false, with its problems kept, if invalid. */
+  check(document: number, resource: unknown): boolean {
+    const problems = istioResourceProblems(resource);
+    if (problems.length === 0) return true;
+    const r = resource as { kind?: unknown; metadata?: { name?: unknown } } | null;
+    this.documents.push({ document, error: new IstioValidationError(String(r?.kind ?? '<no kind>'), String(r?.metadata?.name ?? '<no name>'), problems) });
+    return false;
+  }
+
+  throwIfAny(): void {
+    if (this.documents.length === 0) return;
+    const only = this.documents.length === 1 ? this.documents[0]! : undefined;
+    if (only && 'error' in only) throw only.error;
+    if (only && 'yamlError' in only) throw new Error(`${this.source}: document ${only.document}: YAML error: ${only.yamlError}`);
+    throw new IstioInputInvalidError(this.source, this.documents);
   }
 }
 
@@ -46,7 +104,7 @@ function createAjv(): Ajv {
       const errors: Partial<ErrorObject>[] = [];
       for (const { rule, message } of rules) {
         const outcome = evaluateRule(rule, data);
-        if (!outcome.ok) errors.push({ keyword: 'x-wasmesh-cel', message: `${message ?? `failed rule: ${rule}`} (CEL: ${rule.replace(/\s+/g, ' ')}; ${outcome.reason})`, params: { rule } });
+        if (!outcome.ok) errors.push({ keyword: 'x-wasmesh-cel', message: celProblemMessage(rule, message, outcome.reason), params: { rule } });
       }
       (celRules as { errors?: Partial<ErrorObject>[] }).errors = errors;
       return errors.length === 0;
@@ -56,17 +114,9 @@ function createAjv(): Ajv {
     keyword: 'x-wasmesh-unique-by',
     errors: true,
     validate: function uniqueBy(keys: readonly string[], data: unknown): boolean {
-      if (!Array.isArray(data)) return true;
-      const seen = new Set<string>();
-      for (const item of data) {
-        const id = JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k]));
-        if (seen.has(id)) {
-          (uniqueBy as { errors?: Partial<ErrorObject>[] }).errors = [{ keyword: 'x-wasmesh-unique-by', message: `duplicate entry for list-map keys ${keys.join(', ')} = ${id}`, params: { keys } }];
-          return false;
-        }
-        seen.add(id);
-      }
-      return true;
+      const duplicate = duplicateListMapEntry(keys, data);
+      (uniqueBy as { errors?: Partial<ErrorObject>[] }).errors = duplicate ? [{ keyword: 'x-wasmesh-unique-by', message: duplicate, params: { keys } }] : [];
+      return duplicate === undefined;
     },
   });
   return ajv;
@@ -75,10 +125,24 @@ function createAjv(): Ajv {
 let ajvInstance: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(apiVersion: string, kind: string): { validate: ValidateFunction; namespaced: boolean } {
+interface Checker {
+  readonly validate: ValidateFunction;
+  readonly namespaced: boolean;
+  /** What the compiled packaged validators leave out: unknown fields, CEL rules, list-map keys. */
+  readonly strict?: (resource: Record<string, unknown>) => IstioValidationProblem[];
+}
+
+function validatorFor(apiVersion: string, kind: string): Checker {
   const crd = findCrdSchema(apiVersion, kind);
   // The packaged schemas come compiled (crds-package.ts); same calling convention as ajv's.
-  if (crd.compiledValidate) return { validate: crd.compiledValidate as unknown as ValidateFunction, namespaced: crd.namespaced };
+  if (crd.compiledValidate) {
+    const hint = ` (${packagedSchemasSource()}; for another Istio release set DEPLOYER_ISTIO_CRDS to its CRDs)`;
+    return {
+      validate: crd.compiledValidate as unknown as ValidateFunction,
+      namespaced: crd.namespaced,
+      strict: (resource) => packagedStrictProblems(resource, crd.group, crd.version, crd.kind, hint),
+    };
+  }
   const key = `${istioCrdsPath()}|${apiVersion}|${kind}`;
   let validate = validators.get(key);
   if (!validate) {
@@ -105,9 +169,7 @@ function describeAjvError(error: ErrorObject): IstioValidationProblem {
     case 'additionalProperties': {
       const field = (error.params as { additionalProperty: string }).additionalProperty;
       path = path ? `${path}.${field}` : field;
-      const declared = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
-      const hint = didYouMean(field, declared);
-      message = hint ? `unknown field${hint}` : 'unknown field: expected only fields declared by the CRD schema';
+      message = unknownFieldMessage(field, Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}));
       break;
     }
     case 'enum': {
@@ -126,7 +188,7 @@ function describeAjvError(error: ErrorObject): IstioValidationProblem {
       message = `expected ${(error.params as { type: string }).type}, got ${JSON.stringify(error.data)}`;
       break;
     default:
-      if (error.data !== undefined && typeof error.data !== 'object') message = `${message}, got ${JSON.stringify(error.data)}`;
+      message = withValueFound(message, error.data);
   }
   return { path, message };
 }
@@ -148,7 +210,7 @@ export function istioResourceProblems(resource: unknown): IstioValidationProblem
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
     return [{ path: typeof apiVersion !== 'string' ? 'apiVersion' : 'kind', message: 'required string field is missing' }];
   }
-  let checker: { validate: ValidateFunction; namespaced: boolean };
+  let checker: Checker;
   try {
     checker = validatorFor(apiVersion, kind);
   } catch (error) {
@@ -157,16 +219,17 @@ export function istioResourceProblems(resource: unknown): IstioValidationProblem
   }
   const problems: IstioValidationProblem[] = metadataProblems(metadata, checker.namespaced)
     .map((p) => ({ path: p.path, message: `expected ${p.expected}, got ${JSON.stringify(p.actual)}` }));
+  const seen = new Set<string>();
+  const add = (problem: IstioValidationProblem) => {
+    const key = `${problem.path}|${problem.message}`;
+    if (!seen.has(key)) { seen.add(key); problems.push(problem); }
+  };
   if (!checker.validate(resource)) {
-    const seen = new Set<string>();
-    for (const error of checker.validate.errors ?? []) {
-      // anyOf/oneOf failures repeat their branch errors; keep the first of each path+message.
-      if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
-      const problem = describeAjvError(error);
-      const key = `${problem.path}|${problem.message}`;
-      if (!seen.has(key)) { seen.add(key); problems.push(problem); }
-    }
-    if (problems.length === 0) problems.push({ path: '', message: 'does not match the CRD schema' });
+    const before = problems.length;
+    // anyOf/oneOf failures repeat their branch errors; keep the first of each path+message.
+    for (const error of checker.validate.errors ?? []) if (error.keyword !== 'anyOf' && error.keyword !== 'oneOf') add(describeAjvError(error));
+    if (problems.length === before) problems.push({ path: '', message: 'does not match the CRD schema' });
   }
+  checker.strict?.(resource as Record<string, unknown>).forEach(add);
   return problems;
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { FilterChain, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
 import { PassthroughChain } from './passthrough-chain.js';
+import { isMissingConfig, MissingConfigChain } from './xds/missing-config.js';
 import { RouteTable } from './routing.js';
 import { ClusterPool } from './upstream.js';
 
@@ -112,7 +113,10 @@ export class GenerationSet {
       for (const [name, pool] of pools) this.options.liveClusters.set(name, pool);
       const wasmDigests = new Map<string, string>();
       const handles: WasmPluginHandle[] = [];
+      // An ECDS filter still without configuration (xds/missing-config.ts): Envoy's 500 for every request.
+      const missingConfig = config.filters.some(isMissingConfig);
       for (const [index, filter] of config.filters.entries()) {
+        if (missingConfig) break;
         const wasm = await readModule(filter, index);
         const digest = createHash('sha256').update(wasm).digest('hex');
         wasmDigests.set(filter.name, digest);
@@ -128,7 +132,7 @@ export class GenerationSet {
         acquiredPlugins.push(key);
         handles.push(this.plugins.get(key)!.value);
       }
-      const chain = this.options.chain ?? (handles.length === 0 ? new PassthroughChain() : this.ensureHost().newFilterChain(handles));
+      const chain = this.options.chain ?? (missingConfig ? new MissingConfigChain() : handles.length === 0 ? new PassthroughChain() : this.ensureHost().newFilterChain(handles));
       const generation: LiveGeneration = {
         version, config, chain, routes: new RouteTable(config.routes), pools, plugins: handles, wasmDigests,
         appliedAt: new Date(), active: 0, retired: false, pluginKeys: acquiredPlugins, poolKeys: acquiredPools,

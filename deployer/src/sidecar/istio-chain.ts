@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describeSkipped, keepKinds, readInputs } from '../cli/inputs.js';
 import type { MeshSettings } from '../istio/mesh-config.js';
 import { DEFAULT_ROOT_NAMESPACE, describeSelection, selectForWorkload, skipReason } from '../istio/selection.js';
-import { parseIstioResources, translateResources, translatedKinds, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
+import { parseIstioInputs, translateResources, translatedKinds, translatorsFor, type FilterTranslation, type IstioResource, type TranslatorEntry } from '../translate/index.js';
 import { withoutTargetRefs } from '../translate/scoped.js';
 import { withClusters } from './config/cluster-flag.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
@@ -61,10 +61,10 @@ export function appliesToWorkload(resource: IstioResource, namespace: string, la
 }
 
 /** A file, a folder or - (stdin), kinds no translator takes skipped with a note (cli/inputs.ts). */
-function readSources(source: string, kinds: readonly string[], note: (line: string) => void): { file: string; text: string }[] {
+function readSources(source: string, kinds: readonly string[], note: (line: string) => void): { source: string; text: string }[] {
   const { kept, skipped } = keepKinds(readInputs(source, undefined, '--istio'), kinds);
   for (const line of describeSkipped(skipped, kinds)) note(line);
-  return kept.map((k) => ({ file: k.source, text: k.text }));
+  return kept.map((k) => ({ source: k.source, text: k.text }));
 }
 
 /**
@@ -76,7 +76,7 @@ function readSources(source: string, kinds: readonly string[], note: (line: stri
 export function applyIstioChain(config: SidecarConfig, options: IstioChainOptions): SidecarConfig {
   const rootNamespace = options.rootNamespace ?? options.mesh?.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const registry = options.registry ?? translatorsFor({ mesh: options.mesh?.rbac });
-  const resources = readSources(options.source, translatedKinds(registry), options.note ?? (() => {})).flatMap(({ file, text }) => parseIstioResources(text, file));
+  const resources = parseIstioInputs(readSources(options.source, translatedKinds(registry), options.note ?? (() => {})));
   const selection = selectForWorkload(resources, { namespace: options.namespace, labels: options.workloadLabels }, rootNamespace);
   options.note?.(`--istio ${options.source}: ${describeSelection(selection)}`);
   if (selection.applied.length === 0 && resources.length > 0 && options.allowEmpty !== true) {

@@ -331,6 +331,7 @@ export class StreamHandler implements TimedStream {
     // proxy_close_stream: Envoy resets the stream rather than answering (HTTP/1.1 closes the
     // connection, HTTP/2 sends RST_STREAM); the access log shows Envoy's LR (local reset) flag.
     if (reply.reset === true) this.flags.push('LR');
+    if (reply.responseFlag !== undefined) this.flags.push(reply.responseFlag);
     if (reply.reset === true || this.ex.res.headersSent) {
       this.ex.res.destroy();
       return;

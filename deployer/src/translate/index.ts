@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { validateIstioResource } from '../istio/validate.js';
+import { IstioInputProblems } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
 import { authorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
 import { translateRequestAuthentication } from './request-authentication.js';
@@ -76,17 +76,38 @@ export interface FilterTranslation {
 
 export function parseIstioResources(yamlText: string, source = 'input'): IstioResource[] {
   const resources: IstioResource[] = [];
+  // Every invalid document is reported, not just the first (istio/validate.ts IstioInputProblems).
+  const problems = new IstioInputProblems(source);
   parseAllDocuments(yamlText).forEach((doc, index) => {
-    if (doc.errors.length > 0) throw new Error(`${source}: document ${index + 1}: YAML error: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0) return problems.yamlError(index + 1, doc.errors[0]!.message);
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return;
     const items = typeof value === 'object' && (value as { kind?: unknown }).kind === 'List' ? ((value as { items?: unknown[] }).items ?? []) : [value];
     for (const item of items) {
-      validateIstioResource(item);
-      resources.push(item as IstioResource);
+      if (problems.check(index + 1, item)) resources.push(item as IstioResource);
     }
   });
+  problems.throwIfAny();
   if (resources.length === 0) throw new Error(`${source}: no Istio resources found: expected YAML documents with apiVersion/kind/metadata/spec`);
+  return resources;
+}
+
+/**
+ * parseIstioResources over several inputs (a folder's files, the documents of a file, each its
+ * own input): every invalid one is reported in one error, one line each (a resource with several
+ * problems keeps them, indented under it).
+ */
+export function parseIstioInputs(inputs: readonly { readonly source: string; readonly text: string }[]): IstioResource[] {
+  const resources: IstioResource[] = [];
+  const problems: string[] = [];
+  for (const input of inputs) {
+    try {
+      resources.push(...parseIstioResources(input.text, input.source));
+    } catch (error) {
+      problems.push(`${input.source}: ${(error instanceof Error ? error.message : String(error)).replace(/\n/g, '\n  ')}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.length === 1 ? problems[0]! : `${problems.length} invalid resources:\n  ${problems.join('\n  ')}`);
   return resources;
 }
 

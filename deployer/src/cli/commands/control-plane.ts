@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { startControlPlane } from '../../control-plane/control-plane.js';
 import { resolveToken } from '../../control-plane/token.js';
+import { flagDurationMs } from '../duration-flag.js';
 import { findProjectRoot } from '../project-root.js';
 import { closeOnSignal } from '../until-signal.js';
 
@@ -17,6 +18,8 @@ interface ControlPlaneFlags {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly dockerConfig?: string;
+  readonly debounceAfter: string;
+  readonly debounceMax: string;
 }
 
 export function register(program: Command): void {
@@ -33,15 +36,22 @@ export function register(program: Command): void {
     .option('--root-namespace <ns>', "Istio's root namespace: its WasmPlugins and policies apply everywhere", 'istio-system')
     .option('--tls-cert <file>', 'serve the admin API and xDS over TLS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
+    .option('--debounce-after <duration>', 'push a change at once after this long without changes, and coalesce the changes within it into one push (Istio\'s PILOT_DEBOUNCE_AFTER; env DEPLOYER_CONTROL_PLANE_DEBOUNCE_AFTER)', process.env.DEPLOYER_CONTROL_PLANE_DEBOUNCE_AFTER ?? '100ms')
+    .option('--debounce-max <duration>', 'longest a change waits under a constant stream of changes (Istio\'s PILOT_DEBOUNCE_MAX; env DEPLOYER_CONTROL_PLANE_DEBOUNCE_MAX)', process.env.DEPLOYER_CONTROL_PLANE_DEBOUNCE_MAX ?? '10s')
     .option('--docker-config <file>', 'registry credentials for oci:// WasmPlugin urls (env DEPLOYER_DOCKER_CONFIG)', process.env.DEPLOYER_DOCKER_CONFIG)
     .addHelpText('after', `
 Examples:
   $ deployer control-plane --config mesh/ --state-dir .wasmesh-cp --token-file token
   $ deployer control-plane --config mesh/ --xds-address 127.0.0.1:0 --http-address 127.0.0.1:0
+  $ deployer control-plane --config mesh/ --debounce-after 20ms --debounce-max 2s
   $ deployer push build/filters/rbac.wasm --control-plane http://127.0.0.1:15081 --token-file token --namespace shop`)
     .action(async (flags: ControlPlaneFlags) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together: expected both or neither');
+      const debounceAfterMs = flagDurationMs('--debounce-after', flags.debounceAfter);
+      const debounceMaxMs = flagDurationMs('--debounce-max', flags.debounceMax);
+      if (debounceMaxMs < debounceAfterMs) throw new Error(`--debounce-max ${flags.debounceMax} is shorter than --debounce-after ${flags.debounceAfter}: expected max ≥ after`);
       const running = await startControlPlane({
+        debounceAfterMs, debounceMaxMs,
         configDir: flags.config, stateDir: flags.stateDir, xdsAddress: flags.xdsAddress, httpAddress: flags.httpAddress,
         token: resolveToken(flags.tokenFile),
         filtersDir: flags.filtersDir ?? defaultFiltersDir(),

@@ -13,6 +13,7 @@ import { startSidecar, type RunningSidecar } from '../../sidecar/sidecar.js';
 import type { SidecarConfig } from '../../sidecar/config/types.js';
 import { parseListenAddress } from '../../sidecar/config/validate.js';
 import { parseXdsAddress, startXdsRun, type XdsRun } from '../../sidecar/xds/xds-run.js';
+import { flagDurationMs } from '../duration-flag.js';
 import { builtFiltersDir } from '../project-root.js';
 import { addKubeTargetOptions, resolveNamespace, type KubeTargetFlags } from '../options.js';
 
@@ -25,8 +26,12 @@ export interface RunFlags extends KubeTargetFlags {
   readonly xds?: string;
   /** With --xds and no --config: the admin listener (default 127.0.0.1:15000, Envoy's). */
   readonly adminAddress?: string;
+  /** With --xds and no --config: listen here instead of the inbound listener's address from LDS (0.0.0.0:15006). */
+  readonly inboundAddress?: string;
   /** Where modules fetched over xDS are cached by sha256 (default: under the OS temp dir). */
   readonly xdsCacheDir?: string;
+  /** Envoy's initial_fetch_timeout for the first xDS configuration (`15s`; `0` waits forever). */
+  readonly xdsInitialFetchTimeout?: string;
   readonly accessLog: string;
   readonly logLevel: string;
   readonly istio?: string;
@@ -66,7 +71,9 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'sidecar.yaml, or an Envoy bootstrap (envoy.yaml: static listener with HCM and wasm filters, routes, clusters, admin); required unless --xds (env DEPLOYER_RUN_CONFIG)', process.env.DEPLOYER_RUN_CONFIG)
     .option('--xds <host:port>', 'subscribe to a control plane over ADS (deployer control-plane\'s xds= address): with --config, xDS gives the filters (ECDS) for this workload; alone, everything (env DEPLOYER_RUN_XDS)', process.env.DEPLOYER_RUN_XDS)
     .option('--admin-address <host:port>', 'with --xds and no --config: the admin listener (env DEPLOYER_RUN_ADMIN_ADDRESS; default 127.0.0.1:15000)', process.env.DEPLOYER_RUN_ADMIN_ADDRESS)
+    .option('--inbound-address <host:port>', 'with --xds and no --config: listen here instead of the address of the inbound listener LDS gives (virtualInbound, 0.0.0.0:15006) (env DEPLOYER_RUN_INBOUND_ADDRESS)', process.env.DEPLOYER_RUN_INBOUND_ADDRESS)
     .option('--xds-cache-dir <dir>', 'with --xds: where fetched modules are kept by sha256 (env DEPLOYER_RUN_XDS_CACHE_DIR; default: under the OS temp dir)', process.env.DEPLOYER_RUN_XDS_CACHE_DIR)
+    .option('--xds-initial-fetch-timeout <duration>', 'with --xds: how long the first configuration may take (Envoy\'s initial_fetch_timeout; 0 waits forever). With --config the file\'s listeners then serve, answering 500 (Envoy\'s missing-config filter) until the filters arrive; alone, listeners come up when LDS arrives (env DEPLOYER_RUN_XDS_INITIAL_FETCH_TIMEOUT; default 15s)', process.env.DEPLOYER_RUN_XDS_INITIAL_FETCH_TIMEOUT)
     .option('--access-log <path>', 'where access log lines go ("-" for stdout)', process.env.DEPLOYER_RUN_ACCESS_LOG ?? '-')
     .option('--log-level <level>', `filter log level: ${LOG_LEVELS.join(', ')}`, process.env.DEPLOYER_RUN_LOG_LEVEL ?? 'info')
     .option('--istio <file|dir>', 'build the filter chain from Istio resources (RequestAuthentication, AuthorizationPolicy, ...) instead of the config\'s filters', process.env.DEPLOYER_RUN_ISTIO)
@@ -277,6 +284,7 @@ function checkInputFlags(flags: RunFlags): void {
   if (flags.config === undefined && flags.xds === undefined) throw new Error('no configuration: pass -c/--config <file> (env DEPLOYER_RUN_CONFIG), --xds <host:port> (env DEPLOYER_RUN_XDS), or both');
   if (flags.xds !== undefined && flags.istio !== undefined) throw new Error(`--istio ${flags.istio} with --xds ${flags.xds}: with --xds the control plane translates the Istio resources (deployer control-plane --config <dir>); pass one of them`);
   if (flags.adminAddress !== undefined && (flags.xds === undefined || flags.config !== undefined)) throw new Error('--admin-address only applies to --xds without --config (otherwise the config file gives the admin listener)');
+  if (flags.inboundAddress !== undefined && (flags.xds === undefined || flags.config !== undefined)) throw new Error('--inbound-address only applies to --xds without --config (otherwise the config file gives the listener)');
 }
 
 function announce(sidecar: RunningSidecar, config: SidecarConfig): void {
@@ -312,10 +320,14 @@ async function runWithXds(flags: RunFlags, start: (config: SidecarConfig) => Pro
   const loaded = fileFlags ? loadRunConfig(fileFlags, note) : undefined;
   if (loaded && loaded.config.filters.length > 0) note(`the ${loaded.config.filters.length} filter(s) in ${flags.config} are not used: with --xds the filters come from the control plane (ECDS)`);
   const admin = flags.adminAddress === undefined ? undefined : parseListenAddress(flags.adminAddress, '--admin-address', (field, problem) => { throw new Error(`${field}: ${problem}`); });
+  const listen = flags.inboundAddress === undefined ? undefined : parseListenAddress(flags.inboundAddress, '--inbound-address', (field, problem) => { throw new Error(`${field}: ${problem}`); });
+  const initialFetchTimeoutMs = flags.xdsInitialFetchTimeout === undefined ? undefined : flagDurationMs('--xds-initial-fetch-timeout', flags.xdsInitialFetchTimeout);
   const run: XdsRun = await startXdsRun(loaded?.config, start, {
     address, identity, log: note,
+    ...(initialFetchTimeoutMs !== undefined ? { initialFetchTimeoutMs } : {}),
     ...(flags.xdsCacheDir !== undefined ? { cacheDir: flags.xdsCacheDir } : {}),
     ...(admin ? { admin } : {}),
+    ...(listen ? { listen } : {}),
   });
   announce(run.sidecar, run.sidecar.config);
   if (!fileFlags || flags.watch !== true) return withStops(run.sidecar, reopenAccessLog, () => run.close());

@@ -10,7 +10,7 @@ import { printStructured } from '../output.js';
 import { describeSkipped, keepKinds, readInputs } from '../inputs.js';
 import { addDirectionOption, addSelectorOption } from '../options.js';
 import { builtFiltersDir } from '../project-root.js';
-import { parseIstioResources, translatedKinds, translatorsFor, TRANSLATORS, type IstioResource } from '../../translate/index.js';
+import { parseIstioInputs, translatedKinds, translatorsFor, TRANSLATORS, type IstioResource } from '../../translate/index.js';
 import { translateScoped, type ScopedTranslation } from '../../translate/scoped.js';
 
 export interface TranslateFlags {
@@ -83,16 +83,7 @@ export async function translatePolicyFile(policy: string | readonly string[], fl
   if (kept.length === 0) {
     throw new Error(`${specs.join(', ')}: nothing to translate: expected ${kinds.join(' or ')} resources${skipped.length ? ` (found only ${[...new Set(skipped.map((s) => s.kind))].join(', ')})` : ''}`);
   }
-  const resources: IstioResource[] = [];
-  const problems: string[] = [];
-  for (const input of kept) {
-    try {
-      resources.push(...parseIstioResources(input.text, input.source));
-    } catch (error) {
-      problems.push(`${input.source}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  if (problems.length > 0) throw new Error(problems.length === 1 ? problems[0]! : `${problems.length} invalid resources:\n  ${problems.join('\n  ')}`);
+  const resources = parseIstioInputs(kept);
   const { translations, notes } = translateScoped(resources, {
     ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
     selector: parseSelector(flags.selector),

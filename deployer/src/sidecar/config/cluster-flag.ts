@@ -18,7 +18,8 @@ export function parseClusterFlag(text: string): ClusterConfig {
   // A path is kept: a JWKS mapped here is fetched from it (jwks-mapping.ts). The rest obeys sidecar.yaml's rules.
   const target = text.slice(eq + 1);
   const withoutPath = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(\/[^?#]*)?$/i.exec(target);
-  const url = parseClusterUrl(withoutPath ? withoutPath[1]! : target, '', fail);
+  // `fail` throws, so a URL came back.
+  const url = parseClusterUrl(withoutPath ? withoutPath[1]! : target, '', fail)!;
   if (withoutPath?.[2] && withoutPath[2] !== '/') url.pathname = withoutPath[2];
   return { name, url, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS };
 }

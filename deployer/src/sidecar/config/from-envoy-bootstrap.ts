@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { EnvoyConfigError, validateEnvoyMessage } from '../../envoy/validate.js';
-import { SidecarConfigError } from './errors.js';
+import { envoyMessageIssues } from '../../envoy/validate.js';
+import { SidecarConfigError, type SidecarConfigProblem } from './errors.js';
 import type { RawSidecarConfig } from './schema.js';
 import type { RawHcmFields } from '../hcm/config.js';
 import { ISTIO_ACCESS_LOG_FORMAT } from '../access-log.js';
@@ -47,7 +47,21 @@ export function loadRunConfigFile(file: string, baseDir = process.cwd()): Sideca
   const document = parseDocument(readFileSync(file, 'utf8'));
   const value = document.errors.length === 0 ? (document.toJS() as unknown) : undefined;
   if (!isEnvoyBootstrap(value)) return loadSidecarConfigFile(file, baseDir);
-  return validateSidecarConfig(sidecarConfigFromEnvoyBootstrap(value, file), { source: file, baseDir });
+  // Every problem at once: what Envoy refuses, what the sidecar does not implement, and what the
+  // sidecar's own checks find in the rest (files, regexes, clusters), all named by envoy.yaml path.
+  const { raw, problems, envoyPath } = translateBootstrap(value);
+  try {
+    const config = validateSidecarConfig(raw, { source: file, baseDir });
+    if (problems.length === 0) return config;
+  } catch (error) {
+    if (!(error instanceof SidecarConfigError)) throw error;
+    const reported = (field: string) => problems.some((p) => field === p.field || field.startsWith(`${p.field}.`) || field.startsWith(`${p.field}[`));
+    for (const p of error.problems) {
+      const field = envoyPath(p.field);
+      if (!reported(field)) problems.push({ field, problem: p.problem });
+    }
+  }
+  throw new SidecarConfigError(file, problems);
 }
 
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -55,9 +69,25 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 
 /** Reads fields of one message, noting those the sidecar does not implement (by path). */
 class Reader {
-  readonly unsupported: string[] = [];
+  readonly unsupported: SidecarConfigProblem[] = [];
+  /** Where each part of the sidecar config came from: sidecar.yaml path → envoy.yaml path. */
+  readonly origins: [string, string][] = [];
 
-  constructor(private readonly source: string) {}
+  origin(sidecarPath: string, envoyPath: string): void {
+    this.origins.push([sidecarPath, envoyPath]);
+  }
+
+  /** The envoy.yaml path of a sidecar.yaml field (the longest recorded prefix), for messages. */
+  envoyPath = (field: string): string => {
+    const hit = this.origins.filter(([prefix]) => field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`))
+      .sort((a, b) => b[0].length - a[0].length)[0];
+    return hit ? `${hit[1]}${field.slice(hit[0].length)}` : field;
+  };
+
+  /** A field Envoy would run but the sidecar does not implement, with why where it helps. */
+  note(path: string, why?: string): void {
+    this.unsupported.push({ field: path, problem: `not implemented by deployer run${why ? ` (${why})` : ''}: Envoy would run it, the sidecar will not guess` });
+  }
 
   /** The object at `path` with snake_case keys; a field outside `allowed` is noted. */
   fields(value: unknown, path: string, allowed: readonly string[]): Json {
@@ -65,7 +95,7 @@ class Reader {
     const out: Json = {};
     for (const [key, field] of Object.entries(value)) {
       const name = key === '@type' ? key : snake(key);
-      if (!allowed.includes(name)) this.unsupported.push(`${join(path, name)}`);
+      if (!allowed.includes(name)) this.note(join(path, name));
       else out[name] = field;
     }
     return out;
@@ -74,18 +104,14 @@ class Reader {
   /** Exactly one element of the list at `path` (the sidecar has one listener, one chain, …). */
   one(value: unknown, path: string, what: string): unknown {
     const list = Array.isArray(value) ? value : [];
-    if (list.length !== 1) this.unsupported.push(`${path} (${list.length} ${what}; the sidecar takes exactly one)`);
+    if (list.length !== 1) this.note(path, `${list.length} ${what}; the sidecar takes exactly one`);
     return list[0];
   }
 
   typed(value: unknown, path: string, type: string, allowed: readonly string[]): Json {
     const message = this.fields(value, path, ['@type', ...allowed]);
-    if (message['@type'] !== `type.googleapis.com/${type}`) this.unsupported.push(`${join(path, '@type')} (${String(message['@type'])}; the sidecar implements ${type})`);
+    if (message['@type'] !== `type.googleapis.com/${type}`) this.note(join(path, '@type'), `${String(message['@type'])}; the sidecar implements ${type}`);
     return message;
-  }
-
-  fail(): never {
-    throw new SidecarConfigError(this.source, '', `Envoy bootstrap uses what deployer run does not implement (Envoy would run it; the sidecar will not guess): ${this.unsupported.join('; ')}`);
   }
 }
 
@@ -97,15 +123,24 @@ function socketAddress(r: Reader, value: unknown, path: string): string {
   return `${host.includes(':') ? `[${host}]` : host}:${Number(address.port_value ?? 0)}`;
 }
 
-/** The sidecar.yaml equivalent of an Envoy bootstrap; throws naming every unsupported field. */
+/** The sidecar.yaml equivalent of an Envoy bootstrap; throws naming every invalid or unsupported field. */
 export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string): RawSidecarConfig {
-  try {
-    validateEnvoyMessage(BOOTSTRAP, value);
-  } catch (error) {
-    if (error instanceof EnvoyConfigError) throw new SidecarConfigError(source, error.path, `not a valid Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap): ${error.detail}`);
-    throw error;
-  }
-  const r = new Reader(source);
+  const { raw, problems } = translateBootstrap(value);
+  if (problems.length > 0) throw new SidecarConfigError(source, problems);
+  return raw;
+}
+
+interface Translation {
+  /** As much of the sidecar config as could be read (complete when `problems` is empty). */
+  readonly raw: RawSidecarConfig;
+  /** What Envoy itself refuses (unknown fields, wrong types, failed validate rules), then what the sidecar does not implement. */
+  readonly problems: SidecarConfigProblem[];
+  readonly envoyPath: (sidecarField: string) => string;
+}
+
+function translateBootstrap(value: unknown): Translation {
+  const invalid = envoyMessageIssues(BOOTSTRAP, value).map((issue) => ({ field: issue.path, problem: `not a valid Envoy bootstrap (${BOOTSTRAP}): ${issue.message}` }));
+  const r = new Reader();
   const root = r.fields(value, '', ['node', 'static_resources', 'admin', 'overload_manager', 'stats_config']);
   checkStatsConfig(r, root.stats_config);
   r.fields(root.node, 'node', ['id', 'cluster', 'metadata', 'locality']);
@@ -113,8 +148,9 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
 
   const listenerPath = 'static_resources.listeners[0]';
   const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'traffic_direction', 'address', 'filter_chains']);
+  r.origin('listen', join(listenerPath, 'address'));
   if (listener.traffic_direction !== undefined && listener.traffic_direction !== 'INBOUND') {
-    r.unsupported.push(`${join(listenerPath, 'traffic_direction')} (${String(listener.traffic_direction)}; the sidecar's listener is INBOUND)`);
+    r.note(join(listenerPath, 'traffic_direction'), `${String(listener.traffic_direction)}; the sidecar's listener is INBOUND`);
   }
   const chainPath = join(listenerPath, 'filter_chains[0]');
   const chain = r.fields(r.one(listener.filter_chains, join(listenerPath, 'filter_chains'), 'filter chains'), chainPath, ['filters', 'transport_socket']);
@@ -123,9 +159,10 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters', ...HCM_STAGE_FIELDS]);
   if (hcm.common_http_protocol_options !== undefined) r.fields(hcm.common_http_protocol_options, join(hcmPath, 'common_http_protocol_options'), ['idle_timeout', 'max_headers_count', 'max_stream_duration']);
   if (hcm.http_protocol_options !== undefined) r.fields(hcm.http_protocol_options, join(hcmPath, 'http_protocol_options'), ['accept_http_10']);
+  r.origin('http_connection_manager', hcmPath);
   const hcmStage = Object.fromEntries(HCM_STAGE_FIELDS.filter((name) => hcm[name] !== undefined).map((name) => [name, hcm[name]])) as RawHcmFields;
   let accessLogFormat: 'envoy' | 'istio' | undefined;
-  if (hcm.codec_type !== undefined && hcm.codec_type !== 'AUTO') r.unsupported.push(`${join(hcmPath, 'codec_type')} (${String(hcm.codec_type)}; the sidecar speaks AUTO: HTTP/1.1 and h2c)`);
+  if (hcm.codec_type !== undefined && hcm.codec_type !== 'AUTO') r.note(join(hcmPath, 'codec_type'), `${String(hcm.codec_type)}; the sidecar speaks AUTO: HTTP/1.1 and h2c`);
   (Array.isArray(hcm.access_log) ? hcm.access_log : []).forEach((log, i) => {
     const path = join(hcmPath, `access_log[${i}]`);
     const typed = r.typed(r.fields(log, path, ['name', 'typed_config']).typed_config, join(path, 'typed_config'), STDOUT_LOG, ['log_format']);
@@ -136,16 +173,20 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
       const inline = r.fields(format.text_format_source, formatPath, ['inline_string']).inline_string;
       if (inline === ISTIO_ACCESS_LOG_FORMAT) accessLogFormat = 'istio';
       else if (inline === ENVOY_DEFAULT_ACCESS_LOG_FORMAT) accessLogFormat = 'envoy';
-      else r.unsupported.push(`${join(formatPath, 'inline_string')} (a custom format; the sidecar writes Envoy's default line or Istio's)`);
+      else r.note(join(formatPath, 'inline_string'), `a custom format; the sidecar writes Envoy's default line or Istio's`);
     }
   });
 
   const routeConfig = r.fields(hcm.route_config, join(hcmPath, 'route_config'), ['name', 'virtual_hosts']);
   const vhostPath = join(hcmPath, 'route_config.virtual_hosts[0]');
   const vhost = r.fields(r.one(routeConfig.virtual_hosts, join(hcmPath, 'route_config.virtual_hosts'), 'virtual hosts'), vhostPath, ['name', 'domains', 'routes']);
-  if (JSON.stringify(vhost.domains ?? ['*']) !== '["*"]') r.unsupported.push(`${join(vhostPath, 'domains')} (${JSON.stringify(vhost.domains)}; the sidecar serves every authority: ["*"])`);
+  if (JSON.stringify(vhost.domains ?? ['*']) !== '["*"]') r.note(join(vhostPath, 'domains'), `${JSON.stringify(vhost.domains)}; the sidecar serves every authority: ["*"]`);
+  r.origin('routes', join(vhostPath, 'routes'));
   const routes = (Array.isArray(vhost.routes) ? vhost.routes : []).map((route, i) => {
     const path = join(vhostPath, `routes[${i}]`);
+    r.origin(`routes[${i}]`, path);
+    r.origin(`routes[${i}].cluster`, join(path, 'route.cluster'));
+    r.origin(`routes[${i}].timeout`, join(path, 'route.timeout'));
     const fields = r.fields(route, path, ['name', 'match', 'route']);
     const action = r.fields(fields.route, join(path, 'route'), ['cluster', 'timeout']);
     const match = r.fields(fields.match, join(path, 'match'), ['prefix', 'path', 'safe_regex', 'headers']);
@@ -157,6 +198,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
   });
 
   const httpFilters = Array.isArray(hcm.http_filters) ? hcm.http_filters : [];
+  r.origin('filters', join(hcmPath, 'http_filters'));
   const filters = httpFilters.flatMap((entry, i) => {
     const path = join(hcmPath, `http_filters[${i}]`);
     const filter = r.fields(entry, path, ['name', 'typed_config']);
@@ -165,10 +207,11 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
       r.typed(filter.typed_config, join(path, 'typed_config'), ROUTER, []);
       return [];
     }
+    r.origin(`filters[${i}]`, join(path, 'typed_config.config'));
     const config = r.fields(r.typed(filter.typed_config, join(path, 'typed_config'), WASM, ['config']).config, join(path, 'typed_config.config'), ['name', 'root_id', 'fail_open', 'configuration', 'vm_config']);
     const vmPath = join(path, 'typed_config.config.vm_config');
     const vm = r.fields(config.vm_config, vmPath, ['vm_id', 'runtime', 'code', 'configuration']);
-    if (vm.runtime !== undefined && vm.runtime !== V8) r.unsupported.push(`${join(vmPath, 'runtime')} (${String(vm.runtime)}; the sidecar's host stands for ${V8})`);
+    if (vm.runtime !== undefined && vm.runtime !== V8) r.note(join(vmPath, 'runtime'), `${String(vm.runtime)}; the sidecar's host stands for ${V8}`);
     const local = r.fields(r.fields(vm.code, join(vmPath, 'code'), ['local']).local, join(vmPath, 'code.local'), ['filename']);
     const text = (value: unknown, at: string): string | undefined => (value === undefined ? undefined : String(r.typed(value, at, STRING_VALUE, ['value']).value ?? ''));
     const configuration = text(config.configuration, join(path, 'typed_config.config.configuration'));
@@ -181,19 +224,22 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
       ...(config.fail_open !== undefined ? { fail_open: config.fail_open } : {}),
     }];
   });
-  if (httpFilters.length === 0) r.unsupported.push(`${join(hcmPath, 'http_filters')} (none; expected wasm filters then envoy.filters.http.router)`);
+  if (httpFilters.length === 0) r.note(join(hcmPath, 'http_filters'), `none; expected wasm filters then envoy.filters.http.router`);
 
   const clusters: Record<string, { url: string; connect_timeout?: string }> = {};
+  r.origin('clusters', 'static_resources.clusters');
   (Array.isArray(resources.clusters) ? resources.clusters : []).forEach((entry, i) => {
     const path = `static_resources.clusters[${i}]`;
     const cluster = r.fields(entry, path, ['name', 'type', 'connect_timeout', 'load_assignment']);
-    if (cluster.type !== undefined && !['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'].includes(String(cluster.type))) r.unsupported.push(`${join(path, 'type')} (${String(cluster.type)}; the sidecar resolves STATIC, STRICT_DNS and LOGICAL_DNS endpoints)`);
+    if (cluster.type !== undefined && !['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'].includes(String(cluster.type))) r.note(join(path, 'type'), `${String(cluster.type)}; the sidecar resolves STATIC, STRICT_DNS and LOGICAL_DNS endpoints`);
     const assignment = r.fields(cluster.load_assignment, join(path, 'load_assignment'), ['cluster_name', 'endpoints']);
     const endpointsPath = join(path, 'load_assignment.endpoints');
     const locality = r.fields(r.one(assignment.endpoints, endpointsPath, 'localities'), `${endpointsPath}[0]`, ['lb_endpoints']);
     const lbPath = `${endpointsPath}[0].lb_endpoints`;
     const lb = r.fields(r.one(locality.lb_endpoints, lbPath, 'endpoints'), `${lbPath}[0]`, ['endpoint']);
     const endpoint = r.fields(lb.endpoint, `${lbPath}[0].endpoint`, ['address']);
+    r.origin(`clusters.${String(cluster.name)}`, path);
+    r.origin(`clusters.${String(cluster.name)}.url`, `${lbPath}[0].endpoint.address`);
     clusters[String(cluster.name)] = { url: `http://${socketAddress(r, endpoint.address, `${lbPath}[0].endpoint.address`)}`, ...(cluster.connect_timeout !== undefined ? { connect_timeout: String(cluster.connect_timeout) } : {}) };
   });
 
@@ -202,22 +248,28 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     const path = join(chainPath, 'transport_socket');
     const context = r.typed(r.fields(chain.transport_socket, path, ['name', 'typed_config']).typed_config, join(path, 'typed_config'), DOWNSTREAM_TLS, ['require_client_certificate', 'common_tls_context']);
     const contextPath = join(path, 'typed_config');
-    if (context.require_client_certificate !== true) r.unsupported.push(`${join(contextPath, 'require_client_certificate')} (the sidecar's TLS is mTLS, as an Istio sidecar's: expected true)`);
+    if (context.require_client_certificate !== true) r.note(join(contextPath, 'require_client_certificate'), `the sidecar's TLS is mTLS, as an Istio sidecar's: expected true`);
     const common = r.fields(context.common_tls_context, join(contextPath, 'common_tls_context'), ['tls_certificates', 'validation_context', 'alpn_protocols']);
     const certPath = join(contextPath, 'common_tls_context.tls_certificates');
     const certificate = r.fields(r.one(common.tls_certificates, certPath, 'certificates'), `${certPath}[0]`, ['certificate_chain', 'private_key']);
     const filename = (v: unknown, at: string) => String(r.fields(v, at, ['filename']).filename ?? '');
     const validation = r.fields(common.validation_context, join(contextPath, 'common_tls_context.validation_context'), ['trusted_ca']);
+    r.origin('tls.cert', `${certPath}[0].certificate_chain.filename`);
+    r.origin('tls.key', `${certPath}[0].private_key.filename`);
+    r.origin('tls.client_ca', join(contextPath, 'common_tls_context.validation_context.trusted_ca.filename'));
     tls = {
       cert: filename(certificate.certificate_chain, `${certPath}[0].certificate_chain`),
       key: filename(certificate.private_key, `${certPath}[0].private_key`),
       client_ca: filename(validation.trusted_ca, join(contextPath, 'common_tls_context.validation_context.trusted_ca')),
     };
   }
+  r.origin('admin', 'admin.address');
   const admin = root.admin === undefined ? undefined : socketAddress(r, r.fields(root.admin, 'admin', ['address', 'access_log']).address, 'admin.address');
   const maxConnections = overloadCap(r, root.overload_manager);
-  if (r.unsupported.length > 0) r.fail();
-  return {
+  r.origin('overload', 'overload_manager.resource_monitors[0].typed_config');
+  // An unknown field is both invalid and unread; say it once, as invalid.
+  const problems = [...invalid, ...r.unsupported.filter((u) => !invalid.some((i) => i.field === u.field))];
+  const raw = {
     ...(Object.keys(hcmStage).length > 0 ? { http_connection_manager: hcmStage } : {}),
     ...(accessLogFormat !== undefined ? { access_log_format: accessLogFormat } : {}),
     ...(maxConnections !== undefined ? { overload: { max_active_downstream_connections: maxConnections } } : {}),
@@ -228,6 +280,7 @@ export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string):
     clusters,
     routes,
   } as RawSidecarConfig;
+  return { raw, problems, envoyPath: r.envoyPath };
 }
 
 /** The overload manager the sidecar implements: one global downstream connection cap. */
@@ -247,6 +300,6 @@ function checkStatsConfig(r: Reader, value: unknown): void {
   const tags = Array.isArray(stats.stats_tags) ? stats.stats_tags.map((t, i) => r.fields(t, `stats_config.stats_tags[${i}]`, ['tag_name', 'regex'])) : [];
   const istio = ISTIO_STATS_TAGS.map((t) => ({ tag_name: t.tagName, regex: t.regex }));
   if (stats.use_all_default_tags !== false || JSON.stringify(tags) !== JSON.stringify(istio)) {
-    r.unsupported.push('stats_config (the sidecar applies exactly Istio\'s sidecar stats_tags with use_all_default_tags: false)');
+    r.note('stats_config', 'the sidecar applies exactly Istio\'s sidecar stats_tags with use_all_default_tags: false');
   }
 }

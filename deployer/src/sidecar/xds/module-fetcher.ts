@@ -22,6 +22,9 @@ export interface ModuleFetcherOptions {
 }
 
 export class ModuleFetcher {
+  /** Digests this process verified and wrote (or re-verified) in the cache: a config-only push re-reads and re-hashes nothing. */
+  private readonly verified = new Set<string>();
+
   constructor(private readonly options: ModuleFetcherOptions) {
     mkdirSync(options.cacheDir, { recursive: true });
   }
@@ -30,7 +33,11 @@ export class ModuleFetcher {
   async fetch(uri: string, sha256: string): Promise<string> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ModuleFetchError(`${uri}: sha256 "${sha256}" is not 64 hex digits`);
     const file = path.join(this.options.cacheDir, `${sha256}.wasm`);
-    if (existsSync(file) && digest(readFileSync(file)) === sha256) return file;
+    if (this.verified.has(sha256) && existsSync(file)) return file;
+    if (existsSync(file) && digest(readFileSync(file)) === sha256) {
+      this.verified.add(sha256);
+      return file;
+    }
     let response: Response;
     try {
       response = await (this.options.fetchImpl ?? fetch)(uri, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
@@ -45,6 +52,7 @@ export class ModuleFetcher {
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, bytes);
     renameSync(temporary, file);
+    this.verified.add(sha256);
     return file;
   }
 }

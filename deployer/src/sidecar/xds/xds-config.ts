@@ -73,6 +73,8 @@ export interface XdsResources {
   readonly endpoints: readonly AnyMessage[];
   readonly filters: readonly WasmFilterConfig[];
   readonly admin: ListenAddress;
+  /** Where to listen instead of the inbound listener's own address (`--inbound-address`). */
+  readonly listen?: ListenAddress;
 }
 
 /** The clusters an inbound route uses that CDS must deliver (and EDS, for EDS clusters). */
@@ -100,7 +102,7 @@ export function sidecarConfigFromXds(resources: XdsResources): SidecarConfig {
   }
   const listen = inbound.address?.socket_address;
   return {
-    listen: { host: listen?.address ?? '0.0.0.0', port: listen?.port_value ?? 15006 },
+    listen: resources.listen ?? { host: listen?.address ?? '0.0.0.0', port: listen?.port_value ?? 15006 },
     admin: resources.admin, workers: 1, filters: resources.filters, clusters, routes,
     // The HCM stage and connection cap with an Istio sidecar's defaults (sidecar/hcm/config.ts).
     hcm: DEFAULT_HCM, accessLogFormat: 'envoy', overload: { maxActiveDownstreamConnections: defaultMaxDownstreamConnections(undefined) },

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ListenAddress, SidecarConfig, WasmFilterConfig } from '../config/types.js';
 import type { ReloadResult, RunningSidecar } from '../sidecar.js';
+import { missingConfigFilter } from './missing-config.js';
 import { ModuleFetcher } from './module-fetcher.js';
 import { xdsNodeFor, type XdsIdentity } from './xds-filters.js';
 import { XdsSubscriber } from './xds-subscriber.js';
@@ -52,7 +53,16 @@ export interface XdsRunOptions {
   readonly cacheDir?: string;
   readonly log: (line: string) => void;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * Envoy's `initial_fetch_timeout` (config_source, default 15 s; 0 waits forever): how long the
+   * first configuration may take before the sidecar stops waiting for it. With a config file the
+   * file's listeners then serve with Envoy's missing-config filter (500, flag NFCF) until the
+   * filters arrive; with xDS alone there is nothing to listen on until LDS arrives.
+   */
+  readonly initialFetchTimeoutMs?: number;
 }
+
+export const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
 
 /** What `startSidecar` is to this module (injected, so the CLI passes its access log and log level). */
 export type SidecarStarter = (config: SidecarConfig) => Promise<RunningSidecar>;
@@ -86,7 +96,7 @@ class ReloadQueue {
  * the sidecar with it, then applies every later update through `sidecar.reload`.
  * `fileConfig` undefined: everything from xDS, with `admin` as the admin listener.
  */
-export async function startXdsRun(fileConfig: SidecarConfig | undefined, start: SidecarStarter, options: XdsRunOptions & { readonly admin?: ListenAddress }): Promise<XdsRun> {
+export async function startXdsRun(fileConfig: SidecarConfig | undefined, start: SidecarStarter, options: XdsRunOptions & { readonly admin?: ListenAddress; readonly listen?: ListenAddress }): Promise<XdsRun> {
   const queue = new ReloadQueue();
   let file = fileConfig;
   let filters: readonly WasmFilterConfig[] | undefined;
@@ -121,24 +131,41 @@ export async function startXdsRun(fileConfig: SidecarConfig | undefined, start: 
     log: options.log,
     ...(options.backoff ? { backoff: options.backoff } : {}),
     apply: applyFilters,
-    ...(fileConfig ? {} : { topology: { admin: options.admin ?? { host: '127.0.0.1', port: 15000 }, apply: applyConfig } }),
+    ...(fileConfig ? {} : { topology: { admin: options.admin ?? { host: '127.0.0.1', port: 15000 }, ...(options.listen ? { listen: options.listen } : {}), apply: applyConfig } }),
   });
   subscriber.start();
   options.log(`xds: subscribed to ${options.address} as ${xdsNodeFor(options.identity).id}; waiting for the first ${fileConfig ? 'filter chain (ECDS)' : 'configuration (LDS, CDS, EDS, ECDS)'} before serving`);
+  const initialFetchTimeoutMs = options.initialFetchTimeoutMs ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS;
+  // Envoy's init manager stops waiting on a subscription after initial_fetch_timeout
+  // (source/common/config/grpc_subscription_impl.cc: the init target is readied on timeout).
+  const initialTimer = initialFetchTimeoutMs > 0 ? setTimeout(() => {
+    const waited = `no ${fileConfig ? 'filter configuration (ECDS)' : 'configuration'} from ${options.address} within ${initialFetchTimeoutMs} ms (initial fetch timeout)`;
+    if (fileConfig) {
+      if (takeFirst({ ...fileConfig, filters: [missingConfigFilter('xds.pending')] })) {
+        options.log(`xds: ${waited}: serving the listeners of the config file, every request answered 500 (Envoy's missing-config filter, response flag NFCF) until the filters arrive`);
+      }
+    } else {
+      options.log(`xds: ${waited}: no listeners until LDS arrives; still subscribing`);
+    }
+  }, initialFetchTimeoutMs) : undefined;
+  initialTimer?.unref?.();
   let running: RunningSidecar;
   try {
     running = await start(await first);
   } catch (error) {
     subscriber.close();
     throw error;
+  } finally {
+    if (initialTimer) clearTimeout(initialTimer);
   }
   resolveStarted(running);
   return {
     sidecar: running,
     subscriber,
-    get filters() { return [...(filters ?? [])]; },
+    // Before the first chain (serving with the missing-config filter after the initial fetch timeout): what runs.
+    get filters() { return [...(filters ?? running.config.filters)]; },
     reloadFile: (config) => queue.run(async () => {
-      const result = await running.reload({ ...config, filters: [...(filters ?? [])] });
+      const result = await running.reload({ ...config, filters: [...(filters ?? running.config.filters)] });
       file = config;
       return result;
     }),

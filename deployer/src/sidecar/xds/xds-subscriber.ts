@@ -41,7 +41,7 @@ export interface XdsSubscriberOptions {
    * With no sidecar.yaml: take listeners, routes and clusters from LDS/CDS/EDS too, and apply
    * whole configurations (xds-config.ts) instead of filter chains.
    */
-  readonly topology?: { readonly admin: ListenAddress; readonly apply: (config: SidecarConfig) => Promise<void> };
+  readonly topology?: { readonly admin: ListenAddress; readonly listen?: ListenAddress; readonly apply: (config: SidecarConfig) => Promise<void> };
 }
 
 interface AnyMessage { readonly type_url: string; readonly value: Uint8Array }
@@ -99,7 +99,7 @@ export class XdsSubscriber {
       this.attempt = 0;
       this.queue = this.queue.then(() => this.onResponse(response)).catch((error: unknown) => this.log(`xds: ${error instanceof Error ? error.message : String(error)}`));
     });
-    call.on('error', (error: grpc.ServiceError) => this.reconnect(`${error.code === grpc.status.UNAVAILABLE ? 'control plane unavailable' : error.message}`));
+    call.on('error', (error: grpc.ServiceError) => this.reconnect(`${error.code === grpc.status.UNAVAILABLE ? `control plane ${this.options.address} unavailable (${error.details || 'no connection'})` : error.message}`));
     call.on('end', () => this.reconnect('stream ended'));
     this.send(LISTENER, this.lds, this.lds.names);
     if (this.ecds.names.length > 0) this.send(EXTENSION_CONFIG, this.ecds, this.ecds.names);
@@ -117,7 +117,8 @@ export class XdsSubscriber {
     const delay = Math.min(maxMs, initialMs * 2 ** this.attempt);
     const wait = delay / 2 + Math.random() * (delay / 2);
     this.attempt += 1;
-    this.log(`xds: ${reason}; keeping the running configuration, resubscribing in ${Math.round(wait)} ms`);
+    const keeping = this.chainReady ? 'keeping the running configuration' : 'nothing received yet';
+    this.log(`xds: ${reason}; ${keeping}, retrying in ${Math.round(wait)} ms (attempt ${this.attempt})`);
     this.timer = setTimeout(() => { this.timer = undefined; this.connect(); }, wait);
   }
 
@@ -188,7 +189,7 @@ export class XdsSubscriber {
     const topology = this.options.topology;
     if (!topology || !this.chainReady) return;
     try {
-      const config = sidecarConfigFromXds({ ...this.latest, filters: this.running, admin: topology.admin });
+      const config = sidecarConfigFromXds({ ...this.latest, filters: this.running, admin: topology.admin, ...(topology.listen ? { listen: topology.listen } : {}) });
       await topology.apply(config);
       this.config = config;
     } catch (error) {
@@ -221,7 +222,7 @@ export class XdsSubscriber {
     if (topology) {
       let config: SidecarConfig | undefined;
       try {
-        config = sidecarConfigFromXds({ ...this.latest, filters: chain, admin: topology.admin });
+        config = sidecarConfigFromXds({ ...this.latest, filters: chain, admin: topology.admin, ...(topology.listen ? { listen: topology.listen } : {}) });
       } catch (error) {
         // The topology is not complete yet (CDS/EDS still coming): the chain goes in with it, not NACKed.
         if (!(error instanceof XdsConfigError)) throw error;
