@@ -17,15 +17,32 @@ export interface PeerCertificate {
   readonly dnsSans: readonly string[];
   /** RFC 2253 subject, as Envoy's `connection.subject_peer_certificate`. */
   readonly subject: string;
+  /** Lower-case hex SHA-256 of the DER certificate (`*.sha256_peer_certificate_digest`). */
+  readonly sha256Digest?: string;
 }
 
 export interface TlsInfo {
   /** Present when the client presented a certificate (mTLS). */
   readonly peerCertificate?: PeerCertificate;
   readonly localUriSans?: readonly string[];
+  readonly localDnsSans?: readonly string[];
   readonly localSubject?: string;
   readonly requestedServerName?: string;
   readonly tlsVersion?: string;
+}
+
+/**
+ * The upstream connection a stream was forwarded on: Envoy's `upstream.*` attributes
+ * (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/advanced/attributes#upstream-attributes).
+ */
+export interface UpstreamInfo {
+  /** Upstream host IP and port (`upstream.address` is `ip:port`, `upstream.port` the port). */
+  readonly address: string;
+  readonly port: number;
+  /** This proxy's end of the upstream connection, `ip:port`. */
+  readonly localAddress?: string;
+  /** TLS of the upstream connection (absent in clear text): the peer is the upstream server. */
+  readonly tls?: TlsInfo;
 }
 
 /** One downstream connection (Envoy's `source.*`, `destination.*`, `connection.*`). */
@@ -97,6 +114,8 @@ export interface StreamCompletion {
   /** Upstream cluster name (`xds.cluster_name`), when routed. */
   readonly clusterName?: string;
   readonly routeName?: string;
+  /** The upstream connection, when the stream was forwarded and a connection was made. */
+  readonly upstream?: UpstreamInfo;
 }
 
 /**

@@ -282,5 +282,5 @@ function pluginKey(filter: WasmFilterConfig, digest: string, workers: number): s
 }
 
 function clusterKey(cluster: ClusterConfig): string {
-  return JSON.stringify([cluster.name, cluster.url.href, cluster.connectTimeoutMs]);
+  return JSON.stringify([cluster.name, cluster.url.href, cluster.connectTimeoutMs, cluster.tls ?? null]);
 }

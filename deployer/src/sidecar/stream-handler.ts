@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { readChunks } from './body-reader.js';
 import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk, type FirstEvent } from './stream-flow.js';
-import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
+import type { FilterChain, FilterChainStream, HeaderList, LocalReply, UpstreamInfo } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
 import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
 import { downstreamRequestHeaders, pseudo, responseHeaderList, toNodeHeaders, trailerList } from './headers.js';
@@ -59,6 +59,8 @@ export class StreamHandler implements TimedStream {
   private bytesSent = 0;
   private route: RouteConfig | undefined;
   private upstreamHost: string | undefined;
+  /** The upstream connection the response came on (Envoy's upstream.* attributes). */
+  private upstreamConnection: UpstreamInfo | undefined;
   private finished = false;
   private pumpStopped = false;
   private pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
@@ -238,6 +240,7 @@ export class StreamHandler implements TimedStream {
     }
 
     const upstream = first.res;
+    this.upstreamConnection = pool.upstreamInfo(upstream);
     const status = upstream.statusCode ?? 502;
     this.ctx.stats.recordUpstreamResponse(route.cluster, status);
     const headers = responseHeaderList(status, upstream.rawHeaders);
@@ -462,6 +465,7 @@ export class StreamHandler implements TimedStream {
         bytesSent: this.bytesSent,
         clusterName: this.route?.cluster,
         routeName: this.route?.name,
+        ...(this.upstreamConnection !== undefined ? { upstream: this.upstreamConnection } : {}),
       });
     } catch (error) {
       this.ctx.onError(error);

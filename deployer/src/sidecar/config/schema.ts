@@ -142,7 +142,22 @@ export const sidecarConfigSchema = {
             type: 'object',
             required: ['url'],
             additionalProperties: false,
-            properties: { url: { type: 'string', minLength: 1 }, connect_timeout: duration },
+            properties: {
+              url: { type: 'string', minLength: 1 },
+              connect_timeout: duration,
+              // Envoy's UpstreamTlsContext, for https:// clusters (validate.ts resolves the files).
+              tls: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  ca: { type: 'string', minLength: 1 },
+                  cert: { type: 'string', minLength: 1 },
+                  key: { type: 'string', minLength: 1 },
+                  sni: { type: 'string', minLength: 1 },
+                  subject_alt_names: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+                },
+              },
+            },
           },
         ],
       },
@@ -203,6 +218,14 @@ export interface RawStringMatcher {
   readonly ignore_case?: boolean;
 }
 
+export interface RawUpstreamTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly sni?: string;
+  readonly subject_alt_names?: readonly string[];
+}
+
 export interface RawSidecarConfig {
   readonly listen: string;
   readonly per_connection_buffer_limit_bytes?: number;
@@ -224,7 +247,7 @@ export interface RawSidecarConfig {
     readonly configuration?: unknown;
     readonly fail_open?: boolean;
   }>;
-  readonly clusters: Readonly<Record<string, string | { readonly url: string; readonly connect_timeout?: string }>>;
+  readonly clusters: Readonly<Record<string, string | { readonly url: string; readonly connect_timeout?: string; readonly tls?: RawUpstreamTls }>>;
   readonly routes: ReadonlyArray<{
     readonly name?: string;
     readonly match: {

@@ -42,6 +42,24 @@ export interface ClusterConfig {
   readonly url: URL;
   /** Envoy's cluster connect_timeout (default 5 s). */
   readonly connectTimeoutMs: number;
+  /** TLS for an https:// cluster (Envoy's UpstreamTlsContext); absent for http://. */
+  readonly tls?: UpstreamTlsConfig;
+}
+
+/**
+ * TLS to an https:// cluster. With `caFile`, the upstream's certificate must chain to it and, as
+ * in Envoy, its name is not checked unless `subjectAltNames` lists the accepted URI/DNS SANs;
+ * without, Node's default CAs and a host name check apply (a plain https client).
+ */
+export interface UpstreamTlsConfig {
+  /** Absolute paths of PEM files. */
+  readonly caFile?: string;
+  /** Client certificate chain and key presented to the upstream (mTLS). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** SNI sent (default: the URL's host when it is a name). */
+  readonly sni?: string;
+  readonly subjectAltNames?: readonly string[];
 }
 
 /**
