@@ -7,6 +7,11 @@ import type { ProxyStats } from './stats.js';
 import { addresses } from './stream-flow.js';
 import { StreamHandler, type StartRequest, type StreamHandlerContext } from './stream-handler.js';
 
+export interface Downstream extends Omit<DataListener, 'reconfigure'> {
+  /** Live reload: the listener-level settings of `config` (HCM codec settings, connection cap, codec-error log format). */
+  reconfigure(config: SidecarConfig): void;
+}
+
 export interface DownstreamContext {
   readonly stats: ProxyStats;
   /** Access log sink; undefined: no access log (nothing is formatted). */
@@ -21,10 +26,11 @@ export interface DownstreamContext {
  * accept, so `downstream_cx_active` always balances), the overload cap, codec rejections in the
  * access log, and the per-stream timers.
  */
-export async function startDownstream(config: SidecarConfig, ctx: DownstreamContext): Promise<DataListener> {
+export async function startDownstream(initial: SidecarConfig, ctx: DownstreamContext): Promise<Downstream> {
   const { stats, onError } = ctx;
+  let config = initial;
   const deadlines = new StreamDeadlines(config.hcm);
-  const shared: StreamHandlerContext = { stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
+  const shared: StreamHandlerContext = { stats, accessLog: ctx.accessLog, onError, deadlines };
   // One function for every request (no closure or context object per request).
   const start: StartRequest = (exchange, target, release) => { void new StreamHandler(shared, target, exchange, release).run(); };
   const listener = await startDataListener({ address: config.listen, tls: config.tls, hcm: config.hcm, overload: config.overload }, {
@@ -84,6 +90,13 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
   return {
     address: listener.address,
     stopAccepting: () => listener.stopAccepting(),
+    drainConnections: () => listener.drainConnections(),
+    whenConnectionsClosed: (timeoutMs) => listener.whenConnectionsClosed(timeoutMs),
+    reconfigure: (next) => {
+      config = next;
+      deadlines.update(next.hcm);
+      listener.reconfigure(next.hcm, next.overload);
+    },
     close: async () => {
       deadlines.close();
       await listener.close();

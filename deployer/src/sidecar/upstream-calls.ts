@@ -1,10 +1,11 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { Dispatcher, Pool } from 'undici';
 import type { HeaderList } from '../host/api.js';
 import { readChunks } from './body-reader.js';
 import { pseudo, responseHeaderList, responseHeaderListOfBuffers, toNodeHeaders, trailerList, trailerListOfBuffers, upstreamHeaderArray } from './headers.js';
 import { writeChunk } from './stream-flow.js';
-import { classifyUpstreamError, UpstreamFailure, type UpstreamCall, type UpstreamResponse } from './upstream.js';
+import { classifyUpstreamError, isConnectError, UpstreamFailure, type UpstreamCall, type UpstreamResponse } from './upstream.js';
 
 const DONE = Promise.resolve();
 const noop = () => undefined;
@@ -163,18 +164,19 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
 }
 
 /**
- * A request with a body on node's http client, which can end it with trailers
- * (ClientRequest.addTrailers); the response is node's IncomingMessage.
+ * A request on node's http(s) client: one with a body, which it can end with trailers
+ * (ClientRequest.addTrailers), and every request of an https:// cluster (the Agent carries the
+ * cluster's TLS settings); the response is node's IncomingMessage.
  */
 export class NodeUpstreamCall implements UpstreamCall {
   readonly response: Promise<UpstreamResponse>;
   private readonly request: http.ClientRequest;
 
-  constructor(agent: http.Agent, host: string, port: number, connectTimeoutMs: number, headers: HeaderList) {
+  constructor(agent: http.Agent, tls: boolean, host: string, port: number, connectTimeoutMs: number, headers: HeaderList) {
     const authority = pseudo(headers, ':authority');
     const nodeHeaders = toNodeHeaders(headers);
     if (authority) nodeHeaders.host = authority;
-    const request = http.request({
+    const request = (tls ? https : http).request({
       host, port, agent, headers: nodeHeaders, setHost: false,
       method: pseudo(headers, ':method') ?? 'GET',
       path: pseudo(headers, ':path') ?? '/',
@@ -182,10 +184,18 @@ export class NodeUpstreamCall implements UpstreamCall {
     this.request = request;
     this.response = new Promise<UpstreamResponse>((resolve, reject) => {
       let connectTimer: NodeJS.Timeout | undefined;
+      /** A new TLS connection whose handshake has not completed (a reused one has). */
+      let handshaking = false;
       request.on('socket', (socket) => {
         if (!socket.connecting) return;
+        if (tls) {
+          handshaking = true;
+          socket.once('secureConnect', () => { handshaking = false; });
+        }
         connectTimer = setTimeout(() => request.destroy(new UpstreamFailure('connection_timeout')), connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(connectTimer));
+        // A TLS cluster's connect timeout covers the handshake too (Envoy: connect_timeout runs
+        // until the transport socket is connected).
+        socket.once(tls ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       });
       request.once('response', (res: http.IncomingMessage) => {
         clearTimeout(connectTimer);
@@ -193,7 +203,9 @@ export class NodeUpstreamCall implements UpstreamCall {
       });
       request.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
-        reject(classifyUpstreamError(error));
+        // Envoy: a failed TLS handshake is a connection failure (UF), reason "TLS_error: …".
+        const tlsFailure = handshaking && !(error instanceof UpstreamFailure) && !isConnectError(error);
+        reject(tlsFailure ? new UpstreamFailure('connection_failure', `TLS_error: ${error.message}`) : classifyUpstreamError(error));
       });
     });
     this.response.catch(noop);
@@ -231,5 +243,6 @@ function nodeResponse(res: http.IncomingMessage): UpstreamResponse {
     discard: () => { res.resume(); },
     get complete() { return res.complete; },
     trailers: () => trailerList(res.rawTrailers),
+    socket: res.socket,
   };
 }

@@ -1,8 +1,14 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { Pool } from 'undici';
-import type { HeaderList } from '../host/api.js';
-import type { ClusterConfig } from './config/types.js';
+import type { Socket } from 'node:net';
+import { TLSSocket, type PeerCertificate } from 'node:tls';
+import { buildConnector, Pool } from 'undici';
+import type { HeaderList, UpstreamInfo } from '../host/api.js';
+import type { ClusterConfig, UpstreamTlsConfig } from './config/types.js';
+import { parseSubjectAltNames, upstreamTlsInfo } from './tls-info.js';
 import { NodeUpstreamCall, UndiciUpstreamCall } from './upstream-calls.js';
 
 /** Why an upstream request failed before a response started, in Envoy's reset-reason terms. */
@@ -32,6 +38,8 @@ export interface UpstreamResponse {
   /** The whole body (and trailers) arrived. */
   readonly complete: boolean;
   trailers(): [string, string][];
+  /** The connection the response came on, when node's client carried it (undici does not expose it). */
+  readonly socket?: Socket | null;
 }
 
 /** One request to a cluster: the body (if any) is written by the caller as it streams in. */
@@ -48,26 +56,51 @@ export interface UpstreamCall {
 }
 
 /**
- * Keep-alive connection pool per cluster (Envoy's per-cluster HTTP/1.1 connection pool).
- * Requests without a body, the common case, go through undici's Pool: its client writes and
- * parses HTTP/1.1 without node's ClientRequest/IncomingMessage/Agent machinery, about half the
- * CPU per request of http.request (bench/sidecar.ts). A request with a body keeps node's client,
- * because undici cannot send request trailers (gRPC and chunked uploads carry them, and Envoy
- * forwards them).
+ * Keep-alive connection pool per cluster (Envoy's per-cluster HTTP/1.1 connection pool); TLS
+ * (Envoy's UpstreamTlsContext) for an https:// cluster.
+ *
+ * On an http:// cluster, requests without a body, the common case, go through undici's Pool: its
+ * client writes and parses HTTP/1.1 without node's ClientRequest/IncomingMessage/Agent machinery,
+ * about half the CPU per request of http.request (bench/sidecar.ts). A request with a body keeps
+ * node's client, because undici cannot send request trailers (gRPC and chunked uploads carry
+ * them, and Envoy forwards them). An https:// cluster uses node's https client for every request:
+ * its Agent carries the cluster's CA/cert/key/SNI/SAN checks, and the TLS socket gives the
+ * handshake failures (UF, TLS_error) and the upstream.* TLS facts.
  */
 export class ClusterPool {
   private agent: http.Agent | undefined;
-  private readonly pool: Pool;
+  private readonly pool: Pool | undefined;
   private readonly host: string;
   private readonly port: number;
+  private readonly tls: UpstreamTlsConfig | undefined;
+  /** Envoy's upstream.* facts per node connection: fixed while it lives, shared by its requests. */
+  private readonly connections = new WeakMap<Socket, UpstreamInfo>();
+  /**
+   * undici's dispatch handler does not say which connection a request went on: its requests get
+   * the address the cluster last connected to (no local address).
+   */
+  private undiciInfo: UpstreamInfo | undefined;
 
   constructor(readonly cluster: ClusterConfig) {
+    this.tls = cluster.url.protocol === 'https:' ? cluster.tls ?? {} : undefined;
     this.host = cluster.url.hostname.replace(/^\[|\]$/g, '');
-    this.port = Number(cluster.url.port || 80);
+    this.port = Number(cluster.url.port || (this.tls === undefined ? 80 : 443));
+    if (this.tls !== undefined) {
+      // Built now, so an unreadable CA/cert/key fails the configuration, not a request.
+      this.agent = new https.Agent({ ...AGENT_OPTIONS, ...agentTlsOptions(cluster, this.tls) });
+      return;
+    }
+    const connector = buildConnector({ timeout: cluster.connectTimeoutMs });
     this.pool = new Pool(`http://${cluster.url.host || `${cluster.url.hostname}:${this.port}`}`, {
       connections: null,
       pipelining: 1,
-      connectTimeout: cluster.connectTimeoutMs,
+      connect: (options, callback) => connector(options, (...args) => {
+        const socket = args[1];
+        if (socket != null && socket.remoteAddress !== undefined) {
+          this.undiciInfo = { address: socket.remoteAddress, port: socket.remotePort ?? this.port };
+        }
+        callback(...args);
+      }),
       // The route timeout (stream-handler.ts) bounds a request, as Envoy's router does; undici's
       // own header and body timeouts would answer differently.
       headersTimeout: 0,
@@ -80,7 +113,27 @@ export class ClusterPool {
   }
 
   get hostPort(): string {
-    return `${this.cluster.url.hostname}:${this.cluster.url.port || '80'}`;
+    return `${this.cluster.url.hostname}:${this.cluster.url.port || String(this.port)}`;
+  }
+
+  /** The upstream.* facts of the connection `response` arrived on. */
+  upstreamInfo(response: UpstreamResponse): UpstreamInfo | undefined {
+    const socket = response.socket;
+    if (socket === undefined) return this.undiciInfo;
+    if (socket === null) return undefined;
+    let info = this.connections.get(socket);
+    if (info === undefined) {
+      const address = socket.remoteAddress;
+      if (address === undefined) return undefined;
+      info = {
+        address,
+        port: socket.remotePort ?? this.port,
+        ...(socket.localAddress !== undefined ? { localAddress: hostPort(socket.localAddress, socket.localPort ?? 0) } : {}),
+        ...(socket instanceof TLSSocket ? { tls: upstreamTlsInfo(socket) } : {}),
+      };
+      this.connections.set(socket, info);
+    }
+    return info;
   }
 
   /**
@@ -89,18 +142,54 @@ export class ClusterPool {
    * ends with its headers.
    */
   request(headers: HeaderList, hasBody: boolean): UpstreamCall {
-    if (!hasBody) return new UndiciUpstreamCall(this.pool, headers);
-    this.agent ??= new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', noDelay: true });
-    return new NodeUpstreamCall(this.agent, this.host, this.port, this.cluster.connectTimeoutMs, headers);
+    if (!hasBody && this.pool !== undefined) return new UndiciUpstreamCall(this.pool, headers);
+    this.agent ??= new http.Agent(AGENT_OPTIONS);
+    return new NodeUpstreamCall(this.agent, this.tls !== undefined, this.host, this.port, this.cluster.connectTimeoutMs, headers);
   }
 
   close(): void {
     this.agent?.destroy();
-    void this.pool.destroy().catch(() => undefined);
+    void this.pool?.destroy().catch(() => undefined);
   }
 }
 
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' as const, noDelay: true };
+
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+export function isConnectError(error: NodeJS.ErrnoException): boolean {
+  return error.code !== undefined && CONNECT_ERRORS.has(error.code);
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * Node TLS options for a cluster. With a CA, the chain is verified and — as Envoy, which checks
+ * names only when the validation context lists them — the name only against `subjectAltNames`
+ * (URI or DNS SANs, exact), so an Istio workload certificate (a SPIFFE URI, no DNS name) is
+ * accepted by address. Without a CA: Node's default trust store and host name check.
+ */
+function agentTlsOptions(cluster: ClusterConfig, tls: UpstreamTlsConfig): https.AgentOptions {
+  const host = cluster.url.hostname.replace(/^\[|\]$/g, '');
+  const sni = tls.sni ?? (isIP(host) === 0 ? host : undefined);
+  const wanted = tls.subjectAltNames;
+  return {
+    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.certFile !== undefined ? { cert: readFileSync(tls.certFile) } : {}),
+    ...(tls.keyFile !== undefined ? { key: readFileSync(tls.keyFile) } : {}),
+    ...(sni !== undefined ? { servername: sni } : {}),
+    ...(tls.caFile !== undefined ? {
+      checkServerIdentity: (_name: string, cert: PeerCertificate): Error | undefined => {
+        if (wanted === undefined) return undefined;
+        const sans = parseSubjectAltNames(cert.subjectaltname);
+        return [...sans.uri, ...sans.dns].some((san) => wanted.includes(san))
+          ? undefined
+          : new Error(`upstream certificate SANs ${JSON.stringify(cert.subjectaltname ?? '')} match none of ${wanted.join(', ')}`);
+      },
+    } : {}),
+  };
+}
 
 /**
  * Envoy's body for a failed connect reads "transport failure reason: delayed connect error: 111"
@@ -109,7 +198,7 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 export function classifyUpstreamError(error: NodeJS.ErrnoException): UpstreamFailure {
   if (error instanceof UpstreamFailure) return error;
   if (error.code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamFailure('connection_timeout');
-  if (error.code && CONNECT_ERRORS.has(error.code)) {
+  if (isConnectError(error) && error.code !== undefined) {
     const errno = (osConstants.errno as Record<string, number | undefined>)[error.code];
     return new UpstreamFailure('connection_failure', errno === undefined ? error.code : `delayed connect error: ${errno}`);
   }

@@ -9,142 +9,14 @@ import { JsonValue, parseJson, jsonError } from "../../lib/json";
 import { Regex, regexError } from "../../lib/regex/index";
 // Shared with rbac (ASCII only: no Unicode case tables in the module).
 import { asciiLower } from "../../lib/ascii";
+import {
+  Destination, Fault, HeaderOps, HeaderRules, MatchKind, MatchSpec, NamedMatcher, Redirect, Rewrite, RouterConfig, Rule,
+  SharedRegex, StickyKind, StickySpec, StringMatcher, VirtualService,
+} from "./model";
+import { compileRouterConfig } from "./compile";
 export { asciiLower };
 
 export let configError: string = "";
-
-export enum MatchKind { Exact = 0, Prefix = 1, Regex = 2, Present = 3 }
-
-/** Istio StringMatch (exact / prefix / regex), or `{}` for presence where Istio allows it. */
-export class StringMatcher {
-  kind: MatchKind = MatchKind.Present;
-  value: string = "";
-  regex: Regex | null = null;
-
-  matches(text: string): bool {
-    switch (this.kind) {
-      case MatchKind.Exact: return text == this.value;
-      case MatchKind.Prefix: return text.startsWith(this.value);
-      case MatchKind.Regex: return (this.regex as Regex).fullMatch(text);
-    }
-    return true;
-  }
-}
-
-/** A named matcher (header, query parameter, cookie, claim, label). */
-export class NamedMatcher {
-  constructor(readonly name: string, readonly matcher: StringMatcher) {}
-}
-
-export class MatchSpec {
-  name: string = "";
-  uri: StringMatcher | null = null;
-  scheme: StringMatcher | null = null;
-  method: StringMatcher | null = null;
-  authority: StringMatcher | null = null;
-  headers: Array<NamedMatcher> = new Array();
-  withoutHeaders: Array<NamedMatcher> = new Array();
-  queryParams: Array<NamedMatcher> = new Array();
-  ignoreUriCase: bool = false;
-  port: i32 = 0;
-  sourceLabels: Array<NamedMatcher> = new Array();
-  sourceNamespace: string = "";
-  cookies: Array<NamedMatcher> = new Array();
-  claims: Array<NamedMatcher> = new Array();
-  sourcePrincipal: StringMatcher | null = null;
-}
-
-export class HeaderOps {
-  sets: Array<string> = new Array(); // name, value, ...
-  adds: Array<string> = new Array();
-  removes: Array<string> = new Array();
-  get isEmpty(): bool { return this.sets.length == 0 && this.adds.length == 0 && this.removes.length == 0; }
-}
-
-export class HeaderRules {
-  request: HeaderOps = new HeaderOps();
-  response: HeaderOps = new HeaderOps();
-}
-
-export class Destination {
-  cluster: string = "";
-  /** Value of the routing header: the cluster, or the route key of a rule with route-level settings. */
-  routeKey: string = "";
-  weight: i32 = 100;
-  headers: HeaderRules = new HeaderRules();
-  /** Stable per-cluster token in pin cookies (FNV-1a of the name, hex). */
-  pinToken: string = "";
-  /** routeKey as UTF-8, encoded once: written on every routed request. */
-  routeKeyUtf8: ArrayBuffer = new ArrayBuffer(0);
-}
-
-export enum StickyKind { None = 0, Header = 1, Cookie = 2, Query = 3, Claim = 4, SourceIp = 5 }
-
-export class StickySpec {
-  kind: StickyKind = StickyKind.None;
-  name: string = "";
-  /** Pin cookie name; empty: no Set-Cookie. */
-  cookie: string = "";
-  cookieMaxAge: i64 = -1;
-  cookiePath: string = "/";
-}
-
-export class Redirect {
-  uri: string = "";
-  authority: string = "";
-  scheme: string = "";
-  port: i32 = 0;
-  code: u32 = 301;
-}
-
-export class Rewrite {
-  uri: string = "";
-  regex: Regex | null = null;
-  regexRewrite: string = "";
-  authority: string = "";
-}
-
-export class Fault {
-  delayMs: i64 = -1;
-  delayPercent: f64 = 100;
-  abortStatus: u32 = 0;
-  /** gRPC status code for the abort, or -1. */
-  abortGrpc: i32 = -1;
-  abortPercent: f64 = 100;
-}
-
-export class Rule {
-  index: i32 = 0;
-  name: string = "";
-  match: Array<MatchSpec> = new Array();
-  route: Array<Destination> = new Array();
-  totalWeight: i32 = 0;
-  sticky: StickySpec = new StickySpec();
-  redirect: Redirect | null = null;
-  directStatus: u32 = 0;
-  directBody: string = "";
-  rewrite: Rewrite | null = null;
-  fault: Fault | null = null;
-  headers: HeaderRules = new HeaderRules();
-  /** Counter ids (defined in onConfigure). */
-  metric: u32 = 0xffffffff;
-}
-
-export class VirtualService {
-  name: string = "";
-  /** Exact hosts (lower case, no port) and `*.suffix` wildcards; empty or "*": any authority. */
-  hosts: Array<string> = new Array();
-  rules: Array<Rule> = new Array();
-}
-
-export class RouterConfig {
-  routeHeader: string = "x-wasmesh-route";
-  routeHeaderUtf8: ArrayBuffer = String.UTF8.encode("x-wasmesh-route");
-  debugHeader: string = "";
-  virtualServices: Array<VirtualService> = new Array();
-  /** Every cluster some rule routes to (for counters and the unknown-destination check). */
-  clusters: Array<string> = new Array();
-}
 
 let where: string = "";
 
@@ -181,6 +53,18 @@ function isName(s: string): bool {
   return true;
 }
 
+/** Regexes of the configuration being parsed, by pattern: one compiled copy per pattern. */
+let regexes = new Map<string, SharedRegex>();
+
+function sharedRegex(pattern: string): SharedRegex | null {
+  if (regexes.has(pattern)) return regexes.get(pattern);
+  const re = Regex.compile(pattern);
+  if (re === null) return null;
+  const shared = new SharedRegex(re);
+  regexes.set(pattern, shared);
+  return shared;
+}
+
 export function parseStringMatcher(v: JsonValue, field: string, allowPresence: bool): StringMatcher | null {
   if (!v.isObject()) return fail<StringMatcher>(field + ": expected an object with exact, prefix or regex, got " + describe(v));
   const m = new StringMatcher();
@@ -197,7 +81,7 @@ export function parseStringMatcher(v: JsonValue, field: string, allowPresence: b
   else if (key == "prefix") m.kind = MatchKind.Prefix;
   else if (key == "regex") {
     m.kind = MatchKind.Regex;
-    const re = Regex.compile(m.value);
+    const re = sharedRegex(m.value);
     if (re === null) return fail<StringMatcher>(field + ".regex: " + regexError);
     m.regex = re;
   } else return fail<StringMatcher>(field + "." + key + ": unknown field, expected one of exact, prefix, regex");
@@ -637,6 +521,7 @@ function parseHosts(v: JsonValue, out: Array<string>): bool {
 export function parseRouterConfig(text: string): RouterConfig | null {
   where = "";
   configError = "";
+  regexes = new Map<string, SharedRegex>();
   if (text.trim().length == 0) return fail<RouterConfig>("configuration is empty: expected a JSON object with virtualServices");
   const root = parseJson(text);
   if (root === null) return fail<RouterConfig>("configuration is not valid JSON: " + jsonError);
@@ -690,5 +575,7 @@ export function parseRouterConfig(text: string): RouterConfig | null {
     config.virtualServices.push(vs);
   }
   where = "";
+  regexes = new Map<string, SharedRegex>();
+  compileRouterConfig(config);
   return config;
 }

@@ -11,15 +11,22 @@ export * from "@solo-io/proxy-runtime/assembly/proxy";
 import {
   BufferTypeValues, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair, Headers, LogLevelValues, RootContext,
   continue_request, get_buffer_bytes, get_current_time_nanoseconds, log, proxy_set_effective_context,
-  registerRootContext, send_local_response, set_tick_period_milliseconds, stream_context,
+  registerRootContext, send_local_response, set_tick_period_milliseconds,
 } from "@solo-io/proxy-runtime/assembly";
-import { Destination, HeaderOps, MatchKind, MatchSpec, RouterConfig, Rule, StickyKind, VirtualService, configError, parseRouterConfig } from "./config";
-import { NodeFacts, RequestFacts, matchesRequest, readNodeFacts } from "./request";
-import { clearClusterHashes, hashHex, hashKey, pickRandom, pickSticky, random01, seedRandom } from "./split";
+import { configError, parseRouterConfig } from "./config";
+import { Destination, MatchSpec, RouterConfig, Rule, StickyKind, StickySpec } from "./model";
+import { RequestFacts } from "./request";
+import { matchesRequest } from "./match";
+import { NodeFacts, readNodeFacts } from "./node";
+import { hashBytes, hashHex, hashString, pickRandomIndex, pickStickyIndex, random01, seedRandom } from "./split";
 import { RouterMetrics, defineRouterMetrics, increment } from "./metrics";
-import { proxy_call_foreign_function, proxy_remove_header_map_value, proxy_replace_header_map_value } from "@solo-io/proxy-runtime/assembly/imports";
+import { REQUEST_HEADERS, RESPONSE_HEADERS, addHeader, applyOps, applyRewrite, clearRouteCache, redirectLocation, removeHeader, replaceHeader, replaceHeaderText } from "./actions";
+import { spanEquals } from "../../lib/bytes";
 
 const DECISION_HEADER = "x-wasmesh-route-decision";
+const MAX_SPARE_STREAMS = 64;
+const DECISION_HEADER_BYTES = String.UTF8.encode(DECISION_HEADER);
+const SET_COOKIE = String.UTF8.encode("set-cookie");
 const EMPTY = new ArrayBuffer(0);
 const FAULT_ABORT_BODY = String.UTF8.encode("fault filter abort");
 
@@ -42,7 +49,7 @@ class RouterRoot extends RootContext {
     }
     this.node = readNodeFacts();
     seedRandom(get_current_time_nanoseconds() ^ (<u64>this.context_id << 32));
-    clearClusterHashes();
+    this.facts.configure(config.headerNames.length);
     this.metrics = defineRouterMetrics(config);
     this.config = config;
     let rules = 0;
@@ -51,8 +58,20 @@ class RouterRoot extends RootContext {
     return true;
   }
 
+  /** Deleted stream contexts kept for reuse: no allocation (and later collection) per stream. */
+  spare: Array<RouterStream> = new Array();
+
   createContext(context_id: u32): Context {
-    return new RouterStream(context_id, this);
+    const spare = this.spare;
+    if (spare.length == 0) return new RouterStream(context_id, this);
+    const stream = spare.pop();
+    stream.reuse(context_id);
+    return stream;
+  }
+
+  /** Called from the stream's onDelete: the SDK drops its map entry right after. */
+  recycle(stream: RouterStream): void {
+    if (this.spare.length < MAX_SPARE_STREAMS) this.spare.push(stream);
   }
 
   nowMs(): i64 {
@@ -101,6 +120,7 @@ class RouterRoot extends RootContext {
   }
 
   forget(stream: RouterStream): void {
+    if (this.delayed.length == 0) return;
     const at = this.delayed.indexOf(stream);
     if (at >= 0) {
       this.delayed.splice(at, 1);
@@ -112,11 +132,16 @@ class RouterRoot extends RootContext {
 /** Where a request goes after a fault delay. */
 enum Pending { None = 0, Abort = 1, Redirect = 2, Direct = 3 }
 
+/** What the debug header's `sticky=` shows. */
+enum StickyShown { None = 0, Cookie = 1, Hash = 2 }
+
 class RouterStream extends Context {
   rule: Rule | null = null;
   destination: Destination | null = null;
-  stickyHash: string = "none";
-  setCookie: string = "";
+  sticky: StickyShown = StickyShown.None;
+  stickyHash: u64 = 0;
+  /** The pin cookie to set on the response (Rule.pinCookies), if any. */
+  setCookie: ArrayBuffer | null = null;
   debug: bool = false;
   wakeAtMs: i64 = 0;
   pending: Pending = Pending.None;
@@ -127,26 +152,35 @@ class RouterStream extends Context {
     const root = this.root_context as RouterRoot;
     const config = root.config;
     if (config === null) return FilterHeadersStatusValues.Continue;
-    const metrics = root.metrics as RouterMetrics;
     const facts = root.facts;
-    facts.read();
+    facts.read(config.jwtHeaderId);
+    const status = this.decide(root, config, facts);
+    facts.release();
+    return status;
+  }
+
+  private decide(root: RouterRoot, config: RouterConfig, facts: RequestFacts): FilterHeadersStatusValues {
+    const metrics = root.metrics as RouterMetrics;
     let headersChanged = false;
     // Never trust the downstream with the routing decision.
-    if (facts.header(config.routeHeader) !== null) {
-      proxy_remove_header_map_value(0 /* RequestHeaders */, changetype<usize>(config.routeHeaderUtf8), config.routeHeaderUtf8.byteLength);
+    if (facts.header(config.routeHeaderId, config.routeHeaderUtf8)) {
+      removeHeader(REQUEST_HEADERS, config.routeHeaderUtf8);
       headersChanged = true;
     }
-    this.debug = config.debugHeader.length > 0 && facts.header(config.debugHeader) !== null;
+    this.debug = config.debugHeaderId >= 0 && facts.header(config.debugHeaderId, config.headerNames[config.debugHeaderId]);
     let matched: MatchSpec | null = null;
     let rule: Rule | null = null;
-    for (let v = 0; v < config.virtualServices.length && rule === null; v++) {
-      const vs = config.virtualServices[v];
-      if (!hostMatches(vs, facts.host)) continue;
-      for (let r = 0; r < vs.rules.length; r++) {
-        const candidate = vs.rules[r];
-        if (candidate.match.length == 0) { rule = candidate; break; }
-        for (let m = 0; m < candidate.match.length; m++) {
-          if (matchesRequest(candidate.match[m], facts, root.node)) { matched = candidate.match[m]; break; }
+    const services = config.virtualServices;
+    for (let v = 0, nv = services.length; v < nv && rule === null; v++) {
+      const vs = unchecked(services[v]);
+      if (!vs.matchesHost(facts.authorityPtr, facts.hostLen)) continue;
+      const rules = vs.rules;
+      for (let r = 0, nr = rules.length; r < nr; r++) {
+        const candidate = unchecked(rules[r]);
+        const match = candidate.match;
+        if (match.length == 0) { rule = candidate; break; }
+        for (let m = 0, nm = match.length; m < nm; m++) {
+          if (matchesRequest(unchecked(match[m]), facts, root.node)) { matched = unchecked(match[m]); break; }
         }
         if (matched !== null) { rule = candidate; break; }
       }
@@ -167,13 +201,11 @@ class RouterStream extends Context {
     } else if (rule.route.length > 0) {
       const d = this.choose(rule, facts);
       this.destination = d;
-      increment(metrics.destinationMetric(d.cluster));
-      applyOps(d.headers.request, false);
-      applyOps(rule.headers.request, false);
-      const rewrite = rule.rewrite;
-      if (rewrite !== null) applyRewrite(rule, matched, facts);
-      proxy_replace_header_map_value(0 /* RequestHeaders */, changetype<usize>(config.routeHeaderUtf8), config.routeHeaderUtf8.byteLength,
-        changetype<usize>(d.routeKeyUtf8), d.routeKeyUtf8.byteLength);
+      increment(d.metric);
+      applyOps(d.headers.request, REQUEST_HEADERS);
+      applyOps(rule.headers.request, REQUEST_HEADERS);
+      if (rule.rewrite !== null) applyRewrite(rule, matched, facts);
+      replaceHeader(REQUEST_HEADERS, config.routeHeaderUtf8, changetype<usize>(d.routeKeyUtf8), d.routeKeyUtf8.byteLength);
       headersChanged = true;
     }
     if (headersChanged || rule.rewrite !== null) clearRouteCache();
@@ -234,7 +266,8 @@ class RouterStream extends Context {
   decision(): string {
     const rule = this.rule;
     const d = this.destination;
-    return "rule=" + (rule === null ? "none" : rule.name) + ";destination=" + (d === null ? "none" : d.cluster) + ";sticky=" + this.stickyHash;
+    const sticky = this.sticky == StickyShown.Hash ? hashHex(this.stickyHash) : (this.sticky == StickyShown.Cookie ? "cookie" : "none");
+    return "rule=" + (rule === null ? "none" : rule.name) + ";destination=" + (d === null ? "none" : d.cluster) + ";sticky=" + sticky;
   }
 
   /** Pin cookie, then the sticky key (HRW), else a weighted draw. */
@@ -242,43 +275,30 @@ class RouterStream extends Context {
     const route = rule.route;
     if (route.length == 1) return route[0];
     const sticky = rule.sticky;
-    if (sticky.cookie.length > 0) {
-      const pinned = facts.cookie(sticky.cookie);
-      if (pinned !== null) {
-        for (let i = 0; i < route.length; i++) {
-          if (route[i].pinToken == pinned && route[i].weight > 0) {
-            this.stickyHash = "cookie";
-            return route[i];
-          }
+    if (sticky.cookie.length > 0 && facts.cookie(sticky.cookieBytes)) {
+      for (let i = 0; i < route.length; i++) {
+        if (route[i].weight > 0 && spanEquals(facts.foundPtr, facts.foundLen, route[i].pinTokenBytes)) {
+          this.sticky = StickyShown.Cookie;
+          return route[i];
         }
       }
     }
-    let chosen: Destination | null = null;
-    if (sticky.kind != StickyKind.None) {
-      const key = stickyKey(sticky.kind, sticky.name, facts);
-      if (key !== null) {
-        const h = hashKey(key);
-        this.stickyHash = hashHex(h);
-        chosen = pickSticky(route, h);
-      }
-    }
-    if (chosen === null) chosen = pickRandom(route, rule.totalWeight);
-    if (sticky.cookie.length > 0) {
-      let cookie = sticky.cookie + "=" + chosen.pinToken + "; Path=" + sticky.cookiePath + "; HttpOnly";
-      if (sticky.cookieMaxAge >= 0) cookie += "; Max-Age=" + sticky.cookieMaxAge.toString();
-      this.setCookie = cookie;
-    }
-    return chosen;
+    let chosen = -1;
+    if (sticky.kind != StickyKind.None && stickyKeyHash(sticky, facts, this)) chosen = pickStickyIndex(route, this.stickyHash);
+    if (chosen < 0) chosen = pickRandomIndex(route, rule.totalWeight);
+    if (sticky.cookie.length > 0) this.setCookie = rule.pinCookies[chosen];
+    return route[chosen];
   }
 
   onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const rule = this.rule;
     if (rule === null || this.pending != Pending.None) return FilterHeadersStatusValues.Continue;
     const d = this.destination;
-    if (d !== null) applyOps(d.headers.response, true);
-    applyOps(rule.headers.response, true);
-    if (this.setCookie.length > 0) stream_context.headers.response.add("set-cookie", this.setCookie);
-    if (this.debug) stream_context.headers.response.replace(DECISION_HEADER, this.decision());
+    if (d !== null) applyOps(d.headers.response, RESPONSE_HEADERS);
+    applyOps(rule.headers.response, RESPONSE_HEADERS);
+    const cookie = this.setCookie;
+    if (cookie !== null) addHeader(RESPONSE_HEADERS, SET_COOKIE, cookie);
+    if (this.debug) replaceHeaderText(RESPONSE_HEADERS, DECISION_HEADER_BYTES, this.decision());
     return FilterHeadersStatusValues.Continue;
   }
 
@@ -291,7 +311,23 @@ class RouterStream extends Context {
 
   onDelete(): void {
     this.finished = true;
-    (this.root_context as RouterRoot).forget(this);
+    const root = this.root_context as RouterRoot;
+    root.forget(this);
+    root.recycle(this);
+  }
+
+  reuse(context_id: u32): void {
+    this.context_id = context_id;
+    this.rule = null;
+    this.destination = null;
+    this.sticky = StickyShown.None;
+    this.stickyHash = 0;
+    this.setCookie = null;
+    this.debug = false;
+    this.wakeAtMs = 0;
+    this.pending = Pending.None;
+    this.location = "";
+    this.finished = false;
   }
 }
 
@@ -299,84 +335,22 @@ function chance(percent: f64): bool {
   return percent >= 100 || (percent > 0 && random01() * 100 < percent);
 }
 
-/** VirtualService hosts: exact names (port stripped), `*.suffix` wildcards, `*`; no hosts: any. */
-function hostMatches(vs: VirtualService, host: string): bool {
-  const hosts = vs.hosts;
-  if (hosts.length == 0) return true;
-  for (let i = 0; i < hosts.length; i++) {
-    const h = hosts[i];
-    if (h == "*" || h == host) return true;
-    if (h.startsWith("*") && host.length > h.length - 1 && host.endsWith(h.substring(1))) return true;
+/** Hashes the rule's sticky key into stream.stickyHash; false when the request has no such key. */
+function stickyKeyHash(sticky: StickySpec, facts: RequestFacts, stream: RouterStream): bool {
+  let found = false;
+  let text: string | null = null;
+  switch (sticky.kind) {
+    case StickyKind.Header: found = facts.header(sticky.nameId, sticky.nameBytes); break;
+    case StickyKind.Cookie: found = facts.cookie(sticky.nameBytes); break;
+    case StickyKind.Query: found = facts.query(sticky.nameBytes); break;
+    case StickyKind.Claim: text = facts.claim(sticky.name); break;
+    case StickyKind.SourceIp: text = facts.sourceIp(); break;
   }
-  return false;
-}
-
-function stickyKey(kind: StickyKind, name: string, facts: RequestFacts): string | null {
-  switch (kind) {
-    case StickyKind.Header: return facts.header(name);
-    case StickyKind.Cookie: return facts.cookie(name);
-    case StickyKind.Query: return facts.query(name);
-    case StickyKind.Claim: return facts.claim(name);
-    case StickyKind.SourceIp: return facts.sourceIp();
-  }
-  return null;
-}
-
-/** Envoy's order (HeaderParser): removals first, then set (overwrite), then add (append). */
-function applyOps(ops: HeaderOps, response: bool): void {
-  if (ops.isEmpty) return;
-  const h = response ? stream_context.headers.response : stream_context.headers.request;
-  for (let i = 0; i < ops.removes.length; i++) h.remove(ops.removes[i]);
-  for (let i = 0; i < ops.sets.length; i += 2) h.replace(ops.sets[i], ops.sets[i + 1]);
-  for (let i = 0; i < ops.adds.length; i += 2) h.add(ops.adds[i], ops.adds[i + 1]);
-}
-
-/** Istio HTTPRewrite: a prefix-matched uri has its prefix replaced, otherwise the whole path; the query stays. */
-function applyRewrite(rule: Rule, matched: MatchSpec | null, facts: RequestFacts): void {
-  const rw = rule.rewrite!;
-  const query = facts.path.substring(facts.pathOnly.length);
-  if (rw.uri.length > 0) {
-    const uri = matched !== null ? matched.uri : null;
-    let path = rw.uri;
-    if (uri !== null && uri.kind == MatchKind.Prefix) path = rw.uri + facts.pathOnly.substring(uri.value.length);
-    stream_context.headers.request.replace(":path", path + query);
-  } else if (rw.regex !== null) {
-    stream_context.headers.request.replace(":path", rw.regex!.replaceAll(facts.pathOnly, rw.regexRewrite) + query);
-  }
-  if (rw.authority.length > 0) stream_context.headers.request.replace(":authority", rw.authority);
-}
-
-/** Istio HTTPRedirect → Location: each of scheme, authority, port, path replaced when given. */
-function redirectLocation(rule: Rule, facts: RequestFacts): string {
-  const r = rule.redirect!;
-  const scheme = r.scheme.length > 0 ? r.scheme : (facts.scheme.length > 0 ? facts.scheme : "http");
-  let authority = r.authority.length > 0 ? r.authority : facts.authority;
-  if (r.port != 0) {
-    const host = authority.startsWith("[") ? authority.substring(0, authority.indexOf("]") + 1) : (authority.includes(":") ? authority.substring(0, authority.lastIndexOf(":")) : authority);
-    const defaultPort = (scheme == "http" && r.port == 80) || (scheme == "https" && r.port == 443);
-    authority = defaultPort ? host : host + ":" + r.port.toString();
-  }
-  let path = facts.path;
-  if (r.uri.length > 0) path = r.uri.includes("?") ? r.uri : r.uri + facts.path.substring(facts.pathOnly.length);
-  return scheme + "://" + authority + path;
-}
-
-/**
- * Envoy re-selects the route when a filter changes request headers on ABI ≤ 0.2.1; newer Envoys
- * need the clear_route_cache foreign function (envoy source/extensions/common/wasm/foreign.cc).
- * A host without it answers NotFound, which is fine.
- */
-const CLEAR_ROUTE_CACHE = String.UTF8.encode("clear_route_cache");
-const foreignResult = new StaticArray<u32>(2);
-
-function clearRouteCache(): void {
-  const cells = changetype<usize>(foreignResult);
-  store<u32>(cells, 0);
-  if (proxy_call_foreign_function(changetype<usize>(CLEAR_ROUTE_CACHE), CLEAR_ROUTE_CACHE.byteLength, 0, 0, cells, cells + 4) == 0) {
-    // An answer (Envoy's is empty) would be a buffer the host allocated and pinned for us.
-    const result = <usize>load<u32>(cells);
-    if (result != 0) __unpin(result);
-  }
+  if (text !== null) stream.stickyHash = hashString(text);
+  else if (found) stream.stickyHash = hashBytes(facts.foundPtr, facts.foundLen);
+  else return false;
+  stream.sticky = StickyShown.Hash;
+  return true;
 }
 
 registerRootContext((context_id: u32) => new RouterRoot(context_id), "header-router");

@@ -6,7 +6,7 @@
  *   wasmesh_header_router.fault.delayed / .aborted       fault injection applied
  */
 import { MetricTypeValues, WasmResultValues, define_metric, increment_metric } from "@solo-io/proxy-runtime/assembly";
-import { RouterConfig } from "./config";
+import { RouterConfig } from "./model";
 
 export const NO_METRIC: u32 = 0xffffffff;
 
@@ -23,24 +23,22 @@ export class RouterMetrics {
   noMatch: u32 = define("wasmesh_header_router.no_match");
   faultDelayed: u32 = define("wasmesh_header_router.fault.delayed");
   faultAborted: u32 = define("wasmesh_header_router.fault.aborted");
-  clusters: Array<string> = new Array();
-  clusterMetrics: Array<u32> = new Array();
-
-  destinationMetric(cluster: string): u32 {
-    const at = this.clusters.indexOf(cluster);
-    return at < 0 ? NO_METRIC : this.clusterMetrics[at];
-  }
 }
 
+/** Defines every counter and hands each rule and destination its id (no lookup per request). */
 export function defineRouterMetrics(config: RouterConfig): RouterMetrics {
   const metrics = new RouterMetrics();
+  const clusterMetrics = new Map<string, u32>();
+  for (let i = 0; i < config.clusters.length; i++) {
+    clusterMetrics.set(config.clusters[i], define("wasmesh_header_router.destination." + config.clusters[i]));
+  }
   for (let i = 0; i < config.virtualServices.length; i++) {
     const vs = config.virtualServices[i];
-    for (let r = 0; r < vs.rules.length; r++) vs.rules[r].metric = define("wasmesh_header_router.rule." + vs.name + "." + vs.rules[r].name);
-  }
-  for (let i = 0; i < config.clusters.length; i++) {
-    metrics.clusters.push(config.clusters[i]);
-    metrics.clusterMetrics.push(define("wasmesh_header_router.destination." + config.clusters[i]));
+    for (let r = 0; r < vs.rules.length; r++) {
+      const rule = vs.rules[r];
+      rule.metric = define("wasmesh_header_router.rule." + vs.name + "." + rule.name);
+      for (let d = 0; d < rule.route.length; d++) rule.route[d].metric = clusterMetrics.get(rule.route[d].cluster);
+    }
   }
   return metrics;
 }

@@ -1,184 +1,263 @@
 /**
- * What a request offers to the matchers, read once per request: headers (joined with "," for
- * repeated names, as Envoy's header matcher sees them), path and query, cookies, and — only when
- * a rule asks — the JWT payload jwt-auth published and connection properties.
+ * What a request offers to the matchers, without decoding it: the host's serialized request
+ * header map (proxy-wasm ABI: u32 count, u32 key/value lengths, then `key\0value\0`...) stays
+ * where the host wrote it, and every lookup answers a span — (foundPtr, foundLen) — of UTF-8
+ * bytes in it. Header names are looked up by the number compile.ts gave them, each at most once
+ * per request; query parameters and cookies are scanned in place. Strings are built only for
+ * what needs them: JWT claims, connection properties, redirect and regex-rewrite results.
+ *
+ * One map fetch rather than one proxy_get_header_map_value per name: Envoy's getHeaderMapValue
+ * answers only the first value of a repeated header (envoy source/extensions/common/wasm/context.cc),
+ * while Envoy's header matcher sees them joined with ","; and the one fetch measured cheaper
+ * (filters/header-router/README.md, "Size and speed").
  */
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
 
-const headerCells = new StaticArray<u32>(2);
 import { JsonValue, parseJson } from "../../lib/json";
 import { base64UrlDecode } from "../../lib/base64";
-import { fetchProperty, propertyBytes, propertyInt, propertyLength, propertyString, releaseProperty } from "../../lib/properties";
-import { asciiLower, MatchSpec, NamedMatcher, MatchKind, StringMatcher } from "./config";
+import { spanEquals } from "../../lib/bytes";
+import { propertyInt, propertyString } from "../../lib/properties";
+import { HEADER_JWT_PAYLOAD } from "./compile";
 
+const headerCells = new StaticArray<u32>(2);
+const NAME_COOKIE = String.UTF8.encode("cookie");
 /** jwt-auth's hand-over (filters/jwt-auth/assembly/outputs.ts): filter state, else the internal header. */
 const PATH_JWT_PAYLOAD = String.UTF8.encode("wasmesh.jwt.payload");
-const HEADER_JWT_PAYLOAD = "x-wasmesh-jwt-payload";
 const PATH_SOURCE_ADDRESS = String.UTF8.encode("source\0address");
 const PATH_DESTINATION_PORT = String.UTF8.encode("destination\0port");
 const PATH_PEER_URI_SAN = String.UTF8.encode("connection\0uri_san_peer_certificate");
+const JWT_HEADER_BYTES = String.UTF8.encode(HEADER_JWT_PAYLOAD);
+
+// @ts-ignore: decorator
+@inline function byteAt(ptr: usize, i: i32): u32 {
+  return <u32>load<u8>(ptr + <usize>i);
+}
+
+/** A UTF-8 span as a string (for the few consumers that need one). */
+export function spanString(ptr: usize, len: i32): string {
+  return len <= 0 ? "" : String.UTF8.decodeUnsafe(ptr, <usize>len);
+}
 
 export class RequestFacts {
-  names: Array<string> = new Array();
-  values: Array<string> = new Array();
-  path: string = "/";
+  /** Bumped per request: cached lookups (and regex answers) of older requests are void. */
+  generation: u32 = 0;
+  /** The span the last successful lookup found. */
+  foundPtr: usize = 0;
+  foundLen: i32 = 0;
+
+  pathPtr: usize = 0;
+  pathLen: i32 = 0;
   /** :path up to `?` or `#`. */
-  pathOnly: string = "/";
-  pathLower: string | null = null;
-  method: string = "";
-  authority: string = "";
-  /** :authority lower-cased without the port. */
-  host: string = "";
-  scheme: string = "";
-  private queryNames: Array<string> | null = null;
-  private queryValues: Array<string> = new Array();
-  private cookieNames: Array<string> | null = null;
-  private cookieValues: Array<string> = new Array();
+  pathOnlyLen: i32 = 0;
+  methodPtr: usize = 0;
+  methodLen: i32 = 0;
+  authorityPtr: usize = 0;
+  authorityLen: i32 = 0;
+  /** :authority without the port (host matching folds case as it compares). */
+  hostLen: i32 = 0;
+  schemePtr: usize = 0;
+  schemeLen: i32 = 0;
+
+  /** The host's buffer, pinned by proxy_on_memory_allocate until release(). */
+  private buffer: usize = 0;
+  /** Per header: name pointer, name length, value pointer, value length. */
+  private table: StaticArray<u32> = new StaticArray<u32>(4 * 32);
+  private count: i32 = 0;
+  /** Per configured header name (RouterConfig.headerNames): generation, pointer, length (-1: absent). */
+  private cacheGeneration: StaticArray<u32> = new StaticArray<u32>(0);
+  private cachePtr: StaticArray<u32> = new StaticArray<u32>(0);
+  private cacheLen: StaticArray<i32> = new StaticArray<i32>(0);
+  /** Joined values of repeated headers, alive until release(). */
+  private joined: Array<ArrayBuffer> = new Array();
+
   private claimsRead: bool = false;
   private payload: JsonValue | null = null;
   private sourceIpValue: string | null = null;
   private principalRead: bool = false;
   private principalValue: string | null = null;
   private portValue: i64 = -2;
+  private jwtHeaderId: i32 = -1;
 
-  /**
-   * Reads the request headers straight from the host's serialized map (u32 count, then
-   * key/value lengths, then NUL-terminated bytes: the proxy-wasm ABI), decoding each string once
-   * without the SDK's intermediate buffers.
-   */
-  read(): void {
-    const names = this.names;
-    const values = this.values;
-    names.length = 0;
-    values.length = 0;
-    this.path = "/";
-    this.method = "";
-    this.authority = "";
-    this.scheme = "";
-    const cells = changetype<usize>(headerCells);
-    if (proxy_get_header_map_pairs(0 /* RequestHeaders */, cells, cells + 4) == 0) {
-      const base = <usize>load<u32>(cells);
-      const size = <usize>load<u32>(cells + 4);
-      if (base != 0 && size >= 4) {
-        const end = base + size;
-        const count = <usize>load<u32>(base);
-        let sizes = base + 4;
-        let data = base + 4 + count * 8;
-        for (let i: usize = 0; i < count; i++) {
-          const keyLength = <usize>load<u32>(sizes);
-          const valueLength = <usize>load<u32>(sizes + 4);
-          sizes += 8;
-          if (data + keyLength + valueLength + 2 > end) break;
-          const name = String.UTF8.decodeUnsafe(data, keyLength);
-          const value = String.UTF8.decodeUnsafe(data + keyLength + 1, valueLength);
-          data += keyLength + valueLength + 2;
-          if (keyLength > 0 && load<u8>(data - keyLength - valueLength - 2) == 0x3a) {
-            if (name == ":path") this.path = value;
-            else if (name == ":method") this.method = value;
-            else if (name == ":authority") this.authority = value;
-            else if (name == ":scheme") this.scheme = value;
-          }
-          names.push(name);
-          values.push(value);
-        }
-      }
-      // The host allocated the buffer through proxy_on_memory_allocate, which pins it.
-      if (base != 0) __unpin(base);
+  /** Sizes the per-name cache for a configuration with `names` header names. */
+  configure(names: i32): void {
+    this.cacheGeneration = new StaticArray<u32>(names);
+    this.cachePtr = new StaticArray<u32>(names);
+    this.cacheLen = new StaticArray<i32>(names);
+  }
+
+  /** Fetches the request header map (one host call) and finds the pseudo-headers in it. */
+  read(jwtHeaderId: i32): void {
+    this.release();
+    if (++this.generation == 0) {
+      // Wrapped: entries stamped long ago must not look current.
+      this.generation = 1;
+      this.cacheGeneration.fill(0);
     }
-    let cut = this.path.indexOf("?");
-    const hash = this.path.indexOf("#");
-    if (hash >= 0 && (cut < 0 || hash < cut)) cut = hash;
-    this.pathOnly = cut < 0 ? this.path : this.path.substring(0, cut);
-    this.pathLower = null;
-    this.host = asciiLower(stripPort(this.authority));
-    this.queryNames = null;
-    this.cookieNames = null;
+    this.count = 0;
+    this.pathPtr = this.methodPtr = this.authorityPtr = this.schemePtr = 0;
+    this.pathLen = this.methodLen = this.authorityLen = this.schemeLen = 0;
     this.claimsRead = false;
     this.payload = null;
     this.sourceIpValue = null;
     this.principalRead = false;
     this.principalValue = null;
     this.portValue = -2;
-  }
-
-  /** Values of header `name` joined with ","; null when absent. */
-  header(name: string): string | null {
-    let out: string | null = null;
-    for (let i = 0, n = this.names.length; i < n; i++) {
-      if (unchecked(this.names[i]) != name) continue;
-      out = out === null ? unchecked(this.values[i]) : out! + "," + unchecked(this.values[i]);
+    this.jwtHeaderId = jwtHeaderId;
+    const cells = changetype<usize>(headerCells);
+    if (proxy_get_header_map_pairs(0 /* RequestHeaders */, cells, cells + 4) == 0) {
+      const base = <usize>load<u32>(cells);
+      const size = <usize>load<u32>(cells + 4);
+      this.buffer = base;
+      if (base != 0 && size >= 4) this.index(base, base + size);
     }
-    return out;
+    let cut = 0;
+    const path = this.pathPtr;
+    while (cut < this.pathLen && byteAt(path, cut) != 0x3f && byteAt(path, cut) != 0x23) cut++;
+    this.pathOnlyLen = cut;
+    this.hostLen = hostLength(this.authorityPtr, this.authorityLen);
   }
 
-  lowerPath(): string {
-    let p = this.pathLower;
-    if (p === null) { p = asciiLower(this.pathOnly); this.pathLower = p; }
-    return p!;
+  private index(base: usize, end: usize): void {
+    const count = <usize>load<u32>(base);
+    if (count > (end - base - 4) / 8) return;
+    if (<i32>count * 4 > this.table.length) this.table = new StaticArray<u32>(<i32>count * 4);
+    const table = this.table;
+    let sizes = base + 4;
+    let data = base + 4 + count * 8;
+    let n = 0;
+    for (let i: usize = 0; i < count; i++) {
+      const keyLength = load<u32>(sizes);
+      const valueLength = load<u32>(sizes + 4);
+      sizes += 8;
+      if (data + <usize>keyLength + <usize>valueLength + 2 > end) break;
+      const value = data + <usize>keyLength + 1;
+      if (keyLength > 1 && load<u8>(data) == 0x3a) this.pseudo(data, <i32>keyLength, value, <i32>valueLength);
+      unchecked(table[n] = <u32>data);
+      unchecked(table[n + 1] = keyLength);
+      unchecked(table[n + 2] = <u32>value);
+      unchecked(table[n + 3] = valueLength);
+      n += 4;
+      data = value + <usize>valueLength + 1;
+    }
+    this.count = n >> 2;
   }
 
-  /** First value of query parameter `name` (percent-decoding is not applied, as Envoy). */
-  query(name: string): string | null {
-    let names = this.queryNames;
-    if (names === null) {
-      names = new Array<string>();
-      this.queryValues.length = 0;
-      const q = this.path.indexOf("?");
-      if (q >= 0) {
-        let end = this.path.indexOf("#", q);
-        if (end < 0) end = this.path.length;
-        const parts = this.path.substring(q + 1, end).split("&");
-        for (let i = 0; i < parts.length; i++) {
-          const part = parts[i];
-          if (part.length == 0) continue;
-          const eq = part.indexOf("=");
-          names.push(eq < 0 ? part : part.substring(0, eq));
-          this.queryValues.push(eq < 0 ? "" : part.substring(eq + 1));
-        }
+  private pseudo(name: usize, nameLen: i32, value: usize, valueLen: i32): void {
+    const c = byteAt(name, 1);
+    if (nameLen == 5 && c == 0x70 /* :path */) { this.pathPtr = value; this.pathLen = valueLen; }
+    else if (nameLen == 7 && c == 0x6d /* :method */) { this.methodPtr = value; this.methodLen = valueLen; }
+    else if (nameLen == 10 && c == 0x61 /* :authority */) { this.authorityPtr = value; this.authorityLen = valueLen; }
+    else if (nameLen == 7 && c == 0x73 /* :scheme */) { this.schemePtr = value; this.schemeLen = valueLen; }
+  }
+
+  /** Lets the host's buffer go (the spans are void from here on). */
+  release(): void {
+    if (this.buffer != 0) __unpin(this.buffer);
+    this.buffer = 0;
+    this.count = 0;
+    if (this.joined.length > 0) this.joined.length = 0;
+  }
+
+  /**
+   * Header number `id` (named `name`): found → its value in (foundPtr, foundLen), the values of
+   * a repeated header joined with "," as Envoy's header matcher sees them.
+   */
+  header(id: i32, name: ArrayBuffer): bool {
+    if (unchecked(this.cacheGeneration[id]) == this.generation) {
+      const len = unchecked(this.cacheLen[id]);
+      if (len < 0) return false;
+      this.foundPtr = <usize>unchecked(this.cachePtr[id]);
+      this.foundLen = len;
+      return true;
+    }
+    const table = this.table;
+    let first = -1;
+    let repeats = 0;
+    let total = 0;
+    for (let i = 0, n = this.count << 2; i < n; i += 4) {
+      if (!spanEquals(<usize>unchecked(table[i]), <i32>unchecked(table[i + 1]), name)) continue;
+      if (first < 0) first = i;
+      repeats++;
+      total += <i32>unchecked(table[i + 3]) + 1;
+    }
+    unchecked(this.cacheGeneration[id] = this.generation);
+    if (first < 0) {
+      unchecked(this.cacheLen[id] = -1);
+      return false;
+    }
+    if (repeats == 1) {
+      this.foundPtr = <usize>unchecked(table[first + 2]);
+      this.foundLen = <i32>unchecked(table[first + 3]);
+    } else {
+      this.join(first, name, total - 1);
+    }
+    unchecked(this.cachePtr[id] = <u32>this.foundPtr);
+    unchecked(this.cacheLen[id] = this.foundLen);
+    return true;
+  }
+
+  private join(first: i32, name: ArrayBuffer, size: i32): void {
+    const out = new ArrayBuffer(size);
+    this.joined.push(out);
+    const table = this.table;
+    let at = changetype<usize>(out);
+    for (let i = first, n = this.count << 2; i < n; i += 4) {
+      if (!spanEquals(<usize>unchecked(table[i]), <i32>unchecked(table[i + 1]), name)) continue;
+      if (at != changetype<usize>(out)) store<u8>(at++, 0x2c);
+      const len = <usize>unchecked(table[i + 3]);
+      memory.copy(at, <usize>unchecked(table[i + 2]), len);
+      at += len;
+    }
+    this.foundPtr = changetype<usize>(out);
+    this.foundLen = size;
+  }
+
+  /** First value of query parameter `name` (no percent-decoding, as Envoy's query matcher). */
+  query(name: ArrayBuffer): bool {
+    const p = this.pathPtr;
+    if (this.pathOnlyLen >= this.pathLen || byteAt(p, this.pathOnlyLen) != 0x3f) return false;
+    let end = this.pathOnlyLen + 1;
+    while (end < this.pathLen && byteAt(p, end) != 0x23) end++;
+    let at = this.pathOnlyLen + 1;
+    while (at < end) {
+      let partEnd = at;
+      while (partEnd < end && byteAt(p, partEnd) != 0x26) partEnd++;
+      let eq = at;
+      while (eq < partEnd && byteAt(p, eq) != 0x3d) eq++;
+      if (partEnd > at && spanEquals(p + <usize>at, eq - at, name)) {
+        this.foundPtr = p + <usize>min(eq + 1, partEnd);
+        this.foundLen = eq < partEnd ? partEnd - eq - 1 : 0;
+        return true;
       }
-      this.queryNames = names;
+      at = partEnd + 1;
     }
-    const at = names!.indexOf(name);
-    return at < 0 ? null : this.queryValues[at];
+    return false;
   }
 
-  /** Cookie `name` from the Cookie header(s) (RFC 6265 §5.4: "; "-separated pairs). */
-  cookie(name: string): string | null {
-    let names = this.cookieNames;
-    if (names === null) {
-      names = new Array<string>();
-      this.cookieValues.length = 0;
-      for (let i = 0; i < this.names.length; i++) {
-        if (this.names[i] != "cookie") continue;
-        const parts = this.values[i].split(";");
-        for (let j = 0; j < parts.length; j++) {
-          const part = parts[j].trim();
-          const eq = part.indexOf("=");
-          if (eq <= 0) continue;
-          names.push(part.substring(0, eq));
-          let value = part.substring(eq + 1);
-          if (value.length >= 2 && value.startsWith("\"") && value.endsWith("\"")) value = value.substring(1, value.length - 1);
-          this.cookieValues.push(value);
-        }
-      }
-      this.cookieNames = names;
+  /** Cookie `name` from the Cookie header(s) (RFC 6265 §5.4: ";"-separated pairs), quotes removed. */
+  cookie(name: ArrayBuffer): bool {
+    const table = this.table;
+    for (let i = 0, n = this.count << 2; i < n; i += 4) {
+      if (!spanEquals(<usize>unchecked(table[i]), <i32>unchecked(table[i + 1]), NAME_COOKIE)) continue;
+      if (findCookie(<usize>unchecked(table[i + 2]), <i32>unchecked(table[i + 3]), name, this)) return true;
     }
-    const at = names!.indexOf(name);
-    return at < 0 ? null : this.cookieValues[at];
+    return false;
   }
+
+  pathString(): string { return spanString(this.pathPtr, this.pathLen); }
+  pathOnlyString(): string { return spanString(this.pathPtr, this.pathOnlyLen); }
+  authorityString(): string { return spanString(this.authorityPtr, this.authorityLen); }
+  schemeString(): string { return spanString(this.schemePtr, this.schemeLen); }
 
   /** Claim `path` (dot-separated) of the verified JWT, as a string (numbers/booleans as JSON); null if absent. */
   claim(path: string): string | null {
     if (!this.claimsRead) {
       this.claimsRead = true;
       let text = propertyString(PATH_JWT_PAYLOAD);
-      if (text === null) {
-        const header = this.header(HEADER_JWT_PAYLOAD);
-        if (header !== null) {
-          const decoded = base64UrlDecode(header);
-          if (decoded !== null) text = String.UTF8.decode(decoded.buffer);
-        }
+      if (text === null && this.jwtHeaderId >= 0 && this.header(this.jwtHeaderId, JWT_HEADER_BYTES)) {
+        const decoded = base64UrlDecode(spanString(this.foundPtr, this.foundLen));
+        if (decoded !== null) text = String.UTF8.decode(decoded.buffer);
       }
       if (text !== null) {
         const parsed = parseJson(text);
@@ -230,6 +309,55 @@ export class RequestFacts {
   }
 }
 
+
+/** Finds cookie `name` in one Cookie header value; the value goes to facts.found*. */
+function findCookie(p: usize, len: i32, name: ArrayBuffer, facts: RequestFacts): bool {
+  let at = 0;
+  while (at < len) {
+    let end = at;
+    while (end < len && byteAt(p, end) != 0x3b) end++;
+    let s = at;
+    let e = end;
+    while (s < e && isSpace(byteAt(p, s))) s++;
+    while (e > s && isSpace(byteAt(p, e - 1))) e--;
+    let eq = s;
+    while (eq < e && byteAt(p, eq) != 0x3d) eq++;
+    if (eq > s && eq < e && spanEquals(p + <usize>s, eq - s, name)) {
+      let vs = eq + 1;
+      let ve = e;
+      if (ve - vs >= 2 && byteAt(p, vs) == 0x22 && byteAt(p, ve - 1) == 0x22) { vs++; ve--; }
+      facts.foundPtr = p + <usize>vs;
+      facts.foundLen = ve - vs;
+      return true;
+    }
+    at = end + 1;
+  }
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline function isSpace(c: u32): bool {
+  return c == 0x20 || c == 0x09;
+}
+
+/**
+ * Length of the host part of an authority: `host:port` → host; `[v6]:port` → `[v6]`; a bare
+ * IPv6 literal (several colons) stays whole.
+ */
+export function hostLength(p: usize, len: i32): i32 {
+  if (len > 0 && byteAt(p, 0) == 0x5b) {
+    for (let i = 1; i < len; i++) if (byteAt(p, i) == 0x5d) return i + 1;
+    return len;
+  }
+  let colon = -1;
+  for (let i = 0; i < len; i++) {
+    if (byteAt(p, i) != 0x3a) continue;
+    if (colon >= 0) return len;
+    colon = i;
+  }
+  return colon < 0 ? len : colon;
+}
+
 /** `host:port` → host; `[v6]:port` → `[v6]`; a bare IPv6 literal stays as is. */
 export function stripPort(authority: string): string {
   if (authority.startsWith("[")) {
@@ -239,143 +367,4 @@ export function stripPort(authority: string): string {
   const colon = authority.lastIndexOf(":");
   if (colon < 0 || authority.indexOf(":") != colon) return authority;
   return authority.substring(0, colon);
-}
-
-function namedAll(list: Array<NamedMatcher>, facts: RequestFacts, kind: i32): bool {
-  for (let i = 0; i < list.length; i++) {
-    const m = list[i];
-    let value: string | null = null;
-    if (kind == 0) value = facts.header(m.name);
-    else if (kind == 1) value = facts.query(m.name);
-    else if (kind == 2) value = facts.cookie(m.name);
-    else value = facts.claim(m.name);
-    if (value === null || !m.matcher.matches(value)) return false;
-  }
-  return true;
-}
-
-/** Node facts read once per configuration (the local workload, for sourceLabels/sourceNamespace). */
-export class NodeFacts {
-  labels: Array<string> = new Array(); // name, value, ...
-  namespace: string = "";
-
-  label(name: string): string | null {
-    for (let i = 0; i < this.labels.length; i += 2) if (this.labels[i] == name) return this.labels[i + 1];
-    return null;
-  }
-}
-
-function uriMatches(m: StringMatcher, facts: RequestFacts, ignoreCase: bool): bool {
-  // Istio's ignoreUriCase is Envoy's RouteMatch.case_sensitive=false: no effect on regex.
-  if (m.kind == MatchKind.Regex) return m.matches(facts.pathOnly);
-  return m.matches(ignoreCase ? facts.lowerPath() : facts.pathOnly);
-}
-
-/** One HTTPMatchRequest: every field must hold. */
-export function matchesRequest(m: MatchSpec, facts: RequestFacts, node: NodeFacts): bool {
-  const uri = m.uri;
-  if (uri !== null && !uriMatches(uri, facts, m.ignoreUriCase)) return false;
-  const method = m.method;
-  if (method !== null && !method.matches(facts.method)) return false;
-  const authority = m.authority;
-  if (authority !== null && !authority.matches(facts.authority)) return false;
-  const scheme = m.scheme;
-  if (scheme !== null && !scheme.matches(facts.scheme)) return false;
-  if (!namedAll(m.headers, facts, 0)) return false;
-  for (let i = 0; i < m.withoutHeaders.length; i++) {
-    const w = m.withoutHeaders[i];
-    const value = facts.header(w.name);
-    if (value !== null && w.matcher.matches(value)) return false;
-  }
-  if (m.queryParams.length > 0 && !namedAll(m.queryParams, facts, 1)) return false;
-  if (m.cookies.length > 0 && !namedAll(m.cookies, facts, 2)) return false;
-  if (m.claims.length > 0 && !namedAll(m.claims, facts, 3)) return false;
-  if (m.port != 0 && facts.port() != <i64>m.port) return false;
-  const principal = m.sourcePrincipal;
-  if (principal !== null) {
-    const p = facts.principal();
-    if (p === null || !principal.matches(p)) return false;
-  }
-  for (let i = 0; i < m.sourceLabels.length; i++) {
-    const value = node.label(m.sourceLabels[i].name);
-    if (value === null || value != m.sourceLabels[i].matcher.value) return false;
-  }
-  if (m.sourceNamespace.length > 0 && node.namespace != m.sourceNamespace) return false;
-  return true;
-}
-
-/** Reads node.metadata LABELS and NAMESPACE (Istio's node metadata) from the host, once. */
-export function readNodeFacts(): NodeFacts {
-  const node = new NodeFacts();
-  const ns = propertyString(String.UTF8.encode("node\0metadata\0NAMESPACE"));
-  if (ns !== null) node.namespace = protobufValueString(ns);
-  if (fetchProperty(String.UTF8.encode("node\0metadata\0LABELS"))) {
-    readStructLabels(propertyBytes(), propertyLength(), node.labels);
-    releaseProperty();
-  }
-  return node;
-}
-
-/**
- * A google.protobuf.Value holding a string (field 3) as Envoy returns a Struct field; plain text
- * is taken as is (hosts that hand the string itself).
- */
-function protobufValueString(text: string): string {
-  if (text.length >= 2 && text.charCodeAt(0) == 0x1a) {
-    const bytes = String.UTF8.encode(text);
-    const view = Uint8Array.wrap(bytes);
-    const len = view[1];
-    if (len < 0x80 && 2 + <i32>len == view.length) return String.UTF8.decodeUnsafe(changetype<usize>(bytes) + 2, len);
-  }
-  return text;
-}
-
-function varint(ptr: usize, end: usize, out: StaticArray<u64>): usize {
-  let value: u64 = 0;
-  let shift: u64 = 0;
-  while (ptr < end) {
-    const b = load<u8>(ptr++);
-    value |= (<u64>(b & 0x7f)) << shift;
-    if ((b & 0x80) == 0) { out[0] = value; return ptr; }
-    shift += 7;
-    if (shift > 63) break;
-  }
-  return 0;
-}
-
-/** Value{struct_value=5: Struct{fields=1: entry{key=1, value=2: Value{string_value=3}}}} → name, value pairs. */
-function readStructLabels(ptr: usize, length: i32, out: Array<string>): void {
-  const cell = new StaticArray<u64>(1);
-  let p = ptr;
-  let end = ptr + <usize>length;
-  // Unwrap Value.struct_value when present.
-  if (p < end && load<u8>(p) == 0x2a) {
-    p = varint(p + 1, end, cell);
-    if (p == 0) return;
-    end = p + <usize>cell[0];
-  }
-  while (p != 0 && p < end) {
-    const tag = load<u8>(p);
-    p = varint(p + 1, end, cell);
-    if (p == 0) return;
-    const entryEnd = p + <usize>cell[0];
-    if (tag != 0x0a || entryEnd > end) { p = entryEnd; continue; }
-    let key = "";
-    let value = "";
-    let q = p;
-    while (q != 0 && q < entryEnd) {
-      const t = load<u8>(q);
-      q = varint(q + 1, entryEnd, cell);
-      if (q == 0) return;
-      const len = <usize>cell[0];
-      if (t == 0x0a) key = String.UTF8.decodeUnsafe(q, len);
-      else if (t == 0x12 && len > 2 && load<u8>(q) == 0x1a) {
-        const inner = varint(q + 1, q + len, cell);
-        if (inner != 0) value = String.UTF8.decodeUnsafe(inner, <usize>cell[0]);
-      }
-      q += len;
-    }
-    if (key.length > 0) { out.push(key); out.push(value); }
-    p = entryEnd;
-  }
 }

@@ -9,7 +9,8 @@
  *
  * Not sticky: a uniform draw from splitmix64, seeded per VM.
  */
-import { Destination } from "./config";
+import { Destination } from "./model";
+import { FNV_OFFSET, fnv1a64 } from "../../lib/bytes";
 
 let state: u64 = 0x9e3779b97f4a7c15;
 
@@ -23,7 +24,7 @@ function next64(): u64 {
   return mix64(state);
 }
 
-@inline function mix64(x: u64): u64 {
+@inline export function mix64(x: u64): u64 {
   let z = x;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
@@ -35,55 +36,44 @@ export function random01(): f64 {
   return <f64>(next64() >> 11) / 9007199254740992.0;
 }
 
-/** FNV-1a 64 over UTF-16 code units, then mixed: the key's hash. */
-export function hashKey(key: string): u64 {
-  let h: u64 = 0xcbf29ce484222325;
-  for (let i = 0; i < key.length; i++) {
-    h ^= <u64>key.charCodeAt(i);
-    h *= 0x100000001b3;
-  }
-  return mix64(h);
+/**
+ * A sticky key's hash: FNV-1a 64 over its UTF-8 bytes, then mixed (for ASCII keys the same value
+ * as over UTF-16 units, which earlier versions hashed: ASCII keys keep their destinations).
+ */
+export function hashBytes(ptr: usize, length: i32): u64 {
+  return mix64(fnv1a64(ptr, <usize>length, FNV_OFFSET));
 }
 
-/** Cluster-name hashes, cached per destination object. */
-const clusterHashes = new Map<Destination, u64>();
-
-function clusterHash(d: Destination): u64 {
-  if (clusterHashes.has(d)) return clusterHashes.get(d);
-  const h = hashKey(d.cluster);
-  clusterHashes.set(d, h);
-  return h;
+export function hashString(key: string): u64 {
+  const bytes = String.UTF8.encode(key);
+  return hashBytes(changetype<usize>(bytes), bytes.byteLength);
 }
 
-export function clearClusterHashes(): void {
-  clusterHashes.clear();
-}
-
-/** HRW: the destination with the highest weight / -ln(u(key, destination)). */
-export function pickSticky(route: Array<Destination>, keyHash: u64): Destination {
-  let best = route[0];
+/** HRW: the index of the destination with the highest weight / -ln(u(key, destination)). */
+export function pickStickyIndex(route: Array<Destination>, keyHash: u64): i32 {
+  let best = 0;
   let bestScore: f64 = -1;
-  for (let i = 0; i < route.length; i++) {
-    const d = route[i];
+  for (let i = 0, n = route.length; i < n; i++) {
+    const d = unchecked(route[i]);
     if (d.weight <= 0) continue;
-    const h = mix64(keyHash ^ clusterHash(d));
+    const h = mix64(keyHash ^ d.clusterHash);
     // u in (0, 1): never 0, so -ln(u) > 0.
     const u = (<f64>(h >> 11) + 0.5) / 9007199254740992.0;
     const score = <f64>d.weight / -Math.log(u);
-    if (score > bestScore) { bestScore = score; best = d; }
+    if (score > bestScore) { bestScore = score; best = i; }
   }
   return best;
 }
 
-/** A weighted random destination (weights add up to `total`). */
-export function pickRandom(route: Array<Destination>, total: i32): Destination {
-  if (route.length == 1) return route[0];
+/** The index of a weighted random destination (weights add up to `total`). */
+export function pickRandomIndex(route: Array<Destination>, total: i32): i32 {
+  if (route.length == 1) return 0;
   let draw = <i32>(random01() * <f64>total);
-  for (let i = 0; i < route.length; i++) {
-    draw -= route[i].weight;
-    if (draw < 0) return route[i];
+  for (let i = 0, n = route.length; i < n; i++) {
+    draw -= unchecked(route[i]).weight;
+    if (draw < 0) return i;
   }
-  return route[route.length - 1];
+  return route.length - 1;
 }
 
 /** 16 hex digits of a key hash (the debug header's `sticky=`). */

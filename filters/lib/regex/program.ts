@@ -3,7 +3,7 @@
  * construction (https://swtch.com/~rsc/regexp/regexp2.html), with SPLIT's first branch being
  * the preferred one so leftmost-first (Perl/RE2) priorities hold for captures.
  */
-import { Node, NodeKind, UNBOUNDED } from "./ast";
+import { Assertion, Node, NodeKind, UNBOUNDED } from "./ast";
 
 export enum Op { Char = 0, Match = 1, Split = 2, Jmp = 3, Save = 4, Assert = 5 }
 
@@ -63,6 +63,8 @@ export class Program {
   fsets: StaticArray<CharSet> = new StaticArray<CharSet>(0);
   /** Literal text every match starts with (a cheap reject before the VM runs); "" when none. */
   prefix: string = "";
+  /** Every match starts at the beginning of the text (the pattern opens with `^` or `\A`): searches try position 0 only. */
+  anchoredStart: bool = false;
 
   finish(): void {
     const n = this.ops.length;
@@ -102,15 +104,28 @@ export function compileProgram(root: Node, captureCount: i32): Program | null {
   if (prog.tooLarge) return null;
   prog.finish();
   prog.prefix = literalPrefix(root);
+  prog.anchoredStart = startsAtBeginText(root);
   return prog;
 }
 
-/** The single code points a pattern must start with: leading one-character classes of its top concatenation. */
+function isBeginText(node: Node): bool {
+  return node.kind == NodeKind.Assert && node.assertion == Assertion.BeginText;
+}
+
+function startsAtBeginText(root: Node): bool {
+  return isBeginText(root) || (root.kind == NodeKind.Concat && root.subs.length > 0 && isBeginText(root.subs[0]));
+}
+
+/**
+ * The single code points a pattern must start with: leading one-character classes of its top
+ * concatenation (after a leading `^`/`\A`, which holds at the start of every match it opens).
+ */
 function literalPrefix(root: Node): string {
   let out = "";
   const items = root.kind == NodeKind.Concat ? root.subs : [root];
   for (let i = 0; i < items.length; i++) {
     const n = items[i];
+    if (i == 0 && isBeginText(n)) continue;
     if (n.kind != NodeKind.Class || n.ranges.length != 2 || n.ranges[0] != n.ranges[1]) break;
     out += String.fromCodePoint(n.ranges[0]);
   }
