@@ -7,7 +7,9 @@
  *  - filter only, with a minimal in-bench host answering from pre-built values;
  * plus the VM's memory after 100,000 distinct label values (the cardinality guard at its default
  * 10,000 series) and the module size. Targets: ≤ 3 µs per request, module ≤ 100 KB.
- * Options: --requests <n> (default 100000), --rounds <n> (default 5), --wasm <file>, --filter-only, --host-only.
+ * Options: --requests <n> (default 100000), --rounds <n> (default 5), --wasm <file>, --filter-only,
+ * --host-only [--case none|noop|metrics] (one through-host case alone: a profiling loop, or an
+ * instruction count under `valgrind --tool=callgrind` — two request counts, subtracted).
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -212,9 +214,11 @@ async function cardinality(): Promise<{ pages: number[]; series: number; overflo
 
 async function main(): Promise<void> {
   if (HOST_ONLY) {
-    const c = (await chain(wasmFile)).chain;
+    const which = stringOption('case') ?? 'metrics';
+    const wasm = which === 'none' ? null : which === 'noop' ? noopWasmFile : wasmFile;
+    const c = (await chain(wasm)).chain;
     await cpuMicros(c, Math.min(20_000, REQUESTS));
-    console.log(`metrics, through the host: ${(await cpuMicros(c, REQUESTS)).toFixed(2)} CPU µs/request`);
+    console.log(`${which}, through the host: ${(await cpuMicros(c, REQUESTS)).toFixed(2)} CPU µs/request`);
     return;
   }
   if (FILTER_ONLY) {

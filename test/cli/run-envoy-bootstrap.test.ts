@@ -35,7 +35,7 @@ describe('run: -c envoy.yaml (Envoy bootstrap)', () => {
 
   it.each([
     ['a second listener', (b: Record<string, any>) => { b.static_resources.listeners.push(structuredClone(b.static_resources.listeners[0])); }, ['static_resources.listeners: not implemented by deployer run (2 listeners; the sidecar takes exactly one)']], // eslint-disable-line @typescript-eslint/no-explicit-any
-    ['a listener field', (b: Record<string, any>) => { b.static_resources.listeners[0].per_connection_buffer_limit_bytes = 1024; }, ['static_resources.listeners[0].per_connection_buffer_limit_bytes']], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a listener field', (b: Record<string, any>) => { b.static_resources.listeners[0].listener_filters_timeout = '5s'; }, ['static_resources.listeners[0].listener_filters_timeout']], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['codec HTTP2 and a domain, together', (b: Record<string, any>) => { hcmOf(b).codec_type = 'HTTP2'; hcmOf(b).route_config.virtual_hosts[0].domains = ['shop.example']; }, [ // eslint-disable-line @typescript-eslint/no-explicit-any
       'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.codec_type: not implemented by deployer run (HTTP2; the sidecar speaks AUTO: HTTP/1.1 and h2c)',
       'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains: not implemented by deployer run (["shop.example"]; the sidecar serves every authority: ["*"])',
@@ -49,6 +49,14 @@ describe('run: -c envoy.yaml (Envoy bootstrap)', () => {
     try { loadRunConfigFile(writeYaml('unsupported.yaml', b), repoRoot); } catch (e) { message = (e as Error).message; }
     expect(message).toContain('not implemented by deployer run');
     for (const p of paths) expect(message).toContain(p);
+  });
+
+  it('run: the listener\'s per_connection_buffer_limit_bytes and the HCM\'s HTTP/2 stream window set the buffer limits', () => {
+    const b = bootstrap();
+    b.static_resources.listeners[0].per_connection_buffer_limit_bytes = 4096;
+    hcmOf(b).http2_protocol_options = { initial_stream_window_size: 65535 };
+    const config = loadRunConfigFile(writeYaml('limits.yaml', b), repoRoot);
+    expect([config.perConnectionBufferLimitBytes, config.hcm.http2InitialStreamWindowSize]).toEqual([4096, 65535]);
   });
 
   it('run: a field Envoy does not know is refused by its path, as Envoy would refuse it', () => {

@@ -4,49 +4,14 @@
  * drains (the listener stops accepting, the in-flight request finishes) and exits 0, and an
  * edit of the config file is applied while it runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtFilter, repoRoot } from '../setup/paths.js';
+import { builtFilter } from '../setup/paths.js';
 import { request1, startUpstream, type TestUpstream } from '../sidecar/helpers.js';
-import { writeSidecarYaml } from './helpers.js';
-
-interface RunningCli {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly adminUrl: string;
-  stderr(): string;
-  waitForStderr(pattern: RegExp): Promise<void>;
-  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function runCli(args: readonly string[]): Promise<RunningCli> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'deployer.mjs'), 'run', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const check of listeners) check();
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const waitForStderr = (pattern: RegExp) => new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (pattern.test(stderr)) {
-        listeners.delete(check);
-        resolve();
-      }
-    };
-    listeners.add(check);
-    void exit.then(() => { if (listeners.has(check)) reject(new Error(`exited before ${pattern}:\n${stderr}`)); });
-    check();
-  });
-  await waitForStderr(/listening on \S+ .*admin \S+/);
-  const match = /listening on (\S+) .*admin (\S+)/.exec(stderr)!;
-  return { child, url: match[1]!, adminUrl: match[2]!, stderr: () => stderr, waitForStderr, exited: () => exit };
-}
+import { runCli, writeSidecarYaml } from './helpers.js';
 
 async function eventually(check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -121,7 +121,7 @@ describe('e2e: deployer run --istio --mesh-config without a reachable authorizer
 
   it.each([
     { cluster: ['no-equals-sign'], error: '--cluster "no-equals-sign": expected name=http://host:port' },
-    { cluster: ['x=https://127.0.0.1:9000'], error: '--cluster "x=https://127.0.0.1:9000": unsupported scheme "https:"' },
+    { cluster: ['x=ftp://127.0.0.1:9000'], error: '--cluster "x=ftp://127.0.0.1:9000": unsupported scheme "ftp:"' },
     { cluster: ['x=http://127.0.0.1:1', 'x=http://127.0.0.1:2'], error: '--cluster: "x" is given twice' },
   ])('run: --cluster $cluster is refused', async ({ cluster, error }) => {
     await expect(startRun({ istio: policies, meshConfig, cluster }, app)).rejects.toThrow(error);

@@ -77,3 +77,32 @@ export async function mintPki(): Promise<MintedPki> {
     clientCert: client.cert, clientKey: client.key, rogueClientCert: rogue.cert, rogueClientKey: rogue.key,
   };
 }
+
+export interface WorkloadIdentity {
+  readonly spiffeId: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * A mesh CA and two Istio-style workload certificates (a SPIFFE URI SAN only, no DNS name): a
+ * server workload (serverAuth) and a client workload (clientAuth), written as PEM files.
+ */
+export async function mintMeshPki(): Promise<{ readonly dir: string; readonly caFile: string; readonly server: WorkloadIdentity; readonly client: WorkloadIdentity }> {
+  const ca = await selfSignedCa('CN=mesh CA,O=cluster.local');
+  const dir = await mkdtemp(path.join(tmpdir(), 'wasmesh-mesh-'));
+  const caFile = path.join(dir, 'ca.pem');
+  await writeFile(caFile, ca.cert.toString('pem'));
+  const workload = async (name: string, spiffeId: string, serial: string, usage: x509.ExtendedKeyUsage): Promise<WorkloadIdentity> => {
+    const minted = await leaf(ca, `O=cluster.local,CN=${name}`, serial, [{ type: 'url', value: spiffeId }], usage);
+    const files = { certFile: path.join(dir, `${name}.pem`), keyFile: path.join(dir, `${name}-key.pem`) };
+    await writeFile(files.certFile, minted.cert);
+    await writeFile(files.keyFile, minted.key);
+    return { spiffeId, ...files };
+  };
+  return {
+    dir, caFile,
+    server: await workload('reviews', 'spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews', '11', x509.ExtendedKeyUsage.serverAuth),
+    client: await workload('productpage', 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage', '12', x509.ExtendedKeyUsage.clientAuth),
+  };
+}

@@ -100,6 +100,39 @@ describe('host: stream control', () => {
     expect(new TextDecoder().decode(emu.getCurrentRequestBody(id))).toBe('[HELLO WORLD]');
   });
 
+  it('host: proxy_on_request_body with StopIterationAndBuffer past bufferLimitBytes ends the stream with 413 through the response callbacks', async () => {
+    const emu = await conformance();
+    const id = emu.initializeHttpContext({ streamInfo: { bufferLimitBytes: 8 } });
+    emu.callOnRequestHeaders(id, withAction('body-buffer'), false);
+    expect(emu.callOnRequestBody(id, '12345678', false)).toBe('Pause');
+    expect(emu.callOnRequestBody(id, '9', false)).toBe('EndWithLocalResponse');
+    const reply = emu.getSentLocalResponse(id)!;
+    expect([reply.status, reply.details, new TextDecoder().decode(reply.body)]).toEqual([413, 'request_payload_too_large', 'Payload Too Large']);
+    expect(reply.headers).toEqual(expect.arrayContaining([['x-conformance-response', '413']]));
+  });
+
+  it('host: proxy_on_response_body with StopIterationAndBuffer past bufferLimitBytes ends the stream with 500 response_payload_too_large', async () => {
+    const emu = await conformance();
+    const id = emu.initializeHttpContext({ streamInfo: { bufferLimitBytes: 3 } });
+    emu.callOnRequestHeaders(id, withAction('response-body-buffer'), true);
+    emu.callOnResponseHeaders(id, [[':status', '200']], false);
+    expect(emu.callOnResponseBody(id, 'abc', false)).toBe('Pause');
+    expect(emu.callOnResponseBody(id, 'd', false)).toBe('EndWithLocalResponse');
+    expect(emu.getSentLocalResponse(id)).toMatchObject({ status: 500, details: 'response_payload_too_large' });
+  });
+
+  it('host: proxy_on_request_body with StopIterationAndWatermark past bufferLimitBytes waits (flow control) instead of 413, and continue_stream forwards the body', async () => {
+    const emu = await conformance({ configuration: 'tick:100' });
+    const id = emu.initializeHttpContext({ streamInfo: { bufferLimitBytes: 4 } });
+    emu.callOnRequestHeaders(id, withAction('body-watermark'), false);
+    expect(emu.callOnRequestBody(id, 'abc', false)).toBe('Pause');
+    expect(emu.callOnRequestBody(id, 'de', false)).toBe('Pause');
+    expect(emu.getSentLocalResponse(id)).toBeUndefined();
+    emu.tick();
+    expect(emu.getCurrentHttpStreamAction(id)).toBe('Continue');
+    expect(new TextDecoder().decode(emu.getCurrentRequestBody(id))).toBe('abcde');
+  });
+
   it('host: proxy_set_buffer_bytes at the end appends and proxy_get_buffer_bytes clamps ranges', async () => {
     const emu = await conformance();
     const id = emu.initializeHttpContext();

@@ -16,7 +16,7 @@ interface ScopeCase {
   readonly file: string;
   readonly request: ScopeRequest;
   readonly filter?: string;
-  readonly scopes?: readonly { readonly scope: string; readonly sources: readonly string[] }[];
+  readonly scopes?: readonly { readonly scope: string; readonly sources: readonly string[]; readonly merged?: readonly string[] }[];
   readonly summary?: string;
   readonly error?: string;
 }
@@ -31,7 +31,10 @@ describe('istio scopes: one object per scope, holding exactly the policies istio
       return;
     }
     const plans = planScopes(resources, c.request);
-    expect(plans.plans.map((p) => ({ scope: formatScope(p.scope), sources: p.selection.applied.map((r) => `${r.metadata.namespace}/${r.metadata.name}`) }))).toEqual(c.scopes);
+    expect(plans.plans.map((p) => ({
+      scope: formatScope(p.scope), sources: p.selection.applied.map((r) => `${r.metadata.namespace}/${r.metadata.name}`),
+      ...(p.merged ? { merged: p.merged.map(formatScope) } : {}),
+    }))).toEqual(c.scopes);
     if (c.summary !== undefined) expect(describePlans(plans)).toBe(c.summary);
   });
 

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SidecarConfigError } from '../../deployer/src/sidecar/config/errors.js';
@@ -30,6 +31,23 @@ describe('sidecar config validation', () => {
     const message = (caught as SidecarConfigError).message;
     expect(message.startsWith(`${file}: `)).toBe(true);
     expect(message).toContain(expected);
+  });
+
+  it.each([
+    { name: 'its own tls settings', cluster: { url: 'https://127.0.0.1:8443', tls: { ca: 'ca.pem', cert: 'c.pem', key: 'k.pem', sni: 'up.local', subject_alt_names: ['spiffe://td/ns/a/sa/b'] } },
+      expected: { caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem', sni: 'up.local', subjectAltNames: ['spiffe://td/ns/a/sa/b'] } },
+    { name: 'the sidecar\'s workload certificate', cluster: 'https://127.0.0.1:8443', expected: { caFile: 'client-ca.pem', certFile: 'server.pem', keyFile: 'server-key.pem' } },
+  ])('resolves an https cluster\'s TLS from $name', ({ cluster, expected }) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sidecar-upstream-tls-'));
+    for (const file of ['ca.pem', 'c.pem', 'k.pem', 'client-ca.pem', 'server.pem', 'server-key.pem']) writeFileSync(path.join(dir, file), 'PEM');
+    const file = path.join(dir, 'sidecar.yaml');
+    writeFileSync(file, JSON.stringify({
+      listen: '127.0.0.1:15006', tls: { cert: 'server.pem', key: 'server-key.pem', client_ca: 'client-ca.pem' },
+      clusters: { app: cluster }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+    }));
+    const tls = loadSidecarConfigFile(file, dir).clusters.get('app')?.tls;
+    const inDir = (name: string | undefined) => (name === undefined ? undefined : path.join(dir, name));
+    expect(tls).toEqual({ ...expected, caFile: inDir(expected.caFile), certFile: inDir(expected.certFile), keyFile: inDir(expected.keyFile) });
   });
 
   it('reports a config file that does not exist', () => {

@@ -280,64 +280,7 @@ describe('sidecar live reload of --istio resources and --mesh-config', () => {
 });
 
 describe('sidecar drain(timeout)', () => {
-  it('lets the in-flight request finish, answers a keep-alive request with connection: close, refuses new connections, and reports 0 cut', async () => {
-    const a = await slowUpstream('a');
-    const sidecar = await startTestSidecar(sidecarConfig({ clusters: { a: a.url }, routes: [{ match: { prefix: '/' }, cluster: 'a' }] }));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const get = (p: string) => new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get(`${sidecar.url}${p}`, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res)); }).on('error', reject);
-    });
-    try {
-      expect((await get('/warm')).headers.connection).toBe('keep-alive');
-      const slow = request1(`${sidecar.url}/slow`);
-      await a.held();
-      const drained = sidecar.drain(5_000);
-      expect((await fetch(`${sidecar.adminUrl}/ready`)).status).toBe(503);
-      // The open keep-alive connection is still served, and told to close.
-      const during = await get('/during');
-      expect([during.statusCode, during.headers.connection]).toEqual([200, 'close']);
-      await expect(request1(`${sidecar.url}/new`)).rejects.toThrow(/ECONNREFUSED/);
-      a.release();
-      expect((await slow).body).toBe('a /slow\n');
-      expect(await drained).toBe(0);
-    } finally {
-      agent.destroy();
-      await sidecar.close();
-      await a.close();
-    }
-  });
-
-  it('sends GOAWAY on an h2c connection that asks during the drain, after serving that request', async () => {
-    const a = await slowUpstream('a');
-    const sidecar = await startTestSidecar(sidecarConfig({ clusters: { a: a.url }, routes: [{ match: { prefix: '/' }, cluster: 'a' }] }));
-    const session = http2.connect(sidecar.url);
-    const h2get = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const stream = session.request({ ':path': p });
-      let body = '';
-      let status = 0;
-      stream.on('response', (headers) => { status = Number(headers[':status']); });
-      stream.on('data', (c: Buffer) => { body += c.toString(); });
-      stream.on('end', () => resolve({ status, body }));
-      stream.on('error', reject);
-    });
-    try {
-      expect((await h2get('/warm')).status).toBe(200);
-      const slow = h2get('/slow');
-      await a.held();
-      const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
-      const drained = sidecar.drain(5_000);
-      expect(await h2get('/during')).toEqual({ status: 200, body: 'a /during\n' });
-      await goaway;
-      a.release();
-      expect((await slow).body).toBe('a /slow\n');
-      expect(await drained).toBe(0);
-    } finally {
-      session.destroy();
-      await sidecar.close();
-      await a.close();
-    }
-  });
-
+  // The drain of open connections (GOAWAY, connection: close, idle ones closed): drain.test.ts.
   it('cuts what is still in flight when the drain time runs out, and says how many', async () => {
     const a = await slowUpstream('a');
     const sidecar = await startTestSidecar(sidecarConfig({ clusters: { a: a.url }, routes: [{ match: { prefix: '/' }, cluster: 'a', timeout: '0s' }] }));

@@ -17,15 +17,32 @@ export interface PeerCertificate {
   readonly dnsSans: readonly string[];
   /** RFC 2253 subject, as Envoy's `connection.subject_peer_certificate`. */
   readonly subject: string;
+  /** Lower-case hex SHA-256 of the DER certificate (`*.sha256_peer_certificate_digest`). */
+  readonly sha256Digest?: string;
 }
 
 export interface TlsInfo {
   /** Present when the client presented a certificate (mTLS). */
   readonly peerCertificate?: PeerCertificate;
   readonly localUriSans?: readonly string[];
+  readonly localDnsSans?: readonly string[];
   readonly localSubject?: string;
   readonly requestedServerName?: string;
   readonly tlsVersion?: string;
+}
+
+/**
+ * The upstream connection a stream was forwarded on: Envoy's `upstream.*` attributes
+ * (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/advanced/attributes#upstream-attributes).
+ */
+export interface UpstreamInfo {
+  /** Upstream host IP and port (`upstream.address` is `ip:port`, `upstream.port` the port). */
+  readonly address: string;
+  readonly port: number;
+  /** This proxy's end of the upstream connection, `ip:port`. */
+  readonly localAddress?: string;
+  /** TLS of the upstream connection (absent in clear text): the peer is the upstream server. */
+  readonly tls?: TlsInfo;
 }
 
 /** One downstream connection (Envoy's `source.*`, `destination.*`, `connection.*`). */
@@ -45,6 +62,13 @@ export interface StreamInfo {
   readonly protocol: HttpProtocol;
   /** Wall-clock start of the request (`request.time`). Defaults to now. */
   readonly startTime?: Date;
+  /**
+   * Envoy's per-stream buffer limit (the filter manager's buffer_limit_: the listener's
+   * per_connection_buffer_limit_bytes for HTTP/1, http2_protocol_options.initial_stream_window_size
+   * for HTTP/2). Body a filter holds with StopIterationAndBuffer past it ends the stream: 413
+   * `request_payload_too_large`, or 500 / a reset `response_payload_too_large`. Absent or 0: no limit.
+   */
+  readonly bufferLimitBytes?: number;
 }
 
 export interface LocalReply {
@@ -90,6 +114,8 @@ export interface StreamCompletion {
   /** Upstream cluster name (`xds.cluster_name`), when routed. */
   readonly clusterName?: string;
   readonly routeName?: string;
+  /** The upstream connection, when the stream was forwarded and a connection was made. */
+  readonly upstream?: UpstreamInfo;
 }
 
 /**

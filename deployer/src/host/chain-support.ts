@@ -6,6 +6,14 @@ import type { MutablePair } from './abi/pairs.js';
 export const FAIL_STREAM_DETAILS = 'wasm_fail_stream';
 export const CLOSE_STREAM_DETAILS = 'wasm_close_stream';
 export const GRPC_UNAVAILABLE = 14;
+/**
+ * Envoy's replies when buffered body exceeds the stream's buffer limit
+ * (source/common/http/filter_manager.cc requestDataTooLarge / responseDataTooLarge: 413
+ * "Payload Too Large" sent through the encoder filters; 500 "Internal Server Error" sent
+ * directly, or a stream reset once the response headers went out).
+ */
+export const REQUEST_PAYLOAD_TOO_LARGE = 'request_payload_too_large';
+export const RESPONSE_PAYLOAD_TOO_LARGE = 'response_payload_too_large';
 
 export function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
   if (a === null || a.length === 0) return b;

@@ -4,7 +4,8 @@
  * pauses the direction until the filter calls proxy_continue_stream (from any later callback,
  * an http call response or a timer). Body: StopIterationAndBuffer/Watermark keep the data at
  * the filter and hand the accumulated buffer to it on the next body callback (Envoy's
- * buffering_request_body_); NoBuffer drops it. A local reply sent on the request path runs
+ * buffering_request_body_), up to the stream's buffer limit (StreamInfo.bufferLimitBytes: past it
+ * Buffer ends the stream with 413 / 500, Watermark waits for the filter); NoBuffer drops it. A local reply sent on the request path runs
  * through the response callbacks of every filter (Envoy sends local replies through the
  * encoder chain) and ends the stream. A trapped VM fails the stream with a 503
  * `wasm_fail_stream` local reply (gRPC UNAVAILABLE), or passes when the plugin is fail-open
@@ -24,13 +25,20 @@ import type { FilterState, StreamFacts } from './context.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Clock } from './services.js';
 import { StreamSlot, type SlotHost } from './stream-slot.js';
-import { CLOSE_STREAM_DETAILS, concat, FAIL_STREAM_DETAILS, GRPC_UNAVAILABLE, localReplyHeaders, toMutable } from './chain-support.js';
+import {
+  CLOSE_STREAM_DETAILS, concat, FAIL_STREAM_DETAILS, GRPC_UNAVAILABLE, localReplyHeaders, REQUEST_PAYLOAD_TOO_LARGE, RESPONSE_PAYLOAD_TOO_LARGE, toMutable,
+} from './chain-support.js';
 
 const REQ = 0;
 const RESP = 1;
 type Dir = 0 | 1;
 const EMPTY = new Uint8Array(0);
 const FAILED = -1;
+const TEXT = new TextEncoder();
+const TOO_LARGE: readonly [LocalReply, LocalReply] = [
+  { status: 413, details: REQUEST_PAYLOAD_TOO_LARGE, body: TEXT.encode('Payload Too Large'), headers: [] },
+  { status: 500, details: RESPONSE_PAYLOAD_TOO_LARGE, body: TEXT.encode('Internal Server Error'), headers: [] },
+];
 /**
  * Header maps serialized for proxy_get_header_map_pairs (one buffer for every stream of the
  * process: the serialization is copied into module memory at once). Keyed by the map's content
@@ -45,7 +53,8 @@ const HEADERS_BIT = [1 << HeaderMapType.RequestHeaders, 1 << HeaderMapType.Respo
 const TRAILERS_BIT = [1 << HeaderMapType.RequestTrailers, 1 << HeaderMapType.ResponseTrailers] as const;
 
 export type AnyOutcome = HeadersOutcome | DataOutcome | TrailersOutcome;
-type Phase = 'headers' | 'data' | 'trailers';
+/** 'watermark': a StopIterationAndWatermark buffer went past the limit; the direction waits (flow control). */
+type Phase = 'headers' | 'data' | 'watermark' | 'trailers';
 interface Pause { readonly phase: Phase; readonly pos: number }
 interface HeldData { readonly chunk: Uint8Array; readonly endOfStream: boolean; readonly done: (o: AnyOutcome) => void }
 
@@ -392,7 +401,9 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       if (status >= FilterDataStatus.StopIterationNoBuffer) {
         slot.buffered[dir] = released;
       } else {
-        slot.buffered[dir] = concat(released, data);
+        const buffered = concat(released, data);
+        slot.buffered[dir] = buffered;
+        if (this.overBufferLimit(dir, pos, slot, status, buffered.length, endOfStream)) return;
       }
       if (endOfStream) {
         this.pause(dir, 'data', pos, slot);
@@ -402,6 +413,26 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       return;
     }
     this.settle(dir, { action: 'continue', data, endOfStream });
+  }
+
+  /**
+   * Envoy's stream buffer watermark (filter_manager.cc createBuffer: high watermark at
+   * buffer_limit_, crossed when the buffer holds more than the limit). StopIterationAndBuffer:
+   * the stream ends with 413 (request) or 500 / a reset (response). StopIterationAndWatermark:
+   * flow control instead — the direction's call stays pending (the embedder stops reading) until
+   * the filter continues. Answers true when the caller must stop iterating.
+   */
+  private overBufferLimit(dir: Dir, pos: number, slot: StreamSlot, status: number, length: number, endOfStream: boolean): boolean {
+    const limit = this.info.bufferLimitBytes ?? 0;
+    if (limit <= 0 || length <= limit) return false;
+    if (status === FilterDataStatus.StopIterationAndWatermark) {
+      if (endOfStream) return false;
+      this.pause(dir, 'watermark', pos, slot);
+      return true;
+    }
+    slot.buffered[dir] = null;
+    this.endWithLocalReply(dir, TOO_LARGE[dir]);
+    return true;
   }
 
   private runTrailers(dir: Dir, from: number): void {
@@ -443,10 +474,10 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       if (pause.phase === 'headers') {
         slot.open &= ~HEADERS_BIT[dir];
         this.runHeaders(dir, pause.pos + 1);
-      } else if (pause.phase === 'data') {
+      } else if (pause.phase === 'data' || pause.phase === 'watermark') {
         const data = slot.buffered[dir] ?? EMPTY;
         slot.buffered[dir] = null;
-        this.runData(dir, pause.pos + 1, data, true);
+        this.runData(dir, pause.pos + 1, data, pause.phase === 'data');
       } else {
         slot.open &= ~TRAILERS_BIT[dir];
         this.runTrailers(dir, pause.pos + 1);
@@ -485,7 +516,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       if (this.interrupted(dir, slot, FAILED)) return;
       // fail-open: carry on as if the filter continued.
       if (pause.phase === 'headers') this.runHeaders(dir, pause.pos + 1);
-      else if (pause.phase === 'data') this.runData(dir, pause.pos + 1, slot.buffered[dir] ?? EMPTY, true);
+      else if (pause.phase === 'data' || pause.phase === 'watermark') this.runData(dir, pause.pos + 1, slot.buffered[dir] ?? EMPTY, pause.phase === 'data');
       else this.runTrailers(dir, pause.pos + 1);
     }
   }

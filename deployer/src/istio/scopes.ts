@@ -1,6 +1,6 @@
 import type { IstioResource } from '../translate/index.js';
 import {
-  DEFAULT_ROOT_NAMESPACE, formatLabels, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, resourceId, selectForWorkload, selectorOf, targetRefsOf,
+  DEFAULT_ROOT_NAMESPACE, formatLabels, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, resourceId, selectForWorkload, selectorOf, skipReason, targetRefsOf,
   type Labels, type Selection, type SkippedResource, type TargetRef,
 } from './selection.js';
 
@@ -11,9 +11,14 @@ import {
  *
  * Rendered objects are static, so two objects whose scopes can select the same workload would
  * both run on it: two rbac filters each holding part of the policies decide as the AND of both,
- * not as Istio's union of ALLOW policies. Such overlapping scopes (a namespace-wide policy next
- * to a selector policy, selectors on different keys) are refused with the scopes named; the
- * user picks the workload with `-l` instead, for which istiod's own selection is then exact.
+ * not as Istio's union of ALLOW policies. So overlapping scopes (a mesh-wide DENY next to an
+ * app's ALLOW, a namespace-wide policy next to a selector policy, selectors on different keys)
+ * become ONE object at the broadest scope covering them (their common namespace, or the root
+ * namespace; the labels they all share), whose config is workload-scoped: every policy keeps its
+ * namespace and selector, and the filter keeps, per proxy, those istiod would apply to it
+ * (filters/lib/workload.ts). Disjoint scopes keep one exact object each. Rendered objects never
+ * overlap, so a workload runs at most one object of a filter. Filters whose config cannot be
+ * workload-scoped (metrics, header-router) and targetRefs scopes still refuse overlaps.
  */
 export interface PolicyScope {
   readonly namespace: string;
@@ -26,6 +31,11 @@ export interface PolicyScope {
 export interface ScopePlan {
   readonly scope: PolicyScope;
   readonly selection: Selection;
+  /**
+   * Set when the plan merges overlapping scopes into one object at `scope`: the scopes it covers.
+   * Its config must then be workload-scoped (each policy decides where it applies, per proxy).
+   */
+  readonly merged?: readonly PolicyScope[];
 }
 
 export interface ScopeRequest {
@@ -36,6 +46,8 @@ export interface ScopeRequest {
   /** `--context gateway`: targetRefs to Gateway API gateways make gateway scopes. */
   readonly gateway?: boolean;
   readonly rootNamespace?: string;
+  /** The filter's config can be workload-scoped (rbac, jwt-auth): overlapping scopes are merged instead of refused. */
+  readonly mergeable?: boolean;
 }
 
 export interface ScopePlans {
@@ -43,6 +55,7 @@ export interface ScopePlans {
   readonly plans: readonly ScopePlan[];
   /** Resources that apply to none of the plans, with the reason for the first scope considered. */
   readonly unused: readonly SkippedResource[];
+  readonly rootNamespace: string;
 }
 
 export function formatScope(scope: PolicyScope): string {
@@ -82,12 +95,18 @@ export function scopeOfManifest(manifest: { readonly metadata: { readonly namesp
   return { namespace: manifest.metadata.namespace, selector: { ...(spec.workloadSelector?.labels ?? spec.selector?.matchLabels ?? {}) } };
 }
 
-function candidateScopes(resources: readonly IstioResource[], namespace: string, request: ScopeRequest, root: string): PolicyScope[] {
+/**
+ * One scope per distinct selector of the resources that istiod would look at for workloads in
+ * `namespace`. Root-namespace policies are rendered into each target namespace; or, with
+ * `rootPlacement` (no -n, mergeable filter), into the root namespace itself, which reaches every
+ * namespace as they do.
+ */
+function candidateScopes(resources: readonly IstioResource[], namespace: string, request: ScopeRequest, root: string, rootPlacement: boolean): PolicyScope[] {
   const scopes = new Map<string, PolicyScope>();
   const add = (scope: PolicyScope) => scopes.set(formatScope(scope), scope);
   for (const resource of resources) {
     const own = resource.metadata.namespace ?? namespace;
-    if (own !== namespace && own !== root) continue;
+    if (own !== namespace && (own !== root || rootPlacement)) continue;
     const refs = targetRefsOf(resource);
     if (refs.length > 0) {
       if (!request.gateway || own !== namespace) continue;
@@ -101,29 +120,79 @@ function candidateScopes(resources: readonly IstioResource[], namespace: string,
   return [...scopes.values()].sort((a, b) => formatScope(a).localeCompare(formatScope(b)));
 }
 
-/** Namespaces the resources are in (a resource without one is in `default`, as kubectl would create it). */
-function namespacesOf(resources: readonly IstioResource[], root: string): string[] {
-  const found = new Set(resources.map((r) => r.metadata.namespace ?? 'default').filter((ns) => ns !== root));
+/**
+ * Namespaces the resources are in (a resource without one is in `default`, as kubectl would
+ * create it); the root namespace only with `rootPlacement` or when nothing else is there.
+ */
+function namespacesOf(resources: readonly IstioResource[], root: string, rootPlacement: boolean): string[] {
+  const found = new Set(resources.map((r) => r.metadata.namespace ?? 'default').filter((ns) => rootPlacement || ns !== root));
   return found.size === 0 ? [root] : [...found].sort();
+}
+
+/** The narrowest scope covering all of `scopes`: their namespace (the root one when they differ), the labels they share. */
+export function coveringScope(scopes: readonly PolicyScope[], root: string): PolicyScope {
+  const namespaces = new Set(scopes.map((s) => s.namespace));
+  const [first, ...rest] = scopes;
+  const shared = Object.fromEntries(Object.entries(first!.selector).filter(([key, value]) => rest.every((s) => s.selector[key] === value)));
+  return { namespace: namespaces.size === 1 ? first!.namespace : root, selector: shared };
+}
+
+/**
+ * Groups of scopes to render as one object each: scopes that can select a common workload are
+ * grouped, and so are groups whose covering scopes would overlap, until no two objects overlap.
+ * Without `mergeable` (or with a targetRefs scope in a group), an overlap is an error.
+ */
+function groupScopes(scopes: readonly PolicyScope[], request: ScopeRequest, root: string): PolicyScope[][] {
+  let groups = scopes.map((scope) => [scope]);
+  for (;;) {
+    const covers = groups.map((group) => (group.length === 1 ? group[0]! : coveringScope(group, root)));
+    const pair = findOverlap(covers, root);
+    if (pair === undefined) return groups;
+    const [i, j] = pair;
+    const joined = [...groups[i]!, ...groups[j]!];
+    const refused = !request.mergeable ? 'this filter\'s config cannot be workload-scoped' : joined.some((s) => s.targetRefs !== undefined) ? 'targetRefs bind a gateway as a whole' : undefined;
+    if (refused !== undefined) {
+      throw new Error(`the policies select overlapping workloads (${formatScope(covers[i]!)} and ${formatScope(covers[j]!)}): a workload in both would run two filters, each with part of the policies, `
+        + `where Istio merges them into one decision, and ${refused}; expected -l/--selector naming the workload's labels (one object per workload), e.g. -l `
+        + `${formatLabels(joined.find((s) => Object.keys(s.selector).length > 0)?.selector ?? { app: 'productpage' })}`);
+    }
+    groups = [...groups.filter((_, k) => k !== i && k !== j), joined];
+  }
+}
+
+function findOverlap(scopes: readonly PolicyScope[], root: string): [number, number] | undefined {
+  for (let i = 0; i < scopes.length; i++) {
+    for (let j = i + 1; j < scopes.length; j++) if (scopesOverlap(scopes[i]!, scopes[j]!, root)) return [i, j];
+  }
+  return undefined;
+}
+
+/** One plan per group: exact for a single scope; for a merged group, every resource applying to one of its scopes. */
+function planGroup(resources: readonly IstioResource[], group: readonly PolicyScope[], root: string): ScopePlan {
+  const select = (scope: PolicyScope) => selectForWorkload(resources, { namespace: scope.namespace, labels: scopeLabels(scope) }, root);
+  if (group.length === 1) return { scope: group[0]!, selection: select(group[0]!) };
+  const scope = coveringScope(group, root);
+  const applying = new Set(group.flatMap((member) => select(member).applied));
+  const applied = resources.filter((r) => applying.has(r));
+  const skipped = resources.filter((r) => !applying.has(r)).map((resource): SkippedResource => ({ resource, reason: skipReason(resource, { namespace: scope.namespace, labels: scope.selector }, root) ?? 'applies to none of the merged scopes' }));
+  const sorted = [...group].sort((a, b) => formatScope(a).localeCompare(formatScope(b)));
+  return { scope, selection: { workload: { namespace: scope.namespace, labels: scope.selector }, rootNamespace: root, read: resources, applied, skipped }, merged: sorted };
 }
 
 /** The scopes to render for `resources` (already narrowed to one filter's kinds). */
 export function planScopes(resources: readonly IstioResource[], request: ScopeRequest = {}): ScopePlans {
   const root = request.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const explicit = request.selector !== undefined && Object.keys(request.selector).length > 0;
-  const namespaces = request.namespace !== undefined ? [request.namespace] : namespacesOf(resources, root);
+  // Objects for overlapping scopes can be workload-scoped: root-namespace policies then go to the
+  // root namespace, mesh-wide as istiod applies them (without -n; -l names one workload per namespace).
+  const rootPlacement = request.mergeable === true && request.namespace === undefined && !explicit;
+  const namespaces = request.namespace !== undefined ? [request.namespace] : namespacesOf(resources, root, rootPlacement);
   const scopes = explicit
     ? namespaces.map((namespace): PolicyScope => ({ namespace, selector: { ...request.selector } }))
-    : namespaces.flatMap((namespace) => candidateScopes(resources, namespace, request, root));
-  const overlaps: string[] = [];
-  scopes.forEach((a, i) => scopes.slice(i + 1).forEach((b) => { if (scopesOverlap(a, b, root)) overlaps.push(`${formatScope(a)} and ${formatScope(b)}`); }));
-  if (overlaps.length > 0) {
-    throw new Error(`the policies select overlapping workloads (${overlaps.join('; ')}): a workload in both would run two filters, each with part of the policies, `
-      + 'where Istio merges them into one decision; expected -l/--selector naming the workload\'s labels (one object per workload), e.g. -l '
-      + `${formatLabels(scopes.find((s) => Object.keys(s.selector).length > 0)?.selector ?? { app: 'productpage' })}`);
-  }
-  const plans = scopes.map((scope): ScopePlan => ({ scope, selection: selectForWorkload(resources, { namespace: scope.namespace, labels: scopeLabels(scope) }, root) }))
-    .filter((plan) => plan.selection.applied.length > 0);
+    : namespaces.flatMap((namespace) => candidateScopes(resources, namespace, request, root, rootPlacement));
+  const plans = groupScopes(scopes, request, root).map((group) => planGroup(resources, group, root))
+    .filter((plan) => plan.selection.applied.length > 0)
+    .sort((a, b) => formatScope(a.scope).localeCompare(formatScope(b.scope)));
   const used = new Set(plans.flatMap((p) => p.selection.applied));
   // Why a resource applies nowhere: as seen from a scope in its own namespace when there is one.
   const fallback = selectForWorkload(resources, { namespace: namespaces[0]!, labels: explicit ? request.selector! : {} }, root);
@@ -132,13 +201,27 @@ export function planScopes(resources: readonly IstioResource[], request: ScopeRe
     return selection.skipped.find((s) => s.resource === resource)?.reason ?? 'applies to no rendered scope';
   };
   const unused = resources.filter((r) => !used.has(r)).map((resource): SkippedResource => ({ resource, reason: reasonFor(resource) }));
-  return { read: resources, plans, unused };
+  return { read: resources, plans, unused, rootNamespace: root };
 }
 
-/** `3 resources read; 2 apply to bookinfo/app=productpage; 1 skipped: namespace other (AuthorizationPolicy other/reviews-deny-all)`. */
+/** Where istiod applies one policy: `bookinfo/app=productpage`, or `every namespace/app=ratings` for a root-namespace one. */
+export function formatPolicyScope(resource: IstioResource, root: string): string {
+  const namespace = resource.metadata.namespace ?? 'default';
+  const refs = targetRefsOf(resource);
+  if (refs.length > 0) return `${namespace}/${refs.map((r) => `${r.kind}:${r.name}`).join(',')}`;
+  return `${namespace === root ? 'every namespace' : namespace}/${formatLabels(selectorOf(resource))}`;
+}
+
+/**
+ * `3 resources read; 2 apply to bookinfo/app=productpage; 1 skipped: namespace other (AuthorizationPolicy other/reviews-deny-all)`;
+ * a merged object lists where each of its policies applies.
+ */
 export function describePlans(plans: ScopePlans): string {
   const n = plans.read.length;
-  const applied = plans.plans.map((p) => `${p.selection.applied.length} appl${p.selection.applied.length === 1 ? 'ies' : 'y'} to ${formatScope(p.scope)} (${p.selection.applied.map(resourceId).join(', ')})`);
+  const applied = plans.plans.map((p) => `${p.selection.applied.length} appl${p.selection.applied.length === 1 ? 'ies' : 'y'} to ${formatScope(p.scope)} `
+    + (p.merged === undefined
+      ? `(${p.selection.applied.map(resourceId).join(', ')})`
+      : `as one workload-scoped object for the overlapping scopes ${p.merged.map(formatScope).join(', ')}, each policy deciding only where istiod applies it (${p.selection.applied.map((r) => `${resourceId(r)} → ${formatPolicyScope(r, plans.rootNamespace)}`).join(', ')})`));
   const skipped = plans.unused.map((s) => `${s.reason} (${resourceId(s.resource)})`);
   return `${n} resource${n === 1 ? '' : 's'} read; ${applied.length > 0 ? applied.join('; ') : 'none applies'}`
     + (skipped.length > 0 ? `; ${skipped.length} skipped: ${skipped.join('; ')}` : '');

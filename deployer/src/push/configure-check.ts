@@ -1,4 +1,4 @@
-import type { LogEntry } from '../host/api.js';
+import type { LogEntry, NodeInfo } from '../host/api.js';
 import { createProxyWasmHost } from '../host/host.js';
 
 /**
@@ -25,6 +25,8 @@ export interface ConfigureCheck {
   readonly configuration: string;
   /** What is being checked, for the message: `EnvoyFilter shop/wasmesh-rbac`, `--config jwt.json`. */
   readonly where: string;
+  /** The proxy's node (Istio node metadata): workload-scoped configs read NAMESPACE and LABELS from it (scoped-check.ts). */
+  readonly node?: NodeInfo;
 }
 
 const REPORTED: ReadonlySet<LogEntry['level']> = new Set(['error', 'critical']);
@@ -32,7 +34,7 @@ const REPORTED: ReadonlySet<LogEntry['level']> = new Set(['error', 'critical']);
 /** Resolves with the filter's log lines when the configuration is accepted; rejects with ConfigurationRefusedError otherwise. */
 export async function checkConfiguration(check: ConfigureCheck): Promise<readonly LogEntry[]> {
   const logs: LogEntry[] = [];
-  const host = createProxyWasmHost({ logLevel: 'info', onLog: (entry) => logs.push(entry) });
+  const host = createProxyWasmHost({ logLevel: 'info', onLog: (entry) => logs.push(entry), ...(check.node ? { node: check.node } : {}) });
   try {
     await host.loadPlugin({ name: check.filter, rootId: check.filter, wasm: check.wasm, configuration: check.configuration, failOpen: false, workers: 1 });
     return logs;

@@ -142,7 +142,8 @@ export async function runPush(options: PushPipelineOptions): Promise<PushPipelin
     return rendered;
   }, (rendered) => rendered.map((m) => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`).join(', ')
     + (untouched.length > 0 ? `; left as they are: ${untouched.join(', ')}` : ''));
-  await step('validate', () => validateRendered(options.wasm, manifests), (checked) => checked.join(', '));
+  // With -l the objects stand for that one workload: a workload-scoped config is proven for it alone.
+  await step('validate', () => validateRendered(options.wasm, manifests, Object.keys(options.selector).length > 0), (checked) => checked.join(', '));
   const applied = await step('apply', () => applyManifests(client, manifests, { dryRun: options.dryRun, force: options.force, ...(options.now ? { now: options.now } : {}) }),
     (objects) => objects.map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.action}`).join(', '));
   timings.total = performance.now() - started;

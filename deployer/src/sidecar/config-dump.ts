@@ -1,4 +1,5 @@
 import type { PathMatch, SidecarConfig, StringMatch } from './config/types.js';
+import { hcmSettings } from './envoy-bootstrap.js';
 import { redactSecrets } from './redact.js';
 
 /** Which configuration is in force: Envoy's `version_info` / `last_updated` of a dynamic resource. */
@@ -19,6 +20,11 @@ export function configDump(config: SidecarConfig, wasmDigests: ReadonlyMap<strin
     listen: `${config.listen.host}:${config.listen.port}`,
     admin: `${config.admin.host}:${config.admin.port}`,
     workers: config.workers,
+    // The listener-level settings in force (they reload too), under sidecar.yaml's names.
+    http_connection_manager: hcmSettings(config.hcm),
+    per_connection_buffer_limit_bytes: config.perConnectionBufferLimitBytes,
+    overload: { max_active_downstream_connections: config.overload.maxActiveDownstreamConnections },
+    access_log_format: config.accessLogFormat,
     tls: config.tls && { cert: config.tls.certFile, key: config.tls.keyFile, client_ca: config.tls.clientCaFile, require_client_certificate: true },
     filters: config.filters.map((filter) => ({
       name: filter.name,

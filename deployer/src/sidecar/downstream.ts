@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { FilterChain } from '../host/api.js';
-import { formatAccessLogLine } from './access-log.js';
+import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
+import type { HcmConfig } from './hcm/config.js';
 import type { SidecarConfig } from './config/types.js';
 import { StreamDeadlines } from './hcm/stream-deadlines.js';
 import { startDataListener, type DataListener, type DownstreamExchange } from './listener.js';
@@ -10,11 +11,23 @@ import { addresses } from './stream-flow.js';
 import { StreamHandler } from './stream-handler.js';
 import type { ClusterPool } from './upstream.js';
 
-/** What one request runs on: the chain, routes and pools of the configuration generation it arrived under. */
+/**
+ * What one request runs on: the chain, routes and pools of the configuration generation it arrived
+ * under, and that generation's HCM settings, buffer limit and access log format (a reload changes
+ * them for later requests only).
+ */
 export interface RequestTarget {
   readonly chain: FilterChain;
   readonly routes: RouteTable;
   readonly pools: ReadonlyMap<string, ClusterPool>;
+  readonly hcm: HcmConfig;
+  readonly perConnectionBufferLimitBytes: number;
+  readonly accessLogFormat: AccessLogFormat;
+}
+
+export interface Downstream extends Omit<DataListener, 'reconfigure'> {
+  /** Live reload: the listener-level settings of `config` (HCM codec settings, connection cap, codec-error log format). */
+  reconfigure(config: SidecarConfig): void;
 }
 
 export interface DownstreamContext {
@@ -30,15 +43,19 @@ export interface DownstreamContext {
  * accept, so `downstream_cx_active` always balances), the overload cap, codec rejections in the
  * access log, and the per-stream timers.
  */
-export async function startDownstream(config: SidecarConfig, ctx: DownstreamContext): Promise<DataListener> {
+export async function startDownstream(initial: SidecarConfig, ctx: DownstreamContext): Promise<Downstream> {
   const { stats, onError } = ctx;
+  let config = initial;
   const deadlines = new StreamDeadlines(config.hcm);
-  const shared = { stats, accessLog: ctx.accessLog, onError, hcm: config.hcm, deadlines, accessLogFormat: config.accessLogFormat };
+  const shared = { stats, accessLog: ctx.accessLog, onError, deadlines };
   const listener = await startDataListener({ address: config.listen, tls: config.tls, hcm: config.hcm, overload: config.overload }, {
     onRequest: (exchange) => {
       // Nothing a request does may take the proxy down: a failure here still gets an answer.
       try {
-        ctx.dispatch(exchange, (target) => new StreamHandler({ ...shared, ...target }, exchange).run());
+        ctx.dispatch(exchange, (target) => new StreamHandler({
+          ...shared, chain: target.chain, routes: target.routes, pools: target.pools,
+          hcm: target.hcm, perConnectionBufferLimitBytes: target.perConnectionBufferLimitBytes, accessLogFormat: target.accessLogFormat,
+        }, exchange).run());
       } catch (error) {
         onError(error);
         if (!exchange.res.headersSent && !exchange.res.destroyed) {
@@ -91,6 +108,13 @@ export async function startDownstream(config: SidecarConfig, ctx: DownstreamCont
   return {
     address: listener.address,
     stopAccepting: () => listener.stopAccepting(),
+    drainConnections: () => listener.drainConnections(),
+    whenConnectionsClosed: (timeoutMs) => listener.whenConnectionsClosed(timeoutMs),
+    reconfigure: (next) => {
+      config = next;
+      deadlines.update(next.hcm);
+      listener.reconfigure(next.hcm, next.overload);
+    },
     close: async () => {
       deadlines.close();
       await listener.close();

@@ -73,6 +73,7 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
     name: 'virtualInbound',
     traffic_direction: 'INBOUND',
     address: { socket_address: { address: config.listen.host, port_value: config.listen.port } },
+    per_connection_buffer_limit_bytes: config.perConnectionBufferLimitBytes,
     filter_chains: [{
       filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }],
       ...(config.tls ? { transport_socket: downstreamTls(config.tls.certFile, config.tls.keyFile, config.tls.clientCaFile) } : {}),
@@ -113,7 +114,7 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
 }
 
 /** The HttpConnectionManager fields the sidecar's HCM stage implements, under Envoy's names. */
-function hcmSettings(hcm: HcmConfig): Json {
+export function hcmSettings(hcm: HcmConfig): Json {
   const duration = (ms: number) => `${ms / 1000}s`;
   return {
     normalize_path: hcm.normalizePath,
@@ -126,9 +127,12 @@ function hcmSettings(hcm: HcmConfig): Json {
       ...(hcm.maxStreamDurationMs > 0 ? { max_stream_duration: duration(hcm.maxStreamDurationMs) } : {}),
     },
     http_protocol_options: { accept_http_10: hcm.acceptHttp10 },
+    http2_protocol_options: { initial_stream_window_size: hcm.http2InitialStreamWindowSize },
     stream_idle_timeout: duration(hcm.streamIdleTimeoutMs),
     request_headers_timeout: duration(hcm.requestHeadersTimeoutMs),
     request_timeout: duration(hcm.requestTimeoutMs),
+    drain_timeout: duration(hcm.drainTimeoutMs),
+    delayed_close_timeout: duration(hcm.delayedCloseTimeoutMs),
     strip_trailing_host_dot: hcm.stripTrailingHostDot,
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FilterChain, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
+import type { RequestTarget } from './downstream.js';
 import { PassthroughChain } from './passthrough-chain.js';
 import { isMissingConfig, MissingConfigChain } from './xds/missing-config.js';
 import { RouteTable } from './routing.js';
@@ -15,13 +16,10 @@ import { ClusterPool } from './upstream.js';
  * (source/common/listener_manager/listener_manager_impl.cc: a warmed listener replaces the old
  * one, whose connections drain).
  */
-export interface Generation {
+export interface Generation extends RequestTarget {
   /** 1 for the configuration the sidecar started with, +1 per applied reload. */
   readonly version: number;
   readonly config: SidecarConfig;
-  readonly chain: FilterChain;
-  readonly routes: RouteTable;
-  readonly pools: ReadonlyMap<string, ClusterPool>;
   readonly plugins: readonly WasmPluginHandle[];
   /** sha256 of each filter's module, by filter name (`/config_dump`). */
   readonly wasmDigests: ReadonlyMap<string, string>;
@@ -135,6 +133,7 @@ export class GenerationSet {
       const chain = this.options.chain ?? (missingConfig ? new MissingConfigChain() : handles.length === 0 ? new PassthroughChain() : this.ensureHost().newFilterChain(handles));
       const generation: LiveGeneration = {
         version, config, chain, routes: new RouteTable(config.routes), pools, plugins: handles, wasmDigests,
+        hcm: config.hcm, perConnectionBufferLimitBytes: config.perConnectionBufferLimitBytes, accessLogFormat: config.accessLogFormat,
         appliedAt: new Date(), active: 0, retired: false, pluginKeys: acquiredPlugins, poolKeys: acquiredPools,
       };
       return generation;
@@ -283,5 +282,5 @@ function pluginKey(filter: WasmFilterConfig, digest: string, workers: number): s
 }
 
 function clusterKey(cluster: ClusterConfig): string {
-  return JSON.stringify([cluster.name, cluster.url.href, cluster.connectTimeoutMs]);
+  return JSON.stringify([cluster.name, cluster.url.href, cluster.connectTimeoutMs, cluster.tls ?? null]);
 }

@@ -11,6 +11,7 @@ import { http1RejectionBytes, rejectionForParserError } from './hcm/codec-errors
 import type { HcmConfig, OverloadConfig } from './hcm/config.js';
 import { trackPrematureResets } from './hcm/premature-reset.js';
 import type { HcmRejection } from './hcm/request-checks.js';
+import { closeAfterCurrentResponse, drainSession } from './drain.js';
 import { tlsInfoOf } from './tls-info.js';
 
 export type DownstreamResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -44,6 +45,22 @@ export interface DataListener {
   readonly address: ListenAddress;
   /** Drain: no new connections; open ones keep being served until `close`. */
   stopAccepting(): void;
+  /**
+   * Live reload of the HCM settings and the connection cap: connections accepted from now on get
+   * them (new codecs, as an updated Envoy listener gets new filter chains); open connections keep
+   * the codec settings they started with. The cap applies to new connections at once.
+   */
+  reconfigure(hcm: HcmConfig, overload: OverloadConfig): void;
+  /**
+   * Drain (Envoy's drain sequence, conn_manager_impl.cc startDrainSequence): every HTTP/2
+   * connection gets a shutdown notice, then after drain_timeout the final GOAWAY with the last
+   * stream id it processed, and closes once its open streams finish; idle HTTP/1 connections are
+   * closed; a busy one answers its current request with `connection: close` (or, if the response
+   * already started, is closed after it).
+   */
+  drainConnections(): void;
+  /** Resolves once every downstream connection has closed, or after `timeoutMs`. */
+  whenConnectionsClosed(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,7 +83,9 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
  * handler, and a stream already reset when its request is dispatched is dropped.
  */
 export async function startDataListener(options: ListenerOptions, events: ListenerEvents): Promise<DataListener> {
-  const { tls, hcm } = options;
+  const { tls } = options;
+  /** Settings new connections get (live reload replaces them; see `reconfigure`). */
+  let hcm = options.hcm;
   const connections = new ConnectionRegistry();
   const scheme = tls ? 'https' : 'http';
   const h1Handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -104,6 +123,11 @@ export async function startDataListener(options: ListenerOptions, events: Listen
   };
 
   const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  const closedWaiters: (() => void)[] = [];
+  /** Sockets whose protocol is known (handed to a codec); the others have sent nothing useful yet. */
+  const decided = new WeakSet<net.Socket>();
+  let draining = false;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     events.onConnectionOpened();
@@ -111,24 +135,28 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     socket.once('close', () => {
       sockets.delete(socket);
       events.onConnectionClosed();
+      if (sockets.size === 0) for (const wake of closedWaiters.splice(0)) wake();
     });
   };
 
-  const h2Options: http2.ServerOptions = {
+  const h2Options = (settings: HcmConfig): http2.ServerOptions => ({
     // Envoy advertises max_request_headers_kb as SETTINGS_MAX_HEADER_LIST_SIZE and counts
     // headers against max_headers_count (source/common/http/http2/codec_impl.cc).
-    settings: { maxHeaderListSize: hcm.maxRequestHeadersKb * 1024 },
-    maxHeaderListPairs: Math.max(4, hcm.maxHeadersCount),
+    settings: { maxHeaderListSize: settings.maxRequestHeadersKb * 1024 },
+    maxHeaderListPairs: Math.max(4, settings.maxHeadersCount),
     // Flood limits nghttp2 enforces with GOAWAY, as Envoy's max_outbound_control_frames etc.
     maxSessionInvalidFrames: 1000,
     maxSessionRejectedStreams: 100,
     maxOutstandingPings: 10,
     maxSettings: 32,
-  };
+  });
   const onSession = (session: http2.Http2Session) => {
     session.on('error', () => undefined);
     session.on('stream', (stream: http2.ServerHttp2Stream) => { stream.on('error', () => undefined); });
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
     trackPrematureResets(session, events.onPrematureResetClose);
+    if (draining) drainSession(session, hcm.drainTimeoutMs);
     if (hcm.idleTimeoutMs > 0) {
       // common_http_protocol_options.idle_timeout: a connection without streams gets GOAWAY.
       session.setTimeout(hcm.idleTimeoutMs, () => {
@@ -138,10 +166,12 @@ export async function startDataListener(options: ListenerOptions, events: Listen
   };
 
   const closers: (() => void)[] = [];
+  const drainers: (() => void)[] = [];
   let server: net.Server;
+  let reconfigureCodecs: (settings: HcmConfig) => void;
   if (tls) {
     const secure = http2.createSecureServer({
-      ...h2Options,
+      ...h2Options(hcm),
       cert: readFileSync(tls.certFile),
       key: readFileSync(tls.keyFile),
       ca: readFileSync(tls.clientCaFile),
@@ -151,8 +181,16 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       allowHTTP1: true,
     }, guarded(h2Handler));
     secure.on('connection', track);
+    const tlsHttp1 = new Set<TLSSocket>();
+    drainers.push(() => { for (const socket of tlsHttp1) closeAfterCurrentResponse(socket, true); });
     secure.on('secureConnection', (socket: TLSSocket) => {
       socket.setNoDelay(true);
+      // `sockets` holds the TCP socket the TLS socket wraps (node's TLSSocket._parent).
+      decided.add((socket as TLSSocket & { _parent?: net.Socket })._parent ?? socket);
+      if (socket.alpnProtocol !== 'h2') {
+        tlsHttp1.add(socket);
+        socket.once('close', () => tlsHttp1.delete(socket));
+      }
       events.onProtocol({ http2: socket.alpnProtocol === 'h2', tls: true });
     });
     secure.on('session', onSession);
@@ -160,52 +198,91 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     // HTTP/1.1 over TLS (allowHTTP1) is parsed by node's HTTP/1 server code on this server:
     // the same header-count backstop and codec-error replies apply.
     (secure as unknown as { maxHeadersCount: number }).maxHeadersCount = hcm.maxHeadersCount + 1;
+    let secureHcm = hcm;
     secure.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
-      answerClientError(error, socket, hcm, (rejection) => {
+      answerClientError(error, socket, secureHcm, (rejection) => {
         events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
       });
     });
+    // One TLS server for every connection: what it can change in place applies to new sessions
+    // (SETTINGS, the header-count backstop); the HCM stage's own checks follow each request's generation.
+    reconfigureCodecs = (settings) => {
+      secureHcm = settings;
+      secure.updateSettings({ maxHeaderListSize: settings.maxRequestHeadersKb * 1024 });
+      (secure as unknown as { maxHeadersCount: number }).maxHeadersCount = settings.maxHeadersCount + 1;
+    };
     server = secure;
   } else {
-    const h1 = http.createServer({
-      keepAliveTimeout: hcm.idleTimeoutMs,
-      // Node's header-size ceiling is only a backstop: the HCM stage applies Envoy's exact
-      // max_request_headers_kb (sum of names and values) and answers 431 itself.
-      maxHeaderSize: hcm.maxRequestHeadersKb * 1024 * 2 + 16 * 1024,
-      // Until the headers are complete Envoy's stream is bounded by request_headers_timeout,
-      // else by stream_idle_timeout (the stream exists from the first byte).
-      headersTimeout: hcm.requestHeadersTimeoutMs || hcm.streamIdleTimeoutMs || 0,
-      // request_timeout / stream_idle_timeout after the headers: StreamHandler's timers.
-      requestTimeout: 0,
-      // A missing Host is the HCM's to answer (400 missing_host_header), not node's.
-      requireHostHeader: false,
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((hcm.requestHeadersTimeoutMs || hcm.streamIdleTimeoutMs || 4000) / 4))),
-    }, guarded(h1Handler));
-    // Past the limit node drops headers silently; one more than the limit lets the HCM see it.
-    h1.maxHeadersCount = hcm.maxHeadersCount + 1;
-    // This server never listens itself (the sniffer hands it sockets), so start node's periodic
-    // header-timeout check the way listen() would; close() stops it.
-    h1.emit('listening');
-    closers.push(() => h1.close());
-    h1.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
-      answerClientError(error, socket, hcm, (rejection) => {
-        events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
+    const createCodecs = (settings: HcmConfig): PlainCodecs => {
+      const h1 = http.createServer({
+        keepAliveTimeout: settings.idleTimeoutMs,
+        // Node's header-size ceiling is only a backstop: the HCM stage applies Envoy's exact
+        // max_request_headers_kb (sum of names and values) and answers 431 itself.
+        maxHeaderSize: settings.maxRequestHeadersKb * 1024 * 2 + 16 * 1024,
+        // Until the headers are complete Envoy's stream is bounded by request_headers_timeout,
+        // else by stream_idle_timeout (the stream exists from the first byte).
+        headersTimeout: settings.requestHeadersTimeoutMs || settings.streamIdleTimeoutMs || 0,
+        // request_timeout / stream_idle_timeout after the headers: StreamHandler's timers.
+        requestTimeout: 0,
+        // A missing Host is the HCM's to answer (400 missing_host_header), not node's.
+        requireHostHeader: false,
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((settings.requestHeadersTimeoutMs || settings.streamIdleTimeoutMs || 4000) / 4))),
+      }, guarded(h1Handler));
+      // Past the limit node drops headers silently; one more than the limit lets the HCM see it.
+      h1.maxHeadersCount = settings.maxHeadersCount + 1;
+      // This server never listens itself (the sniffer hands it sockets), so start node's periodic
+      // header-timeout check the way listen() would; close() stops it.
+      h1.emit('listening');
+      h1.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+        answerClientError(error, socket, settings, (rejection) => {
+          events.onCodecRejection(rejection, 'HTTP/1.1', connections.forSocket(socket), socket.bytesRead);
+        });
       });
+      const h2 = http2.createServer(h2Options(settings), guarded(h2Handler));
+      h2.on('session', onSession);
+      return { h1, h2, settings, sockets: new Set() };
+    };
+    let codecs = createCodecs(hcm);
+    const retired = new Set<PlainCodecs>();
+    const retireIfIdle = (old: PlainCodecs) => {
+      if (old === codecs || old.sockets.size > 0) return;
+      retired.delete(old);
+      old.h1.close();
+    };
+    closers.push(() => {
+      for (const old of [codecs, ...retired]) old.h1.close();
     });
-    const h2 = http2.createServer(h2Options, guarded(h2Handler));
-    h2.on('session', onSession);
+    drainers.push(() => {
+      for (const set of [codecs, ...retired]) {
+        set.h1.closeIdleConnections();
+        for (const socket of set.sockets) closeAfterCurrentResponse(socket, false);
+      }
+    });
+    reconfigureCodecs = (settings) => {
+      const old = codecs;
+      codecs = createCodecs(settings);
+      retired.add(old);
+      retireIfIdle(old);
+    };
     // noDelay: the HTTP codecs write headers and body separately; Nagle + delayed ACK would stall them.
     server = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
-      sniffPreface(socket, hcm.idleTimeoutMs, (isHttp2) => {
+      const set = codecs;
+      sniffPreface(socket, set.settings.idleTimeoutMs, (isHttp2) => {
+        decided.add(socket);
         events.onProtocol({ http2: isHttp2, tls: false });
         if (isHttp2) {
-          h2.emit('connection', socket);
-        } else {
-          h1.emit('connection', socket);
-          // The sniffer paused the socket; the HTTP/1 parser reads in flowing mode.
-          socket.resume();
+          set.h2.emit('connection', socket);
+          return;
         }
+        set.sockets.add(socket);
+        socket.once('close', () => {
+          set.sockets.delete(socket);
+          if (retired.has(set)) retireIfIdle(set);
+        });
+        set.h1.emit('connection', socket);
+        // The sniffer paused the socket; the HTTP/1 parser reads in flowing mode.
+        socket.resume();
       });
     });
   }
@@ -221,6 +298,23 @@ export async function startDataListener(options: ListenerOptions, events: Listen
   return {
     address: bound,
     stopAccepting: () => { void stopAccepting(); },
+    reconfigure: (settings, overload) => {
+      hcm = settings;
+      reconfigureCodecs(settings);
+      server.maxConnections = overload.maxActiveDownstreamConnections;
+    },
+    drainConnections: () => {
+      draining = true;
+      for (const session of sessions) drainSession(session, hcm.drainTimeoutMs);
+      for (const drain of drainers) drain();
+      // Connections still deciding their protocol (nothing sent yet) are idle: close them.
+      for (const socket of sockets) if (!decided.has(socket)) socket.destroy();
+    },
+    whenConnectionsClosed: (timeoutMs) => new Promise<void>((resolve) => {
+      if (sockets.size === 0) return resolve();
+      const timer = setTimeout(resolve, timeoutMs);
+      closedWaiters.push(() => { clearTimeout(timer); resolve(); });
+    }),
     close: () => {
       for (const close of closers) close();
       const done = stopAccepting();
@@ -228,6 +322,15 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       return done;
     },
   };
+}
+
+/** The HTTP/1 codec of one HCM settings version (plain listener): live reload makes a new one. */
+interface PlainCodecs {
+  readonly h1: http.Server;
+  readonly h2: http2.Http2Server;
+  readonly settings: HcmConfig;
+  /** HTTP/1 sockets this codec serves (it is closed once retired and empty). */
+  readonly sockets: Set<net.Socket>;
 }
 
 /**

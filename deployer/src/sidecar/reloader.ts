@@ -47,7 +47,9 @@ export function startConfigReloader(sidecar: ReloadTarget, load: () => LoadedCon
       try {
         const result = await sidecar.reload(loaded.config);
         const filters = loaded.config.filters.map((f) => `${f.name}${result.reusedFilters.includes(f.name) ? ' (unchanged)' : ' (new VMs)'}`).join(' → ') || '(none)';
-        note(`reloaded after a change to ${what}: version ${result.version}; filters: ${filters}; routes: ${loaded.config.routes.length}; clusters: ${[...loaded.config.clusters.keys()].join(', ')}`);
+        // Listener-level settings apply to new connections and requests; open ones finish under the old.
+        const listener = result.listenerChanges.length > 0 ? `; for new connections and requests: ${result.listenerChanges.join(', ')}` : '';
+        note(`reloaded after a change to ${what}: version ${result.version}; filters: ${filters}; routes: ${loaded.config.routes.length}; clusters: ${[...loaded.config.clusters.keys()].join(', ')}${listener}`);
       } catch (error) {
         note(`reload refused after a change to ${what}: ${message(error)}; still serving version ${sidecar.version}`);
       }

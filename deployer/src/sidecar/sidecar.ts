@@ -8,8 +8,8 @@ import { SidecarClusterDispatcher } from './cluster-dispatcher.js';
 import type { ListenAddress, SidecarConfig } from './config/types.js';
 import { configDump } from './config-dump.js';
 import { GenerationSet, type Generation } from './generation.js';
-import { startDownstream } from './downstream.js';
-import type { DataListener } from './listener.js';
+import { startDownstream, type Downstream } from './downstream.js';
+import { listenerSettingChanges } from './hcm/changes.js';
 import { runOnCurrentGeneration } from './request-generation.js';
 import { ProxyStats } from './stats.js';
 import type { ClusterPool } from './upstream.js';
@@ -38,6 +38,11 @@ export interface ReloadResult {
   readonly reusedFilters: readonly string[];
   /** Filters loaded into new VMs. */
   readonly loadedFilters: readonly string[];
+  /**
+   * Listener-level settings now in force for new requests and connections (HCM, connection cap,
+   * buffer limit, access log format), as `field: old → new`; open ones keep the old settings.
+   */
+  readonly listenerChanges: readonly string[];
 }
 
 export interface RunningSidecar {
@@ -116,14 +121,13 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
 
   const accessLog = options.accessLog ?? ((line: string) => process.stdout.write(line + '\n'));
   let state: 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' = 'PRE_INITIALIZING';
-  let data: DataListener | undefined;
+  let data: Downstream | undefined;
   let admin: AdminServer | undefined;
   try {
     data = await startDownstream(config, {
       stats, accessLog, onError,
       // Each request runs on the generation in force when it arrived (live reload).
-      dispatch: (exchange, start) => runOnCurrentGeneration(generations, exchange, state === 'DRAINING', (generation) =>
-        start({ chain: generation.chain, routes: generation.routes, pools: generation.pools })),
+      dispatch: (exchange, start) => runOnCurrentGeneration(generations, exchange, state === 'DRAINING', start),
     });
     admin = await startAdminServer(config.admin, {
       proxyStats: () => stats.samples(),
@@ -175,13 +179,18 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
       throw new SidecarReloadError('', 'the sidecar is shutting down');
     }
     nextVersion++;
+    const listenerChanges = listenerSettingChanges(running, next);
     const previous = generations.swap(built);
+    // New connections get the new codec settings and cap; requests already dispatched keep the
+    // generation (and so the HCM settings) they started with.
+    if (listenerChanges.length > 0) data!.reconfigure(next);
     for (const name of next.clusters.keys()) stats.cluster(name);
     const previousPlugins = new Set(previous?.plugins ?? []);
     return {
       version: built.version,
       reusedFilters: next.filters.filter((_, i) => previousPlugins.has(built.plugins[i]!)).map((f) => f.name),
       loadedFilters: next.filters.filter((_, i) => !previousPlugins.has(built.plugins[i]!)).map((f) => f.name),
+      listenerChanges,
     };
   };
 
@@ -202,8 +211,13 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     drain: async (timeoutMs) => {
       state = 'DRAINING';
       data!.stopAccepting();
+      data!.drainConnections();
+      const deadline = performance.now() + timeoutMs;
       const idle = await generations.whenIdle(timeoutMs);
       const left = idle ? 0 : generations.inFlight;
+      // Connections told to go away (GOAWAY, connection: close) close on their own once their
+      // last response is out; give them the rest of the drain time to flush before closing.
+      if (idle) await data!.whenConnectionsClosed(Math.max(0, deadline - performance.now()));
       await close();
       return left;
     },

@@ -45,6 +45,11 @@ export class ProxyStats {
   downstreamRqTimeout = 0;
   downstreamRqHeaderTimeout = 0;
   downstreamRqMaxDurationReached = 0;
+  /** Request body a filter buffered past the stream's buffer limit (413). */
+  downstreamRqTooLarge = 0;
+  /** Response body a filter buffered past the stream's buffer limit (500 or reset). */
+  rsTooLarge = 0;
+  downstreamRqResponseBeforeRqComplete = 0;
   /** Listener stat: connections refused at accept by the overload manager's cap. */
   downstreamGlobalCxOverflow = 0;
   listenerAddress = '';
@@ -103,6 +108,9 @@ export class ProxyStats {
       { name: 'envoy_http_downstream_rq_timeout', type: 'counter', labels: http, value: this.downstreamRqTimeout },
       { name: 'envoy_http_downstream_rq_header_timeout', type: 'counter', labels: http, value: this.downstreamRqHeaderTimeout },
       { name: 'envoy_http_downstream_rq_max_duration_reached', type: 'counter', labels: http, value: this.downstreamRqMaxDurationReached },
+      { name: 'envoy_http_downstream_rq_too_large', type: 'counter', labels: http, value: this.downstreamRqTooLarge },
+      { name: 'envoy_http_rs_too_large', type: 'counter', labels: http, value: this.rsTooLarge },
+      { name: 'envoy_http_downstream_rq_response_before_rq_complete', type: 'counter', labels: http, value: this.downstreamRqResponseBeforeRqComplete },
       { name: 'envoy_listener_downstream_global_cx_overflow', type: 'counter', labels: { envoy_listener_address: this.listenerAddress }, value: this.downstreamGlobalCxOverflow },
     ];
     for (const [cls, value] of this.downstreamRqByClass) {

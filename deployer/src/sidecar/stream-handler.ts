@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { readChunks } from './body-reader.js';
 import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk, type FirstEvent } from './stream-flow.js';
-import type { FilterChain, FilterChainStream, HeaderList, LocalReply } from '../host/api.js';
+import type { FilterChain, FilterChainStream, HeaderList, LocalReply, UpstreamInfo } from '../host/api.js';
 import type { RouteConfig } from './config/types.js';
 import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
 import { downstreamRequestHeaders, pseudo, responseHeaderList, toNodeHeaders, trailerList } from './headers.js';
@@ -14,12 +14,16 @@ import { UpstreamFailure, type ClusterPool } from './upstream.js';
 import type { HcmConfig } from './hcm/config.js';
 import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
 import type { StreamDeadlines, StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
+import { closeAfterEarlyResponse, deferNodeClose, respondsBeforeRequestComplete } from './hcm/early-response.js';
+import { REQUEST_PAYLOAD_TOO_LARGE, RESPONSE_PAYLOAD_TOO_LARGE } from '../host/chain-support.js';
 
 export interface StreamHandlerContext {
   readonly chain: FilterChain;
   readonly hcm: HcmConfig;
   readonly deadlines: StreamDeadlines;
   readonly accessLogFormat: AccessLogFormat;
+  /** Envoy's per_connection_buffer_limit_bytes of the listener: the HTTP/1 stream buffer limit. */
+  readonly perConnectionBufferLimitBytes: number;
   readonly routes: RouteTable;
   readonly pools: ReadonlyMap<string, ClusterPool>;
   readonly stats: ProxyStats;
@@ -55,12 +59,20 @@ export class StreamHandler implements TimedStream {
   private bytesSent = 0;
   private route: RouteConfig | undefined;
   private upstreamHost: string | undefined;
+  /** The upstream connection the response came on (Envoy's upstream.* attributes). */
+  private upstreamConnection: UpstreamInfo | undefined;
   private finished = false;
   private pumpStopped = false;
   private pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
   /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
   private terminated = false;
   private upstreamRequest: http.ClientRequest | undefined;
+  /** The sidecar reset the stream itself after the response started (no DC/DR flag then). */
+  private locallyReset = false;
+
+  get timeouts(): HcmConfig {
+    return this.ctx.hcm;
+  }
 
   constructor(private readonly ctx: StreamHandlerContext, private readonly ex: DownstreamExchange) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
@@ -78,7 +90,9 @@ export class StreamHandler implements TimedStream {
       const rejection = decodeRequestHeaders(this.requestHeaders as [string, string][], this.ex.req.rawHeaders, this.ex.protocol, this.ctx.hcm);
       if (rejection) return this.reject(rejection);
       this.ctx.deadlines.add(this);
-      this.stream = this.ctx.chain.newStream({ connection: this.ex.connection, protocol: this.ex.protocol, startTime: this.startTime });
+      // The filter manager's buffer limit is the downstream stream's (conn_manager_impl.cc newStream).
+      const bufferLimitBytes = this.ex.protocol === 'HTTP/2' ? this.ctx.hcm.http2InitialStreamWindowSize : this.ctx.perConnectionBufferLimitBytes;
+      this.stream = this.ctx.chain.newStream({ connection: this.ex.connection, protocol: this.ex.protocol, startTime: this.startTime, bufferLimitBytes });
       await this.process(this.stream);
     } catch (error) {
       this.ctx.onError(error);
@@ -226,6 +240,7 @@ export class StreamHandler implements TimedStream {
     }
 
     const upstream = first.res;
+    this.upstreamConnection = pool.upstreamInfo(upstream);
     const status = upstream.statusCode ?? 502;
     this.ctx.stats.recordUpstreamResponse(route.cluster, status);
     const headers = responseHeaderList(status, upstream.rawHeaders);
@@ -325,11 +340,17 @@ export class StreamHandler implements TimedStream {
 
   private sendFilterReply(reply: LocalReply): void {
     this.details = reply.details;
+    if (reply.details === REQUEST_PAYLOAD_TOO_LARGE) this.ctx.stats.downstreamRqTooLarge++;
+    else if (reply.details === RESPONSE_PAYLOAD_TOO_LARGE) this.ctx.stats.rsTooLarge++;
     // proxy_close_stream: Envoy resets the stream rather than answering (HTTP/1.1 closes the
     // connection, HTTP/2 sends RST_STREAM); the access log shows Envoy's LR (local reset) flag.
     if (reply.reset === true) this.flags.push('LR');
     if (reply.responseFlag !== undefined) this.flags.push(reply.responseFlag);
     if (reply.reset === true || this.ex.res.headersSent) {
+      // Once the response started, a reply can only reset the stream (filter_manager.cc
+      // sendLocalReply); Envoy's codec had sent the headers already, so the client sees them first.
+      this.locallyReset = true;
+      if (this.ex.res.headersSent && !this.ex.res.destroyed) (this.ex.res as http.ServerResponse).flushHeaders();
       this.ex.res.destroy();
       return;
     }
@@ -396,7 +417,14 @@ export class StreamHandler implements TimedStream {
     const nodeHeaders = toNodeHeaders(headers);
     // Envoy's connection manager overwrites Server (server_header_transformation: OVERWRITE).
     nodeHeaders.server = SERVER_HEADER;
+    // (A codec error already closes the connection: shouldKeepAlive false.)
+    const early = (this.ex.res as http.ServerResponse).shouldKeepAlive !== false && respondsBeforeRequestComplete(this.ex.req, this.requestComplete);
+    if (early) {
+      this.ctx.stats.downstreamRqResponseBeforeRqComplete++;
+      closeAfterEarlyResponse(this.ex.req, this.ex.res, this.ex.protocol, nodeHeaders, this.ctx.hcm.delayedCloseTimeoutMs);
+    }
     (this.ex.res as http.ServerResponse).writeHead(status, nodeHeaders);
+    if (early) deferNodeClose(this.ex.res, this.ex.protocol);
   }
 
   private async write(data: Uint8Array): Promise<void> {
@@ -415,7 +443,7 @@ export class StreamHandler implements TimedStream {
     const completed = this.ex.res.writableFinished;
     // Envoy resets the upstream request when the downstream stream goes away.
     if (!completed && this.upstreamRequest && !this.upstreamRequest.destroyed) this.upstreamRequest.destroy();
-    if (!completed && this.flags.length === 0) {
+    if (!completed && this.flags.length === 0 && !this.locallyReset) {
       // Downstream went away before the response was complete: the connection (DC), or on
       // HTTP/2 a RST_STREAM from the client (DR, downstream remote reset).
       const session = (this.ex.res as { stream?: { session?: { destroyed: boolean } } }).stream?.session;
@@ -437,6 +465,7 @@ export class StreamHandler implements TimedStream {
         bytesSent: this.bytesSent,
         clusterName: this.route?.cluster,
         routeName: this.route?.name,
+        ...(this.upstreamConnection !== undefined ? { upstream: this.upstreamConnection } : {}),
       });
     } catch (error) {
       this.ctx.onError(error);

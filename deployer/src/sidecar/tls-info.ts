@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { PeerCertificate, TlsInfo } from '../host/api.js';
 
@@ -12,17 +13,39 @@ export function tlsInfoOf(socket: TLSSocket): TlsInfo {
   const localSans = local ? parseSubjectAltNames(local.subjectAltName) : undefined;
   const servername = (socket as TLSSocket & { servername?: string | false }).servername;
   return {
-    peerCertificate: peer && socket.authorized ? certificateInfo(peer.subject, peer.subjectAltName) : undefined,
+    peerCertificate: peer && socket.authorized ? certificateInfo(peer) : undefined,
     localUriSans: localSans?.uri,
+    localDnsSans: localSans?.dns,
     localSubject: local ? rfc2253(local.subject) : undefined,
     requestedServerName: typeof servername === 'string' ? servername : undefined,
     tlsVersion: socket.getProtocol() ?? undefined,
   };
 }
 
-function certificateInfo(subject: string, subjectAltName: string | undefined): PeerCertificate {
-  const sans = parseSubjectAltNames(subjectAltName);
-  return { uriSans: sans.uri, dnsSans: sans.dns, subject: rfc2253(subject) };
+/**
+ * The same for an upstream connection (Envoy's `upstream.*` TLS attributes), where the peer is
+ * the upstream server. Its certificate is reported whenever the handshake completed: the
+ * connection exists only if the certificate passed the cluster's validation (or the cluster
+ * validates nothing, as Envoy's UpstreamTlsContext without a validation context), and Envoy
+ * reports what the peer presented either way.
+ */
+export function upstreamTlsInfo(socket: TLSSocket): TlsInfo {
+  const peer = socket.getPeerX509Certificate();
+  const local = socket.getX509Certificate();
+  const localSans = local ? parseSubjectAltNames(local.subjectAltName) : undefined;
+  return {
+    peerCertificate: peer ? certificateInfo(peer) : undefined,
+    localUriSans: localSans?.uri,
+    localDnsSans: localSans?.dns,
+    localSubject: local ? rfc2253(local.subject) : undefined,
+    tlsVersion: socket.getProtocol() ?? undefined,
+  };
+}
+
+function certificateInfo(cert: X509Certificate): PeerCertificate {
+  const sans = parseSubjectAltNames(cert.subjectAltName);
+  // Envoy: lower-case hex of the SHA-256 of the DER encoding (Node prints "AB:CD:…").
+  return { uriSans: sans.uri, dnsSans: sans.dns, subject: rfc2253(cert.subject), sha256Digest: cert.fingerprint256.replace(/:/g, '').toLowerCase() };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../render/types.js';
-import type { IstioResource, TranslateFn } from './index.js';
+import type { IstioResource, ScopedTranslateFn, TranslateFn } from './index.js';
 
 /**
  * AuthorizationPolicy (security.istio.io/v1 and v1beta1, already validated against the CRD by
@@ -9,7 +9,9 @@ import type { IstioResource, TranslateFn } from './index.js';
  *  - Workload selection (`selector`, namespace, root namespace) is the caller's job
  *    (deployer/src/istio/selection.ts, shared by run/push/render/translate): every resource given here
  *    applies to the workload. `selector` is dropped; `targetRef(s)` never reach a sidecar and are
- *    refused.
+ *    refused. Except with `rootNamespace` (one object for overlapping scopes,
+ *    deployer/src/istio/scopes.ts): the config is then workload-scoped, each policy keeps its
+ *    namespace and `selector.matchLabels`, and the filter selects per proxy as istiod would.
  *  - Only the dry-run annotation (`istio.io/dry-run`) is carried over from metadata.
  *  - Mesh-level settings Istio keeps in MeshConfig (path normalization, ext_authz providers,
  *    trusted proxies) come from `options.mesh`; a CUSTOM policy whose provider is not defined
@@ -32,6 +34,8 @@ export interface RbacMeshOptions {
 
 export interface AuthorizationPolicyTranslateOptions {
   readonly mesh?: RbacMeshOptions;
+  /** Set: a workload-scoped config (policies keep their namespace and selector) for this mesh root namespace. */
+  readonly rootNamespace?: string;
 }
 
 const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
@@ -61,7 +65,7 @@ function checkRules(resource: IstioResource, rules: JsonValue | undefined): void
   });
 }
 
-function translatePolicy(resource: IstioResource, providers: ReadonlySet<string>): JsonObject {
+function translatePolicy(resource: IstioResource, providers: ReadonlySet<string>, scoped: boolean): JsonObject {
   const spec = resource.spec;
   if (spec['targetRef'] !== undefined || spec['targetRefs'] !== undefined) {
     throw new Error(`AuthorizationPolicy "${policyId(resource)}": spec.targetRef(s) binds the policy to a gateway or waypoint, not to a sidecar; expected spec.selector or none`);
@@ -78,7 +82,9 @@ function translatePolicy(resource: IstioResource, providers: ReadonlySet<string>
   if (dryRun !== undefined && typeof dryRun !== 'string') {
     throw new Error(`AuthorizationPolicy "${policyId(resource)}": annotation ${DRY_RUN_ANNOTATION} must be a string "true" or "false"`);
   }
-  const { selector: _selector, ...rest } = spec;
+  const { selector, ...rest } = spec;
+  const matchLabels = asObject(asObject(selector)?.['matchLabels']);
+  const keep = scoped && matchLabels !== undefined && Object.keys(matchLabels).length > 0;
   return {
     apiVersion: resource.apiVersion,
     kind: 'AuthorizationPolicy',
@@ -87,7 +93,7 @@ function translatePolicy(resource: IstioResource, providers: ReadonlySet<string>
       namespace: resource.metadata.namespace ?? 'default',
       ...(dryRun !== undefined ? { annotations: { [DRY_RUN_ANNOTATION]: dryRun } } : {}),
     },
-    spec: rest,
+    spec: keep ? { selector: { matchLabels }, ...rest } : rest,
   };
 }
 
@@ -111,9 +117,10 @@ export function translateAuthorizationPolicies(resources: readonly IstioResource
     const id = policyId(resource);
     if (seen.has(id)) throw new Error(`AuthorizationPolicy "${id}" appears twice in the input; expected one resource per namespace/name`);
     seen.add(id);
-    return translatePolicy(resource, providerNames);
+    return translatePolicy(resource, providerNames, options.rootNamespace !== undefined);
   });
   return {
+    ...(options.rootNamespace !== undefined ? { rootNamespace: options.rootNamespace } : {}),
     pathNormalization: mesh.pathNormalization ?? 'BASE',
     remoteIpTrustedHops: trustedHops,
     ...(httpProviders.length > 0 ? { extensionProviders: httpProviders } : {}),
@@ -124,6 +131,11 @@ export function translateAuthorizationPolicies(resources: readonly IstioResource
 /** A registry TranslateFn with fixed mesh options (`deployer run --istio` uses the defaults). */
 export function authorizationPolicyTranslator(options: AuthorizationPolicyTranslateOptions = {}): TranslateFn {
   return (resources) => translateAuthorizationPolicies(resources, options);
+}
+
+/** The workload-scoped variant (TranslatorEntry.scoped) with fixed mesh options. */
+export function scopedAuthorizationPolicyTranslator(options: AuthorizationPolicyTranslateOptions = {}): ScopedTranslateFn {
+  return (resources, rootNamespace) => translateAuthorizationPolicies(resources, { ...options, rootNamespace });
 }
 
 export const translateAuthorizationPolicy: TranslateFn = authorizationPolicyTranslator();

@@ -1,8 +1,8 @@
 import { parseAllDocuments } from 'yaml';
 import { IstioInputProblems } from '../istio/validate.js';
 import type { JsonObject } from '../render/types.js';
-import { authorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
-import { translateRequestAuthentication } from './request-authentication.js';
+import { authorizationPolicyTranslator, scopedAuthorizationPolicyTranslator, translateAuthorizationPolicy, type RbacMeshOptions } from './authorization-policy.js';
+import { translateRequestAuthentication, translateRequestAuthenticationScoped } from './request-authentication.js';
 import { translateTelemetry } from './telemetry.js';
 import { translateVirtualServices } from './virtual-service.js';
 
@@ -25,11 +25,19 @@ export interface IstioResource {
 /** All resources of one kind found in the input, in file order. Returns the filter's config. */
 export type TranslateFn = (resources: readonly IstioResource[]) => JsonObject;
 
+/**
+ * A workload-scoped config: the resources keep their namespace and selector, and the filter
+ * applies each only where istiod would (for one object covering overlapping scopes).
+ */
+export type ScopedTranslateFn = (resources: readonly IstioResource[], rootNamespace: string) => JsonObject;
+
 export interface TranslatorEntry {
   readonly kind: string;
   /** The wasmesh filter whose config this kind becomes. */
   readonly filter: string;
   readonly translate: TranslateFn;
+  /** Present when the filter accepts workload-scoped configs (deployer/src/istio/scopes.ts merges overlapping scopes for it). */
+  readonly scoped?: ScopedTranslateFn;
   /** Kinds read together with this one and never translated alone (DestinationRule subsets for VirtualService). */
   readonly companions?: readonly string[];
   /** Envoy routes the filter's decisions need (header-router), printed beside its config. */
@@ -37,8 +45,8 @@ export interface TranslatorEntry {
 }
 
 export const TRANSLATORS: readonly TranslatorEntry[] = [
-  { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication },
-  { kind: 'AuthorizationPolicy', filter: 'rbac', translate: translateAuthorizationPolicy },
+  { kind: 'RequestAuthentication', filter: 'jwt-auth', translate: translateRequestAuthentication, scoped: translateRequestAuthenticationScoped },
+  { kind: 'AuthorizationPolicy', filter: 'rbac', translate: translateAuthorizationPolicy, scoped: scopedAuthorizationPolicyTranslator() },
   {
     kind: 'VirtualService', filter: 'header-router', companions: ['DestinationRule'],
     translate: (resources) => translateVirtualServices(resources).config,
@@ -61,7 +69,8 @@ export interface TranslateOptions {
 export function translatorsFor(options: TranslateOptions = {}): readonly TranslatorEntry[] {
   if (options.mesh === undefined) return TRANSLATORS;
   const authorizationPolicy = authorizationPolicyTranslator({ mesh: options.mesh });
-  return TRANSLATORS.map((entry) => (entry.kind === 'AuthorizationPolicy' ? { ...entry, translate: authorizationPolicy } : entry));
+  const scoped = scopedAuthorizationPolicyTranslator({ mesh: options.mesh });
+  return TRANSLATORS.map((entry) => (entry.kind === 'AuthorizationPolicy' ? { ...entry, translate: authorizationPolicy, scoped } : entry));
 }
 
 export interface FilterTranslation {

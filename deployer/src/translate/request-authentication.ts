@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../render/types.js';
-import type { IstioResource, TranslateFn } from './index.js';
+import type { IstioResource, ScopedTranslateFn, TranslateFn } from './index.js';
 
 /**
  * RequestAuthentication (security.istio.io/v1 and v1beta1, validated against the CRD by the
@@ -13,7 +13,11 @@ import type { IstioResource, TranslateFn } from './index.js';
  *    a request with an invalid token is rejected with 401.
  *  - Workload selection (`selector`, namespace, root namespace) is the caller's job, as for
  *    AuthorizationPolicy: every resource given here applies. `targetRef(s)` (gateways/waypoints)
- *    never reach a sidecar and are refused.
+ *    never reach a sidecar and are refused. Except in a workload-scoped config (one object for
+ *    overlapping scopes, translateRequestAuthenticationScoped): each provider then keeps its
+ *    resource's namespace and selector, and the filter keeps per proxy the providers of every
+ *    RequestAuthentication istiod applies there (authentication.go getConfigsForWorkload: all
+ *    matching ones, merged — policy_applier.go newPolicyApplier), with Istio's rule.
  *  - `jwksUri` becomes a remote JWKS fetched through the cluster Istio would use,
  *    `outbound|<port>||<host>`; `requiredJwksClusters` lists them for the sidecar.
  *    A rule with neither `jwks` nor `jwksUri` needs OpenID discovery (istiod does it): refused.
@@ -119,7 +123,12 @@ function translateRule(rule: JsonObject, where: string): JsonObject {
   return provider;
 }
 
-export const translateRequestAuthentication: TranslateFn = (resources) => {
+export const translateRequestAuthentication: TranslateFn = (resources) => translateJwtRules(resources, undefined);
+
+/** The workload-scoped config: providers carry `namespace`/`selector`; no `rules` (the filter builds Istio's). */
+export const translateRequestAuthenticationScoped: ScopedTranslateFn = (resources, rootNamespace) => translateJwtRules(resources, rootNamespace);
+
+function translateJwtRules(resources: readonly IstioResource[], rootNamespace: string | undefined): JsonObject {
   const providers: Record<string, JsonValue> = {};
   for (const resource of resources) {
     const id = resourceId(resource);
@@ -130,7 +139,13 @@ export const translateRequestAuthentication: TranslateFn = (resources) => {
     const rules = Array.isArray(spec['jwtRules']) ? spec['jwtRules'].map(asObject) : [];
     rules.forEach((rule, index) => {
       const name = `${resource.metadata.namespace ?? 'default'}/${resource.metadata.name}/${index}`;
-      providers[name] = translateRule(rule, `${id}: jwtRules[${index}]`);
+      const provider = translateRule(rule, `${id}: jwtRules[${index}]`);
+      const matchLabels = asObject(asObject(spec['selector'])['matchLabels']);
+      providers[name] = rootNamespace === undefined ? provider : {
+        ...provider,
+        namespace: resource.metadata.namespace ?? 'default',
+        ...(Object.keys(matchLabels).length > 0 ? { selector: matchLabels } : {}),
+      };
     });
   }
   const names = Object.keys(providers);
@@ -138,12 +153,11 @@ export const translateRequestAuthentication: TranslateFn = (resources) => {
     // No jwtRules anywhere: Istio configures no JWT filter; requests are simply unauthenticated.
     throw new Error(`${resources.map(resourceId).join(', ')}: no jwtRules: nothing for jwt-auth to enforce (omit the filter instead)`);
   }
-  return {
-    providers,
-    // Istio: token optional; a present token must verify with one of the merged providers.
-    rules: [{ match: { prefix: '/' }, requires: names, allow_missing: true }],
-  };
-};
+  // Istio: token optional; a present token must verify with one of the merged providers (the
+  // filter's default rule, over the providers that apply to the proxy when scoped).
+  if (rootNamespace !== undefined) return { root_namespace: rootNamespace, providers };
+  return { providers, rules: [{ match: { prefix: '/' }, requires: names, allow_missing: true }] };
+}
 
 /** The clusters a jwt-auth config fetches JWKS from (for `deployer run` / rendering). */
 export function requiredJwksClusters(config: JsonObject): JwksCluster[] {

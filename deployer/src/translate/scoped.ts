@@ -1,4 +1,4 @@
-import { describePlans, formatScope, planScopes, type PolicyScope, type ScopePlans, type ScopeRequest } from '../istio/scopes.js';
+import { describePlans, formatScope, planScopes, type PolicyScope, type ScopePlan, type ScopePlans, type ScopeRequest } from '../istio/scopes.js';
 import { resourceId } from '../istio/selection.js';
 import type { JsonObject } from '../render/types.js';
 import { TRANSLATORS, translateResources, type FilterTranslation, type IstioResource, type TranslatorEntry } from './index.js';
@@ -10,6 +10,8 @@ import { TRANSLATORS, translateResources, type FilterTranslation, type IstioReso
  */
 export interface ScopedTranslation extends FilterTranslation {
   readonly scope: PolicyScope;
+  /** One object for overlapping scopes: the scopes it covers; its config is workload-scoped. */
+  readonly merged?: readonly PolicyScope[];
 }
 
 export interface FilterPlans {
@@ -31,10 +33,29 @@ export function withoutTargetRefs(resource: IstioResource): IstioResource {
   return { ...resource, spec };
 }
 
+/**
+ * A resource without metadata.namespace lands where `kubectl apply` would put it: the -n
+ * namespace, else `default`. Made explicit before planning, so a workload-scoped config names it.
+ */
+function withNamespaces(resources: readonly IstioResource[], namespace: string | undefined): IstioResource[] {
+  return resources.map((r) => (r.metadata.namespace !== undefined ? r : { ...r, metadata: { ...r.metadata, namespace: namespace ?? 'default' } }));
+}
+
+function translateMerged(filter: string, plan: ScopePlan, rootNamespace: string, registry: readonly TranslatorEntry[]): ScopedTranslation {
+  const entry = registry.find((t) => t.filter === filter && t.scoped !== undefined)!;
+  const applied = plan.selection.applied;
+  return {
+    filter, kind: entry.kind, scope: plan.scope, merged: plan.merged!,
+    sources: applied.map((r) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`),
+    config: entry.scoped!(applied, rootNamespace),
+  };
+}
+
 function translatePlans(filter: string, plans: ScopePlans, registry: readonly TranslatorEntry[]): ScopedTranslation[] {
   return plans.plans.map((plan) => {
     const applied = plan.scope.targetRefs !== undefined ? plan.selection.applied.map(withoutTargetRefs) : plan.selection.applied;
     try {
+      if (plan.merged !== undefined) return translateMerged(filter, plan, plans.rootNamespace, registry);
       const translation = translateResources(applied, registry).find((t) => t.filter === filter)!;
       return { ...translation, scope: plan.scope };
     } catch (error) {
@@ -43,10 +64,10 @@ function translatePlans(filter: string, plans: ScopePlans, registry: readonly Tr
   });
 }
 
-/** planScopes with the input and filter named in its errors. */
-function plan(resources: readonly IstioResource[], request: ScopeRequest, context: string): ScopePlans {
+/** planScopes with the input and filter named in its errors; overlaps merge for filters with workload-scoped configs. */
+function plan(resources: readonly IstioResource[], request: ScopeRequest, context: string, filter: string, registry: readonly TranslatorEntry[]): ScopePlans {
   try {
-    return planScopes(resources, request);
+    return planScopes(resources, { ...request, mergeable: registry.some((t) => t.filter === filter && t.scoped !== undefined) });
   } catch (error) {
     throw new Error(`${context}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
@@ -65,8 +86,8 @@ function groupByFilter(resources: readonly IstioResource[], registry: readonly T
 export function translateScoped(resources: readonly IstioResource[], request: ScopeRequest, registry: readonly TranslatorEntry[] = TRANSLATORS, source = 'input'): { readonly translations: ScopedTranslation[]; readonly notes: string[] } {
   const translations: ScopedTranslation[] = [];
   const notes: string[] = [];
-  for (const [filter, group] of groupByFilter(resources, registry)) {
-    const plans = plan(group, request, `${source}: ${filter}`);
+  for (const [filter, group] of groupByFilter(withNamespaces(resources, request.namespace), registry)) {
+    const plans = plan(group, request, `${source}: ${filter}`, filter, registry);
     notes.push(`${filter}: ${describePlans(plans)}`);
     translations.push(...translatePlans(filter, plans, registry));
   }
@@ -78,6 +99,8 @@ export interface FilterTarget {
   readonly config: JsonObject;
   /** `namespace/name` of the resources in this config. */
   readonly sources: readonly string[];
+  /** One object for overlapping scopes: the scopes it covers (its config is workload-scoped). */
+  readonly merged?: readonly PolicyScope[];
 }
 
 /**
@@ -86,16 +109,17 @@ export interface FilterTarget {
  * resource was left out — an empty policy set must never ship silently.
  */
 export function filterTargets(resources: readonly IstioResource[], filter: string, request: ScopeRequest, source: string, registry: readonly TranslatorEntry[] = TRANSLATORS): { readonly targets: FilterTarget[]; readonly note: string } {
-  const groups = groupByFilter(resources, registry);
+  const all = withNamespaces(resources, request.namespace);
+  const groups = groupByFilter(all, registry);
   const mine = groups.get(filter) ?? [];
-  const others = resources.filter((r) => !mine.includes(r)).map((r) => `configures ${entryFor(r, registry).filter}, not ${filter} (${resourceId(r)})`);
+  const others = all.filter((r) => !mine.includes(r)).map((r) => `configures ${entryFor(r, registry).filter}, not ${filter} (${resourceId(r)})`);
   if (mine.length === 0) {
     const kinds = registry.filter((t) => t.filter === filter).map((t) => t.kind).join(' or ') || '(no translator for this filter)';
     throw new Error(`${source}: nothing in it configures filter "${filter}" (${others.join('; ')}): expected resources of kind ${kinds}`);
   }
-  const plans = plan(mine, request, `${source}: ${filter}`);
+  const plans = plan(mine, request, `${source}: ${filter}`, filter, registry);
   const note = `${source}: ${describePlans(plans)}${others.length > 0 ? `; ${others.length} for other filters: ${others.join('; ')}` : ''}`;
   if (plans.plans.length === 0) throw new Error(`${note}: nothing to deploy; expected policies for this namespace and workload (check -n/--namespace and -l/--selector)`);
-  const targets = translatePlans(filter, plans, registry).map((t): FilterTarget => ({ scope: t.scope, config: t.config, sources: t.sources }));
+  const targets = translatePlans(filter, plans, registry).map((t): FilterTarget => ({ scope: t.scope, config: t.config, sources: t.sources, ...(t.merged ? { merged: t.merged } : {}) }));
   return { targets, note };
 }

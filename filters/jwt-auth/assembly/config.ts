@@ -5,6 +5,7 @@
  * Every error names the field path and what was expected; a bad config is refused as a whole.
  */
 import { JsonValue, parseJson, jsonError } from "../../lib/json";
+import { NO_WORKLOAD, appliesHere, labelList, workloadNamespace } from "../../lib/workload";
 import { asciiLower, asciiUpper } from "./text";
 import { HostName, INTERNAL_PAYLOAD_HEADER } from "./host-io";
 
@@ -115,10 +116,10 @@ function failAt(where: string, message: string): void {
 }
 
 const KNOWN_TOP = ["providers", "rules", "crypto", "max_token_bytes", "token_cache_size", "unknown_kid_refetch_interval_seconds",
-  "max_jwks_bytes", "max_jwks_keys"];
+  "max_jwks_bytes", "max_jwks_keys", "root_namespace"];
 const KNOWN_PROVIDER = ["issuer", "audiences", "jwks", "jwks_uri", "jwks_cluster", "jwks_timeout_ms", "cache_duration_seconds",
   "from_headers", "from_params", "from_cookies", "forward_original_token", "output_payload_to_header",
-  "output_claim_to_headers", "clock_skew_seconds"];
+  "output_claim_to_headers", "clock_skew_seconds", "namespace", "selector"];
 const KNOWN_RULE = ["match", "requires", "allow_missing", "skip"];
 const KNOWN_MATCH = ["path", "prefix", "methods"];
 
@@ -371,7 +372,16 @@ export function parseFilterConfig(text: string): FilterConfig | null {
   config.refetchIntervalSeconds = getInt(root, "unknown_kid_refetch_interval_seconds", "configuration", DEFAULT_REFETCH_INTERVAL_SECONDS, 1, 86400);
   config.maxJwksBytes = <i32>getInt(root, "max_jwks_bytes", "configuration", DEFAULT_MAX_JWKS_BYTES, 64, 16777216);
   config.maxJwksKeys = <i32>getInt(root, "max_jwks_keys", "configuration", DEFAULT_MAX_JWKS_KEYS, 1, 10000);
+  // Workload-scoped (root_namespace set): each provider carries its RequestAuthentication's
+  // namespace and selector, and only those istiod would apply here are kept (lib/workload.ts).
+  const rootNamespace = getString(root, "root_namespace", "configuration", false, "");
   if (!field.ok) return fail(field.error);
+  let workload: string | null = "";
+  if (rootNamespace.length > 0) {
+    if (root.get("rules") !== null) return fail("configuration.rules: not allowed with root_namespace: the rule is Istio's (any applying provider, token optional)");
+    workload = workloadNamespace();
+    if (workload === null) return fail("configuration.root_namespace: " + NO_WORKLOAD);
+  }
   if (crypto == "auto") config.crypto = CryptoMode.Auto;
   else if (crypto == "host") config.crypto = CryptoMode.Host;
   else if (crypto == "wasm") config.crypto = CryptoMode.Wasm;
@@ -382,20 +392,33 @@ export function parseFilterConfig(text: string): FilterConfig | null {
     return fail("configuration.providers: expected an object with at least one provider (name → provider)");
   }
   for (let i = 0; i < providers.keys.length; i++) {
-    const p = parseProvider(providers.keys[i], providers.values[i], i);
+    const value = providers.values[i];
+    const p = parseProvider(providers.keys[i], value, config.providers.length);
     if (p === null) return null;
+    const where = "providers." + p.name;
+    const selector = value.get("selector");
+    if (rootNamespace.length == 0) {
+      if (selector !== null || value.get("namespace") !== null) return fail(where + ": namespace and selector need root_namespace (a workload-scoped configuration)");
+    } else {
+      const namespace = getString(value, "namespace", where, true, "");
+      const labels = selector === null ? new Array<string>() : labelList(selector);
+      if (!field.ok) return fail(field.error);
+      if (labels === null) return fail(where + ".selector: expected an object of label name to string value");
+      if (!appliesHere(namespace, labels, rootNamespace, workload!)) continue;
+    }
     config.providers.push(p);
   }
 
   const rules = root.get("rules");
-  if (rules === null) {
+  if (rules === null && config.providers.length > 0) {
     // Istio RequestAuthentication semantics by default: any configured issuer, token optional.
+    // (Scoped, with no provider for this workload: no rule, as istiod then adds no JWT filter.)
     const rule = new Rule();
     rule.prefix = "/";
     rule.kind = RequirementKind.AllowMissing;
     for (let i = 0; i < config.providers.length; i++) rule.providers.push(config.providers[i]);
     config.rules.push(rule);
-  } else {
+  } else if (rules !== null) {
     if (!rules.isArray()) return fail("configuration.rules: expected an array of rules");
     for (let i = 0; i < rules.items.length; i++) {
       const rule = parseRule(config, rules.items[i], i);

@@ -89,10 +89,10 @@ export function parseMetricsConfig(text: string, listenerOutbound: bool): Metric
     else return fail("reporter: expected \"destination\" or \"source\", got " + describeJson(reporter));
   }
   const client = config.reporter == Reporter.FromDirection ? listenerOutbound : config.reporter == Reporter.Source;
-  const max = positiveInt(root.get("maxSeriesPerMetric"), "maxSeriesPerMetric", config.maxSeriesPerMetric);
+  const max = boundedInt(root.get("maxSeriesPerMetric"), "maxSeriesPerMetric", config.maxSeriesPerMetric, 1);
   if (max < 0) return null;
   config.maxSeriesPerMetric = max;
-  const peers = positiveInt(root.get("maxPeerCacheSize"), "maxPeerCacheSize", config.maxPeerCacheSize);
+  const peers = boundedInt(root.get("maxPeerCacheSize"), "maxPeerCacheSize", config.maxPeerCacheSize, 0);
   if (peers < 0) return null;
   config.maxPeerCacheSize = peers;
   const noFallback = root.get("disableHostHeaderFallback");
@@ -110,10 +110,10 @@ export function parseMetricsConfig(text: string, listenerOutbound: bool): Metric
   return config;
 }
 
-function positiveInt(value: JsonValue | null, where: string, fallback: i32): i32 {
+function boundedInt(value: JsonValue | null, where: string, fallback: i32, min: i32): i32 {
   if (value === null) return fallback;
-  if (!value.isInteger() || value.numberValue < 1 || value.numberValue > 100000000) {
-    fail(where + ": expected an integer from 1 to 100000000, got " + describeJson(value));
+  if (!value.isInteger() || value.numberValue < <f64>min || value.numberValue > 100000000) {
+    fail(where + ": expected an integer from " + min.toString() + " to 100000000, got " + describeJson(value));
     return -1;
   }
   return <i32>value.numberValue;

@@ -4,8 +4,9 @@
  * extensions/common/context.cc populateHTTPRequestInfo / getDestinationService):
  *  - the local side's workload labels come from node metadata, the peer side's from the metadata
  *    exchange; canonical service falls back to the workload name, canonical revision to "latest";
- *  - inbound principals come from the connection's certificates, and without peer metadata the
- *    source namespace is taken from the peer's SPIFFE id;
+ *  - principals come from the downstream connection's certificates inbound, the upstream
+ *    connection's outbound, and without peer metadata the source namespace is taken from the
+ *    downstream peer's SPIFFE id (inbound);
  *  - destination_service is the host of an Istio cluster name (`outbound|80||host`), else the
  *    request's authority; its name drops the namespace when it is the destination's;
  *  - connection_security_policy is mutual_tls / none inbound, unknown outbound;
@@ -33,6 +34,8 @@ const P_CONNECTION_ID = String.UTF8.encode("connection_id");
 const P_PEER_URI = String.UTF8.encode("connection\0uri_san_peer_certificate");
 const P_LOCAL_URI = String.UTF8.encode("connection\0uri_san_local_certificate");
 const P_MTLS = String.UTF8.encode("connection\0mtls");
+const P_UPSTREAM_PEER_URI = String.UTF8.encode("upstream\0uri_san_peer_certificate");
+const P_UPSTREAM_LOCAL_URI = String.UTF8.encode("upstream\0uri_san_local_certificate");
 const P_DURATION = String.UTF8.encode("request\0duration");
 const P_REQUEST_SIZE = String.UTF8.encode("request\0total_size");
 const P_RESPONSE_SIZE = String.UTF8.encode("response\0total_size");
@@ -95,6 +98,8 @@ function boolProperty(path: ArrayBuffer): bool {
 /** Texts of the string properties read per stream, reused while their bytes repeat (bytes.ts). */
 const peerUriText = new CachedText();
 const localUriText = new CachedText();
+const upstreamPeerUriText = new CachedText();
+const upstreamLocalUriText = new CachedText();
 const clusterText = new CachedText();
 const hostText = new CachedText();
 const contentTypeText = new CachedText();
@@ -178,9 +183,10 @@ export function fillValues(values: Array<string>, facts: StreamFacts, config: Me
   values[DESTINATION_SERVICE_NAMESPACE] = destination === null ? "" : destination.namespace;
 
   if (outbound) {
-    // Upstream certificates are not exposed by every host: Istio reads upstream.uri_san_*.
-    values[SOURCE + PRINCIPAL] = "";
-    values[DESTINATION + PRINCIPAL] = "";
+    // Istio (extensions/common/context.cc populateRequestInfo): the upstream connection's
+    // certificates; the policy is only known inbound.
+    values[SOURCE + PRINCIPAL] = cachedProperty(P_UPSTREAM_LOCAL_URI, upstreamLocalUriText);
+    values[DESTINATION + PRINCIPAL] = cachedProperty(P_UPSTREAM_PEER_URI, upstreamPeerUriText);
     values[CONNECTION_SECURITY_POLICY] = UNKNOWN;
   } else {
     connection.refresh();

@@ -121,7 +121,12 @@ class MetricsRoot extends RootContext {
 class MetricsStream extends Context {
   peer: NodeMeta | null = null;
   peerSeen: bool = false;
-  metadataReceived: bool = false;
+  /** Istio's metadata_received_ / metadata_id_received_: true until request headers without them are seen. */
+  metadataReceived: bool = true;
+  /** The last takePeer saw a non-empty `x-envoy-peer-metadata-id` / `x-envoy-peer-metadata`. */
+  idSeen: bool = false;
+  metadataSeen: bool = false;
+  idReceived: bool = true;
   grpc: bool = false;
   contentType: string | null = null;
   requestFrames: GrpcFrameCounter | null = null;
@@ -129,32 +134,33 @@ class MetricsStream extends Context {
 
   private get metricsRoot(): MetricsRoot { return this.root_context as MetricsRoot; }
 
-  /** Reads and strips the peer's exchange headers from `map`; the peer when they were there. */
+  /**
+   * Reads and strips the peer's exchange headers from `map` (istio/proxy
+   * extensions/metadata_exchange/plugin.cc onRequestHeaders/onResponseHeaders): the peer only
+   * when `x-envoy-peer-metadata` was sent — an id alone names no peer, as in Istio, where the
+   * stats plugin reads the peer from the filter state that only a metadata header sets. A
+   * cached id skips decoding the metadata (Istio's updatePeer cache), not reading it.
+   */
   private takePeer(map: u32): NodeMeta | null {
     const root = this.metricsRoot;
     const id = cachedHeader(map, H_PEER_METADATA_ID, root.peerIdText);
-    if (id.length > 0) {
-      removeHeader(map, H_PEER_METADATA_ID);
-      // A peer already decoded under this id is that peer (Istio's cache keys by id too): its
-      // metadata header is dropped without being copied out (~1 KB per request).
-      const known = root.peers.known(id);
-      if (known !== null) {
-        removeHeader(map, H_PEER_METADATA);
-        return known;
-      }
-    }
+    this.idSeen = id.length > 0;
+    if (this.idSeen) removeHeader(map, H_PEER_METADATA_ID);
     const value = cachedHeader(map, H_PEER_METADATA, root.peerValueText);
-    if (value.length == 0) return null;
+    this.metadataSeen = value.length > 0;
+    if (!this.metadataSeen) return null;
     removeHeader(map, H_PEER_METADATA);
     return root.peers.lookup(id, value);
   }
 
-  /** Sends this proxy's metadata and id in `map` (Istio: replaceRequestHeader / replaceResponseHeader). */
-  private sendOwn(map: u32): void {
+  /**
+   * Sends this proxy's metadata and id in `map` (Istio: replaceRequestHeader /
+   * replaceResponseHeader), each when it is known and `metadata` / `id` allow it.
+   */
+  private sendOwn(map: u32, metadata: bool, id: bool): void {
     const root = this.metricsRoot;
-    if (root.exchangeValue.byteLength == 0) return;
-    replaceHeader(map, H_PEER_METADATA, root.exchangeValue);
-    if (root.nodeIdBytes.byteLength > 0) replaceHeader(map, H_PEER_METADATA_ID, root.nodeIdBytes);
+    if (metadata && root.exchangeValue.byteLength > 0) replaceHeader(map, H_PEER_METADATA, root.exchangeValue);
+    if (id && root.nodeIdBytes.byteLength > 0) replaceHeader(map, H_PEER_METADATA_ID, root.nodeIdBytes);
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
@@ -162,9 +168,10 @@ class MetricsStream extends Context {
     // Istio strips the downstream's headers at every proxy: they never reach the application.
     const downstream = this.takePeer(REQUEST_HEADERS);
     this.peerSeen = true;
-    this.metadataReceived = downstream !== null;
+    this.metadataReceived = this.metadataSeen;
+    this.idReceived = this.idSeen;
     if (!root.outbound) this.peer = downstream;
-    else this.sendOwn(REQUEST_HEADERS);
+    else this.sendOwn(REQUEST_HEADERS, true, true);
     this.contentType = cachedHeader(REQUEST_HEADERS, H_CONTENT_TYPE, root.contentTypeText);
     this.grpc = isGrpcContentType(this.contentType as string);
     if (this.grpc) {
@@ -179,9 +186,9 @@ class MetricsStream extends Context {
     const upstream = this.takePeer(RESPONSE_HEADERS);
     if (root.outbound) {
       if (upstream !== null) this.peer = upstream;
-    } else if (this.metadataReceived) {
-      // Only to a downstream that sent its own (Istio's metadata_received_).
-      this.sendOwn(RESPONSE_HEADERS);
+    } else {
+      // Only what the downstream sent its own of (Istio's metadata_received_ / metadata_id_received_).
+      this.sendOwn(RESPONSE_HEADERS, this.metadataReceived, this.idReceived);
     }
     return FilterHeadersStatusValues.Continue;
   }

@@ -114,9 +114,12 @@ export function nodeFromHeader(value: string): NodeMeta | null {
 }
 
 /**
- * Peers seen recently, by their `x-envoy-peer-metadata-id`: decoding is done once per peer, not
- * per request. Bounded (Istio's max_peer_cache_size, default 500); when full it is emptied, so a
- * flood of made-up ids costs decoding, never memory.
+ * Peers seen recently, by their `x-envoy-peer-metadata-id`: a metadata header arriving under a
+ * cached id is not decoded again (istio/proxy extensions/metadata_exchange/plugin.cc updatePeer).
+ * Bounded by Istio's max_peer_cache_size (default 500; 0 disables the cache): past it, a quarter
+ * of the entries go (the oldest here; Istio drops an arbitrary quarter of its hash map), so a
+ * flood of made-up ids costs decoding, never memory. An empty id is never cached (Istio would
+ * key every id-less peer under "" and report the first one's labels for all of them).
  */
 export class PeerCache {
   private readonly ids: Map<string, NodeMeta> = new Map();
@@ -128,29 +131,32 @@ export class PeerCache {
   lookup(id: string, header: string): NodeMeta | null {
     if (id.length > 0 && changetype<usize>(id) == changetype<usize>(this.lastId)) return this.lastNode;
     const node = this.resolve(id, header);
-    if (id.length > 0 && node !== null) {
+    if (id.length > 0 && node !== null && this.capacity > 0) {
       this.lastId = id;
       this.lastNode = node;
     }
     return node;
   }
 
-  /** The peer decoded earlier under `id`, if any. */
-  known(id: string): NodeMeta | null {
-    if (changetype<usize>(id) == changetype<usize>(this.lastId)) return this.lastNode;
-    if (!this.ids.has(id)) return null;
-    const node = this.ids.get(id);
-    this.lastId = id;
-    this.lastNode = node;
-    return node;
+  get size(): i32 {
+    return this.ids.size;
   }
 
   private resolve(id: string, header: string): NodeMeta | null {
-    if (id.length > 0 && this.ids.has(id)) return this.ids.get(id);
+    const cached = id.length > 0 && this.capacity > 0;
+    if (cached && this.ids.has(id)) return this.ids.get(id);
     const node = nodeFromHeader(header);
-    if (node === null || id.length == 0) return node;
-    if (this.ids.size >= this.capacity) this.ids.clear();
+    if (node === null || !cached) return node;
+    if (this.ids.size > this.capacity) this.evictQuarter();
     this.ids.set(id, node);
     return node;
+  }
+
+  private evictQuarter(): void {
+    const keys = this.ids.keys();
+    const n = max<i32>(1, this.capacity / 4);
+    for (let i = 0; i < n && i < keys.length; i++) this.ids.delete(keys[i]);
+    this.lastId = "";
+    this.lastNode = null;
   }
 }

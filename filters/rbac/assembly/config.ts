@@ -7,6 +7,7 @@
  */
 import { asciiLower } from "../../lib/ascii";
 import { JsonValue, describeJson, parseJson, jsonError, unknownFieldError } from "../../lib/json";
+import { labelList } from "../../lib/workload";
 import { Attribute, AttributeKey, keyError, parseWhenKey } from "./attributes";
 import { PathNormalization, parsePathNormalization } from "./path";
 
@@ -48,6 +49,8 @@ export class PolicySpec {
   dryRun: bool = false;
   provider: string = "";
   rules: Array<RuleSpec> = new Array();
+  /** spec.selector.matchLabels as key, value, key, value… (workload-scoped configurations only). */
+  selector: Array<string> = new Array();
   constructor(readonly name: string, readonly namespace: string) {}
   /** `ns/name`, as in error messages and logs. */
   get id(): string { return this.namespace + "/" + this.name; }
@@ -73,6 +76,14 @@ export class RbacConfig {
   remoteIpTrustedHops: i32 = 0;
   providers: Array<ExtAuthzHttpProvider> = new Array();
   policies: Array<PolicySpec> = new Array();
+  /**
+   * The mesh root namespace; non-empty makes the configuration workload-scoped: each policy
+   * keeps its namespace and selector and applies only where istiod would apply it (./scope.ts).
+   */
+  rootNamespace: string = "";
+  /** After selection (scope.ts): the proxy's namespace and how many policies did not apply to it. */
+  workload: string = "";
+  scopedOut: i32 = 0;
 
   findProvider(name: string): ExtAuthzHttpProvider | null {
     for (let i = 0; i < this.providers.length; i++) if (this.providers[i].name == name) return this.providers[i];
@@ -91,8 +102,13 @@ export function parseRbacConfig(text: string): RbacConfig | null {
   const root = parseJson(text);
   if (root === null) return fail("configuration is not valid JSON: " + jsonError);
   if (!root.isObject()) return fail("configuration: expected a JSON object");
-  if (!onlyKeys(root, ["pathNormalization", "remoteIpTrustedHops", "extensionProviders", "policies"], "configuration")) return null;
+  if (!onlyKeys(root, ["pathNormalization", "remoteIpTrustedHops", "extensionProviders", "policies", "rootNamespace"], "configuration")) return null;
   const config = new RbacConfig();
+  const rootNamespace = root.get("rootNamespace");
+  if (rootNamespace !== null) {
+    if (!rootNamespace.isString() || rootNamespace.stringValue.length == 0) return fail("rootNamespace: expected the mesh root namespace (e.g. \"istio-system\"), got " + describeJson(rootNamespace));
+    config.rootNamespace = rootNamespace.stringValue;
+  }
   const normalization = root.get("pathNormalization");
   if (normalization !== null) {
     const mode = normalization.isString() ? parsePathNormalization(normalization.stringValue) : -1;
@@ -147,6 +163,7 @@ function parsePolicy(value: JsonValue, index: i32, config: RbacConfig): PolicySp
   if (name === null || !name.isString() || name.stringValue.length == 0) return failPolicy("metadata.name: expected a non-empty string");
   const namespace = metadata.get("namespace");
   if (namespace !== null && (!namespace.isString() || namespace.stringValue.length == 0)) return failPolicy("metadata.namespace: expected a non-empty string");
+  if (namespace === null && config.rootNamespace.length > 0) return failPolicy("metadata.namespace: required in a workload-scoped configuration (rootNamespace is set): it decides which workloads the policy applies to");
   const policy = new PolicySpec(name.stringValue, namespace === null ? "default" : namespace.stringValue);
   context = "policy \"" + policy.id + "\"";
   const annotations = metadata.get("annotations");
@@ -165,10 +182,23 @@ function parsePolicy(value: JsonValue, index: i32, config: RbacConfig): PolicySp
   if (spec === null || !spec.isObject()) return failPolicy("spec: expected an object (spec: {} denies everything)");
   for (let i = 0; i < spec.keys.length; i++) {
     const key = spec.keys[i];
-    if (key == "selector" || key == "targetRef" || key == "targetRefs") {
-      return failPolicy("spec." + key + ": workload selection is done by `deployer translate`; the filter expects only the policies that apply to it");
+    if (key == "targetRef" || key == "targetRefs") {
+      return failPolicy("spec." + key + ": binds gateways and waypoints, not sidecars; expected spec.selector (the deployer renders targetRefs policies as objects of their own)");
     }
-    if (key != "action" && key != "provider" && key != "rules") return failPolicy("spec." + key + ": unknown field, expected action, provider or rules");
+    if (key == "selector") {
+      if (config.rootNamespace.length == 0) {
+        return failPolicy("spec.selector: only in a workload-scoped configuration (set rootNamespace); otherwise the configuration holds just the policies for this workload, as `deployer translate -n/-l` selects them");
+      }
+      const selector = spec.get("selector")!;
+      if (!selector.isObject()) return failPolicy("spec.selector: expected {matchLabels: {label: value}}, got " + describeJson(selector));
+      if (!onlyKeys(selector, ["matchLabels"], "spec.selector")) return null;
+      const labels = selector.get("matchLabels");
+      const list = labels === null ? new Array<string>() : labelList(labels);
+      if (list === null) return failPolicy("spec.selector.matchLabels: expected an object of label name to string value, got " + describeJson(labels!));
+      policy.selector = list;
+      continue;
+    }
+    if (key != "action" && key != "provider" && key != "rules") return failPolicy("spec." + key + ": unknown field, expected action, provider, rules or selector");
   }
   const action = spec.get("action");
   if (action !== null) {

@@ -25,6 +25,7 @@ import { isKnownMethod } from "./methods";
 import { GlobalMetrics, definePolicyMetrics, increment } from "./metrics";
 import { NormalizedPath, normalizePath, pathError } from "./path";
 import { RequestFacts, matchRequest, readRequest } from "./request";
+import { scopeError, selectPolicies } from "./scope";
 
 /** Envoy's RBAC filter body and details (source/extensions/filters/http/rbac/rbac_filter.cc). */
 const DENIED_BODY = "RBAC: access denied";
@@ -96,6 +97,7 @@ class RbacRoot extends RootContext {
     const bytes = get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size);
     const config = parseRbacConfig(String.UTF8.decode(bytes));
     if (config === null) return this.refuse(configError);
+    if (!selectPolicies(config)) return this.refuse(scopeError);
     const policies = compilePolicies(config);
     if (policies === null) return this.refuse(compileErrorMessage);
     if (this.metrics === null) this.metrics = new GlobalMetrics();
@@ -106,7 +108,8 @@ class RbacRoot extends RootContext {
     this.provider = policies.custom.length > 0 ? config.findProvider(policies.custom[0].spec.provider) : null;
     this.matchSet = policies.newMatchSet();
     log(LogLevelValues.info, "rbac: enforcing " + config.policies.length.toString() + " policies (" +
-      policies.predicateCount.toString() + " predicates)");
+      policies.predicateCount.toString() + " predicates)" + (config.rootNamespace.length == 0 ? "" :
+      "; workload-scoped: " + config.scopedOut.toString() + " other policies do not apply to this workload in namespace " + config.workload));
     return true;
   }
 

@@ -1,6 +1,6 @@
 /** Loads the built jwt-auth module into the host emulator and sends requests through it. */
 import { HostEmulator } from '../../../deployer/src/host/testing/emulator.js';
-import type { HeaderList } from '../../../deployer/src/host/api.js';
+import type { HeaderList, NodeInfo } from '../../../deployer/src/host/api.js';
 import { builtFilter } from '../../setup/paths.js';
 
 export const NOW_S = 1_700_000_000;
@@ -16,8 +16,9 @@ export interface RequestResult {
   readonly id: number;
 }
 
-export async function loadJwtAuth(config: unknown, options: { readonly startTimeMs?: number; readonly workers?: number } = {}): Promise<HostEmulator> {
+export async function loadJwtAuth(config: unknown, options: { readonly startTimeMs?: number; readonly workers?: number; readonly node?: NodeInfo } = {}): Promise<HostEmulator> {
   return HostEmulator.load({
+    ...(options.node ? { node: options.node } : {}),
     wasm: builtFilter('jwt-auth'), configuration: JSON.stringify(config), rootId: 'jwt-auth', name: 'jwt-auth',
     startTimeMs: options.startTimeMs ?? NOW_S * 1000, logLevel: 'debug', workers: options.workers ?? 1,
   });

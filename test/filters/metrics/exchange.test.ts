@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StructType, decode } from '../../../deployer/src/host/abi/proto.js';
 import type { HostEmulator } from '../../../deployer/src/host/testing/emulator.js';
-import { loadMetrics, node, peerHeaders, requestHeaders } from './harness.js';
+import { loadMetrics, node, peerHeaders, requestHeaders, runStream, seriesNamed } from './harness.js';
 
 const EXCHANGE = ['x-envoy-peer-metadata', 'x-envoy-peer-metadata-id'];
 const names = (headers: ReadonlyArray<readonly [string, string]>) => headers.map(([k]) => k);
@@ -73,5 +73,55 @@ describe('metrics: metadata exchange', () => {
     emu.callOnResponseHeaders(id, [[':status', '200']], true);
     emu.completeHttpContext(id);
     expect(emu.isVmFailed()).toBe(false);
+  });
+
+  // istio/proxy extensions/metadata_exchange/plugin.cc: an id alone sets no peer (only the
+  // metadata header calls updatePeer); the response carries back only what the downstream sent.
+  it.each([
+    { sent: 'id only', drop: 'x-envoy-peer-metadata', answered: ['x-envoy-peer-metadata-id'] },
+    { sent: 'metadata only', drop: 'x-envoy-peer-metadata-id', answered: ['x-envoy-peer-metadata'] },
+  ])('metrics: onResponseHeaders inbound with $sent answers with the same header only', async ({ drop, answered }) => {
+    emu = await loadMetrics({ local: 'reviews', direction: 'INBOUND' });
+    const id = emu.initializeHttpContext();
+    emu.callOnRequestHeaders(id, requestHeaders({ peer: 'productpage' }).filter(([k]) => k !== drop), true);
+    emu.callOnResponseHeaders(id, [[':status', '200']], true);
+    expect(names(emu.getCurrentResponseHeaders(id)).filter((n) => EXCHANGE.includes(n))).toEqual(answered);
+    emu.completeHttpContext(id, 200);
+  });
+
+  it('metrics: onLog a known peer id without x-envoy-peer-metadata names no peer (as Istio)', async () => {
+    emu = await loadMetrics({ local: 'reviews', direction: 'INBOUND' });
+    runStream(emu, { peer: 'productpage', response: { status: 200 } });
+    const idOnly = emu.initializeHttpContext();
+    emu.callOnRequestHeaders(idOnly, requestHeaders({ peer: 'productpage' }).filter(([k]) => k !== 'x-envoy-peer-metadata'), true);
+    emu.callOnResponseHeaders(idOnly, [[':status', '201']], true);
+    emu.completeHttpContext(idOnly, 201);
+    const byCode = Object.fromEntries(seriesNamed(emu, 'istio_requests_total').map((s) => [s.labels.response_code, s.labels]));
+    expect(byCode['200']).toMatchObject({ source_workload: 'productpage-v1', source_app: 'productpage' });
+    expect(byCode['201']).toMatchObject({ source_workload: 'unknown', source_app: 'unknown' });
+  });
+
+  it('metrics: onRequestHeaders a cached peer id reuses the decoded peer even if its metadata header changed (Istio updatePeer)', async () => {
+    emu = await loadMetrics({ local: 'reviews', direction: 'INBOUND' });
+    runStream(emu, { peer: 'productpage', response: { status: 200 } });
+    const [, bare] = peerHeaders('bare');
+    const id = emu.initializeHttpContext();
+    emu.callOnRequestHeaders(id, [...requestHeaders({}), ['x-envoy-peer-metadata-id', node('productpage').id], bare!], true);
+    emu.callOnResponseHeaders(id, [[':status', '201']], true);
+    emu.completeHttpContext(id, 201);
+    const created = seriesNamed(emu, 'istio_requests_total').find((s) => s.labels.response_code === '201');
+    expect(created?.labels.source_workload).toBe('productpage-v1');
+  });
+
+  it('metrics: onRequestHeaders maxPeerCacheSize 0 decodes every metadata header', async () => {
+    emu = await loadMetrics({ local: 'reviews', direction: 'INBOUND', config: { maxPeerCacheSize: 0 } });
+    runStream(emu, { peer: 'productpage', response: { status: 200 } });
+    const [, bare] = peerHeaders('bare');
+    const id = emu.initializeHttpContext();
+    emu.callOnRequestHeaders(id, [...requestHeaders({}), ['x-envoy-peer-metadata-id', node('productpage').id], bare!], true);
+    emu.callOnResponseHeaders(id, [[':status', '201']], true);
+    emu.completeHttpContext(id, 201);
+    const created = seriesNamed(emu, 'istio_requests_total').find((s) => s.labels.response_code === '201');
+    expect(created?.labels.source_workload).toBe('bare');
   });
 });

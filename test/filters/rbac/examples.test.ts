@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { validateIstioResource } from '../../../deployer/src/istio/validate.js';
+import { nodeForWorkload } from '../../../deployer/src/push/scoped-check.js';
 import { appliesToWorkload } from '../../../deployer/src/sidecar/istio-chain.js';
 import { parseIstioResources, translateResources } from '../../../deployer/src/translate/index.js';
 import { repoRoot } from '../../setup/paths.js';
@@ -36,6 +37,21 @@ describe('rbac: shipped examples', () => {
     const emulator = await loadRbac(plugin.spec.pluginConfig);
     expect(runRequest(emulator, { principal: 'spiffe://cluster.local/ns/default/sa/sleep', path: '/info' }).status).toBe(200);
     await emulator.close();
+  });
+
+  it('rbac: the workload-scoped filters/rbac/istio/wasmplugin-mesh-wide.yaml (a valid WasmPlugin) decides per workload', async () => {
+    const plugin = parse(readFileSync(path.join(dir, 'istio', 'wasmplugin-mesh-wide.yaml'), 'utf8')) as { spec: { pluginConfig: unknown } };
+    validateIstioResource(plugin);
+    const decide = async (namespace: string, labels: Record<string, string>, request: Parameters<typeof runRequest>[1]): Promise<number> => {
+      const emulator = await loadRbac(plugin.spec.pluginConfig, { node: nodeForWorkload({ namespace, labels }) });
+      const status = runRequest(emulator, request).status;
+      await emulator.close();
+      return status;
+    };
+    const sleep = { principal: 'spiffe://cluster.local/ns/default/sa/sleep', path: '/status/200' };
+    expect(await decide('foo', { app: 'httpbin' }, sleep)).toBe(403);
+    expect(await decide('foo', { app: 'sleep' }, sleep)).toBe(200);
+    expect(await decide('bar', { app: 'httpbin' }, { ...sleep, peer: '192.0.2.9:4000' })).toBe(403);
   });
 
   it('rbac: translate turns filters/rbac/istio/authorization-policies.yaml into an accepted configuration', async () => {

@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ConnectionInfo, HeaderList } from '../../../deployer/src/host/api.js';
+import type { ConnectionInfo, HeaderList, NodeInfo } from '../../../deployer/src/host/api.js';
 import { HostEmulator } from '../../../deployer/src/host/testing/emulator.js';
 import { builtFilter, repoRoot } from '../../setup/paths.js';
 
@@ -59,8 +59,9 @@ export function readFixture<T>(name: string): T {
   return JSON.parse(readFileSync(path.join(fixtureDir, name), 'utf8')) as T;
 }
 
-export async function loadRbac(config: unknown, options: { readonly logLevel?: 'trace' | 'debug' | 'info' } = {}): Promise<HostEmulator> {
+export async function loadRbac(config: unknown, options: { readonly logLevel?: 'trace' | 'debug' | 'info'; readonly node?: NodeInfo } = {}): Promise<HostEmulator> {
   return HostEmulator.load({
+    ...(options.node ? { node: options.node } : {}),
     wasm: builtFilter('rbac'),
     rootId: 'rbac',
     name: 'rbac',

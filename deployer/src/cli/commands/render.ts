@@ -25,7 +25,8 @@ Examples:
   $ deployer render build/filters/rbac.wasm --image oci://registry.local:5000/wasmesh/rbac:v1 --via wasmplugin --out gitops/shop
 
 With --istio, policies are selected as istiod does (root namespace, namespace, selector,
-targetRefs): one object per scope, each holding exactly the policies that apply there; what was
+targetRefs): one object per scope, each holding exactly the policies that apply there (scopes that
+overlap: one workload-scoped object covering them, each proxy keeping its own policies); what was
 left out, and why, is printed on stderr. The output is deterministic: apply-time facts
 (applied-at, history) are added by push/rollback when they apply.`)
     .action(async (wasmPath: string, flags: RenderFlags) => {
@@ -44,7 +45,7 @@ left out, and why, is printed on stderr. The output is deterministic: apply-time
         // header-router from VirtualServices: also the routes its routing header selects.
         ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
       }, targets);
-      await validateRendered(wasm, manifests);
+      await validateRendered(wasm, manifests, Object.keys(wiring.selector).length > 0);
       if (flags.out) {
         for (const file of await writeManifests(flags.out, manifests, wiring.output)) process.stderr.write(`wrote ${file}\n`);
         return;

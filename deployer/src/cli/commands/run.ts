@@ -106,8 +106,9 @@ Examples:
 
 The config file, --istio and --mesh-config inputs and the filter modules are watched: an edit is
 applied without dropping connections, or refused (file and field named) with the last good
-configuration still serving. SIGHUP is ignored; SIGUSR1 reopens the --access-log file;
-SIGTERM/SIGINT drain, then exit 0.
+configuration still serving; HCM settings and the connection cap apply to new connections and
+requests. SIGHUP is ignored; SIGUSR1 reopens the --access-log file; SIGTERM/SIGINT drain (HTTP/2
+connections get GOAWAY, idle HTTP/1 ones close, in-flight requests finish), then exit 0.
 
 With --xds, filters pushed to the control plane (deployer push --control-plane) go live between
 requests; the sidecar serves only once its first filter chain has arrived, keeps serving its last

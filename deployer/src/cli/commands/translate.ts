@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeMeshConfig, loadMeshConfigFile } from '../../istio/mesh-config.js';
 import { formatScope } from '../../istio/scopes.js';
-import { checkConfiguration } from '../../push/configure-check.js';
+import { checkObjectConfiguration } from '../../push/scoped-check.js';
 import { readWasmFile } from '../../push/push.js';
 import { parseContext, parseSelector } from '../../render/options.js';
 import { printStructured } from '../output.js';
@@ -48,7 +48,9 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Kinds translated: ${kinds}. Other kinds in the input (PeerAuthentication, Gateway, …) are skipped with a note.
 Policies are selected per scope as istiod does (root namespace, namespace, selector, targetRefs
-with --direction gateway): one config per scope, each proven against its built module.
+with --direction gateway): one config per scope, each proven against its built module. Scopes
+that overlap (a mesh-wide DENY next to an app's ALLOW) give one workload-scoped rbac/jwt-auth
+config for the scope covering them: each proxy applies the policies istiod would apply to it.
 
 Examples:
   $ deployer translate -f authz.yaml            # [{"filter": "rbac", "scope": {...}, "config": {...}}]
@@ -100,6 +102,7 @@ async function proveConfigs(translations: readonly ScopedTranslation[], filtersD
   for (const t of translations) {
     const file = path.join(dir, `${t.filter}.wasm`);
     if (!existsSync(file)) throw new Error(`cannot prove the ${t.filter} config against its module: ${file} not found; expected the built filter (npm run build), --filters-dir, or --no-validate`);
-    await checkConfiguration({ wasm: await readWasmFile(file), filter: t.filter, configuration: JSON.stringify(t.config), where: `${t.filter} config for ${formatScope(t.scope)} (from ${t.sources.join(', ')})` });
+    // A workload-scoped config (one object for overlapping scopes) is proven for each workload it covers.
+    await checkObjectConfiguration({ wasm: await readWasmFile(file), filter: t.filter, configuration: JSON.stringify(t.config), where: `${t.filter} config for ${formatScope(t.scope)} (from ${t.sources.join(', ')})` }, t.scope);
   }
 }

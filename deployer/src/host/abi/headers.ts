@@ -11,7 +11,8 @@ import type { HeaderList } from '../api.js';
 import type { PluginVm } from '../plugin-vm.js';
 import type { ImportModule } from '../vm.js';
 import { HeaderMapType, WasmResult } from './constants.js';
-import { readString, u32 } from './memory.js';
+import { u32 } from './memory.js';
+import { StringCache } from './string-cache.js';
 import { copyPairsOut, copySerializedPairsOut, copyStringOut } from './copy-out.js';
 import { parsePairs, PairsFormatError, type MutablePair } from './pairs.js';
 import { utf8Length } from './utf8.js';
@@ -77,6 +78,8 @@ function modified(h: PluginVm, type: number): void {
 
 export function headerImports(h: PluginVm): ImportModule {
   const abi010 = h.abiVersion === '0_1_0';
+  // Names and sent values come from the module's constants: decoded once (string-cache.ts).
+  const strings = new StringCache(() => h.vm);
   /** The map a write may change (not yet copied for writing), or the WasmResult refusing the write. */
   const writableMap = (type: number): HeaderList | number => {
     const found = readableMap(h, type);
@@ -100,7 +103,7 @@ export function headerImports(h: PluginVm): ImportModule {
       // the access-log phase — reads as an empty value (Ok); 0.2.x answers NotFound.
       if (found === WasmResult.NotFound && abi010) return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       if (typeof found === 'number') return found;
-      const key = readString(h.vm, keyPtr, keySize);
+      const key = strings.read(keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
       const value = headerValue(found, key.toLowerCase());
       if (value === undefined) {
@@ -112,8 +115,8 @@ export function headerImports(h: PluginVm): ImportModule {
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mutableMap(u32(type));
       if (typeof map === 'number') return map;
-      const key = readString(h.vm, keyPtr, keySize);
-      const value = readString(h.vm, valuePtr, valueSize);
+      const key = strings.read(keyPtr, keySize);
+      const value = strings.read(valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
       addHeader(map, key.toLowerCase(), value);
       modified(h, u32(type));
@@ -122,8 +125,8 @@ export function headerImports(h: PluginVm): ImportModule {
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mutableMap(u32(type));
       if (typeof map === 'number') return map;
-      const key = readString(h.vm, keyPtr, keySize)?.toLowerCase();
-      const value = readString(h.vm, valuePtr, valueSize);
+      const key = strings.read(keyPtr, keySize)?.toLowerCase();
+      const value = strings.read(valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
       replaceHeader(map, key, value);
       modified(h, u32(type));
@@ -133,7 +136,7 @@ export function headerImports(h: PluginVm): ImportModule {
       type = u32(type);
       const found = writableMap(type);
       if (typeof found === 'number') return found;
-      const key = readString(h.vm, keyPtr, keySize)?.toLowerCase();
+      const key = strings.read(keyPtr, keySize)?.toLowerCase();
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
       // Removing an absent header changes nothing, so the stream's map is not copied for writing
       // (filters commonly strip headers that are rarely present). It is still reported as a

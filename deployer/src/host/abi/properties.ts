@@ -12,10 +12,15 @@ import { WasmResult } from './constants.js';
 import { u32 } from './memory.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
-import { decodeMostlyAscii, writeU32 } from './utf8.js';
+import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
 import { PropertyKeys } from './property-keys.js';
-import { encode, NodeType, StructType, ValueType, toStruct, toValue } from './proto.js';
+import { nodeBytes, nodeMetadataBytes, nodeMetadataField } from './property-node.js';
+import { encode, StructType, toStruct } from './proto.js';
+import { fastResolver, type FastResolver } from './property-fast-paths.js';
+import {
+  boolBytes, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
+} from './property-values.js';
 
 const encoder = new TextEncoder();
 export const FILTER_STATE_PREFIX = 'wasm.';
@@ -30,53 +35,26 @@ type Attr =
   /** A string value, UTF-8 encoded only when handed over (copy-out.ts writes ASCII directly). */
   | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'headers'; readonly pairs: HeaderList }
-  | { readonly kind: 'request' | 'response' | 'connection' | 'source' | 'destination'; readonly facts: StreamFacts }
+  | { readonly kind: 'request' | 'response' | 'connection' | 'source' | 'destination' | 'upstream'; readonly facts: StreamFacts }
   | { readonly kind: 'xds'; readonly facts: StreamFacts | undefined }
   | { readonly kind: 'node' | 'node_metadata' | 'node_metadata_fields' }
+  /** A Struct value below node.metadata, walked as the map CEL unwraps it into. */
+  | { readonly kind: 'struct'; readonly fields: Readonly<Record<string, unknown>> }
   | { readonly kind: 'filter_state'; readonly state: FilterState | undefined };
 
 const str = (s: string): Attr => ({ kind: 'string', value: s });
 const optStr = (s: string | undefined): Attr | undefined => (s === undefined ? undefined : { kind: 'string', value: s });
 const bytesAttr = (bytes: Uint8Array): Attr => ({ kind: 'bytes', bytes });
 
-const TWO_32 = 2 ** 32;
-/** 8 bytes little-endian; safe non-negative integers skip the BigInt round trip. */
-function eightBytes(n: number | bigint, signed: boolean): Uint8Array {
-  const out = new Uint8Array(8);
-  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) {
-    writeU32(out, 0, n % TWO_32);
-    writeU32(out, 4, Math.floor(n / TWO_32));
-  } else if (signed) {
-    new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
-  } else {
-    new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  }
-  return out;
-}
 const int64 = (n: number | bigint): Attr => bytesAttr(eightBytes(n, true));
 const uint64 = (n: number | bigint): Attr => bytesAttr(eightBytes(n, false));
-const bool = (b: boolean): Attr => bytesAttr(Uint8Array.of(b ? 1 : 0));
+const bool = (b: boolean): Attr => bytesAttr(boolBytes(b));
 
 const DIRECTION: Readonly<Record<ListenerDirection, number>> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUND: 2 };
-
-/** Envoy's ResponseFlag bits (envoy/stream_info/stream_info.h), by their access-log short codes. */
-const RESPONSE_FLAG_BITS: Readonly<Record<string, number>> = {
-  LH: 0x1, UH: 0x2, UT: 0x4, LR: 0x8, UR: 0x10, UF: 0x20, UC: 0x40, UO: 0x80, NR: 0x100, DI: 0x200, FI: 0x400,
-  RL: 0x800, UAEX: 0x1000, RLSE: 0x2000, DC: 0x4000, URX: 0x8000, SI: 0x10000, IH: 0x20000, DPE: 0x40000,
-};
 
 function headersAttr(pairs: HeaderList | undefined): Attr | undefined {
   if (pairs === undefined) return undefined;
   return { kind: 'headers', pairs };
-}
-
-function joinedHeader(pairs: HeaderList, name: string): string | undefined {
-  let joined: string | undefined;
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i]!;
-    if (pair[0] === name) joined = joined === undefined ? pair[1] : `${joined},${pair[1]}`;
-  }
-  return joined;
 }
 
 function peer(address: string, port: number): string {
@@ -97,10 +75,6 @@ function addresses(c: ConnectionInfo): { readonly source: string; readonly desti
   return cached;
 }
 
-function startNanos(f: StreamFacts): bigint {
-  return BigInt((f.info.startTime ?? new Date()).getTime()) * 1_000_000n;
-}
-
 function requestMember(f: StreamFacts, key: string): Attr | undefined {
   const h = f.requestHeaders ?? [];
   switch (key) {
@@ -118,36 +92,8 @@ function requestMember(f: StreamFacts, key: string): Attr | undefined {
     case 'protocol': return str(f.info.protocol);
     case 'size': return int64(f.requestBodyBytes);
     case 'total_size': return int64(f.requestBodyBytes + headerBytes(h));
-    case 'duration': return f.completedAtNanos === undefined ? undefined : int64(f.completedAtNanos - startNanos(f));
+    case 'duration': { const d = durationNanos(f); return d === undefined ? undefined : int64(d); }
     default: return undefined;
-  }
-}
-
-function headerBytes(pairs: HeaderList): number {
-  let n = 0;
-  for (const [k, v] of pairs) n += k.length + v.length;
-  return n;
-}
-
-function responseCode(f: StreamFacts): number | undefined {
-  if (f.completion !== undefined) return f.completion.responseCode;
-  if (f.localReply !== undefined) return f.localReply.status;
-  const status = f.responseHeaders === undefined ? undefined : joinedHeader(f.responseHeaders, ':status');
-  return status === undefined ? undefined : Number(status);
-}
-
-/**
- * Envoy's grpc_status without a grpc-status header or trailer: mapped from the HTTP status
- * (source/common/grpc/common.cc getGrpcStatus → utility.cc httpToGrpcStatus).
- */
-function grpcStatusOfHttp(code: number): number {
-  switch (code) {
-    case 400: return 13; // INTERNAL
-    case 401: return 16; // UNAUTHENTICATED
-    case 403: return 7; // PERMISSION_DENIED
-    case 404: return 12; // UNIMPLEMENTED
-    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
-    default: return 2; // UNKNOWN
   }
 }
 
@@ -155,18 +101,8 @@ function responseMember(f: StreamFacts, key: string): Attr | undefined {
   switch (key) {
     case 'code': { const c = responseCode(f); return c === undefined ? undefined : int64(c); }
     case 'code_details': return optStr(f.completion?.responseCodeDetails ?? f.localReply?.details);
-    case 'flags': {
-      if (f.completion === undefined) return uint64(0);
-      let bits = 0;
-      for (const flag of f.completion.responseFlags.split(',')) bits |= RESPONSE_FLAG_BITS[flag] ?? 0;
-      return uint64(bits);
-    }
-    case 'grpc_status': {
-      const v = (f.responseTrailers && joinedHeader(f.responseTrailers, 'grpc-status')) ?? (f.responseHeaders && joinedHeader(f.responseHeaders, 'grpc-status'));
-      if (v !== undefined) return int64(Number(v));
-      const code = responseCode(f);
-      return code === undefined || code <= 0 ? undefined : int64(grpcStatusOfHttp(code));
-    }
+    case 'flags': return uint64(responseFlagBits(f));
+    case 'grpc_status': { const g = grpcStatus(f); return g === undefined ? undefined : int64(g); }
     case 'headers': return headersAttr(f.responseHeaders);
     case 'trailers': return headersAttr(f.responseTrailers);
     case 'size': return int64(f.responseBodyBytes);
@@ -189,19 +125,65 @@ function connectionMember(f: StreamFacts, key: string): Attr | undefined {
     case 'dns_san_peer_certificate': return optStr(cert?.dnsSans[0]);
     case 'subject_local_certificate': return optStr(tls?.localSubject);
     case 'uri_san_local_certificate': return optStr(tls?.localUriSans?.[0]);
+    case 'dns_san_local_certificate': return optStr(tls?.localDnsSans?.[0]);
+    case 'sha256_peer_certificate_digest': return optStr(cert?.sha256Digest);
     default: return undefined;
   }
 }
 
-function nodeBytes(h: PluginVm): Uint8Array {
-  const { id, cluster, metadata } = h.services.node;
-  return encode(NodeType, { id, cluster, metadata: toStruct(metadata) });
+/**
+ * `upstream.*` (Envoy's upstream attributes): the connection the stream was forwarded on, known
+ * from the stream's completion; absent (NotFound) for a stream never sent upstream. The TLS ones
+ * answer from the upstream socket, whose peer is the upstream server.
+ */
+function upstreamMember(f: StreamFacts, key: string): Attr | undefined {
+  const u = f.completion?.upstream;
+  if (u === undefined) return undefined;
+  const tls = u.tls;
+  const cert = tls?.peerCertificate;
+  switch (key) {
+    case 'address': return str(peer(u.address, u.port));
+    case 'port': return int64(u.port);
+    case 'local_address': return optStr(u.localAddress);
+    case 'tls_version': return optStr(tls?.tlsVersion);
+    case 'subject_peer_certificate': return optStr(cert?.subject);
+    case 'uri_san_peer_certificate': return optStr(cert?.uriSans[0]);
+    case 'dns_san_peer_certificate': return optStr(cert?.dnsSans[0]);
+    case 'sha256_peer_certificate_digest': return optStr(cert?.sha256Digest);
+    case 'subject_local_certificate': return optStr(tls?.localSubject);
+    case 'uri_san_local_certificate': return optStr(tls?.localUriSans?.[0]);
+    case 'dns_san_local_certificate': return optStr(tls?.localDnsSans?.[0]);
+    default: return undefined;
+  }
 }
 
 const NODE: Attr = { kind: 'node' };
 // Envoy walks the Struct message: its only field is the map `fields`, keyed by metadata key.
 const NODE_METADATA: Attr = { kind: 'node_metadata' };
 const NODE_METADATA_FIELDS: Attr = { kind: 'node_metadata_fields' };
+
+/**
+ * A google.protobuf.Value as Envoy's CEL hands it over once unwrapped (cel-cpp UnwrapMessageToValue):
+ * strings as-is, numbers as 8-byte doubles, booleans as one byte, Structs as maps that later path
+ * segments walk — so `node.metadata.NAMESPACE` and `node.metadata.LABELS.app` answer the plain
+ * string, as istio/proxy extensions/common/context.cc (extractPartialLocalNodeFlatBuffer) reads
+ * them. Lists and nulls are not handed over here (NotFound).
+ */
+function unwrapped(value: unknown): Attr | undefined {
+  if (typeof value === 'string') return str(value);
+  if (typeof value === 'boolean') return bool(value);
+  if (typeof value === 'number') {
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setFloat64(0, value, true);
+    return bytesAttr(out);
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { kind: 'struct', fields: value as Record<string, unknown> };
+  return undefined;
+}
+
+function ownValue(fields: Readonly<Record<string, unknown>>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
+}
 
 /** The value under `key` of a map attribute; undefined when absent or not a map. */
 function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
@@ -210,6 +192,7 @@ function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
     case 'request': return requestMember(attr.facts, key);
     case 'response': return responseMember(attr.facts, key);
     case 'connection': return connectionMember(attr.facts, key);
+    case 'upstream': return upstreamMember(attr.facts, key);
     case 'source': {
       const c = attr.facts.info.connection;
       return key === 'address' ? str(addresses(c).source) : key === 'port' ? int64(c.sourcePort) : undefined;
@@ -233,11 +216,11 @@ function member(h: PluginVm, attr: Attr, key: string): Attr | undefined {
       const { id, cluster } = h.services.node;
       return key === 'id' ? str(id) : key === 'cluster' ? str(cluster) : key === 'metadata' ? NODE_METADATA : undefined;
     }
-    case 'node_metadata': return key === 'fields' ? NODE_METADATA_FIELDS : undefined;
-    case 'node_metadata_fields': {
-      const { metadata } = h.services.node;
-      return Object.prototype.hasOwnProperty.call(metadata, key) ? bytesAttr(encode(ValueType, toValue(metadata[key]))) : undefined;
-    }
+    // `fields` walks the Struct message (kept for filters written against it); any other key is
+    // the metadata key itself, as Envoy's CEL sees the Struct.
+    case 'node_metadata': return key === 'fields' ? NODE_METADATA_FIELDS : unwrapped(ownValue(h.services.node.metadata, key));
+    case 'struct': return unwrapped(ownValue(attr.fields, key));
+    case 'node_metadata_fields': { const bytes = nodeMetadataField(h, key); return bytes === undefined ? undefined : bytesAttr(bytes); }
     case 'filter_state': {
       const entry = attr.state?.get(key);
       return entry === undefined ? undefined : bytesAttr(entry.value);
@@ -253,7 +236,9 @@ function finalValue(h: PluginVm, attr: Attr): PropertyValue | undefined {
     case 'string': return attr.value;
     case 'headers': return serializePairs(attr.pairs);
     case 'node': return nodeBytes(h);
-    case 'node_metadata': return encode(StructType, toStruct(h.services.node.metadata));
+    case 'node_metadata': return nodeMetadataBytes(h);
+    // Envoy serializes a map value through ExportAsProtoValue: the Struct's bytes.
+    case 'struct': return encode(StructType, toStruct(attr.fields));
     default: return undefined;
   }
 }
@@ -276,6 +261,7 @@ function topLevel(h: PluginVm, name: string, stream: StreamBinding | undefined):
       case 'connection':
       case 'source':
       case 'destination':
+      case 'upstream':
         return { kind: name, facts };
       case 'connection_id': return uint64(facts.info.connection.id);
       case 'cluster_name': return optStr(facts.completion?.clusterName);
@@ -312,33 +298,50 @@ function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
  * decoded afresh. Bounded: a module building paths on the fly just misses.
  */
 export class PathCache {
-  private readonly entries = new Map<number, { readonly bytes: Uint8Array; readonly parts: readonly string[] }>();
+  private readonly entries = new Map<number, PathEntry>();
   private readonly decoder = new TextDecoder();
 
   segments(ptr: number, bytes: Uint8Array): readonly string[] {
-    const cacheable = bytes.length < PATH_CACHE_MAX_LENGTH;
-    const key = ptr * PATH_CACHE_MAX_LENGTH + bytes.length;
-    const entry = cacheable ? this.entries.get(key) : undefined;
-    if (entry !== undefined && sameBytes(entry.bytes, bytes)) return entry.parts;
-    const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
-    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, { bytes: bytes.slice(), parts });
-    return parts;
+    return this.entryAt(ptr, bytes, 0, bytes.length).parts;
   }
+
+  /**
+   * The path at memory[start, start + length) (a module's memory, `ptr` its address there),
+   * compared in place, so a hit allocates nothing; with its direct resolver chosen once.
+   */
+  entryAt(ptr: number, memory: Uint8Array, start: number, length: number): PathEntry {
+    const cacheable = length < PATH_CACHE_MAX_LENGTH;
+    const key = ptr * PATH_CACHE_MAX_LENGTH + length;
+    const entry = cacheable ? this.entries.get(key) : undefined;
+    if (entry !== undefined && sameBytes(entry.bytes, memory, start)) return entry;
+    const bytes = memory.slice(start, start + length);
+    const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
+    const fresh: PathEntry = { bytes, parts, fast: fastResolver(parts) ?? null };
+    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, fresh);
+    return fresh;
+  }
+}
+
+interface PathEntry {
+  readonly bytes: Uint8Array;
+  readonly parts: readonly string[];
+  /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
+  readonly fast: FastResolver | null;
 }
 
 const PATH_CACHE_MAX_LENGTH = 1024;
 const PATH_CACHE_ENTRIES = 256;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether memory[start…] holds `a` (the caller checked the length fits). */
+function sameBytes(a: Uint8Array, memory: Uint8Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== memory[start + i]) return false;
   return true;
 }
 
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
 export function getProperty(h: PluginVm, path: string): Uint8Array | number {
   const value = resolveProperty(h, pathSegments(path));
-  return typeof value === 'string' ? encoder.encode(value) : value;
+  return typeof value === 'string' ? encoder.encode(value) : owned(value);
 }
 
 /**
@@ -358,9 +361,12 @@ function connectionScoped(name: string): boolean {
 }
 
 /** proxy_get_property's value for `parts`: bytes/string to copy out, or a WasmResult. */
-function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
+function propertyValue(h: PluginVm, path: PathEntry): PropertyValue {
+  const parts = path.parts;
   const facts = h.context()?.stream?.facts;
-  if (facts === undefined || !connectionScoped(parts[0]!)) return resolveProperty(h, parts);
+  if (facts === undefined) return resolveProperty(h, parts);
+  if (path.fast !== null) return path.fast(facts);
+  if (!connectionScoped(parts[0]!)) return resolveProperty(h, parts);
   const connection = facts.info.connection;
   let values = connectionValues.get(connection);
   if (values === undefined) {
@@ -370,7 +376,7 @@ function propertyValue(h: PluginVm, parts: readonly string[]): PropertyValue {
   let value = values.get(parts);
   if (value === undefined) {
     const resolved = resolveProperty(h, parts);
-    value = typeof resolved === 'string' ? encoder.encode(resolved) : resolved;
+    value = typeof resolved === 'string' ? encoder.encode(resolved) : owned(resolved);
     if (values.size < CONNECTION_VALUES_MAX) values.set(parts, value);
   }
   return value;
@@ -382,9 +388,11 @@ export function propertyImports(h: PluginVm): ImportModule {
   const valueCopies = new ByteSlab();
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
-      const bytes = h.vm.bytes(pathPtr, pathSize);
-      if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = propertyValue(h, paths.segments(u32(pathPtr), bytes));
+      const memory = h.vm.memoryBytes();
+      const ptr = u32(pathPtr);
+      const size = u32(pathSize);
+      if (ptr + size > memory.length) return WasmResult.InvalidMemoryAccess;
+      const value = propertyValue(h, paths.entryAt(ptr, memory, ptr, size));
       if (typeof value === 'number') return value;
       const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;

@@ -90,6 +90,7 @@ export class StreamTemplate {
       connection: overrides?.connection ?? { ...this.connection, ...(tls ? { tls } : {}) },
       protocol: overrides?.protocol ?? this.protocol,
       startTime: overrides?.startTime ?? now,
+      ...(overrides?.bufferLimitBytes !== undefined ? { bufferLimitBytes: overrides.bufferLimitBytes } : {}),
     };
   }
 }

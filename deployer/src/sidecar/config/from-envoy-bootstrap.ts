@@ -29,7 +29,7 @@ const STDOUT_LOG = 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 const DOWNSTREAM_CONNECTIONS = 'envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
 /** The HttpConnectionManager fields the sidecar's HCM stage implements (deployer/src/sidecar/hcm/config.ts), under Envoy's names. */
 const HCM_STAGE_FIELDS = ['normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'max_request_headers_kb', 'common_http_protocol_options',
-  'http_protocol_options', 'stream_idle_timeout', 'request_headers_timeout', 'request_timeout', 'strip_trailing_host_dot'] as const;
+  'http_protocol_options', 'http2_protocol_options', 'stream_idle_timeout', 'request_headers_timeout', 'request_timeout', 'drain_timeout', 'delayed_close_timeout', 'strip_trailing_host_dot'] as const;
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 const STRING_VALUE = 'google.protobuf.StringValue';
 const V8 = 'envoy.wasm.runtime.v8';
@@ -147,8 +147,9 @@ function translateBootstrap(value: unknown): Translation {
   const resources = r.fields(root.static_resources, 'static_resources', ['listeners', 'clusters']);
 
   const listenerPath = 'static_resources.listeners[0]';
-  const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'traffic_direction', 'address', 'filter_chains']);
+  const listener = r.fields(r.one(resources.listeners, 'static_resources.listeners', 'listeners'), listenerPath, ['name', 'traffic_direction', 'address', 'filter_chains', 'per_connection_buffer_limit_bytes']);
   r.origin('listen', join(listenerPath, 'address'));
+  r.origin('per_connection_buffer_limit_bytes', join(listenerPath, 'per_connection_buffer_limit_bytes'));
   if (listener.traffic_direction !== undefined && listener.traffic_direction !== 'INBOUND') {
     r.note(join(listenerPath, 'traffic_direction'), `${String(listener.traffic_direction)}; the sidecar's listener is INBOUND`);
   }
@@ -159,6 +160,7 @@ function translateBootstrap(value: unknown): Translation {
   const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters', ...HCM_STAGE_FIELDS]);
   if (hcm.common_http_protocol_options !== undefined) r.fields(hcm.common_http_protocol_options, join(hcmPath, 'common_http_protocol_options'), ['idle_timeout', 'max_headers_count', 'max_stream_duration']);
   if (hcm.http_protocol_options !== undefined) r.fields(hcm.http_protocol_options, join(hcmPath, 'http_protocol_options'), ['accept_http_10']);
+  if (hcm.http2_protocol_options !== undefined) r.fields(hcm.http2_protocol_options, join(hcmPath, 'http2_protocol_options'), ['initial_stream_window_size']);
   r.origin('http_connection_manager', hcmPath);
   const hcmStage = Object.fromEntries(HCM_STAGE_FIELDS.filter((name) => hcm[name] !== undefined).map((name) => [name, hcm[name]])) as RawHcmFields;
   let accessLogFormat: 'envoy' | 'istio' | undefined;
@@ -274,6 +276,7 @@ function translateBootstrap(value: unknown): Translation {
     ...(accessLogFormat !== undefined ? { access_log_format: accessLogFormat } : {}),
     ...(maxConnections !== undefined ? { overload: { max_active_downstream_connections: maxConnections } } : {}),
     listen: socketAddress(r, listener.address, join(listenerPath, 'address')),
+    ...(listener.per_connection_buffer_limit_bytes !== undefined ? { per_connection_buffer_limit_bytes: Number(listener.per_connection_buffer_limit_bytes) } : {}),
     ...(admin !== undefined ? { admin } : {}),
     ...(tls ? { tls } : {}),
     filters,

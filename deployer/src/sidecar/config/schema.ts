@@ -52,9 +52,17 @@ const httpConnectionManager = {
       additionalProperties: false,
       properties: { accept_http_10: { type: 'boolean' } },
     },
+    // Http2ProtocolOptions.initial_stream_window_size: 65535..2147483647 (the proto's constraint).
+    http2_protocol_options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { initial_stream_window_size: { type: 'integer', minimum: 65535, maximum: 2147483647 } },
+    },
     stream_idle_timeout: duration,
     request_headers_timeout: duration,
     request_timeout: duration,
+    drain_timeout: duration,
+    delayed_close_timeout: duration,
     strip_trailing_host_dot: { type: 'boolean' },
   },
 } as const;
@@ -75,6 +83,8 @@ export const sidecarConfigSchema = {
       additionalProperties: false,
       properties: { max_active_downstream_connections: { type: 'integer', minimum: 1 } },
     },
+    // Listener.per_connection_buffer_limit_bytes (uint32).
+    per_connection_buffer_limit_bytes: { type: 'integer', minimum: 1, maximum: 4294967295 },
     tls: {
       type: 'object',
       required: ['cert', 'key', 'client_ca'],
@@ -132,7 +142,22 @@ export const sidecarConfigSchema = {
             type: 'object',
             required: ['url'],
             additionalProperties: false,
-            properties: { url: { type: 'string', minLength: 1 }, connect_timeout: duration },
+            properties: {
+              url: { type: 'string', minLength: 1 },
+              connect_timeout: duration,
+              // Envoy's UpstreamTlsContext, for https:// clusters (validate.ts resolves the files).
+              tls: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  ca: { type: 'string', minLength: 1 },
+                  cert: { type: 'string', minLength: 1 },
+                  key: { type: 'string', minLength: 1 },
+                  sni: { type: 'string', minLength: 1 },
+                  subject_alt_names: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+                },
+              },
+            },
           },
         ],
       },
@@ -193,8 +218,17 @@ export interface RawStringMatcher {
   readonly ignore_case?: boolean;
 }
 
+export interface RawUpstreamTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly sni?: string;
+  readonly subject_alt_names?: readonly string[];
+}
+
 export interface RawSidecarConfig {
   readonly listen: string;
+  readonly per_connection_buffer_limit_bytes?: number;
   readonly http_connection_manager?: RawHcmFields;
   readonly access_log_format?: 'envoy' | 'istio';
   readonly overload?: { readonly max_active_downstream_connections?: number };
@@ -213,7 +247,7 @@ export interface RawSidecarConfig {
     readonly configuration?: unknown;
     readonly fail_open?: boolean;
   }>;
-  readonly clusters: Readonly<Record<string, string | { readonly url: string; readonly connect_timeout?: string }>>;
+  readonly clusters: Readonly<Record<string, string | { readonly url: string; readonly connect_timeout?: string; readonly tls?: RawUpstreamTls }>>;
   readonly routes: ReadonlyArray<{
     readonly name?: string;
     readonly match: {

@@ -42,6 +42,24 @@ export interface ClusterConfig {
   readonly url: URL;
   /** Envoy's cluster connect_timeout (default 5 s). */
   readonly connectTimeoutMs: number;
+  /** TLS for an https:// cluster (Envoy's UpstreamTlsContext); absent for http://. */
+  readonly tls?: UpstreamTlsConfig;
+}
+
+/**
+ * TLS to an https:// cluster. With `caFile`, the upstream's certificate must chain to it and, as
+ * in Envoy, its name is not checked unless `subjectAltNames` lists the accepted URI/DNS SANs;
+ * without, Node's default CAs and a host name check apply (a plain https client).
+ */
+export interface UpstreamTlsConfig {
+  /** Absolute paths of PEM files. */
+  readonly caFile?: string;
+  /** Client certificate chain and key presented to the upstream (mTLS). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** SNI sent (default: the URL's host when it is a name). */
+  readonly sni?: string;
+  readonly subjectAltNames?: readonly string[];
 }
 
 /**
@@ -82,6 +100,11 @@ export interface SidecarConfig {
   /** `overload`: the downstream connection cap. */
   readonly overload: OverloadConfig;
   readonly listen: ListenAddress;
+  /**
+   * `per_connection_buffer_limit_bytes` (Envoy's Listener field, default 1 MiB): how much request or
+   * response body filters may buffer on an HTTP/1 stream before Envoy answers 413 / 500.
+   */
+  readonly perConnectionBufferLimitBytes: number;
   readonly admin: ListenAddress;
   readonly workers: number;
   readonly tls?: TlsListenerConfig;

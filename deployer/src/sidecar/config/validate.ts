@@ -2,13 +2,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { defaultMaxDownstreamConnections, openFilesLimit, resolveHcmConfig, type OverloadConfig } from '../hcm/config.js';
+import { DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES, defaultMaxDownstreamConnections, openFilesLimit, resolveHcmConfig, type OverloadConfig } from '../hcm/config.js';
 import { describeAjvError, valueAt } from './ajv-messages.js';
 import { describeValue, ProblemList, SidecarConfigError } from './errors.js';
-import { sidecarConfigSchema, type RawSidecarConfig, type RawStringMatcher } from './schema.js';
+import { sidecarConfigSchema, type RawSidecarConfig, type RawStringMatcher, type RawUpstreamTls } from './schema.js';
 import { Re2Regex } from '../../regex/engine.js';
 import type {
-  ClusterConfig, HeaderMatcher, ListenAddress, PathMatch, RouteConfig, SidecarConfig, StringMatch, TlsListenerConfig, WasmFilterConfig,
+  ClusterConfig, HeaderMatcher, ListenAddress, PathMatch, RouteConfig, SidecarConfig, StringMatch, TlsListenerConfig, UpstreamTlsConfig,
+  WasmFilterConfig,
 } from './types.js';
 
 export interface LoadConfigOptions {
@@ -141,7 +142,16 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions, problems: Pr
     const at = `clusters.${name}`;
     const spec = typeof value === 'string' ? { url: value } : value;
     const url = parseClusterUrl(spec.url, typeof value === 'string' ? at : `${at}.url`, report);
-    if (url) clusters.set(name, { name, url, connectTimeoutMs: spec.connect_timeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(spec.connect_timeout) });
+    const clusterTls = typeof value === 'string' ? undefined : value.tls;
+    if (url && clusterTls !== undefined && url.protocol !== 'https:') report(`${at}.tls`, `TLS settings need an https:// url, got ${describeValue(spec.url)}`);
+    if (url) {
+      clusters.set(name, {
+        name,
+        url,
+        connectTimeoutMs: spec.connect_timeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(spec.connect_timeout),
+        ...(url.protocol === 'https:' ? { tls: upstreamTls(clusterTls, tls, `${at}.tls`, existingFile, report) } : {}),
+      });
+    }
   }
 
   const routes = listOrNone(raw.routes).flatMap((route, i): RouteConfig[] => {
@@ -169,7 +179,10 @@ function resolve(raw: RawSidecarConfig, options: LoadConfigOptions, problems: Pr
     maxActiveDownstreamConnections: raw.overload?.max_active_downstream_connections ??
       defaultMaxDownstreamConnections(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8'))),
   };
-  return { listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload, accessLogFormat: raw.access_log_format ?? 'envoy' };
+  return {
+    listen, admin, workers: raw.workers ?? 1, tls, filters, clusters, routes, hcm, overload, accessLogFormat: raw.access_log_format ?? 'envoy',
+    perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES,
+  };
 }
 
 /** Notes a problem and yields undefined, so a parser can `return report(...)` and the caller goes on. */
@@ -185,6 +198,26 @@ export function parseListenAddress(text: string, field: string, fail: Report): L
   return { host, port };
 }
 
+/**
+ * An https:// cluster's TLS: its own `tls` settings, else the sidecar's workload certificate
+ * (`tls.cert`/`tls.key` presented, `tls.client_ca` trusted — one identity both ways, as an
+ * Istio sidecar uses its workload certificate for ISTIO_MUTUAL), else a plain https client.
+ */
+function upstreamTls(raw: RawUpstreamTls | undefined, listener: TlsListenerConfig | undefined, at: string,
+  existingFile: (field: string, file: string) => string, report: Report): UpstreamTlsConfig {
+  if (raw === undefined) {
+    return listener === undefined ? {} : { caFile: listener.clientCaFile, certFile: listener.certFile, keyFile: listener.keyFile };
+  }
+  if ((raw.cert === undefined) !== (raw.key === undefined)) report(at, 'expected both cert and key (a client certificate and its private key), or neither');
+  return {
+    ...(raw.ca !== undefined ? { caFile: existingFile(`${at}.ca`, raw.ca) } : {}),
+    ...(raw.cert !== undefined ? { certFile: existingFile(`${at}.cert`, raw.cert) } : {}),
+    ...(raw.key !== undefined ? { keyFile: existingFile(`${at}.key`, raw.key) } : {}),
+    ...(raw.sni !== undefined ? { sni: raw.sni } : {}),
+    ...(raw.subject_alt_names !== undefined ? { subjectAltNames: raw.subject_alt_names } : {}),
+  };
+}
+
 export function parseClusterUrl(text: string, field: string, fail: Report): URL | undefined {
   let url: URL;
   try {
@@ -192,7 +225,7 @@ export function parseClusterUrl(text: string, field: string, fail: Report): URL 
   } catch {
     return fail(field, `expected an http:// URL such as "http://127.0.0.1:8080", got ${describeValue(text)}`);
   }
-  if (url.protocol !== 'http:') return fail(field, `unsupported scheme "${url.protocol}"; expected http:// (upstreams speak HTTP/1.1 in clear text)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(field, `unsupported scheme "${url.protocol}"; expected http:// or https:// (upstreams speak HTTP/1.1)`);
   if (url.pathname !== '/' || url.search !== '') return fail(field, `expected scheme://host:port without a path, got ${describeValue(text)}`);
   return url;
 }

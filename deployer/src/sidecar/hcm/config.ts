@@ -34,6 +34,16 @@ export interface HcmConfig extends PathNormalizationConfig {
   readonly requestHeadersTimeoutMs: number;
   /** request_timeout (default 0 = disabled). */
   readonly requestTimeoutMs: number;
+  /**
+   * drain_timeout (default 5 s): on drain, the time between HTTP/2's shutdown notice (GOAWAY with
+   * the highest stream id) and the final GOAWAY (conn_manager_impl.cc startDrainSequence).
+   */
+  readonly drainTimeoutMs: number;
+  /**
+   * delayed_close_timeout (default 1 s; 0 disables): how long an HTTP/1 connection closed after an
+   * early response keeps reading the rest of the request before it closes (hcm/early-response.ts).
+   */
+  readonly delayedCloseTimeoutMs: number;
   /** strip_trailing_host_dot (default false, as Istio leaves it). */
   readonly stripTrailingHostDot: boolean;
   /**
@@ -41,7 +51,16 @@ export interface HcmConfig extends PathNormalizationConfig {
    * turns it on only with PILOT_HTTP10=1).
    */
   readonly acceptHttp10: boolean;
+  /**
+   * http2_protocol_options.initial_stream_window_size (Envoy default 268435456, 65535..2147483647):
+   * also the HTTP/2 stream's buffer limit, which bounds what filters may buffer on HTTP/2
+   * (source/common/http/http2/codec_impl.cc per_stream_buffer_limit_).
+   */
+  readonly http2InitialStreamWindowSize: number;
 }
+
+/** Listener.per_connection_buffer_limit_bytes default (1 MiB): the HTTP/1 stream buffer limit. */
+export const DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * The overload manager's global downstream connection limit
@@ -63,8 +82,11 @@ export const DEFAULT_HCM: HcmConfig = {
   streamIdleTimeoutMs: 300_000,
   requestHeadersTimeoutMs: 0,
   requestTimeoutMs: 0,
+  drainTimeoutMs: 5000,
+  delayedCloseTimeoutMs: 1000,
   stripTrailingHostDot: false,
   acceptHttp10: false,
+  http2InitialStreamWindowSize: 268_435_456,
 };
 
 /**
@@ -100,9 +122,12 @@ export interface RawHcmFields {
   readonly max_request_headers_kb?: number;
   readonly common_http_protocol_options?: { readonly idle_timeout?: string; readonly max_headers_count?: number; readonly max_stream_duration?: string };
   readonly http_protocol_options?: { readonly accept_http_10?: boolean };
+  readonly http2_protocol_options?: { readonly initial_stream_window_size?: number };
   readonly stream_idle_timeout?: string;
   readonly request_headers_timeout?: string;
   readonly request_timeout?: string;
+  readonly drain_timeout?: string;
+  readonly delayed_close_timeout?: string;
   readonly strip_trailing_host_dot?: boolean;
 }
 
@@ -123,8 +148,11 @@ export function resolveHcmConfig(raw: RawHcmFields | undefined, durationMs: (tex
     streamIdleTimeoutMs: ms(raw.stream_idle_timeout, DEFAULT_HCM.streamIdleTimeoutMs),
     requestHeadersTimeoutMs: ms(raw.request_headers_timeout, DEFAULT_HCM.requestHeadersTimeoutMs),
     requestTimeoutMs: ms(raw.request_timeout, DEFAULT_HCM.requestTimeoutMs),
+    drainTimeoutMs: ms(raw.drain_timeout, DEFAULT_HCM.drainTimeoutMs),
+    delayedCloseTimeoutMs: ms(raw.delayed_close_timeout, DEFAULT_HCM.delayedCloseTimeoutMs),
     stripTrailingHostDot: raw.strip_trailing_host_dot ?? DEFAULT_HCM.stripTrailingHostDot,
     acceptHttp10: raw.http_protocol_options?.accept_http_10 ?? DEFAULT_HCM.acceptHttp10,
+    http2InitialStreamWindowSize: raw.http2_protocol_options?.initial_stream_window_size ?? DEFAULT_HCM.http2InitialStreamWindowSize,
   };
 }
 

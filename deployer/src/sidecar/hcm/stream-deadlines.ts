@@ -19,6 +19,8 @@ const MAX_DURATION: StreamTimeout = { status: 408, body: 'downstream duration ti
 
 /** One stream's clock, as the registry sees it. */
 export interface TimedStream {
+  /** The timeouts the stream started under (a reload changes them for later streams only). */
+  readonly timeouts: Pick<HcmConfig, 'streamIdleTimeoutMs' | 'requestTimeoutMs' | 'maxStreamDurationMs'>;
   startedAt: number;
   lastActivity: number;
   /** Request fully received (disarms request_timeout). */
@@ -35,19 +37,27 @@ export interface TimedStream {
 export class StreamDeadlines {
   private readonly streams = new Set<TimedStream>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly periodMs: number;
+  private periodMs: number;
 
-  constructor(private readonly config: HcmConfig) {
-    const shortest = Math.min(...[config.streamIdleTimeoutMs, config.requestTimeoutMs, config.maxStreamDurationMs].filter((t) => t > 0), 4000);
-    this.periodMs = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
+  constructor(config: HcmConfig) {
+    this.periodMs = sweepPeriod(config);
   }
 
-  get enabled(): boolean {
-    return this.config.streamIdleTimeoutMs > 0 || this.config.requestTimeoutMs > 0 || this.config.maxStreamDurationMs > 0;
+  /** Live reload: streams added from now on may have other timeouts; sweep often enough for the shortest. */
+  update(config: HcmConfig): void {
+    const period = Math.min(this.periodMs, sweepPeriod(config));
+    if (period === this.periodMs) return;
+    this.periodMs = period;
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = setInterval(() => this.sweep(), this.periodMs);
+      this.timer.unref();
+    }
   }
 
   add(stream: TimedStream): void {
-    if (!this.enabled) return;
+    const t = stream.timeouts;
+    if (t.streamIdleTimeoutMs <= 0 && t.requestTimeoutMs <= 0 && t.maxStreamDurationMs <= 0) return;
     this.streams.add(stream);
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), this.periodMs);
@@ -67,8 +77,8 @@ export class StreamDeadlines {
 
   private sweep(): void {
     const now = performance.now();
-    const { streamIdleTimeoutMs: idle, requestTimeoutMs: request, maxStreamDurationMs: max } = this.config;
     for (const stream of this.streams) {
+      const { streamIdleTimeoutMs: idle, requestTimeoutMs: request, maxStreamDurationMs: max } = stream.timeouts;
       let fired: StreamTimeout | undefined;
       if (max > 0 && now - stream.startedAt >= max) fired = MAX_DURATION;
       else if (request > 0 && !stream.requestComplete && now - stream.startedAt >= request) fired = REQUEST;
@@ -78,4 +88,10 @@ export class StreamDeadlines {
       stream.onTimeout(fired);
     }
   }
+}
+
+/** A quarter of the shortest timeout, 50 ms – 1 s. */
+function sweepPeriod(config: HcmConfig): number {
+  const shortest = Math.min(...[config.streamIdleTimeoutMs, config.requestTimeoutMs, config.maxStreamDurationMs].filter((t) => t > 0), 4000);
+  return Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
 }

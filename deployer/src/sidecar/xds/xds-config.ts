@@ -1,4 +1,4 @@
-import { DEFAULT_HCM, defaultMaxDownstreamConnections } from '../hcm/config.js';
+import { DEFAULT_HCM, DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES, defaultMaxDownstreamConnections } from '../hcm/config.js';
 import { Re2Regex } from '../../regex/engine.js';
 import { xdsType } from '../../control-plane/xds-protos.js';
 import type { ClusterConfig, HeaderMatcher, ListenAddress, PathMatch, RouteConfig, SidecarConfig, StringMatch, WasmFilterConfig } from '../config/types.js';
@@ -81,7 +81,7 @@ export interface XdsResources {
 export function sidecarConfigFromXds(resources: XdsResources): SidecarConfig {
   const listenerType = xdsType('envoy.config.listener.v3.Listener');
   const hcmType = xdsType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager');
-  const listeners = resources.listeners.map((a) => listenerType.decode(a.value) as unknown as { name: string; address?: { socket_address?: SocketAddressMessage }; filter_chains: { filters: { typed_config?: AnyMessage | null }[] }[] });
+  const listeners = resources.listeners.map((a) => listenerType.decode(a.value) as unknown as { name: string; address?: { socket_address?: SocketAddressMessage }; per_connection_buffer_limit_bytes?: { value?: number } | null; filter_chains: { filters: { typed_config?: AnyMessage | null }[] }[] });
   const inbound = listeners.find((l) => l.name === 'virtualInbound') ?? (listeners.length === 1 ? listeners[0] : undefined);
   if (!inbound) throw new XdsConfigError(`no inbound listener: expected virtualInbound among ${listeners.map((l) => l.name).join(', ') || 'no listeners'}`);
   const hcm = hcmType.decode(inbound.filter_chains[0]?.filters[0]?.typed_config?.value ?? new Uint8Array()) as unknown as { route_config?: { virtual_hosts?: readonly { routes?: readonly RouteMessage[] }[] } | null };
@@ -106,5 +106,6 @@ export function sidecarConfigFromXds(resources: XdsResources): SidecarConfig {
     admin: resources.admin, workers: 1, filters: resources.filters, clusters, routes,
     // The HCM stage and connection cap with an Istio sidecar's defaults (sidecar/hcm/config.ts).
     hcm: DEFAULT_HCM, accessLogFormat: 'envoy', overload: { maxActiveDownstreamConnections: defaultMaxDownstreamConnections(undefined) },
+    perConnectionBufferLimitBytes: inbound.per_connection_buffer_limit_bytes?.value ?? DEFAULT_PER_CONNECTION_BUFFER_LIMIT_BYTES,
   };
 }
