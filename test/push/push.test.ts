@@ -7,7 +7,8 @@ import { applyManifests } from '../../deployer/src/apply/apply.js';
 import { ClusterClient } from '../../deployer/src/apply/client.js';
 import { filterStatus } from '../../deployer/src/apply/status.js';
 import { PushStepError, runPush, type PushPipelineOptions, type PushProgress } from '../../deployer/src/push/push.js';
-import { builtFilter } from '../setup/paths.js';
+import { routerRoutesFromIstio } from '../../deployer/src/render/route-patches.js';
+import { builtFilter, repoRoot } from '../setup/paths.js';
 import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
 import { REGISTRY_BINARY, startRegistry, type RunningRegistry } from '../support/registry.js';
 
@@ -75,6 +76,25 @@ describe('push pipeline', () => {
     expect(second.untouched).toEqual(['EnvoyFilter untouched/wasmesh-example-app-productpage (untouched/app=productpage)']);
     expect(second.manifests.map((m) => m.metadata.name)).toEqual(['wasmesh-example-app-reviews']);
     await new ClusterClient({ kubeconfig }).delete({ apiVersion: first.manifests[0]!.apiVersion, kind: 'EnvoyFilter', name: 'wasmesh-example-app-productpage', namespace: 'untouched' }, false);
+  });
+
+  it.each(['wasmplugin', 'envoyfilter'] as const)('push: header-router via %s with its "-routes" EnvoyFilter pushed twice passes the live-object check the second time', async (via) => {
+    const routes = await routerRoutesFromIstio(path.join(repoRoot, 'test/fixtures/header-router/istio/bookinfo.yaml'));
+    const router = (dryRun: 'client' | 'server') => base({
+      wasm: new Uint8Array(readFileSync(builtFilter('header-router'))), filter: 'header-router', image: 'oci://127.0.0.1:1/wasmesh/header-router:v1',
+      namespace: `router-${via}`, context: 'outbound', via, routes, pluginConfig: { virtualServices: [] }, dryRun,
+    });
+    const first = await runPush(router('client'));
+    expect(first.manifests.map((m) => m.kind)).toEqual([via === 'wasmplugin' ? 'WasmPlugin' : 'EnvoyFilter', 'EnvoyFilter']);
+    expect(first.manifests[1]!.metadata.name).toBe(`${first.manifests[0]!.metadata.name}-routes`);
+    await applyManifests(new ClusterClient({ kubeconfig }), first.manifests, { dryRun: 'none', force: false });
+    const second = await runPush(router('server'));
+    expect(second.untouched).toEqual([]);
+    expect(second.applied.map((a) => a.action)).toEqual(['would apply', 'would apply']);
+    // The other via is still refused while this one (and its routes) are live.
+    await expect(runPush(base({ ...router('server'), via: via === 'wasmplugin' ? 'envoyfilter' : 'wasmplugin' }))).rejects.toThrow(/already deployed .* as/);
+    const client = new ClusterClient({ kubeconfig });
+    for (const m of first.manifests) await client.delete({ apiVersion: m.apiVersion, kind: m.kind, name: m.metadata.name, namespace: m.metadata.namespace }, false);
   });
 
   it.each(['client', 'none'] as const)('push: a bad image reference fails at push, not inspect (dry run %s)', async (dryRun) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyManifests, type AppliedObject, type DryRun } from '../apply/apply.js';
 import { ClusterClient } from '../apply/client.js';
-import { listDeployed, toManifest } from '../apply/live.js';
+import { listDeployed, toManifest, type DeployedFilter } from '../apply/live.js';
 import { formatScope, scopeOfManifest, scopesOverlap } from '../istio/scopes.js';
 import { DEFAULT_ROOT_NAMESPACE } from '../istio/selection.js';
 import { inspectModule } from '../inspect/inspect.js';
@@ -12,6 +12,7 @@ import { buildWasmImage, type WasmImageFormat } from '../oci/image-builder.js';
 import { pushWasmImage, type ProgressEvent as OciProgressEvent, type RegistryCredentials } from '../oci/push.js';
 import { parseImageReference } from '../oci/reference.js';
 import { renderFilterTargets } from '../render/index.js';
+import { isRoutePatches, VIA_LABEL } from '../render/metadata.js';
 import type { JsonObject, KubernetesManifest, PinnedImage, WiringChoice } from '../render/types.js';
 import type { FilterTarget } from '../translate/scoped.js';
 import { validateRendered } from './validate-rendered.js';
@@ -189,13 +190,16 @@ async function checkLiveObjects(client: ClusterClient, options: PushPipelineOpti
   for (const namespace of new Set(rendered.map((m) => m.metadata.namespace))) {
     const own = namespace === root ? rootDeployed : await listDeployed(client, namespace, options.filter);
     const deployed = namespace === root ? own : [...own, ...rootDeployed];
-    const kind = options.via === 'wasmplugin' ? 'WasmPlugin' : 'EnvoyFilter';
-    const otherVia = own.find((d) => d.kind !== kind);
+    // A live object's via is its label (header-router's `-routes` EnvoyFilter is part of a WasmPlugin
+    // deployment too); objects without the label are told by their kind.
+    const viaOf = (d: DeployedFilter) => d.object.metadata?.labels?.[VIA_LABEL] ?? (d.kind === 'WasmPlugin' ? 'wasmplugin' : 'envoyfilter');
+    const otherVia = own.find((d) => viaOf(d) !== options.via && !isRoutePatches(d.object)) ?? own.find((d) => viaOf(d) !== options.via);
     if (otherVia) {
-      throw new Error(`filter "${options.filter}" is already deployed in "${namespace}" as ${otherVia.kind} ${otherVia.name}: the filter would run twice; expected --via ${otherVia.kind === 'WasmPlugin' ? 'wasmplugin' : 'envoyfilter'} (or deployer undeploy ${options.filter} first)`);
+      throw new Error(`filter "${options.filter}" is already deployed in "${namespace}" as ${otherVia.kind} ${otherVia.name}: the filter would run twice; expected --via ${viaOf(otherVia)} (or deployer undeploy ${options.filter} first)`);
     }
-    for (const manifest of rendered.filter((m) => m.metadata.namespace === namespace)) {
-      const clash = deployed.find((d) => (d.name !== manifest.metadata.name || d.namespace !== namespace) && scopesOverlap(scopeOfManifest(toManifest(d.object)), scopeOfManifest(manifest), root));
+    // Route patches run beside the object of their scope: that object's scope is what is checked.
+    for (const manifest of rendered.filter((m) => m.metadata.namespace === namespace && !isRoutePatches(m))) {
+      const clash = deployed.find((d) => !isRoutePatches(d.object) && (d.name !== manifest.metadata.name || d.namespace !== namespace) && scopesOverlap(scopeOfManifest(toManifest(d.object)), scopeOfManifest(manifest), root));
       if (clash) {
         const theirs = formatScope(scopeOfManifest(toManifest(clash.object)));
         const mine = formatScope(scopeOfManifest(manifest));

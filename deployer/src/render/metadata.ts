@@ -11,6 +11,12 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'wasmesh';
 export const FILTER_LABEL = 'wasmesh.io/filter';
 export const VIA_LABEL = 'wasmesh.io/via';
+/**
+ * Set on an object that accompanies a filter's own object rather than running the module
+ * (header-router's `-routes` EnvoyFilter, render/route-patches.ts): `routes`.
+ */
+export const PART_LABEL = 'wasmesh.io/part';
+export const ROUTES_PART = 'routes';
 
 export const ANNOTATIONS = {
   image: 'wasmesh.io/image',
@@ -61,4 +67,16 @@ export function renderAnnotations(options: RenderOptions, placement: SuitePlacem
     [ANNOTATIONS.context]: options.context,
     [ANNOTATIONS.order]: String(placement.order),
   };
+}
+
+/**
+ * Whether an object (rendered or live) is header-router's route patches rather than the filter's
+ * own object: it carries no module or config, and runs beside the object of the same scope.
+ * Objects applied before the part label existed are told by their shape (HTTP_ROUTE patches only).
+ */
+export function isRoutePatches(object: { readonly kind?: string; readonly metadata?: { readonly labels?: Readonly<Record<string, string>> }; readonly spec?: unknown }): boolean {
+  if (object.kind !== 'EnvoyFilter') return false;
+  if (object.metadata?.labels?.[PART_LABEL] === ROUTES_PART) return true;
+  const patches = (object.spec as { configPatches?: readonly { applyTo?: string }[] } | undefined)?.configPatches;
+  return Array.isArray(patches) && patches.length > 0 && patches.every((p) => p.applyTo === 'HTTP_ROUTE');
 }

@@ -1,4 +1,4 @@
-import { ANNOTATIONS } from './metadata.js';
+import { ANNOTATIONS, isRoutePatches } from './metadata.js';
 import type { DeploymentRecord, JsonObject, JsonValue, KubernetesManifest } from './types.js';
 import { digestHex, STRING_VALUE_TYPE } from './wasm-config.js';
 
@@ -30,6 +30,8 @@ function requireWasmesh(manifest: KubernetesManifest): 'EnvoyFilter' | 'WasmPlug
  * empty one — istio/istio pilot/pkg/model/extensions.go buildPluginConfig).
  */
 export function shippedConfiguration(manifest: KubernetesManifest): string {
+  // header-router's route patches ship routes, not a module configuration.
+  if (isRoutePatches(manifest)) return '';
   if (requireWasmesh(manifest) === 'WasmPlugin') {
     const config = manifest.spec.pluginConfig as JsonObject | undefined;
     return config !== undefined && Object.keys(config).length > 0 ? JSON.stringify(config) : '';

@@ -2,7 +2,7 @@ import { readResourcesText } from '../cli/inputs.js';
 import { parseIstioResources, translateResources, translatedKinds } from '../translate/index.js';
 import { placementFor } from '../suite.js';
 import { ENVOY_FILTER_API_VERSION, envoyPatchContext } from './envoyfilter.js';
-import { objectName, renderAnnotations, renderLabels } from './metadata.js';
+import { objectName, PART_LABEL, renderAnnotations, renderLabels, ROUTES_PART } from './metadata.js';
 import type { JsonObject, KubernetesManifest, RenderOptions } from './types.js';
 
 /**
@@ -31,7 +31,7 @@ export function renderRoutePatches(options: RenderOptions, routes: readonly Json
     metadata: {
       name: `${objectName(options.filter, options)}-routes`,
       namespace: options.namespace,
-      labels: renderLabels(options),
+      labels: { ...renderLabels(options), [PART_LABEL]: ROUTES_PART },
       annotations: renderAnnotations(options, placement),
     },
     spec: {
