@@ -6,27 +6,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { register as registerPush } from '../../deployer/src/cli/commands/push.js';
 import { register as registerRender } from '../../deployer/src/cli/commands/render.js';
 import { translatePolicyFile } from '../../deployer/src/cli/commands/translate.js';
 import { builtFilter, repoRoot } from '../setup/paths.js';
+import { runCommand } from '../support/cli.js';
 
 async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const program = new Command('deployer').exitOverride();
-  for (const register of [registerPush, registerRender]) register(program);
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { stdout += String(chunk); return true; });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { stderr += String(chunk); return true; });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return { stdout, stderr };
+  return runCommand((program) => { for (const register of [registerPush, registerRender]) register(program); }, args);
 }
 
 const scopeFixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', 'istio-scope', name);

@@ -2,8 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { register as registerPush } from '../../deployer/src/cli/commands/push.js';
 import { register as registerRender } from '../../deployer/src/cli/commands/render.js';
@@ -18,22 +17,11 @@ import { shippedConfiguration } from '../../deployer/src/render/retarget.js';
 import { parseIstioResources, translateResources } from '../../deployer/src/translate/index.js';
 import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
 import { REGISTRY_BINARY, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCommand } from '../support/cli.js';
 
 /** Runs the commands the way main.ts wires them, capturing stdout/stderr. */
 async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const program = new Command('deployer').exitOverride();
-  for (const register of [registerPush, registerRender, registerTranslate, registerStatus, registerRollback, registerUndeploy]) register(program);
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { stdout += String(chunk); return true; });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { stderr += String(chunk); return true; });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return { stdout, stderr };
+  return runCommand((program) => { for (const register of [registerPush, registerRender, registerTranslate, registerStatus, registerRollback, registerUndeploy]) register(program); }, args);
 }
 
 let apiServer: StandinApiServer;

@@ -1,7 +1,7 @@
 /**
  * Runs one `deployer` command in-process through commander, capturing what it writes and its exit
  * code (spawning the full CLI would also load the AssemblyScript compiler that `build` imports,
- * which is slow on shared machines). Used by the command tests of inspect, validate and local.
+ * which is slow on shared machines). Used by the command tests of inspect, validate, local, push and the scoped-policy CLI tests.
  */
 import { Command } from 'commander';
 import { vi } from 'vitest';
