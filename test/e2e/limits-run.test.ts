@@ -12,24 +12,14 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toEnvoyBootstrap } from '../../deployer/src/sidecar/envoy-bootstrap.js';
 import { repoRoot } from '../setup/paths.js';
-import { echoHandler, request1, sidecarConfig, startUpstream, type TestUpstream } from '../sidecar/helpers.js';
+import { request1, sidecarConfig, startHoldingUpstream, type TestUpstream } from '../sidecar/helpers.js';
 import { parseHttp1, rawExchange } from '../sidecar/hostile/wire.js';
 import { runCli, writeSidecarYaml } from './helpers.js';
 
 describe('e2e: deployer run -c envoy.yaml — buffer limit and drain', () => {
-  let upstream: TestUpstream;
-  let releaseSlow: () => void = () => undefined;
-  let slowArrived: () => void = () => undefined;
+  let upstream: TestUpstream & { nextHeld(): Promise<() => void> };
   beforeAll(async () => {
-    const echo = echoHandler();
-    upstream = await startUpstream((req, res) => {
-      if (req.url === '/slow') {
-        releaseSlow = () => echo(req, res);
-        slowArrived();
-        return;
-      }
-      echo(req, res);
-    });
+    upstream = await startHoldingUpstream();
   });
   afterAll(async () => { await upstream?.close(); });
 
@@ -67,7 +57,7 @@ describe('e2e: deployer run -c envoy.yaml — buffer limit and drain', () => {
       const idle = http2.connect(cli.url);
       const busy = http2.connect(cli.url);
       await new Promise<void>((resolve) => idle.once('connect', () => resolve()));
-      const arrived = new Promise<void>((resolve) => { slowArrived = resolve; });
+      const arrived = upstream.nextHeld();
       const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
         const stream = busy.request({ ':path': '/slow' });
         let status = 0;
@@ -77,7 +67,7 @@ describe('e2e: deployer run -c envoy.yaml — buffer limit and drain', () => {
         stream.on('end', () => resolve({ status, body: text }));
         stream.on('error', reject);
       });
-      await arrived;
+      const releaseSlow = await arrived;
       const goaways = Promise.all([idle, busy].map((session) => new Promise<number>((resolve) => session.once('goaway', (code) => resolve(code)))));
       cli.child.kill('SIGTERM');
       expect(await goaways).toEqual([0, 0]);

@@ -45,6 +45,20 @@ export function echoHandler(name = 'upstream'): (req: http.IncomingMessage, res:
   };
 }
 
+/**
+ * An echo upstream that holds `/slow` requests: `nextHeld()` (called before the request is sent)
+ * resolves, once the next one arrives, with the function that answers it.
+ */
+export async function startHoldingUpstream(): Promise<TestUpstream & { nextHeld(): Promise<() => void> }> {
+  const echo = echoHandler();
+  let onHeld: (release: () => void) => void = () => undefined;
+  const upstream = await startUpstream((req, res) => {
+    if (req.url === '/slow') onHeld(() => echo(req, res));
+    else echo(req, res);
+  });
+  return Object.assign(upstream, { nextHeld: () => new Promise<() => void>((resolve) => { onHeld = resolve; }) });
+}
+
 /** A port nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
   const server = http.createServer();

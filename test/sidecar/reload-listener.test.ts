@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { loadRunConfig } from '../../deployer/src/cli/commands/run.js';
 import { listenerSettingChanges } from '../../deployer/src/sidecar/hcm/changes.js';
 import { startConfigReloader, type ConfigReloader } from '../../deployer/src/sidecar/reloader.js';
-import { echoHandler, sidecarConfig, startTestSidecar, startUpstream, type StartedSidecar, type TestUpstream } from './helpers.js';
+import { echoHandler, sidecarConfig, startHoldingUpstream, startTestSidecar, startUpstream, type StartedSidecar, type TestUpstream } from './helpers.js';
 
 /** GET over a keep-alive agent with the path sent as is (no URL normalization in the client). */
 function get(sidecar: StartedSidecar, agent: http.Agent, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; socket: net.Socket }> {
@@ -31,20 +31,10 @@ function get(sidecar: StartedSidecar, agent: http.Agent, rawPath: string, header
 const upstreamPath = (body: string): string => (JSON.parse(body) as { url: string }).url;
 
 describe('sidecar reload: HCM settings and the connection cap', () => {
-  let upstream: TestUpstream;
-  let releaseSlow: () => void = () => undefined;
-  let slowArrived: () => void = () => undefined;
+  let upstream: TestUpstream & { nextHeld(): Promise<() => void> };
   let sidecar: StartedSidecar | undefined;
   beforeAll(async () => {
-    const echo = echoHandler();
-    upstream = await startUpstream((req, res) => {
-      if (req.url === '/slow') {
-        releaseSlow = () => echo(req, res);
-        slowArrived();
-        return;
-      }
-      echo(req, res);
-    });
+    upstream = await startHoldingUpstream();
   });
   afterAll(async () => { await upstream.close(); });
   afterEach(async () => { await sidecar?.close(); sidecar = undefined; });
@@ -79,13 +69,12 @@ describe('sidecar reload: HCM settings and the connection cap', () => {
 
   it('stream_idle_timeout: a request in flight finishes under the settings it started with; a new one gets the new timeout', async () => {
     sidecar = await startTestSidecar(config({ routes: [{ match: { prefix: '/' }, cluster: 'app', timeout: '0s' }] }));
-    const arrived = new Promise<void>((resolve) => { slowArrived = resolve; });
+    const arrived = upstream.nextHeld();
     const inFlight = get(sidecar, new http.Agent(), '/slow');
-    await arrived;
-    const releaseFirst = releaseSlow;
+    const releaseFirst = await arrived;
     await sidecar.reload(config({ routes: [{ match: { prefix: '/' }, cluster: 'app', timeout: '0s' }], http_connection_manager: { stream_idle_timeout: '0.2s' } }));
     // A new slow request is cut by the new 200 ms stream idle timeout...
-    const nextArrived = new Promise<void>((resolve) => { slowArrived = resolve; });
+    const nextArrived = upstream.nextHeld();
     const cut = get(sidecar, new http.Agent(), '/slow');
     await nextArrived;
     expect((await cut).status).toBe(408);
