@@ -21,8 +21,10 @@
 import type { DataOutcome, HeaderList, HeadersOutcome, LocalReply, StreamCompletion, StreamInfo, TrailersOutcome } from './api.js';
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMapType } from './abi/constants.js';
 import { SerializedPairsCache, type MutablePair } from './abi/pairs.js';
-import type { FilterState, StreamFacts } from './context.js';
+import type { BodyBuffer, FilterState, StreamFacts } from './context.js';
+import type { StreamCallbacks } from './plugin-vm.js';
 import type { WasmPlugin } from './plugin.js';
+import type { Export } from './vm.js';
 import type { Clock } from './services.js';
 import { StreamSlot, type SlotHost } from './stream-slot.js';
 import {
@@ -46,9 +48,9 @@ const TOO_LARGE: readonly [LocalReply, LocalReply] = [
  * next stream with the same headers — reuses it only while the pairs are the same strings.
  */
 const serializedMaps = new SerializedPairsCache();
-const HEADER_CALLBACK = ['proxy_on_request_headers', 'proxy_on_response_headers'] as const;
-const BODY_CALLBACK = ['proxy_on_request_body', 'proxy_on_response_body'] as const;
-const TRAILER_CALLBACK = ['proxy_on_request_trailers', 'proxy_on_response_trailers'] as const;
+const headersCallback = (c: StreamCallbacks, dir: Dir): Export | undefined => (dir === REQ ? c.requestHeaders : c.responseHeaders);
+const bodyCallback = (c: StreamCallbacks, dir: Dir): Export | undefined => (dir === REQ ? c.requestBody : c.responseBody);
+const trailersCallback = (c: StreamCallbacks, dir: Dir): Export | undefined => (dir === REQ ? c.requestTrailers : c.responseTrailers);
 const HEADERS_BIT = [1 << HeaderMapType.RequestHeaders, 1 << HeaderMapType.ResponseHeaders] as const;
 const TRAILERS_BIT = [1 << HeaderMapType.RequestTrailers, 1 << HeaderMapType.ResponseTrailers] as const;
 
@@ -58,6 +60,30 @@ type Phase = 'headers' | 'data' | 'watermark' | 'trailers';
 interface Pause { readonly phase: Phase; readonly pos: number }
 interface HeldData { readonly chunk: Uint8Array; readonly endOfStream: boolean; readonly done: (o: AnyOutcome) => void }
 
+/**
+ * One direction of a stream (decoder: request, encoder: response). Plain fields in one object
+ * per direction rather than a two-element array per field: a stream is created per request, and
+ * each array was two more allocations for the GC.
+ */
+class Side {
+  paused: Pause | undefined = undefined;
+  /** The embedder's callback waiting for this direction's outcome. */
+  waiting: ((o: AnyOutcome) => void) | undefined = undefined;
+  eos = false;
+  /** Data flushed ahead of the trailers. */
+  trailerData: Uint8Array = EMPTY;
+  /** Body that arrived while the headers were paused (emulator only), delivered on resume. */
+  held: HeldData | undefined = undefined;
+  continueRequested: StreamSlot | undefined = undefined;
+  /** The body buffer handed to the filters' body callbacks, reused for each call. */
+  body: BodyBuffer | undefined = undefined;
+}
+
+function setSlotBody(slot: StreamSlot, dir: Dir, body: BodyBuffer | null): void {
+  if (dir === REQ) slot.requestBody = body;
+  else slot.responseBody = body;
+}
+
 
 /**
  * A filter whose context still takes callbacks. Module-level rather than a closure in
@@ -65,7 +91,7 @@ interface HeldData { readonly chunk: Uint8Array; readonly endOfStream: boolean; 
  * under esbuild's keepNames, a defineProperty) on the per-request path.
  */
 function isLive(slot: StreamSlot): boolean {
-  return slot.contextId !== undefined && !slot.dead && !slot.vm.failed;
+  return slot.id !== 0 && !slot.dead && !slot.vm.failed;
 }
 
 /**
@@ -83,7 +109,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   responseHeaders: HeaderList | undefined;
   requestTrailers: HeaderList | undefined;
   responseTrailers: HeaderList | undefined;
-  private readonly owned = [false, false, false, false];
+  /** Bit per HeaderMapType: the stream's own (mutable) copy of that map. */
+  private owned = 0;
   requestBodyBytes = 0;
   responseBodyBytes = 0;
   localReply: LocalReply | undefined;
@@ -92,17 +119,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   /** The stream ended (local reply or reset); later calls answer this reply. */
   ended: LocalReply | undefined;
 
-  private readonly paused: [Pause | undefined, Pause | undefined] = [undefined, undefined];
-  private readonly waiting: [((o: AnyOutcome) => void) | undefined, ((o: AnyOutcome) => void) | undefined] = [undefined, undefined];
-  private readonly eos: [boolean, boolean] = [false, false];
-  private readonly trailerData: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
-  /** Body that arrived while the headers were paused (emulator only), delivered on resume. */
-  private readonly held: [HeldData | undefined, HeldData | undefined] = [undefined, undefined];
+  private readonly request = new Side();
+  private readonly response = new Side();
   private inCallback = false;
   private sendingLocalReply = false;
   private pendingLocalReply: LocalReply | undefined;
   private pendingReset = false;
-  private readonly continueRequested: [StreamSlot | undefined, StreamSlot | undefined] = [undefined, undefined];
   private listener: (() => void) | undefined;
   /** Registered on a VM while this stream pauses on it (allocated only when a filter pauses). */
   private get failureListener(): () => void {
@@ -114,9 +136,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     for (let i = 0; i < plugins.length; i++) {
       const slot = new StreamSlot(this, plugins[i]!, i);
       this.slots[i] = slot;
-      slot.contextId = slot.vm.failed ? undefined : slot.vm.createStreamContext(slot);
-      if (slot.contextId === undefined) slot.dead = true;
+      if (slot.vm.failed || !slot.vm.openStreamContext(slot)) slot.dead = true;
     }
+  }
+
+  private side(dir: Dir): Side {
+    return dir === REQ ? this.request : this.response;
   }
 
   get facts(): StreamFacts {
@@ -156,9 +181,9 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   mutableMap(type: number): MutablePair[] | null {
     const current = this.map(type);
     if (current === null) return null;
-    if (this.owned[type]) return current as MutablePair[];
+    if ((this.owned & (1 << type)) !== 0) return current as MutablePair[];
     const copy = toMutable(current);
-    this.owned[type] = true;
+    this.owned |= 1 << type;
     switch (type) {
       case HeaderMapType.RequestHeaders: this.requestHeaders = copy; break;
       case HeaderMapType.RequestTrailers: this.requestTrailers = copy; break;
@@ -182,7 +207,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   requestContinue(slot: StreamSlot, dir: Dir): void {
     slot.vm.vm.afterVmCall(() => {
       if (this.inCallback) {
-        this.continueRequested[dir] = slot;
+        this.side(dir).continueRequested = slot;
         return;
       }
       this.resume(slot, dir);
@@ -200,18 +225,18 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   decodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
     this.requestHeaders = headers;
-    this.owned[HeaderMapType.RequestHeaders] = false;
-    this.eos[REQ] = endOfStream;
-    this.waiting[REQ] = done;
+    this.owned &= ~(1 << HeaderMapType.RequestHeaders);
+    this.request.eos = endOfStream;
+    this.request.waiting = done;
     this.runHeaders(REQ, 0);
   }
 
   encodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
     this.responseHeaders = headers;
-    this.owned[HeaderMapType.ResponseHeaders] = false;
-    this.eos[RESP] = endOfStream;
-    this.waiting[RESP] = done;
+    this.owned &= ~(1 << HeaderMapType.ResponseHeaders);
+    this.response.eos = endOfStream;
+    this.response.waiting = done;
     this.runHeaders(RESP, 0);
   }
 
@@ -226,18 +251,18 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   decodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
     this.requestTrailers = trailers;
-    this.owned[HeaderMapType.RequestTrailers] = false;
-    this.eos[REQ] = true;
-    this.waiting[REQ] = done;
+    this.owned &= ~(1 << HeaderMapType.RequestTrailers);
+    this.request.eos = true;
+    this.request.waiting = done;
     this.runTrailers(REQ, 0);
   }
 
   encodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
     if (this.answerIfEnded(done)) return;
     this.responseTrailers = trailers;
-    this.owned[HeaderMapType.ResponseTrailers] = false;
-    this.eos[RESP] = true;
-    this.waiting[RESP] = done;
+    this.owned &= ~(1 << HeaderMapType.ResponseTrailers);
+    this.response.eos = true;
+    this.response.waiting = done;
     this.runTrailers(RESP, 0);
   }
 
@@ -250,24 +275,27 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   complete(info: StreamCompletion): void {
     this.completion = info;
     this.accessLog = true;
-    this.waiting[REQ] = this.waiting[RESP] = undefined;
-    for (const slot of this.slots) {
-      if (this.listener !== undefined) slot.vm.failureListeners.delete(this.listener);
-      if (isLive(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_log', slot.contextId);
+    this.request.waiting = this.response.waiting = undefined;
+    const slots = this.slots;
+    const listener = this.listener;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (listener !== undefined) slot.vm.failureListeners.delete(listener);
+      if (isLive(slot)) slot.vm.callStream(slot.vm.callbacks.log, slot.id);
     }
     this.accessLog = false;
-    for (const slot of this.slots) {
-      if (isLive(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_done', slot.contextId);
-      if (isLive(slot)) slot.vm.callIn(slot.contextId!, 'proxy_on_delete', slot.contextId);
-      if (slot.contextId !== undefined) slot.vm.contexts.delete(slot.contextId);
-      slot.contextId = undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (isLive(slot)) slot.vm.callStream(slot.vm.callbacks.done, slot.id);
+      if (isLive(slot)) slot.vm.callStream(slot.vm.callbacks.delete, slot.id);
+      slot.vm.closeStreamContext(slot);
     }
     this.state = undefined;
   }
 
   /** Whether a direction waits for a filter (emulator: getCurrentHttpStreamAction). */
   isPaused(dir: Dir): boolean {
-    return this.paused[dir] !== undefined;
+    return this.side(dir).paused !== undefined;
   }
 
   // ---- iteration ------------------------------------------------------------------------
@@ -282,10 +310,10 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     return true;
   }
 
-  private invoke(slot: StreamSlot, name: string, a: number, b?: number): number {
-    if (slot.dead || slot.contextId === undefined) return FAILED;
+  private invoke(slot: StreamSlot, fn: Export | undefined, a: number, b?: number): number {
+    if (slot.dead || slot.id === 0) return FAILED;
     this.inCallback = true;
-    const result = slot.vm.callIn(slot.contextId, name, slot.contextId, a, b);
+    const result = slot.vm.callStream(fn, slot.id, a, b);
     this.inCallback = false;
     if (slot.vm.failed) {
       slot.dead = true;
@@ -321,24 +349,26 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   }
 
   private takeContinue(dir: Dir, slot: StreamSlot): boolean {
-    if (this.continueRequested[dir] !== slot) return false;
-    this.continueRequested[dir] = undefined;
+    const side = this.side(dir);
+    if (side.continueRequested !== slot) return false;
+    side.continueRequested = undefined;
     return true;
   }
 
   private pause(dir: Dir, phase: Phase, pos: number, slot: StreamSlot): void {
-    this.paused[dir] = { phase, pos };
+    this.side(dir).paused = { phase, pos };
     slot.vm.failureListeners.add(this.failureListener);
   }
 
   private runHeaders(dir: Dir, from: number): void {
     const n = this.slots.length;
+    const side = this.side(dir);
     for (let pos = from; pos < n; pos++) {
       const slot = this.at(dir, pos);
       if (slot.dead && slot.failureHandled) continue;
       slot.open |= HEADERS_BIT[dir];
       const count = (dir === REQ ? this.requestHeaders! : this.responseHeaders!).length;
-      const status = this.invoke(slot, HEADER_CALLBACK[dir], count, this.eos[dir] ? 1 : 0);
+      const status = this.invoke(slot, headersCallback(slot.vm.callbacks, dir), count, side.eos ? 1 : 0);
       if (this.interrupted(dir, slot, status)) return;
       // cpp-host context.cc convertVmCallResultToFilterHeadersStatus: out-of-range values pause
       // (StopAllIterationAndWatermark); 2 maps to Envoy's Continue (envoy context.cc default case).
@@ -351,12 +381,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       slot.open &= ~HEADERS_BIT[dir];
     }
     const headers = dir === REQ ? this.requestHeaders! : this.responseHeaders!;
-    this.settle(dir, { action: 'continue', headers, endOfStream: this.eos[dir], routeCacheCleared: dir === REQ && this.routeCacheCleared });
-    const held = this.held[dir];
+    this.settle(dir, { action: 'continue', headers, endOfStream: side.eos, routeCacheCleared: dir === REQ && this.routeCacheCleared });
+    const held = side.held;
     if (held !== undefined) {
-      this.held[dir] = undefined;
-      this.eos[dir] = held.endOfStream;
-      this.waiting[dir] = held.done;
+      side.held = undefined;
+      side.eos = held.endOfStream;
+      side.waiting = held.done;
       this.runData(dir, 0, held.chunk, held.endOfStream);
     }
   }
@@ -365,44 +395,50 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     if (this.answerIfEnded(done)) return;
     if (dir === REQ) this.requestBodyBytes += chunk.length;
     else this.responseBodyBytes += chunk.length;
-    if (this.paused[dir]?.phase === 'headers') {
+    const side = this.side(dir);
+    if (side.paused?.phase === 'headers') {
       // Headers paused (StopAllIteration*): Envoy buffers the body without calling filters and
       // delivers it once the headers continue. Only direct core users (the emulator) get here;
       // api.ts callers wait for the headers outcome first.
-      const held = this.held[dir];
-      this.held[dir] = { chunk: concat(held?.chunk ?? null, chunk), endOfStream, done };
+      const held = side.held;
+      side.held = { chunk: concat(held?.chunk ?? null, chunk), endOfStream, done };
       return;
     }
-    this.eos[dir] = endOfStream;
-    this.waiting[dir] = done;
+    side.eos = endOfStream;
+    side.waiting = done;
     this.runData(dir, 0, chunk, endOfStream);
   }
 
   private runData(dir: Dir, from: number, data: Uint8Array, endOfStream: boolean): void {
     const n = this.slots.length;
+    const side = this.side(dir);
+    // One buffer object per direction, handed to each filter in turn (abi/buffers.ts reads and
+    // replaces `bytes` during the call only).
+    const body = (side.body ??= { bytes: EMPTY });
     for (let pos = from; pos < n; pos++) {
       const slot = this.at(dir, pos);
       if (slot.dead && slot.failureHandled) continue;
       const held = slot.buffered[dir];
-      slot.buffered[dir] = null;
-      const body = { bytes: concat(held, data) };
-      slot.bodies[dir] = body;
-      const status = this.invoke(slot, BODY_CALLBACK[dir], body.bytes.length, endOfStream ? 1 : 0);
-      slot.bodies[dir] = null;
+      slot.setBuffered(dir, null);
+      body.bytes = concat(held, data);
+      setSlotBody(slot, dir, body);
+      const status = this.invoke(slot, bodyCallback(slot.vm.callbacks, dir), body.bytes.length, endOfStream ? 1 : 0);
+      setSlotBody(slot, dir, null);
       data = body.bytes;
+      body.bytes = EMPTY;
       if (this.interrupted(dir, slot, status)) return;
       const released = slot.released[dir];
-      slot.released[dir] = null;
+      slot.setReleased(dir, null);
       if (status === FAILED || status === FilterDataStatus.Continue || this.takeContinue(dir, slot)) {
         data = concat(released, data);
         continue;
       }
       // Out-of-range values count as StopIterationNoBuffer (cpp-host convertVmCallResultToFilterDataStatus).
       if (status >= FilterDataStatus.StopIterationNoBuffer) {
-        slot.buffered[dir] = released;
+        slot.setBuffered(dir, released);
       } else {
         const buffered = concat(released, data);
-        slot.buffered[dir] = buffered;
+        slot.setBuffered(dir, buffered);
         if (this.overBufferLimit(dir, pos, slot, status, buffered.length, endOfStream)) return;
       }
       if (endOfStream) {
@@ -430,21 +466,23 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       this.pause(dir, 'watermark', pos, slot);
       return true;
     }
-    slot.buffered[dir] = null;
+    slot.setBuffered(dir, null);
     this.endWithLocalReply(dir, TOO_LARGE[dir]);
     return true;
   }
 
   private runTrailers(dir: Dir, from: number): void {
     const n = this.slots.length;
+    const side = this.side(dir);
     for (let pos = from; pos < n; pos++) {
       const slot = this.at(dir, pos);
       // Data a filter still holds joins the data flushed ahead of the trailers.
-      this.trailerData[dir] = concat(concat(this.trailerData[dir].length === 0 ? null : this.trailerData[dir], slot.released[dir] ?? EMPTY), slot.buffered[dir] ?? EMPTY);
-      slot.released[dir] = slot.buffered[dir] = null;
+      side.trailerData = concat(concat(side.trailerData.length === 0 ? null : side.trailerData, slot.released[dir] ?? EMPTY), slot.buffered[dir] ?? EMPTY);
+      slot.setReleased(dir, null);
+      slot.setBuffered(dir, null);
       if (slot.dead && slot.failureHandled) continue;
       slot.open |= TRAILERS_BIT[dir];
-      const status = this.invoke(slot, TRAILER_CALLBACK[dir], (dir === REQ ? this.requestTrailers! : this.responseTrailers!).length);
+      const status = this.invoke(slot, trailersCallback(slot.vm.callbacks, dir), (dir === REQ ? this.requestTrailers! : this.responseTrailers!).length);
       if (this.interrupted(dir, slot, status)) return;
       if (status !== FAILED && status >= FilterTrailersStatus.StopIteration && !this.takeContinue(dir, slot)) {
         this.pause(dir, 'trailers', pos, slot);
@@ -452,31 +490,33 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       }
       slot.open &= ~TRAILERS_BIT[dir];
     }
-    const bufferedData = this.trailerData[dir];
-    this.trailerData[dir] = EMPTY;
+    const bufferedData = side.trailerData;
+    side.trailerData = EMPTY;
     const trailers = dir === REQ ? this.requestTrailers! : this.responseTrailers!;
     this.settle(dir, { action: 'continue', trailers, bufferedData });
   }
 
   private settle(dir: Dir, outcome: AnyOutcome): void {
-    const done = this.waiting[dir];
-    this.waiting[dir] = undefined;
+    const side = this.side(dir);
+    const done = side.waiting;
+    side.waiting = undefined;
     done?.(outcome);
   }
 
   /** proxy_continue_stream: resumes a pause of this filter; releases data it buffered. */
   private resume(slot: StreamSlot, dir: Dir): void {
     if (this.ended !== undefined || this.accessLog) return;
-    const pause = this.paused[dir];
+    const side = this.side(dir);
+    const pause = side.paused;
     if (pause !== undefined && this.at(dir, pause.pos) === slot) {
-      this.paused[dir] = undefined;
+      side.paused = undefined;
       slot.vm.failureListeners.delete(this.failureListener);
       if (pause.phase === 'headers') {
         slot.open &= ~HEADERS_BIT[dir];
         this.runHeaders(dir, pause.pos + 1);
       } else if (pause.phase === 'data' || pause.phase === 'watermark') {
         const data = slot.buffered[dir] ?? EMPTY;
-        slot.buffered[dir] = null;
+        slot.setBuffered(dir, null);
         this.runData(dir, pause.pos + 1, data, pause.phase === 'data');
       } else {
         slot.open &= ~TRAILERS_BIT[dir];
@@ -484,16 +524,17 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
       }
       return;
     }
-    if (slot.buffered[dir] !== null) {
-      slot.released[dir] = concat(slot.released[dir], slot.buffered[dir]!);
-      slot.buffered[dir] = null;
+    const buffered = slot.buffered[dir];
+    if (buffered !== null) {
+      slot.setReleased(dir, concat(slot.released[dir], buffered));
+      slot.setBuffered(dir, null);
     }
   }
 
   /** A local reply or reset requested outside a stream callback (http call response, timer). */
   private settleOutsideCallback(): void {
     if (this.inCallback || this.ended !== undefined || this.accessLog) return;
-    const dir: Dir = this.waiting[RESP] !== undefined || this.responseHeaders !== undefined ? RESP : REQ;
+    const dir: Dir = this.response.waiting !== undefined || this.responseHeaders !== undefined ? RESP : REQ;
     if (this.pendingReset) {
       this.endWithReset(dir);
     } else if (this.pendingLocalReply !== undefined) {
@@ -506,12 +547,13 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   /** A VM this stream waits on failed outside a stream callback (e.g. in an http call response). */
   private onAsyncFailure(): void {
     for (const dir of [REQ, RESP] as const) {
-      const pause = this.paused[dir];
+      const side = this.side(dir);
+      const pause = side.paused;
       if (pause === undefined) continue;
       const slot = this.at(dir, pause.pos);
       if (!slot.vm.failed) continue;
       slot.dead = true;
-      this.paused[dir] = undefined;
+      side.paused = undefined;
       slot.vm.failureListeners.delete(this.failureListener);
       if (this.interrupted(dir, slot, FAILED)) return;
       // fail-open: carry on as if the filter continued.
@@ -535,15 +577,15 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   private finishEnded(dir: Dir, reply: LocalReply): void {
     this.ended = reply;
     this.localReply = reply;
-    this.paused[REQ] = this.paused[RESP] = undefined;
+    this.request.paused = this.response.paused = undefined;
     if (this.listener !== undefined) for (const slot of this.slots) slot.vm.failureListeners.delete(this.listener);
     const outcome: AnyOutcome = { action: 'localReply', reply };
     const other: Dir = dir === REQ ? RESP : REQ;
     this.settle(dir, outcome);
     this.settle(other, outcome);
-    for (const d of [REQ, RESP] as const) {
-      const held = this.held[d];
-      this.held[d] = undefined;
+    for (const side of [this.request, this.response]) {
+      const held = side.held;
+      side.held = undefined;
       held?.done(outcome);
     }
   }
@@ -552,7 +594,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   private encodeLocalReply(reply: LocalReply): LocalReply {
     const headers = localReplyHeaders(reply);
     this.responseHeaders = headers;
-    this.owned[HeaderMapType.ResponseHeaders] = true;
+    this.owned |= 1 << HeaderMapType.ResponseHeaders;
     this.sendingLocalReply = true;
     let body = reply.body;
     try {
@@ -560,13 +602,13 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
         const slot = this.at(RESP, pos);
         if (slot.dead) continue;
         slot.open |= HEADERS_BIT[RESP];
-        this.invoke(slot, HEADER_CALLBACK[RESP], headers.length, body.length === 0 ? 1 : 0);
+        this.invoke(slot, slot.vm.callbacks.responseHeaders, headers.length, body.length === 0 ? 1 : 0);
         slot.open &= ~HEADERS_BIT[RESP];
         if (body.length > 0 && !slot.dead) {
           const buffer = { bytes: body };
-          slot.bodies[RESP] = buffer;
-          this.invoke(slot, BODY_CALLBACK[RESP], body.length, 1);
-          slot.bodies[RESP] = null;
+          slot.responseBody = buffer;
+          this.invoke(slot, slot.vm.callbacks.responseBody, body.length, 1);
+          slot.responseBody = null;
           body = buffer.bytes;
         }
       }

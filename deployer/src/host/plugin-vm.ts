@@ -28,6 +28,25 @@ export interface PendingHttpCall {
   cancelled: boolean;
 }
 
+/**
+ * The module's stream callbacks, looked up once per VM: the per-request path calls them by
+ * reference instead of by name. Undefined when the module does not export one; the call is then
+ * skipped and answers Continue, as cpp-host skips a callback the module lacks (context.cc:
+ * `if (!wasm_->on_request_headers_abi_02_) return Continue`).
+ */
+export interface StreamCallbacks {
+  readonly contextCreate: Export | undefined;
+  readonly requestHeaders: Export | undefined;
+  readonly requestBody: Export | undefined;
+  readonly requestTrailers: Export | undefined;
+  readonly responseHeaders: Export | undefined;
+  readonly responseBody: Export | undefined;
+  readonly responseTrailers: Export | undefined;
+  readonly log: Export | undefined;
+  readonly done: Export | undefined;
+  readonly delete: Export | undefined;
+}
+
 const encoder = new TextEncoder();
 
 export class PluginVm implements QueueOwner {
@@ -37,6 +56,7 @@ export class PluginVm implements QueueOwner {
   /** Live contexts by id (not a Map: see context-table.ts). */
   readonly contexts = new ContextTable<ContextRecord>();
   private readonly exportCache = new Map<string, Export | undefined>();
+  readonly callbacks: StreamCallbacks;
   private nextContextId = 1;
   currentContextId = 0;
   effectiveContextId = 0;
@@ -87,6 +107,19 @@ export class PluginVm implements QueueOwner {
       imports[entry.module] = { ...imports[entry.module], [entry.name]: created };
     }
     this.vm = new WasmVm(module, imports, abiVersion);
+    const vm = this.vm;
+    this.callbacks = {
+      contextCreate: vm.exported('proxy_on_context_create'),
+      requestHeaders: vm.exported('proxy_on_request_headers'),
+      requestBody: vm.exported('proxy_on_request_body'),
+      requestTrailers: vm.exported('proxy_on_request_trailers'),
+      responseHeaders: vm.exported('proxy_on_response_headers'),
+      responseBody: vm.exported('proxy_on_response_body'),
+      responseTrailers: vm.exported('proxy_on_response_trailers'),
+      log: vm.exported('proxy_on_log'),
+      done: vm.exported('proxy_on_done'),
+      delete: vm.exported('proxy_on_delete'),
+    };
     this.rootContextId = this.nextContextId++;
     this.contexts.set({ id: this.rootContextId, rootContextId: 0, stream: undefined });
   }
@@ -159,12 +192,43 @@ export class PluginVm implements QueueOwner {
     }
   }
 
-  /** Creates a stream context bound to a filter-chain stream; undefined when the VM failed. */
-  createStreamContext(binding: StreamBinding): number | undefined {
+  /**
+   * A stream callback of a stream context (a StreamCallbacks entry), with the context current
+   * for the call. Undefined when the module lacks the callback or the VM failed.
+   */
+  callStream(fn: Export | undefined, contextId: number, a?: number, b?: number): number | undefined {
+    if (fn === undefined) return undefined;
+    const savedCurrent = this.currentContextId;
+    const savedEffective = this.effectiveContextId;
+    this.currentContextId = contextId;
+    this.effectiveContextId = 0;
+    const result = this.vm.invoke(fn, contextId, a, b);
+    this.currentContextId = savedCurrent;
+    this.effectiveContextId = savedEffective;
+    return result;
+  }
+
+  /**
+   * Creates a stream context for `record` (a filter-chain stream slot, its own context record):
+   * gives it the next id, registers it and runs proxy_on_context_create. False when the VM failed
+   * (the record then has no context: id 0).
+   */
+  openStreamContext(record: { id: number; readonly rootContextId: number; readonly stream: StreamBinding | undefined }): boolean {
     const id = this.nextContextId++;
-    this.contexts.set({ id, rootContextId: this.rootContextId, stream: binding });
-    this.callIn(id, 'proxy_on_context_create', id, this.rootContextId);
-    return this.vm.failed ? undefined : id;
+    record.id = id;
+    this.contexts.set(record);
+    this.callStream(this.callbacks.contextCreate, id, this.rootContextId);
+    if (!this.vm.failed) return true;
+    this.contexts.delete(id);
+    record.id = 0;
+    return false;
+  }
+
+  /** Removes a stream context from the table once proxy_on_delete ran (or the VM failed). */
+  closeStreamContext(record: { id: number }): void {
+    if (record.id === 0) return;
+    this.contexts.delete(record.id);
+    record.id = 0;
   }
 
   queueReady(rootContextId: number, token: number): void {

@@ -10,8 +10,12 @@ import type { HeaderList, LocalReply } from './api.js';
 import { HeaderMapType, StreamType, WasmResult } from './abi/constants.js';
 import type { MutablePair } from './abi/pairs.js';
 import type { BodyBuffer, FilterState, StreamBinding, StreamFacts } from './context.js';
-import type { PluginVm } from './plugin-vm.js';
+import type { ContextRecord, PluginVm } from './plugin-vm.js';
 import type { WasmPlugin } from './plugin.js';
+
+type Pair = [Uint8Array | null, Uint8Array | null];
+/** What a slot that never buffered answers: no data held in either direction. */
+const NOTHING_HELD: Readonly<Pair> = Object.freeze([null, null]) as Readonly<Pair>;
 
 export interface SlotHost {
   readonly facts: StreamFacts;
@@ -26,23 +30,59 @@ export interface SlotHost {
   requestReset(slot: StreamSlot): void;
 }
 
-export class StreamSlot implements StreamBinding {
+/**
+ * Also the stream context's record in its VM's context table (ContextRecord: id, root, binding),
+ * so a stream costs no separate record object per filter.
+ */
+export class StreamSlot implements StreamBinding, ContextRecord {
   readonly vm: PluginVm;
-  contextId: number | undefined;
+  /** The stream context id in `vm` (ContextRecord.id); 0 once the context was deleted or never created. */
+  id = 0;
+  readonly rootContextId: number;
+  readonly stream: StreamBinding = this;
   /** The VM failed while serving this stream. */
   dead = false;
   /** The failure policy was applied for this stream already. */
   failureHandled = false;
   /** Bit per HeaderMapType this filter may access now. */
   open = 0;
-  readonly bodies: [BodyBuffer | null, BodyBuffer | null] = [null, null];
-  /** Data held by this filter after StopIterationAndBuffer/Watermark, per direction. */
-  readonly buffered: [Uint8Array | null, Uint8Array | null] = [null, null];
-  /** Buffered data released by proxy_continue_stream, forwarded with the next chunk. */
-  readonly released: [Uint8Array | null, Uint8Array | null] = [null, null];
+  /** The body buffer of the body callback running now, per direction (null outside it). */
+  requestBody: BodyBuffer | null = null;
+  responseBody: BodyBuffer | null = null;
+  /**
+   * Data held by this filter after StopIterationAndBuffer/Watermark, and buffered data released
+   * by proxy_continue_stream (forwarded with the next chunk), per direction. Allocated when a
+   * filter first holds data: most streams never do.
+   */
+  private held: { readonly buffered: Pair; readonly released: Pair } | undefined;
 
   constructor(private readonly host: SlotHost, readonly plugin: WasmPlugin, readonly index: number) {
     this.vm = plugin.pick();
+    this.rootContextId = this.vm.rootContextId;
+  }
+
+  /** The stream context id while it lives (undefined when deleted or never created). */
+  get contextId(): number | undefined {
+    return this.id === 0 ? undefined : this.id;
+  }
+
+  /** Data held per direction (read-only view; write with setBuffered). */
+  get buffered(): Readonly<Pair> {
+    return this.held === undefined ? NOTHING_HELD : this.held.buffered;
+  }
+
+  get released(): Readonly<Pair> {
+    return this.held === undefined ? NOTHING_HELD : this.held.released;
+  }
+
+  setBuffered(dir: 0 | 1, data: Uint8Array | null): void {
+    if (data === null && this.held === undefined) return;
+    (this.held ??= { buffered: [null, null], released: [null, null] }).buffered[dir] = data;
+  }
+
+  setReleased(dir: 0 | 1, data: Uint8Array | null): void {
+    if (data === null && this.held === undefined) return;
+    (this.held ??= { buffered: [null, null], released: [null, null] }).released[dir] = data;
   }
 
   get facts(): StreamFacts {
@@ -82,7 +122,7 @@ export class StreamSlot implements StreamBinding {
   }
 
   body(type: number): BodyBuffer | null {
-    return this.bodies[type === 0 ? 0 : 1];
+    return type === 0 ? this.requestBody : this.responseBody;
   }
 
   sendLocalResponse(reply: LocalReply): void {
