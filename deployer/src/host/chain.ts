@@ -6,7 +6,7 @@ import type {
   DataOutcome, FilterChain, FilterChainStream, HeaderList, HeadersOutcome, StreamCompletion, StreamInfo,
   TrailersOutcome, WasmPluginHandle,
 } from './api.js';
-import { ChainStreamCore, type AnyOutcome } from './filter-chain.js';
+import { ChainStreamCore, DELIVER_TO_RECEIVER, type AnyOutcome, type OutcomeReceiver } from './filter-chain.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Clock } from './services.js';
 
@@ -16,13 +16,14 @@ type Direction = typeof REQUEST | typeof RESPONSE;
 
 /**
  * Promises over the core's callbacks. Most calls settle synchronously (no filter pauses): then
- * the outcome is captured by a per-direction callback and handed back as Promise.resolve(outcome),
- * instead of a `new Promise` whose executor closure and resolving functions were three more
- * allocations per call on the per-request path. A call that pauses gets a real pending promise,
- * resolved by the same callback when the chain resumes. The core keeps one waiting callback per
- * direction (filter-chain.ts `waiting`), so one pending resolver per direction is enough.
+ * the outcome arrives through receive() during the call and is handed back as
+ * Promise.resolve(outcome), instead of a `new Promise` whose executor closure and resolving
+ * functions were three more allocations per call on the per-request path. A call that pauses gets
+ * a real pending promise, resolved by receive() when the chain resumes. The stream is the core's
+ * OutcomeReceiver (no callback closure per direction); the core keeps one waiting call per
+ * direction (filter-chain.ts Side.waiting), so one pending resolver per direction is enough.
  */
-class PromiseStream implements FilterChainStream {
+class PromiseStream implements FilterChainStream, OutcomeReceiver {
   // Per-direction state as plain fields rather than two-element arrays: a stream object is
   // created per request, and every array is one more allocation for the GC.
   /** Outcome delivered during the current call (taken right after the call). */
@@ -31,52 +32,51 @@ class PromiseStream implements FilterChainStream {
   /** Resolver of a call that paused. */
   private pendingRequest: ((o: AnyOutcome) => void) | undefined;
   private pendingResponse: ((o: AnyOutcome) => void) | undefined;
-  private requestDone: ((o: AnyOutcome) => void) | undefined;
-  private responseDone: ((o: AnyOutcome) => void) | undefined;
 
-  constructor(readonly core: ChainStreamCore) {}
+  constructor(readonly core: ChainStreamCore) {
+    core.receiver = this;
+  }
 
   requestHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
-    this.core.decodeHeaders(headers, endOfStream, this.callback(REQUEST));
+    this.pendingRequest = undefined;
+    this.core.decodeHeaders(headers, endOfStream, DELIVER_TO_RECEIVER);
     return this.outcome(REQUEST) as Promise<HeadersOutcome>;
   }
   requestBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
-    this.core.decodeData(chunk, endOfStream, this.callback(REQUEST));
+    this.pendingRequest = undefined;
+    this.core.decodeData(chunk, endOfStream, DELIVER_TO_RECEIVER);
     return this.outcome(REQUEST) as Promise<DataOutcome>;
   }
   requestTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
-    this.core.decodeTrailers(trailers, this.callback(REQUEST));
+    this.pendingRequest = undefined;
+    this.core.decodeTrailers(trailers, DELIVER_TO_RECEIVER);
     return this.outcome(REQUEST) as Promise<TrailersOutcome>;
   }
   responseHeaders(headers: HeaderList, endOfStream: boolean): Promise<HeadersOutcome> {
-    this.core.encodeHeaders(headers, endOfStream, this.callback(RESPONSE));
+    this.pendingResponse = undefined;
+    this.core.encodeHeaders(headers, endOfStream, DELIVER_TO_RECEIVER);
     return this.outcome(RESPONSE) as Promise<HeadersOutcome>;
   }
   responseBody(chunk: Uint8Array, endOfStream: boolean): Promise<DataOutcome> {
-    this.core.encodeData(chunk, endOfStream, this.callback(RESPONSE));
+    this.pendingResponse = undefined;
+    this.core.encodeData(chunk, endOfStream, DELIVER_TO_RECEIVER);
     return this.outcome(RESPONSE) as Promise<DataOutcome>;
   }
   responseTrailers(trailers: HeaderList): Promise<TrailersOutcome> {
-    this.core.encodeTrailers(trailers, this.callback(RESPONSE));
+    this.pendingResponse = undefined;
+    this.core.encodeTrailers(trailers, DELIVER_TO_RECEIVER);
     return this.outcome(RESPONSE) as Promise<TrailersOutcome>;
   }
   complete(info: StreamCompletion): void {
     this.core.complete(info);
   }
 
-  /** The direction's delivery callback, created on first use (most streams use one direction). */
-  private callback(dir: Direction): (o: AnyOutcome) => void {
-    // A new call replaces a still-pending one of the same direction, as the core replaces its
-    // waiting callback; the replaced promise never settles, as before this fast path.
-    if (dir === REQUEST) {
-      this.pendingRequest = undefined;
-      return (this.requestDone ??= (o) => this.deliver(REQUEST, o));
-    }
-    this.pendingResponse = undefined;
-    return (this.responseDone ??= (o) => this.deliver(RESPONSE, o));
-  }
-
-  private deliver(dir: Direction, outcome: AnyOutcome): void {
+  /**
+   * OutcomeReceiver. A new call replaces a still-pending one of the same direction (the methods
+   * above drop its resolver first), as the core replaces its waiting call; the replaced promise
+   * never settles.
+   */
+  receive(dir: Direction, outcome: AnyOutcome): void {
     const resolve = dir === REQUEST ? this.pendingRequest : this.pendingResponse;
     if (resolve === undefined) {
       if (dir === REQUEST) this.settledRequest = outcome;

@@ -55,6 +55,17 @@ const HEADERS_BIT = [1 << HeaderMapType.RequestHeaders, 1 << HeaderMapType.Respo
 const TRAILERS_BIT = [1 << HeaderMapType.RequestTrailers, 1 << HeaderMapType.ResponseTrailers] as const;
 
 export type AnyOutcome = HeadersOutcome | DataOutcome | TrailersOutcome;
+
+/**
+ * Where an embedder that drives many streams takes outcomes (chain.ts PromiseStream): one object
+ * per stream instead of a callback closure per direction. Entry points given DELIVER_TO_RECEIVER
+ * as their `done` hand the outcome to the stream's receiver.
+ */
+export interface OutcomeReceiver {
+  receive(dir: 0 | 1, outcome: AnyOutcome): void;
+}
+/** The `done` argument meaning "deliver to the core's receiver" (never called itself). */
+export const DELIVER_TO_RECEIVER: (o: AnyOutcome) => void = () => undefined;
 /** 'watermark': a StopIterationAndWatermark buffer went past the limit; the direction waits (flow control). */
 type Phase = 'headers' | 'data' | 'watermark' | 'trailers';
 interface Pause { readonly phase: Phase; readonly pos: number }
@@ -126,6 +137,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   private pendingLocalReply: LocalReply | undefined;
   private pendingReset = false;
   private listener: (() => void) | undefined;
+  /** Receives outcomes of calls made with DELIVER_TO_RECEIVER. */
+  receiver: OutcomeReceiver | undefined;
   /** Registered on a VM while this stream pauses on it (allocated only when a filter pauses). */
   private get failureListener(): () => void {
     return (this.listener ??= () => this.onAsyncFailure());
@@ -223,7 +236,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   // ---- entry points ---------------------------------------------------------------------
 
   decodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
-    if (this.answerIfEnded(done)) return;
+    if (this.answerIfEnded(REQ, done)) return;
     this.requestHeaders = headers;
     this.owned &= ~(1 << HeaderMapType.RequestHeaders);
     this.request.eos = endOfStream;
@@ -232,7 +245,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   }
 
   encodeHeaders(headers: HeaderList, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
-    if (this.answerIfEnded(done)) return;
+    if (this.answerIfEnded(RESP, done)) return;
     this.responseHeaders = headers;
     this.owned &= ~(1 << HeaderMapType.ResponseHeaders);
     this.response.eos = endOfStream;
@@ -249,7 +262,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   }
 
   decodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
-    if (this.answerIfEnded(done)) return;
+    if (this.answerIfEnded(REQ, done)) return;
     this.requestTrailers = trailers;
     this.owned &= ~(1 << HeaderMapType.RequestTrailers);
     this.request.eos = true;
@@ -258,7 +271,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   }
 
   encodeTrailers(trailers: HeaderList, done: (o: AnyOutcome) => void): void {
-    if (this.answerIfEnded(done)) return;
+    if (this.answerIfEnded(RESP, done)) return;
     this.responseTrailers = trailers;
     this.owned &= ~(1 << HeaderMapType.ResponseTrailers);
     this.response.eos = true;
@@ -304,9 +317,11 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     return this.slots[dir === REQ ? pos : this.slots.length - 1 - pos]!;
   }
 
-  private answerIfEnded(done: (o: AnyOutcome) => void): boolean {
+  private answerIfEnded(dir: Dir, done: (o: AnyOutcome) => void): boolean {
     if (this.ended === undefined) return false;
-    done({ action: 'localReply', reply: this.ended });
+    const outcome: AnyOutcome = { action: 'localReply', reply: this.ended };
+    if (done === DELIVER_TO_RECEIVER) this.receiver?.receive(dir, outcome);
+    else done(outcome);
     return true;
   }
 
@@ -392,7 +407,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   }
 
   private data(dir: Dir, chunk: Uint8Array, endOfStream: boolean, done: (o: AnyOutcome) => void): void {
-    if (this.answerIfEnded(done)) return;
+    if (this.answerIfEnded(dir, done)) return;
     if (dir === REQ) this.requestBodyBytes += chunk.length;
     else this.responseBodyBytes += chunk.length;
     const side = this.side(dir);
@@ -500,7 +515,8 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     const side = this.side(dir);
     const done = side.waiting;
     side.waiting = undefined;
-    done?.(outcome);
+    if (done === DELIVER_TO_RECEIVER) this.receiver?.receive(dir, outcome);
+    else done?.(outcome);
   }
 
   /** proxy_continue_stream: resumes a pause of this filter; releases data it buffered. */
@@ -583,10 +599,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     const other: Dir = dir === REQ ? RESP : REQ;
     this.settle(dir, outcome);
     this.settle(other, outcome);
-    for (const side of [this.request, this.response]) {
+    for (const [d, side] of [[REQ, this.request], [RESP, this.response]] as const) {
       const held = side.held;
       side.held = undefined;
-      held?.done(outcome);
+      if (held === undefined) continue;
+      if (held.done === DELIVER_TO_RECEIVER) this.receiver?.receive(d, outcome);
+      else held.done(outcome);
     }
   }
 
