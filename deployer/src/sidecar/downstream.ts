@@ -5,7 +5,8 @@ import { StreamDeadlines } from './hcm/stream-deadlines.js';
 import { startDataListener, type DataListener, type DownstreamExchange } from './listener.js';
 import type { ProxyStats } from './stats.js';
 import { addresses } from './stream-flow.js';
-import { StreamHandler, type StartRequest, type StreamHandlerContext } from './stream-handler.js';
+import { StreamHandler } from './stream-handler.js';
+import type { StartRequest, StreamHandlerContext } from './stream-target.js';
 
 export interface Downstream extends Omit<DataListener, 'reconfigure'> {
   /** Live reload: the listener-level settings of `config` (HCM codec settings, connection cap, codec-error log format). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FilterChain, ProxyWasmHost, WasmPluginHandle } from '../host/api.js';
 import type { ClusterConfig, SidecarConfig, WasmFilterConfig } from './config/types.js';
-import type { RequestTarget } from './stream-handler.js';
+import type { RequestTarget } from './stream-target.js';
 import { PassthroughChain } from './passthrough-chain.js';
 import { isMissingConfig, MissingConfigChain } from './xds/missing-config.js';
 import { RouteTable } from './routing.js';

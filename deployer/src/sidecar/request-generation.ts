@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GenerationSet } from './generation.js';
 import type { DownstreamExchange } from './listener.js';
-import type { StartRequest } from './stream-handler.js';
+import type { StartRequest } from './stream-target.js';
 
 /**
  * Runs one downstream request on the generation in force when it arrived. The generation is

@@ -1,60 +1,29 @@
-import type http from 'node:http';
-import type { Readable, Writable } from 'node:stream';
-import { readChunks } from './body-reader.js';
-import { addresses, deferred, firstOf, isAbort, requestEndsWithHeaders, writeChunk, type FirstEvent } from './stream-flow.js';
-import type { FilterChain, FilterChainStream, HeaderList, LocalReply, UpstreamInfo } from '../host/api.js';
-import type { RouteConfig } from './config/types.js';
-import { formatAccessLogLine, type AccessLogFormat } from './access-log.js';
-import { downstreamRequestHeaders, pseudo, toNodeHeaders, trailerList } from './headers.js';
-import type { DownstreamExchange } from './listener.js';
-import { filterLocalReplyHeaders, localReplyHeaders, noRouteReply, upstreamResetReply, upstreamTimeoutReply, type RouterReply } from './local-reply.js';
-import type { RouteTable } from './routing.js';
-import type { ProxyStats } from './stats.js';
-import { UpstreamFailure, type ClusterPool, type UpstreamCall, type UpstreamResponse } from './upstream.js';
-import type { HcmConfig } from './hcm/config.js';
-import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
-import type { StreamDeadlines, StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
-import { closeAfterEarlyResponse, deferNodeClose, respondsBeforeRequestComplete } from './hcm/early-response.js';
-import { REQUEST_PAYLOAD_TOO_LARGE, RESPONSE_PAYLOAD_TOO_LARGE } from '../host/chain-support.js';
-
-/** What every stream of a listener shares. */
-export interface StreamHandlerContext {
-  readonly deadlines: StreamDeadlines;
-  readonly stats: ProxyStats;
-  /** undefined: no access log, and no line is formatted. */
-  readonly accessLog: ((line: string) => void) | undefined;
-  /** Unexpected errors (a bug, not a bad request): logged, the stream gets a 503 or a reset. */
-  readonly onError: (error: unknown) => void;
-}
-
 /**
- * What one request runs on: the chain, routes and pools of the configuration generation it arrived
- * under, and that generation's HCM settings, buffer limit and access log format (a reload changes
- * them for later requests only).
+ * One downstream request through the sidecar. The flow lives here; the request body pump
+ * (request-body.ts), the response and the sidecar's own replies (response-writer.ts) and the
+ * completion and access log (stream-log.ts) are functions over this handler's state.
  */
-export interface RequestTarget {
-  readonly chain: FilterChain;
-  readonly routes: RouteTable;
-  readonly pools: ReadonlyMap<string, ClusterPool>;
-  readonly hcm: HcmConfig;
-  /** Envoy's per_connection_buffer_limit_bytes of the listener: the HTTP/1 stream buffer limit. */
-  readonly perConnectionBufferLimitBytes: number;
-  readonly accessLogFormat: AccessLogFormat;
-}
+import type http from 'node:http';
+import type { FilterChainStream, HeaderList, UpstreamInfo } from '../host/api.js';
+import type { RouteConfig } from './config/types.js';
+import { downstreamRequestHeaders, pseudo } from './headers.js';
+import { decodeRequestHeaders, type HcmRejection } from './hcm/request-checks.js';
+import type { StreamTimeout, TimedStream } from './hcm/stream-deadlines.js';
+import type { HcmConfig } from './hcm/config.js';
+import type { DownstreamExchange } from './listener.js';
+import { localReplyHeaders, noRouteReply, upstreamResetReply, upstreamTimeoutReply } from './local-reply.js';
+import { drainRequest, NOTHING_IN_FLIGHT, pumpRequestBody, stopRequestPump } from './request-body.js';
+import { respond, sendFilterReply, sendRouterReply, writeHead, writeReply } from './response-writer.js';
+import { firstOf, requestEndsWithHeaders, type FirstEvent } from './stream-flow.js';
+import { logStream } from './stream-log.js';
+import type { RequestTarget, StreamHandlerContext, TargetRelease } from './stream-target.js';
+import { UpstreamFailure, type ClusterPool, type UpstreamCall, type UpstreamResponse } from './upstream.js';
 
-/** Takes a request's target back once the stream is done with it (live reload: GenerationSet). */
-export interface TargetRelease {
-  leave(target: RequestTarget): void;
-}
-
-/** Starts one request on `target`; `release.leave(target)` once its response closed and its processing settled. */
-export type StartRequest = (exchange: DownstreamExchange, target: RequestTarget, release: TargetRelease | undefined) => void;
+export type { RequestTarget, StartRequest, StreamHandlerContext, TargetRelease } from './stream-target.js';
 
 const EMPTY = new Uint8Array(0);
-const NOTHING_IN_FLIGHT: Promise<unknown> = Promise.resolve();
-const SERVER_HEADER = 'envoy';
 const HANDLER = Symbol('wasmesh.streamHandler');
-const NO_TRAILERS: HeaderList = [];
+const TEXT = new TextEncoder();
 
 /** The response's 'close' listener: one function for every stream, the handler found on the response. */
 function onResponseClose(this: DownstreamExchange['res']): void {
@@ -65,52 +34,53 @@ const onRouteTimeout = (handler: StreamHandler) => handler.routeTimeout();
 const responseEvent = (res: UpstreamResponse): FirstEvent => ({ kind: 'response', res });
 const failureEvent = (error: unknown): FirstEvent => ({ kind: 'failure', error });
 
-
 /**
  * One downstream request through the sidecar, in Envoy's order: request headers → filter chain →
  * route (re-matched when the chain changed the headers or cleared the route cache) → upstream,
  * request body streamed chunk by chunk through the chain; then the response (or the router's own
  * 404/503/504) back through the chain's response callbacks to the client; finally
  * proxy_on_done/on_log via `complete` and one access log line.
+ *
+ * The mutable fields are shared with request-body.ts, response-writer.ts and stream-log.ts.
  */
 export class StreamHandler implements TimedStream {
-  private readonly startTime = new Date();
+  readonly startTime = new Date();
   readonly startedAt = performance.now();
   lastActivity = this.startedAt;
   requestComplete = false;
-  private stream: FilterChainStream | undefined;
-  private requestHeaders: HeaderList;
-  private responseHeadersSent: HeaderList = [];
-  private responseCode = 0;
-  private details = '';
-  private flags: string[] = [];
-  private bytesReceived = 0;
-  private bytesSent = 0;
-  private route: RouteConfig | undefined;
-  private upstreamHost: string | undefined;
+  stream: FilterChainStream | undefined;
+  requestHeaders: HeaderList;
+  responseHeadersSent: HeaderList = [];
+  responseCode = 0;
+  details = '';
+  flags: string[] = [];
+  bytesReceived = 0;
+  bytesSent = 0;
+  route: RouteConfig | undefined;
+  upstreamHost: string | undefined;
   /** The upstream connection the response came on (Envoy's upstream.* attributes). */
-  private upstreamConnection: UpstreamInfo | undefined;
+  upstreamConnection: UpstreamInfo | undefined;
   private finished = false;
-  private pumpStopped = false;
-  private pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
+  pumpStopped = false;
+  pumpInFlight: Promise<unknown> = NOTHING_IN_FLIGHT;
   /** Set once the stream was ended by the HCM (timeout): later replies are dropped. */
-  private terminated = false;
+  terminated = false;
   private upstreamRequest: UpstreamCall | undefined;
   private routeTimer: NodeJS.Timeout | undefined;
   private routeTimedOut = false;
   /** Response closed, processing settled: the target is released at 2. */
   private settledParts = 0;
   /** The sidecar reset the stream itself after the response started (no DC/DR flag then). */
-  private locallyReset = false;
+  locallyReset = false;
 
   get timeouts(): HcmConfig {
     return this.target.hcm;
   }
 
   constructor(
-    private readonly ctx: StreamHandlerContext,
-    private readonly target: RequestTarget,
-    private readonly ex: DownstreamExchange,
+    readonly ctx: StreamHandlerContext,
+    readonly target: RequestTarget,
+    readonly ex: DownstreamExchange,
     private readonly release: TargetRelease | undefined,
   ) {
     this.requestHeaders = downstreamRequestHeaders(ex.req, ex.scheme);
@@ -142,7 +112,7 @@ export class StreamHandler implements TimedStream {
       this.ctx.onError(error);
       if (!this.ex.res.headersSent && !this.ex.res.destroyed) {
         this.details = 'sidecar_internal_error';
-        this.writeReply(503, localReplyHeaders(503, EMPTY, []), EMPTY);
+        writeReply(this, 503, localReplyHeaders(503, EMPTY, []), EMPTY);
       } else {
         this.ex.res.destroy();
       }
@@ -172,16 +142,16 @@ export class StreamHandler implements TimedStream {
       (res as import('node:http2').Http2ServerResponse).stream.close(rejection.h2ResetCode);
       return;
     }
-    const body = new TextEncoder().encode(rejection.body);
+    const body = TEXT.encode(rejection.body);
     const extra: [string, string][] = rejection.location === undefined ? [] : [['location', rejection.location]];
     if (rejection.codec && this.ex.protocol !== 'HTTP/2') {
       // A codec error ends the HTTP/1 connection: node writes `connection: close` and closes.
       (res as http.ServerResponse).shouldKeepAlive = false;
-      this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
+      writeReply(this, rejection.status, localReplyHeaders(rejection.status, body, extra), body);
       return;
     }
-    this.drainRequest();
-    this.writeReply(rejection.status, localReplyHeaders(rejection.status, body, extra), body);
+    drainRequest(this);
+    writeReply(this, rejection.status, localReplyHeaders(rejection.status, body, extra), body);
   }
 
   /** A stream timer fired (StreamDeadlines): 408 if nothing was answered yet, else a reset. */
@@ -198,9 +168,9 @@ export class StreamHandler implements TimedStream {
       res.destroy();
       return;
     }
-    const body = new TextEncoder().encode(timeout.body);
-    this.drainRequest();
-    this.writeHead(timeout.status, localReplyHeaders(timeout.status, body, []), true);
+    const body = TEXT.encode(timeout.body);
+    drainRequest(this);
+    writeHead(this, timeout.status, localReplyHeaders(timeout.status, body, []), true);
     this.bytesSent += body.byteLength;
     (res as http.ServerResponse).end(body);
   }
@@ -213,8 +183,8 @@ export class StreamHandler implements TimedStream {
     if (endOfStream) this.requestComplete = true;
     const headers = await stream.requestHeaders(this.requestHeaders, endOfStream);
     if (headers.action === 'localReply') {
-      this.drainRequest();
-      this.sendFilterReply(headers.reply);
+      drainRequest(this);
+      sendFilterReply(this, headers.reply);
       return;
     }
     this.requestHeaders = headers.headers;
@@ -223,8 +193,8 @@ export class StreamHandler implements TimedStream {
     this.route = headers.routeCacheCleared ? this.target.routes.match(this.requestHeaders) : cachedRoute;
     if (!this.route) {
       this.ctx.stats.noRoute++;
-      this.drainRequest();
-      await this.sendRouterReply(noRouteReply());
+      drainRequest(this);
+      await sendRouterReply(this, noRouteReply());
       return;
     }
     const pool = this.target.pools.get(this.route.cluster)!;
@@ -252,7 +222,7 @@ export class StreamHandler implements TimedStream {
       this.startRouteTimer(route);
       first = await response.then(responseEvent, failureEvent);
     } else {
-      const body = this.pumpRequestBody(request);
+      const body = pumpRequestBody(this, request);
       void body.then((reply) => { if (!reply) this.startRouteTimer(route); });
       first = await firstOf(response, body);
     }
@@ -261,22 +231,22 @@ export class StreamHandler implements TimedStream {
     if (first.kind === 'localReply') {
       clearTimeout(this.routeTimer);
       request.destroy();
-      this.sendFilterReply(first.reply);
+      sendFilterReply(this, first.reply);
       return;
     }
-    await this.stopRequestPump();
+    await stopRequestPump(this);
     if (first.kind === 'failure') {
       clearTimeout(this.routeTimer);
-      this.drainRequest();
+      drainRequest(this);
       const clusterStats = this.ctx.stats.cluster(route.cluster);
       if (this.routeTimedOut) {
         clusterStats.upstreamRqTimeout++;
-        await this.sendRouterReply(upstreamTimeoutReply());
+        await sendRouterReply(this, upstreamTimeoutReply());
         return;
       }
       const failure = first.error instanceof UpstreamFailure ? first.error : new UpstreamFailure('connection_termination');
       if (failure.kind !== 'connection_termination') clusterStats.upstreamCxConnectFail++;
-      await this.sendRouterReply(upstreamResetReply(failure.kind.replace('_', ' ') as 'connection failure', failure.transportReason));
+      await sendRouterReply(this, upstreamResetReply(failure.kind.replace('_', ' ') as 'connection failure', failure.transportReason));
       return;
     }
 
@@ -292,7 +262,7 @@ export class StreamHandler implements TimedStream {
     this.details = 'via_upstream';
     let upstreamReset = false;
     try {
-      await this.respond(headers, bodiless ? undefined : upstream);
+      await respond(this, headers, bodiless ? undefined : upstream);
       if (bodiless) upstream.discard();
     } catch (error) {
       if (upstream.complete) throw error;
@@ -323,177 +293,6 @@ export class StreamHandler implements TimedStream {
     this.upstreamRequest?.destroy();
   }
 
-  /** Request body → chain → upstream. Resolves with a filter's local reply, or undefined once done. */
-  private pumpRequestBody(upstream: UpstreamCall): Promise<LocalReply | undefined> {
-    const result = deferred<LocalReply | undefined>();
-    const run = async () => {
-      await readChunks(this.ex.req as Readable, async (chunk) => {
-        this.bytesReceived += chunk.byteLength;
-        // Once stopped (local reply, or the upstream answered early) the rest is drained unseen.
-        if (this.pumpStopped) return true;
-        this.lastActivity = performance.now();
-        const call = this.stream!.requestBody(chunk, false);
-        this.pumpInFlight = call;
-        const out = await call;
-        if (out.action === 'localReply') {
-          this.pumpStopped = true;
-          result.resolve(out.reply);
-          return true;
-        }
-        if (out.data.byteLength > 0 && !upstream.destroyed) await upstream.write(out.data);
-        return true;
-      });
-      this.requestComplete = true;
-      if (this.pumpStopped) return;
-      const trailers = trailerList(this.ex.req.rawTrailers);
-      if (trailers.length > 0) {
-        const call = this.stream!.requestTrailers(trailers);
-        this.pumpInFlight = call;
-        const out = await call;
-        if (out.action === 'localReply') return result.resolve(out.reply);
-        upstream.end(out.bufferedData, out.trailers);
-      } else {
-        const call = this.stream!.requestBody(EMPTY, true);
-        this.pumpInFlight = call;
-        const out = await call;
-        if (out.action === 'localReply') return result.resolve(out.reply);
-        upstream.end(out.data);
-      }
-      result.resolve(undefined);
-    };
-    run().catch((error: unknown) => {
-      if (!this.pumpStopped) {
-        this.pumpStopped = true;
-        upstream.destroy();
-        if (!this.ex.req.destroyed && !isAbort(error)) this.ctx.onError(error);
-      }
-    });
-    return result.promise;
-  }
-
-  private async stopRequestPump(): Promise<void> {
-    this.pumpStopped = true;
-    if (this.pumpInFlight !== NOTHING_IN_FLIGHT) await this.pumpInFlight.catch(() => undefined);
-  }
-
-  private drainRequest(): void {
-    this.pumpStopped = true;
-    if (!this.ex.req.readableEnded) this.ex.req.resume();
-  }
-
-  /** Router-generated replies pass through the filters' response callbacks, as in Envoy. */
-  private async sendRouterReply(reply: RouterReply): Promise<void> {
-    this.details = reply.details;
-    this.flags.push(reply.flags);
-    await this.respond(localReplyHeaders(reply.status, reply.body, []), reply.body.byteLength > 0 ? [reply.body] : undefined);
-  }
-
-  private sendFilterReply(reply: LocalReply): void {
-    this.details = reply.details;
-    if (reply.details === REQUEST_PAYLOAD_TOO_LARGE) this.ctx.stats.downstreamRqTooLarge++;
-    else if (reply.details === RESPONSE_PAYLOAD_TOO_LARGE) this.ctx.stats.rsTooLarge++;
-    // proxy_close_stream: Envoy resets the stream rather than answering (HTTP/1.1 closes the
-    // connection, HTTP/2 sends RST_STREAM); the access log shows Envoy's LR (local reset) flag.
-    if (reply.reset === true) this.flags.push('LR');
-    if (reply.responseFlag !== undefined) this.flags.push(reply.responseFlag);
-    if (reply.reset === true || this.ex.res.headersSent) {
-      // Once the response started, a reply can only reset the stream (filter_manager.cc
-      // sendLocalReply); Envoy's codec had sent the headers already, so the client sees them first.
-      this.locallyReset = true;
-      if (this.ex.res.headersSent && !this.ex.res.destroyed) (this.ex.res as http.ServerResponse).flushHeaders();
-      this.ex.res.destroy();
-      return;
-    }
-    this.writeReply(reply.status, filterLocalReplyHeaders(reply), reply.body);
-  }
-
-  private writeReply(status: number, headers: HeaderList, body: Uint8Array): void {
-    if (this.terminated || this.ex.res.headersSent || this.ex.res.destroyed) return;
-    this.writeHead(status, headers);
-    this.bytesSent += body.byteLength;
-    (this.ex.res as http.ServerResponse).end(body.byteLength > 0 ? body : undefined);
-  }
-
-  /** Response headers, body and trailers through the chain to the client. `body` undefined: headers only. */
-  private async respond(headers: HeaderList, body: UpstreamResponse | readonly Uint8Array[] | undefined): Promise<void> {
-    const { res } = this.ex;
-    const stream = this.stream!;
-    const out = await stream.responseHeaders(headers, body === undefined);
-    if (this.terminated || res.destroyed) return;
-    if (out.action === 'localReply') return this.sendFilterReply(out.reply);
-    this.writeHead(Number(pseudo(out.headers, ':status') ?? 200), out.headers);
-    if (body === undefined) {
-      res.end();
-      return;
-    }
-    let replied = false;
-    let ended = false;
-    // `last`: the response is complete, this is its last data and no trailers follow. Envoy's
-    // codec then hands the data over with end_stream (http1 codec_impl.cc onMessageComplete
-    // flushes the body read in the same dispatch with end_stream=true), so there is no extra
-    // empty end-of-stream callback through the chain.
-    const onChunk = async (chunk: Uint8Array, last: boolean): Promise<boolean> => {
-      if (res.destroyed) return false;
-      this.lastActivity = performance.now();
-      const data = await stream.responseBody(chunk, last);
-      if (data.action === 'localReply') {
-        replied = true;
-        this.sendFilterReply(data.reply);
-        return false;
-      }
-      if (last) {
-        ended = true;
-        this.bytesSent += data.data.byteLength;
-        (res as http.ServerResponse).end(data.data.byteLength > 0 ? data.data : undefined);
-        return false;
-      }
-      await this.write(data.data);
-      return true;
-    };
-    if (Array.isArray(body)) {
-      for (let i = 0; i < body.length; i++) if (!(await onChunk(body[i]!, i === body.length - 1))) break;
-    } else {
-      await (body as UpstreamResponse).readBody(onChunk);
-    }
-    if (replied || ended || res.destroyed) return;
-    const responseTrailers = Array.isArray(body) ? NO_TRAILERS : (body as UpstreamResponse).trailers();
-    if (responseTrailers.length > 0) {
-      const tail = await stream.responseTrailers(responseTrailers);
-      if (tail.action === 'localReply') return this.sendFilterReply(tail.reply);
-      await this.write(tail.bufferedData);
-      res.addTrailers(Object.fromEntries(tail.trailers));
-      res.end();
-    } else {
-      const last = await stream.responseBody(EMPTY, true);
-      if (last.action === 'localReply') return this.sendFilterReply(last.reply);
-      await this.write(last.data);
-      res.end();
-    }
-  }
-
-  private writeHead(status: number, headers: HeaderList, force = false): void {
-    if (this.terminated && !force) return;
-    this.responseCode = status;
-    this.responseHeadersSent = headers;
-    const nodeHeaders = toNodeHeaders(headers);
-    // Envoy's connection manager overwrites Server (server_header_transformation: OVERWRITE).
-    nodeHeaders.server = SERVER_HEADER;
-    // (A codec error already closes the connection: shouldKeepAlive false.)
-    const early = (this.ex.res as http.ServerResponse).shouldKeepAlive !== false && respondsBeforeRequestComplete(this.ex.req, this.requestComplete);
-    if (early) {
-      this.ctx.stats.downstreamRqResponseBeforeRqComplete++;
-      closeAfterEarlyResponse(this.ex.req, this.ex.res, this.ex.protocol, nodeHeaders, this.target.hcm.delayedCloseTimeoutMs);
-    }
-    (this.ex.res as http.ServerResponse).writeHead(status, nodeHeaders);
-    if (early) deferNodeClose(this.ex.res, this.ex.protocol);
-  }
-
-  private async write(data: Uint8Array): Promise<void> {
-    if (data.byteLength === 0 || this.ex.res.destroyed) return;
-    this.bytesSent += data.byteLength;
-    await writeChunk(this.ex.res as unknown as Writable, data);
-  }
-
   /** Runs once, when the downstream response finished or the stream was reset. */
   finish(): void {
     if (this.finished) return;
@@ -517,37 +316,6 @@ export class StreamHandler implements TimedStream {
       this.responseCode = 0;
     }
     if (this.responseCode > 0) stats.recordDownstreamResponse(this.responseCode);
-    const responseFlags = this.flags.length > 0 ? [...new Set(this.flags)].join(',') : '-';
-    try {
-      this.stream?.complete({
-        responseCode: this.responseCode,
-        responseCodeDetails: this.details || (completed ? 'via_upstream' : 'downstream_remote_disconnect'),
-        responseFlags,
-        bytesReceived: this.bytesReceived,
-        bytesSent: this.bytesSent,
-        clusterName: this.route?.cluster,
-        routeName: this.route?.name,
-        ...(this.upstreamConnection !== undefined ? { upstream: this.upstreamConnection } : {}),
-      });
-    } catch (error) {
-      this.ctx.onError(error);
-    }
-    if (this.ctx.accessLog === undefined) return;
-    this.ctx.accessLog(formatAccessLogLine({
-      startTime: this.startTime,
-      requestHeaders: this.requestHeaders,
-      responseHeaders: this.responseHeadersSent,
-      protocol: this.ex.protocol,
-      responseCode: this.responseCode,
-      responseFlags,
-      responseCodeDetails: this.details || (completed ? 'via_upstream' : 'downstream_remote_disconnect'),
-      bytesReceived: this.bytesReceived,
-      bytesSent: this.bytesSent,
-      durationMs: performance.now() - this.startedAt,
-      upstreamHost: this.upstreamHost,
-      clusterName: this.route?.cluster,
-      routeName: this.route?.name,
-      ...(this.target.accessLogFormat === 'istio' ? addresses(this.ex.connection) : {}),
-    }, this.target.accessLogFormat));
+    logStream(this, completed);
   }
 }
