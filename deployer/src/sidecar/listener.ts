@@ -9,6 +9,7 @@ import type { ListenAddress, TlsListenerConfig } from './config/types.js';
 import type { DownstreamRequest } from './headers.js';
 import { http1RejectionBytes, rejectionForParserError } from './hcm/codec-errors.js';
 import type { HcmConfig, OverloadConfig } from './hcm/config.js';
+import { applyHttp1Timeouts, http1Timeouts, http2Settings } from './hcm/codec-settings.js';
 import { trackPrematureResets } from './hcm/premature-reset.js';
 import type { HcmRejection } from './hcm/request-checks.js';
 import { closeAfterCurrentResponse, drainSession } from './drain.js';
@@ -142,7 +143,8 @@ export async function startDataListener(options: ListenerOptions, events: Listen
   const h2Options = (settings: HcmConfig): http2.ServerOptions => ({
     // Envoy advertises max_request_headers_kb as SETTINGS_MAX_HEADER_LIST_SIZE and counts
     // headers against max_headers_count (source/common/http/http2/codec_impl.cc).
-    settings: { maxHeaderListSize: settings.maxRequestHeadersKb * 1024 },
+    // and initial_stream_window_size as SETTINGS_INITIAL_WINDOW_SIZE.
+    settings: http2Settings(settings),
     maxHeaderListPairs: Math.max(4, settings.maxHeadersCount),
     // Flood limits nghttp2 enforces with GOAWAY, as Envoy's max_outbound_control_frames etc.
     maxSessionInvalidFrames: 1000,
@@ -180,6 +182,9 @@ export async function startDataListener(options: ListenerOptions, events: Listen
       rejectUnauthorized: true,
       allowHTTP1: true,
     }, guarded(h2Handler));
+    // HTTP/1.1 over TLS gets the plaintext codec's timeouts (node's allowHTTP1 defaults are
+    // 60 s for the headers and 300 s per request, with no keep-alive idle timeout).
+    applyHttp1Timeouts(secure, http1Timeouts(hcm));
     secure.on('connection', track);
     const tlsHttp1 = new Set<TLSSocket>();
     drainers.push(() => { for (const socket of tlsHttp1) closeAfterCurrentResponse(socket, true); });
@@ -208,25 +213,20 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     // (SETTINGS, the header-count backstop); the HCM stage's own checks follow each request's generation.
     reconfigureCodecs = (settings) => {
       secureHcm = settings;
-      secure.updateSettings({ maxHeaderListSize: settings.maxRequestHeadersKb * 1024 });
+      secure.updateSettings(http2Settings(settings));
+      applyHttp1Timeouts(secure, http1Timeouts(settings));
       (secure as unknown as { maxHeadersCount: number }).maxHeadersCount = settings.maxHeadersCount + 1;
     };
     server = secure;
   } else {
     const createCodecs = (settings: HcmConfig): PlainCodecs => {
       const h1 = http.createServer({
-        keepAliveTimeout: settings.idleTimeoutMs,
+        ...http1Timeouts(settings),
         // Node's header-size ceiling is only a backstop: the HCM stage applies Envoy's exact
         // max_request_headers_kb (sum of names and values) and answers 431 itself.
         maxHeaderSize: settings.maxRequestHeadersKb * 1024 * 2 + 16 * 1024,
-        // Until the headers are complete Envoy's stream is bounded by request_headers_timeout,
-        // else by stream_idle_timeout (the stream exists from the first byte).
-        headersTimeout: settings.requestHeadersTimeoutMs || settings.streamIdleTimeoutMs || 0,
-        // request_timeout / stream_idle_timeout after the headers: StreamHandler's timers.
-        requestTimeout: 0,
         // A missing Host is the HCM's to answer (400 missing_host_header), not node's.
         requireHostHeader: false,
-        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((settings.requestHeadersTimeoutMs || settings.streamIdleTimeoutMs || 4000) / 4))),
       }, guarded(h1Handler));
       // Past the limit node drops headers silently; one more than the limit lets the HCM see it.
       h1.maxHeadersCount = settings.maxHeadersCount + 1;
