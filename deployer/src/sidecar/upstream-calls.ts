@@ -1,5 +1,7 @@
+import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Dispatcher, Pool } from 'undici';
 import type { HeaderList } from '../host/api.js';
 import { readChunks } from './body-reader.js';
@@ -9,6 +11,26 @@ import { classifyUpstreamError, isConnectError, UpstreamFailure, type UpstreamCa
 
 const DONE = Promise.resolve();
 const noop = () => undefined;
+
+/**
+ * The connection an undici request goes on. undici's dispatch handler is not told which socket
+ * carries it, but its HTTP/1 client calls the handler's onConnect and then publishes
+ * `undici:client:sendHeaders` ({ request, headers, socket }) synchronously in one function
+ * (lib/dispatcher/client-h1.js writeH1), with no return in between for a live request. So the
+ * call whose onConnect ran last is the one the next message is about: it takes the socket, which
+ * gives its response the upstream.* facts of its own connection (local address included), as node's
+ * client gives them on the http.request path.
+ */
+let writing: UndiciUpstreamCall | undefined;
+let subscribed = false;
+
+function onSendHeaders(message: unknown): void {
+  const call = writing;
+  if (call === undefined) return;
+  writing = undefined;
+  const socket = (message as { socket?: Socket } | null)?.socket;
+  if (socket !== undefined && socket !== null) call.socket = socket;
+}
 
 /**
  * A request without a body on undici's Pool, driven through its dispatch handler (the lowest
@@ -23,6 +45,8 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
   complete = false;
   status = 0;
   headers: [string, string][] = [];
+  /** The connection the request was written on (see onSendHeaders); undefined until then. */
+  socket: Socket | undefined = undefined;
   private resolveResponse!: (response: UpstreamResponse) => void;
   private rejectResponse!: (error: unknown) => void;
   private started = false;
@@ -37,6 +61,10 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
   private failure: unknown;
 
   constructor(pool: Pool, headers: HeaderList) {
+    if (!subscribed) {
+      subscribed = true;
+      diagnostics.subscribe('undici:client:sendHeaders', onSendHeaders);
+    }
     this.response = new Promise<UpstreamResponse>((resolve, reject) => {
       this.resolveResponse = resolve;
       this.rejectResponse = reject;
@@ -97,7 +125,9 @@ export class UndiciUpstreamCall implements UpstreamCall, UpstreamResponse, Dispa
 
   onConnect(abort: (reason?: Error) => void): void {
     this.abortRequest = abort;
+    // An aborted request is not written (no sendHeaders message follows).
     if (this.destroyed) abort(new UpstreamFailure('connection_termination'));
+    else writing = this;
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {

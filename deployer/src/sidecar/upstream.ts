@@ -38,7 +38,10 @@ export interface UpstreamResponse {
   /** The whole body (and trailers) arrived. */
   readonly complete: boolean;
   trailers(): [string, string][];
-  /** The connection the response came on, when node's client carried it (undici does not expose it). */
+  /**
+   * The connection the response came on: node's client carries it; an undici call learns it when
+   * its request is written (upstream-calls.ts onSendHeaders). Undefined when unknown.
+   */
   readonly socket?: Socket | null;
 }
 
@@ -76,8 +79,8 @@ export class ClusterPool {
   /** Envoy's upstream.* facts per node connection: fixed while it lives, shared by its requests. */
   private readonly connections = new WeakMap<Socket, UpstreamInfo>();
   /**
-   * undici's dispatch handler does not say which connection a request went on: its requests get
-   * the address the cluster last connected to (no local address).
+   * What an undici request whose connection is unknown (upstream-calls.ts onSendHeaders did not
+   * see it) answers: the address the cluster last connected to, without a local address.
    */
   private undiciInfo: UpstreamInfo | undefined;
 
