@@ -61,11 +61,6 @@ export class StreamSlot implements StreamBinding, ContextRecord {
     this.rootContextId = this.vm.rootContextId;
   }
 
-  /** The stream context id while it lives (undefined when deleted or never created). */
-  get contextId(): number | undefined {
-    return this.id === 0 ? undefined : this.id;
-  }
-
   /** Data held per direction (read-only view; write with setBuffered). */
   get buffered(): Readonly<Pair> {
     return this.held === undefined ? NOTHING_HELD : this.held.buffered;
