@@ -10,11 +10,13 @@
  * BENCH_SIDECAR_REQUESTS when run through `npm run bench -- sidecar`), then the same for the full
  * chain with --chain-requests (default: --requests; env BENCH_SIDECAR_CHAIN_REQUESTS; 0 skips it).
  * Targets: pass-through ≥ 1.0× the minimal proxy, full chain ≥ 0.7× pass-through, RSS growth ≤ 10%.
+ * Each case also reports the main thread's CPU per request (/proc task times): the same ratios
+ * from it are printed beside the throughput ones, as they move less on a loaded, shared machine.
  *
  *   npx tsx --expose-gc bench/sidecar.ts [--duration 4] [--connections 32] [--rounds 3] [--requests 1000000] [--chain-requests N]
  */
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -42,6 +44,11 @@ const CHAIN_REQUESTS = process.argv.includes('--chain-requests') && process.argv
 interface Row {
   readonly case: string;
   readonly requestsPerSecond: number;
+  /**
+   * CPU time of the main thread (every server; autocannon runs in a worker) per request, µs: on a
+   * loaded, shared machine this moves less than the throughput, so its ratios are printed too.
+   */
+  readonly mainThreadCpuUsPerRequest: number;
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
   readonly non2xx: number;
@@ -55,14 +62,32 @@ const unsigned = `${b64({ alg: 'HS256', kid: 'k1', typ: 'JWT' })}.${b64({ iss: '
 const TOKEN = `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
 const REQUEST_HEADERS = { authorization: `Bearer ${TOKEN}`, 'user-agent': 'bench' };
 
+/** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/task/<tid>/stat times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU µs of this process's main thread (/proc: its task id is the pid); NaN where /proc is missing. */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function load(url: string, name: string, options: { duration?: number; amount?: number } = {}): Promise<Row> {
+  const cpuBefore = mainThreadCpuUs();
   const result = await autocannon({
     url, connections: CONNECTIONS, workers: 1, headers: REQUEST_HEADERS,
     ...(options.amount ? { amount: options.amount, timeout: 30 } : { duration: options.duration ?? DURATION_S }),
   });
+  const cpuUs = mainThreadCpuUs() - cpuBefore;
   return {
     case: name,
     requestsPerSecond: Math.round(result.requests.average),
+    mainThreadCpuUsPerRequest: result.requests.total > 0 ? Math.round(cpuUs / result.requests.total) : Number.NaN,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -185,6 +210,7 @@ const cases = [
   { name: 'deployer run, jwt+rbac+example', url: fullChain.url },
 ] as const;
 const rows: Row[] = [];
+const roundsByCase = new Map<string, Row[]>(cases.map((c) => [c.name, []]));
 const memoryRows: MemoryRow[] = [];
 
 function printMemoryRow(m: MemoryRow): void {
@@ -211,7 +237,7 @@ async function memoryPhase(name: string, url: string, requests: number): Promise
 }
 try {
   for (const c of cases) await load(`${c.url}/api/items`, 'warm-up', { duration: WARMUP_S });
-  const rounds = new Map<string, Row[]>(cases.map((c) => [c.name, []]));
+  const rounds = roundsByCase;
   // Interleaved rounds, so JIT warm-up and machine drift don't favour whichever case runs later.
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of cases) rounds.get(c.name)!.push(await load(`${c.url}/api/items`, c.name));
@@ -235,14 +261,21 @@ try {
 const rps = (name: string) => rows.find((r) => r.case === name)!.requestsPerSecond;
 const passOverProxy = rps('deployer run, no filters') / rps('minimal node:http proxy');
 const chainOverPass = rps('deployer run, jwt+rbac+example') / rps('deployer run, no filters');
+/** Per-request main-thread CPU, median over the rounds of each case (the throughput row's round may differ). */
+const cpuMedian = (name: string) => {
+  const values = (roundsByCase.get(name) ?? []).map((r) => r.mainThreadCpuUsPerRequest).sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)] ?? Number.NaN;
+};
+const passOverProxyCpu = cpuMedian('minimal node:http proxy') / cpuMedian('deployer run, no filters');
+const chainOverPassCpu = cpuMedian('deployer run, no filters') / cpuMedian('deployer run, jwt+rbac+example');
 const pad = (s: string, n: number) => s.padEnd(n);
 process.stdout.write(`deployer run on loopback (${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${DURATION_S}s rounds after ${WARMUP_S}s warm-up, ${os.cpus().length} cores, shared machine)\n`);
-process.stdout.write(`${pad('case', 34)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-2xx', 9)}errors\n`);
+process.stdout.write(`${pad('case', 34)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-2xx', 9)}${pad('errors', 8)}main-thread CPU µs/req (median)\n`);
 for (const r of rows) {
-  process.stdout.write(`${pad(r.case, 34)}${pad(String(r.requestsPerSecond), 10)}${pad(String(r.latencyP50Ms), 9)}${pad(String(r.latencyP99Ms), 9)}${pad(String(r.non2xx), 9)}${r.errors}\n`);
+  process.stdout.write(`${pad(r.case, 34)}${pad(String(r.requestsPerSecond), 10)}${pad(String(r.latencyP50Ms), 9)}${pad(String(r.latencyP99Ms), 9)}${pad(String(r.non2xx), 9)}${pad(String(r.errors), 8)}${cpuMedian(r.case)}\n`);
 }
-process.stdout.write(`pass-through / minimal proxy: ${passOverProxy.toFixed(3)} (target ≥ 1.0)\n`);
-process.stdout.write(`full chain / pass-through:    ${chainOverPass.toFixed(3)} (target ≥ 0.7)\n`);
+process.stdout.write(`pass-through / minimal proxy: ${passOverProxy.toFixed(3)} (target ≥ 1.0); by main-thread CPU per request ${passOverProxyCpu.toFixed(3)}\n`);
+process.stdout.write(`full chain / pass-through:    ${chainOverPass.toFixed(3)} (target ≥ 0.7); by main-thread CPU per request ${chainOverPassCpu.toFixed(3)}\n`);
 writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
   benchmark: 'sidecar',
   date: new Date().toISOString(),
@@ -253,6 +286,9 @@ writeFileSync(path.join(here, 'sidecar.json'), JSON.stringify({
   rows,
   passThroughOverMinimalProxy: Number(passOverProxy.toFixed(3)),
   fullChainOverPassThrough: Number(chainOverPass.toFixed(3)),
+  /** The same ratios from the main thread's CPU per request (inverse: less CPU is better). */
+  passThroughOverMinimalProxyByCpu: Number(passOverProxyCpu.toFixed(3)),
+  fullChainOverPassThroughByCpu: Number(chainOverPassCpu.toFixed(3)),
   /** The process's RSS (all four servers and the load generator share it), per memory phase. */
   memory: memoryRows,
 }, null, 2) + '\n');
