@@ -3,6 +3,7 @@
  * and text that reuses the previous string when the host hands over the same bytes again (the
  * authority, cluster and certificate names repeat across the requests of a workload).
  */
+import { armScratch, disarmScratch, releaseScratch } from "../../lib/host-memory";
 import { fetchProperty, propertyBytes, propertyLength, releaseProperty } from "../../lib/properties";
 
 @external("env", "proxy_get_header_map_value")
@@ -38,15 +39,36 @@ export function cachedProperty(path: ArrayBuffer, cache: CachedText): string {
   return value;
 }
 
+/**
+ * A header's value as (headerBytes(), headerLength()), read into the scratch area
+ * (lib/host-memory.ts) and valid until releaseHeader or the next read; false when absent.
+ */
+export function fetchHeader(map: u32, name: ArrayBuffer): bool {
+  const c = changetype<usize>(cells);
+  armScratch();
+  const status = proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, c, c + 4);
+  disarmScratch();
+  return status == 0;
+}
+
+export function headerBytes(): usize {
+  return <usize>load<u32>(changetype<usize>(cells));
+}
+
+export function headerLength(): i32 {
+  return <i32>load<u32>(changetype<usize>(cells) + 4);
+}
+
+export function releaseHeader(): void {
+  releaseScratch(headerBytes());
+}
+
 /** A header's value through `cache` ("" when absent or empty). */
 export function cachedHeader(map: u32, name: ArrayBuffer, cache: CachedText): string {
-  const c = changetype<usize>(cells);
-  if (proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, c, c + 4) != 0) return "";
-  const ptr = <usize>load<u32>(c);
-  const length = <i32>load<u32>(c + 4);
-  const value = length == 0 ? "" : cache.of(ptr, length);
-  // The host allocated the copy through proxy_on_memory_allocate, which pins it.
-  if (ptr != 0) __unpin(ptr);
+  if (!fetchHeader(map, name)) return "";
+  const length = headerLength();
+  const value = length == 0 ? "" : cache.of(headerBytes(), length);
+  releaseHeader();
   return value;
 }
 
