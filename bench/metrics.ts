@@ -115,16 +115,26 @@ class StubHost {
       ['plugin_root_id', enc.encode('metrics')], ['listener_direction', int64(1)], ['node\0id', enc.encode(local.id)],
       ['node\0metadata', encode(StructType, toStruct(local.metadata))], ['response\0code', int64(200)], ['response\0flags', int64(0)],
       ['request\0headers\0content-type', new Uint8Array(0)], ['request\0host', enc.encode('reviews.bookinfo.svc.cluster.local:9080')],
-      ['cluster_name', enc.encode('inbound|9080||')], ['connection\0uri_san_peer_certificate', enc.encode(info.connection.tls!.peerCertificate!.uriSans[0]!)],
+      ['cluster_name', enc.encode('inbound|9080||')], ['connection_id', int64(info.connection.id)], ['connection\0uri_san_peer_certificate', enc.encode(info.connection.tls!.peerCertificate!.uriSans[0]!)],
       ['connection\0mtls', Uint8Array.of(1)], ['request\0duration', int64(3_000_000)], ['request\0total_size', int64(380)], ['response\0total_size', int64(180)],
     ];
     for (const [k, v] of props) this.properties.set(k, v);
     for (const [k, v] of peerHeaders) this.requestHeaders.set(k, enc.encode(v));
-    let view: DataView | undefined;
-    const dv = () => (view !== undefined && view.buffer === this.memory.buffer ? view : (view = new DataView(this.memory.buffer)));
+    // Views of the module's memory, renewed only when it grew (growth detaches the old buffer,
+    // whose views then read 0 bytes long): `memory.buffer` is not free to read on every call.
+    let u8 = new Uint8Array(0);
+    let view = new DataView(new ArrayBuffer(0));
+    const mem = (): Uint8Array => {
+      if (u8.byteLength === 0) {
+        u8 = new Uint8Array(this.memory.buffer);
+        view = new DataView(this.memory.buffer);
+      }
+      return u8;
+    };
+    const dv = (): DataView => (mem(), view);
     const copyOut = (bytes: Uint8Array, ptrPtr: number, sizePtr: number): number => {
       const ptr = bytes.length === 0 ? 0 : this.exports.proxy_on_memory_allocate!(bytes.length);
-      if (bytes.length > 0) new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      if (bytes.length > 0) mem().set(bytes, ptr);
       dv().setUint32(ptrPtr, ptr, true);
       dv().setUint32(sizePtr, bytes.length, true);
       return 0;
@@ -133,7 +143,7 @@ class StubHost {
       const key = ptr * 4096 + len;
       let name = this.pathNames.get(key);
       if (name === undefined) {
-        name = new TextDecoder().decode(new Uint8Array(this.memory.buffer, ptr, len));
+        name = new TextDecoder().decode(mem().subarray(ptr, ptr + len));
         if (this.pathNames.size < 256) this.pathNames.set(key, name);
       }
       return name;
