@@ -12,6 +12,8 @@ declare function proxy_get_header_map_value(type: u32, keyPtr: usize, keySize: u
 declare function proxy_replace_header_map_value(type: u32, keyPtr: usize, keySize: usize, valuePtr: usize, valueSize: usize): u32;
 @external("env", "proxy_remove_header_map_value")
 declare function proxy_remove_header_map_value(type: u32, keyPtr: usize, keySize: usize): u32;
+@external("env", "proxy_get_buffer_bytes")
+declare function proxy_get_buffer_bytes(type: u32, start: u32, length: u32, valuePtrPtr: usize, valueSizePtr: usize): u32;
 
 const cells = new StaticArray<u32>(2);
 
@@ -40,8 +42,8 @@ export function cachedProperty(path: ArrayBuffer, cache: CachedText): string {
 }
 
 /**
- * A header's value as (headerBytes(), headerLength()), read into the scratch area
- * (lib/host-memory.ts) and valid until releaseHeader or the next read; false when absent.
+ * A header's value as (fetchedBytes(), fetchedLength()), read into the scratch area
+ * (lib/host-memory.ts) and valid until releaseFetched or the next read; false when absent.
  */
 export function fetchHeader(map: u32, name: ArrayBuffer): bool {
   const c = changetype<usize>(cells);
@@ -51,24 +53,33 @@ export function fetchHeader(map: u32, name: ArrayBuffer): bool {
   return status == 0;
 }
 
-export function headerBytes(): usize {
+/** Up to `length` bytes of a body buffer from `start`, the same way (fewer at its end). */
+export function fetchBuffer(type: u32, start: u32, length: u32): bool {
+  const c = changetype<usize>(cells);
+  armScratch();
+  const status = proxy_get_buffer_bytes(type, start, length, c, c + 4);
+  disarmScratch();
+  return status == 0;
+}
+
+export function fetchedBytes(): usize {
   return <usize>load<u32>(changetype<usize>(cells));
 }
 
-export function headerLength(): i32 {
+export function fetchedLength(): i32 {
   return <i32>load<u32>(changetype<usize>(cells) + 4);
 }
 
-export function releaseHeader(): void {
-  releaseScratch(headerBytes());
+export function releaseFetched(): void {
+  releaseScratch(fetchedBytes());
 }
 
 /** A header's value through `cache` ("" when absent or empty). */
 export function cachedHeader(map: u32, name: ArrayBuffer, cache: CachedText): string {
   if (!fetchHeader(map, name)) return "";
-  const length = headerLength();
-  const value = length == 0 ? "" : cache.of(headerBytes(), length);
-  releaseHeader();
+  const length = fetchedLength();
+  const value = length == 0 ? "" : cache.of(fetchedBytes(), length);
+  releaseFetched();
   return value;
 }
 

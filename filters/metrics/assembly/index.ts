@@ -26,7 +26,7 @@ import {
 import { NodeMeta, PeerCache, exchangeHeaderValue, nodeFromStruct } from "./node";
 import { Family, buildFamilies } from "./series";
 import { GrpcFrameCounter } from "./grpc-frames";
-import { CachedText, cachedHeader, fetchHeader, headerBytes, headerLength, releaseHeader, removeHeader, replaceHeader } from "./bytes";
+import { CachedText, cachedHeader, fetchHeader, fetchedBytes, fetchedLength, releaseFetched, removeHeader, replaceHeader } from "./bytes";
 
 /** Istio's exchange headers (istio/proxy extensions/metadata_exchange/plugin.h), encoded once. */
 const PEER_METADATA = "x-envoy-peer-metadata";
@@ -150,15 +150,15 @@ class MetricsStream extends Context {
     if (this.idSeen) removeHeader(map, H_PEER_METADATA_ID);
     this.metadataSeen = false;
     if (!fetchHeader(map, H_PEER_METADATA)) return null;
-    const length = headerLength();
+    const length = fetchedLength();
     let peer: NodeMeta | null = null;
     if (length > 0) {
       this.metadataSeen = true;
       const peers = root.peers;
       peer = peers.cached(id);
-      if (peer === null) peer = peers.decode(id, root.peerValueText.of(headerBytes(), length));
+      if (peer === null) peer = peers.decode(id, root.peerValueText.of(fetchedBytes(), length));
     }
-    releaseHeader();
+    releaseFetched();
     if (this.metadataSeen) removeHeader(map, H_PEER_METADATA);
     return peer;
   }
@@ -185,8 +185,8 @@ class MetricsStream extends Context {
     // Istio reads content-type from the request headers (extensions/common/context.cc
     // populateRequestProtocol); only whether it is a gRPC one is kept.
     if (fetchHeader(REQUEST_HEADERS, H_CONTENT_TYPE)) {
-      this.grpc = isGrpcContentTypeBytes(headerBytes(), headerLength());
-      releaseHeader();
+      this.grpc = isGrpcContentTypeBytes(fetchedBytes(), fetchedLength());
+      releaseFetched();
     }
     if (this.grpc) {
       this.requestFrames = new GrpcFrameCounter(BufferTypeValues.HttpRequestBody);
