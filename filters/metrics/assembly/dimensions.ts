@@ -21,7 +21,8 @@ import {
   SOURCE_CLUSTER, UNKNOWN, VERSION, WORKLOAD, WORKLOAD_NAMESPACE, responseFlagsText,
 } from "./labels";
 import { NodeMeta } from "./node";
-import { StreamInputs, connection, grpcFromLoggedRequest, intProperty, serviceNames } from "./stream-inputs";
+import { propertyInt } from "../../lib/properties";
+import { StreamInputs, connection, grpcFromLoggedRequest, serviceNames } from "./stream-inputs";
 
 const P_DURATION = String.UTF8.encode("request\0duration");
 const P_REQUEST_SIZE = String.UTF8.encode("request\0total_size");
@@ -98,10 +99,10 @@ export function fillValues(values: Array<string>, facts: StreamFacts, config: Me
       same = false;
     }
   }
-  const durationNs = intProperty(P_DURATION, 0);
+  const durationNs = propertyInt(P_DURATION, 0);
   facts.durationMs = durationNs > 0 ? <u64>(durationNs / 1000000) : 0;
-  facts.requestBytes = <u64>max<i64>(0, intProperty(P_REQUEST_SIZE, 0));
-  facts.responseBytes = <u64>max<i64>(0, intProperty(P_RESPONSE_SIZE, 0));
+  facts.requestBytes = <u64>max<i64>(0, propertyInt(P_REQUEST_SIZE, 0));
+  facts.responseBytes = <u64>max<i64>(0, propertyInt(P_RESPONSE_SIZE, 0));
   if (!same) standardLabels(values, outbound, local, peer);
   return same;
 }

@@ -10,7 +10,7 @@
  * `StreamInputs` keeps references to the previous stream's inputs, so none of them can be freed
  * and its address reused by another string.
  */
-import { fetchProperty, propertyBytes, propertyLength, releaseProperty } from "../../lib/properties";
+import { fetchProperty, propertyBytes, propertyInt, propertyLength, releaseProperty } from "../../lib/properties";
 import { CachedText, cachedProperty } from "./bytes";
 import { isGrpcContentTypeBytes, serviceName, spiffeNamespace } from "./labels";
 import { NodeMeta } from "./node";
@@ -31,13 +31,6 @@ const P_UPSTREAM_LOCAL_URI = String.UTF8.encode("upstream\0uri_san_local_certifi
 /** Sentinels of Istio's passthrough / blackhole routes (pilot util.BlackHoleCluster …). */
 const BLACKHOLE = "BlackHoleCluster";
 const PASSTHROUGH = "PassthroughCluster";
-
-export function intProperty(path: ArrayBuffer, fallback: i64): i64 {
-  if (!fetchProperty(path)) return fallback;
-  const value = propertyLength() == 8 ? load<i64>(propertyBytes()) : fallback;
-  releaseProperty();
-  return value;
-}
 
 function boolProperty(path: ArrayBuffer): bool {
   if (!fetchProperty(path)) return false;
@@ -67,7 +60,7 @@ class ConnectionFacts {
   spiffeNamespace: string = "";
 
   refresh(): void {
-    const id = intProperty(P_CONNECTION_ID, -1);
+    const id = propertyInt(P_CONNECTION_ID, -1);
     if (id >= 0 && id == this.id) return;
     this.id = id;
     const peer = cachedProperty(P_PEER_URI, peerUriText);
@@ -181,10 +174,10 @@ export class StreamInputs {
     const cluster = cachedProperty(P_CLUSTER, clusterText);
     serviceNames.setCluster(cluster);
     const host = !hostFallback ? "unknown" : serviceNames.usesHost ? cachedProperty(P_HOST, hostText) : "";
-    const code = intProperty(P_RESPONSE_CODE, 0);
-    const flags = <u64>intProperty(P_RESPONSE_FLAGS, 0);
+    const code = propertyInt(P_RESPONSE_CODE, 0);
+    const flags = <u64>propertyInt(P_RESPONSE_FLAGS, 0);
     // Envoy derives grpc_status from the HTTP status when no grpc-status was sent (Grpc::Common::getGrpcStatus).
-    const grpcStatus = grpc ? intProperty(P_GRPC_STATUS, 2) : 0;
+    const grpcStatus = grpc ? propertyInt(P_GRPC_STATUS, 2) : 0;
     const same = this.valid && this.peer === peer && this.mtls == mtls && this.grpc == grpc && this.code == code && this.flags == flags
       && this.grpcStatus == grpcStatus && sameObject(this.sourcePrincipal, sourcePrincipal) && sameObject(this.destinationPrincipal, destinationPrincipal)
       && sameObject(this.cluster, cluster) && sameObject(this.host, host);
