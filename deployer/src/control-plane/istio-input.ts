@@ -48,26 +48,43 @@ export interface ConvertedInput {
 type Spec = Record<string, unknown>;
 const POLICY_KINDS = new Set(TRANSLATORS.map((t) => t.kind));
 
-/** Istio resources → the control plane's model; anything it would have to ignore is refused instead. */
-export function convertResources(inputs: readonly SourcedResource[], defaultNamespace = 'default'): ConvertedInput {
+/**
+ * Istio resources → the control plane's model; anything it would have to ignore is refused instead.
+ * Without `report` the first refusal throws; with it, every refused resource is reported and left
+ * out, so a caller can list all of them at once (config-dir.ts).
+ */
+export function convertResources(inputs: readonly SourcedResource[], defaultNamespace = 'default', report?: (error: ConfigInputError) => void): ConvertedInput {
   const out: ConvertedInput = { services: [], workloadEntries: [], destinationRules: [], virtualServices: [], wasmPlugins: [], policies: [] };
   for (const at of inputs) {
-    const { resource } = at;
-    const namespace = resource.metadata.namespace ?? defaultNamespace;
-    const spec = resource.spec as Spec;
-    const source = `${namespace}/${resource.metadata.name}`;
-    switch (resource.kind) {
-      case 'ServiceEntry': out.services.push(serviceEntry(at, spec, namespace, source)); break;
-      case 'WorkloadEntry': out.workloadEntries.push(workloadEntry(at, spec, resource.metadata.name, namespace, 'spec')); break;
-      case 'DestinationRule': out.destinationRules.push(destinationRule(at, spec, namespace, source)); break;
-      case 'VirtualService': { const vs = virtualService(at, spec, namespace, source); if (vs) out.virtualServices.push(vs); break; }
-      case 'WasmPlugin': out.wasmPlugins.push(wasmPlugin(at, spec, resource.metadata.name, namespace)); break;
-      default:
-        if (POLICY_KINDS.has(resource.kind)) { out.policies.push({ ...resource, metadata: { ...resource.metadata, namespace } }); break; }
-        throw new ConfigInputError(at.file, at.document, 'kind', `${resource.kind} is not served by this control plane: expected ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, WasmPlugin, ${[...POLICY_KINDS].join(', ')}`);
+    if (report === undefined) {
+      convertOne(at, defaultNamespace, out);
+      continue;
+    }
+    try {
+      convertOne(at, defaultNamespace, out);
+    } catch (error) {
+      if (!(error instanceof ConfigInputError)) throw error;
+      report(error);
     }
   }
   return out;
+}
+
+function convertOne(at: SourcedResource, defaultNamespace: string, out: ConvertedInput): void {
+  const { resource } = at;
+  const namespace = resource.metadata.namespace ?? defaultNamespace;
+  const spec = resource.spec as Spec;
+  const source = `${namespace}/${resource.metadata.name}`;
+  switch (resource.kind) {
+    case 'ServiceEntry': out.services.push(serviceEntry(at, spec, namespace, source)); break;
+    case 'WorkloadEntry': out.workloadEntries.push(workloadEntry(at, spec, resource.metadata.name, namespace, 'spec')); break;
+    case 'DestinationRule': out.destinationRules.push(destinationRule(at, spec, namespace, source)); break;
+    case 'VirtualService': { const vs = virtualService(at, spec, namespace, source); if (vs) out.virtualServices.push(vs); break; }
+    case 'WasmPlugin': out.wasmPlugins.push(wasmPlugin(at, spec, resource.metadata.name, namespace)); break;
+    default:
+      if (POLICY_KINDS.has(resource.kind)) { out.policies.push({ ...resource, metadata: { ...resource.metadata, namespace } }); break; }
+      throw new ConfigInputError(at.file, at.document, 'kind', `${resource.kind} is not served by this control plane: expected ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, WasmPlugin, ${[...POLICY_KINDS].join(', ')}`);
+  }
 }
 
 function fail(at: SourcedResource, field: string, detail: string): never {
