@@ -176,7 +176,7 @@ export async function loadConfigDir(options: ConfigDirOptions, builtModules: Rea
     }
     filters.push({
       name: `${plugin.namespace}.${plugin.name}`, namespace: plugin.namespace, selector: plugin.selector, phase: plugin.phase, priority: plugin.priority,
-      rootId: plugin.rootId, sha256, configuration: plugin.configuration, failOpen: plugin.failOpen, origin: `${plugin.at.file}: WasmPlugin ${plugin.namespace}/${plugin.name}`,
+      rootId: plugin.rootId, sha256, configuration: plugin.configuration, failOpen: plugin.failOpen, origin: `${plugin.at.file}: WasmPlugin ${plugin.namespace}/${plugin.name}`, traffic: plugin.traffic,
     });
   }
   // In reading order: by file, then document (stages found them in pipeline order).

@@ -2,7 +2,7 @@ import type { IstioResource } from '../translate/index.js';
 import { TRANSLATORS } from '../translate/index.js';
 import {
   qualifyHost, type HttpRoute, type HttpRouteMatch, type LbPolicy, type MeshDestinationRule, type MeshService, type MeshVirtualService,
-  type RouteDestination, type ServicePort, type StringMatch, type WasmPhase, type WorkloadEndpoint,
+  type RouteDestination, type ServicePort, type StringMatch, type TrafficSelector, type WasmPhase, type WorkloadEndpoint, type WorkloadMode,
 } from './mesh-model.js';
 
 /** One YAML document of the config directory, already validated against its Istio CRD. */
@@ -34,6 +34,8 @@ export interface WasmPluginInput {
   readonly priority: number;
   readonly configuration: string;
   readonly failOpen: boolean;
+  /** spec.match; empty: every listener. */
+  readonly traffic: readonly TrafficSelector[];
 }
 
 export interface ConvertedInput {
@@ -183,10 +185,7 @@ const PHASES: readonly WasmPhase[] = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PH
 function wasmPlugin(at: SourcedResource, spec: Spec, name: string, namespace: string): WasmPluginInput {
   if (spec.type !== undefined && spec.type !== 'HTTP' && spec.type !== 'UNSPECIFIED_PLUGIN_TYPE') fail(at, 'spec.type', `${String(spec.type)}: only HTTP plugins are served`);
   if (spec.targetRef !== undefined || spec.targetRefs !== undefined) fail(at, spec.targetRef !== undefined ? 'spec.targetRef' : 'spec.targetRefs', 'targetRef binds a plugin to gateways/waypoints; sidecars are selected with spec.selector');
-  const match = spec.match as Spec[] | undefined;
-  if (match?.some((m) => (m.mode as string | undefined) !== undefined && m.mode !== 'SERVER' && m.mode !== 'CLIENT_AND_SERVER')) {
-    fail(at, 'spec.match', 'only SERVER (inbound) traffic is served: the wasm chain sits on the inbound listener');
-  }
+  const traffic = trafficSelectors(at, spec.match);
   const phase = (spec.phase as WasmPhase | undefined) ?? 'UNSPECIFIED_PHASE';
   if (!PHASES.includes(phase)) fail(at, 'spec.phase', `${String(spec.phase)}: expected one of ${PHASES.join(', ')}`);
   const pluginConfig = spec.pluginConfig;
@@ -200,5 +199,24 @@ function wasmPlugin(at: SourcedResource, spec: Spec, name: string, namespace: st
     priority: spec.priority === undefined ? 0 : Number(spec.priority),
     configuration: pluginConfig === undefined ? '' : JSON.stringify(pluginConfig),
     failOpen: spec.failStrategy === 'FAIL_OPEN',
+    traffic,
   };
+}
+
+const MODES: readonly (WorkloadMode | 'UNDEFINED')[] = ['UNDEFINED', 'CLIENT', 'SERVER', 'CLIENT_AND_SERVER'];
+
+/** WasmPlugin.match → selectors (the CRD has checked the shape; modes and ports are checked here). */
+function trafficSelectors(at: SourcedResource, match: unknown): TrafficSelector[] {
+  if (match === undefined) return [];
+  if (!Array.isArray(match)) return fail(at, 'spec.match', 'expected a list of {mode, ports}');
+  return match.map((m: Spec, i): TrafficSelector => {
+    const mode = (m.mode as string | undefined) ?? 'UNDEFINED';
+    if (!MODES.includes(mode as WorkloadMode)) fail(at, `spec.match[${i}].mode`, `${mode}: expected one of ${MODES.join(', ')}`);
+    const ports = ((m.ports as Spec[] | undefined) ?? []).map((p, j) => {
+      const n = Number(p.number);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) fail(at, `spec.match[${i}].ports[${j}].number`, `${String(p.number)}: expected a port number 1-65535`);
+      return n;
+    });
+    return { mode: mode === 'UNDEFINED' ? 'CLIENT_AND_SERVER' : mode as WorkloadMode, ports };
+  });
 }

@@ -83,6 +83,27 @@ export interface MeshVirtualService {
 
 export type WasmPhase = 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
 
+/** istio.type.v1beta1.WorkloadMode of a WasmPlugin.match entry (UNDEFINED is read as CLIENT_AND_SERVER, as Istio does). */
+export type WorkloadMode = 'CLIENT' | 'SERVER' | 'CLIENT_AND_SERVER';
+
+/** WasmPlugin.match[]: the listeners a plugin runs on — by direction and (empty: any) port. */
+export interface TrafficSelector {
+  readonly mode: WorkloadMode;
+  readonly ports: readonly number[];
+}
+
+/**
+ * Whether a filter runs on a listener of this direction and port, as istiod decides
+ * (pilot/pkg/model/wasm.go matchTrafficSelectors): no selectors match every listener; a selector
+ * matches when its mode is CLIENT_AND_SERVER or the listener's (SERVER inbound, CLIENT outbound)
+ * and its ports are empty or list the port — the application's port inbound, the service port outbound.
+ */
+export function runsOn(filter: FilterAttachment, mode: 'CLIENT' | 'SERVER', port: number): boolean {
+  const selectors = filter.traffic ?? [];
+  if (selectors.length === 0) return true;
+  return selectors.some((s) => (s.mode === 'CLIENT_AND_SERVER' || s.mode === mode) && (s.ports.length === 0 || s.ports.includes(port)));
+}
+
 /** A filter attached to workloads: a WasmPlugin, a translated policy, or an admin API attachment. */
 export interface FilterAttachment {
   /** ECDS resource name; Istio names WasmPlugin extension configs `<namespace>.<name>`. */
@@ -100,6 +121,8 @@ export interface FilterAttachment {
   readonly failOpen: boolean;
   /** Where it came from (`file.yaml: WasmPlugin shop/jwt`, `admin API`). */
   readonly origin: string;
+  /** WasmPlugin.match: absent or empty runs on every listener, inbound and outbound (Istio's default). */
+  readonly traffic?: readonly TrafficSelector[];
 }
 
 /** Translated policies (RequestAuthentication → jwt-auth, …) are kept as resources and selected per node. */
