@@ -101,6 +101,8 @@ describe('control-plane: admin API, module server, push and status clients', () 
     [{ sha256: 'a'.repeat(64) }, /no module a{64} on this control plane/],
     [{ sha256: 'a'.repeat(64), phase: 'LATE' }, /^phase: "LATE": expected one of AUTHN/],
     [{ sha256: 'a'.repeat(64), colour: 'blue' }, /^colour: unknown field/],
+    [{ sha256: 'a'.repeat(64), match: [{ mode: 'SIDEWAYS' }] }, /^match\[0\]\.mode: SIDEWAYS: expected one of UNDEFINED, CLIENT, SERVER, CLIENT_AND_SERVER/],
+    [{ sha256: 'a'.repeat(64), match: [{ mode: 'CLIENT', ports: [{ number: 0 }] }] }, /^match\[0\]\.ports\[0\]\.number: 0: expected a port number 1-65535/],
   ])('refuses attach %j with a message naming the field', async (body, message) => {
     const response = await api(cp, 'PUT', '/api/v1/attachments/shop/example', { body: JSON.stringify(body) });
     expect([400, 404]).toContain(response.status);
@@ -126,6 +128,8 @@ describe('control-plane: admin API, module server, push and status clients', () 
     expect(progress.slice(0, 2)).toEqual(['uploaded', 'attached']);
     const ecds = cp.status.list().find((s) => s.node.id.includes('cart-a'))!.resources[TypeUrl.extensionConfig]!;
     expect(Object.keys(ecds)).toEqual(['shop.rbac']);
+    // --direction inbound (the default) is sent as WasmPlugin match mode SERVER, as render writes it.
+    expect(cp.attachments.get('shop.rbac')!.current.traffic).toEqual([{ mode: 'SERVER', ports: [] }]);
   });
 
   it('push: a proxy that NACKs is reported with its error and the result is not ok; status shows the NACK', async () => {

@@ -2,7 +2,7 @@ import type { IstioResource } from '../translate/index.js';
 import { TRANSLATORS } from '../translate/index.js';
 import {
   qualifyHost, type HttpRoute, type HttpRouteMatch, type LbPolicy, type MeshDestinationRule, type MeshService, type MeshVirtualService,
-  type RouteDestination, type ServicePort, type StringMatch, type TrafficSelector, type WasmPhase, type WorkloadEndpoint, type WorkloadMode,
+  parseTrafficSelectors, type RouteDestination, type ServicePort, type StringMatch, type TrafficSelector, type WasmPhase, type WorkloadEndpoint,
 } from './mesh-model.js';
 
 /** One YAML document of the config directory, already validated against its Istio CRD. */
@@ -203,20 +203,10 @@ function wasmPlugin(at: SourcedResource, spec: Spec, name: string, namespace: st
   };
 }
 
-const MODES: readonly (WorkloadMode | 'UNDEFINED')[] = ['UNDEFINED', 'CLIENT', 'SERVER', 'CLIENT_AND_SERVER'];
-
 /** WasmPlugin.match → selectors (the CRD has checked the shape; modes and ports are checked here). */
 function trafficSelectors(at: SourcedResource, match: unknown): TrafficSelector[] {
-  if (match === undefined) return [];
-  if (!Array.isArray(match)) return fail(at, 'spec.match', 'expected a list of {mode, ports}');
-  return match.map((m: Spec, i): TrafficSelector => {
-    const mode = (m.mode as string | undefined) ?? 'UNDEFINED';
-    if (!MODES.includes(mode as WorkloadMode)) fail(at, `spec.match[${i}].mode`, `${mode}: expected one of ${MODES.join(', ')}`);
-    const ports = ((m.ports as Spec[] | undefined) ?? []).map((p, j) => {
-      const n = Number(p.number);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) fail(at, `spec.match[${i}].ports[${j}].number`, `${String(p.number)}: expected a port number 1-65535`);
-      return n;
-    });
-    return { mode: mode === 'UNDEFINED' ? 'CLIENT_AND_SERVER' : mode as WorkloadMode, ports };
-  });
+  const parsed = parseTrafficSelectors(match);
+  if (Array.isArray(parsed)) return parsed;
+  const { field, problem } = parsed as { field: string; problem: string };
+  return fail(at, `spec.match${field}`, problem);
 }

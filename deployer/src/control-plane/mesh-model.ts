@@ -92,6 +92,31 @@ export interface TrafficSelector {
   readonly ports: readonly number[];
 }
 
+const MODES: readonly string[] = ['UNDEFINED', 'CLIENT', 'SERVER', 'CLIENT_AND_SERVER'];
+
+/**
+ * WasmPlugin.match (a WasmPlugin's `spec.match`, or the admin API's `match`) → selectors, or the
+ * first problem with its field path relative to `match`. UNDEFINED mode reads as CLIENT_AND_SERVER.
+ */
+export function parseTrafficSelectors(match: unknown): TrafficSelector[] | { readonly field: string; readonly problem: string } {
+  if (match === undefined) return [];
+  if (!Array.isArray(match)) return { field: '', problem: 'expected a list of {mode, ports}' };
+  const out: TrafficSelector[] = [];
+  for (const [i, raw] of match.entries()) {
+    const m = (typeof raw === 'object' && raw !== null ? raw : {}) as { mode?: unknown; ports?: unknown };
+    const mode = m.mode === undefined ? 'UNDEFINED' : String(m.mode);
+    if (!MODES.includes(mode)) return { field: `[${i}].mode`, problem: `${mode}: expected one of ${MODES.join(', ')}` };
+    const ports: number[] = [];
+    for (const [j, p] of (Array.isArray(m.ports) ? m.ports : []).entries()) {
+      const n = Number((p as { number?: unknown } | null)?.number);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) return { field: `[${i}].ports[${j}].number`, problem: `${String((p as { number?: unknown } | null)?.number)}: expected a port number 1-65535` };
+      ports.push(n);
+    }
+    out.push({ mode: mode === 'UNDEFINED' ? 'CLIENT_AND_SERVER' : mode as WorkloadMode, ports });
+  }
+  return out;
+}
+
 /**
  * Whether a filter runs on a listener of this direction and port, as istiod decides
  * (pilot/pkg/model/wasm.go matchTrafficSelectors): no selectors match every listener; a selector
