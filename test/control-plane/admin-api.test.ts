@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningControlPlane } from '../../deployer/src/control-plane/control-plane.js';
 import { pushToControlPlane } from '../../deployer/src/control-plane/client/push.js';
+import { AttachmentStore } from '../../deployer/src/control-plane/attachments.js';
+import { StateDir } from '../../deployer/src/control-plane/state-dir.js';
 import { controlPlaneStatus, statusTables } from '../../deployer/src/control-plane/client/status.js';
 import { TypeUrl } from '../../deployer/src/control-plane/types.js';
 import { adsClient, decodeAny, DeltaClient } from './ads-client.js';
@@ -168,6 +170,16 @@ describe('control-plane: admin API, module server, push and status clients', () 
     expect(cp.attachments.list()).toEqual(attachmentsBefore);
     const after = cp.cache.snapshotFor({ id: 'x', cluster: '', generator: 'sidecar', namespace: 'shop', labels: { app: 'cart' }, dnsDomain: '' });
     expect(after.versions).toEqual(snapshotBefore.versions);
+  });
+
+  it('attachments saved before match was served keep running inbound only (SERVER)', () => {
+    const legacy = tempDir();
+    const saved = { name: 'shop.rbac', namespace: 'shop', selector: {}, phase: 'AUTHZ', priority: 0, rootId: 'rbac', sha256: 'a'.repeat(64), configuration: '', failOpen: false, origin: 'admin API' };
+    writeFileSync(path.join(legacy.dir, 'attachments.json'), JSON.stringify({ attachments: [{ current: saved, history: [{ ...saved, sha256: 'b'.repeat(64) }], updatedAt: '2026-01-01T00:00:00.000Z' }] }));
+    const store = new AttachmentStore(new StateDir(legacy.dir));
+    const [entry] = store.list();
+    expect([entry!.current.traffic, entry!.history[0]!.traffic]).toEqual([[{ mode: 'SERVER', ports: [] }], [{ mode: 'SERVER', ports: [] }]]);
+    legacy.cleanup();
   });
 
   it('a corrupt attachments file stops the start instead of starting empty', async () => {

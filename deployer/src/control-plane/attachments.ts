@@ -61,7 +61,7 @@ export function attachmentFrom(request: AttachRequest): FilterAttachment {
     configuration: request.pluginConfig === undefined ? '' : typeof request.pluginConfig === 'string' ? request.pluginConfig : JSON.stringify(request.pluginConfig),
     failOpen: request.failStrategy === 'FAIL_OPEN',
     origin: 'admin API',
-    ...(request.match !== undefined ? { traffic: parseTrafficSelectors(request.match) as FilterAttachment['traffic'] } : {}),
+    traffic: parseTrafficSelectors(request.match) as FilterAttachment['traffic'],
   };
 }
 
@@ -78,7 +78,11 @@ export class AttachmentStore {
     } catch (error) {
       throw new Error(`${state!.root}/${FILE}: not valid JSON (${error instanceof Error ? error.message : String(error)}); refusing to start rather than lose attachments`);
     }
-    for (const entry of parsed.attachments ?? []) this.entries.set(entry.current.name, entry);
+    // Attachments saved before `match` was served ran inbound only: they keep doing so.
+    const inboundIfUnset = (a: FilterAttachment): FilterAttachment => (a.traffic === undefined ? { ...a, traffic: [{ mode: 'SERVER', ports: [] }] } : a);
+    for (const entry of parsed.attachments ?? []) {
+      this.entries.set(entry.current.name, { ...entry, current: inboundIfUnset(entry.current), history: entry.history.map(inboundIfUnset) });
+    }
   }
 
   list(): StoredAttachment[] {
