@@ -11,9 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
-import { createProxyWasmHost } from '../deployer/src/host/host.js';
 import { compileEntry } from '../deployer/src/build/filters.js';
 import { numberOption } from './options.js';
+import { shippedHost } from './shipped.js';
+
+/** The host as the CLI ships it, not as tsx compiles this file (bench/shipped.ts). */
+const createProxyWasmHost = await shippedHost();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -21,8 +21,11 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
-import { createProxyWasmHost } from '../deployer/src/host/host.js';
 import { numberOption, stringOption } from './options.js';
+import { shippedHost } from './shipped.js';
+
+/** The host as the CLI ships it, not as tsx compiles this file (bench/shipped.ts). */
+const createProxyWasmHost = await shippedHost();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** --wasm <file> measures another build (e.g. an older commit's) instead of build/filters/jwt-auth.wasm. */

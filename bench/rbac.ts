@@ -19,8 +19,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FilterChain, HeaderList, StreamCompletion, StreamInfo } from '../deployer/src/host/api.js';
 import { serializePairs } from '../deployer/src/host/abi/pairs.js';
-import { createProxyWasmHost } from '../deployer/src/host/host.js';
 import { numberOption, stringOption } from './options.js';
+import { shippedHost } from './shipped.js';
+
+/** The host as the CLI ships it, not as tsx compiles this file (bench/shipped.ts). */
+const createProxyWasmHost = await shippedHost();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** --wasm <file> measures another build (e.g. a private one) instead of build/filters/rbac.wasm. */

@@ -10,7 +10,7 @@
  * BENCH_SIDECAR_REQUESTS when run through `npm run bench -- sidecar`), then the same for the full
  * chain with --chain-requests (default: --requests; env BENCH_SIDECAR_CHAIN_REQUESTS; 0 skips it).
  * Targets: pass-through ≥ 1.0× the minimal proxy, full chain ≥ 0.7× pass-through, RSS growth ≤ 10%.
- * The sidecars are `deployer run` compiled as the CLI ships (bundleModule), not as tsx compiles this file.
+ * The sidecars are `deployer run` compiled as the CLI ships (bench/shipped.ts), not as tsx compiles this file.
  * Each case also reports the main thread's CPU per request (/proc task times): the same ratios
  * from it are printed beside the throughput ones, as they move less on a loaded, shared machine.
  *
@@ -24,18 +24,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { bundleModule } from '../deployer/src/build/cli-bundle.js';
-import type { validateSidecarConfig as ValidateSidecarConfig } from '../deployer/src/sidecar/config/validate.js';
-import type { RunningSidecar, startSidecar as StartSidecar } from '../deployer/src/sidecar/sidecar.js';
+import type { RunningSidecar } from '../deployer/src/sidecar/sidecar.js';
 import { numberOption } from './options.js';
+import { shippedSidecar } from './shipped.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-/** `deployer run` compiled as it ships (build/deployer.mjs), not as tsx compiles this file: see bundleModule. */
-const { startSidecar, validateSidecarConfig } = await import(await bundleModule(root, {
-  startSidecar: 'deployer/src/sidecar/sidecar.ts', validateSidecarConfig: 'deployer/src/sidecar/config/validate.ts',
-}, path.join(root, 'build', 'bench', 'sidecar.mjs'))) as { startSidecar: typeof StartSidecar; validateSidecarConfig: typeof ValidateSidecarConfig };
+/** `deployer run` compiled as the CLI ships, not as tsx compiles this file (bench/shipped.ts). */
+const { startSidecar, validateSidecarConfig } = await shippedSidecar();
 
 const DURATION_S = numberOption('duration', 4, false);
 const CONNECTIONS = numberOption('connections', 32);
