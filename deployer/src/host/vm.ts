@@ -25,6 +25,9 @@ export class ProcExit extends Error {
   }
 }
 
+/** Values up to this many bytes are copied into module memory by a loop rather than TypedArray#set. */
+const SMALL_COPY_MAX = 16;
+
 export type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
 
 export class WasmVm {
@@ -33,6 +36,8 @@ export class WasmVm {
   private readonly memory: WebAssembly.Memory;
   private u8: Uint8Array;
   private view: DataView;
+  /** The same memory as a Buffer, for native string writes and range compares (no view per call). */
+  private buf: Buffer;
   private readonly allocator: Export;
   private readonly exportsByName: Record<string, Export | undefined>;
   private failure: Error | undefined;
@@ -52,6 +57,7 @@ export class WasmVm {
     this.memory = memory;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
+    this.buf = Buffer.from(memory.buffer);
     this.exportsByName = exports as Record<string, Export | undefined>;
     // cpp-host src/wasm.cc getFunctions: `malloc`, else `proxy_on_memory_allocate`; neither is fatal.
     const allocator = this.exportsByName['malloc'] ?? this.exportsByName['proxy_on_memory_allocate'];
@@ -151,6 +157,7 @@ export class WasmVm {
     if (this.u8.length === 0 && this.u8.buffer !== this.memory.buffer) {
       this.u8 = new Uint8Array(this.memory.buffer);
       this.view = new DataView(this.memory.buffer);
+      this.buf = Buffer.from(this.memory.buffer);
     }
   }
 
@@ -197,9 +204,37 @@ export class WasmVm {
   setBytes(ptr: number, data: Uint8Array): boolean {
     this.refresh();
     ptr >>>= 0;
-    if (ptr + data.length > this.u8.length) return false;
-    this.u8.set(data, ptr);
+    const n = data.length;
+    if (ptr + n > this.u8.length) return false;
+    // TypedArray#set is a builtin call with argument checks: for the 1–16 byte values most
+    // properties are (8-byte integers, booleans), a byte loop is several times cheaper.
+    if (n <= SMALL_COPY_MAX) for (let i = 0; i < n; i++) this.u8[ptr + i] = data[i]!;
+    else this.u8.set(data, ptr);
     return true;
+  }
+
+  /** Stores (ptr, size) as two u32 at the given addresses, both checked first; false on a fault. */
+  setPointerSize(ptrPtr: number, sizePtr: number, ptr: number, size: number): boolean {
+    this.refresh();
+    ptrPtr >>>= 0;
+    sizePtr >>>= 0;
+    const end = this.u8.length;
+    if (ptrPtr + 4 > end || sizePtr + 4 > end) return false;
+    this.view.setUint32(ptrPtr, ptr >>> 0, true);
+    this.view.setUint32(sizePtr, size >>> 0, true);
+    return true;
+  }
+
+  /**
+   * 8 bytes little-endian (Envoy's serialization of integer properties) into freshly allocated
+   * module memory, with (ptr, 8) stored at the given pointers. `lo`/`hi` are the two u32 halves.
+   */
+  copyU64ToPointerSize(lo: number, hi: number, ptrPtr: number, sizePtr: number): boolean {
+    const ptr = this.allocate(8);
+    if (ptr === 0 || !this.inBounds(ptr, 8)) return false;
+    this.view.setUint32(ptr, lo >>> 0, true);
+    this.view.setUint32(ptr + 4, hi >>> 0, true);
+    return this.setPointerSize(ptrPtr, sizePtr, ptr, 8);
   }
 
   /**
@@ -209,6 +244,12 @@ export class WasmVm {
   memoryBytes(): Uint8Array {
     this.refresh();
     return this.u8;
+  }
+
+  /** memoryBytes() as a Buffer (Buffer#write/compare at an offset: no view per call). Same lifetime rules. */
+  memoryBuffer(): Buffer {
+    this.refresh();
+    return this.buf;
   }
 
   /** Allocates in the module (malloc / proxy_on_memory_allocate); 0 on failure. */
@@ -222,9 +263,9 @@ export class WasmVm {
    * as cpp-host WasmBase::copyToPointerSize: an empty value writes ptr 0, size 0 without allocating.
    */
   copyToPointerSize(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
-    if (data.length === 0) return this.setU32(ptrPtr, 0) && this.setU32(sizePtr, 0);
+    if (data.length === 0) return this.setPointerSize(ptrPtr, sizePtr, 0, 0);
     const ptr = this.allocate(data.length);
     if (ptr === 0 || !this.setBytes(ptr, data)) return false;
-    return this.setU32(ptrPtr, ptr) && this.setU32(sizePtr, data.length);
+    return this.setPointerSize(ptrPtr, sizePtr, ptr, data.length);
   }
 }

@@ -103,9 +103,9 @@ export function headerImports(h: PluginVm): ImportModule {
       // the access-log phase — reads as an empty value (Ok); 0.2.x answers NotFound.
       if (found === WasmResult.NotFound && abi010) return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       if (typeof found === 'number') return found;
-      const key = strings.read(keyPtr, keySize);
+      const key = strings.readLower(keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = headerValue(found, key.toLowerCase());
+      const value = headerValue(found, key);
       if (value === undefined) {
         if (!abi010) return WasmResult.NotFound;
         return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
@@ -115,17 +115,17 @@ export function headerImports(h: PluginVm): ImportModule {
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mutableMap(u32(type));
       if (typeof map === 'number') return map;
-      const key = strings.read(keyPtr, keySize);
+      const key = strings.readLower(keyPtr, keySize);
       const value = strings.read(valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-      addHeader(map, key.toLowerCase(), value);
+      addHeader(map, key, value);
       modified(h, u32(type));
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mutableMap(u32(type));
       if (typeof map === 'number') return map;
-      const key = strings.read(keyPtr, keySize)?.toLowerCase();
+      const key = strings.readLower(keyPtr, keySize);
       const value = strings.read(valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
       replaceHeader(map, key, value);
@@ -136,7 +136,7 @@ export function headerImports(h: PluginVm): ImportModule {
       type = u32(type);
       const found = writableMap(type);
       if (typeof found === 'number') return found;
-      const key = strings.read(keyPtr, keySize)?.toLowerCase();
+      const key = strings.readLower(keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
       // Removing an absent header changes nothing, so the stream's map is not copied for writing
       // (filters commonly strip headers that are rarely present). It is still reported as a

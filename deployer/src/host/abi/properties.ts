@@ -14,6 +14,7 @@ import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
 import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
+import { AddressTable } from './address-table.js';
 import { PropertyKeys } from './property-keys.js';
 import { nodeBytes, nodeMetadataBytes, nodeMetadataField } from './property-node.js';
 import { encode, StructType, toStruct } from './proto.js';
@@ -292,13 +293,13 @@ function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
 }
 
 /**
- * Decoded property paths of one VM, by (pointer, length): SDKs pass paths from buffers that
+ * Decoded property paths of one VM, by address (address-table.ts): SDKs pass paths from buffers that
  * live as long as the VM (constants), so the same few paths come back on every request. An
  * entry is reused only when the bytes still match, so a reused buffer with another path is
  * decoded afresh. Bounded: a module building paths on the fly just misses.
  */
 export class PathCache {
-  private readonly entries = new Map<number, PathEntry>();
+  private readonly entries = new AddressTable<PathEntry>(PATH_CACHE_SLOTS);
   private readonly decoder = new TextDecoder();
 
   segments(ptr: number, bytes: Uint8Array): readonly string[] {
@@ -311,18 +312,18 @@ export class PathCache {
    */
   entryAt(ptr: number, memory: Uint8Array, start: number, length: number): PathEntry {
     const cacheable = length < PATH_CACHE_MAX_LENGTH;
-    const key = ptr * PATH_CACHE_MAX_LENGTH + length;
-    const entry = cacheable ? this.entries.get(key) : undefined;
-    if (entry !== undefined && sameBytes(entry.bytes, memory, start)) return entry;
+    const entry = cacheable ? this.entries.get(ptr) : undefined;
+    if (entry !== undefined && entry.bytes.length === length && sameBytes(entry.bytes, memory, start)) return entry;
     const bytes = memory.slice(start, start + length);
     const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
-    const fresh: PathEntry = { bytes, parts, fast: fastResolver(parts) ?? null };
-    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, fresh);
+    const fresh: PathEntry = { ptr, bytes, parts, fast: fastResolver(parts) ?? null };
+    if (cacheable) this.entries.set(fresh);
     return fresh;
   }
 }
 
 interface PathEntry {
+  readonly ptr: number;
   readonly bytes: Uint8Array;
   readonly parts: readonly string[];
   /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
@@ -330,7 +331,7 @@ interface PathEntry {
 }
 
 const PATH_CACHE_MAX_LENGTH = 1024;
-const PATH_CACHE_ENTRIES = 256;
+const PATH_CACHE_SLOTS = 256;
 
 /** Whether memory[start…] holds `a` (the caller checked the length fits). */
 function sameBytes(a: Uint8Array, memory: Uint8Array, start: number): boolean {

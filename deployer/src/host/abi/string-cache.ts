@@ -1,27 +1,33 @@
 /**
- * Strings read from module memory, remembered by (address, length) and reused while the bytes
- * there are unchanged. Modules pass header names and the values they send on every request
- * from buffers that live as long as the VM (a filter's constants: `x-envoy-peer-metadata` and
- * its ~1 KB base64 value, sent on every request by the metrics filter), so decoding them again
- * on every call is wasted work. A hit compares the bytes in place (natively for long values)
- * and allocates nothing beyond that view; a miss decodes as readString does. Bounded: a
- * module reading ever-new buffers just misses.
+ * Strings read from module memory, remembered by address and reused while the bytes there
+ * are unchanged. Modules pass header names and the values they send on every request from
+ * buffers that live as long as the VM (a filter's constants: `x-envoy-peer-metadata` and its
+ * ~1 KB base64 value, sent on every request by the metrics filter), so decoding them again on
+ * every call is wasted work. A hit compares the bytes in place (natively for long values,
+ * against the module memory's Buffer view: nothing is allocated) and answers the same string
+ * object, and for header names the same lower-cased one (Envoy's Http::LowerCaseString), so
+ * map lookups compare known strings. A miss decodes as readString does. Bounded: a module
+ * reading ever-new buffers just misses (address-table.ts).
  */
 import type { WasmVm } from '../vm.js';
 import { decodeMostlyAscii } from './utf8.js';
+import { AddressTable } from './address-table.js';
 
-const MAX_ENTRIES = 64;
+const SLOTS = 64;
 const MAX_LENGTH = 16 * 1024;
-/** Above this length the comparison is native (Buffer.equals); below it a JS loop is cheaper. */
-const NATIVE_COMPARE_MIN = 48;
+/** From this length the comparison is native (Buffer#compare on a range); below it a JS loop is cheaper. */
+const NATIVE_COMPARE_MIN = 64;
 
 interface Entry {
+  readonly ptr: number;
+  readonly size: number;
   readonly bytes: Buffer;
   readonly text: string;
+  lower: string | undefined;
 }
 
 export class StringCache {
-  private readonly entries = new Map<number, Entry>();
+  private readonly entries = new AddressTable<Entry>(SLOTS);
   private readonly decoder = new TextDecoder();
 
   /** `vm` is asked on each read: import objects are built before the module is instantiated. */
@@ -29,23 +35,39 @@ export class StringCache {
 
   /** The UTF-8 string at (ptr, size); undefined when out of bounds. */
   read(ptr: number, size: number): string | undefined {
+    return this.entry(ptr, size)?.text;
+  }
+
+  /** The same string lower-cased (header names), remembered with the entry. */
+  readLower(ptr: number, size: number): string | undefined {
+    const entry = this.entry(ptr, size);
+    if (entry === undefined) return undefined;
+    return (entry.lower ??= entry.text.toLowerCase());
+  }
+
+  private entry(ptr: number, size: number): Entry | undefined {
     ptr >>>= 0;
     size >>>= 0;
-    const memory = this.vm().memoryBytes();
+    const vm = this.vm();
+    const memory = vm.memoryBuffer();
     if (ptr + size > memory.length) return undefined;
-    if (size > MAX_LENGTH) return this.decoder.decode(memory.subarray(ptr, ptr + size));
-    const key = ptr * MAX_LENGTH + size;
-    const entry = this.entries.get(key);
-    if (entry !== undefined && sameBytes(entry.bytes, memory, ptr, size)) return entry.text;
-    const bytes = Buffer.from(memory.slice(ptr, ptr + size).buffer);
-    const text = decodeMostlyAscii(bytes, this.decoder);
-    if (entry !== undefined || this.entries.size < MAX_ENTRIES) this.entries.set(key, { bytes, text });
-    return text;
+    if (size > MAX_LENGTH) return fresh(memory, ptr, size, this.decoder);
+    const entry = this.entries.get(ptr);
+    if (entry !== undefined && entry.size === size && sameBytes(entry.bytes, memory, ptr, size)) return entry;
+    const created = fresh(memory, ptr, size, this.decoder);
+    this.entries.set(created);
+    return created;
   }
 }
 
-function sameBytes(bytes: Buffer, memory: Uint8Array, ptr: number, size: number): boolean {
-  if (size >= NATIVE_COMPARE_MIN) return bytes.equals(Buffer.from(memory.buffer, memory.byteOffset + ptr, size));
+function fresh(memory: Buffer, ptr: number, size: number, decoder: TextDecoder): Entry {
+  // A copy (Uint8Array#slice through the prototype: Buffer#slice would be a view of module memory).
+  const bytes = Buffer.from(Uint8Array.prototype.slice.call(memory, ptr, ptr + size).buffer);
+  return { ptr, size, bytes, text: decodeMostlyAscii(bytes, decoder), lower: undefined };
+}
+
+function sameBytes(bytes: Buffer, memory: Buffer, ptr: number, size: number): boolean {
+  if (size >= NATIVE_COMPARE_MIN) return bytes.compare(memory, ptr, ptr + size) === 0;
   for (let i = 0; i < size; i++) if (bytes[i] !== memory[ptr + i]) return false;
   return true;
 }

@@ -1,0 +1,44 @@
+/**
+ * A direct-mapped table of things decoded from module memory, by the address they were read
+ * from (property paths, header names, the values a module sends on every request). SDKs pass
+ * these from buffers that live as long as the VM, so the same few addresses come back on
+ * every call; the caller still compares the bytes before trusting an entry, since the module
+ * may have reused the buffer.
+ *
+ * Why not a Map: a lookup here is one array load and an integer compare, a Map.get by number
+ * several times that, and it ran several times per proxy_get_property / header call. Bounded
+ * by construction: an address whose slot is taken replaces the entry (the evicted one is
+ * decoded again when it comes back), so a module building buffers on the fly costs only misses.
+ */
+export interface AddressEntry {
+  readonly ptr: number;
+}
+
+export class AddressTable<E extends AddressEntry> {
+  private readonly slots: (E | undefined)[];
+  private readonly mask: number;
+
+  /** `size`: number of slots, a power of two. */
+  constructor(size: number) {
+    this.slots = new Array<E | undefined>(size).fill(undefined);
+    this.mask = size - 1;
+  }
+
+  /** The entry last stored for `ptr`, if its slot still holds it (the caller compares the bytes). */
+  get(ptr: number): E | undefined {
+    const entry = this.slots[slotOf(ptr) & this.mask];
+    return entry !== undefined && entry.ptr === ptr ? entry : undefined;
+  }
+
+  set(entry: E): void {
+    this.slots[slotOf(entry.ptr) & this.mask] = entry;
+  }
+}
+
+/**
+ * Module allocators align to 8 or 16 bytes, and constants sit side by side in the data
+ * segment: dropping the low bits spreads neighbouring buffers over neighbouring slots.
+ */
+function slotOf(ptr: number): number {
+  return (ptr >>> 3) ^ (ptr >>> 13);
+}
