@@ -204,12 +204,8 @@ export class WasmVm {
   setBytes(ptr: number, data: Uint8Array): boolean {
     this.refresh();
     ptr >>>= 0;
-    const n = data.length;
-    if (ptr + n > this.u8.length) return false;
-    // TypedArray#set is a builtin call with argument checks: for the 1–16 byte values most
-    // properties are (8-byte integers, booleans), a byte loop is several times cheaper.
-    if (n <= SMALL_COPY_MAX) for (let i = 0; i < n; i++) this.u8[ptr + i] = data[i]!;
-    else this.u8.set(data, ptr);
+    if (ptr + data.length > this.u8.length) return false;
+    this.u8.set(data, ptr);
     return true;
   }
 
@@ -226,24 +222,18 @@ export class WasmVm {
   }
 
   /**
-   * 8 bytes little-endian (Envoy's serialization of integer properties) into freshly allocated
-   * module memory, with (ptr, 8) stored at the given pointers. `lo`/`hi` are the two u32 halves.
-   */
-  copyU64ToPointerSize(lo: number, hi: number, ptrPtr: number, sizePtr: number): boolean {
-    const ptr = this.allocate(8);
-    if (ptr === 0 || !this.inBounds(ptr, 8)) return false;
-    this.view.setUint32(ptr, lo >>> 0, true);
-    this.view.setUint32(ptr + 4, hi >>> 0, true);
-    return this.setPointerSize(ptrPtr, sizePtr, ptr, 8);
-  }
-
-  /**
    * The whole module memory as bytes, current after any growth. For writers that fill memory
    * the host just allocated (see abi/copy-out.ts); re-read after every call into the module.
    */
   memoryBytes(): Uint8Array {
     this.refresh();
     return this.u8;
+  }
+
+  /** memoryBytes() as a DataView (word reads and writes at any offset). Same lifetime rules. */
+  memoryView(): DataView {
+    this.refresh();
+    return this.view;
   }
 
   /** memoryBytes() as a Buffer (Buffer#write/compare at an offset: no view per call). Same lifetime rules. */
@@ -263,9 +253,47 @@ export class WasmVm {
    * as cpp-host WasmBase::copyToPointerSize: an empty value writes ptr 0, size 0 without allocating.
    */
   copyToPointerSize(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
-    if (data.length === 0) return this.setPointerSize(ptrPtr, sizePtr, 0, 0);
-    const ptr = this.allocate(data.length);
-    if (ptr === 0 || !this.setBytes(ptr, data)) return false;
-    return this.setPointerSize(ptrPtr, sizePtr, ptr, data.length);
+    const n = data.length;
+    if (n === 0) return this.setPointerSize(ptrPtr, sizePtr, 0, 0);
+    const ptr = this.reserve(n, ptrPtr, sizePtr);
+    if (ptr === 0) return false;
+    const u8 = this.u8;
+    // TypedArray#set is a builtin call with argument checks: for the 1–16 byte values most
+    // properties are (booleans, short strings), a byte loop is several times cheaper.
+    if (n <= SMALL_COPY_MAX) for (let i = 0; i < n; i++) u8[ptr + i] = data[i]!;
+    else u8.set(data, ptr);
+    return true;
+  }
+
+  /**
+   * 8 bytes little-endian (Envoy's serialization of integer properties) into freshly allocated
+   * module memory, with (ptr, 8) stored at the given pointers. `lo`/`hi` are the two u32 halves.
+   */
+  copyU64ToPointerSize(lo: number, hi: number, ptrPtr: number, sizePtr: number): boolean {
+    const ptr = this.reserve(8, ptrPtr, sizePtr);
+    if (ptr === 0) return false;
+    this.view.setUint32(ptr, lo >>> 0, true);
+    this.view.setUint32(ptr + 4, hi >>> 0, true);
+    return true;
+  }
+
+  /**
+   * Allocates `size` (> 0) bytes in the module and stores (ptr, size) at the given pointers,
+   * as cpp-host WasmBase::copyToPointerSize does before copying: the new block's address, or
+   * 0 when allocation failed or any of the three ranges is out of bounds (nothing written).
+   * One memory refresh after the allocation (which may grow memory) serves every check, and
+   * the block is then filled through memoryBytes()/memoryBuffer() with no further call into
+   * the module.
+   */
+  reserve(size: number, ptrPtr: number, sizePtr: number): number {
+    const ptr = this.allocate(size) >>> 0;
+    this.refresh();
+    ptrPtr >>>= 0;
+    sizePtr >>>= 0;
+    const end = this.u8.length;
+    if (ptr === 0 || ptr + size > end || ptrPtr + 4 > end || sizePtr + 4 > end) return 0;
+    this.view.setUint32(ptrPtr, ptr, true);
+    this.view.setUint32(sizePtr, size >>> 0, true);
+    return ptr;
   }
 }

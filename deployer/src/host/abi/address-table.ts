@@ -42,3 +42,33 @@ export class AddressTable<E extends AddressEntry> {
 function slotOf(ptr: number): number {
   return (ptr >>> 3) ^ (ptr >>> 13);
 }
+
+/**
+ * Bytes copied out of module memory, compared against memory later a 32-bit word at a time:
+ * several times cheaper than a byte loop for the 10–100 byte names, paths and values the
+ * tables hold (≈ 1 ns per byte compared one by one), and below ~128 bytes cheaper than a
+ * native compare, whose fixed cost is larger.
+ */
+export class KnownBytes {
+  readonly bytes: Uint8Array;
+  private readonly words: DataView;
+
+  constructor(memory: DataView, start: number, length: number) {
+    this.bytes = new Uint8Array(memory.buffer, memory.byteOffset + start, length).slice();
+    this.words = new DataView(this.bytes.buffer);
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /** Whether `memory` holds these bytes at `start` (the caller checked that the range fits). */
+  at(memory: DataView, start: number): boolean {
+    const words = this.words;
+    const n = this.bytes.length;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) if (words.getInt32(i) !== memory.getInt32(start + i)) return false;
+    for (; i < n; i++) if (words.getUint8(i) !== memory.getUint8(start + i)) return false;
+    return true;
+  }
+}

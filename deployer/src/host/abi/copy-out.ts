@@ -11,9 +11,8 @@ import { measurePairs, writePairs } from './pairs.js';
 /** Allocates `size` bytes and stores (ptr, size): the pointer to fill, -1 for an empty value, undefined on a fault. */
 function reserve(vm: WasmVm, size: number, ptrPtr: number, sizePtr: number): number | undefined {
   if (size === 0) return vm.setPointerSize(ptrPtr, sizePtr, 0, 0) ? -1 : undefined;
-  const ptr = vm.allocate(size);
-  if (ptr === 0 || !vm.inBounds(ptr, size)) return undefined;
-  return vm.setPointerSize(ptrPtr, sizePtr, ptr, size) ? ptr : undefined;
+  const ptr = vm.reserve(size, ptrPtr, sizePtr);
+  return ptr === 0 ? undefined : ptr;
 }
 
 /** Serialized header map (pairs.ts format) into module memory; false on a memory fault. */
@@ -78,8 +77,8 @@ export function copyStringOut(vm: WasmVm, value: string, ptrPtr: number, sizePtr
   if (cachedStrings[slot] === value) return vm.copyToPointerSize(cachedBytes[slot]!, ptrPtr, sizePtr);
   // All-ASCII exactly when the UTF-8 length equals the UTF-16 length (every other unit takes 2–3 bytes).
   const size = Buffer.byteLength(value, 'utf8');
-  const ptr = vm.allocate(size);
-  if (ptr === 0 || !vm.inBounds(ptr, size)) return false;
+  const ptr = vm.reserve(size, ptrPtr, sizePtr);
+  if (ptr === 0) return false;
   const memory = vm.memoryBuffer() as Buffer & NativeWriters;
   if (size === length) memory.latin1Write(value, ptr, size);
   else memory.utf8Write(value, ptr, size);
@@ -93,7 +92,7 @@ export function copyStringOut(vm: WasmVm, value: string, ptrPtr: number, sizePtr
       candidates[slot] = value;
     }
   }
-  return vm.setPointerSize(ptrPtr, sizePtr, ptr, size);
+  return true;
 }
 
 /** Short strings: checked for ASCII and written by loops, cheaper than any native call at this size. */
@@ -102,9 +101,9 @@ function copyShortStringOut(vm: WasmVm, value: string, ptrPtr: number, sizePtr: 
   for (let i = 0; i < length; i++) {
     if (value.charCodeAt(i) > 0x7f) return vm.copyToPointerSize(encoder.encode(value), ptrPtr, sizePtr);
   }
-  const ptr = vm.allocate(length);
-  if (ptr === 0 || !vm.inBounds(ptr, length)) return false;
+  const ptr = vm.reserve(length, ptrPtr, sizePtr);
+  if (ptr === 0) return false;
   const memory = vm.memoryBytes();
   for (let i = 0; i < length; i++) memory[ptr + i] = value.charCodeAt(i);
-  return vm.setPointerSize(ptrPtr, sizePtr, ptr, length);
+  return true;
 }

@@ -14,13 +14,13 @@ import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
 import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
-import { AddressTable } from './address-table.js';
+import { AddressTable, KnownBytes } from './address-table.js';
 import { PropertyKeys } from './property-keys.js';
 import { nodeBytes, nodeMetadataBytes, nodeMetadataField } from './property-node.js';
 import { encode, StructType, toStruct } from './proto.js';
 import { fastResolver, type FastResolver } from './property-fast-paths.js';
 import {
-  boolBytes, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
+  boolBytes, copyBytesOut, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
 } from './property-values.js';
 
 const encoder = new TextEncoder();
@@ -303,19 +303,19 @@ export class PathCache {
   private readonly decoder = new TextDecoder();
 
   segments(ptr: number, bytes: Uint8Array): readonly string[] {
-    return this.entryAt(ptr, bytes, 0, bytes.length).parts;
+    return this.entryAt(ptr, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length).parts;
   }
 
   /**
    * The path at memory[start, start + length) (a module's memory, `ptr` its address there),
    * compared in place, so a hit allocates nothing; with its direct resolver chosen once.
    */
-  entryAt(ptr: number, memory: Uint8Array, start: number, length: number): PathEntry {
+  entryAt(ptr: number, memory: DataView, start: number, length: number): PathEntry {
     const cacheable = length < PATH_CACHE_MAX_LENGTH;
     const entry = cacheable ? this.entries.get(ptr) : undefined;
-    if (entry !== undefined && entry.bytes.length === length && sameBytes(entry.bytes, memory, start)) return entry;
-    const bytes = memory.slice(start, start + length);
-    const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
+    if (entry !== undefined && entry.bytes.length === length && entry.bytes.at(memory, start)) return entry;
+    const bytes = new KnownBytes(memory, start, length);
+    const parts = pathSegments(decodeMostlyAscii(bytes.bytes, this.decoder));
     const fresh: PathEntry = { ptr, bytes, parts, fast: fastResolver(parts) ?? null };
     if (cacheable) this.entries.set(fresh);
     return fresh;
@@ -324,7 +324,7 @@ export class PathCache {
 
 interface PathEntry {
   readonly ptr: number;
-  readonly bytes: Uint8Array;
+  readonly bytes: KnownBytes;
   readonly parts: readonly string[];
   /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
   readonly fast: FastResolver | null;
@@ -332,12 +332,6 @@ interface PathEntry {
 
 const PATH_CACHE_MAX_LENGTH = 1024;
 const PATH_CACHE_SLOTS = 256;
-
-/** Whether memory[start…] holds `a` (the caller checked the length fits). */
-function sameBytes(a: Uint8Array, memory: Uint8Array, start: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== memory[start + i]) return false;
-  return true;
-}
 
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
 export function getProperty(h: PluginVm, path: string): Uint8Array | number {
@@ -389,13 +383,13 @@ export function propertyImports(h: PluginVm): ImportModule {
   const valueCopies = new ByteSlab();
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
-      const memory = h.vm.memoryBytes();
+      const memory = h.vm.memoryView();
       const ptr = u32(pathPtr);
       const size = u32(pathSize);
-      if (ptr + size > memory.length) return WasmResult.InvalidMemoryAccess;
+      if (ptr + size > memory.byteLength) return WasmResult.InvalidMemoryAccess;
       const value = propertyValue(h, paths.entryAt(ptr, memory, ptr, size));
       if (typeof value === 'number') return value;
-      const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
+      const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : copyBytesOut(h.vm, value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     // envoy:context.cc setProperty: stored as filter state `wasm.<path>`; no stream → NotFound.

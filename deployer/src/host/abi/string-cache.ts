@@ -11,16 +11,18 @@
  */
 import type { WasmVm } from '../vm.js';
 import { decodeMostlyAscii } from './utf8.js';
-import { AddressTable } from './address-table.js';
+import { AddressTable, KnownBytes } from './address-table.js';
 
 const SLOTS = 64;
 const MAX_LENGTH = 16 * 1024;
-/** From this length the comparison is native (Buffer#compare on a range); below it a JS loop is cheaper. */
-const NATIVE_COMPARE_MIN = 64;
+/** From this length the comparison is native (Buffer#compare on a range); below it word compares are cheaper. */
+const NATIVE_COMPARE_MIN = 128;
 
 interface Entry {
   readonly ptr: number;
   readonly size: number;
+  readonly known: KnownBytes;
+  /** The same bytes as a Buffer, for the native compare of long values. */
   readonly bytes: Buffer;
   readonly text: string;
   lower: string | undefined;
@@ -49,25 +51,21 @@ export class StringCache {
     ptr >>>= 0;
     size >>>= 0;
     const vm = this.vm();
-    const memory = vm.memoryBuffer();
-    if (ptr + size > memory.length) return undefined;
-    if (size > MAX_LENGTH) return fresh(memory, ptr, size, this.decoder);
+    const view = vm.memoryView();
+    if (ptr + size > view.byteLength) return undefined;
+    if (size > MAX_LENGTH) return fresh(view, ptr, size, this.decoder);
     const entry = this.entries.get(ptr);
-    if (entry !== undefined && entry.size === size && sameBytes(entry.bytes, memory, ptr, size)) return entry;
-    const created = fresh(memory, ptr, size, this.decoder);
+    if (entry !== undefined && entry.size === size) {
+      if (size >= NATIVE_COMPARE_MIN ? entry.bytes.compare(vm.memoryBuffer(), ptr, ptr + size) === 0 : entry.known.at(view, ptr)) return entry;
+    }
+    const created = fresh(view, ptr, size, this.decoder);
     this.entries.set(created);
     return created;
   }
 }
 
-function fresh(memory: Buffer, ptr: number, size: number, decoder: TextDecoder): Entry {
-  // A copy (Uint8Array#slice through the prototype: Buffer#slice would be a view of module memory).
-  const bytes = Buffer.from(Uint8Array.prototype.slice.call(memory, ptr, ptr + size).buffer);
-  return { ptr, size, bytes, text: decodeMostlyAscii(bytes, decoder), lower: undefined };
-}
-
-function sameBytes(bytes: Buffer, memory: Buffer, ptr: number, size: number): boolean {
-  if (size >= NATIVE_COMPARE_MIN) return bytes.compare(memory, ptr, ptr + size) === 0;
-  for (let i = 0; i < size; i++) if (bytes[i] !== memory[ptr + i]) return false;
-  return true;
+function fresh(memory: DataView, ptr: number, size: number, decoder: TextDecoder): Entry {
+  const known = new KnownBytes(memory, ptr, size);
+  const bytes = Buffer.from(known.bytes.buffer);
+  return { ptr, size, known, bytes, text: decodeMostlyAscii(bytes, decoder), lower: undefined };
 }
