@@ -55,8 +55,25 @@ export function addHeader(map: MutablePair[], key: string, value: string): void 
  * pseudo-header block (HeaderList::insert keeps pseudo-headers first).
  */
 export function replaceHeader(map: MutablePair[], key: string, value: string): void {
-  for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+  removeHeader(map, key);
   addHeader(map, key, value);
+}
+
+/**
+ * Drops every entry of `key` (HeaderMapImpl::remove) by compacting the array in place: one
+ * pass, and no array of removed elements per hit as Array#splice returns.
+ */
+export function removeHeader(map: MutablePair[], key: string): void {
+  const n = map.length;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const pair = map[i]!;
+    if (pair[0] !== key) {
+      if (kept !== i) map[kept] = pair;
+      kept++;
+    }
+  }
+  if (kept !== n) map.length = kept;
 }
 
 export function headerValue(map: HeaderList, key: string): string | undefined {
@@ -144,7 +161,7 @@ export function headerImports(h: PluginVm): ImportModule {
       if (headerValue(found, key) !== undefined) {
         const map = mutableMap(type);
         if (typeof map === 'number') return map;
-        for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+        removeHeader(map, key);
       }
       modified(h, type);
       return WasmResult.Ok;
