@@ -316,7 +316,7 @@ export class PathCache {
     if (entry !== undefined && entry.bytes.length === length && entry.bytes.at(memory, start)) return entry;
     const bytes = new KnownBytes(memory, start, length);
     const parts = pathSegments(decodeMostlyAscii(bytes.bytes, this.decoder));
-    const fresh: PathEntry = { ptr, bytes, parts, fast: fastResolver(parts) ?? null };
+    const fresh: PathEntry = { ptr, bytes, parts, fast: fastResolver(parts) ?? null, stateKey: filterStateKey(parts) };
     if (cacheable) this.entries.set(fresh);
     return fresh;
   }
@@ -328,6 +328,18 @@ interface PathEntry {
   readonly parts: readonly string[];
   /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
   readonly fast: FastResolver | null;
+  /** For a name only filter state can answer (`wasm.<name>`, see topLevel): its key, built once. */
+  readonly stateKey: string | null;
+}
+
+/** Top-level names topLevel() resolves itself; any other single name reads filter state. */
+const TOP_LEVEL_NAMES: ReadonlySet<string> = new Set([
+  'plugin_name', 'plugin_root_id', 'plugin_vm_id', 'listener_direction', 'node', 'xds', 'request', 'response',
+  'connection', 'source', 'destination', 'upstream', 'connection_id', 'cluster_name', 'route_name', 'filter_state',
+]);
+
+function filterStateKey(parts: readonly string[]): string | null {
+  return parts.length === 1 && !TOP_LEVEL_NAMES.has(parts[0]!) ? FILTER_STATE_PREFIX + parts[0]! : null;
 }
 
 const PATH_CACHE_MAX_LENGTH = 1024;
@@ -358,7 +370,13 @@ function connectionScoped(name: string): boolean {
 /** proxy_get_property's value for `parts`: bytes/string to copy out, or a WasmResult. */
 function propertyValue(h: PluginVm, path: PathEntry): PropertyValue {
   const parts = path.parts;
-  const facts = h.context()?.stream?.facts;
+  const stream = h.context()?.stream;
+  if (path.stateKey !== null) {
+    // What topLevel answers for a name it does not know, without building the key again.
+    const entry = stream?.filterState.get(path.stateKey);
+    return entry === undefined ? WasmResult.NotFound : entry.value;
+  }
+  const facts = stream?.facts;
   if (facts === undefined) return resolveProperty(h, parts);
   if (path.fast !== null) return path.fast(facts);
   if (!connectionScoped(parts[0]!)) return resolveProperty(h, parts);
