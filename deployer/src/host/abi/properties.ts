@@ -12,19 +12,18 @@ import { WasmResult } from './constants.js';
 import { u32 } from './memory.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
-import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
-import { AddressTable, KnownBytes } from './address-table.js';
 import { PropertyKeys } from './property-keys.js';
 import { nodeBytes, nodeMetadataBytes, nodeMetadataField } from './property-node.js';
 import { encode, StructType, toStruct } from './proto.js';
-import { fastResolver, type FastResolver } from './property-fast-paths.js';
 import {
   boolBytes, copyBytesOut, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
 } from './property-values.js';
 
 const encoder = new TextEncoder();
-export const FILTER_STATE_PREFIX = 'wasm.';
+import { FILTER_STATE_PREFIX, PathCache, pathSegments, type PathEntry } from './property-path-cache.js';
+
+export { FILTER_STATE_PREFIX, PathCache } from './property-path-cache.js';
 
 /**
  * A resolved attribute: a final value, or a map that later path segments walk. Maps are
@@ -277,13 +276,6 @@ function topLevel(h: PluginVm, name: string, stream: StreamBinding | undefined):
 /** A resolved property value: a string (encoded on copy-out), bytes, or a WasmResult error code. */
 type PropertyValue = string | Uint8Array | number;
 
-/** NUL-separated path → segments (a trailing NUL, as some SDKs send, ends the path). */
-function pathSegments(path: string): readonly string[] {
-  const parts = path.split('\0');
-  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  return parts;
-}
-
 function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
   const stream = h.context()?.stream;
   let attr = topLevel(h, parts[0]!, stream);
@@ -291,59 +283,6 @@ function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
   if (attr === undefined) return WasmResult.NotFound;
   return finalValue(h, attr) ?? WasmResult.SerializationFailure;
 }
-
-/**
- * Decoded property paths of one VM, by address (address-table.ts): SDKs pass paths from buffers that
- * live as long as the VM (constants), so the same few paths come back on every request. An
- * entry is reused only when the bytes still match, so a reused buffer with another path is
- * decoded afresh. Bounded: a module building paths on the fly just misses.
- */
-export class PathCache {
-  private readonly entries = new AddressTable<PathEntry>(PATH_CACHE_SLOTS);
-  private readonly decoder = new TextDecoder();
-
-  segments(ptr: number, bytes: Uint8Array): readonly string[] {
-    return this.entryAt(ptr, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length).parts;
-  }
-
-  /**
-   * The path at memory[start, start + length) (a module's memory, `ptr` its address there),
-   * compared in place, so a hit allocates nothing; with its direct resolver chosen once.
-   */
-  entryAt(ptr: number, memory: DataView, start: number, length: number): PathEntry {
-    const cacheable = length < PATH_CACHE_MAX_LENGTH;
-    const entry = cacheable ? this.entries.get(ptr) : undefined;
-    if (entry !== undefined && entry.bytes.length === length && entry.bytes.at(memory, start)) return entry;
-    const bytes = new KnownBytes(memory, start, length);
-    const parts = pathSegments(decodeMostlyAscii(bytes.bytes, this.decoder));
-    const fresh: PathEntry = { ptr, bytes, parts, fast: fastResolver(parts) ?? null, stateKey: filterStateKey(parts) };
-    if (cacheable) this.entries.set(fresh);
-    return fresh;
-  }
-}
-
-interface PathEntry {
-  readonly ptr: number;
-  readonly bytes: KnownBytes;
-  readonly parts: readonly string[];
-  /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
-  readonly fast: FastResolver | null;
-  /** For a name only filter state can answer (`wasm.<name>`, see topLevel): its key, built once. */
-  readonly stateKey: string | null;
-}
-
-/** Top-level names topLevel() resolves itself; any other single name reads filter state. */
-const TOP_LEVEL_NAMES: ReadonlySet<string> = new Set([
-  'plugin_name', 'plugin_root_id', 'plugin_vm_id', 'listener_direction', 'node', 'xds', 'request', 'response',
-  'connection', 'source', 'destination', 'upstream', 'connection_id', 'cluster_name', 'route_name', 'filter_state',
-]);
-
-function filterStateKey(parts: readonly string[]): string | null {
-  return parts.length === 1 && !TOP_LEVEL_NAMES.has(parts[0]!) ? FILTER_STATE_PREFIX + parts[0]! : null;
-}
-
-const PATH_CACHE_MAX_LENGTH = 1024;
-const PATH_CACHE_SLOTS = 256;
 
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
 export function getProperty(h: PluginVm, path: string): Uint8Array | number {
