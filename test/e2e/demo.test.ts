@@ -16,7 +16,10 @@ describe('e2e: deployer demo', () => {
       expect(output).toMatch(/header-router .*\(end-user jason\) .* 200\s+200 ok\s+.*x-wasmesh-route: app-v2/);
       expect(output).toMatch(/x-wasmesh-route-decision: rule=canary;destination=app-v[12];sticky=/);
       expect(output).toMatch(/^istio_requests_total\s+reporter\s+response_code/m);
-      expect(output).toMatch(/^\s+destination\s+403\s+-\s+http\s+1$/m);
+      expect(output).toMatch(/^\s+destination\s+403\s+-\s+http\s+products\.shop\s+1$/m);
+      // Configure-time lines of the per-worker VMs show once, prefixed with their plugin once.
+      expect(output).toMatch(/^\s+\[info\] metrics: reporting as destination for workload "products" in "shop" .*\(each of 2 worker VMs\)$/m);
+      expect(output).not.toMatch(/rbac: rbac:/);
       expect(output).toMatch(/demo: all \d+ requests behaved as expected/);
     } finally {
       await result.close();

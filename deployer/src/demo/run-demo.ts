@@ -5,6 +5,7 @@ import { buildFilters, discoverFilters } from '../build/filters.js';
 import { formatTable } from '../cli/output.js';
 import type { LogEntry } from '../host/api.js';
 import { validateSidecarConfig } from '../sidecar/config/validate.js';
+import { localNode } from '../sidecar/istio-metrics.js';
 import { startSidecar, type RunningSidecar } from '../sidecar/sidecar.js';
 import { createDemoKeys } from './keys.js';
 import { DEMO_CLUSTERS, DEMO_ROUTE_HEADER, DEMO_STAGES, type DemoKeys, type DemoRequest, type DemoStage } from './stages.js';
@@ -41,6 +42,10 @@ interface Outcome {
 
 /** Headers the proxy itself sets on every hop; not what a filter did. */
 export const PROXY_REQUEST_HEADERS = new Set(['host', 'connection', 'x-forwarded-proto', 'x-request-id', 'content-length', 'transfer-encoding', 'user-agent', 'content-type']);
+/** Namespace and pod labels of the demo workload (node metadata NAMESPACE / LABELS). */
+const DEMO_NAMESPACE = 'shop';
+const DEMO_WORKLOAD_LABELS: Readonly<Record<string, string>> = { app: 'products', version: 'v1' };
+
 export const PROXY_RESPONSE_HEADERS = new Set(['server', 'x-envoy-upstream-service-time', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /**
@@ -76,9 +81,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       { name: 'app', match: { prefix: '/' }, cluster: 'app' },
     ],
   }, { source: '<demo config>', baseDir: options.root });
+  // The demo workload's identity as istiod would put it in node metadata: the metrics filter
+  // labels the destination side of every series with it.
+  const node = localNode({ addMetricsFilter: false, filtersDir: '', namespace: DEMO_NAMESPACE, workloadLabels: DEMO_WORKLOAD_LABELS, listenHost: '127.0.0.1' });
   let sidecar: RunningSidecar;
   try {
-    sidecar = await startSidecar(config, { accessLog: (line) => accessLog.push(line), onLog: (entry) => logs.push(entry), logLevel: 'info' });
+    sidecar = await startSidecar({ ...config, node }, { accessLog: (line) => accessLog.push(line), onLog: (entry) => logs.push(entry), logLevel: 'info' });
   } catch (error) {
     await upstream.close();
     throw error;
@@ -124,12 +132,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // Istio's series carry 25 labels each; the demo shows the ones that tell the requests apart.
   const istio = metrics.filter(([name]) => name.startsWith('istio_requests_total{'));
   if (istio.length > 0) {
-    out(formatTable(['istio_requests_total', 'reporter', 'response_code', 'response_flags', 'request_protocol', 'VALUE'], istio.map(([name, value]) => {
+    out(formatTable(['istio_requests_total', 'reporter', 'response_code', 'response_flags', 'request_protocol', 'destination_workload', 'VALUE'], istio.map(([name, value]) => {
       const labels = promLabels(name);
-      return ['', labels.reporter ?? '', labels.response_code ?? '', labels.response_flags ?? '', labels.request_protocol ?? '', value];
+      return ['', labels.reporter ?? '', labels.response_code ?? '', labels.response_flags ?? '', labels.request_protocol ?? '',
+        `${labels.destination_workload ?? ''}.${labels.destination_workload_namespace ?? ''}`, value];
     })) + '\n');
   }
-  if (logs.length) out(`filter logs:\n${logs.slice(-10).map((l) => `  [${l.level}] ${l.plugin}: ${l.message}`).join('\n')}\n\n`);
+  if (logs.length) out(`filter logs:\n${formatFilterLogs(logs, config.workers)}\n\n`);
   out(`access log:\n${accessLog.map((l) => `  ${l}`).join('\n')}\n\n`);
 
   const ok = outcomes.every((o) => o.ok);
@@ -195,4 +204,19 @@ function promLabels(series: string): Record<string, string> {
 export function shorten(text: string, max = 48): string {
   const oneLine = text.replace(/\s+/g, ' ');
   return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
+}
+
+/**
+ * The last filter log lines, each once: every worker runs its own VM of each filter (as Envoy's
+ * workers do), so configure-time lines repeat once per worker. A message that already starts with
+ * its plugin's name is not prefixed twice.
+ */
+export function formatFilterLogs(logs: readonly LogEntry[], workers: number): string {
+  const counts = new Map<string, number>();
+  for (const l of logs) {
+    const message = l.message.startsWith(`${l.plugin}: `) ? l.message : `${l.plugin}: ${l.message}`;
+    const line = `[${l.level}] ${message}`;
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  return [...counts].slice(-10).map(([line, n]) => `  ${line}${n > 1 && n === workers ? ` (each of ${workers} worker VMs)` : n > 1 ? ` (×${n})` : ''}`).join('\n');
 }

@@ -1,18 +1,9 @@
 /**
  * Byte-range helpers for the per-request path, working on raw pointers (host buffers, cached
- * tokens) with unaligned 8-byte loads: wasm allows unaligned access, and AssemblyScript's
- * memory.compare falls back to a byte-at-a-time loop whenever the two pointers differ in
- * alignment — which they usually do between a token in the host's header buffer and its copy in
- * the cache (~800 iterations per hit).
+ * tokens). Equality is the suite's one implementation (filters/lib/bytes.ts: unaligned 8-byte
+ * loads, as a token in the host's header buffer and its cached copy rarely share alignment).
  */
-
-/** True when the `length` bytes at `a` and `b` are equal. */
-export function bytesEqual(a: usize, b: usize, length: usize): bool {
-  let i: usize = 0;
-  for (; i + 8 <= length; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
-  for (; i < length; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  return true;
-}
+export { bytesEqual } from "../../lib/bytes";
 
 /** True when the `length` bytes at `ptr` are all ASCII (then UTF-8 decoding is the identity). */
 export function isAsciiBytes(ptr: usize, length: usize): bool {

@@ -15,6 +15,7 @@ import { MatchSet } from "./match-set";
 import { internMethod } from "./methods";
 import { propertyString } from "../../lib/properties";
 import { StringIndex } from "./string-index";
+import { spanEquals } from "../../lib/bytes";
 
 /** Set by the jwt-auth filter earlier in the chain (a single path segment). */
 export const PROPERTY_JWT_PRINCIPAL = "wasmesh.jwt.principal";
@@ -121,7 +122,7 @@ class WantedHeaders {
   wanted(name: usize, length: usize): string | null {
     const names = this.names;
     for (let i = 0, n = names.length; i < n; i++) {
-      if (sameBytes(name, length, unchecked(names[i]))) return unchecked(this.texts[i]);
+      if (spanEquals(name, <i32>length, unchecked(names[i]))) return unchecked(this.texts[i]);
     }
     return this.all ? String.UTF8.decodeUnsafe(name, length) : null;
   }
@@ -136,11 +137,6 @@ function wantedFor(policies: CompiledPolicies, trustedHops: i32): WantedHeaders 
     wantedHeaders = wanted;
   }
   return wanted;
-}
-
-// @ts-ignore: decorator
-@inline function sameBytes(ptr: usize, length: usize, name: ArrayBuffer): bool {
-  return <usize>name.byteLength == length && memory.compare(ptr, changetype<usize>(name), length) == 0;
 }
 
 /**
@@ -167,9 +163,9 @@ function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
     const name = data;
     const valueAt = data + keyLength + 1;
     data = valueAt + valueLength + 1;
-    if (sameBytes(name, keyLength, NAME_METHOD)) facts.method = internMethod(valueAt, valueLength);
-    else if (sameBytes(name, keyLength, NAME_PATH)) facts.rawPath = String.UTF8.decodeUnsafe(valueAt, valueLength);
-    else if (wanted.authority && sameBytes(name, keyLength, NAME_AUTHORITY)) facts.authority = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    if (spanEquals(name, <i32>keyLength, NAME_METHOD)) facts.method = internMethod(valueAt, valueLength);
+    else if (spanEquals(name, <i32>keyLength, NAME_PATH)) facts.rawPath = String.UTF8.decodeUnsafe(valueAt, valueLength);
+    else if (wanted.authority && spanEquals(name, <i32>keyLength, NAME_AUTHORITY)) facts.authority = String.UTF8.decodeUnsafe(valueAt, valueLength);
     const wantedName = wanted.wanted(name, keyLength);
     if (wantedName === null) continue;
     facts.names.push(wantedName);
