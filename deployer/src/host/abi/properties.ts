@@ -20,8 +20,9 @@ import {
   boolBytes, copyBytesOut, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
 } from './property-values.js';
 
-const encoder = new TextEncoder();
 import { FILTER_STATE_PREFIX, PathCache, pathSegments, type PathEntry } from './property-path-cache.js';
+
+const encoder = new TextEncoder();
 
 export { FILTER_STATE_PREFIX, PathCache } from './property-path-cache.js';
 
@@ -356,13 +357,13 @@ export function propertyImports(h: PluginVm): ImportModule {
       const stream = h.context()?.stream;
       if (stream === undefined) return WasmResult.NotFound;
       // Known paths answer their interned key without decoding (property-keys.ts).
-      const { path, key } = setPaths.lookup(h.vm.bytes(pathPtr, pathSize)!);
+      const { path, key } = setPaths.lookup(h.vm.memoryView(), u32(pathPtr), u32(pathSize));
       const state = stream.filterState;
       const existing = state.get(key);
       if (existing !== undefined && existing.readOnly) return WasmResult.BadArgument;
       // The value is copied out of module memory at once (the module frees or reuses it after
       // the call), into a shared slab rather than a new ArrayBuffer each (byte-slab.ts).
-      const value = valueCopies.copy(h.vm.bytes(valuePtr, valueSize)!);
+      const value = valueCopies.copyFrom(h.vm.memoryBytes(), u32(valuePtr), u32(valueSize));
       state.set(key, { value, readOnly: h.declaredReadOnly.has(path) });
       return WasmResult.Ok;
     },
