@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningControlPlane } from '../../deployer/src/control-plane/control-plane.js';
 import { pushToControlPlane } from '../../deployer/src/control-plane/client/push.js';
+import { AttachmentStore } from '../../deployer/src/control-plane/attachments.js';
+import { StateDir } from '../../deployer/src/control-plane/state-dir.js';
 import { controlPlaneStatus, statusTables } from '../../deployer/src/control-plane/client/status.js';
 import { TypeUrl } from '../../deployer/src/control-plane/types.js';
 import { adsClient, decodeAny, DeltaClient } from './ads-client.js';
@@ -101,6 +103,8 @@ describe('control-plane: admin API, module server, push and status clients', () 
     [{ sha256: 'a'.repeat(64) }, /no module a{64} on this control plane/],
     [{ sha256: 'a'.repeat(64), phase: 'LATE' }, /^phase: "LATE": expected one of AUTHN/],
     [{ sha256: 'a'.repeat(64), colour: 'blue' }, /^colour: unknown field/],
+    [{ sha256: 'a'.repeat(64), match: [{ mode: 'SIDEWAYS' }] }, /^match\[0\]\.mode: SIDEWAYS: expected one of UNDEFINED, CLIENT, SERVER, CLIENT_AND_SERVER/],
+    [{ sha256: 'a'.repeat(64), match: [{ mode: 'CLIENT', ports: [{ number: 0 }] }] }, /^match\[0\]\.ports\[0\]\.number: 0: expected a port number 1-65535/],
   ])('refuses attach %j with a message naming the field', async (body, message) => {
     const response = await api(cp, 'PUT', '/api/v1/attachments/shop/example', { body: JSON.stringify(body) });
     expect([400, 404]).toContain(response.status);
@@ -126,6 +130,8 @@ describe('control-plane: admin API, module server, push and status clients', () 
     expect(progress.slice(0, 2)).toEqual(['uploaded', 'attached']);
     const ecds = cp.status.list().find((s) => s.node.id.includes('cart-a'))!.resources[TypeUrl.extensionConfig]!;
     expect(Object.keys(ecds)).toEqual(['shop.rbac']);
+    // --direction inbound (the default) is sent as WasmPlugin match mode SERVER, as render writes it.
+    expect(cp.attachments.get('shop.rbac')!.current.traffic).toEqual([{ mode: 'SERVER', ports: [] }]);
   });
 
   it('push: a proxy that NACKs is reported with its error and the result is not ok; status shows the NACK', async () => {
@@ -164,6 +170,16 @@ describe('control-plane: admin API, module server, push and status clients', () 
     expect(cp.attachments.list()).toEqual(attachmentsBefore);
     const after = cp.cache.snapshotFor({ id: 'x', cluster: '', generator: 'sidecar', namespace: 'shop', labels: { app: 'cart' }, dnsDomain: '' });
     expect(after.versions).toEqual(snapshotBefore.versions);
+  });
+
+  it('attachments saved before match was served keep running inbound only (SERVER)', () => {
+    const legacy = tempDir();
+    const saved = { name: 'shop.rbac', namespace: 'shop', selector: {}, phase: 'AUTHZ', priority: 0, rootId: 'rbac', sha256: 'a'.repeat(64), configuration: '', failOpen: false, origin: 'admin API' };
+    writeFileSync(path.join(legacy.dir, 'attachments.json'), JSON.stringify({ attachments: [{ current: saved, history: [{ ...saved, sha256: 'b'.repeat(64) }], updatedAt: '2026-01-01T00:00:00.000Z' }] }));
+    const store = new AttachmentStore(new StateDir(legacy.dir));
+    const [entry] = store.list();
+    expect([entry!.current.traffic, entry!.history[0]!.traffic]).toEqual([[{ mode: 'SERVER', ports: [] }], [{ mode: 'SERVER', ports: [] }]]);
+    legacy.cleanup();
   });
 
   it('a corrupt attachments file stops the start instead of starting empty', async () => {

@@ -53,6 +53,27 @@ describe('control-plane: config directory', () => {
     }
   });
 
+  it('refuses a directory with several bad documents in one go, naming every one; the last good configuration keeps serving', async () => {
+    const many = path.join(FIXTURES, 'invalid-many');
+    const expected = JSON.parse(readFileSync(path.join(many, 'expected.json'), 'utf8')) as string[];
+    const files = ['a-routes.yaml', 'b-plugins.yaml'];
+    const before = cp.cache.snapshotFor(CART);
+    for (const file of files) copyFileSync(path.join(many, file), path.join(config.dir, file));
+    try {
+      expect(await cp.reloadConfig()).toBe(false);
+      const [head, ...lines] = logs.at(-1)!.split('\n');
+      expect(head).toMatch(new RegExp(`^control-plane: refused the edit, last good configuration keeps serving: .*: ${expected.length} problems:$`));
+      expect(lines).toHaveLength(expected.length);
+      lines.forEach((line, i) => expect(line, `problem ${i}`).toContain(expected[i]!));
+      await cp.settled();
+      expect(cp.cache.snapshotFor(CART)).toBe(before);
+    } finally {
+      for (const file of files) writeFile(config.dir, file, '');
+      expect(await cp.reloadConfig()).toBe(true);
+      await cp.settled();
+    }
+  });
+
   it('a WasmPlugin (file://) joins the inbound chain by phase and priority, with its pluginConfig', async () => {
     writeFile(config.dir, 'plugins.yaml', `apiVersion: extensions.istio.io/v1alpha1
 kind: WasmPlugin

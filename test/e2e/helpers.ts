@@ -24,8 +24,8 @@ export interface RunningCli {
 }
 
 /** `deployer run <args>` as a real process (bin/deployer.mjs), once it says where it listens. */
-export async function runCli(args: readonly string[]): Promise<RunningCli> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'deployer.mjs'), 'run', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<RunningCli> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'deployer.mjs'), 'run', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   let stderr = '';
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });

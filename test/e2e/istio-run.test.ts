@@ -196,11 +196,19 @@ describe('e2e: deployer run --istio adds the JWKS cluster of a RequestAuthentica
     if (status === 200) expect((JSON.parse(res.body) as { headers: Record<string, string> }).headers['x-jwt-sub']).toBe(sub);
   });
 
-  it('jwt-auth: an https jwksUri is refused, naming the URI and the --cluster that would map it', async () => {
-    const uri = 'https://idp.example.com/.well-known/jwks.json';
-    await expect(runSidecarCommand({
+  it('jwt-auth: an unmapped https jwksUri gets a TLS cluster to its host with SNI, as istiod builds it', async () => {
+    // Loopback port 1: nothing listens, so the filter's fetch fails at once and goes nowhere else.
+    const uri = 'https://localhost:1/.well-known/jwks.json';
+    const tlsSidecar = await runSidecarCommand({
       config: await sidecarYaml({ app: app.url }), accessLog: '/dev/null', logLevel: 'error', istio: writePolicy(uri), namespace: 'shop', workloadLabels: 'app=cart',
-    })).rejects.toThrow(`--istio: jwksUri "${uri}" is https, but the sidecar's upstreams speak clear-text HTTP only: map its cluster to a local http endpoint serving the same JWKS with --cluster 'outbound|443||idp.example.com=http://127.0.0.1:<port>'`);
+    });
+    try {
+      const cluster = tlsSidecar.config.clusters.get('outbound|1||localhost');
+      expect(cluster?.url.href).toBe('https://localhost:1/');
+      expect(cluster?.tls).toEqual({ sni: 'localhost' });
+    } finally {
+      await tlsSidecar.close();
+    }
   });
 
   it.each([

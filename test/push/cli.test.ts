@@ -159,7 +159,7 @@ describe('deployer CLI commands', () => {
       await cli('push', v2, '--image', ref, '-n', 'flow', '--kubeconfig', kubeconfig);
 
       const table = (await cli('status', '-n', 'flow', '--kubeconfig', kubeconfig)).stdout;
-      expect(table.split('\n')[0]).toMatch(/^NAMESPACE\s+ORDER\s+FILTER\s+SCOPE\s+KIND\s+CONTEXT\s+DIGEST\s+LAST APPLIED$/);
+      expect(table.split('\n')[0]).toMatch(/^NAMESPACE\s+ORDER\s+FILTER\s+SCOPE\s+KIND\s+CONTEXT\s+DIGEST\s+LAST APPLIED\s+PARTS$/);
       expect(table).not.toContain(d1);
 
       const rolled = await cli('rollback', 'example', '-n', 'flow', '--kubeconfig', kubeconfig);

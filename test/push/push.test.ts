@@ -79,10 +79,10 @@ describe('push pipeline', () => {
   });
 
   it.each(['wasmplugin', 'envoyfilter'] as const)('push: header-router via %s with its "-routes" EnvoyFilter pushed twice passes the live-object check the second time', async (via) => {
-    const routes = await routerRoutesFromIstio(path.join(repoRoot, 'test/fixtures/header-router/istio/bookinfo.yaml'));
+    const { routes, routeTargets } = await routerRoutesFromIstio(path.join(repoRoot, 'test/fixtures/header-router/istio/bookinfo.yaml'));
     const router = (dryRun: 'client' | 'server') => base({
       wasm: new Uint8Array(readFileSync(builtFilter('header-router'))), filter: 'header-router', image: 'oci://127.0.0.1:1/wasmesh/header-router:v1',
-      namespace: `router-${via}`, context: 'outbound', via, routes, pluginConfig: { virtualServices: [] }, dryRun,
+      namespace: `router-${via}`, context: 'outbound', via, routes, routeTargets, pluginConfig: { virtualServices: [] }, dryRun,
     });
     const first = await runPush(router('client'));
     expect(first.manifests.map((m) => m.kind)).toEqual([via === 'wasmplugin' ? 'WasmPlugin' : 'EnvoyFilter', 'EnvoyFilter']);

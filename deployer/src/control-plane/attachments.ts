@@ -1,4 +1,4 @@
-import type { FilterAttachment, WasmPhase } from './mesh-model.js';
+import { parseTrafficSelectors, type FilterAttachment, type WasmPhase } from './mesh-model.js';
 import type { StateDir } from './state-dir.js';
 
 /** What the admin API's attach call takes: WasmPlugin's fields, with the module by digest. */
@@ -13,6 +13,8 @@ export interface AttachRequest {
   /** WasmPlugin pluginConfig (any JSON) — handed to the filter as JSON text. */
   readonly pluginConfig?: unknown;
   readonly failStrategy?: 'FAIL_CLOSE' | 'FAIL_OPEN';
+  /** WasmPlugin match: `[{mode: CLIENT|SERVER|CLIENT_AND_SERVER, ports: [{number}]}]`; absent: every listener. */
+  readonly match?: unknown;
 }
 
 export interface StoredAttachment {
@@ -29,11 +31,13 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Checks an attach request; returns the problem (naming the field) or undefined. */
 export function attachRequestProblem(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body: expected a JSON object with WasmPlugin fields (sha256, selector, phase, priority, pluginName, pluginConfig, failStrategy)';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body: expected a JSON object with WasmPlugin fields (sha256, selector, phase, priority, pluginName, pluginConfig, failStrategy, match)';
   const r = body as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (!['namespace', 'name', 'sha256', 'pluginName', 'selector', 'phase', 'priority', 'pluginConfig', 'failStrategy'].includes(key)) return `${key}: unknown field; expected sha256, selector, phase, priority, pluginName, pluginConfig, failStrategy`;
+    if (!['namespace', 'name', 'sha256', 'pluginName', 'selector', 'phase', 'priority', 'pluginConfig', 'failStrategy', 'match'].includes(key)) return `${key}: unknown field; expected sha256, selector, phase, priority, pluginName, pluginConfig, failStrategy, match`;
   }
+  const match = parseTrafficSelectors(r.match);
+  if (!Array.isArray(match)) return `match${match.field}: ${match.problem}`;
   if (typeof r.namespace !== 'string' || !DNS_LABEL.test(r.namespace)) return `namespace: ${JSON.stringify(r.namespace)} is not a Kubernetes namespace name`;
   if (typeof r.name !== 'string' || !DNS_LABEL.test(r.name)) return `name: ${JSON.stringify(r.name)} is not a valid name: expected lower-case letters, digits and '-'`;
   if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) return `sha256: ${JSON.stringify(r.sha256)}: expected 64 lower-case hex digits`;
@@ -57,6 +61,7 @@ export function attachmentFrom(request: AttachRequest): FilterAttachment {
     configuration: request.pluginConfig === undefined ? '' : typeof request.pluginConfig === 'string' ? request.pluginConfig : JSON.stringify(request.pluginConfig),
     failOpen: request.failStrategy === 'FAIL_OPEN',
     origin: 'admin API',
+    traffic: parseTrafficSelectors(request.match) as FilterAttachment['traffic'],
   };
 }
 
@@ -73,7 +78,11 @@ export class AttachmentStore {
     } catch (error) {
       throw new Error(`${state!.root}/${FILE}: not valid JSON (${error instanceof Error ? error.message : String(error)}); refusing to start rather than lose attachments`);
     }
-    for (const entry of parsed.attachments ?? []) this.entries.set(entry.current.name, entry);
+    // Attachments saved before `match` was served ran inbound only: they keep doing so.
+    const inboundIfUnset = (a: FilterAttachment): FilterAttachment => (a.traffic === undefined ? { ...a, traffic: [{ mode: 'SERVER', ports: [] }] } : a);
+    for (const entry of parsed.attachments ?? []) {
+      this.entries.set(entry.current.name, { ...entry, current: inboundIfUnset(entry.current), history: entry.history.map(inboundIfUnset) });
+    }
   }
 
   list(): StoredAttachment[] {

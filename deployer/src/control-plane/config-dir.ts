@@ -9,6 +9,7 @@ import { convertResources, ConfigInputError, type ConvertedInput, type SourcedRe
 import type { FilterAttachment } from './mesh-model.js';
 import type { ModuleStore } from './module-store.js';
 import type { Log } from './types.js';
+import { formatProblems } from '../sidecar/config/errors.js';
 
 /** The configuration directory, read and checked: everything needed to build a MeshModel. */
 export interface LoadedConfig {
@@ -30,8 +31,26 @@ function listYamlFiles(dir: string): string[] {
   return readdirSync(dir).filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort().map((n) => path.join(dir, n));
 }
 
-/** Parse and validate every document against its Istio CRD; the first problem names file, document and field. */
-export function readConfigFiles(dir: string): { resources: SourcedResource[]; files: string[] } {
+/** Receives each problem found; loading goes on so the whole directory is reported at once. */
+export type ReportProblem = (problem: ConfigInputError) => void;
+
+/**
+ * Every problem of a configuration directory (file, document, field, what is wrong), one per
+ * line, as SidecarConfigError lists a sidecar config's: an edit with three mistakes is refused
+ * once, naming all three, and the last good configuration keeps serving.
+ */
+export class ConfigDirError extends Error {
+  constructor(readonly dir: string, readonly problems: readonly ConfigInputError[]) {
+    super(formatProblems(dir, problems.map((p) => ({ field: '', problem: p.message }))));
+    this.name = 'ConfigDirError';
+  }
+}
+
+/**
+ * Parse and validate every document against its Istio CRD. A document with problems is reported
+ * (every YAML error, every schema problem, each naming file, document and field) and left out.
+ */
+export function readConfigFiles(dir: string, report: ReportProblem): { resources: SourcedResource[]; files: string[] } {
   const files = listYamlFiles(dir);
   const resources: SourcedResource[] = [];
   for (const file of files) {
@@ -40,14 +59,19 @@ export function readConfigFiles(dir: string): { resources: SourcedResource[]; fi
     const docs = parseAllDocuments(readFileSync(file, 'utf8'));
     const list = Array.isArray(docs) ? docs : [docs];
     list.forEach((doc, index) => {
-      if (doc.errors.length > 0) throw new ConfigInputError(name, index + 1, '', `YAML error: ${doc.errors[0]!.message}`);
+      if (doc.errors.length > 0) {
+        // The parser's message carries a code frame after its first line (which has line and column).
+        for (const error of doc.errors) report(new ConfigInputError(name, index + 1, '', `YAML error: ${error.message.split('\n')[0]!.trim()}`));
+        return;
+      }
       const value = doc.toJS() as unknown;
       if (value === null || value === undefined) return;
       const problems = istioResourceProblems(value);
       if (problems.length > 0) {
         const r = value as { kind?: unknown; metadata?: { name?: unknown } };
-        const first = problems[0]!;
-        throw new ConfigInputError(name, index + 1, first.path, `${String(r.kind ?? '<no kind>')} "${String(r.metadata?.name ?? '<no name>')}": ${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).map((p) => `${p.path}: ${p.message}`).join('; ')})` : ''}`);
+        const what = `${String(r.kind ?? '<no kind>')} "${String(r.metadata?.name ?? '<no name>')}"`;
+        for (const p of problems) report(new ConfigInputError(name, index + 1, p.path, `${what}: ${p.message}`));
+        return;
       }
       resources.push({ file: name, document: index + 1, resource: value as IstioResource });
     });
@@ -101,49 +125,63 @@ async function fetchModule(url: string, fail: (detail: string) => never): Promis
 }
 
 /** Every destination of every VirtualService names a known service, subset and port. */
-function checkReferences(input: ConvertedInput, at: ReadonlyMap<string, SourcedResource>): void {
+function checkReferences(input: ConvertedInput, at: ReadonlyMap<string, SourcedResource>, report: ReportProblem): void {
   for (const vs of input.virtualServices) {
     const where = at.get(`VirtualService|${vs.source}`)!;
     vs.http.forEach((route, i) => route.destinations.forEach((d, j) => {
       const field = `spec.http[${i}].route[${j}].destination`;
       const service = input.services.find((s) => s.hosts.includes(d.host));
-      if (!service) throw new ConfigInputError(where.file, where.document, `${field}.host`, `${d.host}: no ServiceEntry defines this host`);
-      if (d.port !== undefined && !service.ports.some((p) => p.number === d.port)) throw new ConfigInputError(where.file, where.document, `${field}.port.number`, `${d.port}: ${d.host} has ports ${service.ports.map((p) => p.number).join(', ')}`);
+      if (!service) return report(new ConfigInputError(where.file, where.document, `${field}.host`, `${d.host}: no ServiceEntry defines this host`));
+      if (d.port !== undefined && !service.ports.some((p) => p.number === d.port)) report(new ConfigInputError(where.file, where.document, `${field}.port.number`, `${d.port}: ${d.host} has ports ${service.ports.map((p) => p.number).join(', ')}`));
       if (d.subset !== undefined && !input.destinationRules.some((dr) => dr.host === d.host && dr.subsets.some((s) => s.name === d.subset))) {
-        throw new ConfigInputError(where.file, where.document, `${field}.subset`, `${d.subset}: no DestinationRule defines this subset for ${d.host}`);
+        report(new ConfigInputError(where.file, where.document, `${field}.subset`, `${d.subset}: no DestinationRule defines this subset for ${d.host}`));
       }
     }));
   }
 }
 
 /** Policies must translate (grouped as a workload in their namespace would see them) and their filter must be built. */
-function checkPolicies(input: ConvertedInput, at: ReadonlyMap<string, SourcedResource>, builtModules: ReadonlyMap<string, string>): void {
+function checkPolicies(input: ConvertedInput, at: ReadonlyMap<string, SourcedResource>, builtModules: ReadonlyMap<string, string>, report: ReportProblem): void {
   for (const policy of input.policies) {
     const where = at.get(`${policy.kind}|${policy.metadata.namespace}/${policy.metadata.name}`)!;
     try {
       const [translation] = translateResources([policy], TRANSLATORS);
       if (translation && !builtModules.has(translation.filter)) throw new Error(`needs filter ${translation.filter}, which is not built (npm run build) nor pushed`);
     } catch (error) {
-      throw new ConfigInputError(where.file, where.document, 'spec', error instanceof Error ? error.message : String(error));
+      report(new ConfigInputError(where.file, where.document, 'spec', error instanceof Error ? error.message : String(error)));
     }
   }
 }
 
-/** Read, validate and resolve the whole directory. Throws (naming file, document, field) on the first problem. */
+/**
+ * Read, validate and resolve the whole directory. Every problem of every document is collected
+ * (a resource refused at one stage is left out of the next) and thrown as one ConfigDirError.
+ */
 export async function loadConfigDir(options: ConfigDirOptions, builtModules: ReadonlyMap<string, string>): Promise<LoadedConfig> {
-  const { resources, files } = readConfigFiles(options.dir);
-  const input = convertResources(resources);
+  const problems: ConfigInputError[] = [];
+  const report: ReportProblem = (problem) => { problems.push(problem); };
+  const { resources, files } = readConfigFiles(options.dir, report);
+  const input = convertResources(resources, 'default', report);
   const at = new Map(resources.map((r) => [`${r.resource.kind}|${r.resource.metadata.namespace ?? 'default'}/${r.resource.metadata.name}`, r]));
-  checkReferences(input, at);
-  checkPolicies(input, at, builtModules);
+  checkReferences(input, at, report);
+  checkPolicies(input, at, builtModules, report);
   const filters: FilterAttachment[] = [];
   for (const plugin of input.wasmPlugins) {
-    const sha256 = await resolveModule(plugin, options);
+    let sha256: string;
+    try {
+      sha256 = await resolveModule(plugin, options);
+    } catch (error) {
+      report(error instanceof ConfigInputError ? error : new ConfigInputError(plugin.at.file, plugin.at.document, 'spec.url', error instanceof Error ? error.message : String(error)));
+      continue;
+    }
     filters.push({
       name: `${plugin.namespace}.${plugin.name}`, namespace: plugin.namespace, selector: plugin.selector, phase: plugin.phase, priority: plugin.priority,
-      rootId: plugin.rootId, sha256, configuration: plugin.configuration, failOpen: plugin.failOpen, origin: `${plugin.at.file}: WasmPlugin ${plugin.namespace}/${plugin.name}`,
+      rootId: plugin.rootId, sha256, configuration: plugin.configuration, failOpen: plugin.failOpen, origin: `${plugin.at.file}: WasmPlugin ${plugin.namespace}/${plugin.name}`, traffic: plugin.traffic,
     });
   }
+  // In reading order: by file, then document (stages found them in pipeline order).
+  const ordered = problems.map((p, i) => ({ p, i })).sort((a, b) => a.p.file.localeCompare(b.p.file) || a.p.document - b.p.document || a.i - b.i).map((x) => x.p);
+  if (ordered.length > 0) throw new ConfigDirError(options.dir, ordered);
   return { input, filters, files };
 }
 

@@ -2,7 +2,7 @@ import type { IstioResource } from '../translate/index.js';
 import { TRANSLATORS } from '../translate/index.js';
 import {
   qualifyHost, type HttpRoute, type HttpRouteMatch, type LbPolicy, type MeshDestinationRule, type MeshService, type MeshVirtualService,
-  type RouteDestination, type ServicePort, type StringMatch, type WasmPhase, type WorkloadEndpoint,
+  parseTrafficSelectors, type RouteDestination, type ServicePort, type StringMatch, type TrafficSelector, type WasmPhase, type WorkloadEndpoint,
 } from './mesh-model.js';
 
 /** One YAML document of the config directory, already validated against its Istio CRD. */
@@ -34,6 +34,8 @@ export interface WasmPluginInput {
   readonly priority: number;
   readonly configuration: string;
   readonly failOpen: boolean;
+  /** spec.match; empty: every listener. */
+  readonly traffic: readonly TrafficSelector[];
 }
 
 export interface ConvertedInput {
@@ -48,26 +50,43 @@ export interface ConvertedInput {
 type Spec = Record<string, unknown>;
 const POLICY_KINDS = new Set(TRANSLATORS.map((t) => t.kind));
 
-/** Istio resources → the control plane's model; anything it would have to ignore is refused instead. */
-export function convertResources(inputs: readonly SourcedResource[], defaultNamespace = 'default'): ConvertedInput {
+/**
+ * Istio resources → the control plane's model; anything it would have to ignore is refused instead.
+ * Without `report` the first refusal throws; with it, every refused resource is reported and left
+ * out, so a caller can list all of them at once (config-dir.ts).
+ */
+export function convertResources(inputs: readonly SourcedResource[], defaultNamespace = 'default', report?: (error: ConfigInputError) => void): ConvertedInput {
   const out: ConvertedInput = { services: [], workloadEntries: [], destinationRules: [], virtualServices: [], wasmPlugins: [], policies: [] };
   for (const at of inputs) {
-    const { resource } = at;
-    const namespace = resource.metadata.namespace ?? defaultNamespace;
-    const spec = resource.spec as Spec;
-    const source = `${namespace}/${resource.metadata.name}`;
-    switch (resource.kind) {
-      case 'ServiceEntry': out.services.push(serviceEntry(at, spec, namespace, source)); break;
-      case 'WorkloadEntry': out.workloadEntries.push(workloadEntry(at, spec, resource.metadata.name, namespace, 'spec')); break;
-      case 'DestinationRule': out.destinationRules.push(destinationRule(at, spec, namespace, source)); break;
-      case 'VirtualService': { const vs = virtualService(at, spec, namespace, source); if (vs) out.virtualServices.push(vs); break; }
-      case 'WasmPlugin': out.wasmPlugins.push(wasmPlugin(at, spec, resource.metadata.name, namespace)); break;
-      default:
-        if (POLICY_KINDS.has(resource.kind)) { out.policies.push({ ...resource, metadata: { ...resource.metadata, namespace } }); break; }
-        throw new ConfigInputError(at.file, at.document, 'kind', `${resource.kind} is not served by this control plane: expected ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, WasmPlugin, ${[...POLICY_KINDS].join(', ')}`);
+    if (report === undefined) {
+      convertOne(at, defaultNamespace, out);
+      continue;
+    }
+    try {
+      convertOne(at, defaultNamespace, out);
+    } catch (error) {
+      if (!(error instanceof ConfigInputError)) throw error;
+      report(error);
     }
   }
   return out;
+}
+
+function convertOne(at: SourcedResource, defaultNamespace: string, out: ConvertedInput): void {
+  const { resource } = at;
+  const namespace = resource.metadata.namespace ?? defaultNamespace;
+  const spec = resource.spec as Spec;
+  const source = `${namespace}/${resource.metadata.name}`;
+  switch (resource.kind) {
+    case 'ServiceEntry': out.services.push(serviceEntry(at, spec, namespace, source)); break;
+    case 'WorkloadEntry': out.workloadEntries.push(workloadEntry(at, spec, resource.metadata.name, namespace, 'spec')); break;
+    case 'DestinationRule': out.destinationRules.push(destinationRule(at, spec, namespace, source)); break;
+    case 'VirtualService': { const vs = virtualService(at, spec, namespace, source); if (vs) out.virtualServices.push(vs); break; }
+    case 'WasmPlugin': out.wasmPlugins.push(wasmPlugin(at, spec, resource.metadata.name, namespace)); break;
+    default:
+      if (POLICY_KINDS.has(resource.kind)) { out.policies.push({ ...resource, metadata: { ...resource.metadata, namespace } }); break; }
+      throw new ConfigInputError(at.file, at.document, 'kind', `${resource.kind} is not served by this control plane: expected ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, WasmPlugin, ${[...POLICY_KINDS].join(', ')}`);
+  }
 }
 
 function fail(at: SourcedResource, field: string, detail: string): never {
@@ -166,10 +185,7 @@ const PHASES: readonly WasmPhase[] = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PH
 function wasmPlugin(at: SourcedResource, spec: Spec, name: string, namespace: string): WasmPluginInput {
   if (spec.type !== undefined && spec.type !== 'HTTP' && spec.type !== 'UNSPECIFIED_PLUGIN_TYPE') fail(at, 'spec.type', `${String(spec.type)}: only HTTP plugins are served`);
   if (spec.targetRef !== undefined || spec.targetRefs !== undefined) fail(at, spec.targetRef !== undefined ? 'spec.targetRef' : 'spec.targetRefs', 'targetRef binds a plugin to gateways/waypoints; sidecars are selected with spec.selector');
-  const match = spec.match as Spec[] | undefined;
-  if (match?.some((m) => (m.mode as string | undefined) !== undefined && m.mode !== 'SERVER' && m.mode !== 'CLIENT_AND_SERVER')) {
-    fail(at, 'spec.match', 'only SERVER (inbound) traffic is served: the wasm chain sits on the inbound listener');
-  }
+  const traffic = trafficSelectors(at, spec.match);
   const phase = (spec.phase as WasmPhase | undefined) ?? 'UNSPECIFIED_PHASE';
   if (!PHASES.includes(phase)) fail(at, 'spec.phase', `${String(spec.phase)}: expected one of ${PHASES.join(', ')}`);
   const pluginConfig = spec.pluginConfig;
@@ -183,5 +199,14 @@ function wasmPlugin(at: SourcedResource, spec: Spec, name: string, namespace: st
     priority: spec.priority === undefined ? 0 : Number(spec.priority),
     configuration: pluginConfig === undefined ? '' : JSON.stringify(pluginConfig),
     failOpen: spec.failStrategy === 'FAIL_OPEN',
+    traffic,
   };
+}
+
+/** WasmPlugin.match → selectors (the CRD has checked the shape; modes and ports are checked here). */
+function trafficSelectors(at: SourcedResource, match: unknown): TrafficSelector[] {
+  const parsed = parseTrafficSelectors(match);
+  if (Array.isArray(parsed)) return parsed;
+  const { field, problem } = parsed as { field: string; problem: string };
+  return fail(at, `spec.match${field}`, problem);
 }

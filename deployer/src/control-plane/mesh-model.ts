@@ -83,6 +83,52 @@ export interface MeshVirtualService {
 
 export type WasmPhase = 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
 
+/** istio.type.v1beta1.WorkloadMode of a WasmPlugin.match entry (UNDEFINED is read as CLIENT_AND_SERVER, as Istio does). */
+export type WorkloadMode = 'CLIENT' | 'SERVER' | 'CLIENT_AND_SERVER';
+
+/** WasmPlugin.match[]: the listeners a plugin runs on — by direction and (empty: any) port. */
+export interface TrafficSelector {
+  readonly mode: WorkloadMode;
+  readonly ports: readonly number[];
+}
+
+const MODES: readonly string[] = ['UNDEFINED', 'CLIENT', 'SERVER', 'CLIENT_AND_SERVER'];
+
+/**
+ * WasmPlugin.match (a WasmPlugin's `spec.match`, or the admin API's `match`) → selectors, or the
+ * first problem with its field path relative to `match`. UNDEFINED mode reads as CLIENT_AND_SERVER.
+ */
+export function parseTrafficSelectors(match: unknown): TrafficSelector[] | { readonly field: string; readonly problem: string } {
+  if (match === undefined) return [];
+  if (!Array.isArray(match)) return { field: '', problem: 'expected a list of {mode, ports}' };
+  const out: TrafficSelector[] = [];
+  for (const [i, raw] of match.entries()) {
+    const m = (typeof raw === 'object' && raw !== null ? raw : {}) as { mode?: unknown; ports?: unknown };
+    const mode = m.mode === undefined ? 'UNDEFINED' : String(m.mode);
+    if (!MODES.includes(mode)) return { field: `[${i}].mode`, problem: `${mode}: expected one of ${MODES.join(', ')}` };
+    const ports: number[] = [];
+    for (const [j, p] of (Array.isArray(m.ports) ? m.ports : []).entries()) {
+      const n = Number((p as { number?: unknown } | null)?.number);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) return { field: `[${i}].ports[${j}].number`, problem: `${String((p as { number?: unknown } | null)?.number)}: expected a port number 1-65535` };
+      ports.push(n);
+    }
+    out.push({ mode: mode === 'UNDEFINED' ? 'CLIENT_AND_SERVER' : mode as WorkloadMode, ports });
+  }
+  return out;
+}
+
+/**
+ * Whether a filter runs on a listener of this direction and port, as istiod decides
+ * (pilot/pkg/model/wasm.go matchTrafficSelectors): no selectors match every listener; a selector
+ * matches when its mode is CLIENT_AND_SERVER or the listener's (SERVER inbound, CLIENT outbound)
+ * and its ports are empty or list the port — the application's port inbound, the service port outbound.
+ */
+export function runsOn(filter: FilterAttachment, mode: 'CLIENT' | 'SERVER', port: number): boolean {
+  const selectors = filter.traffic ?? [];
+  if (selectors.length === 0) return true;
+  return selectors.some((s) => (s.mode === 'CLIENT_AND_SERVER' || s.mode === mode) && (s.ports.length === 0 || s.ports.includes(port)));
+}
+
 /** A filter attached to workloads: a WasmPlugin, a translated policy, or an admin API attachment. */
 export interface FilterAttachment {
   /** ECDS resource name; Istio names WasmPlugin extension configs `<namespace>.<name>`. */
@@ -100,6 +146,8 @@ export interface FilterAttachment {
   readonly failOpen: boolean;
   /** Where it came from (`file.yaml: WasmPlugin shop/jwt`, `admin API`). */
   readonly origin: string;
+  /** WasmPlugin.match: absent or empty runs on every listener, inbound and outbound (Istio's default). */
+  readonly traffic?: readonly TrafficSelector[];
 }
 
 /** Translated policies (RequestAuthentication → jwt-auth, …) are kept as resources and selected per node. */

@@ -127,13 +127,13 @@ export class SnapshotGenerator implements SnapshotSource {
         }
       }
     }
+    const filters = this.filtersFor(node);
     for (const [port, entries] of [...byPort].sort(([a], [b]) => a - b)) {
       const vhosts = entries.map(({ service, host, port: p }) => virtualHostFor(model, service, host, p));
-      specs.push(outboundListener(port));
+      specs.push(outboundListener(port, filters));
       specs.push({ typeUrl: TypeUrl.route, name: String(port), message: { name: String(port), virtual_hosts: vhosts.map((v) => v.message) }, references: vhosts.flatMap((v) => v.references) });
     }
     specs.push(virtualOutboundListener(), passthroughCluster());
-    const filters = this.filtersFor(node);
     const inboundPorts = this.inboundServices(node).flatMap((s) => this.inboundPorts(s, node));
     specs.push(virtualInboundListener(inboundPorts, filters));
     for (const port of new Set(inboundPorts.map((p) => p.targetPort ?? p.number))) specs.push(inboundCluster(port));
@@ -167,6 +167,8 @@ export class SnapshotGenerator implements SnapshotSource {
       return {
         name: `wasmesh.${t.filter}`, namespace: node.namespace, selector: {}, phase: placement.wasmPluginPhase, priority: placement.wasmPluginPriority,
         rootId: t.filter, sha256, configuration: JSON.stringify(t.config), failOpen: false, origin: `${t.kind} ${t.sources.join(', ')}`,
+        // Request authentication and authorization are the server's (Istio applies them inbound only).
+        traffic: [{ mode: 'SERVER', ports: [] }],
       };
     });
     return sortFilters([...translated, ...selected]);

@@ -13,6 +13,7 @@ import { pushWasmImage, type ProgressEvent as OciProgressEvent, type RegistryCre
 import { parseImageReference } from '../oci/reference.js';
 import { renderFilterTargets } from '../render/index.js';
 import { isRoutePatches, VIA_LABEL } from '../render/metadata.js';
+import type { RouteTargets } from '../render/route-targets.js';
 import type { JsonObject, KubernetesManifest, PinnedImage, WiringChoice } from '../render/types.js';
 import type { FilterTarget } from '../translate/scoped.js';
 import { validateRendered } from './validate-rendered.js';
@@ -50,6 +51,8 @@ export interface PushPipelineOptions extends WiringChoice {
   readonly rootNamespace?: string;
   /** header-router: routes its routing header selects (rendered as HTTP_ROUTE patches beside each object). */
   readonly routes?: readonly JsonObject[];
+  /** header-router: the virtual hosts each route belongs in (render/route-targets.ts). */
+  readonly routeTargets?: RouteTargets;
   /** client: nothing leaves this machine (image digest computed locally); server: push skipped too, apply is a server dry run. */
   readonly dryRun: DryRun;
   readonly force: boolean;
@@ -174,6 +177,7 @@ function renderTargets(options: PushPipelineOptions, image: PinnedImage): Kubern
     filter: options.filter, context: options.context, via: options.via, failStrategy: options.failStrategy, image,
     imagePullPolicy: options.imagePullPolicy, imagePullSecret: options.imagePullSecret, priority: options.priority,
     ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.routeTargets ? { routeTargets: options.routeTargets } : {}),
   }, targets);
 }
 

@@ -40,10 +40,21 @@ export function shippedConfiguration(manifest: KubernetesManifest): string {
   return typeof configuration?.value === 'string' ? configuration.value : '';
 }
 
+/**
+ * What a route-patches object ships: its `configPatches` as JSON, so its history can restore the
+ * routes of an earlier deployment (`rollback` puts header-router's filter and routes back together).
+ * Records written before routes were recorded hold '' (nothing to restore).
+ */
+function shippedRoutes(manifest: KubernetesManifest): string {
+  const patches = manifest.spec.configPatches;
+  return Array.isArray(patches) ? JSON.stringify(patches) : '';
+}
+
 /** The deployment a manifest describes (appliedAt left to the caller: apply knows the time). */
 export function deploymentOf(manifest: KubernetesManifest, appliedAt: string): DeploymentRecord {
   const a = manifest.metadata.annotations;
-  return { url: a[ANNOTATIONS.image] ?? '', manifestDigest: a[ANNOTATIONS.digest] ?? '', wasmSha256: a[ANNOTATIONS.wasmSha256] ?? '', config: shippedConfiguration(manifest), appliedAt };
+  const config = isRoutePatches(manifest) ? shippedRoutes(manifest) : shippedConfiguration(manifest);
+  return { url: a[ANNOTATIONS.image] ?? '', manifestDigest: a[ANNOTATIONS.digest] ?? '', wasmSha256: a[ANNOTATIONS.wasmSha256] ?? '', config, appliedAt };
 }
 
 function parseConfig(config: string, name: string): JsonObject {
@@ -57,6 +68,18 @@ function parseConfig(config: string, name: string): JsonObject {
   return value as JsonObject;
 }
 
+function parseRoutes(config: string, name: string): JsonValue[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(config);
+  } catch {
+    throw new Error(`"${name}": recorded routes are not JSON: ${config.slice(0, 80)}`);
+  }
+  // [] is a routes object put back to a deployment that had none (apply/rollback.ts): inert.
+  if (!Array.isArray(value)) throw new Error(`"${name}": recorded routes: expected a list of HTTP_ROUTE patches, got ${config.slice(0, 80)}`);
+  return value as JsonValue[];
+}
+
 /**
  * The manifest pointed at `target`'s image and, when recorded, its configuration; everything
  * else (selector, context, priority) stays. Apply-time annotations are dropped: apply writes
@@ -65,7 +88,10 @@ function parseConfig(config: string, name: string): JsonObject {
 export function retargetManifest(manifest: KubernetesManifest, target: DeploymentRecord): KubernetesManifest {
   const kind = requireWasmesh(manifest);
   const spec = structuredClone(manifest.spec) as Record<string, JsonValue>;
-  if (kind === 'WasmPlugin') {
+  if (isRoutePatches(manifest)) {
+    // Routes recorded ('' in records older than this): put them back; otherwise leave them as they are.
+    if (target.config !== undefined && target.config !== '') spec.configPatches = parseRoutes(target.config, manifest.metadata.name);
+  } else if (kind === 'WasmPlugin') {
     spec.url = target.url;
     spec.sha256 = digestHex(target.manifestDigest);
     if (target.config !== undefined) {

@@ -1,3 +1,4 @@
+import type { RouteTargets } from './route-targets.js';
 import type { TargetRef } from '../istio/selection.js';
 import type { SuitePlacement } from '../suite.js';
 
@@ -57,6 +58,8 @@ export interface RenderOptions {
   readonly priority?: number;
   /** header-router: the Envoy routes its routing header selects, rendered as HTTP_ROUTE patches (route-patches.ts). */
   readonly routes?: readonly JsonObject[];
+  /** header-router: the virtual hosts each route belongs in (route-targets.ts); without it, every route configuration. */
+  readonly routeTargets?: RouteTargets;
 }
 
 /** Where and how a filter is wired in: the RenderOptions that `push` and `render` take from flags. */

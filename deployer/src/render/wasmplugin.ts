@@ -15,7 +15,8 @@ export const WASM_PLUGIN_API_VERSION = 'extensions.istio.io/v1alpha1';
 const FAIL_STRATEGY: Readonly<Record<FailStrategy, string>> = { close: 'FAIL_CLOSE', open: 'FAIL_OPEN', reload: 'FAIL_RELOAD' };
 
 /** Traffic direction of the plugin: SERVER = inbound, CLIENT = outbound; gateways take both. */
-const MATCH_MODE: Readonly<Record<ListenerContext, string>> = { inbound: 'SERVER', outbound: 'CLIENT', gateway: 'CLIENT_AND_SERVER' };
+/** WasmPlugin match mode per direction (also sent by `push --control-plane`). */
+export const MATCH_MODE: Readonly<Record<ListenerContext, string>> = { inbound: 'SERVER', outbound: 'CLIENT', gateway: 'CLIENT_AND_SERVER' };
 
 export function renderWasmPlugin(options: RenderOptions): KubernetesManifest {
   const opts: RenderOptions = { ...options, via: 'wasmplugin' };

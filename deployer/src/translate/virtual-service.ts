@@ -29,6 +29,20 @@ export interface RouterTranslation {
   readonly config: JsonObject;
   /** envoy.config.route.v3.Route per destination, matched on the routing header. */
   readonly routes: readonly JsonObject[];
+  /** Per route name, the VirtualService rules whose requests it serves (render/route-targets.ts places it by them). */
+  readonly uses: ReadonlyMap<string, readonly RouteUse[]>;
+}
+
+/** One VirtualService rule (`spec.http[rule]`) sending requests to a route. */
+export interface RouteUse {
+  readonly vs: IstioResource;
+  readonly rule: JsonObject;
+}
+
+interface RouteEntry {
+  readonly route: JsonObject;
+  readonly from: string;
+  readonly uses: RouteUse[];
 }
 
 function asObject(value: JsonValue | undefined): JsonObject | undefined {
@@ -144,7 +158,7 @@ function bodyString(body: JsonObject, where: string): string {
   throw new Error(`${where}: expected string or bytes`);
 }
 
-function translateRule(ctx: Context, rule: JsonObject, index: number, routes: Map<string, { route: JsonObject; from: string }>, gateway: string): JsonObject | undefined {
+function translateRule(ctx: Context, rule: JsonObject, index: number, routes: Map<string, RouteEntry>, gateway: string): JsonObject | undefined {
   const where = `VirtualService "${idOf(ctx.vs)}": spec.http[${index}]`;
   if (rule['delegate'] !== undefined) throw new Error(`${where}.delegate: delegate VirtualServices are not supported by header-router; inline the routes`);
   const out: Record<string, JsonValue> = { name: typeof rule['name'] === 'string' ? rule['name'] : `rule${index}` };
@@ -175,7 +189,9 @@ function translateRule(ctx: Context, rule: JsonObject, index: number, routes: Ma
       if (existing && JSON.stringify(existing.route) !== JSON.stringify(route)) {
         throw new Error(`${where}: route key ${routeKey} is also used by ${existing.from} with other settings: give the rules distinct names`);
       }
-      routes.set(routeKey, { route, from: where });
+      const uses = existing?.uses ?? [];
+      uses.push({ vs: ctx.vs, rule });
+      routes.set(routeKey, { route, from: existing?.from ?? where, uses });
       const weight = entry['weight'];
       const headers = asObject(entry['headers']);
       return { destination: cluster, ...(routeKey !== cluster ? { routeKey } : {}), ...(typeof weight === 'number' ? { weight } : {}), ...(headers ? { headers } : {}) };
@@ -213,7 +229,7 @@ function translateRule(ctx: Context, rule: JsonObject, index: number, routes: Ma
 export function translateVirtualServices(resources: readonly IstioResource[], options: VirtualServiceTranslateOptions = {}): RouterTranslation {
   const gateway = options.gateway ?? 'mesh';
   const subsets = subsetsByHost(resources.filter((r) => r.kind === 'DestinationRule'));
-  const routes = new Map<string, { route: JsonObject; from: string }>();
+  const routes = new Map<string, RouteEntry>();
   const virtualServices: JsonObject[] = [];
   for (const vs of resources.filter((r) => r.kind === 'VirtualService')) {
     const namespace = vs.metadata.namespace ?? 'default';
@@ -238,5 +254,6 @@ export function translateVirtualServices(resources: readonly IstioResource[], op
     const hosts = ((vs.spec['hosts'] as JsonValue[] | undefined) ?? []).flatMap((h) => hostDomains(String(h), namespace));
     virtualServices.push({ name: idOf(vs), hosts: [...new Set(hosts)], ...(sticky ? { sticky } : {}), http: rules });
   }
-  return { config: { virtualServices }, routes: [...routes.values()].map((r) => r.route) };
+  const entries = [...routes.values()];
+  return { config: { virtualServices }, routes: entries.map((r) => r.route), uses: new Map(entries.map((r) => [String(r.route['name']), r.uses])) };
 }

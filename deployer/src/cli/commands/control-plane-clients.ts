@@ -4,7 +4,7 @@ import { controlPlaneStatus, statusTables } from '../../control-plane/client/sta
 import { resolveToken } from '../../control-plane/token.js';
 import { loadPluginConfig, type WiringFlags } from '../../push/cli-options.js';
 import { filterNameFromPath, readWasmFile } from '../../push/push.js';
-import { parseSelector } from '../../render/options.js';
+import { parseContext, parseSelector } from '../../render/options.js';
 import { formatTable, parseOutputFormat, printStructured } from '../output.js';
 
 /**
@@ -49,7 +49,7 @@ export async function pushToControlPlaneCommand(wasmPath: string, flags: WiringF
     controlPlane: flags.controlPlane!, token: resolveToken(flags.tokenFile), wasm: await readWasmFile(wasmPath), filter,
     // No kubeconfig is involved with a control plane: -n, else "default".
     namespace: flags.namespace ?? 'default', selector: parseSelector(flags.selector), priority, pluginConfig: await loadPluginConfig(flags, filter),
-    failOpen: flags.failStrategy === 'open', timeoutMs: timeoutSeconds * 1000,
+    failOpen: flags.failStrategy === 'open', timeoutMs: timeoutSeconds * 1000, direction: parseContext(flags.direction),
     onProgress: (event) => {
       const line = progressLine(event);
       if (!line || (event.step === 'waiting' && line === lastWaiting)) return;

@@ -49,7 +49,7 @@ Examples:
         via: wiring.via, failStrategy: wiring.failStrategy, imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
         dryRun, force: flags.force, kube: { kubeconfig: flags.kubeconfig, context: kubeContext(flags) },
         dockerConfigPath: flags.dockerConfig, chunkSize, onProgress: (event) => printProgress(event, dryRunMarker(dryRun)),
-        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
+        ...(flags.istio && filter === 'header-router' ? await routerRoutesFromIstio(flags.istio) : {}),
       });
       process.stderr.write(`${result.pushed ? 'pushed' : `image not pushed${dryRunMarker(dryRun)}`} ${result.image.url}\n`);
       for (const other of result.untouched) process.stderr.write(`note: ${other} is another scope of ${filter}, left as it is (deployer undeploy ${filter} -n <ns> -l <labels> removes it)\n`);

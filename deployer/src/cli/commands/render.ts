@@ -43,7 +43,7 @@ left out, and why, is printed on stderr. The output is deterministic: apply-time
         filter, context: wiring.context, via: wiring.via, failStrategy: wiring.failStrategy, image,
         imagePullPolicy: wiring.imagePullPolicy, imagePullSecret: wiring.imagePullSecret, priority: wiring.priority,
         // header-router from VirtualServices: also the routes its routing header selects.
-        ...(flags.istio && filter === 'header-router' ? { routes: await routerRoutesFromIstio(flags.istio) } : {}),
+        ...(flags.istio && filter === 'header-router' ? await routerRoutesFromIstio(flags.istio) : {}),
       }, targets);
       await validateRendered(wasm, manifests, Object.keys(wiring.selector).length > 0);
       if (flags.out) {

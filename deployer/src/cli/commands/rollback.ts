@@ -8,7 +8,7 @@ import { addKubeTargetOptions, addNamespaceOption, kubeContext, resolveNamespace
 export function register(program: Command): void {
   const command = program
     .command('rollback')
-    .description('Put a filter back to its previous deployment — image digest and configuration — as recorded in the wasmesh history annotation')
+    .description('Put a filter back to its previous deployment — image digest and configuration, and the routes of header-router with them — as recorded in the wasmesh history annotations')
     .argument('<filter>', 'filter name, e.g. jwt-auth');
   addKubeTargetOptions(addNamespaceOption(command, 'namespace'))
     .option('--to <digest>', 'a specific earlier sha256:… digest from the history')
@@ -28,7 +28,8 @@ Examples:
         return printStructured({ filter: result.filter, from: result.from, to: result.to, objects: result.objects, applied: result.applied.map(({ manifest: _m, ...rest }) => rest) }, output);
       }
       result.objects.forEach((o, i) => {
-        const config = o.to.config === undefined ? 'configuration not recorded: left as is' : o.to.config === o.from.config ? 'same configuration' : `configuration of ${o.to.appliedAt} restored`;
+        const what = o.part === undefined ? 'configuration' : o.part;
+        const config = o.emptied ? `no ${what} then: emptied` : o.to.config === undefined || (o.part !== undefined && o.to.config === '') ? `${what} not recorded: left as is` : o.to.config === o.from.config ? `same ${what}` : `${what} of ${o.to.appliedAt} restored`;
         const applied = result.applied[i];
         process.stdout.write(`${filter}: ${o.kind} ${o.name}: ${o.from.manifestDigest} → ${o.to.manifestDigest}, ${config}${applied ? ` (${applied.action})` : ''}${dryRunMarker(dryRun)}\n`);
       });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { filterStatus } from '../../apply/status.js';
+import { describeParts, filterStatus } from '../../apply/status.js';
 import { formatTable, parseOutputFormat, printStructured } from '../output.js';
 import { addKubeTargetOptions, addNamespaceOption, kubeContext, resolveNamespace, type NamespaceFlags } from '../options.js';
 import { addControlPlaneClientOptions, controlPlaneStatusCommand, type ControlPlaneClientFlags } from './control-plane-clients.js';
@@ -7,7 +7,7 @@ import { addControlPlaneClientOptions, controlPlaneStatusCommand, type ControlPl
 export function register(program: Command): void {
   const command = program
     .command('status')
-    .description('Show which wasmesh filters are applied where: name, scope (workloads selected), digest, context, chain order, last applied')
+    .description('Show which wasmesh filters are applied where: name, scope (workloads selected), digest, context, chain order, last applied, and the objects deployed with them (PARTS: the routes of header-router)')
     .option('-A, --all-namespaces', 'every namespace (as kubectl -A)', false);
   addControlPlaneClientOptions(command, false);
   addKubeTargetOptions(addNamespaceOption(command, 'only this namespace'))
@@ -25,7 +25,7 @@ Examples:
       const namespace = flags.allNamespaces ? undefined : resolveNamespace(flags).namespace;
       const rows = await filterStatus({ namespace, kubeconfig: flags.kubeconfig, context: kubeContext(flags) });
       if (output !== 'table') return printStructured(rows, output);
-      process.stdout.write(formatTable(['NAMESPACE', 'ORDER', 'FILTER', 'SCOPE', 'KIND', 'CONTEXT', 'DIGEST', 'LAST APPLIED'],
-        rows.map((r) => [r.namespace, String(r.order), r.filter, r.scope, r.kind, r.context, r.digest, r.lastApplied])));
+      process.stdout.write(formatTable(['NAMESPACE', 'ORDER', 'FILTER', 'SCOPE', 'KIND', 'CONTEXT', 'DIGEST', 'LAST APPLIED', 'PARTS'],
+        rows.map((r) => [r.namespace, String(r.order), r.filter, r.scope, r.kind, r.context, r.digest, r.lastApplied, describeParts(r)])));
     });
 }

@@ -8,7 +8,7 @@ import { addKubeTargetOptions, addNamespaceOption, kubeContext, resolveNamespace
 export function register(program: Command): void {
   const command = program
     .command('undeploy')
-    .description('Remove a filter from the sidecars: delete the EnvoyFilter/WasmPlugin wasmesh applied for it')
+    .description('Remove a filter from the sidecars: delete the EnvoyFilter/WasmPlugin wasmesh applied for it, with the objects deployed with it (the routes of header-router)')
     .argument('<filter>', 'filter name, e.g. metrics');
   addKubeTargetOptions(addNamespaceOption(command, 'namespace'))
     .option('-l, --selector <labels>', 'only the object for this scope (its exact selector, e.g. app=productpage); default every scope of the filter (env DEPLOYER_SELECTOR)', process.env.DEPLOYER_SELECTOR)
@@ -23,7 +23,7 @@ Examples:
       const dryRun = parseDryRun(flags.dryRun);
       const removed = await undeployFilter({ filter, namespace: resolveNamespace(flags).namespace, ...(flags.selector ? { selector: parseSelector(flags.selector) } : {}), kubeconfig: flags.kubeconfig, context: kubeContext(flags), dryRun });
       if (output !== 'table') return printStructured(removed, output);
-      process.stdout.write(formatTable(['KIND', 'NAMESPACE', 'NAME', 'DIGEST'], removed.map((r) => [r.kind, r.namespace, r.name, r.digest])));
+      process.stdout.write(formatTable(['KIND', 'NAMESPACE', 'NAME', 'DIGEST', 'PART'], removed.map((r) => [r.kind, r.namespace, r.name, r.digest, r.part ?? '-'])));
       if (dryRun !== 'none') process.stderr.write(`nothing was deleted${dryRunMarker(dryRun)}\n`);
     });
 }

@@ -2,6 +2,8 @@ import { placementFor, SUITE, isSuiteFilter } from '../../suite.js';
 import type { WasmPhase } from '../mesh-model.js';
 import type { RolloutState } from '../admin-api.js';
 import { AdminClient } from './admin-client.js';
+import { MATCH_MODE } from '../../render/wasmplugin.js';
+import type { ListenerContext } from '../../render/types.js';
 
 export interface ControlPlanePushOptions {
   readonly controlPlane: string;
@@ -14,6 +16,11 @@ export interface ControlPlanePushOptions {
   readonly priority?: number;
   readonly pluginConfig?: unknown;
   readonly failOpen: boolean;
+  /**
+   * Traffic the filter sees (`--direction`): sent as WasmPlugin match mode, as render does —
+   * inbound SERVER, outbound CLIENT, gateway CLIENT_AND_SERVER. Default inbound.
+   */
+  readonly direction?: ListenerContext;
   /** How long to wait for every targeted proxy to answer (default 30 s). */
   readonly timeoutMs?: number;
   readonly pollMs?: number;
@@ -62,6 +69,7 @@ export async function pushToControlPlane(options: ControlPlanePushOptions): Prom
     sha256: uploaded.sha256, pluginName: options.filter, selector: options.selector, phase, priority,
     ...(options.pluginConfig !== undefined ? { pluginConfig: options.pluginConfig } : {}),
     failStrategy: options.failOpen ? 'FAIL_OPEN' : 'FAIL_CLOSE',
+    match: [{ mode: MATCH_MODE[options.direction ?? 'inbound'] }],
   });
   options.onProgress?.({ step: 'attached', name: attached.rollout.name, targets: attached.rollout.nodes.length });
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);

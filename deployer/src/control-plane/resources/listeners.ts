@@ -1,4 +1,4 @@
-import type { FilterAttachment, ServicePort } from '../mesh-model.js';
+import { runsOn, type FilterAttachment, type ServicePort } from '../mesh-model.js';
 import type { ResourceReference } from '../types.js';
 import type { ResourceSpec } from '../snapshot.js';
 import { TypeUrl } from '../types.js';
@@ -34,15 +34,20 @@ function hcmFilter(hcm: Record<string, unknown>): Record<string, unknown> {
   return { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, ...hcm } };
 }
 
-/** Sidecar outbound listener per port (`0.0.0.0_<port>`), reached through virtualOutbound, routes over RDS named by port. */
-export function outboundListener(port: number): ResourceSpec {
+/**
+ * Sidecar outbound listener per port (`0.0.0.0_<port>`), reached through virtualOutbound, routes
+ * over RDS named by port. Its HCM runs, as ECDS references in chain order, the filters whose
+ * WasmPlugin.match selects CLIENT traffic on this (service) port (mesh-model.ts runsOn).
+ */
+export function outboundListener(port: number, filters: readonly FilterAttachment[] = []): ResourceSpec {
   const name = `0.0.0.0_${port}`;
+  const client = filters.filter((f) => runsOn(f, 'CLIENT', port));
   return {
     typeUrl: TypeUrl.listener, name,
-    references: [{ typeUrl: TypeUrl.route, name: String(port) }],
+    references: [{ typeUrl: TypeUrl.route, name: String(port) }, ...client.map((f) => ({ typeUrl: TypeUrl.extensionConfig, name: f.name }))],
     message: {
       name, address: socketAddress('0.0.0.0', port), bind_to_port: { value: false }, traffic_direction: 'OUTBOUND',
-      filter_chains: [{ filters: [hcmFilter({ stat_prefix: `outbound_0.0.0.0_${port}`, rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: String(port) }, http_filters: [ROUTER_FILTER] })] }],
+      filter_chains: [{ filters: [hcmFilter({ stat_prefix: `outbound_0.0.0.0_${port}`, rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: String(port) }, http_filters: [...client.map(ecdsFilterReference), ROUTER_FILTER] })] }],
     },
   };
 }
@@ -68,10 +73,14 @@ export function virtualOutboundListener(): ResourceSpec {
  * is then an ECDS update only: the listener does not change, so connections are not drained.
  */
 export function virtualInboundListener(ports: readonly ServicePort[], filters: readonly FilterAttachment[]): ResourceSpec {
-  const references: ResourceReference[] = filters.map((f) => ({ typeUrl: TypeUrl.extensionConfig, name: f.name }));
-  const httpFilters = [...filters.map(ecdsFilterReference), ROUTER_FILTER];
+  // SERVER traffic: each application port's chain runs the filters selecting it (mesh-model.ts runsOn).
+  // The chain of an unknown port (no ServiceEntry) keeps every filter that selects SERVER traffic on some port.
+  const anyPort = filters.filter((f) => (f.traffic ?? []).length === 0 || f.traffic!.some((t) => t.mode !== 'CLIENT'));
+  const references: ResourceReference[] = anyPort.map((f) => ({ typeUrl: TypeUrl.extensionConfig, name: f.name }));
   const targetPorts = [...new Set(ports.map((p) => p.targetPort ?? p.number))].sort((a, b) => a - b);
+  const httpFilters = [...anyPort.map(ecdsFilterReference), ROUTER_FILTER];
   const chains = targetPorts.map((port) => {
+    const httpFilters = [...filters.filter((f) => runsOn(f, 'SERVER', port)).map(ecdsFilterReference), ROUTER_FILTER];
     references.push({ typeUrl: TypeUrl.cluster, name: inboundClusterName(port) });
     return {
       name: `0.0.0.0_${port}`,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { extAuthzCluster } from '../../istio/mesh-config.js';
 import type { JsonObject, JsonValue } from '../../render/types.js';
 import type { FilterTranslation } from '../../translate/index.js';
@@ -12,9 +13,12 @@ import type { ClusterConfig } from './types.js';
  *  - rbac: the ext_authz provider of each CUSTOM policy (`envoyExtAuthzHttp.service`/`port`, or
  *    its `cluster`); filters/rbac/README.md.
  *  - jwt-auth: each remote JWKS (`requiredJwksClusters`, from the jwksUri's host and port).
- * Names in `defined` (the config's own clusters and `--cluster` ones) are left alone. The sidecar
- * speaks clear-text HTTP/1.1 upstream only, so an https JWKS URI that is not mapped is refused:
- * fetching it over http would send the request somewhere the URI did not name.
+ * Names in `defined` (the config's own clusters and `--cluster` ones) are left alone. An https
+ * jwksUri gets a TLS cluster with SNI = the URI's host, as istiod builds it
+ * (pilot/pkg/networking/core/v1alpha3/cluster_reqauth.go buildClusterForJwksURI: Sni = hostname,
+ * trust = the system roots). Here the trust is Node's CA store — plus NODE_EXTRA_CA_CERTS for a
+ * private CA — and the host name is checked as any https client does (Envoy's validation context
+ * there names no SANs, so it checks only the chain: we are stricter, never looser).
  */
 export interface DerivedCluster {
   readonly cluster: ClusterConfig;
@@ -27,9 +31,9 @@ function asObject(value: JsonValue | undefined): JsonObject | undefined {
 }
 
 /** Host part of a URL: IPv6 literals keep their brackets. */
-function clusterUrl(host: string, port: number): URL {
+function clusterUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): URL {
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return new URL(`http://${bracketed}:${port}`);
+  return new URL(`${scheme}://${bracketed}:${port}`);
 }
 
 function remapHint(name: string): string {
@@ -63,13 +67,14 @@ function extAuthzClusters(config: JsonObject): DerivedCluster[] {
 
 function jwksClusters(config: JsonObject, defined: ReadonlySet<string>): DerivedCluster[] {
   return requiredJwksClusters(config).filter((c) => !defined.has(c.name)).map((jwks) => {
-    if (jwks.tls) {
-      throw new Error(`--istio: jwksUri "${jwks.url}" is https, but the sidecar's upstreams speak clear-text HTTP only: ` +
-        `map its cluster to a local http endpoint serving the same JWKS with --cluster '${jwks.name}=http://127.0.0.1:<port>' (or declare clusters."${jwks.name}" in the sidecar config)`);
-    }
+    const url = clusterUrl(jwks.host, jwks.port, jwks.tls ? 'https' : 'http');
+    // Node refuses an IP address as SNI (RFC 6066); Envoy would send it, the server ignores it.
+    const sni = isIP(jwks.host) === 0 ? jwks.host : undefined;
+    const tls = jwks.tls ? { tls: sni !== undefined ? { sni } : {} } : {};
+    const how = jwks.tls ? ` (TLS${sni !== undefined ? `, SNI ${sni}` : ''}, verified against Node's CA store and NODE_EXTRA_CA_CERTS)` : '';
     return {
-      cluster: { name: jwks.name, url: clusterUrl(jwks.host, jwks.port), connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS },
-      note: `cluster ${jwks.name} → http://${jwks.host}:${jwks.port} added for jwksUri ${jwks.url}; ${remapHint(jwks.name)}`,
+      cluster: { name: jwks.name, url, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, ...tls },
+      note: `cluster ${jwks.name} → ${url.origin}${how} added for jwksUri ${jwks.url}; ${remapHint(jwks.name)}`,
     };
   });
 }
