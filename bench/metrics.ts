@@ -8,6 +8,8 @@
  * plus the VM's memory after 100,000 distinct label values (the cardinality guard at its default
  * 10,000 series) and the module size. Targets: ≤ 3 µs per request, module ≤ 100 KB.
  * Options: --requests <n> (default 100000), --rounds <n> (default 5), --wasm <file>, --filter-only,
+ * --baseline <file> (another build of the filter measured in the same interleaved rounds: a
+ * before/after pair whose ratio machine load does not skew),
  * --host-only [--case none|noop|metrics] (one through-host case alone: a profiling loop, or an
  * instruction count under `valgrind --tool=callgrind` — two request counts, subtracted).
  */
@@ -28,6 +30,8 @@ const FILTER_ONLY = process.argv.includes('--filter-only');
 /** --host-only: only the through-host metrics case (a profiling loop, e.g. under node --cpu-prof). */
 const HOST_ONLY = process.argv.includes('--host-only');
 const noopWasmFile = path.join(root, 'build', 'filters', 'example.wasm');
+const baselineOption = stringOption('baseline');
+const baselineFile = baselineOption === null ? null : path.resolve(baselineOption);
 const REQUESTS = numberOption('requests', 100_000);
 const ROUNDS = numberOption('rounds', 5);
 const DISTINCT = 100_000;
@@ -59,10 +63,11 @@ function best(values: readonly number[]): number {
   return Math.min(...values);
 }
 
-async function chain(wasm: string | null, configuration = '{}'): Promise<{ chain: FilterChain; pages: () => number }> {
+async function chain(wasm: string | null, rootId = 'metrics'): Promise<{ chain: FilterChain; pages: () => number }> {
   const host = createProxyWasmHost({ logLevel: 'warn', onLog: () => undefined, node: local, listenerDirection: 'INBOUND' });
   if (wasm === null) return { chain: host.newFilterChain([]), pages: () => 0 };
-  const name = path.basename(wasm, '.wasm');
+  const name = rootId;
+  const configuration = '{}';
   const plugin = await host.loadPlugin({ name, rootId: name, wasm: new Uint8Array(readFileSync(wasm)), failOpen: false, configuration });
   return { chain: host.newFilterChain([plugin]), pages: () => plugin.instances[0]?.vm.pages ?? 0 };
 }
@@ -83,14 +88,15 @@ async function cpuMicros(c: FilterChain, n: number): Promise<number> {
   return (used.user + used.system) / n;
 }
 
-async function throughHost(): Promise<{ none: number; noop: number; metrics: number }> {
-  const cases = { none: (await chain(null)).chain, noop: (await chain(noopWasmFile)).chain, metrics: (await chain(wasmFile)).chain };
-  const keys = Object.keys(cases) as Array<keyof typeof cases>;
-  const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<keyof typeof cases, number[]>;
-  for (const k of keys) await cpuMicros(cases[k], Math.min(20_000, REQUESTS));
+async function throughHost(): Promise<{ none: number; noop: number; metrics: number; baseline: number | null }> {
+  const cases: Record<string, FilterChain> = { none: (await chain(null)).chain, noop: (await chain(noopWasmFile, 'example')).chain, metrics: (await chain(wasmFile)).chain };
+  if (baselineFile !== null) cases.baseline = (await chain(baselineFile)).chain;
+  const keys = Object.keys(cases);
+  const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]]));
+  for (const k of keys) await cpuMicros(cases[k]!, Math.min(20_000, REQUESTS));
   // Interleaved rounds: machine load hits every case alike.
-  for (let round = 0; round < ROUNDS; round++) for (const k of keys) samples[k].push(await cpuMicros(cases[k], REQUESTS));
-  return { none: best(samples.none), noop: best(samples.noop), metrics: best(samples.metrics) };
+  for (let round = 0; round < ROUNDS; round++) for (const k of keys) samples[k]!.push(await cpuMicros(cases[k]!, REQUESTS));
+  return { none: best(samples.none!), noop: best(samples.noop!), metrics: best(samples.metrics!), baseline: samples.baseline ? best(samples.baseline) : null };
 }
 
 /**
@@ -115,16 +121,26 @@ class StubHost {
       ['plugin_root_id', enc.encode('metrics')], ['listener_direction', int64(1)], ['node\0id', enc.encode(local.id)],
       ['node\0metadata', encode(StructType, toStruct(local.metadata))], ['response\0code', int64(200)], ['response\0flags', int64(0)],
       ['request\0headers\0content-type', new Uint8Array(0)], ['request\0host', enc.encode('reviews.bookinfo.svc.cluster.local:9080')],
-      ['cluster_name', enc.encode('inbound|9080||')], ['connection\0uri_san_peer_certificate', enc.encode(info.connection.tls!.peerCertificate!.uriSans[0]!)],
+      ['cluster_name', enc.encode('inbound|9080||')], ['connection_id', int64(info.connection.id)], ['connection\0uri_san_peer_certificate', enc.encode(info.connection.tls!.peerCertificate!.uriSans[0]!)],
       ['connection\0mtls', Uint8Array.of(1)], ['request\0duration', int64(3_000_000)], ['request\0total_size', int64(380)], ['response\0total_size', int64(180)],
     ];
     for (const [k, v] of props) this.properties.set(k, v);
     for (const [k, v] of peerHeaders) this.requestHeaders.set(k, enc.encode(v));
-    let view: DataView | undefined;
-    const dv = () => (view !== undefined && view.buffer === this.memory.buffer ? view : (view = new DataView(this.memory.buffer)));
+    // Views of the module's memory, renewed only when it grew (growth detaches the old buffer,
+    // whose views then read 0 bytes long): `memory.buffer` is not free to read on every call.
+    let u8 = new Uint8Array(0);
+    let view = new DataView(new ArrayBuffer(0));
+    const mem = (): Uint8Array => {
+      if (u8.byteLength === 0) {
+        u8 = new Uint8Array(this.memory.buffer);
+        view = new DataView(this.memory.buffer);
+      }
+      return u8;
+    };
+    const dv = (): DataView => (mem(), view);
     const copyOut = (bytes: Uint8Array, ptrPtr: number, sizePtr: number): number => {
       const ptr = bytes.length === 0 ? 0 : this.exports.proxy_on_memory_allocate!(bytes.length);
-      if (bytes.length > 0) new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      if (bytes.length > 0) mem().set(bytes, ptr);
       dv().setUint32(ptrPtr, ptr, true);
       dv().setUint32(sizePtr, bytes.length, true);
       return 0;
@@ -133,7 +149,7 @@ class StubHost {
       const key = ptr * 4096 + len;
       let name = this.pathNames.get(key);
       if (name === undefined) {
-        name = new TextDecoder().decode(new Uint8Array(this.memory.buffer, ptr, len));
+        name = new TextDecoder().decode(mem().subarray(ptr, ptr + len));
         if (this.pathNames.size < 256) this.pathNames.set(key, name);
       }
       return name;
@@ -181,18 +197,19 @@ class StubHost {
   }
 }
 
-function filterOnly(): number {
-  const stub = new StubHost(new WebAssembly.Module(readFileSync(wasmFile)), '{}');
-  const round = (n: number) => {
+/** Best CPU µs per request of each module on the stub host, their rounds interleaved. */
+function filterOnly(files: readonly string[]): number[] {
+  const stubs = files.map((file) => new StubHost(new WebAssembly.Module(readFileSync(file)), '{}'));
+  const round = (stub: StubHost, n: number) => {
     const cpu = process.cpuUsage();
     for (let i = 0; i < n; i++) stub.run();
     const used = process.cpuUsage(cpu);
     return (used.user + used.system) / n;
   };
-  round(Math.min(20_000, REQUESTS));
-  const samples: number[] = [];
-  for (let i = 0; i < ROUNDS * 2; i++) samples.push(round(REQUESTS));
-  return best(samples);
+  for (const stub of stubs) round(stub, Math.min(20_000, REQUESTS));
+  const samples = stubs.map(() => [] as number[]);
+  for (let i = 0; i < ROUNDS * 2; i++) stubs.forEach((stub, k) => samples[k]!.push(round(stub, REQUESTS)));
+  return samples.map(best);
 }
 
 /** 100,000 distinct values of a custom label: series stay at the guard, VM memory bounded. */
@@ -216,17 +233,19 @@ async function main(): Promise<void> {
   if (HOST_ONLY) {
     const which = stringOption('case') ?? 'metrics';
     const wasm = which === 'none' ? null : which === 'noop' ? noopWasmFile : wasmFile;
-    const c = (await chain(wasm)).chain;
+    const c = (await chain(wasm, which === 'noop' ? 'example' : 'metrics')).chain;
     await cpuMicros(c, Math.min(20_000, REQUESTS));
     console.log(`${which}, through the host: ${(await cpuMicros(c, REQUESTS)).toFixed(2)} CPU µs/request`);
     return;
   }
   if (FILTER_ONLY) {
-    console.log(`metrics, filter only (stub host): ${filterOnly().toFixed(2)} CPU µs/request`);
+    const [only, baseline] = filterOnly(baselineFile === null ? [wasmFile] : [wasmFile, baselineFile]);
+    console.log(`metrics, filter only (stub host): ${only!.toFixed(2)} CPU µs/request`);
+    if (baseline !== undefined) console.log(`baseline ${baselineFile}, filter only (stub host): ${baseline.toFixed(2)} CPU µs/request (ratio ${(only! / baseline).toFixed(2)})`);
     return;
   }
   const host = await throughHost();
-  const only = filterOnly();
+  const [only, baselineOnly] = filterOnly(baselineFile === null ? [wasmFile] : [wasmFile, baselineFile]) as [number, number | undefined];
   const guard = await cardinality();
   const size = statSync(wasmFile).size;
   const throughFilter = host.metrics - host.noop;
@@ -238,6 +257,11 @@ async function main(): Promise<void> {
   line('no-op filter (baseline)', host.noop, null, null);
   line('metrics, through the host', host.metrics, throughFilter, TARGET_MICROS);
   line('metrics, filter only (stub host)', only, only, TARGET_MICROS);
+  if (host.baseline !== null && baselineOnly !== undefined) {
+    line('baseline build, through the host', host.baseline, host.baseline - host.noop, null);
+    line('baseline build, filter only', baselineOnly, baselineOnly, null);
+    console.log(`baseline ${baselineFile}: this build / baseline = ${((host.metrics - host.noop) / (host.baseline - host.noop)).toFixed(2)} through the host (filter µs), ${(only / baselineOnly).toFixed(2)} filter only`);
+  }
   console.log(`cardinality: ${DISTINCT} distinct values of a custom label → ${guard.series} istio_requests_total series (guard 10000 + overflow), overflow counter ${guard.overflow}`);
   console.log(`VM memory (pages of 64 KiB) after 25k/50k/75k/100k distinct values: ${guard.pages.join(' / ')} (${guard.memoryMiB.toFixed(1)} MiB)`);
   console.log(`module size: ${size} bytes (${(size / 1024).toFixed(1)} KiB; target ≤ 100 KB = 102400 bytes: ${size <= 102_400 ? 'yes' : 'NO'})`);
@@ -246,6 +270,7 @@ async function main(): Promise<void> {
     unit: 'CPU µs per request (user+system), best round', loadAverage1m: os.loadavg()[0], cpus: os.cpus().length,
     throughHost: { ...host, filterMicros: throughFilter, target: TARGET_MICROS, meetsTarget: throughFilter <= TARGET_MICROS },
     filterOnly: { micros: only, target: TARGET_MICROS, meetsTarget: only <= TARGET_MICROS },
+    ...(baselineFile !== null ? { baseline: { wasm: baselineFile, throughHostMicros: host.baseline, filterMicros: host.baseline! - host.noop, filterOnlyMicros: baselineOnly } } : {}),
     cardinality: { distinctValues: DISTINCT, ...guard },
     moduleBytes: size, moduleTargetBytes: 102_400, moduleMeetsTarget: size <= 102_400,
   }, null, 2)}\n`);

@@ -4,19 +4,27 @@
  * source/extensions/common/wasm/context.cc): path segments separated by NUL, integers as 8 bytes
  * little-endian, strings as-is.
  */
+import { armScratch, disarmScratch, releaseScratch } from "./host-memory";
+
 @external("env", "proxy_get_property")
 declare function proxy_get_property(path_ptr: usize, path_size: usize, return_ptr: usize, return_size: usize): u32;
 
 const propertyCells = new StaticArray<u32>(2);
 
-/** The property's bytes as (pointer, length) in propertyCells; false when the host has none. */
+/**
+ * The property's bytes as (pointer, length) in propertyCells; false when the host has none. The
+ * bytes go to the scratch area when the filter exports lib/host-memory's allocator.
+ */
 export function fetchProperty(path: ArrayBuffer): bool {
   const cells = changetype<usize>(propertyCells);
-  if (proxy_get_property(changetype<usize>(path), path.byteLength, cells, cells + 4) != 0) return false;
+  armScratch();
+  const status = proxy_get_property(changetype<usize>(path), path.byteLength, cells, cells + 4);
+  disarmScratch();
+  if (status != 0) return false;
   return load<u32>(cells) != 0 || load<u32>(cells + 4) == 0;
 }
 
-/** Where the last fetched property's bytes are (valid until releaseProperty). */
+/** Where the last fetched property's bytes are (valid until releaseProperty or the next fetch). */
 export function propertyBytes(): usize {
   return <usize>load<u32>(changetype<usize>(propertyCells));
 }
@@ -25,10 +33,9 @@ export function propertyLength(): i32 {
   return <i32>load<u32>(changetype<usize>(propertyCells) + 4);
 }
 
-/** The host allocated the bytes through proxy_on_memory_allocate, which pins them. */
+/** Gives the bytes back: the SDK's allocator pinned them; the scratch area needs nothing. */
 export function releaseProperty(): void {
-  const ptr = propertyBytes();
-  if (ptr != 0) __unpin(ptr);
+  releaseScratch(propertyBytes());
 }
 
 export function propertyString(path: ArrayBuffer): string | null {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ISTIO_ACCESS_LOG_FORMAT } from './access-log.js';
-import type { HeaderMatcher, PathMatch, SidecarConfig, StringMatch } from './config/types.js';
+import type { ClusterConfig, HeaderMatcher, PathMatch, SidecarConfig, StringMatch } from './config/types.js';
+import { upstreamTlsSocket } from './envoy-upstream-tls.js';
 import type { HcmConfig } from './hcm/config.js';
 import { ISTIO_STATS_TAGS } from './stats-tags.js';
 
@@ -90,15 +91,7 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
     },
     static_resources: {
       listeners: [listener],
-      clusters: [...config.clusters.values()].map((cluster) => ({
-        name: cluster.name,
-        type: 'STRICT_DNS',
-        connect_timeout: `${cluster.connectTimeoutMs / 1000}s`,
-        load_assignment: {
-          cluster_name: cluster.name,
-          endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: cluster.url.hostname, port_value: Number(cluster.url.port || 80) } } } }] }],
-        },
-      })),
+      clusters: [...config.clusters.values()].map(envoyCluster),
     },
     admin: { address: { socket_address: { address: config.admin.host, port_value: config.admin.port } } },
     // The sidecar's connection cap (deployer/src/sidecar/hcm/config.ts OverloadConfig).
@@ -110,6 +103,23 @@ export function toEnvoyBootstrap(config: SidecarConfig, options: EnvoyBootstrapO
         }),
       }],
     },
+  };
+}
+
+/** One endpoint, resolved by DNS as the sidecar resolves it; https:// clusters speak TLS (port 443 by default). */
+function envoyCluster(cluster: ClusterConfig): Json {
+  const https = cluster.url.protocol === 'https:';
+  return {
+    name: cluster.name,
+    type: 'STRICT_DNS',
+    connect_timeout: `${cluster.connectTimeoutMs / 1000}s`,
+    load_assignment: {
+      cluster_name: cluster.name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: {
+        address: cluster.url.hostname.replace(/^\[|\]$/g, ''), port_value: Number(cluster.url.port || (https ? 443 : 80)),
+      } } } }] }],
+    },
+    ...(https ? { transport_socket: upstreamTlsSocket(cluster.url, cluster.tls ?? {}) } : {}),
   };
 }
 

@@ -5,7 +5,8 @@
  * a prefix split across chunks is carried over. This is what Envoy's grpc_stats filter counts
  * for Istio's istio_request_messages_total / istio_response_messages_total.
  */
-import { BufferTypeValues, get_buffer_bytes } from "@solo-io/proxy-runtime/assembly";
+import { BufferTypeValues } from "@solo-io/proxy-runtime/assembly";
+import { fetchBuffer, fetchedBytes, fetchedLength, releaseFetched } from "./bytes";
 
 const PREFIX_BYTES: i32 = 5;
 
@@ -13,7 +14,8 @@ export class GrpcFrameCounter {
   messages: u64 = 0;
   /** Bytes of the current message still to pass over. */
   private skip: i64 = 0;
-  private readonly prefix: StaticArray<u8> = new StaticArray<u8>(PREFIX_BYTES);
+  /** The prefix bytes read so far, big-endian (no array: one object per counter). */
+  private prefix: u64 = 0;
   private have: i32 = 0;
 
   constructor(readonly buffer: BufferTypeValues) {}
@@ -29,15 +31,21 @@ export class GrpcFrameCounter {
         continue;
       }
       const take = min<i32>(PREFIX_BYTES - this.have, length - pos);
-      const bytes = Uint8Array.wrap(get_buffer_bytes(this.buffer, <u32>pos, <u32>take));
-      if (bytes.length < take) return;
-      for (let i = 0; i < take; i++) this.prefix[this.have + i] = bytes[i];
+      // Only the prefix bytes are copied out of the host (into the scratch area, bytes.ts).
+      if (!fetchBuffer(this.buffer, <u32>pos, <u32>take)) return;
+      const bytes = fetchedBytes();
+      const complete = fetchedLength() >= take;
+      if (complete) for (let i = 0; i < take; i++) this.prefix = (this.prefix << 8) | <u64>load<u8>(bytes + <usize>i);
+      releaseFetched();
+      if (!complete) return;
       this.have += take;
       pos += take;
       if (this.have == PREFIX_BYTES) {
         this.messages++;
         this.have = 0;
-        this.skip = (<i64>this.prefix[1] << 24) | (<i64>this.prefix[2] << 16) | (<i64>this.prefix[3] << 8) | <i64>this.prefix[4];
+        // The low four bytes are the message length (the fifth from the end is the compressed flag).
+        this.skip = <i64>(this.prefix & 0xffffffff);
+        this.prefix = 0;
       }
     }
   }

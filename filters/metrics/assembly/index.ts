@@ -8,23 +8,25 @@
  * (and this proxy's own are sent), gRPC messages are counted in the body callbacks, and
  * everything is recorded in onLog — which runs for every stream, local replies and resets too.
  */
-export * from "@solo-io/proxy-runtime/assembly/proxy";
+export * from "@solo-io/proxy-runtime/assembly/exports";
+// The SDK's allocator plus a scratch area for the values this filter reads in place (lib/host-memory.ts).
+export { free, malloc, proxy_on_memory_allocate } from "../../lib/host-memory";
 import {
   BufferTypeValues, Context, FilterDataStatusValues, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues, RootContext,
   get_buffer_bytes, log, registerRootContext,
 } from "@solo-io/proxy-runtime/assembly";
 import { fetchProperty, propertyBytes, propertyLength, propertyString, releaseProperty } from "../../lib/properties";
 import { MetricsConfig, Reporter, configError, parseMetricsConfig } from "./config";
-import { StreamFacts, fillValues, setSide } from "./dimensions";
+import { StreamFacts, fillValues, forgetLabelInputs, setSide } from "./dimensions";
 import {
   APP, DESTINATION, DESTINATION_CANONICAL_REVISION, DESTINATION_CANONICAL_SERVICE, DESTINATION_CLUSTER, DESTINATION_SERVICE_NAMESPACE,
   LABEL_COUNT, REPORTER, SOURCE, SOURCE_CANONICAL_REVISION, SOURCE_CANONICAL_SERVICE, SOURCE_CLUSTER, VERSION, WORKLOAD,
-  WORKLOAD_NAMESPACE, isGrpcContentType,
+  WORKLOAD_NAMESPACE, isGrpcContentTypeBytes,
 } from "./labels";
 import { NodeMeta, PeerCache, exchangeHeaderValue, nodeFromStruct } from "./node";
 import { Family, buildFamilies } from "./series";
 import { GrpcFrameCounter } from "./grpc-frames";
-import { CachedText, cachedHeader, removeHeader, replaceHeader } from "./bytes";
+import { CachedText, cachedHeader, fetchHeader, fetchedBytes, fetchedLength, releaseFetched, removeHeader, replaceHeader } from "./bytes";
 
 /** Istio's exchange headers (istio/proxy extensions/metadata_exchange/plugin.h), encoded once. */
 const PEER_METADATA = "x-envoy-peer-metadata";
@@ -54,7 +56,6 @@ class MetricsRoot extends RootContext {
   /** Last header texts seen (reused while the bytes repeat). */
   peerIdText: CachedText = new CachedText();
   peerValueText: CachedText = new CachedText();
-  contentTypeText: CachedText = new CachedText();
   peers: PeerCache = new PeerCache(500);
   /** Reused by every stream (callbacks of a VM run one at a time). */
   values: Array<string> = new Array();
@@ -85,6 +86,7 @@ class MetricsRoot extends RootContext {
     this.values = new Array<string>(LABEL_COUNT + config.expressions.length);
     for (let i = 0; i < this.values.length; i++) this.values[i] = "";
     setSide(this.values, localSide, this.local);
+    forgetLabelInputs();
     this.peers = new PeerCache(config.maxPeerCacheSize);
     this.outbound = outbound;
     this.config = config;
@@ -128,7 +130,6 @@ class MetricsStream extends Context {
   metadataSeen: bool = false;
   idReceived: bool = true;
   grpc: bool = false;
-  contentType: string | null = null;
   requestFrames: GrpcFrameCounter | null = null;
   responseFrames: GrpcFrameCounter | null = null;
 
@@ -139,18 +140,27 @@ class MetricsStream extends Context {
    * extensions/metadata_exchange/plugin.cc onRequestHeaders/onResponseHeaders): the peer only
    * when `x-envoy-peer-metadata` was sent — an id alone names no peer, as in Istio, where the
    * stats plugin reads the peer from the filter state that only a metadata header sets. A
-   * cached id skips decoding the metadata (Istio's updatePeer cache), not reading it.
+   * cached id skips decoding the metadata (Istio's updatePeer cache), and here even looking at
+   * its bytes: they are only turned into text for a peer not in the cache.
    */
   private takePeer(map: u32): NodeMeta | null {
     const root = this.metricsRoot;
     const id = cachedHeader(map, H_PEER_METADATA_ID, root.peerIdText);
     this.idSeen = id.length > 0;
     if (this.idSeen) removeHeader(map, H_PEER_METADATA_ID);
-    const value = cachedHeader(map, H_PEER_METADATA, root.peerValueText);
-    this.metadataSeen = value.length > 0;
-    if (!this.metadataSeen) return null;
-    removeHeader(map, H_PEER_METADATA);
-    return root.peers.lookup(id, value);
+    this.metadataSeen = false;
+    if (!fetchHeader(map, H_PEER_METADATA)) return null;
+    const length = fetchedLength();
+    let peer: NodeMeta | null = null;
+    if (length > 0) {
+      this.metadataSeen = true;
+      const peers = root.peers;
+      peer = peers.cached(id);
+      if (peer === null) peer = peers.decode(id, root.peerValueText.of(fetchedBytes(), length));
+    }
+    releaseFetched();
+    if (this.metadataSeen) removeHeader(map, H_PEER_METADATA);
+    return peer;
   }
 
   /**
@@ -172,8 +182,12 @@ class MetricsStream extends Context {
     this.idReceived = this.idSeen;
     if (!root.outbound) this.peer = downstream;
     else this.sendOwn(REQUEST_HEADERS, true, true);
-    this.contentType = cachedHeader(REQUEST_HEADERS, H_CONTENT_TYPE, root.contentTypeText);
-    this.grpc = isGrpcContentType(this.contentType as string);
+    // Istio reads content-type from the request headers (extensions/common/context.cc
+    // populateRequestProtocol); only whether it is a gRPC one is kept.
+    if (fetchHeader(REQUEST_HEADERS, H_CONTENT_TYPE)) {
+      this.grpc = isGrpcContentTypeBytes(fetchedBytes(), fetchedLength());
+      releaseFetched();
+    }
     if (this.grpc) {
       this.requestFrames = new GrpcFrameCounter(BufferTypeValues.HttpRequestBody);
       this.responseFrames = new GrpcFrameCounter(BufferTypeValues.HttpResponseBody);
@@ -183,6 +197,14 @@ class MetricsStream extends Context {
 
   onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.metricsRoot;
+    if (!root.outbound && this.metadataReceived && this.idReceived && root.exchangeValue.byteLength > 0 && root.nodeIdBytes.byteLength > 0) {
+      // Inbound with both of ours to send: a replace drops every value the upstream set (Envoy's
+      // replaceHeaderMapValue is HeaderMap::setCopy, remove-all-then-add; our host's abi/headers.ts
+      // does the same), so the headers leave exactly as after Istio's strip-then-replace. What is
+      // skipped is reading the upstream's metadata, which an inbound reporter never uses.
+      this.sendOwn(RESPONSE_HEADERS, true, true);
+      return FilterHeadersStatusValues.Continue;
+    }
     const upstream = this.takePeer(RESPONSE_HEADERS);
     if (root.outbound) {
       if (upstream !== null) this.peer = upstream;
@@ -211,15 +233,17 @@ class MetricsStream extends Context {
     if (config === null) return;
     if (!this.peerSeen && !root.outbound) this.peer = this.peerFromLoggedRequest();
     const facts = root.facts;
-    facts.contentType = this.contentType;
+    // The filter saw the request headers (and so content-type) unless an earlier filter answered first.
+    facts.grpcKnown = this.peerSeen;
+    facts.grpc = this.grpc;
     const values = root.values;
-    fillValues(values, facts, config, root.outbound, root.local, this.peer);
+    const same = fillValues(values, facts, config, root.outbound, root.local, this.peer);
     const requestFrames = this.requestFrames;
     const responseFrames = this.responseFrames;
     facts.requestMessages = requestFrames === null ? 0 : requestFrames.messages;
     facts.responseMessages = responseFrames === null ? 0 : responseFrames.messages;
     const families = root.families;
-    for (let i = 0; i < families.length; i++) families[i].record(values, facts);
+    for (let i = 0; i < families.length; i++) families[i].record(values, facts, same);
   }
 
   /**
@@ -230,7 +254,10 @@ class MetricsStream extends Context {
     const value = propertyString(P_REQUEST_PEER_METADATA);
     if (value === null || value.length == 0) return null;
     const id = propertyString(P_REQUEST_PEER_ID);
-    return this.metricsRoot.peers.lookup(id === null ? "" : id, value);
+    const peers = this.metricsRoot.peers;
+    const key = id === null ? "" : id;
+    const peer = peers.cached(key);
+    return peer !== null ? peer : peers.decode(key, value);
   }
 }
 

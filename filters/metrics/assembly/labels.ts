@@ -3,6 +3,8 @@
  * extensions/stats/plugin.h STD_ISTIO_DIMENSIONS — the order is the order of tags in the stat
  * name), and Envoy's response flag short codes.
  */
+import { spanEquals, utf8 } from "../../lib/bytes";
+
 export const LABEL_NAMES: Array<string> = [
   "reporter",
   "source_workload", "source_workload_namespace", "source_principal", "source_app", "source_version",
@@ -68,8 +70,12 @@ export function responseFlagsText(bits: u64): string {
 }
 
 /** gRPC content types Istio counts as `grpc` (istio/proxy extensions/common/context.cc kGrpcContentTypes). */
-export function isGrpcContentType(value: string): bool {
-  return value == "application/grpc" || value == "application/grpc+proto" || value == "application/grpc+json";
+const GRPC_CONTENT_TYPES: Array<ArrayBuffer> = [utf8("application/grpc"), utf8("application/grpc+proto"), utf8("application/grpc+json")];
+
+/** Whether the `length` bytes at `ptr` are one of Istio's gRPC content types (exact match, as Istio's set lookup). */
+export function isGrpcContentTypeBytes(ptr: usize, length: i32): bool {
+  for (let i = 0; i < GRPC_CONTENT_TYPES.length; i++) if (spanEquals(ptr, length, GRPC_CONTENT_TYPES[i])) return true;
+  return false;
 }
 
 /**

@@ -128,27 +128,30 @@ export class PeerCache {
   private lastNode: NodeMeta | null = null;
   constructor(readonly capacity: i32) {}
 
-  lookup(id: string, header: string): NodeMeta | null {
-    if (id.length > 0 && changetype<usize>(id) == changetype<usize>(this.lastId)) return this.lastNode;
-    const node = this.resolve(id, header);
-    if (id.length > 0 && node !== null && this.capacity > 0) {
-      this.lastId = id;
-      this.lastNode = node;
-    }
-    return node;
+  /** The peer cached under `id`, or null: then `decode` the metadata header. */
+  cached(id: string): NodeMeta | null {
+    if (id.length == 0 || this.capacity <= 0) return null;
+    if (changetype<usize>(id) == changetype<usize>(this.lastId)) return this.lastNode;
+    if (!this.ids.has(id)) return null;
+    return this.remember(id, this.ids.get(id));
+  }
+
+  /** The peer from its metadata header, cached under `id` (null when the header is malformed). */
+  decode(id: string, header: string): NodeMeta | null {
+    const node = nodeFromHeader(header);
+    if (node === null || id.length == 0 || this.capacity <= 0) return node;
+    if (this.ids.size > this.capacity) this.evictQuarter();
+    this.ids.set(id, node);
+    return this.remember(id, node);
   }
 
   get size(): i32 {
     return this.ids.size;
   }
 
-  private resolve(id: string, header: string): NodeMeta | null {
-    const cached = id.length > 0 && this.capacity > 0;
-    if (cached && this.ids.has(id)) return this.ids.get(id);
-    const node = nodeFromHeader(header);
-    if (node === null || !cached) return node;
-    if (this.ids.size > this.capacity) this.evictQuarter();
-    this.ids.set(id, node);
+  private remember(id: string, node: NodeMeta): NodeMeta {
+    this.lastId = id;
+    this.lastNode = node;
     return node;
   }
 

@@ -132,10 +132,17 @@ export class Family {
     return s;
   }
 
-  record(values: Array<string>, facts: StreamFacts): void {
+  /**
+   * Records one stream. `same`: its values are the previous stream's (dimensions.ts fillValues),
+   * so its series is the previous one — the overflow series again too, as the guard never frees
+   * a place.
+   */
+  record(values: Array<string>, facts: StreamFacts, same: bool): void {
     let series = this.last;
     let folded = false;
-    if (series === null || series === this.overflow || !this.matches(series, values)) {
+    if (same && series !== null) {
+      folded = series === this.overflow;
+    } else if (series === null || series === this.overflow || !this.matches(series, values)) {
       const hash = hashValues(values, this.varying);
       series = this.find(values, hash);
       if (series === null) {

@@ -89,6 +89,27 @@ describe('metrics: metadata exchange', () => {
     emu.completeHttpContext(id, 200);
   });
 
+  // The application's own exchange headers never reach the client: stripped, or overwritten by a
+  // replace (Envoy's setCopy drops every earlier value).
+  it.each([
+    { sent: 'both headers', drop: [] as string[], answered: ['x-envoy-peer-metadata', 'x-envoy-peer-metadata-id'] },
+    { sent: 'metadata only', drop: ['x-envoy-peer-metadata-id'], answered: ['x-envoy-peer-metadata'] },
+    { sent: 'no exchange headers', drop: EXCHANGE, answered: [] as string[] },
+  ])('metrics: onResponseHeaders inbound with $sent replaces the application\'s exchange headers', async ({ drop, answered }) => {
+    emu = await loadMetrics({ local: 'reviews', direction: 'INBOUND' });
+    const id = emu.initializeHttpContext();
+    emu.callOnRequestHeaders(id, requestHeaders({ peer: 'productpage' }).filter(([k]) => !drop.includes(k)), true);
+    const fromApp = peerHeaders('bare');
+    emu.callOnResponseHeaders(id, [[':status', '200'], ...fromApp, ['x-envoy-peer-metadata-id', 'second'], ['x-envoy-peer-metadata', 'c2Vjb25k']], true);
+    const response = emu.getCurrentResponseHeaders(id);
+    expect(names(response).filter((n) => EXCHANGE.includes(n)).sort()).toEqual(answered);
+    if (answered.includes('x-envoy-peer-metadata')) expect(decodeExchange(header(response, 'x-envoy-peer-metadata')!).WORKLOAD_NAME).toBe('reviews-v2');
+    if (answered.includes('x-envoy-peer-metadata-id')) expect(header(response, 'x-envoy-peer-metadata-id')).toBe(node('reviews').id);
+    emu.completeHttpContext(id, 200);
+    const series = seriesNamed(emu, 'istio_requests_total');
+    expect(series[0]?.labels.source_workload).toBe(drop.includes('x-envoy-peer-metadata') ? 'unknown' : 'productpage-v1');
+  });
+
   it('metrics: onLog a known peer id without x-envoy-peer-metadata names no peer (as Istio)', async () => {
     emu = await loadMetrics({ local: 'reviews', direction: 'INBOUND' });
     runStream(emu, { peer: 'productpage', response: { status: 200 } });

@@ -9,6 +9,7 @@ import { ENVOY_DEFAULT_ACCESS_LOG_FORMAT } from '../envoy-bootstrap.js';
 import { loadSidecarConfigFile, validateSidecarConfig } from './validate.js';
 import type { SidecarConfig } from './types.js';
 import { ISTIO_STATS_TAGS } from '../stats-tags.js';
+import { rawClusterTls, UPSTREAM_TLS_CONTEXT, type RawClusterTls } from '../envoy-upstream-tls.js';
 
 /**
  * `deployer run -c envoy.yaml`: an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap) read as
@@ -123,6 +124,43 @@ function socketAddress(r: Reader, value: unknown, path: string): string {
   return `${host.includes(':') ? `[${host}]` : host}:${Number(address.port_value ?? 0)}`;
 }
 
+/**
+ * An https cluster's UpstreamTlsContext as sidecar.yaml `tls` (envoy-upstream-tls.ts writes the
+ * inverse). Envoy verifies nothing without a validation context; the sidecar always verifies, so
+ * such a context is refused rather than run with different trust.
+ */
+function clusterTls(r: Reader, socket: unknown, path: string, url: string): RawClusterTls | undefined {
+  const contextPath = join(path, 'typed_config');
+  const context = r.typed(r.fields(socket, path, ['name', 'typed_config']).typed_config, contextPath, UPSTREAM_TLS_CONTEXT, ['sni', 'common_tls_context']);
+  const commonPath = join(contextPath, 'common_tls_context');
+  const common = r.fields(context.common_tls_context, commonPath, ['tls_certificates', 'validation_context']);
+  const filename = (v: unknown, at: string) => String(r.fields(v, at, ['filename']).filename ?? '');
+  const certPath = join(commonPath, 'tls_certificates');
+  const certificate = common.tls_certificates === undefined ? undefined
+    : r.fields(r.one(common.tls_certificates, certPath, 'certificates'), `${certPath}[0]`, ['certificate_chain', 'private_key']);
+  const validationPath = join(commonPath, 'validation_context');
+  const validation = r.fields(common.validation_context, validationPath, ['trusted_ca', 'match_typed_subject_alt_names']);
+  if (validation.trusted_ca === undefined) {
+    r.note(join(validationPath, 'trusted_ca'), 'absent: Envoy would accept any upstream certificate, the sidecar always verifies; name the CA bundle to trust');
+    return undefined;
+  }
+  const sansPath = join(validationPath, 'match_typed_subject_alt_names');
+  const sans = validation.match_typed_subject_alt_names === undefined ? undefined
+    : (Array.isArray(validation.match_typed_subject_alt_names) ? validation.match_typed_subject_alt_names : []).map((m: unknown, i: number) => {
+      const matcher = r.fields(r.fields(m, `${sansPath}[${i}]`, ['san_type', 'matcher']).matcher, `${sansPath}[${i}].matcher`, ['exact']);
+      return String(matcher.exact ?? '');
+    });
+  return rawClusterTls(new URL(url), {
+    ...(typeof context.sni === 'string' ? { sni: context.sni } : {}),
+    ca: filename(validation.trusted_ca, join(validationPath, 'trusted_ca')),
+    ...(certificate !== undefined ? {
+      cert: filename(certificate.certificate_chain, `${certPath}[0].certificate_chain`),
+      key: filename(certificate.private_key, `${certPath}[0].private_key`),
+    } : {}),
+    ...(sans !== undefined ? { sans } : {}),
+  });
+}
+
 /** The sidecar.yaml equivalent of an Envoy bootstrap; throws naming every invalid or unsupported field. */
 export function sidecarConfigFromEnvoyBootstrap(value: unknown, source: string): RawSidecarConfig {
   const { raw, problems } = translateBootstrap(value);
@@ -228,11 +266,11 @@ function translateBootstrap(value: unknown): Translation {
   });
   if (httpFilters.length === 0) r.note(join(hcmPath, 'http_filters'), `none; expected wasm filters then envoy.filters.http.router`);
 
-  const clusters: Record<string, { url: string; connect_timeout?: string }> = {};
+  const clusters: Record<string, { url: string; connect_timeout?: string; tls?: RawClusterTls }> = {};
   r.origin('clusters', 'static_resources.clusters');
   (Array.isArray(resources.clusters) ? resources.clusters : []).forEach((entry, i) => {
     const path = `static_resources.clusters[${i}]`;
-    const cluster = r.fields(entry, path, ['name', 'type', 'connect_timeout', 'load_assignment']);
+    const cluster = r.fields(entry, path, ['name', 'type', 'connect_timeout', 'load_assignment', 'transport_socket']);
     if (cluster.type !== undefined && !['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'].includes(String(cluster.type))) r.note(join(path, 'type'), `${String(cluster.type)}; the sidecar resolves STATIC, STRICT_DNS and LOGICAL_DNS endpoints`);
     const assignment = r.fields(cluster.load_assignment, join(path, 'load_assignment'), ['cluster_name', 'endpoints']);
     const endpointsPath = join(path, 'load_assignment.endpoints');
@@ -242,7 +280,13 @@ function translateBootstrap(value: unknown): Translation {
     const endpoint = r.fields(lb.endpoint, `${lbPath}[0].endpoint`, ['address']);
     r.origin(`clusters.${String(cluster.name)}`, path);
     r.origin(`clusters.${String(cluster.name)}.url`, `${lbPath}[0].endpoint.address`);
-    clusters[String(cluster.name)] = { url: `http://${socketAddress(r, endpoint.address, `${lbPath}[0].endpoint.address`)}`, ...(cluster.connect_timeout !== undefined ? { connect_timeout: String(cluster.connect_timeout) } : {}) };
+    const scheme = cluster.transport_socket === undefined ? 'http' : 'https';
+    const url = `${scheme}://${socketAddress(r, endpoint.address, `${lbPath}[0].endpoint.address`)}`;
+    const tls = cluster.transport_socket === undefined ? undefined : clusterTls(r, cluster.transport_socket, join(path, 'transport_socket'), url);
+    r.origin(`clusters.${String(cluster.name)}.tls`, join(path, 'transport_socket.typed_config.common_tls_context'));
+    clusters[String(cluster.name)] = {
+      url, ...(cluster.connect_timeout !== undefined ? { connect_timeout: String(cluster.connect_timeout) } : {}), ...(tls !== undefined ? { tls } : {}),
+    };
   });
 
   let tls: RawSidecarConfig['tls'];
