@@ -3,6 +3,12 @@ import { ByteSlab } from '../../deployer/src/host/abi/byte-slab.js';
 import { PropertyKeys } from '../../deployer/src/host/abi/property-keys.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+/** A path as module memory holds it, at an offset. */
+const at = (keys: PropertyKeys, path: Uint8Array) => {
+  const memory = new Uint8Array(path.length + 8);
+  memory.set(path, 5);
+  return keys.lookup(new DataView(memory.buffer), 5, path.length);
+};
 
 describe('PropertyKeys (proxy_set_property path → filter-state key)', () => {
   it.each([
@@ -13,32 +19,32 @@ describe('PropertyKeys (proxy_set_property path → filter-state key)', () => {
     [''],
   ])('host: proxy_set_property key of %j is wasm.<path> on a miss and on a hit', (path) => {
     const keys = new PropertyKeys('wasm.');
-    const first = keys.lookup(bytes(path));
-    const again = keys.lookup(bytes(path));
+    const first = at(keys, bytes(path));
+    const again = at(keys, bytes(path));
     expect(first).toEqual({ path, key: `wasm.${path}` });
     expect(again).toBe(first);
   });
 
   it('host: proxy_set_property keys tell apart paths of the same length', () => {
     const keys = new PropertyKeys('wasm.');
-    expect(keys.lookup(bytes('abc')).path).toBe('abc');
-    expect(keys.lookup(bytes('abd')).path).toBe('abd');
-    expect(keys.lookup(bytes('abc')).path).toBe('abc');
+    expect(at(keys, bytes('abc')).path).toBe('abc');
+    expect(at(keys, bytes('abd')).path).toBe('abd');
+    expect(at(keys, bytes('abc')).path).toBe('abc');
   });
 
   it('host: proxy_set_property keys do not alias module memory that changes after the call', () => {
     const keys = new PropertyKeys('wasm.');
     const memory = bytes('path.one');
-    keys.lookup(memory);
+    keys.lookup(new DataView(memory.buffer), 0, memory.length);
     memory.set(bytes('path.two'));
-    expect(keys.lookup(memory).path).toBe('path.two');
-    expect(keys.lookup(bytes('path.one')).path).toBe('path.one');
+    expect(keys.lookup(new DataView(memory.buffer), 0, memory.length).path).toBe('path.two');
+    expect(at(keys, bytes('path.one')).path).toBe('path.one');
   });
 
   it('host: proxy_set_property keys stay right past the bounded table (decoded, not cached)', () => {
     const keys = new PropertyKeys('wasm.');
-    for (let i = 0; i < 40; i++) expect(keys.lookup(bytes(`p${i}`)).key).toBe(`wasm.p${i}`);
-    for (let i = 39; i >= 0; i--) expect(keys.lookup(bytes(`p${i}`)).path).toBe(`p${i}`);
+    for (let i = 0; i < 40; i++) expect(at(keys, bytes(`p${i}`)).key).toBe(`wasm.p${i}`);
+    for (let i = 39; i >= 0; i--) expect(at(keys, bytes(`p${i}`)).path).toBe(`p${i}`);
   });
 });
 
@@ -50,6 +56,14 @@ describe('ByteSlab (filter-state value copies)', () => {
     source.fill(0xee);
     expect(copy.length).toBe(size);
     expect([...copy]).toEqual(Array.from({ length: size }, (_, i) => i & 0xff));
+  });
+
+  it.each([[0], [1], [64], [65], [200], [2048]])('host: proxy_set_property value of %i bytes copied from module memory is not aliased', (size) => {
+    const slab = new ByteSlab();
+    const memory = new Uint8Array(size + 16).map((_, i) => i & 0xff);
+    const copy = slab.copyFrom(memory, 16, size);
+    memory.fill(0xee);
+    expect([...copy]).toEqual(Array.from({ length: size }, (_, i) => (i + 16) & 0xff));
   });
 
   it('host: proxy_set_property value copies never overlap, across slab refills', () => {

@@ -25,6 +25,9 @@ export class ProcExit extends Error {
   }
 }
 
+/** Values up to this many bytes are copied into module memory by a loop rather than TypedArray#set. */
+const SMALL_COPY_MAX = 16;
+
 export type Export = (...args: (number | bigint)[]) => number | bigint | undefined;
 
 export class WasmVm {
@@ -33,6 +36,8 @@ export class WasmVm {
   private readonly memory: WebAssembly.Memory;
   private u8: Uint8Array;
   private view: DataView;
+  /** The same memory as a Buffer, for native string writes and range compares (no view per call). */
+  private buf: Buffer;
   private readonly allocator: Export;
   private readonly exportsByName: Record<string, Export | undefined>;
   private failure: Error | undefined;
@@ -52,6 +57,7 @@ export class WasmVm {
     this.memory = memory;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
+    this.buf = Buffer.from(memory.buffer);
     this.exportsByName = exports as Record<string, Export | undefined>;
     // cpp-host src/wasm.cc getFunctions: `malloc`, else `proxy_on_memory_allocate`; neither is fatal.
     const allocator = this.exportsByName['malloc'] ?? this.exportsByName['proxy_on_memory_allocate'];
@@ -151,6 +157,7 @@ export class WasmVm {
     if (this.u8.length === 0 && this.u8.buffer !== this.memory.buffer) {
       this.u8 = new Uint8Array(this.memory.buffer);
       this.view = new DataView(this.memory.buffer);
+      this.buf = Buffer.from(this.memory.buffer);
     }
   }
 
@@ -202,6 +209,18 @@ export class WasmVm {
     return true;
   }
 
+  /** Stores (ptr, size) as two u32 at the given addresses, both checked first; false on a fault. */
+  setPointerSize(ptrPtr: number, sizePtr: number, ptr: number, size: number): boolean {
+    this.refresh();
+    ptrPtr >>>= 0;
+    sizePtr >>>= 0;
+    const end = this.u8.length;
+    if (ptrPtr + 4 > end || sizePtr + 4 > end) return false;
+    this.view.setUint32(ptrPtr, ptr >>> 0, true);
+    this.view.setUint32(sizePtr, size >>> 0, true);
+    return true;
+  }
+
   /**
    * The whole module memory as bytes, current after any growth. For writers that fill memory
    * the host just allocated (see abi/copy-out.ts); re-read after every call into the module.
@@ -209,6 +228,18 @@ export class WasmVm {
   memoryBytes(): Uint8Array {
     this.refresh();
     return this.u8;
+  }
+
+  /** memoryBytes() as a DataView (word reads and writes at any offset). Same lifetime rules. */
+  memoryView(): DataView {
+    this.refresh();
+    return this.view;
+  }
+
+  /** memoryBytes() as a Buffer (Buffer#write/compare at an offset: no view per call). Same lifetime rules. */
+  memoryBuffer(): Buffer {
+    this.refresh();
+    return this.buf;
   }
 
   /** Allocates in the module (malloc / proxy_on_memory_allocate); 0 on failure. */
@@ -222,9 +253,47 @@ export class WasmVm {
    * as cpp-host WasmBase::copyToPointerSize: an empty value writes ptr 0, size 0 without allocating.
    */
   copyToPointerSize(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
-    if (data.length === 0) return this.setU32(ptrPtr, 0) && this.setU32(sizePtr, 0);
-    const ptr = this.allocate(data.length);
-    if (ptr === 0 || !this.setBytes(ptr, data)) return false;
-    return this.setU32(ptrPtr, ptr) && this.setU32(sizePtr, data.length);
+    const n = data.length;
+    if (n === 0) return this.setPointerSize(ptrPtr, sizePtr, 0, 0);
+    const ptr = this.reserve(n, ptrPtr, sizePtr);
+    if (ptr === 0) return false;
+    const u8 = this.u8;
+    // TypedArray#set is a builtin call with argument checks: for the 1–16 byte values most
+    // properties are (booleans, short strings), a byte loop is several times cheaper.
+    if (n <= SMALL_COPY_MAX) for (let i = 0; i < n; i++) u8[ptr + i] = data[i]!;
+    else u8.set(data, ptr);
+    return true;
+  }
+
+  /**
+   * 8 bytes little-endian (Envoy's serialization of integer properties) into freshly allocated
+   * module memory, with (ptr, 8) stored at the given pointers. `lo`/`hi` are the two u32 halves.
+   */
+  copyU64ToPointerSize(lo: number, hi: number, ptrPtr: number, sizePtr: number): boolean {
+    const ptr = this.reserve(8, ptrPtr, sizePtr);
+    if (ptr === 0) return false;
+    this.view.setUint32(ptr, lo >>> 0, true);
+    this.view.setUint32(ptr + 4, hi >>> 0, true);
+    return true;
+  }
+
+  /**
+   * Allocates `size` (> 0) bytes in the module and stores (ptr, size) at the given pointers,
+   * as cpp-host WasmBase::copyToPointerSize does before copying: the new block's address, or
+   * 0 when allocation failed or any of the three ranges is out of bounds (nothing written).
+   * One memory refresh after the allocation (which may grow memory) serves every check, and
+   * the block is then filled through memoryBytes()/memoryBuffer() with no further call into
+   * the module.
+   */
+  reserve(size: number, ptrPtr: number, sizePtr: number): number {
+    const ptr = this.allocate(size) >>> 0;
+    this.refresh();
+    ptrPtr >>>= 0;
+    sizePtr >>>= 0;
+    const end = this.u8.length;
+    if (ptr === 0 || ptr + size > end || ptrPtr + 4 > end || sizePtr + 4 > end) return 0;
+    this.view.setUint32(ptrPtr, ptr, true);
+    this.view.setUint32(sizePtr, size >>> 0, true);
+    return ptr;
   }
 }

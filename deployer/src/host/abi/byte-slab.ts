@@ -22,6 +22,12 @@ export class ByteSlab {
   private slab = new Uint8Array(SLAB_BYTES);
   private used = 0;
 
+  /** A stable copy of memory[start, start + n) (the caller checked the range): no view of it is made for small or large values. */
+  copyFrom(memory: Uint8Array, start: number, n: number): Uint8Array {
+    if (n <= ON_HEAP_MAX || n >= OWN_BUFFER_MIN) return memory.slice(start, start + n);
+    return this.copy(memory.subarray(start, start + n));
+  }
+
   /** A stable copy of `source` (a view of module memory, valid only during the call). */
   copy(source: Uint8Array): Uint8Array {
     const n = source.length;

@@ -8,6 +8,7 @@
  * key and value lengths), not the pair count.
  */
 import type { HeaderList } from '../api.js';
+import type { StreamBinding } from '../context.js';
 import type { PluginVm } from '../plugin-vm.js';
 import type { ImportModule } from '../vm.js';
 import { HeaderMapType, WasmResult } from './constants.js';
@@ -55,8 +56,25 @@ export function addHeader(map: MutablePair[], key: string, value: string): void 
  * pseudo-header block (HeaderList::insert keeps pseudo-headers first).
  */
 export function replaceHeader(map: MutablePair[], key: string, value: string): void {
-  for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+  removeHeader(map, key);
   addHeader(map, key, value);
+}
+
+/**
+ * Drops every entry of `key` (HeaderMapImpl::remove) by compacting the array in place: one
+ * pass, and no array of removed elements per hit as Array#splice returns.
+ */
+export function removeHeader(map: MutablePair[], key: string): void {
+  const n = map.length;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const pair = map[i]!;
+    if (pair[0] !== key) {
+      if (kept !== i) map[kept] = pair;
+      kept++;
+    }
+  }
+  if (kept !== n) map.length = kept;
 }
 
 export function headerValue(map: HeaderList, key: string): string | undefined {
@@ -72,30 +90,25 @@ export function headerByteSize(map: HeaderList): number {
 
 const NO_PAIRS: HeaderList = [];
 
-function modified(h: PluginVm, type: number): void {
-  h.context()?.stream?.headersModified(type);
-}
-
 export function headerImports(h: PluginVm): ImportModule {
   const abi010 = h.abiVersion === '0_1_0';
   // Names and sent values come from the module's constants: decoded once (string-cache.ts).
   const strings = new StringCache(() => h.vm);
-  /** The map a write may change (not yet copied for writing), or the WasmResult refusing the write. */
-  const writableMap = (type: number): HeaderList | number => {
-    const found = readableMap(h, type);
-    if (typeof found === 'number') return found;
-    // http call response maps are read-only; stream maps are not writable in proxy_on_log.
+  /**
+   * The stream whose map of `type` a write may change now, or the WasmResult refusing the
+   * write — what readableMap refuses, and besides: http call response maps are read-only
+   * (every type past ResponseTrailers), stream maps are not writable in proxy_on_log. One
+   * context lookup serves the whole edit.
+   */
+  const writableStream = (type: number): StreamBinding | number => {
     if (type > HeaderMapType.ResponseTrailers) return WasmResult.BadArgument;
     const stream = h.context()?.stream;
-    if (stream === undefined || !stream.headersMutable(type)) return WasmResult.BadArgument;
-    return found;
+    if (stream === undefined) return WasmResult.BadArgument;
+    if (stream.headerMap(type) === null) return stream.accessLogPhase ? WasmResult.NotFound : WasmResult.BadArgument;
+    return stream.headersMutable(type) ? stream : WasmResult.BadArgument;
   };
   /** The stream's own copy of the map, for writing in place (copied from the embedder's list on first write). */
-  const mutableMap = (type: number): MutablePair[] | number => {
-    const writable = writableMap(type);
-    if (typeof writable === 'number') return writable;
-    return h.context()?.stream?.mutableHeaderMap(type) ?? WasmResult.BadArgument;
-  };
+  const mutableMap = (stream: StreamBinding, type: number): MutablePair[] | number => stream.mutableHeaderMap(type) ?? WasmResult.BadArgument;
   return {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const found = readableMap(h, u32(type));
@@ -103,9 +116,9 @@ export function headerImports(h: PluginVm): ImportModule {
       // the access-log phase — reads as an empty value (Ok); 0.2.x answers NotFound.
       if (found === WasmResult.NotFound && abi010) return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       if (typeof found === 'number') return found;
-      const key = strings.read(keyPtr, keySize);
+      const key = strings.readLower(keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
-      const value = headerValue(found, key.toLowerCase());
+      const value = headerValue(found, key);
       if (value === undefined) {
         if (!abi010) return WasmResult.NotFound;
         return copyStringOut(h.vm, '', valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
@@ -113,40 +126,46 @@ export function headerImports(h: PluginVm): ImportModule {
       return copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
-      const map = mutableMap(u32(type));
+      type = u32(type);
+      const stream = writableStream(type);
+      if (typeof stream === 'number') return stream;
+      const map = mutableMap(stream, type);
       if (typeof map === 'number') return map;
-      const key = strings.read(keyPtr, keySize);
+      const key = strings.readLower(keyPtr, keySize);
       const value = strings.read(valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-      addHeader(map, key.toLowerCase(), value);
-      modified(h, u32(type));
+      addHeader(map, key, value);
+      stream.headersModified(type);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
-      const map = mutableMap(u32(type));
+      type = u32(type);
+      const stream = writableStream(type);
+      if (typeof stream === 'number') return stream;
+      const map = mutableMap(stream, type);
       if (typeof map === 'number') return map;
-      const key = strings.read(keyPtr, keySize)?.toLowerCase();
+      const key = strings.readLower(keyPtr, keySize);
       const value = strings.read(valuePtr, valueSize);
       if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
       replaceHeader(map, key, value);
-      modified(h, u32(type));
+      stream.headersModified(type);
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       type = u32(type);
-      const found = writableMap(type);
-      if (typeof found === 'number') return found;
-      const key = strings.read(keyPtr, keySize)?.toLowerCase();
+      const stream = writableStream(type);
+      if (typeof stream === 'number') return stream;
+      const key = strings.readLower(keyPtr, keySize);
       if (key === undefined) return WasmResult.InvalidMemoryAccess;
       // Removing an absent header changes nothing, so the stream's map is not copied for writing
       // (filters commonly strip headers that are rarely present). It is still reported as a
       // modification, as it always was here, so the route-cache outcome does not change.
-      if (headerValue(found, key) !== undefined) {
-        const map = mutableMap(type);
+      if (headerValue(stream.headerMap(type)!, key) !== undefined) {
+        const map = mutableMap(stream, type);
         if (typeof map === 'number') return map;
-        for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+        removeHeader(map, key);
       }
-      modified(h, type);
+      stream.headersModified(type);
       return WasmResult.Ok;
     },
     // envoy:context.cc getHeaderMapPairs: an unavailable map reads as empty (Ok).
@@ -165,7 +184,10 @@ export function headerImports(h: PluginVm): ImportModule {
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
-      const map = mutableMap(u32(type));
+      type = u32(type);
+      const stream = writableStream(type);
+      if (typeof stream === 'number') return stream;
+      const map = mutableMap(stream, type);
       if (typeof map === 'number') return map;
       const bytes = h.vm.bytes(ptr, size);
       if (bytes === undefined) return WasmResult.InvalidMemoryAccess;
@@ -178,7 +200,7 @@ export function headerImports(h: PluginVm): ImportModule {
       }
       map.length = 0;
       for (const [k, v] of pairs) addHeader(map, k.toLowerCase(), v);
-      modified(h, u32(type));
+      stream.headersModified(type);
       return WasmResult.Ok;
     },
     proxy_get_header_map_size(type: number, resultPtr: number): number {

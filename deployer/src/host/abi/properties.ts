@@ -12,18 +12,19 @@ import { WasmResult } from './constants.js';
 import { u32 } from './memory.js';
 import { copyStringOut } from './copy-out.js';
 import { serializePairs } from './pairs.js';
-import { decodeMostlyAscii } from './utf8.js';
 import { ByteSlab } from './byte-slab.js';
 import { PropertyKeys } from './property-keys.js';
 import { nodeBytes, nodeMetadataBytes, nodeMetadataField } from './property-node.js';
 import { encode, StructType, toStruct } from './proto.js';
-import { fastResolver, type FastResolver } from './property-fast-paths.js';
 import {
-  boolBytes, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
+  boolBytes, copyBytesOut, durationNanos, eightBytes, grpcStatus, headerBytes, joinedHeader, owned, responseCode, responseFlagBits, startNanos,
 } from './property-values.js';
 
+import { FILTER_STATE_PREFIX, PathCache, pathSegments, type PathEntry } from './property-path-cache.js';
+
 const encoder = new TextEncoder();
-export const FILTER_STATE_PREFIX = 'wasm.';
+
+export { FILTER_STATE_PREFIX, PathCache } from './property-path-cache.js';
 
 /**
  * A resolved attribute: a final value, or a map that later path segments walk. Maps are
@@ -276,66 +277,12 @@ function topLevel(h: PluginVm, name: string, stream: StreamBinding | undefined):
 /** A resolved property value: a string (encoded on copy-out), bytes, or a WasmResult error code. */
 type PropertyValue = string | Uint8Array | number;
 
-/** NUL-separated path → segments (a trailing NUL, as some SDKs send, ends the path). */
-function pathSegments(path: string): readonly string[] {
-  const parts = path.split('\0');
-  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  return parts;
-}
-
 function resolveProperty(h: PluginVm, parts: readonly string[]): PropertyValue {
   const stream = h.context()?.stream;
   let attr = topLevel(h, parts[0]!, stream);
   for (let i = 1; i < parts.length && attr !== undefined; i++) attr = member(h, attr, parts[i]!);
   if (attr === undefined) return WasmResult.NotFound;
   return finalValue(h, attr) ?? WasmResult.SerializationFailure;
-}
-
-/**
- * Decoded property paths of one VM, by (pointer, length): SDKs pass paths from buffers that
- * live as long as the VM (constants), so the same few paths come back on every request. An
- * entry is reused only when the bytes still match, so a reused buffer with another path is
- * decoded afresh. Bounded: a module building paths on the fly just misses.
- */
-export class PathCache {
-  private readonly entries = new Map<number, PathEntry>();
-  private readonly decoder = new TextDecoder();
-
-  segments(ptr: number, bytes: Uint8Array): readonly string[] {
-    return this.entryAt(ptr, bytes, 0, bytes.length).parts;
-  }
-
-  /**
-   * The path at memory[start, start + length) (a module's memory, `ptr` its address there),
-   * compared in place, so a hit allocates nothing; with its direct resolver chosen once.
-   */
-  entryAt(ptr: number, memory: Uint8Array, start: number, length: number): PathEntry {
-    const cacheable = length < PATH_CACHE_MAX_LENGTH;
-    const key = ptr * PATH_CACHE_MAX_LENGTH + length;
-    const entry = cacheable ? this.entries.get(key) : undefined;
-    if (entry !== undefined && sameBytes(entry.bytes, memory, start)) return entry;
-    const bytes = memory.slice(start, start + length);
-    const parts = pathSegments(decodeMostlyAscii(bytes, this.decoder));
-    const fresh: PathEntry = { bytes, parts, fast: fastResolver(parts) ?? null };
-    if (cacheable && (entry !== undefined || this.entries.size < PATH_CACHE_ENTRIES)) this.entries.set(key, fresh);
-    return fresh;
-  }
-}
-
-interface PathEntry {
-  readonly bytes: Uint8Array;
-  readonly parts: readonly string[];
-  /** Direct resolver of a hot stream path (property-fast-paths.ts); null: the path is walked. */
-  readonly fast: FastResolver | null;
-}
-
-const PATH_CACHE_MAX_LENGTH = 1024;
-const PATH_CACHE_ENTRIES = 256;
-
-/** Whether memory[start…] holds `a` (the caller checked the length fits). */
-function sameBytes(a: Uint8Array, memory: Uint8Array, start: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== memory[start + i]) return false;
-  return true;
 }
 
 /** Resolves a NUL-separated path: bytes, or a WasmResult error code. */
@@ -363,7 +310,13 @@ function connectionScoped(name: string): boolean {
 /** proxy_get_property's value for `parts`: bytes/string to copy out, or a WasmResult. */
 function propertyValue(h: PluginVm, path: PathEntry): PropertyValue {
   const parts = path.parts;
-  const facts = h.context()?.stream?.facts;
+  const stream = h.context()?.stream;
+  if (path.stateKey !== null) {
+    // What topLevel answers for a name it does not know, without building the key again.
+    const entry = stream?.filterState.get(path.stateKey);
+    return entry === undefined ? WasmResult.NotFound : entry.value;
+  }
+  const facts = stream?.facts;
   if (facts === undefined) return resolveProperty(h, parts);
   if (path.fast !== null) return path.fast(facts);
   if (!connectionScoped(parts[0]!)) return resolveProperty(h, parts);
@@ -388,13 +341,13 @@ export function propertyImports(h: PluginVm): ImportModule {
   const valueCopies = new ByteSlab();
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
-      const memory = h.vm.memoryBytes();
+      const memory = h.vm.memoryView();
       const ptr = u32(pathPtr);
       const size = u32(pathSize);
-      if (ptr + size > memory.length) return WasmResult.InvalidMemoryAccess;
+      if (ptr + size > memory.byteLength) return WasmResult.InvalidMemoryAccess;
       const value = propertyValue(h, paths.entryAt(ptr, memory, ptr, size));
       if (typeof value === 'number') return value;
-      const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : h.vm.copyToPointerSize(value, valuePtrPtr, valueSizePtr);
+      const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : copyBytesOut(h.vm, value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     // envoy:context.cc setProperty: stored as filter state `wasm.<path>`; no stream → NotFound.
@@ -404,13 +357,13 @@ export function propertyImports(h: PluginVm): ImportModule {
       const stream = h.context()?.stream;
       if (stream === undefined) return WasmResult.NotFound;
       // Known paths answer their interned key without decoding (property-keys.ts).
-      const { path, key } = setPaths.lookup(h.vm.bytes(pathPtr, pathSize)!);
+      const { path, key } = setPaths.lookup(h.vm.memoryView(), u32(pathPtr), u32(pathSize));
       const state = stream.filterState;
       const existing = state.get(key);
       if (existing !== undefined && existing.readOnly) return WasmResult.BadArgument;
       // The value is copied out of module memory at once (the module frees or reuses it after
       // the call), into a shared slab rather than a new ArrayBuffer each (byte-slab.ts).
-      const value = valueCopies.copy(h.vm.bytes(valuePtr, valueSize)!);
+      const value = valueCopies.copyFrom(h.vm.memoryBytes(), u32(valuePtr), u32(valueSize));
       state.set(key, { value, readOnly: h.declaredReadOnly.has(path) });
       return WasmResult.Ok;
     },

@@ -38,6 +38,7 @@ const RESPONSE: Readonly<Record<string, FastResolver>> = {
 };
 
 const TOP: Readonly<Record<string, FastResolver>> = {
+  connection_id: (f) => eightBytes(f.info.connection.id, false),
   cluster_name: (f) => str(f.completion?.clusterName),
   route_name: (f) => str(f.completion?.routeName),
 };

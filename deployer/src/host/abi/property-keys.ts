@@ -7,6 +7,7 @@
  * bytes against the known paths and answers strings V8 has already hashed. The table is
  * bounded, so a module that sets ever-new paths only falls back to decoding (same result).
  */
+import { KnownBytes } from './address-table.js';
 import { decodeMostlyAscii } from './utf8.js';
 
 const MAX_KNOWN_PATHS = 16;
@@ -20,32 +21,27 @@ export interface PropertyKey {
 }
 
 export class PropertyKeys {
-  private readonly bytes: Uint8Array[] = [];
+  private readonly bytes: KnownBytes[] = [];
   private readonly known: PropertyKey[] = [];
 
   constructor(private readonly prefix: string) {}
 
-  /** The key of `path` (a view of module memory: only read, never kept). */
-  lookup(path: Uint8Array): PropertyKey {
-    const n = path.length;
+  /** The key of the path at memory[start, start + length) (module memory: only read, never kept; the caller checked the range). */
+  lookup(memory: DataView, start: number, length: number): PropertyKey {
     const count = this.bytes.length;
     for (let i = 0; i < count; i++) {
       const candidate = this.bytes[i]!;
-      if (candidate.length === n && sameBytes(candidate, path, n)) return this.known[i]!;
+      if (candidate.length === length && candidate.at(memory, start)) return this.known[i]!;
     }
-    const name = decodeMostlyAscii(path, decoder);
+    const bytes = new KnownBytes(memory, start, length);
+    const name = decodeMostlyAscii(bytes.bytes, decoder);
     // The same string object on every hit: V8 flattens and hashes it on the first Map use and
     // keeps the hash in the string, so later filter-state writes skip both.
     const entry: PropertyKey = { path: name, key: `${this.prefix}${name}` };
     if (count < MAX_KNOWN_PATHS) {
-      this.bytes.push(path.slice());
+      this.bytes.push(bytes);
       this.known.push(entry);
     }
     return entry;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

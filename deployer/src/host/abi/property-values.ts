@@ -10,6 +10,7 @@
  */
 import type { HeaderList } from '../api.js';
 import type { StreamFacts } from '../context.js';
+import type { WasmVm } from '../vm.js';
 import { writeU32 } from './utf8.js';
 
 const SCRATCH = new Uint8Array(8);
@@ -24,15 +25,24 @@ export function eightBytes(n: number | bigint, signed: boolean): Uint8Array {
     writeU32(SCRATCH, 0, n % TWO_32);
     writeU32(SCRATCH, 4, Math.floor(n / TWO_32));
   } else if (signed) {
-    SCRATCH_VIEW.setBigInt64(0, BigInt(n), true);
+    SCRATCH_VIEW.setBigInt64(0, typeof n === 'bigint' ? n : BigInt(n), true);
   } else {
-    SCRATCH_VIEW.setBigUint64(0, BigInt(n), true);
+    SCRATCH_VIEW.setBigUint64(0, typeof n === 'bigint' ? n : BigInt(n), true);
   }
   return SCRATCH;
 }
 
 export function boolBytes(b: boolean): Uint8Array {
   return b ? TRUE : FALSE;
+}
+
+/**
+ * A resolved value into module memory: the integer scratch by two u32 stores straight into
+ * the allocated block (no byte copy), any other bytes as they are.
+ */
+export function copyBytesOut(vm: WasmVm, bytes: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
+  if (bytes === SCRATCH) return vm.copyU64ToPointerSize(SCRATCH_VIEW.getUint32(0, true), SCRATCH_VIEW.getUint32(4, true), ptrPtr, sizePtr);
+  return vm.copyToPointerSize(bytes, ptrPtr, sizePtr);
 }
 
 /** A value safe to keep past the next lookup (the scratch buffer copied, shared constants as they are). */

@@ -61,11 +61,13 @@ export function metricImports(h: PluginVm): ImportModule {
       if (result !== WasmResult.Ok || id === undefined) return result;
       return h.vm.setU32(idPtr, id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
+    // An i64 parameter reaches JS as a signed BigInt already (WebAssembly JS API ToBigInt64),
+    // so the offset needs no conversion and a value only when negative (Envoy takes it as u64).
     proxy_increment_metric(id: number, offset: bigint): number {
-      return h.metrics.increment(u32(id), BigInt.asIntN(64, offset));
+      return h.metrics.increment(u32(id), offset);
     },
     proxy_record_metric(id: number, value: bigint): number {
-      return h.metrics.record(u32(id), BigInt.asUintN(64, value));
+      return h.metrics.record(u32(id), value < 0n ? BigInt.asUintN(64, value) : value);
     },
     proxy_get_metric(id: number, resultPtr: number): number {
       const { result, value } = h.metrics.get(u32(id));
