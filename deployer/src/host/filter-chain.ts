@@ -171,10 +171,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
 
   // ---- SlotHost -------------------------------------------------------------------------
 
-  /** request.duration: Envoy computes it when asked; only known once the stream completed. */
-  get completedAtNanos(): bigint | undefined {
-    return this.completion === undefined ? undefined : this.clock.nowNanos();
-  }
+  /**
+   * request.duration's end: fixed when the stream completes, as Envoy's StreamInfo
+   * onRequestComplete() stores final_time_ and requestComplete() reads it
+   * (source/common/stream_info/stream_info_impl.h); unknown before.
+   */
+  completedAtNanos: bigint | undefined = undefined;
 
   map(type: number): HeaderList | null {
     switch (type) {
@@ -287,6 +289,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
    */
   complete(info: StreamCompletion): void {
     this.completion = info;
+    this.completedAtNanos = this.clock.nowNanos();
     this.accessLog = true;
     this.request.waiting = this.response.waiting = undefined;
     const slots = this.slots;
