@@ -4,12 +4,10 @@
  * removes both. The timeline rules are table-driven from test/fixtures/apply/rollback-timelines.json;
  * the commands run against the stand-in API server (test/kube/README.md).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyManifests } from '../../deployer/src/apply/apply.js';
-import { ClusterClient } from '../../deployer/src/apply/client.js';
 import type { Deployment, DeployedPart } from '../../deployer/src/apply/deployments.js';
 import type { DeployedFilter } from '../../deployer/src/apply/live.js';
 import { rollbackPoint } from '../../deployer/src/apply/rollback-plan.js';
@@ -20,7 +18,7 @@ import { renderFilter } from '../../deployer/src/render/index.js';
 import type { DeploymentRecord, JsonObject } from '../../deployer/src/render/types.js';
 import { repoRoot } from '../setup/paths.js';
 import { renderInput } from '../render/support.js';
-import { startStandinApiServer, type StandinApiServer } from '../kube/standin-apiserver.js';
+import { useStandinCluster } from './standin-cluster.js';
 
 const fixtures = path.join(repoRoot, 'test/fixtures/apply');
 const routes = JSON.parse(readFileSync(path.join(fixtures, 'header-router-routes.json'), 'utf8')) as Record<'v1' | 'v2', JsonObject[]>;
@@ -63,17 +61,7 @@ describe('rollback: the deployment timeline of a filter and its parts', () => {
 const imageFor = (c: string) => ({ url: `oci://registry.example:5000/wasmesh/header-router@${digest(c)}`, manifestDigest: digest(c), wasmSha256: c.repeat(64) });
 const at = (iso: string) => () => new Date(iso);
 
-let server: StandinApiServer;
-let kubeconfig: string;
-let client: ClusterClient;
-
-beforeAll(async () => {
-  server = await startStandinApiServer();
-  kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'wasmesh-kube-')), 'config');
-  writeFileSync(kubeconfig, server.kubeconfigYaml());
-  client = new ClusterClient({ kubeconfig, context: 'standin' });
-});
-afterAll(() => server.close());
+const cluster = useStandinCluster();
 
 /** header-router pushed to `ns`: its filter object plus, when `routeSet` is given, its "-routes" EnvoyFilter. */
 async function push(ns: string, image: string, config: string, routeSet: 'v1' | 'v2' | undefined, when: string, via: 'envoyfilter' | 'wasmplugin' = 'envoyfilter') {
@@ -81,14 +69,14 @@ async function push(ns: string, image: string, config: string, routeSet: 'v1' | 
     namespace: ns, selector: {}, context: 'outbound', via, image: imageFor(image), pluginConfig: { virtualServices: [], v: config },
     ...(routeSet ? { routes: routes[routeSet] } : {}),
   }));
-  return applyManifests(client, manifests, { dryRun: 'none', force: false, now: at(when) });
+  return applyManifests(cluster.client, manifests, { dryRun: 'none', force: false, now: at(when) });
 }
 
 async function live(ns: string, via: 'envoyfilter' | 'wasmplugin' = 'envoyfilter') {
   const main = via === 'wasmplugin'
-    ? await client.get({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', name: 'wasmesh-header-router', namespace: ns })
-    : await client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-header-router', namespace: ns });
-  const routesObject = await client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-header-router-routes', namespace: ns });
+    ? await cluster.client.get({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', name: 'wasmesh-header-router', namespace: ns })
+    : await cluster.client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-header-router', namespace: ns });
+  const routesObject = await cluster.client.get({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-header-router-routes', namespace: ns });
   const patches = routesObject?.spec?.configPatches as { patch: { value: JsonObject } }[] | undefined;
   return { digest: main?.metadata?.annotations?.['wasmesh.io/digest'], routes: patches?.map((p) => p.patch.value), routesDigest: routesObject?.metadata?.annotations?.['wasmesh.io/digest'] };
 }
@@ -97,7 +85,7 @@ describe('status, rollback and undeploy treat header-router routes as part of th
   it.each(['envoyfilter', 'wasmplugin'] as const)('status (%s): one deployment listing its routes part', async (via) => {
     const ns = `status-${via}`;
     await push(ns, '1', 'c1', 'v1', day(1), via);
-    const rows = await filterStatus({ kubeconfig, namespace: ns });
+    const rows = await filterStatus({ kubeconfig: cluster.kubeconfig, namespace: ns });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ filter: 'header-router', name: 'wasmesh-header-router', kind: via === 'wasmplugin' ? 'WasmPlugin' : 'EnvoyFilter', parts: [{ part: 'routes', kind: 'EnvoyFilter', name: 'wasmesh-header-router-routes', lastApplied: day(1) }] });
     expect(describeParts(rows[0]!)).toBe('routes');
@@ -108,13 +96,13 @@ describe('status, rollback and undeploy treat header-router routes as part of th
     await push(ns, '1', 'c1', 'v1', day(1), via);
     await push(ns, '2', 'c2', 'v2', day(2), via);
     expect(await live(ns, via)).toEqual({ digest: digest('2'), routes: routes.v2, routesDigest: digest('2') });
-    const result = await rollbackFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(3)) });
+    const result = await rollbackFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(3)) });
     expect(result.objects.map((o) => [o.name, o.part, o.to.manifestDigest])).toEqual([
       ['wasmesh-header-router', undefined, digest('1')],
       ['wasmesh-header-router-routes', 'routes', digest('1')],
     ]);
     expect(await live(ns, via)).toEqual({ digest: digest('1'), routes: routes.v1, routesDigest: digest('1') });
-    await rollbackFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(4)) });
+    await rollbackFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(4)) });
     expect(await live(ns, via)).toEqual({ digest: digest('2'), routes: routes.v2, routesDigest: digest('2') });
   });
 
@@ -122,7 +110,7 @@ describe('status, rollback and undeploy treat header-router routes as part of th
     const ns = 'routes-only';
     await push(ns, '1', 'c1', 'v1', day(1));
     await push(ns, '1', 'c1', 'v2', day(2));
-    const result = await rollbackFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(3)) });
+    const result = await rollbackFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(3)) });
     expect(result.applied.map((a) => [a.name, a.action])).toEqual([['wasmesh-header-router', 'unchanged'], ['wasmesh-header-router-routes', 'configured']]);
     expect(await live(ns)).toEqual({ digest: digest('1'), routes: routes.v1, routesDigest: digest('1') });
   });
@@ -131,11 +119,11 @@ describe('status, rollback and undeploy treat header-router routes as part of th
     const ns = 'routes-later';
     await push(ns, '1', 'c1', undefined, day(1));
     await push(ns, '2', 'c2', 'v1', day(2));
-    const result = await rollbackFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(3)) });
+    const result = await rollbackFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(3)) });
     expect(result.objects[1]).toMatchObject({ part: 'routes', emptied: true });
     expect(await live(ns)).toEqual({ digest: digest('1'), routes: [], routesDigest: digest('1') });
-    expect((await filterStatus({ kubeconfig, namespace: ns })).map(describeParts)).toEqual(['routes']);
-    await rollbackFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(4)) });
+    expect((await filterStatus({ kubeconfig: cluster.kubeconfig, namespace: ns })).map(describeParts)).toEqual(['routes']);
+    await rollbackFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none', force: false, now: at(day(4)) });
     expect(await live(ns)).toEqual({ digest: digest('2'), routes: routes.v1, routesDigest: digest('2') });
   });
 
@@ -143,7 +131,7 @@ describe('status, rollback and undeploy treat header-router routes as part of th
     const ns = 'dry';
     await push(ns, '1', 'c1', 'v1', day(1));
     await push(ns, '2', 'c2', 'v2', day(2));
-    const result = await rollbackFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'client', force: false });
+    const result = await rollbackFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'client', force: false });
     expect(result.manifests.map((m) => m.metadata.name)).toEqual(['wasmesh-header-router', 'wasmesh-header-router-routes']);
     expect(await live(ns)).toEqual({ digest: digest('2'), routes: routes.v2, routesDigest: digest('2') });
   });
@@ -151,19 +139,19 @@ describe('status, rollback and undeploy treat header-router routes as part of th
   it('undeploy: removes the filter object and its routes', async () => {
     const ns = 'undeploy';
     await push(ns, '1', 'c1', 'v1', day(1));
-    const removed = await undeployFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none' });
+    const removed = await undeployFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none' });
     expect(removed.map((r) => [r.name, r.part])).toEqual([['wasmesh-header-router-routes', 'routes'], ['wasmesh-header-router', undefined]]);
     expect(await live(ns)).toEqual({ digest: undefined, routes: undefined, routesDigest: undefined });
-    expect(await filterStatus({ kubeconfig, namespace: ns })).toEqual([]);
+    expect(await filterStatus({ kubeconfig: cluster.kubeconfig, namespace: ns })).toEqual([]);
   });
 
   it('status and undeploy: routes whose filter object is gone are shown as such and removed', async () => {
     const ns = 'orphan';
     await push(ns, '1', 'c1', 'v1', day(1));
-    await client.delete({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-header-router', namespace: ns }, false);
-    const rows = await filterStatus({ kubeconfig, namespace: ns });
+    await cluster.client.delete({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'wasmesh-header-router', namespace: ns }, false);
+    const rows = await filterStatus({ kubeconfig: cluster.kubeconfig, namespace: ns });
     expect(rows.map((r) => [r.name, describeParts(r)])).toEqual([['wasmesh-header-router-routes', 'routes (filter object missing)']]);
-    const removed = await undeployFilter({ kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none' });
+    const removed = await undeployFilter({ kubeconfig: cluster.kubeconfig, filter: 'header-router', namespace: ns, dryRun: 'none' });
     expect(removed.map((r) => r.name)).toEqual(['wasmesh-header-router-routes']);
   });
 });
