@@ -25,7 +25,7 @@ import type { BodyBuffer, FilterState, StreamFacts } from './context.js';
 import type { StreamCallbacks } from './plugin-vm.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Export } from './vm.js';
-import type { Clock } from './services.js';
+import { systemClock, type Clock } from './services.js';
 import { StreamSlot, type SlotHost } from './stream-slot.js';
 import {
   CLOSE_STREAM_DETAILS, concat, FAIL_STREAM_DETAILS, GRPC_UNAVAILABLE, localReplyHeaders, REQUEST_PAYLOAD_TOO_LARGE, RESPONSE_PAYLOAD_TOO_LARGE, toMutable,
@@ -174,9 +174,21 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   /**
    * request.duration's end: fixed when the stream completes, as Envoy's StreamInfo
    * onRequestComplete() stores final_time_ and requestComplete() reads it
-   * (source/common/stream_info/stream_info_impl.h); unknown before.
+   * (source/common/stream_info/stream_info_impl.h); unknown before. On the system clock the
+   * instant is kept as plain numbers and turned into nanoseconds only when a filter reads it:
+   * building the bigint costs several bigint allocations and a division, on every stream.
    */
-  completedAtNanos: bigint | undefined = undefined;
+  get completedAtNanos(): bigint | undefined {
+    if (this.completedAt === undefined && this.completedAtMillis !== 0) {
+      this.completedAt = BigInt(this.completedAtMillis) * 1_000_000n + BigInt(this.completedAtSubMillisNanos);
+    }
+    return this.completedAt;
+  }
+
+  private completedAt: bigint | undefined = undefined;
+  /** Wall-clock ms and the sub-millisecond ns (as services.ts systemClock) at completion; 0: not yet. */
+  private completedAtMillis = 0;
+  private completedAtSubMillisNanos = 0;
 
   map(type: number): HeaderList | null {
     switch (type) {
@@ -289,7 +301,12 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
    */
   complete(info: StreamCompletion): void {
     this.completion = info;
-    this.completedAtNanos = this.clock.nowNanos();
+    if (this.clock === systemClock) {
+      this.completedAtMillis = Date.now();
+      this.completedAtSubMillisNanos = process.hrtime()[1] % 1_000_000;
+    } else {
+      this.completedAt = this.clock.nowNanos();
+    }
     this.accessLog = true;
     this.request.waiting = this.response.waiting = undefined;
     const slots = this.slots;

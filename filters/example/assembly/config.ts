@@ -1,8 +1,17 @@
 import { JsonValue, parseJson, jsonError } from "../../lib/json";
 
-/** One header the filter adds. */
+/**
+ * One header the filter adds, with its name and value encoded to UTF-8 once, when the
+ * configuration is parsed: the SDK's `headers.add(name, value)` encodes both strings on every
+ * call, and fresh buffers at new addresses are also what the host has to decode again each time.
+ */
 export class HeaderToAdd {
-  constructor(readonly name: string, readonly value: string) {}
+  readonly nameUtf8: ArrayBuffer;
+  readonly valueUtf8: ArrayBuffer;
+  constructor(readonly name: string, readonly value: string) {
+    this.nameUtf8 = String.UTF8.encode(name);
+    this.valueUtf8 = String.UTF8.encode(value);
+  }
 }
 
 /**

@@ -4,10 +4,15 @@
  */
 export * from "@solo-io/proxy-runtime/assembly/proxy";
 import {
-  Context, Counter, FilterHeadersStatusValues, LogLevelValues, RootContext,
-  get_buffer_bytes, BufferTypeValues, log, registerRootContext, stream_context,
+  Context, Counter, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues, RootContext,
+  add_header_map_value, get_buffer_bytes, BufferTypeValues, log, registerRootContext,
 } from "@solo-io/proxy-runtime/assembly";
-import { ExampleConfig, configError, parseExampleConfig } from "./config";
+import { ExampleConfig, HeaderToAdd, configError, parseExampleConfig } from "./config";
+
+/** Adds headers from the bytes encoded at configuration time (config.ts HeaderToAdd). */
+function addHeaders(map: HeaderMapTypeValues, headers: Array<HeaderToAdd>): void {
+  for (let i = 0; i < headers.length; i++) add_header_map_value(map, unchecked(headers[i]).nameUtf8, unchecked(headers[i]).valueUtf8);
+}
 
 class ExampleRoot extends RootContext {
   config: ExampleConfig = ExampleConfig.defaults();
@@ -34,16 +39,14 @@ class ExampleRoot extends RootContext {
 class ExampleStream extends Context {
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.root_context as ExampleRoot;
-    const add = root.config.requestHeaders;
-    for (let i = 0; i < add.length; i++) stream_context.headers.request.add(add[i].name, add[i].value);
+    addHeaders(HeaderMapTypeValues.RequestHeaders, root.config.requestHeaders);
     const counter = root.requests;
     if (counter !== null) counter.increment(1);
     return FilterHeadersStatusValues.Continue;
   }
 
   onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const add = (this.root_context as ExampleRoot).config.responseHeaders;
-    for (let i = 0; i < add.length; i++) stream_context.headers.response.add(add[i].name, add[i].value);
+    addHeaders(HeaderMapTypeValues.ResponseHeaders, (this.root_context as ExampleRoot).config.responseHeaders);
     return FilterHeadersStatusValues.Continue;
   }
 }

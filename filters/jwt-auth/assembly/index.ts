@@ -4,7 +4,9 @@
  * good configuration stays active), key sets, the verified-token cache, metrics, the JWKS tick.
  * Stream context: rule selection, token extraction, verification, outputs or a 401/403 reply.
  */
-export * from "@solo-io/proxy-runtime/assembly/proxy";
+export * from "@solo-io/proxy-runtime/assembly/exports";
+// The SDK's allocator plus a scratch area: the request's header map is read in place (request-view.ts).
+export { free, malloc, proxy_on_memory_allocate } from "../../lib/host-memory";
 import { registerRootContext } from "@solo-io/proxy-runtime/assembly/runtime";
 import { JwtRoot } from "./root";
 

@@ -4,8 +4,8 @@
  *   JwtProvider.forward_payload_header;
  * - output_claim_to_headers: claim (nested `a.b`) → header, strings as-is, numbers/booleans as
  *   JSON (Envoy JwtClaimToHeader; objects and arrays are not copied);
- * - identity hand-over to rbac: `wasmesh.jwt.principal` = "<iss>/<sub>" and `wasmesh.jwt.payload`
- *   = payload JSON via proxy_set_property (Envoy stores them as filter state `wasm.<name>`); on a
+ * - identity hand-over to rbac: `wasmesh.jwt.principal` = "<iss>/<sub>", `wasmesh.jwt.issuer` =
+ *   "<iss>" and `wasmesh.jwt.payload` = payload JSON via proxy_set_property (Envoy stores them as filter state `wasm.<name>`); on a
  *   host without set_property, the internal header `x-wasmesh-jwt-payload` (base64url payload).
  * Client-sent copies of every one of these headers are removed before any decision
  * (RequestView.stripSpoofable). Values are serialized once per verified token (the cache entry
@@ -20,6 +20,8 @@ import { VerifiedToken } from "./token-cache";
 export { INTERNAL_PAYLOAD_HEADER };
 export const PRINCIPAL_PROPERTY = new HostName("wasmesh.jwt.principal");
 export const PAYLOAD_PROPERTY = new HostName("wasmesh.jwt.payload");
+/** The token's `iss` beside the principal: rbac splits `<iss>/<sub>` with it instead of parsing the payload. */
+export const ISSUER_PROPERTY = new HostName("wasmesh.jwt.issuer");
 
 const INTERNAL_PAYLOAD_HEADER_UTF8 = String.UTF8.encode(INTERNAL_PAYLOAD_HEADER);
 
@@ -68,8 +70,9 @@ export function applyOutputs(verified: VerifiedToken): void {
   const headers = verified.outputHeaders;
   for (let i = 0; i + 1 < headers.length; i += 2) replaceRequestHeader(unchecked(headers[i]), unchecked(headers[i + 1]));
   const principalResult = setProperty(PRINCIPAL_PROPERTY, verified.principalUtf8);
+  const issuerResult = setProperty(ISSUER_PROPERTY, verified.issuerUtf8);
   const payloadResult = setProperty(PAYLOAD_PROPERTY, verified.payloadUtf8);
-  if (principalResult != WasmResultValues.Ok || payloadResult != WasmResultValues.Ok) {
+  if (principalResult != WasmResultValues.Ok || issuerResult != WasmResultValues.Ok || payloadResult != WasmResultValues.Ok) {
     // The payload segment is the canonical base64url of the payload bytes (checked when parsed).
     replaceRequestHeader(INTERNAL_PAYLOAD_HEADER_UTF8, verified.payloadSegmentUtf8);
   }

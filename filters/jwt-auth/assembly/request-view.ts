@@ -14,6 +14,7 @@
 import { FilterConfig } from "./config";
 import { bytesEqual } from "./bytes";
 import { HostName, METHOD_HEADER, PATH_HEADER, COOKIE_HEADER, removeRequestHeader } from "./host-io";
+import { armScratch, disarmScratch, releaseScratch } from "../../lib/host-memory";
 
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
@@ -64,8 +65,10 @@ export class HeaderPlan {
 /**
  * One request's headers, as (pointer, length) into the host's buffer. Reused for every request
  * (the VM runs one callback at a time): `read` at the start of proxy_on_request_headers,
- * `release` before returning from it. Between the two the buffer stays pinned, so the
- * pointers stay valid whatever else allocates; nothing may keep a pointer past `release`.
+ * `release` before returning from it. The buffer is the scratch area of lib/host-memory.ts (or a
+ * pinned buffer when the map is larger): the pointers stay valid whatever else allocates, as
+ * long as no other read arms the scratch area before `release` — nothing in jwt-auth does; and
+ * nothing may keep a pointer past `release`.
  */
 export class RequestView {
   private base: usize = 0;
@@ -86,11 +89,14 @@ export class RequestView {
     const lengths = this.valueLengths;
     for (let s = 0; s < slots; s++) unchecked(lengths[s] = -1);
     const cells = changetype<usize>(this.cells);
-    if (proxy_get_header_map_pairs(REQUEST_HEADERS, cells, cells + 4) != 0) return;
+    armScratch();
+    const status = proxy_get_header_map_pairs(REQUEST_HEADERS, cells, cells + 4);
+    disarmScratch();
+    if (status != 0) return;
     const base = <usize>load<u32>(cells);
     const size = <usize>load<u32>(cells + 4);
     if (base == 0) return;
-    // The host allocated the buffer through proxy_on_memory_allocate, which pins it: unpinned in release().
+    // The host allocated the buffer through proxy_on_memory_allocate: given back in release().
     this.base = base;
     if (size < 4) return;
     const end = base + size;
@@ -117,9 +123,9 @@ export class RequestView {
     }
   }
 
-  /** Unpins the host's buffer: every pointer into it is dead from here on. */
+  /** Gives the host's buffer back: every pointer into it is dead from here on. */
   release(): void {
-    if (this.base != 0) __unpin(this.base);
+    if (this.base != 0) releaseScratch(this.base);
     this.base = 0;
     this.plan = null;
   }

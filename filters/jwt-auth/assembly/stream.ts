@@ -167,6 +167,8 @@ export class JwtStream extends Context {
         entry.payloadSegmentUtf8 = String.UTF8.encode(jws.payloadSegment);
         entry.payloadUtf8 = jws.payloadUtf8;
         entry.principalUtf8 = String.UTF8.encode(principalOf(jws.payload));
+        // providerForIssuer chose the provider by iss: its issuer is the token's.
+        entry.issuerUtf8 = String.UTF8.encode(provider.issuer);
         entry.outputHeaders = outputHeaderValues(provider, entry.payloadSegmentUtf8, jws.payload);
         if (keys.store === root.keys) root.cache.insert(extracted.ownedBytes(), entry, root.cacheGeneration());
         this.allow(extracted, provider, entry);

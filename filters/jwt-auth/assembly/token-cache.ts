@@ -23,6 +23,7 @@ export class VerifiedToken extends LruEntry {
   payloadSegmentUtf8: ArrayBuffer = new ArrayBuffer(0);
   payloadUtf8: ArrayBuffer = new ArrayBuffer(0);
   principalUtf8: ArrayBuffer = new ArrayBuffer(0);
+  issuerUtf8: ArrayBuffer = new ArrayBuffer(0);
   outputHeaders: Array<ArrayBuffer> = new Array<ArrayBuffer>();
 }
 

@@ -8,7 +8,10 @@
  * request satisfies in one pass over the compiled indexes, then CUSTOM (ext_authz, async) →
  * DENY → ALLOW.
  */
-export * from "@solo-io/proxy-runtime/assembly/proxy";
+export * from "@solo-io/proxy-runtime/assembly/exports";
+// The SDK's allocator plus a scratch area for the values this filter reads in place and drops at
+// once (header map, properties): no managed buffer per read (lib/host-memory.ts).
+export { free, malloc, proxy_on_memory_allocate } from "../../lib/host-memory";
 import { asciiLower } from "../../lib/ascii";
 import {
   BufferTypeValues, Context, FilterHeadersStatusValues, GrpcStatusValues, Headers, LogLevelValues, RootContext,

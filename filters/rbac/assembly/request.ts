@@ -14,12 +14,15 @@ import { markCandidates } from "./candidates";
 import { MatchSet } from "./match-set";
 import { internMethod } from "./methods";
 import { propertyString } from "../../lib/properties";
+import { armScratch, disarmScratch, releaseScratch } from "../../lib/host-memory";
 import { StringIndex } from "./string-index";
 import { spanEquals } from "../../lib/bytes";
 
 /** Set by the jwt-auth filter earlier in the chain (a single path segment). */
 export const PROPERTY_JWT_PRINCIPAL = "wasmesh.jwt.principal";
 export const PROPERTY_JWT_PAYLOAD = "wasmesh.jwt.payload";
+/** The verified token's `iss`, set by jwt-auth with the principal: iss and sub without the payload. */
+export const PROPERTY_JWT_ISSUER = "wasmesh.jwt.issuer";
 /**
  * Fallback when the property is unavailable: base64url JSON payload in an internal header.
  * Only safe behind jwt-auth, which strips client-sent copies (see README).
@@ -45,6 +48,8 @@ export class RequestFacts {
   payload: JsonValue | null = null;
   /** The cache entry the connection facts came from (null when no policy needs any). */
   connection: ConnectionFacts | null = null;
+  /** The whole header map was read (names/values hold the wanted headers), not only pseudo-headers. */
+  pairsRead: bool = false;
   /** What remoteIp points at when X-Forwarded-For names the client: parsed in place. */
   readonly remoteAddress: IpAddress = new IpAddress();
 
@@ -63,6 +68,7 @@ export class RequestFacts {
     this.destinationPort = -1;
     this.sni = null;
     this.connection = null;
+    this.pairsRead = false;
     this.iss = null;
     this.sub = null;
     this.payload = null;
@@ -82,9 +88,12 @@ export class RequestFacts {
 /** Encoded once: the runtime's get_property would UTF-8 encode the path on every call. */
 const PATH_JWT_PRINCIPAL = String.UTF8.encode(PROPERTY_JWT_PRINCIPAL);
 const PATH_JWT_PAYLOAD = String.UTF8.encode(PROPERTY_JWT_PAYLOAD);
+const PATH_JWT_ISSUER = String.UTF8.encode(PROPERTY_JWT_ISSUER);
 
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
+@external("env", "proxy_get_header_map_value")
+declare function proxy_get_header_map_value(map_type: u32, key_ptr: usize, key_size: usize, return_ptr: usize, return_size: usize): u32;
 
 const headerCells = new StaticArray<u32>(2);
 
@@ -105,11 +114,17 @@ class WantedHeaders {
   all: bool = false;
   /** :authority is read by hosts rules and forwarded to the authorizer; otherwise not decoded. */
   authority: bool = false;
+  /**
+   * No policy reads a header: only the pseudo-headers are needed, and the jwt-auth fallback
+   * header only when the principal property is absent (readJwt then reads the map).
+   */
+  pseudoOnly: bool = false;
   constructor(readonly policies: CompiledPolicies, readonly trustedHops: i32) {
     this.all = policies.custom.length > 0;
     this.authority = this.all || !policies.hosts.isEmpty;
     for (let i = 0; i < policies.headers.length; i++) this.add(policies.headers[i].name);
     if (trustedHops > 0 && (!policies.sourceIps.isEmpty || !policies.remoteIps.isEmpty)) this.add("x-forwarded-for");
+    this.pseudoOnly = !this.all && this.names.length == 0;
     if (policies.needsJwt) this.add(HEADER_JWT_PAYLOAD);
   }
 
@@ -144,14 +159,30 @@ function wantedFor(policies: CompiledPolicies, trustedHops: i32): WantedHeaders 
  * count, u32 key/value lengths, then `key\0value\0`...), decoding only the pseudo-headers the
  * filter uses and the headers some policy reads (WantedHeaders): no runtime ArrayBuffer copies
  * and no strings for headers nobody looks at — fewer allocations per request, less GC work.
+ * When no policy reads a header, only the pseudo-headers are needed: each is read on its own
+ * (readPseudoHeaders), sparing the host the serialization of the whole map.
  */
 function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
+  if (wanted.pseudoOnly) readPseudoHeaders(facts, wanted.authority);
+  else readHeaderMap(facts, wanted);
+}
+
+function readHeaderMap(facts: RequestFacts, wanted: WantedHeaders): void {
+  facts.pairsRead = true;
   const cells = changetype<usize>(headerCells);
-  if (proxy_get_header_map_pairs(0 /* RequestHeaders */, cells, cells + 4) != 0) return;
+  // The map is decoded right here and dropped: it may go to the scratch area (lib/host-memory.ts).
+  armScratch();
+  const status = proxy_get_header_map_pairs(0 /* RequestHeaders */, cells, cells + 4);
+  disarmScratch();
+  if (status != 0) return;
   const base = <usize>load<u32>(cells);
   const size = <usize>load<u32>(cells + 4);
-  if (base == 0 || size < 4) return;
-  const end = base + size;
+  if (base == 0) return;
+  if (size >= 4) readPairs(facts, wanted, base, base + size);
+  releaseScratch(base);
+}
+
+function readPairs(facts: RequestFacts, wanted: WantedHeaders, base: usize, end: usize): void {
   const count = <usize>load<u32>(base);
   let sizes = base + 4;
   let data = base + 4 + count * 8;
@@ -171,9 +202,35 @@ function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
     facts.names.push(wantedName);
     facts.values.push(String.UTF8.decodeUnsafe(valueAt, valueLength));
   }
-  // The host allocated the buffer through proxy_on_memory_allocate, which pins it.
-  __unpin(base);
 }
+
+/** :method, :path and (when a hosts rule needs it) :authority, one proxy_get_header_map_value each. */
+function readPseudoHeaders(facts: RequestFacts, authority: bool): void {
+  if (readHeaderValue(NAME_METHOD)) {
+    facts.method = internMethod(headerValuePtr(), headerValueLength());
+    releaseScratch(headerValuePtr());
+  }
+  if (readHeaderValue(NAME_PATH)) {
+    facts.rawPath = String.UTF8.decodeUnsafe(headerValuePtr(), headerValueLength());
+    releaseScratch(headerValuePtr());
+  }
+  if (authority && readHeaderValue(NAME_AUTHORITY)) {
+    facts.authority = String.UTF8.decodeUnsafe(headerValuePtr(), headerValueLength());
+    releaseScratch(headerValuePtr());
+  }
+}
+
+/** One request header's value into headerCells (pointer, length); false when absent. */
+function readHeaderValue(name: ArrayBuffer): bool {
+  const cells = changetype<usize>(headerCells);
+  armScratch();
+  const status = proxy_get_header_map_value(0 /* RequestHeaders */, changetype<usize>(name), name.byteLength, cells, cells + 4);
+  disarmScratch();
+  return status == 0 && (load<u32>(cells) != 0 || load<u32>(cells + 4) == 0);
+}
+
+function headerValuePtr(): usize { return <usize>load<u32>(changetype<usize>(headerCells)); }
+function headerValueLength(): usize { return <usize>load<u32>(changetype<usize>(headerCells) + 4); }
 
 /**
  * Reads the request headers, and the connection facts the compiled policies need (from the
@@ -181,7 +238,8 @@ function readHeaders(facts: RequestFacts, wanted: WantedHeaders): void {
  */
 export function readRequest(policies: CompiledPolicies, trustedHops: i32, connections: ConnectionCache, facts: RequestFacts): RequestFacts {
   facts.reset();
-  readHeaders(facts, wantedFor(policies, trustedHops));
+  const wanted = wantedFor(policies, trustedHops);
+  readHeaders(facts, wanted);
   if (needsConnectionFacts(policies)) {
     const connection = connections.lookup(policies);
     facts.connection = connection;
@@ -193,7 +251,7 @@ export function readRequest(policies: CompiledPolicies, trustedHops: i32, connec
     // The remote address may come from this request's X-Forwarded-For: never cached.
     if (needsSource(policies)) facts.remoteIp = remoteAddress(facts, trustedHops);
   }
-  if (policies.needsJwt) readJwt(facts);
+  if (policies.needsJwt) readJwt(facts, policies.claims.length > 0, wanted);
   return facts;
 }
 
@@ -212,12 +270,28 @@ function remoteAddress(facts: RequestFacts, trustedHops: i32): IpAddress | null 
   return parseIpInto(addressPart(entries[entries.length - trustedHops]), remote) ? remote : facts.sourceIp;
 }
 
-function readJwt(facts: RequestFacts): void {
+/**
+ * The verified JWT's iss and sub (and its claims when `needsClaims`). jwt-auth sets the principal
+ * `<iss>/<sub>` with the issuer beside it, so iss and sub come without parsing the payload; the
+ * payload is parsed only for claim rules, or when the issuer property is missing (a jwt-auth that
+ * does not set it).
+ */
+function readJwt(facts: RequestFacts, needsClaims: bool, wanted: WantedHeaders): void {
   const principal = propertyString(PATH_JWT_PRINCIPAL);
+  if (principal !== null && !needsClaims) {
+    const issuer = propertyString(PATH_JWT_ISSUER);
+    if (issuer !== null && principal.length > issuer.length && principal.charCodeAt(issuer.length) == 0x2f && principal.startsWith(issuer)) {
+      facts.iss = issuer;
+      facts.sub = principal.substring(issuer.length + 1);
+      return;
+    }
+  }
   // jwt-auth sets both properties together: without a principal there is no payload to ask for.
   let payloadText: string | null = null;
   if (principal !== null) payloadText = propertyString(PATH_JWT_PAYLOAD);
   if (principal === null) {
+    // The fallback header: only pseudo-headers were read so far (WantedHeaders.pseudoOnly).
+    if (!facts.pairsRead) readHeaderMap(facts, wanted);
     const header = facts.header(HEADER_JWT_PAYLOAD);
     if (header !== null) {
       const decoded = base64UrlDecode(header);

@@ -12,6 +12,8 @@ export interface RequestResult {
   readonly wwwAuthenticate?: string;
   readonly headers: [string, string][];
   readonly principal?: string;
+  /** The verified token's iss (property `wasmesh.jwt.issuer`), beside the principal. */
+  readonly issuer?: string;
   readonly payload?: string;
   readonly id: number;
 }
@@ -37,6 +39,7 @@ export function outcome(emu: HostEmulator, id: number, action: string): RequestR
     ...(reply ? { status: reply.status, body: decoder.decode(reply.body), wwwAuthenticate: reply.headers.find(([n]) => n === 'www-authenticate')?.[1] } : {}),
     headers: reply ? [] : emu.getCurrentRequestHeaders(id),
     principal: state('wasm.wasmesh.jwt.principal'),
+    issuer: state('wasm.wasmesh.jwt.issuer'),
     payload: state('wasm.wasmesh.jwt.payload'),
   };
 }

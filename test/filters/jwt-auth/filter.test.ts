@@ -47,6 +47,7 @@ describe.each(['wasm', 'auto'] as const)('jwt-auth (crypto %s)', (crypto) => {
     expect(r.status).toBeUndefined();
     expect(r.action).toBe('Continue');
     expect(r.principal).toBe(`${ISSUER}/user-${alg}`);
+    expect(r.issuer).toBe(ISSUER);
     expect(JSON.parse(r.payload ?? '{}')).toMatchObject({ sub: `user-${alg}`, iss: ISSUER });
     expect(header(r, 'x-jwt-payload')).toBe(token.split('.')[1]);
     expect(header(r, 'x-jwt-sub')).toBe(`user-${alg}`);

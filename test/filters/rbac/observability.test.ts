@@ -81,3 +81,37 @@ describe('rbac: identity handed over by jwt-auth through properties', () => {
     await emulator.close();
   });
 });
+
+describe('rbac: iss and sub from the principal and issuer properties', () => {
+  // Istio splits a requestPrincipals value at its last "/": iss "https://issuer.example/team", sub "alice".
+  const config = {
+    policies: [{ metadata: { name: 'allow-alice', namespace: 'foo' }, spec: { action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['https://issuer.example/team/alice'] } }] }] } }],
+  };
+  const teamAlice = { iss: 'https://issuer.example/team', sub: 'alice' };
+  const subWithSlash = { iss: 'https://issuer.example', sub: 'team/alice' };
+  it.each([
+    ['the issuer property splits the principal exactly (sub with a "/")', { 'wasmesh.jwt.principal': 'https://issuer.example/team/alice', 'wasmesh.jwt.issuer': 'https://issuer.example' }, 403],
+    ['the issuer property matches the policy\'s iss', { 'wasmesh.jwt.principal': 'https://issuer.example/team/alice', 'wasmesh.jwt.issuer': 'https://issuer.example/team' }, 200],
+    ['an issuer that does not start the principal falls back to the payload', { 'wasmesh.jwt.principal': 'https://issuer.example/team/alice', 'wasmesh.jwt.issuer': 'https://other.example', 'wasmesh.jwt.payload': JSON.stringify(subWithSlash) }, 403],
+    ['no issuer property: the payload gives iss and sub', { 'wasmesh.jwt.principal': 'https://issuer.example/team/alice', 'wasmesh.jwt.payload': JSON.stringify(teamAlice) }, 200],
+    ['no issuer property: the payload with a "/" in sub', { 'wasmesh.jwt.principal': 'https://issuer.example/team/alice', 'wasmesh.jwt.payload': JSON.stringify(subWithSlash) }, 403],
+  ])('rbac: onRequestHeaders with %s', async (_label, properties, status) => {
+    const emulator = await loadRbac(config);
+    for (const [key, value] of Object.entries(properties)) emulator.setProperty(key, value);
+    const id = emulator.initializeHttpContext();
+    emulator.callOnRequestHeaders(id, headersFor({}), true);
+    expect(emulator.getSentLocalResponse(id)?.status ?? 200).toBe(status);
+    await emulator.close();
+  });
+
+  it('rbac: onRequestHeaders reads the internal payload header when no property is set (pseudo-header reads otherwise)', async () => {
+    const emulator = await loadRbac(config);
+    const id = emulator.initializeHttpContext();
+    emulator.callOnRequestHeaders(id, headersFor({ jwt: teamAlice }), true);
+    expect(emulator.getSentLocalResponse(id)?.status ?? 200).toBe(200);
+    const other = emulator.initializeHttpContext();
+    emulator.callOnRequestHeaders(other, headersFor({ jwt: subWithSlash }), true);
+    expect(emulator.getSentLocalResponse(other)?.status).toBe(403);
+    await emulator.close();
+  });
+});
