@@ -174,21 +174,22 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
   /**
    * request.duration's end: fixed when the stream completes, as Envoy's StreamInfo
    * onRequestComplete() stores final_time_ and requestComplete() reads it
-   * (source/common/stream_info/stream_info_impl.h); unknown before. On the system clock the
-   * instant is kept as plain numbers and turned into nanoseconds only when a filter reads it:
-   * building the bigint costs several bigint allocations and a division, on every stream.
+   * (source/common/stream_info/stream_info_impl.h); unknown before. On the system clock only the
+   * wall-clock millisecond is taken at completion, and the nanoseconds are built when a filter
+   * reads them (most streams never do): building the bigint costs several bigint allocations and a
+   * division on every stream. The sub-millisecond digits are the monotonic clock's, as
+   * services.ts systemClock.nowNanos() adds them; they are fixed by the first read.
    */
   get completedAtNanos(): bigint | undefined {
     if (this.completedAt === undefined && this.completedAtMillis !== 0) {
-      this.completedAt = BigInt(this.completedAtMillis) * 1_000_000n + BigInt(this.completedAtSubMillisNanos);
+      this.completedAt = BigInt(this.completedAtMillis) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000);
     }
     return this.completedAt;
   }
 
   private completedAt: bigint | undefined = undefined;
-  /** Wall-clock ms and the sub-millisecond ns (as services.ts systemClock) at completion; 0: not yet. */
+  /** Wall-clock ms at completion on the system clock; 0: not completed (or another clock). */
   private completedAtMillis = 0;
-  private completedAtSubMillisNanos = 0;
 
   map(type: number): HeaderList | null {
     switch (type) {
@@ -303,7 +304,6 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
     this.completion = info;
     if (this.clock === systemClock) {
       this.completedAtMillis = Date.now();
-      this.completedAtSubMillisNanos = process.hrtime()[1] % 1_000_000;
     } else {
       this.completedAt = this.clock.nowNanos();
     }
