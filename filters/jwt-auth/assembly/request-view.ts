@@ -18,6 +18,16 @@ import { armScratch, disarmScratch, releaseScratch } from "../../lib/host-memory
 
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
+@external("env", "proxy_get_header_map_value")
+declare function proxy_get_header_map_value(map_type: u32, key_ptr: usize, key_size: usize, return_ptr: usize, return_size: usize): u32;
+
+/**
+ * Up to this many header reads per request, each header is read on its own
+ * (proxy_get_header_map_value) when first needed instead of the whole map at once: the host
+ * then serializes nothing it does not need (the whole map, a bearer token and all, costs it
+ * several times one value). A configuration with more names to look at reads the map.
+ */
+const BY_VALUE_MAX_READS = 4;
 
 const REQUEST_HEADERS: u32 = 0;
 
@@ -35,6 +45,8 @@ export class HeaderPlan {
   readonly cookieSlot: i32;
   /** Per provider (ProviderConfig.index): the slot of each from_headers location, in order. */
   readonly locationSlots: Array<StaticArray<i32>> = new Array<StaticArray<i32>>();
+  /** Few enough names to read one by one, when needed (BY_VALUE_MAX_READS); else the whole map. */
+  readonly byValue: bool;
 
   constructor(config: FilterConfig) {
     for (let i = 0; i < config.spoofableHeaders.length; i++) {
@@ -50,6 +62,18 @@ export class HeaderPlan {
       // Indexed by ProviderConfig.index, which is the provider's position in config.providers.
       this.locationSlots[provider.index] = slots;
     }
+    // Every stripped name is looked up on every request; then :path, :method when rules match
+    // methods, cookie when a provider reads cookies, and the token headers.
+    let reads = 1 + (config.rulesUseMethods ? 1 : 0);
+    let cookies = false;
+    for (let s = 0; s < this.names.length; s++) {
+      if (this.stripped[s]) reads++;
+    }
+    for (let p = 0; p < config.providers.length; p++) {
+      reads += config.providers[p].fromHeaders.length;
+      if (config.providers[p].fromCookies.length > 0) cookies = true;
+    }
+    this.byValue = reads + (cookies ? 1 : 0) <= BY_VALUE_MAX_READS;
   }
 
   get size(): i32 { return this.names.length; }
@@ -77,6 +101,10 @@ export class RequestView {
   private valuePtrs: StaticArray<usize> = new StaticArray<usize>(0);
   private valueLengths: StaticArray<i32> = new StaticArray<i32>(0);
   private readonly cells: StaticArray<u32> = new StaticArray<u32>(2);
+  /** By-value plans: per slot, whether this request's value was fetched yet, and its storage (reused). */
+  private byValue: bool = false;
+  private fetched: StaticArray<bool> = new StaticArray<bool>(0);
+  private storage: Array<ArrayBuffer> = new Array<ArrayBuffer>();
 
   /** Reads the request header map once and finds every header of `plan` in it. */
   read(plan: HeaderPlan): void {
@@ -88,6 +116,14 @@ export class RequestView {
     this.plan = plan;
     const lengths = this.valueLengths;
     for (let s = 0; s < slots; s++) unchecked(lengths[s] = -1);
+    this.byValue = plan.byValue;
+    if (plan.byValue) {
+      if (this.fetched.length != slots) this.fetched = new StaticArray<bool>(slots);
+      const fetched = this.fetched;
+      for (let s = 0; s < slots; s++) unchecked(fetched[s] = false);
+      while (this.storage.length < slots) this.storage.push(new ArrayBuffer(0));
+      return;
+    }
     const cells = changetype<usize>(this.cells);
     armScratch();
     const status = proxy_get_header_map_pairs(REQUEST_HEADERS, cells, cells + 4);
@@ -123,6 +159,37 @@ export class RequestView {
     }
   }
 
+  /**
+   * By-value plans: the slot's header read from the host the first time it is looked at (its
+   * first value, as in the map view), copied into the slot's storage, which stays valid until
+   * the same slot is read on the next request.
+   */
+  private fetch(slot: i32): void {
+    if (!this.byValue || unchecked(this.fetched[slot])) return;
+    unchecked(this.fetched[slot] = true);
+    const name = unchecked(this.plan!.names[slot]).utf8;
+    const cells = changetype<usize>(this.cells);
+    armScratch();
+    const status = proxy_get_header_map_value(REQUEST_HEADERS, changetype<usize>(name), name.byteLength, cells, cells + 4);
+    disarmScratch();
+    if (status != 0) return;
+    const ptr = <usize>load<u32>(cells);
+    const length = <i32>load<u32>(cells + 4);
+    if (ptr == 0) {
+      if (length == 0) unchecked(this.valueLengths[slot] = 0);
+      return;
+    }
+    let buffer = unchecked(this.storage[slot]);
+    if (buffer.byteLength < length) {
+      buffer = new ArrayBuffer(max(length, 64));
+      unchecked(this.storage[slot] = buffer);
+    }
+    memory.copy(changetype<usize>(buffer), ptr, <usize>length);
+    releaseScratch(ptr);
+    unchecked(this.valuePtrs[slot] = changetype<usize>(buffer));
+    unchecked(this.valueLengths[slot] = length);
+  }
+
   /** Gives the host's buffer back: every pointer into it is dead from here on. */
   release(): void {
     if (this.base != 0) releaseScratch(this.base);
@@ -139,19 +206,22 @@ export class RequestView {
     const plan = this.plan;
     if (plan === null) return;
     for (let s = 0; s < plan.size; s++) {
-      if (!plan.stripped[s] || unchecked(this.valueLengths[s]) < 0) continue;
+      if (!plan.stripped[s]) continue;
+      this.fetch(s);
+      if (unchecked(this.valueLengths[s]) < 0) continue;
       removeRequestHeader(plan.names[s]);
       unchecked(this.valueLengths[s] = -1);
     }
   }
 
-  has(slot: i32): bool { return unchecked(this.valueLengths[slot]) >= 0; }
+  has(slot: i32): bool { this.fetch(slot); return unchecked(this.valueLengths[slot]) >= 0; }
   /** Value bytes of a present header (see `has`). */
-  valuePtr(slot: i32): usize { return unchecked(this.valuePtrs[slot]); }
-  valueLength(slot: i32): i32 { return max(unchecked(this.valueLengths[slot]), 0); }
+  valuePtr(slot: i32): usize { this.fetch(slot); return unchecked(this.valuePtrs[slot]); }
+  valueLength(slot: i32): i32 { this.fetch(slot); return max(unchecked(this.valueLengths[slot]), 0); }
 
   /** The value as text; "" when absent (as the SDK's header `get`). */
   text(slot: i32): string {
+    this.fetch(slot);
     const length = unchecked(this.valueLengths[slot]);
     return length <= 0 ? "" : String.UTF8.decodeUnsafe(unchecked(this.valuePtrs[slot]), <usize>length);
   }
