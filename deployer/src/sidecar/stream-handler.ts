@@ -177,8 +177,6 @@ export class StreamHandler implements TimedStream {
 
   private async process(stream: FilterChainStream): Promise<void> {
     const { req } = this.ex;
-    // Envoy picks the route before the filters run and caches it (refreshCachedRoute).
-    const cachedRoute = this.target.routes.match(this.requestHeaders);
     const endOfStream = requestEndsWithHeaders(req);
     if (endOfStream) this.requestComplete = true;
     const headers = await stream.requestHeaders(this.requestHeaders, endOfStream);
@@ -188,9 +186,12 @@ export class StreamHandler implements TimedStream {
       return;
     }
     this.requestHeaders = headers.headers;
-    // Envoy re-matches only when the route cache was cleared; the host reports that for every
-    // request-header mutation too (source/extensions/common/wasm/context.cc onHeadersModified).
-    this.route = headers.routeCacheCleared ? this.target.routes.match(this.requestHeaders) : cachedRoute;
+    // Envoy picks the route before the filters run, caches it (refreshCachedRoute) and re-matches
+    // only when the route cache was cleared; the host reports that for every request-header
+    // mutation (source/extensions/common/wasm/context.cc onHeadersModified). Nothing reads the
+    // route during the request headers here, and headers the chain left untouched match as they
+    // did before it, so one match after the chain gives the same route as the cached one would.
+    this.route = this.target.routes.match(this.requestHeaders);
     if (!this.route) {
       this.ctx.stats.noRoute++;
       drainRequest(this);
