@@ -19,7 +19,7 @@ const MAX_LENGTH = 16 * 1024;
  * From this length the comparison is native (Buffer#compare on a range, ≈ 200 ns whatever the
  * length up to a few KB); below it aligned word compares are cheaper (≈ 0.6 ns per word).
  */
-const NATIVE_COMPARE_MIN = 320;
+const NATIVE_COMPARE_MIN = 256;
 
 interface Entry {
   readonly ptr: number;
