@@ -1,6 +1,7 @@
 /**
  * Codec settings from the HCM config on both listeners (issue #16 leftovers):
- * http2_protocol_options.initial_stream_window_size is advertised in the HTTP/2 SETTINGS
+ * http2_protocol_options.initial_stream_window_size is advertised in the HTTP/2 SETTINGS and
+ * initial_connection_window_size opens the connection window
  * (plaintext h2c and TLS, and after a reload for new connections), and HTTP/1.1 over the mTLS
  * listener gets the HCM's request_headers_timeout and idle_timeout as the plaintext one does,
  * rebuilt on reload.
@@ -8,6 +9,7 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenerSettingChanges } from '../../deployer/src/sidecar/hcm/changes.js';
 import { mintPki, type MintedPki } from '../e2e/mtls-certs.js';
 import { echoHandler, sidecarConfig, startTestSidecar, startUpstream, type StartedSidecar, type TestUpstream } from './helpers.js';
 import { parseHttp1 } from './hostile/wire.js';
@@ -54,6 +56,63 @@ describe('HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE from http2_protocol_options.initia
       expect(await advertisedWindow(sidecar.url)).toBe(65_535);
       await sidecar.reload(config(2_097_152));
       expect(await advertisedWindow(sidecar.url)).toBe(2_097_152);
+    } finally {
+      await sidecar.close();
+    }
+  });
+});
+
+/**
+ * The connection-level window the server opened: node's client session reports the window it may
+ * still send into (state.remoteWindowSize) once the server's WINDOW_UPDATE on stream 0 arrived
+ * (a PING round trip after the SETTINGS exchange orders it behind that frame).
+ */
+function connectionWindow(url: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    session.once('error', reject);
+    session.once('remoteSettings', () => {
+      session.ping(() => {
+        resolve(session.state.remoteWindowSize);
+        session.destroy();
+      });
+    });
+  });
+}
+
+describe('HTTP/2 connection window from http2_protocol_options.initial_connection_window_size', () => {
+  let app: TestUpstream;
+  beforeAll(async () => { app = await startUpstream(echoHandler('app')); });
+  afterAll(async () => { await app?.close(); });
+
+  it.each([
+    ['Envoy default (256 MiB)', undefined, 268_435_456],
+    ['configured 1 MiB', 1_048_576, 1_048_576],
+    ['HTTP/2\'s initial 65,535 (no WINDOW_UPDATE)', 65_535, 65_535],
+  ])('plaintext h2c, %s', async (_name, size, expected) => {
+    const sidecar = await startTestSidecar(sidecarConfig({
+      ...(size !== undefined ? { http_connection_manager: { http2_protocol_options: { initial_connection_window_size: size } } } : {}),
+      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+    }));
+    try {
+      expect(await connectionWindow(sidecar.url)).toBe(expected);
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('a reload changes it for new connections', async () => {
+    const config = (size: number) => sidecarConfig({
+      http_connection_manager: { http2_protocol_options: { initial_connection_window_size: size } },
+      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+    });
+    const sidecar = await startTestSidecar(config(1_048_576));
+    try {
+      expect(await connectionWindow(sidecar.url)).toBe(1_048_576);
+      await sidecar.reload(config(4_194_304));
+      expect(await connectionWindow(sidecar.url)).toBe(4_194_304);
+      expect(listenerSettingChanges(config(1_048_576), config(4_194_304)))
+        .toEqual(['http_connection_manager.http2_protocol_options.initial_connection_window_size: 1048576 → 4194304']);
     } finally {
       await sidecar.close();
     }
