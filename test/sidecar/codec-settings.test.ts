@@ -26,42 +26,6 @@ function advertisedWindow(url: string, tlsOptions: http2.SecureClientSessionOpti
   });
 }
 
-describe('HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE from http2_protocol_options.initial_stream_window_size', () => {
-  let app: TestUpstream;
-  beforeAll(async () => { app = await startUpstream(echoHandler('app')); });
-  afterAll(async () => { await app?.close(); });
-
-  it.each([
-    ['Envoy default (256 MiB)', undefined, 268_435_456],
-    ['configured 1 MiB', 1_048_576, 1_048_576],
-  ])('plaintext h2c, %s', async (_name, size, expected) => {
-    const sidecar = await startTestSidecar(sidecarConfig({
-      ...(size !== undefined ? { http_connection_manager: { http2_protocol_options: { initial_stream_window_size: size } } } : {}),
-      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
-    }));
-    try {
-      expect(await advertisedWindow(sidecar.url)).toBe(expected);
-    } finally {
-      await sidecar.close();
-    }
-  });
-
-  it('plaintext h2c: a reload changes it for new connections', async () => {
-    const config = (size: number) => sidecarConfig({
-      http_connection_manager: { http2_protocol_options: { initial_stream_window_size: size } },
-      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
-    });
-    const sidecar = await startTestSidecar(config(65_535));
-    try {
-      expect(await advertisedWindow(sidecar.url)).toBe(65_535);
-      await sidecar.reload(config(2_097_152));
-      expect(await advertisedWindow(sidecar.url)).toBe(2_097_152);
-    } finally {
-      await sidecar.close();
-    }
-  });
-});
-
 /**
  * The connection-level window the server opened: node's client session reports the window it may
  * still send into (state.remoteWindowSize) once the server's WINDOW_UPDATE on stream 0 arrived
@@ -80,39 +44,45 @@ function connectionWindow(url: string): Promise<number | undefined> {
   });
 }
 
-describe('HTTP/2 connection window from http2_protocol_options.initial_connection_window_size', () => {
+/**
+ * Each HTTP/2 window field, the probe that reads what a new connection got, and two sizes a
+ * reload switches between.
+ */
+const WINDOWS = [
+  { field: 'initial_stream_window_size', what: 'SETTINGS_INITIAL_WINDOW_SIZE', read: (url: string) => advertisedWindow(url), reload: [65_535, 2_097_152] },
+  { field: 'initial_connection_window_size', what: 'the connection window (WINDOW_UPDATE on stream 0)', read: connectionWindow, reload: [1_048_576, 4_194_304] },
+] as const;
+
+describe.each(WINDOWS)('HTTP/2 http2_protocol_options.$field sets $what', ({ field, read, reload }) => {
   let app: TestUpstream;
   beforeAll(async () => { app = await startUpstream(echoHandler('app')); });
   afterAll(async () => { await app?.close(); });
+  const config = (size: number | undefined) => sidecarConfig({
+    ...(size !== undefined ? { http_connection_manager: { http2_protocol_options: { [field]: size } } } : {}),
+    clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+  });
 
   it.each([
     ['Envoy default (256 MiB)', undefined, 268_435_456],
     ['configured 1 MiB', 1_048_576, 1_048_576],
-    ['HTTP/2\'s initial 65,535 (no WINDOW_UPDATE)', 65_535, 65_535],
+    ['HTTP/2\'s initial 65,535', 65_535, 65_535],
   ])('plaintext h2c, %s', async (_name, size, expected) => {
-    const sidecar = await startTestSidecar(sidecarConfig({
-      ...(size !== undefined ? { http_connection_manager: { http2_protocol_options: { initial_connection_window_size: size } } } : {}),
-      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
-    }));
+    const sidecar = await startTestSidecar(config(size));
     try {
-      expect(await connectionWindow(sidecar.url)).toBe(expected);
+      expect(await read(sidecar.url)).toBe(expected);
     } finally {
       await sidecar.close();
     }
   });
 
-  it('a reload changes it for new connections', async () => {
-    const config = (size: number) => sidecarConfig({
-      http_connection_manager: { http2_protocol_options: { initial_connection_window_size: size } },
-      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
-    });
-    const sidecar = await startTestSidecar(config(1_048_576));
+  it('plaintext h2c: a reload changes it for new connections, reported by field', async () => {
+    const [before, after] = reload;
+    const sidecar = await startTestSidecar(config(before));
     try {
-      expect(await connectionWindow(sidecar.url)).toBe(1_048_576);
-      await sidecar.reload(config(4_194_304));
-      expect(await connectionWindow(sidecar.url)).toBe(4_194_304);
-      expect(listenerSettingChanges(config(1_048_576), config(4_194_304)))
-        .toEqual(['http_connection_manager.http2_protocol_options.initial_connection_window_size: 1048576 → 4194304']);
+      expect(await read(sidecar.url)).toBe(before);
+      await sidecar.reload(config(after));
+      expect(await read(sidecar.url)).toBe(after);
+      expect(listenerSettingChanges(config(before), config(after))).toEqual([`http_connection_manager.http2_protocol_options.${field}: ${before} → ${after}`]);
     } finally {
       await sidecar.close();
     }
