@@ -54,9 +54,9 @@ describe('run: -c envoy.yaml (Envoy bootstrap)', () => {
   it('run: the listener\'s per_connection_buffer_limit_bytes and the HCM\'s HTTP/2 stream window set the buffer limits', () => {
     const b = bootstrap();
     b.static_resources.listeners[0].per_connection_buffer_limit_bytes = 4096;
-    hcmOf(b).http2_protocol_options = { initial_stream_window_size: 65535 };
+    hcmOf(b).http2_protocol_options = { initial_stream_window_size: 65535, initial_connection_window_size: 1048576 };
     const config = loadRunConfigFile(writeYaml('limits.yaml', b), repoRoot);
-    expect([config.perConnectionBufferLimitBytes, config.hcm.http2InitialStreamWindowSize]).toEqual([4096, 65535]);
+    expect([config.perConnectionBufferLimitBytes, config.hcm.http2InitialStreamWindowSize, config.hcm.http2InitialConnectionWindowSize]).toEqual([4096, 65535, 1048576]);
   });
 
   it('run: a field Envoy does not know is refused by its path, as Envoy would refuse it', () => {

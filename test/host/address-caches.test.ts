@@ -46,23 +46,32 @@ function copiedOut(vm: WasmVm, value: string): Uint8Array {
 }
 
 describe('host: known bytes compared in place', () => {
-  const memory = new DataView(new Uint8Array(256).buffer);
+  const buffer = new ArrayBuffer(256);
+  const memory = new DataView(buffer);
+  const words = new Int32Array(buffer);
   const fill = (text: string, at: number) => encoder.encode(text).forEach((b, i) => memory.setUint8(at + i, b));
-
-  it.each([
+  const cases = [
     ['equal', 'x-envoy-peer-metadata', 'x-envoy-peer-metadata', true],
     ['first byte differs', 'x-envoy-peer-metadata', 'y-envoy-peer-metadata', false],
     ['a byte in the word part differs', 'x-envoy-peer-metadata', 'x-envoy-peeR-metadata', false],
     ['a tail byte differs', 'x-envoy-peer-metadata', 'x-envoy-peer-metadatA', false],
+    ['the last byte of a whole-word length differs', 'request\0headers', 'request\0headerS', false],
     ['under one word, equal', 'abc', 'abc', true],
     ['under one word, differs', 'abc', 'abd', false],
-  ])('host: %s', (_name, known, now, same) => {
-    fill(known, 40);
-    const bytes = new KnownBytes(memory, 40, known.length);
-    fill(now, 40);
-    expect(bytes.at(memory, 40)).toBe(same);
-    expect(bytes.length).toBe(known.length);
-  });
+  ] as const;
+  // 40: aligned, compared through the memory's Int32Array; 41: unaligned, through DataViews;
+  // 40 without the word view: the DataView path at an aligned address.
+  const placements = [['aligned, word view', 40, true], ['unaligned', 41, true], ['aligned, no word view', 40, false]] as const;
+
+  it.each(placements.flatMap(([where, at, withWords]) => cases.map(([name, known, now, same]) => [`${name} (${where})`, known, now, same, at, withWords] as const)))(
+    'host: %s', (_name, known, now, same, at, withWords) => {
+      fill(known, at);
+      const bytes = new KnownBytes(memory, at, known.length);
+      fill(now, at);
+      expect(bytes.at(memory, at, withWords ? words : undefined)).toBe(same);
+      expect(bytes.length).toBe(known.length);
+      expect(new TextDecoder().decode(bytes.bytes)).toBe(known);
+    });
 
   it('host: an address table answers only the address stored, and a colliding address replaces it', () => {
     const table = new AddressTable<{ readonly ptr: number; readonly name: string }>(4);

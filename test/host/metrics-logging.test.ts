@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HISTOGRAM_BUCKETS } from '../../deployer/src/host/abi/metrics.js';
+import { DEFAULT_HISTOGRAM_BUCKETS, StatsStore, VmMetrics } from '../../deployer/src/host/abi/metrics.js';
+import { MetricType, WasmResult } from '../../deployer/src/host/abi/constants.js';
 import { conformance, header, withAction } from './helpers.js';
 
 describe('host: metrics', () => {
@@ -30,6 +31,44 @@ describe('host: metrics', () => {
       emu.completeHttpContext(id);
     }
     expect(emu.getCounterMetric('conformance_requests')).toBe(3);
+  });
+});
+
+describe('host: metric values are exact u64 (number arithmetic while safe, BigInt past 2^53)', () => {
+  const define = (type: number) => {
+    const metrics = new VmMetrics(new StatsStore());
+    const { id } = metrics.define(type, 'm');
+    return { metrics, id: id! };
+  };
+  const read = (metrics: VmMetrics, id: number) => metrics.get(id).value;
+
+  it.each<[string, bigint[], bigint]>([
+    ['small increments', [1n, 2n, 3n], 6n],
+    ['across 2^53', [2n ** 53n - 1n, 1n, 1n], 2n ** 53n + 1n],
+    ['one offset past 2^53', [5n, 2n ** 60n + 3n], 2n ** 60n + 8n],
+    ['near u64 max', [2n ** 64n - 2n, 1n], 2n ** 64n - 1n],
+  ])('host: counter %s', (_name, offsets, expected) => {
+    const { metrics, id } = define(MetricType.Counter);
+    for (const offset of offsets) expect(metrics.increment(id, offset)).toBe(WasmResult.Ok);
+    expect(read(metrics, id)).toBe(expected);
+  });
+
+  it('host: a counter refuses a zero or negative offset and keeps its value', () => {
+    const { metrics, id } = define(MetricType.Counter);
+    metrics.increment(id, 7n);
+    expect(metrics.increment(id, 0n)).toBe(WasmResult.BadArgument);
+    expect(metrics.increment(id, -1n)).toBe(WasmResult.BadArgument);
+    expect(read(metrics, id)).toBe(7n);
+  });
+
+  it.each<[string, [op: 'record' | 'increment', value: bigint][], bigint]>([
+    ['set then moved down, floored at 0', [['record', 10n], ['increment', -4n], ['increment', -100n]], 0n],
+    ['set past 2^53, then incremented', [['record', 2n ** 55n], ['increment', 1n]], 2n ** 55n + 1n],
+    ['back into the safe range after a large value', [['record', 2n ** 60n], ['record', 3n], ['increment', 2n]], 5n],
+  ])('host: gauge %s', (_name, ops, expected) => {
+    const { metrics, id } = define(MetricType.Gauge);
+    for (const [op, value] of ops) expect(op === 'record' ? metrics.record(id, value) : metrics.increment(id, value)).toBe(WasmResult.Ok);
+    expect(read(metrics, id)).toBe(expected);
   });
 });
 

@@ -152,6 +152,7 @@ describe('sidecar config: the buffer limit fields', () => {
   it.each([
     ['per_connection_buffer_limit_bytes', { per_connection_buffer_limit_bytes: 0 }, /per_connection_buffer_limit_bytes/],
     ['initial_stream_window_size below HTTP/2\'s minimum', { http_connection_manager: { http2_protocol_options: { initial_stream_window_size: 1000 } } }, /initial_stream_window_size/],
+    ['initial_connection_window_size above HTTP/2\'s maximum', { http_connection_manager: { http2_protocol_options: { initial_connection_window_size: 2 ** 31 } } }, /initial_connection_window_size/],
   ])('refuses %s out of range, naming the field', (_name, fields, message) => {
     expect(() => sidecarConfig({ ...fields, clusters: { app: 'http://127.0.0.1:1' }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] })).toThrow(message);
   });
@@ -160,6 +161,7 @@ describe('sidecar config: the buffer limit fields', () => {
     const config = sidecarConfig({ clusters: { app: 'http://127.0.0.1:1' }, routes: [{ match: { prefix: '/' }, cluster: 'app' }] });
     expect(config.perConnectionBufferLimitBytes).toBe(1024 * 1024);
     expect(config.hcm.http2InitialStreamWindowSize).toBe(268_435_456);
+    expect(config.hcm.http2InitialConnectionWindowSize).toBe(268_435_456);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Codec settings from the HCM config on both listeners (issue #16 leftovers):
- * http2_protocol_options.initial_stream_window_size is advertised in the HTTP/2 SETTINGS
+ * http2_protocol_options.initial_stream_window_size is advertised in the HTTP/2 SETTINGS and
+ * initial_connection_window_size opens the connection window
  * (plaintext h2c and TLS, and after a reload for new connections), and HTTP/1.1 over the mTLS
  * listener gets the HCM's request_headers_timeout and idle_timeout as the plaintext one does,
  * rebuilt on reload.
@@ -8,6 +9,7 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenerSettingChanges } from '../../deployer/src/sidecar/hcm/changes.js';
 import { mintPki, type MintedPki } from '../e2e/mtls-certs.js';
 import { echoHandler, sidecarConfig, startTestSidecar, startUpstream, type StartedSidecar, type TestUpstream } from './helpers.js';
 import { parseHttp1 } from './hostile/wire.js';
@@ -24,36 +26,63 @@ function advertisedWindow(url: string, tlsOptions: http2.SecureClientSessionOpti
   });
 }
 
-describe('HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE from http2_protocol_options.initial_stream_window_size', () => {
+/**
+ * The connection-level window the server opened: node's client session reports the window it may
+ * still send into (state.remoteWindowSize) once the server's WINDOW_UPDATE on stream 0 arrived
+ * (a PING round trip after the SETTINGS exchange orders it behind that frame).
+ */
+function connectionWindow(url: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    session.once('error', reject);
+    session.once('remoteSettings', () => {
+      session.ping(() => {
+        resolve(session.state.remoteWindowSize);
+        session.destroy();
+      });
+    });
+  });
+}
+
+/**
+ * Each HTTP/2 window field, the probe that reads what a new connection got, and two sizes a
+ * reload switches between.
+ */
+const WINDOWS = [
+  { field: 'initial_stream_window_size', what: 'SETTINGS_INITIAL_WINDOW_SIZE', read: (url: string) => advertisedWindow(url), reload: [65_535, 2_097_152] },
+  { field: 'initial_connection_window_size', what: 'the connection window (WINDOW_UPDATE on stream 0)', read: connectionWindow, reload: [1_048_576, 4_194_304] },
+] as const;
+
+describe.each(WINDOWS)('HTTP/2 http2_protocol_options.$field sets $what', ({ field, read, reload }) => {
   let app: TestUpstream;
   beforeAll(async () => { app = await startUpstream(echoHandler('app')); });
   afterAll(async () => { await app?.close(); });
+  const config = (size: number | undefined) => sidecarConfig({
+    ...(size !== undefined ? { http_connection_manager: { http2_protocol_options: { [field]: size } } } : {}),
+    clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
+  });
 
   it.each([
     ['Envoy default (256 MiB)', undefined, 268_435_456],
     ['configured 1 MiB', 1_048_576, 1_048_576],
+    ['HTTP/2\'s initial 65,535', 65_535, 65_535],
   ])('plaintext h2c, %s', async (_name, size, expected) => {
-    const sidecar = await startTestSidecar(sidecarConfig({
-      ...(size !== undefined ? { http_connection_manager: { http2_protocol_options: { initial_stream_window_size: size } } } : {}),
-      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
-    }));
+    const sidecar = await startTestSidecar(config(size));
     try {
-      expect(await advertisedWindow(sidecar.url)).toBe(expected);
+      expect(await read(sidecar.url)).toBe(expected);
     } finally {
       await sidecar.close();
     }
   });
 
-  it('plaintext h2c: a reload changes it for new connections', async () => {
-    const config = (size: number) => sidecarConfig({
-      http_connection_manager: { http2_protocol_options: { initial_stream_window_size: size } },
-      clusters: { app: app.url }, routes: [{ match: { prefix: '/' }, cluster: 'app' }],
-    });
-    const sidecar = await startTestSidecar(config(65_535));
+  it('plaintext h2c: a reload changes it for new connections, reported by field', async () => {
+    const [before, after] = reload;
+    const sidecar = await startTestSidecar(config(before));
     try {
-      expect(await advertisedWindow(sidecar.url)).toBe(65_535);
-      await sidecar.reload(config(2_097_152));
-      expect(await advertisedWindow(sidecar.url)).toBe(2_097_152);
+      expect(await read(sidecar.url)).toBe(before);
+      await sidecar.reload(config(after));
+      expect(await read(sidecar.url)).toBe(after);
+      expect(listenerSettingChanges(config(before), config(after))).toEqual([`http_connection_manager.http2_protocol_options.${field}: ${before} → ${after}`]);
     } finally {
       await sidecar.close();
     }

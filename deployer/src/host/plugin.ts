@@ -107,7 +107,7 @@ export class WasmPlugin implements WasmPluginHandle {
       const fresh = this.startVm(this.configuration);
       vm.shutdown();
       this.vms[index] = fresh;
-      this.reloads.value += 1n;
+      this.reloads.add(1n);
       return fresh;
     } catch {
       // The reload failed too: streams on this VM keep getting the failure policy until one works.
@@ -121,7 +121,7 @@ export class WasmPlugin implements WasmPluginHandle {
   }
 
   get reloadCount(): number {
-    return Number(this.reloads.value);
+    return this.reloads.numeric;
   }
 
   /**

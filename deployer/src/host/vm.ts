@@ -38,6 +38,8 @@ export class WasmVm {
   private view: DataView;
   /** The same memory as a Buffer, for native string writes and range compares (no view per call). */
   private buf: Buffer;
+  /** The same memory as 32-bit words from offset 0 (aligned compares: abi/address-table.ts KnownBytes). */
+  private words: Int32Array;
   private readonly allocator: Export;
   private readonly exportsByName: Record<string, Export | undefined>;
   private failure: Error | undefined;
@@ -58,6 +60,7 @@ export class WasmVm {
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
     this.buf = Buffer.from(memory.buffer);
+    this.words = new Int32Array(memory.buffer);
     this.exportsByName = exports as Record<string, Export | undefined>;
     // cpp-host src/wasm.cc getFunctions: `malloc`, else `proxy_on_memory_allocate`; neither is fatal.
     const allocator = this.exportsByName['malloc'] ?? this.exportsByName['proxy_on_memory_allocate'];
@@ -158,6 +161,7 @@ export class WasmVm {
       this.u8 = new Uint8Array(this.memory.buffer);
       this.view = new DataView(this.memory.buffer);
       this.buf = Buffer.from(this.memory.buffer);
+      this.words = new Int32Array(this.memory.buffer);
     }
   }
 
@@ -240,6 +244,12 @@ export class WasmVm {
   memoryBuffer(): Buffer {
     this.refresh();
     return this.buf;
+  }
+
+  /** memoryBytes() as 32-bit words from offset 0 (aligned compares). Same lifetime rules. */
+  memoryWords(): Int32Array {
+    this.refresh();
+    return this.words;
   }
 
   /** Allocates in the module (malloc / proxy_on_memory_allocate); 0 on failure. */

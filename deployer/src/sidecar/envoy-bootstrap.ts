@@ -137,7 +137,7 @@ export function hcmSettings(hcm: HcmConfig): Json {
       ...(hcm.maxStreamDurationMs > 0 ? { max_stream_duration: duration(hcm.maxStreamDurationMs) } : {}),
     },
     http_protocol_options: { accept_http_10: hcm.acceptHttp10 },
-    http2_protocol_options: { initial_stream_window_size: hcm.http2InitialStreamWindowSize },
+    http2_protocol_options: { initial_stream_window_size: hcm.http2InitialStreamWindowSize, initial_connection_window_size: hcm.http2InitialConnectionWindowSize },
     stream_idle_timeout: duration(hcm.streamIdleTimeoutMs),
     request_headers_timeout: duration(hcm.requestHeadersTimeoutMs),
     request_timeout: duration(hcm.requestTimeoutMs),

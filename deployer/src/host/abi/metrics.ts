@@ -14,17 +14,57 @@ export const DEFAULT_HISTOGRAM_BUCKETS: readonly number[] = [
 ];
 
 const TYPE_MASK = 0x3;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
 const ID_INCREMENT = 0x4;
 type MetricKind = 'counter' | 'gauge' | 'histogram';
 const KINDS: readonly MetricKind[] = ['counter', 'gauge', 'histogram'];
 
 export class Stat {
-  value = 0n;
+  /**
+   * The counter/gauge value: a number while it is a safe integer (BigInt arithmetic allocates, and
+   * counters are incremented on every request), a BigInt once it leaves that range (Envoy's
+   * stats are u64; proxy_get_metric reads them back exactly).
+   */
+  private small = 0;
+  private big: bigint | undefined = undefined;
   sum = 0;
   count = 0;
   readonly bucketCounts: number[];
   constructor(readonly name: string, readonly kind: MetricKind) {
     this.bucketCounts = kind === 'histogram' ? new Array<number>(DEFAULT_HISTOGRAM_BUCKETS.length).fill(0) : [];
+  }
+
+  get value(): bigint {
+    return this.big ?? BigInt(this.small);
+  }
+
+  set value(v: bigint) {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      this.small = n;
+      this.big = undefined;
+    } else {
+      this.big = v;
+    }
+  }
+
+  /** value += offset, exactly. */
+  add(offset: bigint): void {
+    if (this.big === undefined) {
+      const sum = this.small + Number(offset);
+      if (Number.isSafeInteger(sum) && (offset <= MAX_SAFE && offset >= MIN_SAFE)) {
+        this.small = sum;
+        return;
+      }
+      this.big = BigInt(this.small);
+    }
+    this.value = this.big + offset;
+  }
+
+  /** The value as a number (exact while it is a safe integer). */
+  get numeric(): number {
+    return this.big === undefined ? this.small : Number(this.big);
   }
 
   record(sample: number): void {
@@ -39,7 +79,7 @@ export class Stat {
   }
 
   sample(): MetricSample {
-    if (this.kind !== 'histogram') return { name: this.name, type: this.kind, value: Number(this.value) };
+    if (this.kind !== 'histogram') return { name: this.name, type: this.kind, value: this.numeric };
     let cumulative = 0;
     const buckets = DEFAULT_HISTOGRAM_BUCKETS.map((bound, i): readonly [number, number] => {
       cumulative += this.bucketCounts[i]!;
@@ -98,10 +138,10 @@ export class VmMetrics {
     if (stat === undefined) return WasmResult.NotFound;
     if (type === MetricType.Counter) {
       if (offset <= 0n) return WasmResult.BadArgument;
-      stat.value += offset;
+      stat.add(offset);
     } else {
-      stat.value += offset;
-      if (stat.value < 0n) stat.value = 0n;
+      stat.add(offset);
+      if (stat.numeric < 0) stat.value = 0n;
     }
     return WasmResult.Ok;
   }
@@ -110,7 +150,7 @@ export class VmMetrics {
   record(id: number, value: bigint): number {
     const stat = this.byId[id];
     if (stat === undefined) return WasmResult.NotFound;
-    if (stat.kind === 'counter') stat.value += value;
+    if (stat.kind === 'counter') stat.add(value);
     else if (stat.kind === 'gauge') stat.value = value;
     else stat.record(Number(value));
     return WasmResult.Ok;

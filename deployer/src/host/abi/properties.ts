@@ -345,7 +345,7 @@ export function propertyImports(h: PluginVm): ImportModule {
       const ptr = u32(pathPtr);
       const size = u32(pathSize);
       if (ptr + size > memory.byteLength) return WasmResult.InvalidMemoryAccess;
-      const value = propertyValue(h, paths.entryAt(ptr, memory, ptr, size));
+      const value = propertyValue(h, paths.entryAt(ptr, memory, ptr, size, h.vm.memoryWords()));
       if (typeof value === 'number') return value;
       const copied = typeof value === 'string' ? copyStringOut(h.vm, value, valuePtrPtr, valueSizePtr) : copyBytesOut(h.vm, value, valuePtrPtr, valueSizePtr);
       return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
@@ -357,7 +357,7 @@ export function propertyImports(h: PluginVm): ImportModule {
       const stream = h.context()?.stream;
       if (stream === undefined) return WasmResult.NotFound;
       // Known paths answer their interned key without decoding (property-keys.ts).
-      const { path, key } = setPaths.lookup(h.vm.memoryView(), u32(pathPtr), u32(pathSize));
+      const { path, key } = setPaths.lookup(h.vm.memoryView(), u32(pathPtr), u32(pathSize), h.vm.memoryWords());
       const state = stream.filterState;
       const existing = state.get(key);
       if (existing !== undefined && existing.readOnly) return WasmResult.BadArgument;

@@ -27,11 +27,11 @@ export class PropertyKeys {
   constructor(private readonly prefix: string) {}
 
   /** The key of the path at memory[start, start + length) (module memory: only read, never kept; the caller checked the range). */
-  lookup(memory: DataView, start: number, length: number): PropertyKey {
+  lookup(memory: DataView, start: number, length: number, memoryWords?: Int32Array): PropertyKey {
     const count = this.bytes.length;
     for (let i = 0; i < count; i++) {
       const candidate = this.bytes[i]!;
-      if (candidate.length === length && candidate.at(memory, start)) return this.known[i]!;
+      if (candidate.length === length && candidate.at(memory, start, memoryWords)) return this.known[i]!;
     }
     const bytes = new KnownBytes(memory, start, length);
     const name = decodeMostlyAscii(bytes.bytes, decoder);

@@ -35,11 +35,12 @@ export class PathCache {
   /**
    * The path at memory[start, start + length) (a module's memory, `ptr` its address there),
    * compared in place, so a hit allocates nothing; with its direct resolver chosen once.
+   * `memoryWords`: the same memory as words from offset 0, for aligned compares (WasmVm.memoryWords).
    */
-  entryAt(ptr: number, memory: DataView, start: number, length: number): PathEntry {
+  entryAt(ptr: number, memory: DataView, start: number, length: number, memoryWords?: Int32Array): PathEntry {
     const cacheable = length < PATH_CACHE_MAX_LENGTH;
     const entry = cacheable ? this.entries.get(ptr) : undefined;
-    if (entry !== undefined && entry.bytes.length === length && entry.bytes.at(memory, start)) return entry;
+    if (entry !== undefined && entry.bytes.length === length && entry.bytes.at(memory, start, memoryWords)) return entry;
     const bytes = new KnownBytes(memory, start, length);
     const parts = pathSegments(decodeMostlyAscii(bytes.bytes, this.decoder));
     const fresh: PathEntry = { ptr, bytes, parts, fast: fastResolver(parts) ?? null, stateKey: filterStateKey(parts) };

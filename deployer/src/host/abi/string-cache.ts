@@ -15,8 +15,11 @@ import { AddressTable, KnownBytes } from './address-table.js';
 
 const SLOTS = 64;
 const MAX_LENGTH = 16 * 1024;
-/** From this length the comparison is native (Buffer#compare on a range); below it word compares are cheaper. */
-const NATIVE_COMPARE_MIN = 128;
+/**
+ * From this length the comparison is native (Buffer#compare on a range, ≈ 200 ns whatever the
+ * length up to a few KB); below it aligned word compares are cheaper (≈ 0.6 ns per word).
+ */
+const NATIVE_COMPARE_MIN = 256;
 
 interface Entry {
   readonly ptr: number;
@@ -56,7 +59,7 @@ export class StringCache {
     if (size > MAX_LENGTH) return fresh(view, ptr, size, this.decoder);
     const entry = this.entries.get(ptr);
     if (entry !== undefined && entry.size === size) {
-      if (size >= NATIVE_COMPARE_MIN ? entry.bytes.compare(vm.memoryBuffer(), ptr, ptr + size) === 0 : entry.known.at(view, ptr)) return entry;
+      if (size >= NATIVE_COMPARE_MIN ? entry.bytes.compare(vm.memoryBuffer(), ptr, ptr + size) === 0 : entry.known.at(view, ptr, vm.memoryWords())) return entry;
     }
     const created = fresh(view, ptr, size, this.decoder);
     this.entries.set(created);
@@ -66,6 +69,6 @@ export class StringCache {
 
 function fresh(memory: DataView, ptr: number, size: number, decoder: TextDecoder): Entry {
   const known = new KnownBytes(memory, ptr, size);
-  const bytes = Buffer.from(known.bytes.buffer);
+  const bytes = Buffer.from(known.bytes.buffer, 0, size);
   return { ptr, size, known, bytes, text: decodeMostlyAscii(bytes, decoder), lower: undefined };
 }

@@ -198,7 +198,7 @@ function translateBootstrap(value: unknown): Translation {
   const hcm = r.typed(network.typed_config, hcmPath, HCM, ['stat_prefix', 'codec_type', 'access_log', 'route_config', 'http_filters', ...HCM_STAGE_FIELDS]);
   if (hcm.common_http_protocol_options !== undefined) r.fields(hcm.common_http_protocol_options, join(hcmPath, 'common_http_protocol_options'), ['idle_timeout', 'max_headers_count', 'max_stream_duration']);
   if (hcm.http_protocol_options !== undefined) r.fields(hcm.http_protocol_options, join(hcmPath, 'http_protocol_options'), ['accept_http_10']);
-  if (hcm.http2_protocol_options !== undefined) r.fields(hcm.http2_protocol_options, join(hcmPath, 'http2_protocol_options'), ['initial_stream_window_size']);
+  if (hcm.http2_protocol_options !== undefined) r.fields(hcm.http2_protocol_options, join(hcmPath, 'http2_protocol_options'), ['initial_stream_window_size', 'initial_connection_window_size']);
   r.origin('http_connection_manager', hcmPath);
   const hcmStage = Object.fromEntries(HCM_STAGE_FIELDS.filter((name) => hcm[name] !== undefined).map((name) => [name, hcm[name]])) as RawHcmFields;
   let accessLogFormat: 'envoy' | 'istio' | undefined;

@@ -52,11 +52,15 @@ const httpConnectionManager = {
       additionalProperties: false,
       properties: { accept_http_10: { type: 'boolean' } },
     },
-    // Http2ProtocolOptions.initial_stream_window_size: 65535..2147483647 (the proto's constraint).
+    // Http2ProtocolOptions.initial_stream_window_size and initial_connection_window_size:
+    // 65535..2147483647 (the proto's constraints).
     http2_protocol_options: {
       type: 'object',
       additionalProperties: false,
-      properties: { initial_stream_window_size: { type: 'integer', minimum: 65535, maximum: 2147483647 } },
+      properties: {
+        initial_stream_window_size: { type: 'integer', minimum: 65535, maximum: 2147483647 },
+        initial_connection_window_size: { type: 'integer', minimum: 65535, maximum: 2147483647 },
+      },
     },
     stream_idle_timeout: duration,
     request_headers_timeout: duration,

@@ -18,6 +18,7 @@ const HCM_FIELDS: { readonly [K in keyof HcmConfig]-?: readonly [field: string, 
   stripTrailingHostDot: ['http_connection_manager.strip_trailing_host_dot', 'plain'],
   acceptHttp10: ['http_connection_manager.http_protocol_options.accept_http_10', 'plain'],
   http2InitialStreamWindowSize: ['http_connection_manager.http2_protocol_options.initial_stream_window_size', 'plain'],
+  http2InitialConnectionWindowSize: ['http_connection_manager.http2_protocol_options.initial_connection_window_size', 'plain'],
 };
 
 const show = (value: unknown, unit: 'ms' | 'plain') => (unit === 'ms' ? `${Number(value) / 1000}s` : String(value));

@@ -57,6 +57,14 @@ export interface HcmConfig extends PathNormalizationConfig {
    * (source/common/http/http2/codec_impl.cc per_stream_buffer_limit_).
    */
   readonly http2InitialStreamWindowSize: number;
+  /**
+   * http2_protocol_options.initial_connection_window_size (same default and range as the stream
+   * window): the connection-level flow-control window, opened with a WINDOW_UPDATE on stream 0
+   * when a connection starts (codec_impl.cc: nghttp2_session_set_local_window_size). Without it
+   * node keeps HTTP/2's initial 65,535 bytes for the whole connection, so concurrent uploads
+   * share one 64 KiB window however large each stream's is.
+   */
+  readonly http2InitialConnectionWindowSize: number;
 }
 
 /** Listener.per_connection_buffer_limit_bytes default (1 MiB): the HTTP/1 stream buffer limit. */
@@ -87,6 +95,7 @@ export const DEFAULT_HCM: HcmConfig = {
   stripTrailingHostDot: false,
   acceptHttp10: false,
   http2InitialStreamWindowSize: 268_435_456,
+  http2InitialConnectionWindowSize: 268_435_456,
 };
 
 /**
@@ -122,7 +131,7 @@ export interface RawHcmFields {
   readonly max_request_headers_kb?: number;
   readonly common_http_protocol_options?: { readonly idle_timeout?: string; readonly max_headers_count?: number; readonly max_stream_duration?: string };
   readonly http_protocol_options?: { readonly accept_http_10?: boolean };
-  readonly http2_protocol_options?: { readonly initial_stream_window_size?: number };
+  readonly http2_protocol_options?: { readonly initial_stream_window_size?: number; readonly initial_connection_window_size?: number };
   readonly stream_idle_timeout?: string;
   readonly request_headers_timeout?: string;
   readonly request_timeout?: string;
@@ -153,6 +162,7 @@ export function resolveHcmConfig(raw: RawHcmFields | undefined, durationMs: (tex
     stripTrailingHostDot: raw.strip_trailing_host_dot ?? DEFAULT_HCM.stripTrailingHostDot,
     acceptHttp10: raw.http_protocol_options?.accept_http_10 ?? DEFAULT_HCM.acceptHttp10,
     http2InitialStreamWindowSize: raw.http2_protocol_options?.initial_stream_window_size ?? DEFAULT_HCM.http2InitialStreamWindowSize,
+    http2InitialConnectionWindowSize: raw.http2_protocol_options?.initial_connection_window_size ?? DEFAULT_HCM.http2InitialConnectionWindowSize,
   };
 }
 
