@@ -73,12 +73,7 @@ export function trailerListOfBuffers(rawTrailers: readonly (Buffer | string)[]):
  */
 export function upstreamHeaderArray(list: HeaderList): string[] {
   const out: string[] = [];
-  // Indexed loops, not `for (const [name, value] of list)`: no iterator per list and per pair
-  // on the per-request path (the list may be the host's copy after a filter edited it).
-  for (let i = 0; i < list.length; i++) {
-    const pair = list[i]!;
-    const name = pair[0];
-    const value = pair[1];
+  for (const [name, value] of list) {
     if (name === ':authority') {
       if (value !== '') out.push('host', value);
       continue;
@@ -98,11 +93,8 @@ export function trailerList(rawTrailers: readonly string[]): [string, string][] 
 /** Regular (non-pseudo, non-hop-by-hop) headers as a Node header object; repeats become arrays. */
 export function toNodeHeaders(list: HeaderList): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < list.length; i++) {
-    const pair = list[i]!;
-    const name = pair[0];
-    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(name)) continue;
-    const value = pair[1];
+  for (const [name, value] of list) {
+    if (name.startsWith(':') || HOP_BY_HOP.has(name)) continue;
     const previous = out[name];
     if (previous === undefined) out[name] = value;
     else if (Array.isArray(previous)) previous.push(value);
@@ -112,6 +104,6 @@ export function toNodeHeaders(list: HeaderList): Record<string, string | string[
 }
 
 export function pseudo(list: HeaderList, name: string): string | undefined {
-  for (let i = 0; i < list.length; i++) if (list[i]![0] === name) return list[i]![1];
+  for (const [key, value] of list) if (key === name) return value;
   return undefined;
 }
