@@ -14,7 +14,7 @@
  * Each case also reports the main thread's CPU per request (/proc task times): the same ratios
  * from it are printed beside the throughput ones, as they move less on a loaded, shared machine.
  *
- *   npx tsx --expose-gc bench/sidecar.ts [--duration 4] [--connections 32] [--rounds 3] [--requests 1000000] [--chain-requests N]
+ *   npx tsx --expose-gc bench/sidecar.ts [--duration 4] [--connections 32] [--rounds 7] [--requests 1000000] [--chain-requests N]
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -36,8 +36,12 @@ const { startSidecar, validateSidecarConfig } = await shippedSidecar();
 
 const DURATION_S = numberOption('duration', 4, false);
 const CONNECTIONS = numberOption('connections', 32);
-/** Measured rounds per case, interleaved: the median round is reported. */
-const ROUNDS = numberOption('rounds', 3);
+/**
+ * Measured rounds per case, interleaved: the median round is reported. Seven, not three: with
+ * three 4 s rounds the ratios moved by ±0.15 between runs on this 2-core machine (one disturbed
+ * round out of three shifts the median); seven keep them within a few points.
+ */
+const ROUNDS = numberOption('rounds', 7);
 const WARMUP_S = numberOption('warmup', 2, false);
 const REQUESTS = numberOption('requests', Number(process.env['BENCH_SIDECAR_REQUESTS'] ?? 1_000_000));
 /** 0 (allowed here, unlike --requests) skips the full chain's memory phase. */
