@@ -26,6 +26,7 @@ import type { StreamCallbacks } from './plugin-vm.js';
 import type { WasmPlugin } from './plugin.js';
 import type { Export } from './vm.js';
 import { systemClock, type Clock } from './services.js';
+import { subMillisNanos } from './abi/wall-clock.js';
 import { StreamSlot, type SlotHost } from './stream-slot.js';
 import {
   CLOSE_STREAM_DETAILS, concat, FAIL_STREAM_DETAILS, GRPC_UNAVAILABLE, localReplyHeaders, REQUEST_PAYLOAD_TOO_LARGE, RESPONSE_PAYLOAD_TOO_LARGE, toMutable,
@@ -182,7 +183,7 @@ export class ChainStreamCore implements SlotHost, StreamFacts {
    */
   get completedAtNanos(): bigint | undefined {
     if (this.completedAt === undefined && this.completedAtMillis !== 0) {
-      this.completedAt = BigInt(this.completedAtMillis) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000);
+      this.completedAt = BigInt(this.completedAtMillis) * 1_000_000n + BigInt(subMillisNanos());
     }
     return this.completedAt;
   }

@@ -18,8 +18,7 @@ import { armScratch, disarmScratch, releaseScratch } from "../../lib/host-memory
 
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
-@external("env", "proxy_get_header_map_value")
-declare function proxy_get_header_map_value(map_type: u32, key_ptr: usize, key_size: usize, return_ptr: usize, return_size: usize): u32;
+import { fetchHeader, fetchedBytes, fetchedLength, releaseFetched } from "../../lib/host-values";
 
 /**
  * Up to this many header reads per request, each header is read on its own
@@ -167,16 +166,12 @@ export class RequestView {
   private fetch(slot: i32): void {
     if (!this.byValue || unchecked(this.fetched[slot])) return;
     unchecked(this.fetched[slot] = true);
-    const name = unchecked(this.plan!.names[slot]).utf8;
-    const cells = changetype<usize>(this.cells);
-    armScratch();
-    const status = proxy_get_header_map_value(REQUEST_HEADERS, changetype<usize>(name), name.byteLength, cells, cells + 4);
-    disarmScratch();
-    if (status != 0) return;
-    const ptr = <usize>load<u32>(cells);
-    const length = <i32>load<u32>(cells + 4);
-    if (ptr == 0) {
-      if (length == 0) unchecked(this.valueLengths[slot] = 0);
+    if (!fetchHeader(REQUEST_HEADERS, unchecked(this.plan!.names[slot]).utf8)) return;
+    const ptr = fetchedBytes();
+    const length = fetchedLength();
+    if (length == 0) {
+      releaseFetched();
+      unchecked(this.valueLengths[slot] = 0);
       return;
     }
     let buffer = unchecked(this.storage[slot]);
@@ -185,7 +180,7 @@ export class RequestView {
       unchecked(this.storage[slot] = buffer);
     }
     memory.copy(changetype<usize>(buffer), ptr, <usize>length);
-    releaseScratch(ptr);
+    releaseFetched();
     unchecked(this.valuePtrs[slot] = changetype<usize>(buffer));
     unchecked(this.valueLengths[slot] = length);
   }

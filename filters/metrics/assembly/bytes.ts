@@ -3,19 +3,13 @@
  * and text that reuses the previous string when the host hands over the same bytes again (the
  * authority, cluster and certificate names repeat across the requests of a workload).
  */
-import { armScratch, disarmScratch, releaseScratch } from "../../lib/host-memory";
 import { fetchProperty, propertyBytes, propertyLength, releaseProperty } from "../../lib/properties";
+import { fetchHeader, fetchedBytes, fetchedLength, releaseFetched } from "../../lib/host-values";
 
-@external("env", "proxy_get_header_map_value")
-declare function proxy_get_header_map_value(type: u32, keyPtr: usize, keySize: usize, valuePtrPtr: usize, valueSizePtr: usize): u32;
 @external("env", "proxy_replace_header_map_value")
 declare function proxy_replace_header_map_value(type: u32, keyPtr: usize, keySize: usize, valuePtr: usize, valueSize: usize): u32;
 @external("env", "proxy_remove_header_map_value")
 declare function proxy_remove_header_map_value(type: u32, keyPtr: usize, keySize: usize): u32;
-@external("env", "proxy_get_buffer_bytes")
-declare function proxy_get_buffer_bytes(type: u32, start: u32, length: u32, valuePtrPtr: usize, valueSizePtr: usize): u32;
-
-const cells = new StaticArray<u32>(2);
 
 /** The last string and the bytes it was decoded from. */
 export class CachedText {
@@ -39,39 +33,6 @@ export function cachedProperty(path: ArrayBuffer, cache: CachedText): string {
   const value = cache.of(propertyBytes(), propertyLength());
   releaseProperty();
   return value;
-}
-
-/**
- * A header's value as (fetchedBytes(), fetchedLength()), read into the scratch area
- * (lib/host-memory.ts) and valid until releaseFetched or the next read; false when absent.
- */
-export function fetchHeader(map: u32, name: ArrayBuffer): bool {
-  const c = changetype<usize>(cells);
-  armScratch();
-  const status = proxy_get_header_map_value(map, changetype<usize>(name), name.byteLength, c, c + 4);
-  disarmScratch();
-  return status == 0;
-}
-
-/** Up to `length` bytes of a body buffer from `start`, the same way (fewer at its end). */
-export function fetchBuffer(type: u32, start: u32, length: u32): bool {
-  const c = changetype<usize>(cells);
-  armScratch();
-  const status = proxy_get_buffer_bytes(type, start, length, c, c + 4);
-  disarmScratch();
-  return status == 0;
-}
-
-export function fetchedBytes(): usize {
-  return <usize>load<u32>(changetype<usize>(cells));
-}
-
-export function fetchedLength(): i32 {
-  return <i32>load<u32>(changetype<usize>(cells) + 4);
-}
-
-export function releaseFetched(): void {
-  releaseScratch(fetchedBytes());
 }
 
 /** A header's value through `cache` ("" when absent or empty). */

@@ -6,7 +6,7 @@
  * for Istio's istio_request_messages_total / istio_response_messages_total.
  */
 import { BufferTypeValues } from "@solo-io/proxy-runtime/assembly";
-import { fetchBuffer, fetchedBytes, fetchedLength, releaseFetched } from "./bytes";
+import { fetchBuffer, fetchedBytes, fetchedLength, releaseFetched } from "../../lib/host-values";
 
 const PREFIX_BYTES: i32 = 5;
 

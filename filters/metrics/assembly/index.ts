@@ -26,7 +26,8 @@ import {
 import { NodeMeta, PeerCache, exchangeHeaderValue, nodeFromStruct } from "./node";
 import { Family, buildFamilies } from "./series";
 import { GrpcFrameCounter } from "./grpc-frames";
-import { CachedText, cachedHeader, fetchHeader, fetchedBytes, fetchedLength, releaseFetched, removeHeader, replaceHeader } from "./bytes";
+import { CachedText, cachedHeader, removeHeader, replaceHeader } from "./bytes";
+import { fetchHeader, fetchedBytes, fetchedLength, releaseFetched } from "../../lib/host-values";
 
 /** Istio's exchange headers (istio/proxy extensions/metadata_exchange/plugin.h), encoded once. */
 const PEER_METADATA = "x-envoy-peer-metadata";

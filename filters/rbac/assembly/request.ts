@@ -92,8 +92,9 @@ const PATH_JWT_ISSUER = String.UTF8.encode(PROPERTY_JWT_ISSUER);
 
 @external("env", "proxy_get_header_map_pairs")
 declare function proxy_get_header_map_pairs(map_type: u32, return_ptr: usize, return_size: usize): u32;
-@external("env", "proxy_get_header_map_value")
-declare function proxy_get_header_map_value(map_type: u32, key_ptr: usize, key_size: usize, return_ptr: usize, return_size: usize): u32;
+import { fetchHeader, fetchedBytes, fetchedLength, releaseFetched } from "../../lib/host-values";
+/** HeaderMapType.RequestHeaders */
+const REQUEST_HEADERS: u32 = 0;
 
 const headerCells = new StaticArray<u32>(2);
 
@@ -204,33 +205,21 @@ function readPairs(facts: RequestFacts, wanted: WantedHeaders, base: usize, end:
   }
 }
 
-/** :method, :path and (when a hosts rule needs it) :authority, one proxy_get_header_map_value each. */
+/** :method, :path and (when a hosts rule needs it) :authority, one proxy_get_header_map_value each (lib/host-values.ts). */
 function readPseudoHeaders(facts: RequestFacts, authority: bool): void {
-  if (readHeaderValue(NAME_METHOD)) {
-    facts.method = internMethod(headerValuePtr(), headerValueLength());
-    releaseScratch(headerValuePtr());
+  if (fetchHeader(REQUEST_HEADERS, NAME_METHOD)) {
+    facts.method = internMethod(fetchedBytes(), <usize>fetchedLength());
+    releaseFetched();
   }
-  if (readHeaderValue(NAME_PATH)) {
-    facts.rawPath = String.UTF8.decodeUnsafe(headerValuePtr(), headerValueLength());
-    releaseScratch(headerValuePtr());
+  if (fetchHeader(REQUEST_HEADERS, NAME_PATH)) {
+    facts.rawPath = String.UTF8.decodeUnsafe(fetchedBytes(), <usize>fetchedLength());
+    releaseFetched();
   }
-  if (authority && readHeaderValue(NAME_AUTHORITY)) {
-    facts.authority = String.UTF8.decodeUnsafe(headerValuePtr(), headerValueLength());
-    releaseScratch(headerValuePtr());
+  if (authority && fetchHeader(REQUEST_HEADERS, NAME_AUTHORITY)) {
+    facts.authority = String.UTF8.decodeUnsafe(fetchedBytes(), <usize>fetchedLength());
+    releaseFetched();
   }
 }
-
-/** One request header's value into headerCells (pointer, length); false when absent. */
-function readHeaderValue(name: ArrayBuffer): bool {
-  const cells = changetype<usize>(headerCells);
-  armScratch();
-  const status = proxy_get_header_map_value(0 /* RequestHeaders */, changetype<usize>(name), name.byteLength, cells, cells + 4);
-  disarmScratch();
-  return status == 0 && (load<u32>(cells) != 0 || load<u32>(cells + 4) == 0);
-}
-
-function headerValuePtr(): usize { return <usize>load<u32>(changetype<usize>(headerCells)); }
-function headerValueLength(): usize { return <usize>load<u32>(changetype<usize>(headerCells) + 4); }
 
 /**
  * Reads the request headers, and the connection facts the compiled policies need (from the

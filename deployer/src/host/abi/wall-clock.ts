@@ -23,11 +23,19 @@ export function nanosWords(millis: number, subMillisNanos: number, out: [number,
 const words: [number, number] = [0, 0];
 
 /**
+ * The sub-millisecond nanoseconds the system clock adds to the wall-clock millisecond: the
+ * monotonic clock's (hrtime()[1] is the nanoseconds within the second, so mod 1e6 equals
+ * hrtime.bigint() mod 1e6, as services.ts systemClock.nowNanos() takes them).
+ */
+export function subMillisNanos(): number {
+  return process.hrtime()[1] % 1_000_000;
+}
+
+/**
  * The system clock's now, as services.ts systemClock.nowNanos() computes it (wall-clock
  * milliseconds plus the monotonic clock's nanoseconds within a millisecond), in words.
  */
 export function systemNowWords(): readonly [number, number] {
-  // hrtime()[1] is the nanoseconds within the second, so mod 1e6 equals hrtime.bigint() mod 1e6.
-  nanosWords(Date.now(), process.hrtime()[1] % 1_000_000, words);
+  nanosWords(Date.now(), subMillisNanos(), words);
   return words;
 }
